@@ -1,0 +1,24 @@
+import { runValidate } from './validate.ts';
+
+const USAGE = `usage: schakel <command> [options]
+
+commands:
+  validate <files…> [--json] [--retour]   recognise and validate berichten (exit 0 valid, 1 invalid, 2 usage/unreadable)
+`;
+
+/** The `schakel` command. Returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'validate':
+      return runValidate(rest, process.stdout, process.stderr);
+    case undefined:
+    case '-h':
+    case '--help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`schakel: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}

@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import type { Writable } from 'node:stream';
+import { SchemaPacks } from '../xml/packs.ts';
+import { BerichtValidator } from '../validation/validator.ts';
+import type { Verdict } from '../validation/verdict.ts';
+import type { Finding } from '../validation/finding.ts';
+
+interface ValidateArgs {
+  files: string[];
+  json: boolean;
+  retour: boolean;
+}
+
+const STANDARD_LABEL: Record<string, string> = {
+  iwmo: 'iWmo',
+  ijw: 'iJw',
+  ieb: 'iEb',
+  ipgb: 'iPgb',
+  'stuf-jz': 'StUF-Jeugdzorg',
+  stuf: 'StUF',
+  ggk: 'StUF-GGK',
+};
+
+function parseArgs(argv: string[]): ValidateArgs | string {
+  const args: ValidateArgs = { files: [], json: false, retour: false };
+  for (const a of argv) {
+    if (a === '--json') args.json = true;
+    else if (a === '--retour') args.retour = true;
+    else if (a.startsWith('-')) return `unknown option ${a}`;
+    else args.files.push(a);
+  }
+  return args.files.length ? args : 'no files given';
+}
+
+/** `schakel validate`: exit 0 when every file is valid, 1 when any is invalid, 2 for usage or unreadable input. */
+export async function runValidate(argv: string[], out: Writable, err: Writable): Promise<number> {
+  const args = parseArgs(argv);
+  if (typeof args === 'string') {
+    err.write(`schakel validate: ${args}\nusage: schakel validate <files…> [--json] [--retour]\n`);
+    return 2;
+  }
+  const validator = new BerichtValidator(SchemaPacks.load());
+  let exit = 0;
+  for (const file of args.files) {
+    let source: Buffer;
+    try {
+      source = fs.readFileSync(file);
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+      if (args.json) out.write(JSON.stringify({ file, error: `cannot read file (${reason})` }) + '\n');
+      else err.write(`${file}: cannot read file (${reason})\n`);
+      exit = 2;
+      continue;
+    }
+    const verdict = validator.validate(source, { retour: args.retour });
+    if (!verdict.valid && exit === 0) exit = 1;
+    out.write(args.json ? JSON.stringify({ file, ...verdict }) + '\n' : describe(file, verdict, args.retour));
+  }
+  return exit;
+}
+
+function describe(file: string, v: Verdict, withRetour: boolean, indent = ''): string {
+  const what = v.message
+    ? `${STANDARD_LABEL[v.standard ?? ''] ?? v.standard} ${v.release} ${v.message}`
+    : 'not recognised';
+  const state = v.valid ? 'valid' : v.xsdValid ? 'INVALID (technical rules)' : 'INVALID (format/XSD)';
+  let text = `${indent}${file}: ${what}: ${state}\n`;
+  for (const f of v.findings) text += `${indent}  ${formatFinding(f)}\n`;
+  if (v.payload) text += describe('payload', v.payload, withRetour, indent + '  ');
+  if (withRetour && v.retour) text += `${indent}  retourbericht:\n${v.retour}\n`;
+  return text;
+}
+
+function formatFinding(f: Finding): string {
+  const where = f.line ? `line ${f.line}${f.column ? `, column ${f.column}` : ''}` : 'no position';
+  const code = f.retourcode ? `${f.code} → retourcode ${f.retourcode}` : f.code;
+  return `[${f.level}] ${code} at ${where}${f.path ? ` (${f.path})` : ''}: ${f.text}`;
+}

@@ -1,0 +1,84 @@
+import { at, child } from '../../xml/tree.ts';
+import type { Rule, RuleViolation } from '../types.ts';
+import { isoDay } from './dates.ts';
+import { headerParties, headerShape, isIstandaard, PARTY_KIND, PARTY_PATTERN, type HeaderShape } from './messages.ts';
+
+/** Header elements after 1–7 that a shape requires or allows (standards.md §4.1–4.3). */
+const REQUIRED: Record<HeaderShape, string[]> = {
+  heen: [],
+  retour: ['IdentificatieRetour', 'DagtekeningRetour', 'XsdVersieRetour'],
+  antwoord: ['DeclaratieIdentificatie', 'XsdVersieDeclaratie', 'RetourCodes'],
+};
+const OPTIONAL: Record<HeaderShape, string[]> = {
+  heen: [],
+  retour: ['XsltVersie', 'RetourCodes'],
+  antwoord: ['XsltVersie'],
+};
+const SHAPE_ONLY = [...new Set([...Object.values(REQUIRED), ...Object.values(OPTIONAL)].flat())];
+
+/**
+ * HDR001 (the gateway's own code): the header is consistent with the message the namespace says it is. The XSD
+ * pins most of this already; the rule stays so that a header read from a differently built schema, or a
+ * catalogue that drifts from the schemas, is still caught. Checked:
+ * - BerichtCode is the catalogue's code; BerichtVersie and BerichtSubversie give the catalogue's release;
+ * - Afzender and Ontvanger are of the kind (gemeentecode or AGB code) the direction needs, where a retour
+ *   keeps the heen's parties;
+ * - a heen carries no retour elements; a retour carries IdentificatieRetour, DagtekeningRetour and
+ *   XsdVersieRetour, and is not dated before the heen it copies; a 325 carries DeclaratieIdentificatie,
+ *   XsdVersieDeclaratie and RetourCodes, and is not dated before the 323 it answers.
+ */
+export const HDR001: Rule = {
+  code: 'HDR001',
+  retourcode: '0001',
+  level: 2,
+  title: 'Header past bij het bericht (code, versie, partijen, heen/retour)',
+  appliesTo: isIstandaard,
+  check({ entry, root }) {
+    const header = child(root, 'Header');
+    if (!header) return [{ node: root, text: `${entry.name} has no Header` }];
+    const out: RuleViolation[] = [];
+    const expect = (name: string, wanted: string | undefined): void => {
+      const node = child(header, name);
+      if (wanted !== undefined && node && node.text !== wanted) out.push({ node, text: `${name} is ${node.text}; ${entry.name} requires ${wanted}` });
+    };
+    expect('BerichtCode', entry.berichtCode);
+    const [versie, subversie] = entry.release.split('.');
+    expect('BerichtVersie', versie);
+    expect('BerichtSubversie', subversie);
+
+    const parties = headerParties(entry);
+    for (const [name, role] of [['Afzender', parties.afzender], ['Ontvanger', parties.ontvanger]] as const) {
+      const node = child(header, name);
+      const pattern = role ? PARTY_PATTERN[role] : undefined;
+      if (node && pattern && !pattern.test(node.text)) {
+        out.push({ node, text: `${name} of ${entry.name} must be ${PARTY_KIND[role!]}` });
+      }
+    }
+
+    const shape = headerShape(entry);
+    for (const name of REQUIRED[shape]) {
+      if (!child(header, name)) out.push({ node: header, text: `the header of ${entry.name} lacks ${name}` });
+    }
+    for (const name of SHAPE_ONLY.filter((n) => !REQUIRED[shape].includes(n) && !OPTIONAL[shape].includes(n))) {
+      const node = child(header, name);
+      if (node) out.push({ node, text: `${name} does not belong in the header of ${entry.name}` });
+    }
+
+    const dagtekening = isoDay(at(header, 'BerichtIdentificatie/Dagtekening')?.text);
+    if (shape === 'retour') {
+      const node = child(header, 'DagtekeningRetour');
+      const day = isoDay(node?.text);
+      if (node && day && dagtekening && day < dagtekening) {
+        out.push({ node, text: `DagtekeningRetour ${day} is before the Dagtekening ${dagtekening} of the heenbericht it answers` });
+      }
+    }
+    if (shape === 'antwoord') {
+      const node = at(header, 'DeclaratieIdentificatie/Dagtekening');
+      const day = isoDay(node?.text);
+      if (node && day && dagtekening && dagtekening < day) {
+        out.push({ node, text: `the answered declaratie is dated ${day}, after this 325's Dagtekening ${dagtekening}` });
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,119 @@
+import { Worker } from 'node:worker_threads';
+import { SchemaPacks } from '../xml/packs.ts';
+import { DEFAULT_LIMITS, type ParseLimits } from '../xml/parse.ts';
+import { BerichtValidator, type ValidateOptions, type ValidatorOptions } from './validator.ts';
+import type { Verdict } from './verdict.ts';
+import type { WorkerRequest } from './worker.ts';
+
+export interface ValidationServiceOptions extends ValidatorOptions {
+  schemasDir?: string;
+  /** Documents larger than this are judged on a worker thread so the event loop keeps answering. */
+  inlineMaxBytes?: number;
+  /** Number of worker threads for large documents (started lazily). */
+  workers?: number;
+}
+
+interface Pending {
+  resolve: (v: Verdict) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Validation for a running process: small berichten inline (fast path), large ones (a 20 MB declaratie) on
+ * worker threads that each hold their own compiled packs.
+ */
+export class ValidationService {
+  readonly inline: BerichtValidator;
+  private readonly inlineMaxBytes: number;
+  private readonly workerCount: number;
+  private readonly workers: WorkerHandle[] = [];
+  private next = 0;
+  private readonly limits: ParseLimits;
+  private readonly today: () => Date;
+
+  constructor(private readonly opts: ValidationServiceOptions = {}) {
+    this.limits = opts.limits ?? DEFAULT_LIMITS;
+    this.today = opts.today ?? (() => new Date());
+    this.inline = new BerichtValidator(SchemaPacks.load(opts.schemasDir), opts);
+    this.inlineMaxBytes = opts.inlineMaxBytes ?? 512 * 1024;
+    this.workerCount = Math.max(1, opts.workers ?? 1);
+  }
+
+  async validate(source: Uint8Array, options: ValidateOptions = {}): Promise<Verdict> {
+    if (source.byteLength <= this.inlineMaxBytes || source.byteLength > this.limits.maxBytes) {
+      return this.inline.validate(source, options);
+    }
+    return this.worker().run({ source, now: this.today().getTime(), options });
+  }
+
+  private worker(): WorkerHandle {
+    if (this.workers.length < this.workerCount) {
+      const w = new WorkerHandle({
+        ...(this.opts.schemasDir ? { schemasDir: this.opts.schemasDir } : {}),
+        limits: this.limits,
+        ...(this.opts.rulesVersion ? { rulesVersion: this.opts.rulesVersion } : {}),
+      });
+      this.workers.push(w);
+      return w;
+    }
+    const w = this.workers[this.next++ % this.workers.length]!;
+    return w;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.splice(0).map((w) => w.terminate()));
+  }
+}
+
+/** One worker thread and its pending requests; a crashed worker fails its requests and is replaced. */
+class WorkerHandle {
+  private worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
+
+  constructor(private readonly init: object) {
+    this.worker = this.spawn();
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: this.init });
+    w.on('message', (msg: { id?: number; verdict?: Verdict; error?: string }) => {
+      if (msg.id === undefined) return;
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.verdict) p.resolve(msg.verdict);
+      else p.reject(new Error(`validation worker: ${msg.error}`));
+    });
+    w.on('error', (e) => this.failAll(e));
+    w.on('exit', (code) => {
+      if (this.pending.size) this.failAll(new Error(`validation worker exited (${code})`));
+    });
+    w.unref();
+    return w;
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    this.worker.removeAllListeners();
+    void this.worker.terminate();
+    this.worker = this.spawn();
+  }
+
+  run(req: Omit<WorkerRequest, 'id'>): Promise<Verdict> {
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ id, ...req } satisfies WorkerRequest);
+    }).finally(() => {
+      if (this.pending.size === 0) this.worker.unref();
+    }) as Promise<Verdict>;
+  }
+
+  async terminate(): Promise<void> {
+    this.worker.removeAllListeners();
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,180 @@
+import type { ErrorDetail, XmlDocument } from 'libxml2-wasm';
+import { catalogue as defaultCatalogue, type Catalogue } from '../catalogue/catalogue.ts';
+import { extractHeader } from '../catalogue/header.ts';
+import { recognise } from '../catalogue/recognise.ts';
+import type { CatalogueEntry } from '../catalogue/types.ts';
+import { buildRetour } from '../retour/istandaarden.ts';
+import { loadGemeenten } from '../rules/gemeenten.ts';
+import { rulesFor } from '../rules/registry.ts';
+import type { GemeenteList } from '../rules/types.ts';
+import { redactBsn } from '../security/redact.ts';
+import { lastStepName, SourceLocator } from '../xml/locate.ts';
+import type { SchemaPacks } from '../xml/packs.ts';
+import { XsdEngine } from '../xml/xsd.ts';
+import { DEFAULT_LIMITS, parseXml, toTree, XmlInputError, type ParseLimits } from '../xml/parse.ts';
+import { child, pathOf, textAt, type XNode } from '../xml/tree.ts';
+import type { Finding } from './finding.ts';
+import type { Verdict } from './verdict.ts';
+
+export interface ValidatorOptions {
+  catalogue?: Catalogue;
+  gemeenten?: GemeenteList;
+  limits?: ParseLimits;
+  /** The system date for "not in the future" rules; a function so that tests can pin it. */
+  today?: () => Date;
+  /** Version of the gateway's own rule set, written as XsltVersie in the retourberichten it builds. */
+  rulesVersion?: string;
+}
+
+export interface ValidateOptions {
+  /** Build the prescribed retourbericht when a heenbericht fails its technical rules. */
+  retour?: boolean;
+}
+
+/**
+ * Level 1 and 2 validation of one bericht: parse (safely), recognise, XSD against the compiled schema pack,
+ * then the standard's technical rules. One parse per bericht; the libxml2 document is disposed before return.
+ */
+export class BerichtValidator {
+  private readonly catalogue: Catalogue;
+  private readonly gemeenten: GemeenteList;
+  private readonly limits: ParseLimits;
+  private readonly today: () => Date;
+  private readonly rulesVersion: string;
+  private readonly xsd = new XsdEngine();
+
+  constructor(
+    private readonly packs: SchemaPacks,
+    opts: ValidatorOptions = {},
+  ) {
+    this.catalogue = opts.catalogue ?? defaultCatalogue;
+    this.gemeenten = opts.gemeenten ?? loadGemeenten();
+    this.limits = opts.limits ?? DEFAULT_LIMITS;
+    this.today = opts.today ?? (() => new Date());
+    this.rulesVersion = opts.rulesVersion ?? '1.0.0';
+  }
+
+  validate(source: Uint8Array, opts: ValidateOptions = {}): Verdict {
+    let doc: XmlDocument;
+    try {
+      doc = parseXml(source, this.limits);
+    } catch (e) {
+      if (e instanceof XmlInputError) return unreadable(e);
+      throw e;
+    }
+    try {
+      return this.judge(doc, source, opts);
+    } finally {
+      doc.dispose();
+    }
+  }
+
+  private judge(doc: XmlDocument, source: Uint8Array, opts: ValidateOptions): Verdict {
+    const root = toTree(doc);
+    const locator = new SourceLocator(source);
+    const recognition = recognise(root, this.catalogue);
+    if (!recognition.ok) {
+      return {
+        ...empty(),
+        findings: [nodeFinding('xsd', recognition.code, null, recognition.node, recognition.reason, locator)],
+      };
+    }
+    const entry = recognition.entry;
+    const header = extractHeader(entry, root);
+    const base: Verdict = {
+      message: entry.name,
+      standard: entry.standard,
+      release: entry.release,
+      direction: entry.direction,
+      header,
+      xsdValid: false,
+      valid: false,
+      findings: [],
+    };
+    if (!this.packs.has(entry.schema)) {
+      base.findings.push(nodeFinding('xsd', 'NO_SCHEMA', null, root, `no schema pack is loaded for ${entry.name} (${entry.schema.pack})`, locator));
+      return base;
+    }
+    base.findings.push(...this.xsdFindings(entry, doc, locator));
+    base.xsdValid = base.findings.length === 0;
+    if (base.xsdValid) base.findings.push(...this.ruleFindings(entry, root, locator));
+    base.valid = base.findings.length === 0;
+    if (entry.standard === 'ggk' && base.xsdValid) base.payload = this.unwrap(root, opts);
+    if (base.payload && !base.payload.valid) base.valid = false;
+    if (opts.retour && base.xsdValid && !base.valid && !base.payload) base.retour = this.retourFor(entry, root, base.findings);
+    return base;
+  }
+
+  private xsdFindings(entry: CatalogueEntry, doc: XmlDocument, locator: SourceLocator): Finding[] {
+    return this.xsd.validate(this.packs.validator(entry.schema), doc).map((d) => xsdFinding(d, locator));
+  }
+
+  private ruleFindings(entry: CatalogueEntry, root: XNode, locator: SourceLocator): Finding[] {
+    const ctx = { entry, root, today: this.today(), gemeenten: this.gemeenten };
+    const out: Finding[] = [];
+    for (const rule of rulesFor(entry)) {
+      for (const v of rule.check(ctx)) {
+        out.push(nodeFinding('rule', rule.code, rule.retourcode, v.node, v.text, locator));
+      }
+    }
+    return out;
+  }
+
+  /** The bericht inside a GGK envelope (parameters/bericht, base64), judged the same way. */
+  private unwrap(root: XNode, opts: ValidateOptions): Verdict | undefined {
+    const encoded = textAt(child(root, 'parameters'), 'bericht');
+    if (!encoded) return undefined;
+    return this.validate(Buffer.from(encoded.replace(/\s+/g, ''), 'base64'), opts);
+  }
+
+  private retourFor(entry: CatalogueEntry, root: XNode, findings: Finding[]): string | undefined {
+    if (entry.direction !== 'heen' || !this.catalogue.retourOf(entry)) return undefined;
+    if (entry.standard !== 'iwmo' && entry.standard !== 'ijw') return undefined;
+    const codes = [...new Set(findings.map((f) => f.retourcode).filter((c): c is string => c !== null))];
+    const today = this.today();
+    return buildRetour({ entry, root }, codes, {
+      identificatieRetour: retourIdentificatie(today),
+      dagtekeningRetour: isoDate(today),
+      xsltVersie: this.rulesVersion,
+    });
+  }
+}
+
+function empty(): Verdict {
+  return { message: null, standard: null, release: null, direction: null, header: {}, xsdValid: false, valid: false, findings: [] };
+}
+
+function unreadable(e: XmlInputError): Verdict {
+  return {
+    ...empty(),
+    findings: [{ level: 'xsd', code: e.code, retourcode: null, line: e.line, column: e.column, path: null, text: redactBsn(e.message) }],
+  };
+}
+
+function xsdFinding(d: ErrorDetail, locator: SourceLocator): Finding {
+  const path = d.xpath ?? null;
+  const line = d.line || null;
+  const column = d.col || (line && path ? locator.columnOf(line, lastStepName(path)) : null);
+  return { level: 'xsd', code: 'XSD_INVALID', retourcode: null, line, column, path, text: redactBsn(d.message.trim()) };
+}
+
+function nodeFinding(level: Finding['level'], code: string, retourcode: string | null, node: XNode, text: string, locator: SourceLocator): Finding {
+  return {
+    level,
+    code,
+    retourcode,
+    line: node.line || null,
+    column: node.line ? locator.columnOf(node.line, node.name) : null,
+    path: pathOf(node),
+    text: redactBsn(text),
+  };
+}
+
+function isoDate(d: Date): string {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** A retour's own Identificatie: at most 12 characters, unique enough per sender and day. */
+function retourIdentificatie(now: Date): string {
+  return `S${now.getTime().toString(36).slice(-7)}${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`.slice(0, 12);
+}

@@ -1,0 +1,34 @@
+/** Large but valid berichten built from an official example, for off-the-event-loop and memory tests. */
+
+/** Nine-digit numbers that pass the elfproef, from a running index (fictitious, for tests). */
+export function elfproefBsn(i: number): string {
+  for (let base = 10_000_000 + i * 7; ; base++) {
+    const d = String(base).padStart(8, '0').split('').map(Number);
+    const check = d.reduce((s, x, k) => s + x * (9 - k), 0) % 11;
+    if (check < 10) return d.join('') + String(check);
+  }
+}
+
+/**
+ * A WMO323/JW323 declaratie of about `targetBytes`: the example's first Client repeated, each copy with its
+ * own Bsn and ReferentieNummers, so that it stays valid against the schema and the duplicate-key rule.
+ */
+export function largeDeclaratie(example: string, targetBytes: number): string {
+  const open = example.search(/<[\w]+:Client>/);
+  const closes = [...example.matchAll(/<\/[\w]+:Client>/g)];
+  if (open < 0 || closes.length === 0) throw new Error('no Client in the example');
+  const firstEnd = closes[0]!.index! + closes[0]![0].length;
+  const tailStart = closes[closes.length - 1]!.index! + closes[closes.length - 1]![0].length;
+  const client = example.slice(open, firstEnd);
+  const parts = [example.slice(0, open)];
+  let size = open + (example.length - tailStart);
+  for (let i = 0; size < targetBytes; i++) {
+    const copy = client
+      .replace(/(<[\w]+:Bsn>)\d{9}(<)/, `$1${elfproefBsn(i)}$2`)
+      .replace(/(ReferentieNummer>)RN(\d+)(<)/g, `$1R${i}N$2$3`);
+    parts.push(copy);
+    size += copy.length;
+  }
+  parts.push(example.slice(tailStart));
+  return parts.join('');
+}
