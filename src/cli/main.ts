@@ -4,6 +4,7 @@ const USAGE = `usage: schakel <command> [options]
 
 commands:
   validate <files…> [--json] [--retour]   recognise and validate berichten (exit 0 valid, 1 invalid, 2 usage/unreadable)
+  serve [--config FILE]                   run the gateway (default: the embedded demo config)
 `;
 
 /** The `schakel` command. Returns the process exit code. */
@@ -12,6 +13,10 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'validate':
       return runValidate(rest, process.stdout, process.stderr);
+    case 'serve': {
+      const { runServe } = await import('./serve.ts');
+      return runServe(rest);
+    }
     case undefined:
     case '-h':
     case '--help':

@@ -1,0 +1,28 @@
+import type { AdapterName, DestinationConfig } from '../src/config/schema.ts';
+import type { OutboxMessage } from '../src/store/types.ts';
+
+export type { AdapterName, DestinationConfig } from '../src/config/schema.ts';
+
+/** A message on its way out: its identity and routing facts, the exact bytes received, and which try this is. */
+export type OutgoingMessage = Omit<OutboxMessage, 'body'> & {
+  body: Buffer;
+  /** 1 for the first try of this delivery round. */
+  attempt: number;
+};
+
+export type DeliveryOutcome =
+  /** The receiver took the message. `answer` is the start of its reply, kept for beheer. */
+  | { kind: 'delivered'; status?: number; answer?: string }
+  /** Worth trying again later; `retryAfterMs` when the receiver said when. */
+  | { kind: 'retry'; reason: string; status?: number; retryAfterMs?: number; answer?: string }
+  /** Will not succeed by trying again (refused, misaddressed): no retry. */
+  | { kind: 'failed'; reason: string; status?: number; answer?: string };
+
+/**
+ * One way of delivering to an external party. `deliver` never throws for a delivery problem: it returns the
+ * outcome. It stops when `signal` aborts (shutdown or the lease running out) and reports that as a retry.
+ */
+export interface Adapter {
+  readonly name: AdapterName;
+  deliver(message: OutgoingMessage, destination: DestinationConfig, signal: AbortSignal): Promise<DeliveryOutcome>;
+}

@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.ts';
+
+export interface ConfigIssue {
+  /** Dotted path of the bad field (`routes[2].destination`), or the environment variable (`env PORT`). */
+  path: string;
+  message: string;
+  /** 1-based line in the config file, when the field is in it. */
+  line?: number;
+}
+
+/** The configuration cannot be used; `issues` says which fields and why. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+
+  constructor(
+    readonly source: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(
+      `Invalid configuration (${source}):\n` +
+        issues.map((i) => `  - ${i.path}${i.line ? ` (line ${i.line})` : ''}: ${i.message}`).join('\n'),
+    );
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+export interface LoadConfigOptions {
+  /** Config file; else `SCHAKEL_CONFIG`; else the embedded config/default.yaml. */
+  path?: string;
+  env?: Env;
+  /** Base for relative paths given on the command line or in the environment. */
+  cwd?: string;
+}
+
+/** The embedded demo configuration shipped with the package. */
+export function defaultConfigPath(): string {
+  return fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
+}
+
+/**
+ * Reads and validates the configuration. Environment overrides: `SCHAKEL_CONFIG` (file), `PORT`
+ * (server.port), `SCHAKEL_DATA_DIR` (dataDir). The returned `dataDir` is absolute: relative to the config
+ * file's folder when set in the file, relative to `cwd` when set in the environment.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const file = resolve(cwd, options.path ?? nonEmpty(env.SCHAKEL_CONFIG) ?? defaultConfigPath());
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '(file)', message: `cannot read: ${(err as Error).message}` }]);
+  }
+  return parseConfig(text, file, { env, cwd });
+}
+
+/** Validates configuration text; `source` names it in errors and anchors its relative paths. */
+export function parseConfig(text: string, source: string, options: { env?: Env; cwd?: string } = {}): Config {
+  const env = options.env ?? {};
+  const cwd = options.cwd ?? process.cwd();
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => ({
+        path: '(yaml)',
+        message: e.message.split('\n')[0] ?? e.code,
+        line: lineCounter.linePos(e.pos[0]).line,
+      })),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (!isRecord(raw)) {
+    throw new ConfigError(source, [{ path: '(root)', message: 'the file must hold a YAML mapping' }]);
+  }
+
+  const envIssues: ConfigIssue[] = [];
+  const port = nonEmpty(env.PORT);
+  if (port !== undefined) {
+    if (/^[0-9]{1,5}$/.test(port) && Number(port) <= 65535) {
+      raw.server = { ...(isRecord(raw.server) ? raw.server : {}), port: Number(port) };
+    } else {
+      envIssues.push({ path: 'env PORT', message: `must be a port number 0-65535, got "${port}"` });
+    }
+  }
+  if (envIssues.length > 0) throw new ConfigError(source, envIssues);
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(source, toIssues(result.error.issues, doc, lineCounter));
+
+  const config = result.data;
+  const dataDirFromEnv = nonEmpty(env.SCHAKEL_DATA_DIR);
+  config.dataDir = dataDirFromEnv
+    ? resolve(cwd, dataDirFromEnv)
+    : isAbsolute(config.dataDir)
+      ? config.dataDir
+      : resolve(dirname(resolve(cwd, source)), config.dataDir);
+  return config;
+}
+
+function toIssues(issues: z.core.$ZodIssue[], doc: Document, lines: LineCounter): ConfigIssue[] {
+  return issues.map((issue) => {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const line = lineOf(doc, lines, path);
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') message = `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (issue.code === 'invalid_type' && issue.expected === 'string' && /received number/.test(issue.message)) {
+      message += ' (quote codes in YAML: "0363", so leading zeros survive)';
+    }
+    return { path: formatPath(path), message, ...(line ? { line } : {}) };
+  });
+}
+
+/** Line of the deepest node along `path` that exists in the file (defaults have no line). */
+function lineOf(doc: Document, lines: LineCounter, path: (string | number)[]): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+export function formatPath(path: readonly (string | number)[]): string {
+  if (path.length === 0) return '(root)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
+}

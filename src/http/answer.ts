@@ -1,0 +1,59 @@
+import type { Response } from 'express';
+import type { AcceptOutcome } from '../pipeline/accept.ts';
+import type { Verdict } from '../validation/verdict.ts';
+import { sendError } from './errors.ts';
+import { receipt } from './receipt.ts';
+
+const INPUT_STATUS: Record<string, number> = {
+  XML_EMPTY: 400,
+  XML_TOO_LARGE: 413,
+  XML_DTD_FORBIDDEN: 400,
+  XML_ENCODING_UNSUPPORTED: 415,
+  XML_NOT_WELL_FORMED: 400,
+};
+
+/** Turns the pipeline's outcome into the HTTP answer: 202, 200 (exact repeat), 4xx with a specific code. */
+export function answer(res: Response, outcome: AcceptOutcome): void {
+  switch (outcome.kind) {
+    case 'accepted':
+      res.status(202).location(`/berichten/${outcome.message.id}`).json(receipt(outcome.message));
+      return;
+    case 'repeat':
+      res.status(200).location(`/berichten/${outcome.message.id}`).json({ ...receipt(outcome.message), repeat: true });
+      return;
+    case 'invalid':
+      return invalid(res, outcome.verdict, outcome.retourId);
+    case 'forbidden':
+      return sendError(res, 403, outcome.code, outcome.text, { message: outcome.verdict.message });
+    case 'no-route':
+      return sendError(res, 422, 'NO_ROUTE', outcome.text, { message: outcome.verdict.message });
+    case 'conflict':
+      return sendError(res, 409, outcome.code, outcome.text, {
+        retourcode: outcome.retourcode,
+        message: outcome.verdict.message,
+        existing: `/berichten/${outcome.existingId}`,
+      });
+  }
+}
+
+function invalid(res: Response, v: Verdict, retourId?: string): void {
+  const inner = v.payload && !v.payload.valid ? v.payload : v;
+  const first = inner.findings[0];
+  const code = first?.code ?? 'INVALID';
+  const status = INPUT_STATUS[code] ?? 422;
+  const summary = !inner.message
+    ? `the bericht is not recognised: ${first?.text ?? 'unknown message'}`
+    : !inner.xsdValid
+      ? `${inner.message} is not valid against its schema (${inner.findings.length} finding(s)); first: ${first?.text ?? ''}`
+      : `${inner.message} fails ${inner.findings.length} technical rule check(s); first: ${first?.code} ${first?.text ?? ''}`;
+  sendError(res, status, inner.message && !inner.xsdValid ? 'XSD_INVALID' : inner.message ? 'RULES_FAILED' : code, summary, {
+    line: first?.line ?? null,
+    column: first?.column ?? null,
+    message: inner.message,
+    standard: inner.standard,
+    findings: inner.findings,
+    ...(v.payload ? { envelope: { message: v.message, valid: v.xsdValid, findings: v.findings } } : {}),
+    ...(v.retour ? { retour: v.retour } : {}),
+    ...(retourId ? { retourStatusUrl: `/berichten/${retourId}` } : {}),
+  });
+}

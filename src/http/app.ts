@@ -1,0 +1,179 @@
+import crypto from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { CallerConfig, Config, InboundConfig } from '../config/schema.ts';
+import { accept, type PipelineDeps } from '../pipeline/accept.ts';
+import type { MessageStore, StoredMessage } from '../store/types.ts';
+import { requireKey } from './auth.ts';
+import { answer } from './answer.ts';
+import { rawXmlBody, requireXmlContentType } from './body.ts';
+import { sendError } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+
+export interface AppDeps extends PipelineDeps {
+  config: () => Config;
+  logger: Logger;
+  /** Readiness beyond the store: schema packs compiled, transport running. */
+  ready?: () => boolean;
+}
+
+/** The gateway's HTTP surface: ingest for internal systems, inbound for external parties, status, health. */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestContext(deps.logger));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.store.statusCounts();
+      if (deps.ready && !deps.ready()) return sendError(res, 503, 'NOT_READY', 'the gateway is starting or stopping');
+      res.json({ status: 'ready' });
+    } catch {
+      sendError(res, 503, 'STORE_UNAVAILABLE', 'the message store does not answer');
+    }
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
+
+  const limit = () => deps.config().server.bodyLimitBytes;
+  const callerAuth = requireKey<CallerConfig>(() => deps.config().callers, 'caller');
+
+  app.post('/berichten', callerAuth, requireXmlContentType, rawXmlBody(limit()), async (req, res, next) => {
+    try {
+      const caller = res.locals.caller as CallerConfig;
+      const outcome = await accept(deps, {
+        source: req.body as Buffer,
+        via: { kind: 'caller', id: caller.id },
+        permissions: { afzenders: caller.afzenders, messages: caller.messages },
+      });
+      logOutcome(res, outcome.kind, outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined);
+      answer(res, outcome);
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  app.get('/berichten/:id', callerAuth, async (req, res, next) => {
+    try {
+      const caller = res.locals.caller as CallerConfig;
+      const m = await deps.store.getMessage(String(req.params.id));
+      if (!m || !visibleTo(m, caller.id)) return sendError(res, 404, 'NOT_FOUND', 'no bericht with this id for this caller');
+      res.json(await describeMessage(deps.store, m));
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  const inboundAuth = requireKey<InboundConfig & { id: string }>(
+    () => deps.config().inbound.map((i) => ({ ...i, id: i.party })),
+    'party',
+    (req, h) => h.party === req.params.party,
+  );
+  app.post('/inbound/:party', inboundAuth, requireXmlContentType, rawXmlBody(limit()), async (req, res, next) => {
+    try {
+      const party = res.locals.party as InboundConfig;
+      const outcome = await accept(deps, {
+        source: req.body as Buffer,
+        via: { kind: 'inbound', id: party.party },
+        permissions: { afzenders: ['*'], messages: party.messages },
+      });
+      logOutcome(res, outcome.kind, outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined);
+      answer(res, outcome);
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  app.use((_req, res) => sendError(res, 404, 'NOT_FOUND', 'no such endpoint'));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    (res.locals.log as Logger | undefined)?.error({ err: errorSummary(err) }, 'request failed');
+    if (res.headersSent) return;
+    sendError(res, 500, 'INTERNAL', 'the gateway could not handle this request; nothing was stored');
+  });
+  return app;
+}
+
+/** A message is visible to the caller that sent it and, for retours correlated to its heenberichten, to that caller. */
+function visibleTo(m: StoredMessage, callerId: string): boolean {
+  return m.source.id === callerId;
+}
+
+async function describeMessage(store: MessageStore, m: StoredMessage) {
+  const [history, attempts, answers] = await Promise.all([
+    store.statusHistory(m.id),
+    store.deliveryAttempts(m.id),
+    store.listMessages({ correlatedTo: m.id, limit: 50 }),
+  ]);
+  return {
+    id: m.id,
+    message: m.messageName,
+    standard: m.standard,
+    release: m.release,
+    direction: m.direction,
+    status: m.status,
+    statusReason: m.statusReason,
+    afzender: m.afzender,
+    ontvanger: m.ontvanger,
+    berichtIdentificatie: m.berichtIdentificatie,
+    dagtekening: m.dagtekening,
+    referentienummer: m.referentienummer,
+    receivedAt: m.receivedAt.toISOString(),
+    destination: m.destination,
+    correlatedTo: m.correlatedTo,
+    answer: m.answeredBy ? { id: m.answeredBy, summary: m.answerSummary } : null,
+    findings: m.findings,
+    attempts: attempts.map((a) => ({
+      attemptNo: a.attemptNo,
+      destination: a.destination,
+      startedAt: a.startedAt.toISOString(),
+      durationMs: a.durationMs,
+      outcome: a.outcome,
+      httpStatus: a.httpStatus,
+      reason: a.reason,
+      nextAttemptAt: a.nextAttemptAt?.toISOString() ?? null,
+    })),
+    history: history.map((h) => ({ at: h.at.toISOString(), from: h.from, to: h.to, actor: h.actor, reason: h.reason })),
+    conversation: answers.items.map((r) => ({
+      id: r.id,
+      message: r.messageName,
+      direction: r.direction,
+      status: r.status,
+      receivedAt: r.receivedAt.toISOString(),
+      summary: r.answerSummary,
+    })),
+  };
+}
+
+function requestContext(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const incoming = req.get('x-request-id');
+    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+    res.locals.requestId = requestId;
+    res.set('X-Request-Id', requestId);
+    res.set('X-Content-Type-Options', 'nosniff');
+    res.set('Cache-Control', 'no-store');
+    const log = logger.child({ requestId });
+    res.locals.log = log;
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      log.info(
+        { method: req.method, path: req.route ? `${req.baseUrl}${req.route.path as string}` : 'unmatched', status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
+function logOutcome(res: Response, kind: string, m?: StoredMessage): void {
+  (res.locals.log as Logger).info({ outcome: kind, ...(m ? { id: m.id, message: m.messageName, destination: m.destination } : {}) }, 'bericht');
+}
+
+function errorSummary(err: unknown): { name: string; message: string } {
+  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'unknown', message: String(err) };
+}

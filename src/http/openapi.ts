@@ -1,0 +1,103 @@
+/** The OpenAPI description of the gateway's HTTP API, served at /openapi.json. */
+export function openApiDocument(): Record<string, unknown> {
+  const error = { $ref: '#/components/schemas/Error' };
+  const xmlBody = {
+    required: true,
+    content: {
+      'application/xml': { schema: { type: 'string', description: 'An iWmo/iJw/iEb/iPgb bericht, a StUF-JZ message or a GGK envelope' } },
+    },
+  };
+  const errors = (codes: Record<string, string>) =>
+    Object.fromEntries(Object.entries(codes).map(([s, d]) => [s, { description: d, content: { 'application/json': { schema: error } } }]));
+  const submit = (summary: string) => ({
+    summary,
+    requestBody: xmlBody,
+    responses: {
+      '202': { description: 'Stored durably and queued for delivery', content: { 'application/json': { schema: { $ref: '#/components/schemas/Receipt' } } } },
+      '200': { description: 'Exact repeat of an accepted bericht: the original receipt', content: { 'application/json': { schema: { $ref: '#/components/schemas/Receipt' } } } },
+      ...errors({
+        '400': 'Not well-formed, empty, or a DTD (codes XML_NOT_WELL_FORMED, XML_EMPTY, XML_DTD_FORBIDDEN)',
+        '401': 'No or an invalid API key (UNAUTHENTICATED)',
+        '403': 'Afzender or message type not allowed for this caller (AFZENDER_NOT_ALLOWED, MESSAGE_NOT_ALLOWED)',
+        '409': 'Same BerichtIdentificatie with other content (TR056, retourcode 9056) or same StUF referentienummer (StUF016)',
+        '413': 'Body over the size limit (BODY_TOO_LARGE)',
+        '415': 'Not XML (UNSUPPORTED_MEDIA_TYPE, NOT_XML, XML_ENCODING_UNSUPPORTED)',
+        '422': 'Not recognised, XSD invalid or technical rules failed (findings, and the retourbericht where the standard prescribes one); NO_ROUTE',
+      }),
+    },
+  });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Schakel gateway', version: '0.1.0', description: 'Validates, stores, routes and delivers berichten of the Dutch sociaal domein.' },
+    components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key per internal system or external party' } },
+      schemas: {
+        Receipt: {
+          type: 'object',
+          required: ['id', 'message', 'status', 'statusUrl'],
+          properties: {
+            id: { type: 'string' },
+            message: { type: 'string', examples: ['WMO301'] },
+            standard: { type: 'string' },
+            release: { type: 'string' },
+            status: { type: 'string' },
+            receivedAt: { type: 'string', format: 'date-time' },
+            statusUrl: { type: 'string' },
+            repeat: { type: 'boolean' },
+          },
+        },
+        Finding: {
+          type: 'object',
+          properties: {
+            level: { enum: ['xsd', 'rule'] },
+            code: { type: 'string' },
+            retourcode: { type: ['string', 'null'] },
+            line: { type: ['integer', 'null'] },
+            column: { type: ['integer', 'null'] },
+            path: { type: ['string', 'null'] },
+            text: { type: 'string' },
+          },
+        },
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message', 'requestId'],
+              properties: {
+                code: { type: 'string' },
+                message: { type: 'string' },
+                requestId: { type: 'string' },
+                retourcode: { type: 'string' },
+                line: { type: ['integer', 'null'] },
+                column: { type: ['integer', 'null'] },
+              },
+            },
+            findings: { type: 'array', items: { $ref: '#/components/schemas/Finding' } },
+            retour: { type: 'string', description: 'The retourbericht the standard prescribes' },
+          },
+        },
+      },
+    },
+    security: [{ apiKey: [] }],
+    paths: {
+      '/berichten': { post: submit('Hand in a bericht from an internal system') },
+      '/berichten/{id}': {
+        get: {
+          summary: 'Status, findings, delivery attempts and the correlated retour of a bericht',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'The bericht' }, ...errors({ '401': 'UNAUTHENTICATED', '404': 'NOT_FOUND' }) },
+        },
+      },
+      '/inbound/{party}': {
+        post: {
+          ...submit('Hand in a bericht from an external party (heenbericht, retour, StUF answer)'),
+          parameters: [{ name: 'party', in: 'path', required: true, schema: { type: 'string' } }],
+        },
+      },
+      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'up' } } } },
+      '/readyz': { get: { summary: 'Readiness (store answers)', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import { catalogue } from '../catalogue/catalogue.ts';
+import { findRoute } from '../config/routes.ts';
+import type { RouteConfig } from '../config/schema.ts';
+import type { MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
+import type { ValidationService } from '../validation/service.ts';
+import type { Verdict } from '../validation/verdict.ts';
+import { correlationKey, dedupKey, routeKey } from './identity.ts';
+
+/** What a caller or party may hand in: '*' or a list of Afzender codes and message names. */
+export interface Permissions {
+  afzenders: readonly string[];
+  messages: readonly string[];
+}
+
+export interface AcceptInput {
+  source: Uint8Array;
+  via: MessageSource;
+  permissions: Permissions;
+}
+
+export type AcceptOutcome =
+  | { kind: 'accepted'; message: StoredMessage; verdict: Verdict }
+  | { kind: 'repeat'; message: StoredMessage }
+  | { kind: 'invalid'; verdict: Verdict; retourId?: string }
+  | { kind: 'forbidden'; code: 'AFZENDER_NOT_ALLOWED' | 'MESSAGE_NOT_ALLOWED'; text: string; verdict: Verdict }
+  | { kind: 'no-route'; verdict: Verdict; text: string }
+  | { kind: 'conflict'; existingId: string; code: string; retourcode: string; text: string; verdict: Verdict };
+
+export interface PipelineDeps {
+  store: MessageStore;
+  validation: ValidationService;
+  routes: () => readonly RouteConfig[];
+  /** Wakes the transport after a message was queued. */
+  onQueued?: () => void;
+}
+
+/**
+ * One bericht's way in: validate → authorise → route → store (with its outbox row) → correlate. The caller
+ * gets a 2xx only after `insertMessage` resolved, which means the message is durable.
+ */
+export async function accept(deps: PipelineDeps, input: AcceptInput): Promise<AcceptOutcome> {
+  const verdict = await deps.validation.validate(input.source, { retour: true });
+  const entry = verdict.message ? catalogue.byName(verdict.message) : undefined;
+  const effective = verdict.payload ?? verdict;
+  if (!entry || !verdict.valid) {
+    // An external party's rejected heenbericht is answered with a retour that travels back like any bericht;
+    // an internal system gets the retour in the HTTP answer only.
+    const retourId =
+      entry && verdict.retour && input.via.kind === 'inbound' ? await storeOwnRetour(deps, verdict.retour, input.via) : undefined;
+    return { kind: 'invalid', verdict, ...(retourId ? { retourId } : {}) };
+  }
+  const payloadEntry = effective.message ? catalogue.byName(effective.message) ?? entry : entry;
+  const denial = authorise(input.permissions, effective);
+  if (denial) return { ...denial, verdict };
+
+  const header = effective.header;
+  const route = findRoute(deps.routes(), routeKey(payloadEntry, header));
+  if (!route) {
+    return {
+      kind: 'no-route',
+      verdict,
+      text: `no route for ${payloadEntry.name} to ${header.ontvanger ?? header.afzender ?? 'this party'}; add one to the route table`,
+    };
+  }
+  const key = correlationKey(payloadEntry, header);
+  const target = key ? await deps.store.findCorrelationTarget(key) : null;
+  const result = await deps.store.insertMessage(
+    {
+      standard: payloadEntry.standard,
+      release: payloadEntry.release,
+      messageName: payloadEntry.name,
+      direction: payloadEntry.direction,
+      afzender: header.afzender ?? null,
+      ontvanger: header.ontvanger ?? null,
+      berichtIdentificatie: header.identificatieRetour ?? header.identificatie ?? null,
+      dagtekening: header.dagtekeningRetour ?? header.dagtekening ?? null,
+      berichtcode: header.berichtCode ?? header.stufBerichtcode ?? null,
+      referentienummer: header.referentienummer ?? null,
+      crossRef: header.crossRefnummer ?? null,
+      dedup: dedupKey(payloadEntry, header),
+      body: input.source,
+      source: input.via,
+      status: 'queued',
+      destination: route.destination,
+      // Linked in the same transaction as the insert: the heenbericht shows its answer as soon as it is stored.
+      correlatedTo: target?.id ?? null,
+      answerSummary: target ? answerSummary(input.source) : null,
+      findings: [],
+    },
+    `${input.via.kind}:${input.via.id}`,
+  );
+  if (result.kind === 'duplicate-different') {
+    const stuf = payloadEntry.standard === 'stuf-jz' || payloadEntry.standard === 'stuf';
+    return {
+      kind: 'conflict',
+      existingId: result.id,
+      code: stuf ? 'StUF016' : 'TR056',
+      retourcode: stuf ? 'StUF016' : '9056',
+      text: stuf
+        ? 'combinatie zender en referentienummer niet uniek: an earlier message with other content has this referentienummer'
+        : 'BerichtIdentificatie is not unique for this Afzender and message: an earlier bericht with other content has it',
+      verdict,
+    };
+  }
+  const message = (await deps.store.getMessage(result.id))!;
+  if (result.kind === 'duplicate-same') return { kind: 'repeat', message };
+  deps.onQueued?.();
+  return { kind: 'accepted', message, verdict };
+}
+
+function authorise(p: Permissions, v: Verdict): Omit<Extract<AcceptOutcome, { kind: 'forbidden' }>, 'verdict'> | null {
+  const name = v.message ?? '';
+  if (!p.messages.includes('*') && !p.messages.includes(name)) {
+    return { kind: 'forbidden', code: 'MESSAGE_NOT_ALLOWED', text: `this caller may not send ${name}` };
+  }
+  // A retour copies the heen's header: its Afzender is the party it goes back to, not the sender.
+  const sender = v.direction === 'retour' && v.header.identificatieRetour ? v.header.ontvanger : v.header.afzender;
+  if (!p.afzenders.includes('*') && (!sender || !p.afzenders.includes(sender))) {
+    return { kind: 'forbidden', code: 'AFZENDER_NOT_ALLOWED', text: `this caller may not send as Afzender ${sender ?? '(none)'}` };
+  }
+  return null;
+}
+
+/** The retourcodes of a retourbericht, as a short outcome for its heenbericht ("0200", "0001 8848"). */
+function answerSummary(source: Uint8Array): string | null {
+  const codes = [...new TextDecoder().decode(source).matchAll(/<(?:[\w-]+:)?RetourCode>\s*([0-9A-Z]{4})\s*</g)].map((m) => m[1]);
+  return codes.length ? [...new Set(codes)].join(' ') : null;
+}
+
+/** A retour the gateway built for its own verdict is a bericht too: stored and routed back when a route exists. */
+async function storeOwnRetour(deps: PipelineDeps, retour: string, via: MessageSource): Promise<string | undefined> {
+  const bytes = new TextEncoder().encode(retour);
+  const verdict = await deps.validation.validate(bytes);
+  const entry = verdict.message ? catalogue.byName(verdict.message) : undefined;
+  if (!entry || !verdict.xsdValid) return undefined;
+  const route = findRoute(deps.routes(), routeKey(entry, verdict.header));
+  const h = verdict.header;
+  const result = await deps.store.insertMessage(
+    {
+      standard: entry.standard,
+      release: entry.release,
+      messageName: entry.name,
+      direction: entry.direction,
+      afzender: h.afzender ?? null,
+      ontvanger: h.ontvanger ?? null,
+      berichtIdentificatie: h.identificatieRetour ?? h.identificatie ?? null,
+      dagtekening: h.dagtekeningRetour ?? h.dagtekening ?? null,
+      berichtcode: h.berichtCode ?? null,
+      dedup: null,
+      body: bytes,
+      source: { kind: 'caller', id: 'schakel' },
+      status: route ? 'queued' : 'received',
+      destination: route?.destination ?? null,
+      statusReason: route ? null : `built for a rejected bericht from ${via.kind} ${via.id}; no route back`,
+    },
+    'schakel',
+  );
+  if (route) deps.onQueued?.();
+  return result.id;
+}

@@ -1,0 +1,29 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const PREFIX = 'sha256:';
+
+/** The form an API key is stored in configuration: `sha256:<hex>`. The plaintext key is never stored. */
+export function hashApiKey(key: string): string {
+  return PREFIX + createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** A new random API key (256 bits, base64url) to hand to a caller once; store only its `hashApiKey`. */
+export function generateApiKey(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Whether `key` matches one of the stored hashes. Every hash is compared, each in constant time, so the time
+ * taken does not tell which entry (or how much of it) matched.
+ */
+export function verifyApiKey(key: string, hashes: readonly string[]): boolean {
+  const digest = createHash('sha256').update(key, 'utf8').digest();
+  let match = false;
+  for (const h of hashes) {
+    const stored = h.startsWith(PREFIX) ? Buffer.from(h.slice(PREFIX.length), 'hex') : Buffer.alloc(0);
+    const comparable = stored.length === digest.length ? stored : Buffer.alloc(digest.length);
+    const equal = timingSafeEqual(comparable, digest) && stored.length === digest.length;
+    match = equal || match;
+  }
+  return match;
+}

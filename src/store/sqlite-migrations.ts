@@ -1,0 +1,149 @@
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Append only: a released migration is never edited, a change is a new version. Times are epoch milliseconds. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE messages (
+        id                    TEXT PRIMARY KEY,
+        received_at           INTEGER NOT NULL,
+        standard              TEXT NOT NULL,
+        release               TEXT NOT NULL,
+        message_name          TEXT NOT NULL,
+        direction             TEXT NOT NULL CHECK (direction IN ('heen', 'retour')),
+        afzender              TEXT,
+        ontvanger             TEXT,
+        bericht_identificatie TEXT,
+        dagtekening           TEXT,
+        berichtcode           TEXT,
+        referentienummer      TEXT,
+        cross_ref             TEXT,
+        dedup_scope           TEXT CHECK (dedup_scope IN ('istd', 'stuf')),
+        dedup_sender          TEXT,
+        dedup_id              TEXT,
+        content_hash          TEXT NOT NULL,
+        body                  BLOB,
+        body_size             INTEGER NOT NULL,
+        body_purged_at        INTEGER,
+        source_kind           TEXT NOT NULL CHECK (source_kind IN ('caller', 'inbound')),
+        source_id             TEXT NOT NULL,
+        status                TEXT NOT NULL CHECK (status IN ('received', 'queued', 'delivering', 'delivered',
+                                'failed', 'dead', 'on_hold', 'cancelled', 'rejected')),
+        status_reason         TEXT,
+        destination           TEXT,
+        correlated_to         TEXT REFERENCES messages(id) ON DELETE SET NULL,
+        answered_by           TEXT REFERENCES messages(id) ON DELETE SET NULL,
+        answer_summary        TEXT,
+        findings              TEXT NOT NULL DEFAULT '[]',
+        attempts              INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at       INTEGER,
+        settled_at            INTEGER,
+        created_at            INTEGER NOT NULL,
+        updated_at            INTEGER NOT NULL,
+        CHECK ((dedup_scope IS NULL) = (dedup_sender IS NULL) AND (dedup_scope IS NULL) = (dedup_id IS NULL))
+      );
+      -- TR056: (sender, message name, identificatie); StUF016: (zender, referentienummer).
+      CREATE UNIQUE INDEX ux_messages_dedup_istd ON messages (dedup_sender, message_name, dedup_id)
+        WHERE dedup_scope = 'istd' AND status <> 'rejected';
+      CREATE UNIQUE INDEX ux_messages_dedup_stuf ON messages (dedup_sender, dedup_id)
+        WHERE dedup_scope = 'stuf' AND status <> 'rejected';
+      CREATE INDEX ix_messages_received ON messages (received_at DESC, id DESC);
+      CREATE INDEX ix_messages_status ON messages (status, received_at);
+      CREATE INDEX ix_messages_settled ON messages (standard, settled_at) WHERE settled_at IS NOT NULL;
+      CREATE INDEX ix_messages_correlation ON messages (message_name, afzender, bericht_identificatie, dagtekening);
+      CREATE INDEX ix_messages_referentie ON messages (afzender, referentienummer) WHERE referentienummer IS NOT NULL;
+      CREATE INDEX ix_messages_correlated_to ON messages (correlated_to) WHERE correlated_to IS NOT NULL;
+      CREATE INDEX ix_messages_answered_by ON messages (answered_by) WHERE answered_by IS NOT NULL;
+
+      CREATE TABLE status_history (
+        id          INTEGER PRIMARY KEY,
+        message_id  TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        at          INTEGER NOT NULL,
+        from_status TEXT,
+        to_status   TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        reason      TEXT
+      );
+      CREATE INDEX ix_status_history_message ON status_history (message_id, id);
+
+      CREATE TABLE delivery_attempts (
+        id              INTEGER PRIMARY KEY,
+        message_id      TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        attempt_no      INTEGER NOT NULL,
+        destination     TEXT NOT NULL,
+        started_at      INTEGER NOT NULL,
+        finished_at     INTEGER NOT NULL,
+        duration_ms     INTEGER NOT NULL,
+        outcome         TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed')),
+        result_status   TEXT NOT NULL,
+        http_status     INTEGER,
+        reason          TEXT,
+        answer_excerpt  TEXT,
+        next_attempt_at INTEGER
+      );
+      CREATE INDEX ix_delivery_attempts_message ON delivery_attempts (message_id, attempt_no);
+
+      CREATE TABLE audit_log (
+        id        INTEGER PRIMARY KEY,
+        at        INTEGER NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        target_id TEXT,
+        details   TEXT NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX ix_audit_log_target ON audit_log (target_id, id) WHERE target_id IS NOT NULL;
+      CREATE INDEX ix_audit_log_at ON audit_log (at);
+
+      -- One pending delivery per message at most.
+      CREATE TABLE outbox (
+        id          INTEGER PRIMARY KEY,
+        message_id  TEXT NOT NULL UNIQUE REFERENCES messages(id) ON DELETE CASCADE,
+        destination TEXT NOT NULL,
+        due_at      INTEGER NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_token TEXT,
+        lease_until INTEGER,
+        created_at  INTEGER NOT NULL
+      );
+      CREATE INDEX ix_outbox_due ON outbox (due_at, id);
+    `,
+  },
+];
+
+/** Brings the database to the newest version; refuses a database written by a newer Schakel. */
+export function migrate(db: Database, now: () => number): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+  const latest = MIGRATIONS.at(-1)?.version ?? 0;
+  const currentVersion = () =>
+    (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+  const applyPending = db.transaction(() => {
+    const current = currentVersion();
+    if (current > latest) {
+      throw new Error(`store schema version ${current} is newer than this Schakel knows (${latest})`);
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        now(),
+      );
+    }
+  });
+  applyPending.immediate();
+  return currentVersion();
+}

@@ -1,0 +1,834 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Direction, Standard } from '../catalogue/types.ts';
+import type { Config } from '../config/schema.ts';
+import { redactDeep } from '../log.ts';
+import { redactBsn } from '../security/redact.ts';
+import type { Finding } from '../validation/finding.ts';
+import { migrate } from './sqlite-migrations.ts';
+import {
+  MESSAGE_STATUSES,
+  SETTLED_STATUSES,
+  type ActionResult,
+  type AttemptReport,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditInput,
+  type CompleteResult,
+  type CorrelationKey,
+  type DedupKey,
+  type DeliveryAttempt,
+  type InsertResult,
+  type Lease,
+  type MessageFilter,
+  type MessagePage,
+  type MessageStatus,
+  type MessageStore,
+  type MessageSummary,
+  type NewMessage,
+  type NextStep,
+  type PurgeResult,
+  type RetentionAges,
+  type StatusChange,
+  type StatusCounts,
+  type StoredMessage,
+} from './types.ts';
+
+export interface SqliteStoreOptions {
+  /** Database file; its folder is created when missing. */
+  file: string;
+  /** Epoch milliseconds; tests pin it. */
+  clock?: () => number;
+  listPageMax?: number;
+  answerExcerptChars?: number;
+}
+
+const DEFAULT_PAGE = 50;
+
+/** Opens (and migrates) the SQLite store. WAL with synchronous=FULL: a resolved write is on disk. */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}
+
+/** The store of the embedded deployment: `<dataDir>/schakel.sqlite`. */
+export function openSqliteStoreFromConfig(config: Pick<Config, 'dataDir' | 'limits'>): SqliteStore {
+  return new SqliteStore({
+    file: join(config.dataDir, 'schakel.sqlite'),
+    listPageMax: config.limits.listPageMax,
+    answerExcerptChars: config.limits.answerExcerptChars,
+  });
+}
+
+interface MessageRow {
+  id: string;
+  received_at: number;
+  standard: string;
+  release: string;
+  message_name: string;
+  direction: string;
+  afzender: string | null;
+  ontvanger: string | null;
+  bericht_identificatie: string | null;
+  dagtekening: string | null;
+  berichtcode: string | null;
+  referentienummer: string | null;
+  cross_ref: string | null;
+  dedup_scope: string | null;
+  dedup_sender: string | null;
+  dedup_id: string | null;
+  content_hash: string;
+  body_size: number;
+  has_body: number;
+  body_purged_at: number | null;
+  source_kind: string;
+  source_id: string;
+  status: MessageStatus;
+  status_reason: string | null;
+  destination: string | null;
+  correlated_to: string | null;
+  answered_by: string | null;
+  answer_summary: string | null;
+  findings?: string;
+  finding_count?: number;
+  attempts: number;
+  next_attempt_at: number | null;
+  settled_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface HistoryRow {
+  at: number;
+  from_status: MessageStatus | null;
+  to_status: MessageStatus;
+  actor: string;
+  reason: string | null;
+}
+
+interface AuditRow {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  target_id: string | null;
+  details: string;
+}
+
+interface AttemptRow {
+  message_id: string;
+  attempt_no: number;
+  destination: string;
+  started_at: number;
+  finished_at: number;
+  duration_ms: number;
+  outcome: DeliveryAttempt['outcome'];
+  result_status: MessageStatus;
+  http_status: number | null;
+  reason: string | null;
+  answer_excerpt: string | null;
+  next_attempt_at: number | null;
+}
+
+interface OutboxRow {
+  id: number;
+  message_id: string;
+  destination: string;
+  due_at: number;
+  attempts: number;
+  lease_owner: string | null;
+  lease_token: string | null;
+  lease_until: number | null;
+}
+
+const META_COLUMNS = `id, received_at, standard, release, message_name, direction, afzender, ontvanger,
+  bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender, dedup_id,
+  content_hash, body_size, body IS NOT NULL AS has_body, body_purged_at, source_kind, source_id, status,
+  status_reason, destination, correlated_to, answered_by, answer_summary, attempts, next_attempt_at, settled_at,
+  created_at, updated_at`;
+
+const SETTLED = new Set<MessageStatus>(SETTLED_STATUSES);
+
+export class SqliteStore implements MessageStore {
+  readonly db: Database.Database;
+  readonly schemaVersion: number;
+  private readonly now: () => number;
+  private readonly listPageMax: number;
+  private readonly answerExcerptChars: number;
+  private readonly s: ReturnType<SqliteStore['prepare']>;
+
+  constructor(options: SqliteStoreOptions) {
+    this.now = options.clock ?? Date.now;
+    this.listPageMax = options.listPageMax ?? 500;
+    this.answerExcerptChars = options.answerExcerptChars ?? 500;
+    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+    this.db = new Database(options.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.schemaVersion = migrate(this.db, this.now);
+    this.s = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      findIstd: db.prepare<[string, string, string], { id: string; content_hash: string }>(
+        `SELECT id, content_hash FROM messages
+         WHERE dedup_scope = 'istd' AND dedup_sender = ? AND message_name = ? AND dedup_id = ?
+           AND status <> 'rejected'`,
+      ),
+      findStuf: db.prepare<[string, string], { id: string; content_hash: string }>(
+        `SELECT id, content_hash FROM messages
+         WHERE dedup_scope = 'stuf' AND dedup_sender = ? AND dedup_id = ? AND status <> 'rejected'`,
+      ),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (id, received_at, standard, release, message_name, direction, afzender, ontvanger,
+           bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender,
+           dedup_id, content_hash, body, body_size, source_kind, source_id, status, status_reason, destination,
+           correlated_to, findings, next_attempt_at, settled_at, created_at, updated_at)
+         VALUES (@id, @receivedAt, @standard, @release, @messageName, @direction, @afzender, @ontvanger,
+           @berichtIdentificatie, @dagtekening, @berichtcode, @referentienummer, @crossRef, @dedupScope, @dedupSender,
+           @dedupId, @contentHash, @body, @bodySize, @sourceKind, @sourceId, @status, @statusReason, @destination,
+           @correlatedTo, @findings, @nextAttemptAt, @settledAt, @now, @now)`,
+      ),
+      getMeta: db.prepare<[string], MessageRow>(`SELECT ${META_COLUMNS}, findings FROM messages WHERE id = ?`),
+      getBody: db.prepare<[string], { body: Buffer | null }>('SELECT body FROM messages WHERE id = ?'),
+      exists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ?'),
+      setStatus: db.prepare(
+        `UPDATE messages SET status = @status, status_reason = @reason, settled_at = @settledAt,
+           next_attempt_at = @nextAttemptAt, updated_at = @now WHERE id = @id`,
+      ),
+      history: db.prepare(
+        'INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      listHistory: db.prepare<[string], HistoryRow>(
+        'SELECT at, from_status, to_status, actor, reason FROM status_history WHERE message_id = ? ORDER BY id',
+      ),
+      audit: db.prepare('INSERT INTO audit_log (at, actor, action, target_id, details) VALUES (?, ?, ?, ?, ?)'),
+      outboxInsert: db.prepare('INSERT INTO outbox (message_id, destination, due_at, created_at) VALUES (?, ?, ?, ?)'),
+      outboxByMessage: db.prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE message_id = ?'),
+      outboxByLease: db.prepare<[number, string], OutboxRow>('SELECT * FROM outbox WHERE id = ? AND lease_token = ?'),
+      outboxDelete: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      outboxDue: db.prepare<[number, number, number], OutboxRow>(
+        `SELECT * FROM outbox WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+         ORDER BY due_at, id LIMIT ?`,
+      ),
+      outboxLease: db.prepare('UPDATE outbox SET lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?'),
+      outboxUnlease: db.prepare(
+        `UPDATE outbox SET lease_owner = NULL, lease_token = NULL, lease_until = NULL, due_at = ?
+         WHERE id = ? AND lease_token = ?`,
+      ),
+      outboxReschedule: db.prepare(
+        `UPDATE outbox SET due_at = ?, attempts = attempts + 1, lease_owner = NULL, lease_token = NULL,
+           lease_until = NULL WHERE id = ?`,
+      ),
+      nextDue: db.prepare<[], { t: number | null }>(
+        'SELECT MIN(MAX(due_at, COALESCE(lease_until, 0))) AS t FROM outbox',
+      ),
+      outboxMessage: db.prepare<[string], MessageRow & { body: Buffer | null }>(
+        `SELECT ${META_COLUMNS}, body FROM messages WHERE id = ?`,
+      ),
+      attemptsOf: db.prepare<[string], { attempts: number; status: MessageStatus }>(
+        'SELECT attempts, status FROM messages WHERE id = ?',
+      ),
+      bumpAttempts: db.prepare('UPDATE messages SET attempts = ?, updated_at = ? WHERE id = ?'),
+      insertAttempt: db.prepare(
+        `INSERT INTO delivery_attempts (message_id, attempt_no, destination, started_at, finished_at, duration_ms,
+           outcome, result_status, http_status, reason, answer_excerpt, next_attempt_at)
+         VALUES (@messageId, @attemptNo, @destination, @startedAt, @finishedAt, @durationMs, @outcome, @resultStatus,
+           @httpStatus, @reason, @answerExcerpt, @nextAttemptAt)`,
+      ),
+      listAttempts: db.prepare<[string], AttemptRow>(
+        'SELECT * FROM delivery_attempts WHERE message_id = ? ORDER BY attempt_no, id',
+      ),
+      setDestination: db.prepare('UPDATE messages SET destination = ? WHERE id = ?'),
+      linkRetour: db.prepare('UPDATE messages SET correlated_to = ?, updated_at = ? WHERE id = ?'),
+      answerHeen: db.prepare(
+        `UPDATE messages SET answered_by = ?, answer_summary = ?, updated_at = ?
+         WHERE id = ? AND answered_by IS NULL`,
+      ),
+      correlationIstd: db.prepare<[string, string, string, string], MessageRow>(
+        `SELECT ${META_COLUMNS}, findings FROM messages
+         WHERE message_name = ? AND afzender = ? AND bericht_identificatie = ? AND dagtekening = ?
+           AND status <> 'rejected' ORDER BY received_at, id LIMIT 1`,
+      ),
+      correlationStuf: db.prepare<[string, string], MessageRow>(
+        `SELECT ${META_COLUMNS}, findings FROM messages
+         WHERE afzender = ? AND referentienummer = ? AND status <> 'rejected' ORDER BY received_at, id LIMIT 1`,
+      ),
+    };
+  }
+
+  async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
+    if (m.status === 'queued' && !m.destination) throw new Error('a queued message needs a destination');
+    const body = typeof m.body === 'string' ? Buffer.from(m.body, 'utf8') : Buffer.from(m.body);
+    const contentHash = createHash('sha256').update(body).digest('hex');
+    return this.db
+      .transaction((): InsertResult => {
+        const now = this.now();
+        const dedup = flattenDedup(m.dedup);
+        if (m.status !== 'rejected' && m.dedup) {
+          const existing =
+            m.dedup.scope === 'istd'
+              ? this.s.findIstd.get(m.dedup.sender, m.messageName, m.dedup.identificatie)
+              : this.s.findStuf.get(m.dedup.zender, m.dedup.referentienummer);
+          if (existing) {
+            const kind = existing.content_hash === contentHash ? 'duplicate-same' : 'duplicate-different';
+            this.appendAudit(now, actor, `message.${kind}`, existing.id, { messageName: m.messageName });
+            return { kind, id: existing.id };
+          }
+        }
+        const id = m.id ?? randomUUID();
+        const settledAt = SETTLED.has(m.status) ? now : null;
+        this.s.insertMessage.run({
+          id,
+          receivedAt: now,
+          standard: m.standard,
+          release: m.release,
+          messageName: m.messageName,
+          direction: m.direction,
+          afzender: m.afzender ?? null,
+          ontvanger: m.ontvanger ?? null,
+          berichtIdentificatie: m.berichtIdentificatie ?? null,
+          dagtekening: m.dagtekening ?? null,
+          berichtcode: m.berichtcode ?? null,
+          referentienummer: m.referentienummer ?? null,
+          crossRef: m.crossRef ?? null,
+          dedupScope: dedup.scope,
+          dedupSender: dedup.sender,
+          dedupId: dedup.id,
+          contentHash,
+          body,
+          bodySize: body.byteLength,
+          sourceKind: m.source.kind,
+          sourceId: m.source.id,
+          status: m.status,
+          statusReason: clean(m.statusReason),
+          destination: m.destination ?? null,
+          correlatedTo: m.correlatedTo ?? null,
+          findings: JSON.stringify((m.findings ?? []).map(redactFinding)),
+          nextAttemptAt: m.status === 'queued' ? now : null,
+          settledAt,
+          now,
+        });
+        this.s.history.run(id, now, null, m.status, actor, clean(m.statusReason));
+        if (m.status === 'queued') this.s.outboxInsert.run(id, m.destination, now, now);
+        if (m.correlatedTo) this.s.answerHeen.run(id, clean(m.answerSummary), now, m.correlatedTo);
+        return { kind: 'inserted', id };
+      })
+      .immediate();
+  }
+
+  async getMessage(id: string): Promise<StoredMessage | null> {
+    const row = this.s.getMeta.get(id);
+    return row ? toStored(row) : null;
+  }
+
+  async getBody(id: string): Promise<Buffer | null> {
+    return this.s.getBody.get(id)?.body ?? null;
+  }
+
+  async listMessages(filter: MessageFilter = {}): Promise<MessagePage> {
+    const { where, params } = messageWhere(filter);
+    const limit = Math.max(1, Math.min(filter.limit ?? DEFAULT_PAGE, this.listPageMax));
+    const offset = Math.max(0, filter.offset ?? 0);
+    const rows = this.db
+      .prepare<unknown[], MessageRow>(
+        `SELECT ${META_COLUMNS}, json_array_length(findings) AS finding_count FROM messages ${where}
+         ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?`,
+      )
+      .all(...params, limit, offset);
+    const total = (
+      this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM messages ${where}`).get(...params) ?? {
+        n: 0,
+      }
+    ).n;
+    return { items: rows.map(toSummary), total };
+  }
+
+  async statusHistory(id: string): Promise<StatusChange[]> {
+    return this.s.listHistory.all(id).map((r) => ({
+      at: new Date(r.at),
+      from: r.from_status,
+      to: r.to_status,
+      actor: r.actor,
+      reason: r.reason,
+    }));
+  }
+
+  async deliveryAttempts(id: string): Promise<DeliveryAttempt[]> {
+    return this.s.listAttempts.all(id).map((r) => ({
+      messageId: r.message_id,
+      attemptNo: r.attempt_no,
+      destination: r.destination,
+      startedAt: new Date(r.started_at),
+      finishedAt: new Date(r.finished_at),
+      durationMs: r.duration_ms,
+      outcome: r.outcome,
+      resultStatus: r.result_status,
+      httpStatus: r.http_status,
+      reason: r.reason,
+      answerExcerpt: r.answer_excerpt,
+      nextAttemptAt: date(r.next_attempt_at),
+    }));
+  }
+
+  async statusCounts(filter: { destination?: string; standard?: Standard } = {}): Promise<StatusCounts> {
+    const { where, params } = messageWhere(filter);
+    const counts = Object.fromEntries(MESSAGE_STATUSES.map((s) => [s, 0])) as StatusCounts;
+    const rows = this.db
+      .prepare<unknown[], { status: MessageStatus; n: number }>(
+        `SELECT status, COUNT(*) AS n FROM messages ${where} GROUP BY status`,
+      )
+      .all(...params);
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
+  }
+
+  async findCorrelationTarget(key: CorrelationKey): Promise<StoredMessage | null> {
+    const row =
+      key.scope === 'istd'
+        ? this.s.correlationIstd.get(key.messageName, key.afzender, key.identificatie, key.dagtekening)
+        : this.s.correlationStuf.get(key.zender, key.referentienummer);
+    return row ? toStored(row) : null;
+  }
+
+  async linkRetour(
+    retourId: string,
+    heenId: string,
+    actor: string,
+    answerSummary?: string | null,
+  ): Promise<{ ok: boolean; firstAnswer: boolean }> {
+    return this.db
+      .transaction(() => {
+        const now = this.now();
+        if (!this.s.exists.get(heenId)) return { ok: false, firstAnswer: false };
+        const linked = this.s.linkRetour.run(heenId, now, retourId).changes === 1;
+        if (!linked) return { ok: false, firstAnswer: false };
+        const firstAnswer = this.s.answerHeen.run(retourId, clean(answerSummary), now, heenId).changes === 1;
+        this.appendAudit(now, actor, 'message.correlated', retourId, { heen: heenId, firstAnswer });
+        return { ok: true, firstAnswer };
+      })
+      .immediate();
+  }
+
+  async leaseDue(owner: string, limit: number, leaseMs: number): Promise<Lease[]> {
+    if (limit <= 0) return [];
+    return this.db
+      .transaction((): Lease[] => {
+        const now = this.now();
+        const leases: Lease[] = [];
+        for (const row of this.s.outboxDue.all(now, now, limit)) {
+          const token = randomUUID();
+          const leaseUntil = now + leaseMs;
+          this.s.outboxLease.run(owner, token, leaseUntil, row.id);
+          const m = this.s.outboxMessage.get(row.message_id)!;
+          if (m.status !== 'delivering') {
+            this.s.setStatus.run({
+              id: m.id,
+              status: 'delivering',
+              reason: null,
+              settledAt: null,
+              nextAttemptAt: null,
+              now,
+            });
+            this.s.history.run(m.id, now, m.status, 'delivering', owner, null);
+          }
+          leases.push({
+            outboxId: row.id,
+            token,
+            owner,
+            messageId: m.id,
+            destination: row.destination,
+            attempt: row.attempts + 1,
+            leaseUntil: new Date(leaseUntil),
+            message: {
+              id: m.id,
+              standard: m.standard as Standard,
+              release: m.release,
+              messageName: m.message_name,
+              direction: m.direction as Direction,
+              afzender: m.afzender,
+              ontvanger: m.ontvanger,
+              berichtIdentificatie: m.bericht_identificatie,
+              referentienummer: m.referentienummer,
+              crossRef: m.cross_ref,
+              correlatedTo: m.correlated_to,
+              body: m.body,
+            },
+          });
+        }
+        return leases;
+      })
+      .immediate();
+  }
+
+  async releaseLease(lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'owner'>): Promise<boolean> {
+    return this.db
+      .transaction((): boolean => {
+        const now = this.now();
+        if (this.s.outboxUnlease.run(now, lease.outboxId, lease.token).changes !== 1) return false;
+        const m = this.s.attemptsOf.get(lease.messageId);
+        if (m?.status === 'delivering') {
+          this.s.setStatus.run({
+            id: lease.messageId,
+            status: 'queued',
+            reason: null,
+            settledAt: null,
+            nextAttemptAt: now,
+            now,
+          });
+          this.s.history.run(lease.messageId, now, 'delivering', 'queued', lease.owner, 'lease handed back');
+        }
+        return true;
+      })
+      .immediate();
+  }
+
+  async nextDueAt(): Promise<Date | null> {
+    const t = this.s.nextDue.get()?.t;
+    return t === null || t === undefined ? null : new Date(t);
+  }
+
+  async completeDelivery(
+    lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'destination'>,
+    attempt: AttemptReport,
+    next: NextStep,
+  ): Promise<CompleteResult> {
+    return this.db
+      .transaction((): CompleteResult => {
+        const now = this.now();
+        const current = this.s.attemptsOf.get(lease.messageId);
+        if (!current) return { kind: 'lease-lost' };
+        const attemptNo = current.attempts + 1;
+        const row = this.s.outboxByLease.get(lease.outboxId, lease.token);
+        const reason = clean(attempt.reason);
+        const record = (resultStatus: MessageStatus, nextAttemptAt: number | null) => {
+          this.s.insertAttempt.run({
+            messageId: lease.messageId,
+            attemptNo,
+            destination: lease.destination,
+            startedAt: attempt.startedAt.getTime(),
+            finishedAt: attempt.finishedAt.getTime(),
+            durationMs: Math.max(0, attempt.finishedAt.getTime() - attempt.startedAt.getTime()),
+            outcome: attempt.outcome,
+            resultStatus,
+            httpStatus: attempt.httpStatus ?? null,
+            reason,
+            answerExcerpt: attempt.answer ? clean(attempt.answer.slice(0, this.answerExcerptChars)) : null,
+            nextAttemptAt,
+          });
+          this.s.bumpAttempts.run(attemptNo, now, lease.messageId);
+        };
+        if (!row) {
+          record(current.status, null);
+          return { kind: 'lease-lost' };
+        }
+        const from = current.status;
+        let to: MessageStatus;
+        if (next.kind === 'retry') {
+          to = 'queued';
+          const at = next.at.getTime();
+          this.s.outboxReschedule.run(at, row.id);
+          this.s.setStatus.run({ id: lease.messageId, status: to, reason, settledAt: null, nextAttemptAt: at, now });
+          record(to, at);
+        } else {
+          to = next.kind;
+          this.s.outboxDelete.run(row.id);
+          this.s.setStatus.run({
+            id: lease.messageId,
+            status: to,
+            reason: to === 'delivered' ? null : reason,
+            settledAt: now,
+            nextAttemptAt: null,
+            now,
+          });
+          record(to, null);
+        }
+        if (from !== to) {
+          this.s.history.run(lease.messageId, now, from, to, 'transport', to === 'delivered' ? null : reason);
+        }
+        return { kind: 'recorded', status: to };
+      })
+      .immediate();
+  }
+
+  async resend(id: string, actor: string, options: { destination?: string } = {}): Promise<ActionResult> {
+    return this.action(id, actor, 'message.resend', (m, now) => {
+      if (!(['received', 'delivered', 'failed', 'dead', 'cancelled'] as MessageStatus[]).includes(m.status)) {
+        return { ok: false, reason: 'invalid-state', status: m.status };
+      }
+      if (!m.has_body) return { ok: false, reason: 'body-purged', status: m.status };
+      const destination = options.destination ?? m.destination;
+      if (!destination) return { ok: false, reason: 'no-destination', status: m.status };
+      this.s.outboxInsert.run(id, destination, now, now);
+      this.s.setDestination.run(destination, id);
+      return this.move(m, 'queued', actor, now, 'resend', now);
+    });
+  }
+
+  async hold(id: string, actor: string, reason?: string): Promise<ActionResult> {
+    return this.action(id, actor, 'message.hold', (m, now) => {
+      if (m.status !== 'queued' && m.status !== 'delivering') {
+        return { ok: false, reason: 'invalid-state', status: m.status };
+      }
+      const busy = this.dropOutbox(id, now);
+      if (busy) return busy;
+      return this.move(m, 'on_hold', actor, now, reason ?? 'hold');
+    });
+  }
+
+  async release(id: string, actor: string): Promise<ActionResult> {
+    return this.action(id, actor, 'message.release', (m, now) => {
+      if (m.status !== 'on_hold') return { ok: false, reason: 'invalid-state', status: m.status };
+      if (!m.has_body) return { ok: false, reason: 'body-purged', status: m.status };
+      if (!m.destination) return { ok: false, reason: 'no-destination', status: m.status };
+      this.s.outboxInsert.run(id, m.destination, now, now);
+      return this.move(m, 'queued', actor, now, 'release', now);
+    });
+  }
+
+  async cancel(id: string, actor: string, reason?: string): Promise<ActionResult> {
+    return this.action(id, actor, 'message.cancel', (m, now) => {
+      if (!(['received', 'queued', 'delivering', 'on_hold', 'failed', 'dead'] as MessageStatus[]).includes(m.status)) {
+        return { ok: false, reason: 'invalid-state', status: m.status };
+      }
+      const busy = this.dropOutbox(id, now);
+      if (busy) return busy;
+      return this.move(m, 'cancelled', actor, now, reason ?? 'cancel');
+    });
+  }
+
+  async purgeBodies(ages: RetentionAges): Promise<PurgeResult> {
+    return this.purge(ages, 'retention.purge-bodies', (standardClause) =>
+      `UPDATE messages SET body = NULL, body_purged_at = @now, updated_at = @now
+       WHERE body IS NOT NULL AND settled_at IS NOT NULL AND settled_at <= @cutoff AND ${standardClause}
+       RETURNING standard`,
+    );
+  }
+
+  async purgeMetadata(ages: RetentionAges): Promise<PurgeResult> {
+    return this.purge(ages, 'retention.purge-metadata', (standardClause) =>
+      `DELETE FROM messages WHERE settled_at IS NOT NULL AND settled_at <= @cutoff AND ${standardClause}
+       RETURNING standard`,
+    );
+  }
+
+  async audit(entry: AuditInput): Promise<void> {
+    this.appendAudit(this.now(), entry.actor, entry.action, entry.targetId ?? null, entry.details ?? {});
+  }
+
+  async listAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    if (filter.targetId !== undefined) (clauses.push('target_id = ?'), params.push(filter.targetId));
+    if (filter.actor !== undefined) (clauses.push('actor = ?'), params.push(filter.actor));
+    if (filter.action !== undefined) (clauses.push('action = ?'), params.push(filter.action));
+    if (filter.from !== undefined) (clauses.push('at >= ?'), params.push(filter.from.getTime()));
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+    const limit = Math.max(1, Math.min(filter.limit ?? DEFAULT_PAGE, this.listPageMax));
+    return this.db
+      .prepare<unknown[], AuditRow>(
+        `SELECT * FROM audit_log ${where} ORDER BY id DESC LIMIT ? OFFSET ?`,
+      )
+      .all(...params, limit, Math.max(0, filter.offset ?? 0))
+      .map((r) => ({
+        id: r.id,
+        at: new Date(r.at),
+        actor: r.actor,
+        action: r.action,
+        targetId: r.target_id,
+        details: JSON.parse(r.details) as Record<string, unknown>,
+      }));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private appendAudit(
+    now: number,
+    actor: string,
+    action: string,
+    targetId: string | null,
+    details: Record<string, unknown>,
+  ): void {
+    this.s.audit.run(now, actor, action, targetId, JSON.stringify(redactDeep(details)));
+  }
+
+  /** Runs a beheer action in one transaction and audits it when it changed something. */
+  private action(
+    id: string,
+    actor: string,
+    action: string,
+    body: (m: MessageRow, now: number) => ActionResult,
+  ): Promise<ActionResult> {
+    return Promise.resolve(
+      this.db
+        .transaction((): ActionResult => {
+          const now = this.now();
+          const m = this.s.getMeta.get(id);
+          if (!m) return { ok: false, reason: 'not-found' };
+          const result = body(m, now);
+          if (result.ok) this.appendAudit(now, actor, action, id, { from: m.status, to: result.status });
+          return result;
+        })
+        .immediate(),
+    );
+  }
+
+  /** Removes the pending delivery unless a worker holds a live lease on it. */
+  private dropOutbox(messageId: string, now: number): ActionResult | null {
+    const row = this.s.outboxByMessage.get(messageId);
+    if (!row) return null;
+    if (row.lease_until !== null && row.lease_until > now) {
+      return { ok: false, reason: 'in-flight', status: 'delivering' };
+    }
+    this.s.outboxDelete.run(row.id);
+    return null;
+  }
+
+  private move(
+    m: MessageRow,
+    to: MessageStatus,
+    actor: string,
+    now: number,
+    reason: string,
+    nextAttemptAt: number | null = null,
+  ): ActionResult {
+    this.s.setStatus.run({
+      id: m.id,
+      status: to,
+      reason: to === 'queued' ? null : clean(reason),
+      settledAt: SETTLED.has(to) ? now : null,
+      nextAttemptAt,
+      now,
+    });
+    this.s.history.run(m.id, now, m.status, to, actor, clean(reason));
+    return { ok: true, status: to };
+  }
+
+  private purge(ages: RetentionAges, action: string, sql: (standardClause: string) => string): Promise<PurgeResult> {
+    return Promise.resolve(
+      this.db
+        .transaction((): PurgeResult => {
+          const now = this.now();
+          const result: PurgeResult = { total: 0, perStandard: {} };
+          const count = (rows: { standard: Standard }[]) => {
+            for (const r of rows) {
+              result.total++;
+              result.perStandard[r.standard] = (result.perStandard[r.standard] ?? 0) + 1;
+            }
+          };
+          const run = (clause: string, params: Record<string, unknown>) =>
+            count(this.db.prepare<[object], { standard: Standard }>(sql(clause)).all({ now, ...params }));
+          const overridden = Object.entries(ages.perStandard).filter(
+            (e): e is [Standard, number] => e[1] !== undefined,
+          );
+          for (const [standard, age] of overridden) run('standard = @standard', { cutoff: now - age, standard });
+          const others = overridden.length
+            ? `standard NOT IN (${overridden.map((_, i) => `@s${i}`).join(', ')})`
+            : '1 = 1';
+          const named = Object.fromEntries(overridden.map(([s], i) => [`s${i}`, s]));
+          run(others, { cutoff: now - ages.default, ...named });
+          if (result.total > 0) this.appendAudit(now, 'system:retention', action, null, { ...result });
+          return result;
+        })
+        .immediate(),
+    );
+  }
+}
+
+function flattenDedup(d: DedupKey | null): { scope: string | null; sender: string | null; id: string | null } {
+  if (!d) return { scope: null, sender: null, id: null };
+  return d.scope === 'istd'
+    ? { scope: 'istd', sender: d.sender, id: d.identificatie }
+    : { scope: 'stuf', sender: d.zender, id: d.referentienummer };
+}
+
+function clean(text: string | null | undefined): string | null {
+  return text === null || text === undefined ? null : redactBsn(text);
+}
+
+function redactFinding(f: Finding): Finding {
+  return { ...f, text: redactBsn(f.text), path: f.path === null ? null : redactBsn(f.path) };
+}
+
+function messageWhere(filter: MessageFilter): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const eq = (column: string, value: string | undefined) => {
+    if (value !== undefined) (clauses.push(`${column} = ?`), params.push(value));
+  };
+  if (filter.status !== undefined) {
+    const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
+    clauses.push(statuses.length ? `status IN (${statuses.map(() => '?').join(', ')})` : '0 = 1');
+    params.push(...statuses);
+  }
+  eq('standard', filter.standard);
+  eq('message_name', filter.messageName);
+  eq('direction', filter.direction);
+  eq('afzender', filter.afzender);
+  eq('ontvanger', filter.ontvanger);
+  eq('destination', filter.destination);
+  eq('bericht_identificatie', filter.berichtIdentificatie);
+  eq('referentienummer', filter.referentienummer);
+  eq('correlated_to', filter.correlatedTo);
+  eq('source_id', filter.sourceId);
+  if (filter.receivedFrom) (clauses.push('received_at >= ?'), params.push(filter.receivedFrom.getTime()));
+  if (filter.receivedTo) (clauses.push('received_at < ?'), params.push(filter.receivedTo.getTime()));
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+function date(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}
+
+function toSummary(r: MessageRow): MessageSummary {
+  return {
+    id: r.id,
+    receivedAt: new Date(r.received_at),
+    standard: r.standard as Standard,
+    release: r.release,
+    messageName: r.message_name,
+    direction: r.direction as Direction,
+    afzender: r.afzender,
+    ontvanger: r.ontvanger,
+    berichtIdentificatie: r.bericht_identificatie,
+    dagtekening: r.dagtekening,
+    berichtcode: r.berichtcode,
+    referentienummer: r.referentienummer,
+    crossRef: r.cross_ref,
+    contentHash: r.content_hash,
+    bodySize: r.body_size,
+    hasBody: r.has_body === 1,
+    bodyPurgedAt: date(r.body_purged_at),
+    source: { kind: r.source_kind as 'caller' | 'inbound', id: r.source_id },
+    status: r.status,
+    statusReason: r.status_reason,
+    destination: r.destination,
+    correlatedTo: r.correlated_to,
+    answeredBy: r.answered_by,
+    answerSummary: r.answer_summary,
+    attempts: r.attempts,
+    nextAttemptAt: date(r.next_attempt_at),
+    settledAt: date(r.settled_at),
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+    findingCount: r.finding_count ?? 0,
+  };
+}
+
+function toStored(r: MessageRow): StoredMessage {
+  const { findingCount: _, ...summary } = toSummary(r);
+  const dedup: DedupKey | null =
+    r.dedup_scope === 'istd'
+      ? { scope: 'istd', sender: r.dedup_sender!, identificatie: r.dedup_id! }
+      : r.dedup_scope === 'stuf'
+        ? { scope: 'stuf', zender: r.dedup_sender!, referentienummer: r.dedup_id! }
+        : null;
+  return { ...summary, dedup, findings: JSON.parse(r.findings ?? '[]') as Finding[] };
+}

@@ -1,0 +1,341 @@
+import type { Direction, Standard } from '../catalogue/types.ts';
+import type { Finding } from '../validation/finding.ts';
+
+export const MESSAGE_STATUSES = [
+  'received',
+  'queued',
+  'delivering',
+  'delivered',
+  'failed',
+  'dead',
+  'on_hold',
+  'cancelled',
+  'rejected',
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** States in which the gateway has nothing more to do for a message; retention is counted from here. */
+export const SETTLED_STATUSES = [
+  'delivered',
+  'failed',
+  'dead',
+  'cancelled',
+  'rejected',
+] as const satisfies readonly MessageStatus[];
+
+/** The statuses a message may be stored with. */
+export type InitialStatus = 'received' | 'queued' | 'on_hold' | 'rejected';
+
+/**
+ * The identity the standard requires to be unique, enforced by the database:
+ * - `istd` (TR056): unique per (sender, message name, identificatie). For a heenbericht that is
+ *   Header/Afzender + BerichtIdentificatie/Identificatie. A retour copies the heen's header, so pass its real
+ *   sender (Header/Ontvanger where the header has one, else the fixed party code such as CAK) and
+ *   IdentificatieRetour.
+ * - `stuf` (StUF016): unique per (zender organisatie, referentienummer), whatever the message.
+ * Rejected messages take no part in uniqueness.
+ */
+export type DedupKey =
+  | { scope: 'istd'; sender: string; identificatie: string }
+  | { scope: 'stuf'; zender: string; referentienummer: string };
+
+/** Who handed the message to the gateway: an internal system (callers) or an external party (inbound). */
+export interface MessageSource {
+  kind: 'caller' | 'inbound';
+  id: string;
+}
+
+export interface NewMessage {
+  /** Generated (UUID v4) when omitted. */
+  id?: string;
+  standard: Standard;
+  release: string;
+  messageName: string;
+  direction: Direction;
+  /** iStandaarden Header/Afzender; StUF zender/organisatie. */
+  afzender?: string | null;
+  /** iStandaarden Header/Ontvanger; StUF ontvanger/organisatie. */
+  ontvanger?: string | null;
+  /** iStandaarden BerichtIdentificatie as in the header (a retour's copy of the heen's). */
+  berichtIdentificatie?: string | null;
+  /** YYYY-MM-DD */
+  dagtekening?: string | null;
+  berichtcode?: string | null;
+  referentienummer?: string | null;
+  /** StUF crossRefnummer, or another correlation key the pipeline wants to keep. */
+  crossRef?: string | null;
+  dedup: DedupKey | null;
+  body: Uint8Array | string;
+  source: MessageSource;
+  status: InitialStatus;
+  /** Required when status is `queued`: the first outbox row goes there. */
+  destination?: string | null;
+  /** Why the message is on hold, received-but-unrouted or rejected (no personal data). */
+  statusReason?: string | null;
+  /** The heenbericht this message answers, when already known. */
+  correlatedTo?: string | null;
+  /** Short outcome shown on the heenbericht when `correlatedTo` is set (e.g. retourcodes "0200"). */
+  answerSummary?: string | null;
+  findings?: Finding[];
+}
+
+export type InsertResult =
+  | { kind: 'inserted'; id: string }
+  /** Same identity and same content: the caller gets the first receipt again. */
+  | { kind: 'duplicate-same'; id: string }
+  /** Same identity, other content: TR056 / StUF016. */
+  | { kind: 'duplicate-different'; id: string };
+
+/** A message's metadata. Bodies are read only through `getBody`. */
+export interface StoredMessage {
+  id: string;
+  receivedAt: Date;
+  standard: Standard;
+  release: string;
+  messageName: string;
+  direction: Direction;
+  afzender: string | null;
+  ontvanger: string | null;
+  berichtIdentificatie: string | null;
+  dagtekening: string | null;
+  berichtcode: string | null;
+  referentienummer: string | null;
+  crossRef: string | null;
+  dedup: DedupKey | null;
+  contentHash: string;
+  bodySize: number;
+  hasBody: boolean;
+  bodyPurgedAt: Date | null;
+  source: MessageSource;
+  status: MessageStatus;
+  statusReason: string | null;
+  destination: string | null;
+  correlatedTo: string | null;
+  /** The first retour linked to this heenbericht, and its outcome. */
+  answeredBy: string | null;
+  answerSummary: string | null;
+  findings: Finding[];
+  attempts: number;
+  nextAttemptAt: Date | null;
+  settledAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A list row: no body, no findings. */
+export type MessageSummary = Omit<StoredMessage, 'findings' | 'dedup'> & { findingCount: number };
+
+export type CorrelationKey =
+  /** iStandaarden: the heen's name, Afzender, Identificatie and Dagtekening, as the retour carries them. */
+  | { scope: 'istd'; messageName: string; afzender: string; identificatie: string; dagtekening: string }
+  /** StUF: the answer's crossRefnummer is the answered message's referentienummer from that zender. */
+  | { scope: 'stuf'; zender: string; referentienummer: string };
+
+export interface MessageFilter {
+  status?: MessageStatus | MessageStatus[];
+  standard?: Standard;
+  messageName?: string;
+  direction?: Direction;
+  afzender?: string;
+  ontvanger?: string;
+  destination?: string;
+  berichtIdentificatie?: string;
+  referentienummer?: string;
+  correlatedTo?: string;
+  sourceId?: string;
+  receivedFrom?: Date;
+  /** Exclusive. */
+  receivedTo?: Date;
+  /** Default 50; capped by the store's list maximum. */
+  limit?: number;
+  offset?: number;
+}
+
+export interface MessagePage {
+  items: MessageSummary[];
+  total: number;
+}
+
+export interface StatusChange {
+  at: Date;
+  from: MessageStatus | null;
+  to: MessageStatus;
+  actor: string;
+  reason: string | null;
+}
+
+export type AttemptOutcomeKind = 'delivered' | 'retry' | 'failed';
+
+export interface DeliveryAttempt {
+  messageId: string;
+  /** Counts all attempts of the message, across resends. */
+  attemptNo: number;
+  destination: string;
+  startedAt: Date;
+  finishedAt: Date;
+  durationMs: number;
+  outcome: AttemptOutcomeKind;
+  /** The message's status after this attempt (queued on retry, dead when retries ran out …). */
+  resultStatus: MessageStatus;
+  httpStatus: number | null;
+  reason: string | null;
+  /** Start of the receiver's answer; BSN-shaped numbers masked. */
+  answerExcerpt: string | null;
+  nextAttemptAt: Date | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: Date;
+  actor: string;
+  action: string;
+  targetId: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditInput {
+  actor: string;
+  action: string;
+  targetId?: string | null;
+  /** Free-form facts; strings are stored with BSN-shaped numbers masked. */
+  details?: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  targetId?: string;
+  actor?: string;
+  action?: string;
+  from?: Date;
+  limit?: number;
+  offset?: number;
+}
+
+/** A delivery reserved for one worker until `leaseUntil`; after that another worker may take it. */
+export interface Lease {
+  outboxId: number;
+  token: string;
+  owner: string;
+  messageId: string;
+  destination: string;
+  /** 1 for the first try of this delivery round (a resend starts a new round). */
+  attempt: number;
+  leaseUntil: Date;
+  message: OutboxMessage;
+}
+
+/** What an adapter needs of a message: identity, routing facts and the body. */
+export interface OutboxMessage {
+  id: string;
+  standard: Standard;
+  release: string;
+  messageName: string;
+  direction: Direction;
+  afzender: string | null;
+  ontvanger: string | null;
+  berichtIdentificatie: string | null;
+  referentienummer: string | null;
+  crossRef: string | null;
+  correlatedTo: string | null;
+  /** Null only when the body was purged while the message was pending, which retention never does. */
+  body: Buffer | null;
+}
+
+export interface AttemptReport {
+  startedAt: Date;
+  finishedAt: Date;
+  outcome: AttemptOutcomeKind;
+  httpStatus?: number | null;
+  reason?: string | null;
+  answer?: string | null;
+}
+
+/** What happens to the message after an attempt; the transport decides, the store records it atomically. */
+export type NextStep =
+  | { kind: 'delivered' }
+  | { kind: 'retry'; at: Date }
+  | { kind: 'failed' }
+  | { kind: 'dead' };
+
+export type CompleteResult =
+  | { kind: 'recorded'; status: MessageStatus }
+  /** The lease had expired and was taken over, or beheer changed the message: the attempt is kept, the state is not. */
+  | { kind: 'lease-lost' };
+
+export type ActionResult =
+  | { ok: true; status: MessageStatus }
+  | {
+      ok: false;
+      reason: 'not-found' | 'invalid-state' | 'in-flight' | 'body-purged' | 'no-destination';
+      status?: MessageStatus;
+    };
+
+/** Maximum age per standard, in milliseconds; `default` for standards without an override. */
+export interface RetentionAges {
+  default: number;
+  perStandard: Partial<Record<Standard, number>>;
+}
+
+export interface PurgeResult {
+  total: number;
+  perStandard: Partial<Record<Standard, number>>;
+}
+
+export type StatusCounts = Record<MessageStatus, number>;
+
+/**
+ * The message store: metadata, bodies, status history, delivery attempts, audit log and the outbox, with
+ * every state change and its history/audit rows written in one transaction. A resolved promise means the
+ * change is durable.
+ */
+export interface MessageStore {
+  /** Stores a message (and, when queued, its first outbox row) or reports the duplicate it is. */
+  insertMessage(message: NewMessage, actor: string): Promise<InsertResult>;
+  getMessage(id: string): Promise<StoredMessage | null>;
+  /** The stored body; null when unknown or purged. */
+  getBody(id: string): Promise<Buffer | null>;
+  listMessages(filter?: MessageFilter): Promise<MessagePage>;
+  statusHistory(id: string): Promise<StatusChange[]>;
+  deliveryAttempts(id: string): Promise<DeliveryAttempt[]>;
+  statusCounts(filter?: { destination?: string; standard?: Standard }): Promise<StatusCounts>;
+
+  /** The earliest non-rejected heenbericht with this key, or null. */
+  findCorrelationTarget(key: CorrelationKey): Promise<StoredMessage | null>;
+  /** Marks `retourId` as answering `heenId`; the first retour linked is the heen's answer. */
+  linkRetour(
+    retourId: string,
+    heenId: string,
+    actor: string,
+    answerSummary?: string | null,
+  ): Promise<{ ok: boolean; firstAnswer: boolean }>;
+
+  /** Reserves up to `limit` due deliveries whose lease is free or expired. */
+  leaseDue(owner: string, limit: number, leaseMs: number): Promise<Lease[]>;
+  /** Gives a lease back without counting an attempt (shutdown): queued again and due at once. */
+  releaseLease(lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'owner'>): Promise<boolean>;
+  /** When the next delivery falls due (leased rows count from their lease end), or null when none wait. */
+  nextDueAt(): Promise<Date | null>;
+  /** Records an attempt and moves the message on (retry, delivered, failed, dead) in one transaction. */
+  completeDelivery(
+    lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'destination'>,
+    attempt: AttemptReport,
+    next: NextStep,
+  ): Promise<CompleteResult>;
+
+  /** Beheer: deliver again under the same message id (from dead, failed, delivered, cancelled, received). */
+  resend(id: string, actor: string, options?: { destination?: string }): Promise<ActionResult>;
+  /** Beheer: stop a queued message from being delivered until released. */
+  hold(id: string, actor: string, reason?: string): Promise<ActionResult>;
+  release(id: string, actor: string): Promise<ActionResult>;
+  /** Beheer: never deliver (from queued, on_hold, failed, dead, received). */
+  cancel(id: string, actor: string, reason?: string): Promise<ActionResult>;
+
+  /** Drops bodies of messages settled longer ago than their standard's age. */
+  purgeBodies(ages: RetentionAges): Promise<PurgeResult>;
+  /** Deletes settled messages (with history and attempts) older than their standard's age. */
+  purgeMetadata(ages: RetentionAges): Promise<PurgeResult>;
+
+  audit(entry: AuditInput): Promise<void>;
+  listAudit(filter?: AuditFilter): Promise<AuditEntry[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { defaultAdapterRegistry, type AdapterRegistry } from '../../adapters/registry.ts';
+import type { DeliveryOutcome } from '../../adapters/types.ts';
+import type { Config, DestinationConfig, RetryConfig } from '../config/schema.ts';
+import { createLogger, type Logger } from '../log.ts';
+import type { Lease, MessageStore } from '../store/types.ts';
+import { decideNextStep } from './retry-policy.ts';
+import type { Transport } from './types.ts';
+
+export interface EmbeddedTransportOptions {
+  store: MessageStore;
+  adapters: AdapterRegistry;
+  destinations: readonly DestinationConfig[];
+  retry: RetryConfig;
+  /** Deliveries running at once. */
+  concurrency?: number;
+  /** Longest sleep between looks at the outbox when nothing wakes the loop earlier. */
+  pollIntervalMs?: number;
+  /** How long a delivery is reserved; an attempt is aborted before its lease runs out. */
+  leaseMs?: number;
+  logger?: Logger;
+  /** Lease owner name; unique per process by default. */
+  owner?: string;
+  /** Epoch milliseconds; must agree with the store's clock. */
+  clock?: () => number;
+  /** For the jitter. */
+  random?: () => number;
+}
+
+/**
+ * The transport of the embedded deployment as configured. Throws when a destination names an adapter that
+ * is not available, so a configuration that cannot be served is refused at startup.
+ */
+export function embeddedTransportFromConfig(
+  config: Pick<Config, 'destinations' | 'retry' | 'transport'>,
+  store: MessageStore,
+  logger: Logger,
+  adapters: AdapterRegistry = defaultAdapterRegistry(),
+): EmbeddedTransport {
+  const unsupported = adapters.unsupported(config.destinations);
+  if (unsupported.length > 0) {
+    const list = unsupported.map((d) => `${d.id} (${d.adapter})`).join(', ');
+    throw new Error(`no adapter available for destination(s): ${list}`);
+  }
+  return new EmbeddedTransport({
+    store,
+    adapters,
+    destinations: config.destinations,
+    retry: config.retry,
+    concurrency: config.transport.concurrency,
+    pollIntervalMs: config.transport.pollIntervalMs,
+    leaseMs: config.transport.leaseMs,
+    logger,
+  });
+}
+
+/**
+ * In-process dispatcher over the store's outbox: leases due deliveries, hands each to its destination's
+ * adapter, records the outcome and schedules retries. Delivery is at least once: a crash between a
+ * delivery and its record means the lease runs out and the message is delivered again.
+ */
+export class EmbeddedTransport implements Transport {
+  private readonly store: MessageStore;
+  private readonly adapters: AdapterRegistry;
+  private readonly destinations: Map<string, DestinationConfig>;
+  private readonly retry: RetryConfig;
+  private readonly concurrency: number;
+  private readonly pollIntervalMs: number;
+  private readonly leaseMs: number;
+  private readonly log: Logger;
+  private readonly owner: string;
+  private readonly clock: () => number;
+  private readonly random: () => number;
+
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly shutdown = new AbortController();
+  private kicked = false;
+  private wake: (() => void) | null = null;
+
+  constructor(options: EmbeddedTransportOptions) {
+    this.store = options.store;
+    this.adapters = options.adapters;
+    this.destinations = new Map(options.destinations.map((d) => [d.id, d]));
+    this.retry = options.retry;
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 1000);
+    this.leaseMs = Math.max(1, options.leaseMs ?? 5 * 60 * 1000);
+    this.log = (options.logger ?? createLogger()).child({ component: 'transport' });
+    this.owner = options.owner ?? `embedded:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.clock = options.clock ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  async start(): Promise<void> {
+    if (this.running || this.shutdown.signal.aborted) return;
+    this.running = true;
+    this.loop = this.run();
+    this.log.info({ owner: this.owner, concurrency: this.concurrency }, 'transport started');
+  }
+
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  async stop(options: { abortAfterMs?: number } = {}): Promise<void> {
+    if (!this.loop) return;
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    const timer =
+      options.abortAfterMs !== undefined && this.inFlight.size > 0
+        ? setTimeout(() => this.shutdown.abort(new Error('transport stopping')), options.abortAfterMs)
+        : undefined;
+    await Promise.all(this.inFlight.values());
+    clearTimeout(timer);
+    this.loop = null;
+    this.log.info('transport stopped');
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.kicked = false;
+      const capacity = this.concurrency - this.inFlight.size;
+      let leased: Lease[] = [];
+      if (capacity > 0) {
+        try {
+          leased = await this.store.leaseDue(this.owner, capacity, this.leaseMs);
+        } catch (err) {
+          this.log.error({ err }, 'leasing due deliveries failed');
+        }
+        for (const lease of leased) this.spawn(lease);
+      }
+      await this.sleep(await this.waitTime());
+    }
+  }
+
+  /** Until the next delivery falls due, capped by the poll interval; a finishing delivery wakes us earlier. */
+  private async waitTime(): Promise<number> {
+    if (this.inFlight.size >= this.concurrency) return this.pollIntervalMs;
+    try {
+      const next = await this.store.nextDueAt();
+      if (!next) return this.pollIntervalMs;
+      return Math.min(this.pollIntervalMs, Math.max(0, next.getTime() - this.clock()));
+    } catch (err) {
+      this.log.error({ err }, 'reading the outbox failed');
+      return this.pollIntervalMs;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.kicked || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private spawn(lease: Lease): void {
+    const work = this.deliver(lease)
+      .catch((err: unknown) => {
+        // The lease runs out and the delivery is retried, so nothing is lost; beheer sees it in the log.
+        this.log.error({ err, messageId: lease.messageId }, 'recording a delivery failed');
+      })
+      .finally(() => {
+        this.inFlight.delete(lease.outboxId);
+        this.kick();
+      });
+    this.inFlight.set(lease.outboxId, work);
+  }
+
+  private async deliver(lease: Lease): Promise<void> {
+    const log = this.log.child({
+      messageId: lease.messageId,
+      message: lease.message.messageName,
+      destination: lease.destination,
+      attempt: lease.attempt,
+    });
+    const startedAt = new Date(this.clock());
+    const outcome = await this.attempt(lease);
+
+    if (outcome.kind === 'retry' && this.shutdown.signal.aborted) {
+      await this.store.releaseLease(lease);
+      log.info('delivery interrupted by shutdown; handed back uncounted');
+      return;
+    }
+
+    const finishedAt = new Date(this.clock());
+    const next = decideNextStep(lease.attempt, outcome, this.retry, finishedAt.getTime(), this.random);
+    const result = await this.store.completeDelivery(
+      lease,
+      {
+        startedAt,
+        finishedAt,
+        outcome: outcome.kind,
+        httpStatus: outcome.status ?? null,
+        reason: outcome.kind === 'delivered' ? null : outcome.reason,
+        answer: outcome.answer ?? null,
+      },
+      next,
+    );
+    const fields = {
+      outcome: outcome.kind,
+      httpStatus: outcome.status,
+      reason: outcome.kind === 'delivered' ? undefined : outcome.reason,
+      next: next.kind,
+      ...(next.kind === 'retry' ? { nextAttemptAt: next.at.toISOString() } : {}),
+    };
+    if (result.kind === 'lease-lost') log.warn(fields, 'delivery finished after its lease was lost');
+    else if (next.kind === 'delivered') log.info(fields, 'delivered');
+    else if (next.kind === 'retry') log.warn(fields, 'delivery failed; will retry');
+    else log.error(fields, next.kind === 'dead' ? 'delivery gave up: message is dead' : 'delivery failed permanently');
+  }
+
+  private async attempt(lease: Lease): Promise<DeliveryOutcome> {
+    const destination = this.destinations.get(lease.destination);
+    if (!destination) return { kind: 'failed', reason: `unknown destination "${lease.destination}"` };
+    const adapter = this.adapters.get(destination.adapter);
+    if (!adapter) return { kind: 'failed', reason: `no "${destination.adapter}" adapter available` };
+    const body = lease.message.body;
+    if (!body) return { kind: 'failed', reason: 'the message body is no longer stored' };
+
+    const margin = Math.min(1000, Math.floor(this.leaseMs / 10));
+    const leaseLeft = Math.max(1, lease.leaseUntil.getTime() - this.clock() - margin);
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(leaseLeft)]);
+    try {
+      return await adapter.deliver({ ...lease.message, body, attempt: lease.attempt }, destination, signal);
+    } catch (err) {
+      return { kind: 'retry', reason: `adapter error: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+}

@@ -1,0 +1,518 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Lease, MessageStore, NewMessage, NextStep } from '../../src/store/types.ts';
+
+/** Builds a store on fresh storage that reads time from `clock`; `dispose` closes it and removes the storage. */
+export type MakeStore = (clock: () => number) => Promise<{ store: MessageStore; dispose(): Promise<void> }>;
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const BSN = '123456782';
+
+export function wmo301(overrides: Partial<NewMessage> = {}): NewMessage {
+  const identificatie = overrides.berichtIdentificatie ?? 'ID-0001';
+  return {
+    standard: 'iwmo',
+    release: '3.2',
+    messageName: 'WMO301',
+    direction: 'heen',
+    afzender: '0363',
+    ontvanger: '42420001',
+    berichtIdentificatie: identificatie,
+    dagtekening: '2026-01-15',
+    berichtcode: '414',
+    dedup: { scope: 'istd', sender: overrides.afzender ?? '0363', identificatie },
+    body: `<Bericht><Header><Identificatie>${identificatie}</Identificatie></Header><Client><Bsn>${BSN}</Bsn></Client></Bericht>`,
+    source: { kind: 'caller', id: 'demo-wijkteam' },
+    status: 'queued',
+    destination: 'dest-a',
+    ...overrides,
+  };
+}
+
+export function stufDi01(overrides: Partial<NewMessage> = {}): NewMessage {
+  const referentienummer = overrides.referentienummer ?? '6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e';
+  return {
+    standard: 'stuf-jz',
+    release: '1.0.9',
+    messageName: 'vtoDi01',
+    direction: 'heen',
+    afzender: '0363',
+    ontvanger: 'RC0329',
+    referentienummer,
+    berichtcode: 'Di01',
+    dedup: { scope: 'stuf', zender: overrides.afzender ?? '0363', referentienummer },
+    body: '<vtoDi01><stuurgegevens/></vtoDi01>',
+    source: { kind: 'caller', id: 'demo-wijkteam' },
+    status: 'queued',
+    destination: 'corv',
+    ...overrides,
+  };
+}
+
+const attemptAt = (t: number, outcome: 'delivered' | 'retry' | 'failed', extra: { httpStatus?: number; reason?: string; answer?: string } = {}) => ({
+  startedAt: new Date(t),
+  finishedAt: new Date(t + 5),
+  outcome,
+  ...extra,
+});
+
+/** The behaviour every MessageStore implementation must show. */
+export function storeContract(name: string, makeStore: MakeStore): void {
+  describe(`MessageStore contract: ${name}`, () => {
+    let now: number;
+    let store: MessageStore;
+    let dispose: () => Promise<void>;
+    const advance = (ms: number) => {
+      now += ms;
+    };
+
+    beforeEach(async () => {
+      now = Date.UTC(2026, 0, 15, 9, 0, 0);
+      ({ store, dispose } = await makeStore(() => now));
+    });
+    afterEach(async () => {
+      await dispose();
+    });
+
+    async function leaseOne(owner = 'w1', leaseMs = 60_000): Promise<Lease> {
+      const leases = await store.leaseDue(owner, 10, leaseMs);
+      expect(leases).toHaveLength(1);
+      return leases[0]!;
+    }
+
+    async function complete(lease: Lease, outcome: 'delivered' | 'retry' | 'failed', next: NextStep, extra = {}) {
+      return store.completeDelivery(lease, attemptAt(now, outcome, extra), next);
+    }
+
+    describe('insert and duplicates', () => {
+      it('stores a message with its metadata, body, history and first outbox row', async () => {
+        const r = await store.insertMessage(wmo301(), 'caller:demo-wijkteam');
+        expect(r.kind).toBe('inserted');
+        const m = await store.getMessage(r.id);
+        expect(m).toMatchObject({
+          id: r.id,
+          standard: 'iwmo',
+          messageName: 'WMO301',
+          afzender: '0363',
+          ontvanger: '42420001',
+          berichtIdentificatie: 'ID-0001',
+          dagtekening: '2026-01-15',
+          status: 'queued',
+          destination: 'dest-a',
+          attempts: 0,
+          hasBody: true,
+          source: { kind: 'caller', id: 'demo-wijkteam' },
+          dedup: { scope: 'istd', sender: '0363', identificatie: 'ID-0001' },
+        });
+        expect(m!.receivedAt.getTime()).toBe(now);
+        expect(m!.contentHash).toMatch(/^[0-9a-f]{64}$/);
+        expect((await store.getBody(r.id))!.toString('utf8')).toBe(wmo301().body);
+        expect(await store.statusHistory(r.id)).toEqual([
+          { at: new Date(now), from: null, to: 'queued', actor: 'caller:demo-wijkteam', reason: null },
+        ]);
+        const lease = await leaseOne();
+        expect(lease.messageId).toBe(r.id);
+        expect(lease.destination).toBe('dest-a');
+        expect(lease.message.body!.toString('utf8')).toBe(wmo301().body);
+      });
+
+      it('keeps the bytes of a binary body exactly', async () => {
+        const bytes = Buffer.from([0x3c, 0x61, 0x3e, 0xe9, 0x00, 0xff, 0x3c, 0x2f, 0x61, 0x3e]);
+        const r = await store.insertMessage(wmo301({ body: bytes }), 'a');
+        expect((await store.getBody(r.id))!.equals(bytes)).toBe(true);
+        expect((await store.getMessage(r.id))!.bodySize).toBe(bytes.length);
+      });
+
+      it('answers a repeat with the same content with the first receipt, and queues nothing new', async () => {
+        const first = await store.insertMessage(wmo301(), 'a');
+        advance(1000);
+        const again = await store.insertMessage(wmo301(), 'a');
+        expect(again).toEqual({ kind: 'duplicate-same', id: first.id });
+        expect((await store.listMessages()).total).toBe(1);
+        expect(await store.leaseDue('w', 10, 60_000)).toHaveLength(1);
+      });
+
+      it('refuses a repeat of the identity with other content (TR056) and audits it', async () => {
+        const first = await store.insertMessage(wmo301(), 'a');
+        const other = await store.insertMessage(wmo301({ body: '<Bericht>anders</Bericht>' }), 'caller:x');
+        expect(other).toEqual({ kind: 'duplicate-different', id: first.id });
+        expect((await store.listMessages()).total).toBe(1);
+        const audit = await store.listAudit({ targetId: first.id });
+        expect(audit.map((e) => [e.action, e.actor])).toContainEqual(['message.duplicate-different', 'caller:x']);
+      });
+
+      it('scopes iStandaarden identity by sender and message name', async () => {
+        await store.insertMessage(wmo301(), 'a');
+        const otherSender = await store.insertMessage(wmo301({ afzender: '0384' }), 'a');
+        const otherMessage = await store.insertMessage(
+          wmo301({ messageName: 'WMO319', berichtcode: '482', body: '<x/>' }),
+          'a',
+        );
+        expect(otherSender.kind).toBe('inserted');
+        expect(otherMessage.kind).toBe('inserted');
+      });
+
+      it('scopes StUF identity by zender and referentienummer, whatever the message (StUF016)', async () => {
+        const first = await store.insertMessage(stufDi01(), 'a');
+        const otherMessage = await store.insertMessage(stufDi01({ messageName: 'gmDi01', body: '<gm/>' }), 'a');
+        expect(otherMessage).toEqual({ kind: 'duplicate-different', id: first.id });
+        const otherZender = await store.insertMessage(stufDi01({ afzender: '0384' }), 'a');
+        expect(otherZender.kind).toBe('inserted');
+      });
+
+      it('lets rejected messages take no part in uniqueness', async () => {
+        const rejected = await store.insertMessage(
+          wmo301({ status: 'rejected', destination: null, statusReason: 'XSD' }),
+          'a',
+        );
+        expect(rejected.kind).toBe('inserted');
+        expect((await store.getMessage(rejected.id))!.settledAt).not.toBeNull();
+        const accepted = await store.insertMessage(wmo301(), 'a');
+        expect(accepted.kind).toBe('inserted');
+        expect(accepted.id).not.toBe(rejected.id);
+        expect(await store.leaseDue('w', 10, 60_000)).toHaveLength(1);
+      });
+
+      it('creates no outbox row for messages that are not queued', async () => {
+        await store.insertMessage(wmo301({ status: 'on_hold', statusReason: 'review' }), 'a');
+        await store.insertMessage(wmo301({ berichtIdentificatie: 'ID-2', status: 'received', destination: null }), 'a');
+        expect(await store.leaseDue('w', 10, 60_000)).toEqual([]);
+        expect(await store.nextDueAt()).toBeNull();
+      });
+
+      it('rejects a queued message without destination', async () => {
+        await expect(store.insertMessage(wmo301({ destination: null }), 'a')).rejects.toThrow(/destination/);
+      });
+
+      it('masks BSN-shaped numbers in stored findings and reasons', async () => {
+        const r = await store.insertMessage(
+          wmo301({
+            status: 'rejected',
+            destination: null,
+            statusReason: `bad value ${BSN}`,
+            findings: [
+              { level: 'xsd', code: 'XSD', retourcode: null, line: 3, column: 9, path: '/Bericht/Client/Bsn', text: `'${BSN}' is not valid` },
+            ],
+          }),
+          'a',
+        );
+        const m = await store.getMessage(r.id);
+        expect(JSON.stringify(m)).not.toContain(BSN);
+        expect(m!.findings[0]!.text).toBe("'*********' is not valid");
+        expect(m!.statusReason).toBe('bad value *********');
+      });
+    });
+
+    describe('outbox and delivery', () => {
+      it('leases a delivery to one worker and gives it to another only after the lease expired', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const first = await leaseOne('w1', 30_000);
+        expect(first.attempt).toBe(1);
+        expect((await store.getMessage(id))!.status).toBe('delivering');
+        expect(await store.leaseDue('w2', 10, 30_000)).toEqual([]);
+        expect((await store.nextDueAt())!.getTime()).toBe(now + 30_000);
+
+        advance(30_000);
+        const second = await leaseOne('w2', 30_000);
+        expect(second.messageId).toBe(id);
+        expect(second.token).not.toBe(first.token);
+        expect(second.attempt).toBe(1);
+
+        // The first worker comes back late: its attempt is kept, but the state belongs to the new lease.
+        expect(await complete(first, 'delivered', { kind: 'delivered' })).toEqual({ kind: 'lease-lost' });
+        expect((await store.getMessage(id))!.status).toBe('delivering');
+        expect(await complete(second, 'delivered', { kind: 'delivered' })).toEqual({ kind: 'recorded', status: 'delivered' });
+        const attempts = await store.deliveryAttempts(id);
+        expect(attempts.map((a) => [a.attemptNo, a.outcome, a.resultStatus])).toEqual([
+          [1, 'delivered', 'delivering'],
+          [2, 'delivered', 'delivered'],
+        ]);
+      });
+
+      it('leases at most `limit` rows, oldest due first', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          ids.push((await store.insertMessage(wmo301({ berichtIdentificatie: `ID-${i}` }), 'a')).id);
+          advance(10);
+        }
+        const a = await store.leaseDue('w1', 2, 60_000);
+        const b = await store.leaseDue('w2', 10, 60_000);
+        expect(a.map((l) => l.messageId)).toEqual(ids.slice(0, 2));
+        expect(b.map((l) => l.messageId)).toEqual(ids.slice(2));
+      });
+
+      it('marks a delivered message settled and removes its outbox row', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const lease = await leaseOne();
+        advance(100);
+        const r = await complete(lease, 'delivered', { kind: 'delivered' }, { httpStatus: 202, answer: 'ok' });
+        expect(r).toEqual({ kind: 'recorded', status: 'delivered' });
+        const m = (await store.getMessage(id))!;
+        expect(m).toMatchObject({ status: 'delivered', attempts: 1, nextAttemptAt: null });
+        expect(m.settledAt!.getTime()).toBe(now);
+        expect(await store.nextDueAt()).toBeNull();
+        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued', 'delivering', 'delivered']);
+        const [attempt] = await store.deliveryAttempts(id);
+        expect(attempt).toMatchObject({ attemptNo: 1, outcome: 'delivered', httpStatus: 202, answerExcerpt: 'ok', durationMs: 5 });
+      });
+
+      it('schedules retries: not due before their time, attempt numbers counting up', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        let lease = await leaseOne();
+        for (const delay of [1000, 2000, 4000]) {
+          const r = await complete(lease, 'retry', { kind: 'retry', at: new Date(now + delay) }, { httpStatus: 503, reason: 'HTTP 503' });
+          expect(r).toEqual({ kind: 'recorded', status: 'queued' });
+          const m = (await store.getMessage(id))!;
+          expect(m.status).toBe('queued');
+          expect(m.nextAttemptAt!.getTime()).toBe(now + delay);
+          expect((await store.nextDueAt())!.getTime()).toBe(now + delay);
+          advance(delay - 1);
+          expect(await store.leaseDue('w', 10, 60_000)).toEqual([]);
+          advance(1);
+          const nextLease = await leaseOne();
+          expect(nextLease.attempt).toBe(lease.attempt + 1);
+          lease = nextLease;
+        }
+        const attempts = await store.deliveryAttempts(id);
+        expect(attempts.map((a) => a.attemptNo)).toEqual([1, 2, 3]);
+        expect(attempts.map((a) => a.nextAttemptAt!.getTime() - a.finishedAt.getTime())).toEqual([995, 1995, 3995]);
+        expect(attempts.every((a) => a.reason === 'HTTP 503' && a.resultStatus === 'queued')).toBe(true);
+      });
+
+      it('gives up as dead or failed and records why', async () => {
+        const dead = await store.insertMessage(wmo301(), 'a');
+        const failed = await store.insertMessage(wmo301({ berichtIdentificatie: 'ID-2' }), 'a');
+        const [l1, l2] = await store.leaseDue('w', 10, 60_000);
+        await complete(l1!, 'retry', { kind: 'dead' }, { reason: `HTTP 503 for ${BSN}` });
+        await complete(l2!, 'failed', { kind: 'failed' }, { httpStatus: 400, reason: 'HTTP 400 Bad Request', answer: `no such client ${BSN}` });
+        expect(await store.getMessage(dead.id)).toMatchObject({ status: 'dead', statusReason: 'HTTP 503 for *********' });
+        expect(await store.getMessage(failed.id)).toMatchObject({ status: 'failed', statusReason: 'HTTP 400 Bad Request' });
+        const [attempt] = await store.deliveryAttempts(failed.id);
+        expect(attempt!.answerExcerpt).toBe('no such client *********');
+        expect(await store.nextDueAt()).toBeNull();
+      });
+
+      it('hands a released lease back uncounted and due at once', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const lease = await leaseOne('w1', 60_000);
+        expect(await store.releaseLease(lease)).toBe(true);
+        expect(await store.getMessage(id)).toMatchObject({ status: 'queued' });
+        const again = await leaseOne('w2');
+        expect(again.attempt).toBe(1);
+        expect(await store.deliveryAttempts(id)).toEqual([]);
+        expect(await store.releaseLease(lease)).toBe(false);
+      });
+    });
+
+    describe('beheer actions', () => {
+      async function deadMessage(): Promise<string> {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const lease = await leaseOne();
+        await complete(lease, 'retry', { kind: 'dead' }, { reason: 'HTTP 503' });
+        return id;
+      }
+
+      it('resends under the same id with a new delivery round', async () => {
+        const id = await deadMessage();
+        advance(1000);
+        expect(await store.resend(id, 'beheer:anna')).toEqual({ ok: true, status: 'queued' });
+        const m = (await store.getMessage(id))!;
+        expect(m).toMatchObject({ id, status: 'queued', settledAt: null, attempts: 1 });
+        const lease = await leaseOne();
+        expect(lease.messageId).toBe(id);
+        expect(lease.attempt).toBe(1);
+        await complete(lease, 'delivered', { kind: 'delivered' });
+        expect((await store.deliveryAttempts(id)).map((a) => a.attemptNo)).toEqual([1, 2]);
+        expect((await store.listMessages()).total).toBe(1);
+        const audit = await store.listAudit({ targetId: id, action: 'message.resend' });
+        expect(audit).toHaveLength(1);
+        expect(audit[0]).toMatchObject({ actor: 'beheer:anna', details: { from: 'dead', to: 'queued' } });
+      });
+
+      it('resends to another destination when asked', async () => {
+        const id = await deadMessage();
+        await store.resend(id, 'beheer', { destination: 'dest-b' });
+        expect((await leaseOne()).destination).toBe('dest-b');
+        expect((await store.getMessage(id))!.destination).toBe('dest-b');
+      });
+
+      it('does not resend a message that is still pending', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        expect(await store.resend(id, 'beheer')).toEqual({ ok: false, reason: 'invalid-state', status: 'queued' });
+        expect(await store.resend('no-such-id', 'beheer')).toEqual({ ok: false, reason: 'not-found' });
+      });
+
+      it('holds, releases and cancels', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        expect(await store.hold(id, 'beheer', 'check with aanbieder')).toEqual({ ok: true, status: 'on_hold' });
+        expect(await store.leaseDue('w', 10, 60_000)).toEqual([]);
+        expect((await store.getMessage(id))!.statusReason).toBe('check with aanbieder');
+        expect(await store.release(id, 'beheer')).toEqual({ ok: true, status: 'queued' });
+        const lease = await leaseOne();
+        expect(await store.hold(id, 'beheer')).toEqual({ ok: false, reason: 'in-flight', status: 'delivering' });
+        expect(await store.cancel(id, 'beheer')).toEqual({ ok: false, reason: 'in-flight', status: 'delivering' });
+        await complete(lease, 'retry', { kind: 'retry', at: new Date(now + 5000) });
+        expect(await store.cancel(id, 'beheer', 'sent by mistake')).toEqual({ ok: true, status: 'cancelled' });
+        expect(await store.nextDueAt()).toBeNull();
+        expect(await store.release(id, 'beheer')).toEqual({ ok: false, reason: 'invalid-state', status: 'cancelled' });
+        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual([
+          'queued',
+          'on_hold',
+          'queued',
+          'delivering',
+          'queued',
+          'cancelled',
+        ]);
+        const actions = (await store.listAudit({ targetId: id })).map((e) => e.action).reverse();
+        expect(actions).toEqual(['message.hold', 'message.release', 'message.cancel']);
+      });
+
+      it('takes a delivery over from a worker whose lease ran out', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        await leaseOne('crashed', 10_000);
+        advance(10_000);
+        expect(await store.hold(id, 'beheer')).toEqual({ ok: true, status: 'on_hold' });
+      });
+    });
+
+    describe('correlation', () => {
+      it('finds the heenbericht a retour answers and links the first retour as its answer', async () => {
+        const heen = await store.insertMessage(wmo301(), 'a');
+        const key = { scope: 'istd', messageName: 'WMO301', afzender: '0363', identificatie: 'ID-0001', dagtekening: '2026-01-15' } as const;
+        expect((await store.findCorrelationTarget(key))!.id).toBe(heen.id);
+        expect(await store.findCorrelationTarget({ ...key, dagtekening: '2026-01-16' })).toBeNull();
+
+        const retour = (sender: string) =>
+          wmo301({
+            messageName: 'WMO302',
+            direction: 'retour',
+            berichtcode: '415',
+            dedup: { scope: 'istd', sender: '42420001', identificatie: sender },
+            source: { kind: 'inbound', id: 'demo-zorg' },
+            destination: 'inbox',
+            body: `<retour>${sender}</retour>`,
+          });
+        const r1 = await store.insertMessage(retour('R-1'), 'inbound:demo-zorg');
+        const r2 = await store.insertMessage(retour('R-2'), 'inbound:demo-zorg');
+        expect(await store.linkRetour(r1.id, heen.id, 'pipeline', '0200')).toEqual({ ok: true, firstAnswer: true });
+        expect(await store.linkRetour(r2.id, heen.id, 'pipeline', '0200')).toEqual({ ok: true, firstAnswer: false });
+        expect(await store.getMessage(heen.id)).toMatchObject({ answeredBy: r1.id, answerSummary: '0200' });
+        expect((await store.getMessage(r2.id))!.correlatedTo).toBe(heen.id);
+        expect((await store.listMessages({ correlatedTo: heen.id })).total).toBe(2);
+        expect(await store.linkRetour(r1.id, 'no-such-heen', 'pipeline')).toEqual({ ok: false, firstAnswer: false });
+      });
+
+      it('links at insert time when the pipeline already knows the heenbericht', async () => {
+        const heen = await store.insertMessage(wmo301(), 'a');
+        const retour = await store.insertMessage(
+          wmo301({ messageName: 'WMO302', direction: 'retour', dedup: { scope: 'istd', sender: '42420001', identificatie: 'R-1' }, correlatedTo: heen.id, answerSummary: '0001', body: '<r/>' }),
+          'a',
+        );
+        expect(await store.getMessage(heen.id)).toMatchObject({ answeredBy: retour.id, answerSummary: '0001' });
+      });
+
+      it('finds a StUF message by zender and referentienummer', async () => {
+        const di01 = await store.insertMessage(stufDi01(), 'a');
+        const found = await store.findCorrelationTarget({ scope: 'stuf', zender: '0363', referentienummer: stufDi01().referentienummer! });
+        expect(found!.id).toBe(di01.id);
+        expect(await store.findCorrelationTarget({ scope: 'stuf', zender: '0384', referentienummer: stufDi01().referentienummer! })).toBeNull();
+      });
+    });
+
+    describe('list, counts and audit', () => {
+      it('lists newest first with filters and paging, never with bodies', async () => {
+        for (let i = 0; i < 5; i++) {
+          await store.insertMessage(wmo301({ berichtIdentificatie: `ID-${i}`, afzender: i < 3 ? '0363' : '0384' }), 'a');
+          advance(1000);
+        }
+        await store.insertMessage(stufDi01(), 'a');
+        const all = await store.listMessages();
+        expect(all.total).toBe(6);
+        expect(all.items[0]!.messageName).toBe('vtoDi01');
+        const page = await store.listMessages({ messageName: 'WMO301', limit: 2, offset: 1 });
+        expect(page.total).toBe(5);
+        expect(page.items.map((m) => m.berichtIdentificatie)).toEqual(['ID-3', 'ID-2']);
+        expect((await store.listMessages({ afzender: '0384', standard: 'iwmo' })).total).toBe(2);
+        expect((await store.listMessages({ status: ['delivered', 'dead'] })).total).toBe(0);
+        expect((await store.listMessages({ receivedFrom: new Date(now - 2000), receivedTo: new Date(now) })).total).toBe(2);
+        const text = JSON.stringify(all);
+        expect(text).not.toContain(BSN);
+        expect(text).not.toContain('<Bericht>');
+        expect(all.items.every((m) => !('body' in m) && !('findings' in m))).toBe(true);
+      });
+
+      it('counts messages per status', async () => {
+        await store.insertMessage(wmo301(), 'a');
+        await store.insertMessage(wmo301({ berichtIdentificatie: 'ID-2' }), 'a');
+        await store.insertMessage(wmo301({ berichtIdentificatie: 'ID-3', status: 'rejected', destination: null }), 'a');
+        const lease = (await store.leaseDue('w', 1, 60_000))[0]!;
+        await complete(lease, 'delivered', { kind: 'delivered' });
+        const counts = await store.statusCounts();
+        expect(counts).toMatchObject({ queued: 1, delivered: 1, rejected: 1, dead: 0, on_hold: 0 });
+        expect((await store.statusCounts({ destination: 'nowhere' })).queued).toBe(0);
+      });
+
+      it('appends audit entries without BSN-shaped numbers', async () => {
+        await store.audit({ actor: 'beheer:anna', action: 'config.reload', details: { note: `client ${BSN}`, n: 3 } });
+        const [entry] = await store.listAudit({ actor: 'beheer:anna' });
+        expect(entry).toMatchObject({ action: 'config.reload', targetId: null, details: { note: 'client *********', n: 3 } });
+        expect(entry!.at.getTime()).toBe(now);
+      });
+    });
+
+    describe('retention', () => {
+      async function settle(message: NewMessage): Promise<string> {
+        const { id } = await store.insertMessage(message, 'a');
+        const lease = (await store.leaseDue('w', 10, 60_000)).find((l) => l.messageId === id)!;
+        await complete(lease, 'delivered', { kind: 'delivered' });
+        return id;
+      }
+      const bodyAges = { default: 30 * DAY, perStandard: { 'stuf-jz': 24 * HOUR } };
+
+      it('purges bodies per standard, counted from when the message settled, never of pending messages', async () => {
+        const pending = (await store.insertMessage(wmo301({ berichtIdentificatie: 'PENDING', status: 'on_hold' }), 'a')).id;
+        const wmo = await settle(wmo301());
+        const stuf = await settle(stufDi01());
+
+        advance(24 * HOUR - 1);
+        expect((await store.purgeBodies(bodyAges)).total).toBe(0);
+        advance(1);
+        expect(await store.purgeBodies(bodyAges)).toEqual({ total: 1, perStandard: { 'stuf-jz': 1 } });
+        expect(await store.getBody(stuf)).toBeNull();
+        expect(await store.getMessage(stuf)).toMatchObject({ hasBody: false, status: 'delivered' });
+        expect((await store.getMessage(stuf))!.bodyPurgedAt!.getTime()).toBe(now);
+        expect(await store.getBody(wmo)).not.toBeNull();
+
+        advance(30 * DAY);
+        expect(await store.purgeBodies(bodyAges)).toEqual({ total: 1, perStandard: { iwmo: 1 } });
+        expect(await store.getBody(wmo)).toBeNull();
+        expect(await store.getBody(pending)).not.toBeNull();
+        expect(await store.resend(wmo, 'beheer')).toEqual({ ok: false, reason: 'body-purged', status: 'delivered' });
+
+        const audit = await store.listAudit({ action: 'retention.purge-bodies' });
+        expect(audit.map((e) => e.details)).toEqual([
+          { total: 1, perStandard: { iwmo: 1 } },
+          { total: 1, perStandard: { 'stuf-jz': 1 } },
+        ]);
+      });
+
+      it('purges metadata of settled messages with their history, keeping pending ones', async () => {
+        const pending = (await store.insertMessage(wmo301({ berichtIdentificatie: 'PENDING' }), 'a')).id;
+        await store.hold(pending, 'beheer');
+        const old = await settle(wmo301({ berichtIdentificatie: 'OLD' }));
+        advance(10 * DAY);
+        const recent = await settle(wmo301({ berichtIdentificatie: 'RECENT' }));
+        advance(725 * DAY);
+        const result = await store.purgeMetadata({ default: 730 * DAY, perStandard: {} });
+        expect(result).toEqual({ total: 1, perStandard: { iwmo: 1 } });
+        expect(await store.getMessage(old)).toBeNull();
+        expect(await store.statusHistory(old)).toEqual([]);
+        expect(await store.deliveryAttempts(old)).toEqual([]);
+        expect(await store.getMessage(recent)).not.toBeNull();
+        expect(await store.getMessage(pending)).not.toBeNull();
+        // Its identity is free again once the metadata is gone.
+        expect((await store.insertMessage(wmo301({ berichtIdentificatie: 'OLD' }), 'a')).kind).toBe('inserted');
+      });
+    });
+  });
+}

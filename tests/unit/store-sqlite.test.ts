@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore, openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
+import { storeContract, wmo301 } from '../contract/store.contract.ts';
+
+const tempDirs: string[] = [];
+function tempFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'schakel-store-'));
+  tempDirs.push(dir);
+  return join(dir, 'nested', 'schakel.sqlite');
+}
+afterEach(() => {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+storeContract('sqlite', async (clock) => {
+  const store = openSqliteStore({ file: tempFile(), clock });
+  return { store, dispose: () => store.close() };
+});
+
+const storeModule = fileURLToPath(new URL('../../src/store/sqlite.ts', import.meta.url));
+
+/** Runs `code` in a fresh Node process (with the TypeScript loader), waits for it to print READY, then kills it. */
+async function runAndKill(code: string): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const ready = await new Promise<boolean>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('READY')) resolve(true);
+    });
+    child.on('exit', () => resolve(false));
+  });
+  if (!ready) throw new Error(`child exited before READY: ${err}`);
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+  return out;
+}
+
+describe('SQLite store', () => {
+  it('runs in WAL mode with synchronous=FULL and foreign keys on', async () => {
+    const store = openSqliteStore({ file: tempFile() });
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(store.schemaVersion).toBe(1);
+    await store.close();
+  });
+
+  it('lives in <dataDir>/schakel.sqlite for a configuration', async () => {
+    const dataDir = join(tempFile(), '..', 'data');
+    const store = openSqliteStoreFromConfig({ dataDir, limits: { listPageMax: 2, answerExcerptChars: 10 } });
+    expect(store.db.name).toBe(join(dataDir, 'schakel.sqlite'));
+    for (let i = 0; i < 3; i++) await store.insertMessage(wmo301({ berichtIdentificatie: `ID-${i}` }), 'a');
+    expect((await store.listMessages({ limit: 100 })).items).toHaveLength(2);
+    await store.close();
+  });
+
+  it('keeps data across reopen and does not migrate twice', async () => {
+    const file = tempFile();
+    const a = openSqliteStore({ file });
+    const { id } = await a.insertMessage(wmo301(), 'a');
+    await a.close();
+    const b = openSqliteStore({ file });
+    expect((await b.getMessage(id))!.status).toBe('queued');
+    expect(b.db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 });
+    await b.close();
+  });
+
+  it('refuses a database written by a newer schema', async () => {
+    const file = tempFile();
+    const a = openSqliteStore({ file });
+    a.db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run();
+    await a.close();
+    expect(() => openSqliteStore({ file })).toThrow(/newer/);
+  });
+
+  it('enforces uniqueness in the database itself, not only in insertMessage', async () => {
+    const store = openSqliteStore({ file: tempFile() });
+    const { id } = await store.insertMessage(wmo301(), 'a');
+    expect(() =>
+      store.db
+        .prepare(
+          `INSERT INTO messages (id, received_at, standard, release, message_name, direction, dedup_scope, dedup_sender,
+             dedup_id, content_hash, body_size, source_kind, source_id, status, created_at, updated_at)
+           SELECT 'copy', received_at, standard, release, message_name, direction, dedup_scope, dedup_sender, dedup_id,
+             'other', 0, source_kind, source_id, 'queued', created_at, updated_at FROM messages WHERE id = ?`,
+        )
+        .run(id),
+    ).toThrow(/UNIQUE/);
+    await store.close();
+  });
+
+  it('loses no accepted message when the process is killed right after the insert returned', async () => {
+    const file = tempFile();
+    const out = await runAndKill(`
+      const { openSqliteStore } = await import(${JSON.stringify(storeModule)});
+      const store = openSqliteStore({ file: ${JSON.stringify(file)} });
+      const r = await store.insertMessage(${JSON.stringify(wmo301())}, 'caller');
+      console.log('ID=' + r.id + ' READY');
+      setInterval(() => {}, 1000);
+    `);
+    const id = /ID=(\S+)/.exec(out)![1]!;
+    const store = openSqliteStore({ file });
+    expect((await store.getMessage(id))!.status).toBe('queued');
+    expect((await store.getBody(id))!.toString()).toBe(wmo301().body);
+    await store.close();
+  });
+
+  it('gives a killed worker’s leased deliveries to another worker once the lease has run out', async () => {
+    const file = tempFile();
+    await runAndKill(`
+      const { openSqliteStore } = await import(${JSON.stringify(storeModule)});
+      const store = openSqliteStore({ file: ${JSON.stringify(file)} });
+      await store.insertMessage(${JSON.stringify(wmo301())}, 'caller');
+      const leases = await store.leaseDue('doomed-worker', 10, 60000);
+      console.log('LEASED=' + leases.length + ' READY');
+      setInterval(() => {}, 1000);
+    `);
+    const early = openSqliteStore({ file });
+    expect(await early.leaseDue('survivor', 10, 60_000)).toEqual([]);
+    await early.close();
+    const later = openSqliteStore({ file, clock: () => Date.now() + 61_000 });
+    const leases = await later.leaseDue('survivor', 10, 60_000);
+    expect(leases).toHaveLength(1);
+    expect(leases[0]!.attempt).toBe(1);
+    await later.close();
+  });
+});
