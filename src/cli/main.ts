@@ -5,6 +5,7 @@ const USAGE = `usage: schakel <command> [options]
 commands:
   validate <files…> [--json] [--retour]   recognise and validate berichten (exit 0 valid, 1 invalid, 2 usage/unreadable)
   serve [--config FILE]                   run the gateway (default: the embedded demo config)
+  receive [--port 8081]                   a demo receiving system that prints what arrives
 `;
 
 /** The `schakel` command. Returns the process exit code. */
@@ -16,6 +17,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { runServe } = await import('./serve.ts');
       return runServe(rest);
+    }
+    case 'receive': {
+      const { runReceive } = await import('./receive.ts');
+      return runReceive(rest);
     }
     case undefined:
     case '-h':

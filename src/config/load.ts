@@ -44,7 +44,8 @@ export function defaultConfigPath(): string {
 }
 
 /**
- * Reads and validates the configuration. Environment overrides: `SCHAKEL_CONFIG` (file), `PORT`
+ * Reads and validates the configuration. Environment overrides: `SCHAKEL_CONFIG` (file), `SCHAKEL_HOST`
+ * (server.host, e.g. 0.0.0.0 in a container), `PORT`
  * (server.port), `SCHAKEL_DATA_DIR` (dataDir). The returned `dataDir` is absolute: relative to the config
  * file's folder when set in the file, relative to `cwd` when set in the environment.
  */
@@ -91,6 +92,8 @@ export function parseConfig(text: string, source: string, options: { env?: Env; 
       envIssues.push({ path: 'env PORT', message: `must be a port number 0-65535, got "${port}"` });
     }
   }
+  const host = nonEmpty(env.SCHAKEL_HOST);
+  if (host !== undefined) raw.server = { ...(isRecord(raw.server) ? raw.server : {}), host };
   if (envIssues.length > 0) throw new ConfigError(source, envIssues);
 
   const result = configSchema.safeParse(raw);

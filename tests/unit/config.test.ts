@@ -76,7 +76,7 @@ describe('default.yaml', () => {
 });
 
 describe('environment overrides', () => {
-  it('PORT, SCHAKEL_DATA_DIR and SCHAKEL_CONFIG', () => {
+  it('PORT, SCHAKEL_HOST, SCHAKEL_DATA_DIR and SCHAKEL_CONFIG', () => {
     const dir = tempDir();
     const file = join(dir, 'gemeente.yaml');
     writeFileSync(file, `${MINIMAL}\nserver: { port: 7000 }\ndataDir: ./data\n`);
@@ -84,8 +84,10 @@ describe('environment overrides', () => {
     expect(fromFile.server.port).toBe(7000);
     expect(fromFile.dataDir).toBe(join(dir, 'data'));
 
-    const overridden = loadConfig({ env: { SCHAKEL_CONFIG: file, PORT: '9123', SCHAKEL_DATA_DIR: 'elders' }, cwd: '/srv' });
+    expect(fromFile.server.host).toBe('127.0.0.1');
+    const overridden = loadConfig({ env: { SCHAKEL_CONFIG: file, PORT: '9123', SCHAKEL_DATA_DIR: 'elders', SCHAKEL_HOST: '0.0.0.0' }, cwd: '/srv' });
     expect(overridden.server.port).toBe(9123);
+    expect(overridden.server.host).toBe('0.0.0.0');
     expect(overridden.dataDir).toBe('/srv/elders');
   });
 
