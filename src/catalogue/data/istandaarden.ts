@@ -1,103 +1,75 @@
-import type { CatalogueEntry, Role } from '../types.ts';
+import type { CatalogueEntry, Direction, Role, Standard } from '../types.ts';
 
-/**
- * iWmo 3.2 and iJw 3.2 (standards.md §2.1, status C): 14 messages each, root `Bericht`, one namespace per
- * message, BerichtCode pinned by the XSD. Rows: number, title, sender, receiver, WMO code, JW code, partner.
- */
-type Row = [nr: string, title: string, from: Role, to: Role, wmo: string, jw: string, partner: string, direction: 'heen' | 'retour'];
+/** One iStandaarden message: name, title, sender → receiver, heen/retour, its partner, and its BerichtCode if fixed. */
+type Row = readonly [name: string, title: string, from: Role, to: Role, direction: Direction, partner: string, code?: string];
 
-const ROWS: Row[] = [
-  ['301', 'Toewijzing', 'gemeente', 'aanbieder', '414', '436', '302', 'heen'],
-  ['302', 'Retour toewijzing', 'aanbieder', 'gemeente', '415', '437', '301', 'retour'],
-  ['305', 'Start levering', 'aanbieder', 'gemeente', '418', '438', '306', 'heen'],
-  ['306', 'Retour start levering', 'gemeente', 'aanbieder', '419', '439', '305', 'retour'],
-  ['307', 'Stop levering', 'aanbieder', 'gemeente', '420', '440', '308', 'heen'],
-  ['308', 'Retour stop levering', 'gemeente', 'aanbieder', '421', '441', '307', 'retour'],
-  ['315', 'Verzoek om toewijzing', 'aanbieder', 'gemeente', '444', '446', '316', 'heen'],
-  ['316', 'Retour verzoek om toewijzing', 'gemeente', 'aanbieder', '445', '447', '315', 'retour'],
-  ['317', 'Verzoek om wijziging', 'aanbieder', 'gemeente', '480', '486', '318', 'heen'],
-  ['318', 'Retour verzoek om wijziging', 'gemeente', 'aanbieder', '481', '487', '317', 'retour'],
-  ['319', 'Antwoordbericht', 'gemeente', 'aanbieder', '482', '488', '320', 'heen'],
-  ['320', 'Retour antwoordbericht', 'aanbieder', 'gemeente', '483', '489', '319', 'retour'],
-  ['323', 'Declaratie', 'aanbieder', 'gemeente', '484', '490', '325', 'heen'],
-  ['325', 'Declaratie-antwoord', 'gemeente', 'aanbieder', '485', '491', '323', 'retour'],
-];
-
-function entries(standard: 'iwmo' | 'ijw'): CatalogueEntry[] {
-  const prefix = standard === 'iwmo' ? 'WMO' : 'JW';
-  return ROWS.map(([nr, title, from, to, wmo, jw, partner, direction]) => {
-    const name = `${prefix}${nr}`;
-    const partnerName = `${prefix}${partner}`;
-    return {
-      name,
-      standard,
-      release: '3.2',
-      title,
-      sender: [from],
-      receiver: [to],
-      berichtCode: standard === 'iwmo' ? wmo : jw,
-      namespace: `http://www.istandaarden.nl/${standard}/3_2/${name.toLowerCase()}/schema`,
-      rootElement: 'Bericht',
-      direction,
-      answeredBy: direction === 'heen' ? [partnerName] : [],
-      ...(direction === 'retour' ? { answers: partnerName } : {}),
-      schema: { pack: `${standard}-3.2`, message: name },
-      status: 'C',
-    } satisfies CatalogueEntry;
-  });
+/** Every iStandaard message has root `Bericht` and its own namespace `…/<standard>/<x_y>/<name>/schema`. */
+function entry(standard: Standard, release: string, status: CatalogueEntry['status'], row: Row): CatalogueEntry {
+  const [name, title, from, to, direction, partner, code] = row;
+  return {
+    name,
+    standard,
+    release,
+    title,
+    sender: [from],
+    receiver: [to],
+    ...(code ? { berichtCode: code } : {}),
+    namespace: `http://www.istandaarden.nl/${standard}/${release.replace('.', '_')}/${name.toLowerCase()}/schema`,
+    rootElement: 'Bericht',
+    direction,
+    answeredBy: direction === 'heen' ? [partner] : [],
+    ...(direction === 'retour' ? { answers: partner } : {}),
+    schema: { pack: `${standard}-${release}`, message: name },
+    status,
+  };
 }
 
+/**
+ * iWmo 3.2 and iJw 3.2 (standards.md §2.1, status C): 14 messages each, BerichtCode pinned by the XSD.
+ * Columns: number, title, sender, receiver, heen/retour, partner number, WMO code, JW code.
+ */
+const WMO_JW: readonly (readonly [string, string, Role, Role, Direction, string, string, string])[] = [
+  ['301', 'Toewijzing', 'gemeente', 'aanbieder', 'heen', '302', '414', '436'],
+  ['302', 'Retour toewijzing', 'aanbieder', 'gemeente', 'retour', '301', '415', '437'],
+  ['305', 'Start levering', 'aanbieder', 'gemeente', 'heen', '306', '418', '438'],
+  ['306', 'Retour start levering', 'gemeente', 'aanbieder', 'retour', '305', '419', '439'],
+  ['307', 'Stop levering', 'aanbieder', 'gemeente', 'heen', '308', '420', '440'],
+  ['308', 'Retour stop levering', 'gemeente', 'aanbieder', 'retour', '307', '421', '441'],
+  ['315', 'Verzoek om toewijzing', 'aanbieder', 'gemeente', 'heen', '316', '444', '446'],
+  ['316', 'Retour verzoek om toewijzing', 'gemeente', 'aanbieder', 'retour', '315', '445', '447'],
+  ['317', 'Verzoek om wijziging', 'aanbieder', 'gemeente', 'heen', '318', '480', '486'],
+  ['318', 'Retour verzoek om wijziging', 'gemeente', 'aanbieder', 'retour', '317', '481', '487'],
+  ['319', 'Antwoordbericht', 'gemeente', 'aanbieder', 'heen', '320', '482', '488'],
+  ['320', 'Retour antwoordbericht', 'aanbieder', 'gemeente', 'retour', '319', '483', '489'],
+  ['323', 'Declaratie', 'aanbieder', 'gemeente', 'heen', '325', '484', '490'],
+  ['325', 'Declaratie-antwoord', 'gemeente', 'aanbieder', 'retour', '323', '485', '491'],
+];
+
+const IWMO = WMO_JW.map(([nr, title, from, to, dir, partner, wmo]) => entry('iwmo', '3.2', 'C', [`WMO${nr}`, title, from, to, dir, `WMO${partner}`, wmo]));
+const IJW = WMO_JW.map(([nr, title, from, to, dir, partner, , jw]) => entry('ijw', '3.2', 'C', [`JW${nr}`, title, from, to, dir, `JW${partner}`, jw]));
+
 /** iEb 4.0 (§2.2, status M): BerichtCodes are not established, so none is pinned; recognised by namespace and root. */
-const IEB: CatalogueEntry[] = (
+const IEB = (
   [
     ['WMO405', 'Start en stop eigen bijdrage', 'gemeente', 'cak', 'heen', 'WMO406'],
     ['WMO406', 'Retour start en stop eigen bijdrage', 'cak', 'gemeente', 'retour', 'WMO405'],
     ['WMO407', 'Start en stop beschermd wonen', 'gemeente', 'cak', 'heen', 'WMO408'],
     ['WMO408', 'Retour start en stop beschermd wonen', 'cak', 'gemeente', 'retour', 'WMO407'],
-  ] as const
-).map(([name, title, from, to, direction, partner]) => ({
-  name,
-  standard: 'ieb',
-  release: '4.0',
-  title,
-  sender: [from],
-  receiver: [to],
-  namespace: `http://www.istandaarden.nl/ieb/4_0/${name.toLowerCase()}/schema`,
-  rootElement: 'Bericht',
-  direction,
-  answeredBy: direction === 'heen' ? [partner] : [],
-  ...(direction === 'retour' ? { answers: partner } : {}),
-  schema: { pack: 'ieb-4.0', message: name },
-  status: 'M',
-}));
+  ] as const satisfies readonly Row[]
+).map((row) => entry('ieb', '4.0', 'M', row));
 
 /** iPgb 2.1 model (§2.3, status M): codes from the 2021 model; the namespace's version segment is unconfirmed. */
-const IPGB: CatalogueEntry[] = (
+const IPGB = (
   [
-    ['WMO501', 'Toekenning pgb (TKB)', 'gemeente', 'svb', '458', 'heen', 'WMO502'],
-    ['WMO502', 'Retour toekenning pgb', 'svb', 'gemeente', '459', 'retour', 'WMO501'],
-    ['JW501', 'Toekenning pgb (TKB)', 'gemeente', 'svb', '460', 'heen', 'JW502'],
-    ['JW502', 'Retour toekenning pgb', 'svb', 'gemeente', '461', 'retour', 'JW501'],
-    ['WMO507', 'Budgetafsluiting (BAB)', 'svb', 'gemeente', '464', 'heen', 'WMO508'],
-    ['WMO508', 'Retour budgetafsluiting', 'gemeente', 'svb', '465', 'retour', 'WMO507'],
-    ['JW507', 'Budgetafsluiting (BAB)', 'svb', 'gemeente', '466', 'heen', 'JW508'],
-    ['JW508', 'Retour budgetafsluiting', 'gemeente', 'svb', '467', 'retour', 'JW507'],
-  ] as const
-).map(([name, title, from, to, code, direction, partner]) => ({
-  name,
-  standard: 'ipgb',
-  release: '2.1',
-  title,
-  sender: [from],
-  receiver: [to],
-  berichtCode: code,
-  namespace: `http://www.istandaarden.nl/ipgb/2_1/${name.toLowerCase()}/schema`,
-  rootElement: 'Bericht',
-  direction,
-  answeredBy: direction === 'heen' ? [partner] : [],
-  ...(direction === 'retour' ? { answers: partner } : {}),
-  schema: { pack: 'ipgb-2.1', message: name },
-  status: 'M',
-}));
+    ['WMO501', 'Toekenning pgb (TKB)', 'gemeente', 'svb', 'heen', 'WMO502', '458'],
+    ['WMO502', 'Retour toekenning pgb', 'svb', 'gemeente', 'retour', 'WMO501', '459'],
+    ['JW501', 'Toekenning pgb (TKB)', 'gemeente', 'svb', 'heen', 'JW502', '460'],
+    ['JW502', 'Retour toekenning pgb', 'svb', 'gemeente', 'retour', 'JW501', '461'],
+    ['WMO507', 'Budgetafsluiting (BAB)', 'svb', 'gemeente', 'heen', 'WMO508', '464'],
+    ['WMO508', 'Retour budgetafsluiting', 'gemeente', 'svb', 'retour', 'WMO507', '465'],
+    ['JW507', 'Budgetafsluiting (BAB)', 'svb', 'gemeente', 'heen', 'JW508', '466'],
+    ['JW508', 'Retour budgetafsluiting', 'gemeente', 'svb', 'retour', 'JW507', '467'],
+  ] as const satisfies readonly Row[]
+).map((row) => entry('ipgb', '2.1', 'M', row));
 
-export const ISTANDAARDEN: CatalogueEntry[] = [...entries('iwmo'), ...entries('ijw'), ...IEB, ...IPGB];
+export const ISTANDAARDEN: CatalogueEntry[] = [...IWMO, ...IJW, ...IEB, ...IPGB];
