@@ -13,6 +13,10 @@ import { ValidationService } from './validation/service.ts';
 export interface GatewayOptions {
   config: Config;
   logger?: Logger;
+  /** The message store; the embedded SQLite store in the configured data folder when omitted. */
+  store?: MessageStore;
+  /** The transport over that store; the embedded in-process transport when omitted. */
+  transport?: (store: MessageStore, logger: Logger) => Transport;
   /** Tests pin the clock for "not in the future" rules. */
   today?: () => Date;
 }
@@ -41,8 +45,8 @@ export class Gateway {
       limits: { maxBytes: config.server.bodyLimitBytes },
       ...(opts.today ? { today: opts.today } : {}),
     });
-    this.store = openSqliteStoreFromConfig(config);
-    this.transport = embeddedTransportFromConfig(config, this.store, this.logger);
+    this.store = opts.store ?? openSqliteStoreFromConfig(config);
+    this.transport = opts.transport ? opts.transport(this.store, this.logger) : embeddedTransportFromConfig(config, this.store, this.logger);
   }
 
   get config(): Config {
