@@ -22,7 +22,7 @@ export function answer(res: Response, outcome: AcceptOutcome): void {
       res.status(200).location(`/berichten/${outcome.message.id}`).json({ ...receipt(outcome.message), repeat: true });
       return;
     case 'invalid':
-      return invalid(res, outcome.verdict, outcome.retourId);
+      return invalid(res, outcome.verdict);
     case 'forbidden':
       return sendError(res, 403, outcome.code, outcome.text, { message: outcome.verdict.message });
     case 'no-route':
@@ -36,7 +36,7 @@ export function answer(res: Response, outcome: AcceptOutcome): void {
   }
 }
 
-function invalid(res: Response, v: Verdict, retourId?: string): void {
+function invalid(res: Response, v: Verdict): void {
   const inner = v.payload && !v.payload.valid ? v.payload : v;
   const first = inner.findings[0];
   const code = first?.code ?? 'INVALID';
@@ -54,6 +54,5 @@ function invalid(res: Response, v: Verdict, retourId?: string): void {
     findings: inner.findings,
     ...(v.payload ? { envelope: { message: v.message, valid: v.xsdValid, findings: v.findings } } : {}),
     ...(v.retour ? { retour: v.retour } : {}),
-    ...(retourId ? { retourStatusUrl: `/berichten/${retourId}` } : {}),
   });
 }

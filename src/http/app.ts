@@ -62,7 +62,7 @@ export function createApp(deps: AppDeps): express.Express {
     try {
       const caller = res.locals.caller as CallerConfig;
       const m = await deps.store.getMessage(String(req.params.id));
-      if (!m || !visibleTo(m, caller.id)) return sendError(res, 404, 'NOT_FOUND', 'no bericht with this id for this caller');
+      if (!m || !(await visibleTo(deps.store, m, caller.id))) return sendError(res, 404, 'NOT_FOUND', 'no bericht with this id for this caller');
       res.json(await describeMessage(deps.store, m));
     } catch (e) {
       next(e);
@@ -80,7 +80,7 @@ export function createApp(deps: AppDeps): express.Express {
       const outcome = await accept(deps, {
         source: req.body as Buffer,
         via: { kind: 'inbound', id: party.party },
-        permissions: { afzenders: ['*'], messages: party.messages },
+        permissions: { afzenders: partySenderCodes(deps.config(), party.party), messages: party.messages },
       });
       logOutcome(res, outcome.kind, outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined);
       answer(res, outcome);
@@ -98,9 +98,24 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
+/**
+ * The codes an external party may send as: its configured AGB codes, gemeentecodes and organisatie names.
+ * A hub (GGK, CORV) relays for other parties, so it may send as anyone.
+ */
+function partySenderCodes(config: Config, partyId: string): readonly string[] {
+  const party = config.parties.external.find((p) => p.id === partyId);
+  if (!party) return [];
+  if (party.kind === 'ggk' || party.kind === 'corv') return ['*'];
+  return [...party.codes.agb, ...party.codes.gemeentecode, ...party.codes.organisatie];
+}
+
 /** A message is visible to the caller that sent it and, for retours correlated to its heenberichten, to that caller. */
-function visibleTo(m: StoredMessage, callerId: string): boolean {
-  return m.source.id === callerId;
+async function visibleTo(store: MessageStore, m: StoredMessage, callerId: string): Promise<boolean> {
+  const sentBy = (x: StoredMessage) => x.source.kind === 'caller' && x.source.id === callerId;
+  if (sentBy(m)) return true;
+  if (!m.correlatedTo) return false;
+  const heen = await store.getMessage(m.correlatedTo);
+  return heen !== null && sentBy(heen);
 }
 
 async function describeMessage(store: MessageStore, m: StoredMessage) {
