@@ -6,6 +6,7 @@ commands:
   validate <files…> [--json] [--retour]   recognise and validate berichten (exit 0 valid, 1 invalid, 2 usage/unreadable)
   serve [--config FILE]                   run the gateway (default: the embedded demo config)
   receive [--port 8081]                   a demo receiving system that prints what arrives
+  schemas import <dir> --standard S --release X [--group G] [--into DIR]   import an official schema pack (exit 0 ok, 1 a schema fails, 2 usage)
 `;
 
 /** The `schakel` command. Returns the process exit code. */
@@ -17,6 +18,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { runServe } = await import('./serve.ts');
       return runServe(rest);
+    }
+    case 'schemas': {
+      const { runSchemas } = await import('./schemas-import.ts');
+      return runSchemas(rest, process.stdout, process.stderr);
     }
     case 'receive': {
       const { runReceive } = await import('./receive.ts');

@@ -63,7 +63,15 @@ function describe(file: string, v: Verdict, withRetour: boolean, indent = ''): s
   const what = v.message
     ? `${STANDARD_LABEL[v.standard ?? ''] ?? v.standard} ${v.release} ${v.message}`
     : 'not recognised';
-  const state = v.valid ? 'valid' : v.xsdValid ? 'INVALID (technical rules)' : 'INVALID (format/XSD)';
+  // An envelope is judged on its own findings; its payload is reported below it.
+  const ownValid = v.payload ? v.xsdValid && v.findings.length === 0 : v.valid;
+  const state = ownValid
+    ? v.valid
+      ? 'valid'
+      : 'envelope valid, payload INVALID'
+    : v.xsdValid
+      ? 'INVALID (technical rules)'
+      : 'INVALID (format/XSD)';
   let text = `${indent}${file}: ${what}: ${state}\n`;
   for (const f of v.findings) text += `${indent}  ${formatFinding(f)}\n`;
   if (v.payload) text += describe('payload', v.payload, withRetour, indent + '  ');

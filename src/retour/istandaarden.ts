@@ -2,6 +2,7 @@ import { catalogue as defaultCatalogue, type Catalogue } from '../catalogue/cata
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import { isoDay } from '../rules/istandaarden/dates.ts';
 import { headerShape, messageNumber } from '../rules/istandaarden/messages.ts';
+import { escapeText } from '../xml/escape.ts';
 import { at, child, type XNode } from '../xml/tree.ts';
 
 /** BasisschemaXsdVersie + BerichtXsdVersie (CDT_XsdVersie). */
@@ -128,10 +129,6 @@ function checkOptions(opts: RetourOptions): void {
 /** …/iwmo/3_2/wmo302/schema → …/iwmo/3_2/basisschema/schema */
 function basisschemaNamespace(entry: CatalogueEntry): string {
   return entry.namespace.replace(/\/[a-z]+\d{3}\/schema$/, '/basisschema/schema');
-}
-
-function escapeText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** A small writer for the retour's fixed shape: message-namespace elements, basisschema leaves inside. */

@@ -1,4 +1,9 @@
 import type { CatalogueEntry } from '../catalogue/types.ts';
+import { TR104 } from './ieb/after-delete.ts';
+import { TR103 } from './ieb/change-needs-delivery.ts';
+import { TR102 } from './ieb/new-key.ts';
+import { CS125 } from './ieb/status-aanlevering.ts';
+import { TR393, TR395 } from './ieb/windows.ts';
 import { CS002 } from './istandaarden/bsn.ts';
 import { TR135 } from './istandaarden/dagtekening.ts';
 import { TR101 } from './istandaarden/duplicates.ts';
@@ -7,14 +12,31 @@ import { TR378 } from './istandaarden/gemeentecode.ts';
 import { HDR001 } from './istandaarden/header.ts';
 import { TR134 } from './istandaarden/not-after-dagtekening.ts';
 import { CS003, TR018, TR137 } from './istandaarden/periods.ts';
+import { BDR001 } from './ipgb/amounts.ts';
+import { TR507 } from './ipgb/serialised.ts';
+import { TR574 } from './ipgb/unique-budget.ts';
+import { TKB001 } from './ipgb/withdrawal.ts';
+import { IB009 } from './stuf/referentienummer.ts';
 import type { Rule, RuleContext, RuleViolation } from './types.ts';
 
 /** The technical rules of iWmo 3.2 / iJw 3.2 the gateway checks, level 2 first, then level 4. */
 export const ISTANDAARD_RULES: Rule[] = [HDR001, CS002, TR002, TR018, CS003, TR137, TR101, TR134, TR135, TR378];
 
+/** iEb 4.0 (MODELLED, standards.md §6.3). CS002 and TR135 are the iStandaarden rules, which cover iEb too. */
+export const IEB_RULES: Rule[] = [CS002, CS125, BDR001, TR102, TR103, TR104, TR135, TR393, TR395];
+
+/** iPgb 2.1 (MODELLED, standards.md §6.4). CS002, TR135 and BDR001 are shared with the other standards. */
+export const IPGB_RULES: Rule[] = [CS002, BDR001, TKB001, TR507, TR574, TR135];
+
+/** Chain rules on StUF messages: the GGK envelope. */
+export const STUF_RULES: Rule[] = [IB009];
+
+/** Every rule once (the shared ones appear in several lists). */
+export const ALL_RULES: Rule[] = [...new Set([...ISTANDAARD_RULES, ...IEB_RULES, ...IPGB_RULES, ...STUF_RULES])];
+
 /** The rules that apply to a message. */
 export function rulesFor(entry: CatalogueEntry): Rule[] {
-  return ISTANDAARD_RULES.filter((r) => r.appliesTo(entry));
+  return ALL_RULES.filter((r) => r.appliesTo(entry));
 }
 
 /** Every violation of every applicable rule, with the rule that found it. */

@@ -1,5 +1,6 @@
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import type { XNode } from '../xml/tree.ts';
+import type { MessageHistory } from './history.ts';
 
 /** What a technical rule sees: the recognised message, its parsed tree and the world it is judged against. */
 export interface RuleContext {
@@ -10,6 +11,11 @@ export interface RuleContext {
   today: Date;
   /** CBS gemeentecode lookup. */
   gemeenten: GemeenteList;
+  /**
+   * Earlier messages, for the level-3 rules of iEb and iPgb. Absent: those rules judge only what the message
+   * itself shows (see history.ts).
+   */
+  history?: MessageHistory;
 }
 
 /** One violation of a rule: the element it points at, and a text without personal data (never a BSN). */

@@ -40,7 +40,8 @@ export class ValidationService {
   }
 
   async validate(source: Uint8Array, options: ValidateOptions = {}): Promise<Verdict> {
-    if (source.byteLength <= this.inlineMaxBytes || source.byteLength > this.limits.maxBytes) {
+    // A message history lives in this thread only, so a service that has one judges every bericht inline.
+    if (this.opts.history || source.byteLength <= this.inlineMaxBytes || source.byteLength > this.limits.maxBytes) {
       return this.inline.validate(source, options);
     }
     return this.worker().run({ source, now: this.today().getTime(), options });

@@ -3,8 +3,10 @@ import { catalogue as defaultCatalogue, type Catalogue } from '../catalogue/cata
 import { extractHeader } from '../catalogue/header.ts';
 import { recognise } from '../catalogue/recognise.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
+import { envelopePayload } from '../ggk/envelope.ts';
 import { buildRetour } from '../retour/istandaarden.ts';
 import { loadGemeenten } from '../rules/gemeenten.ts';
+import type { MessageHistory } from '../rules/history.ts';
 import { rulesFor } from '../rules/registry.ts';
 import type { GemeenteList } from '../rules/types.ts';
 import { redactBsn } from '../security/redact.ts';
@@ -24,6 +26,11 @@ export interface ValidatorOptions {
   today?: () => Date;
   /** Version of the gateway's own rule set, written as XsltVersie in the retourberichten it builds. */
   rulesVersion?: string;
+  /**
+   * Earlier messages for the level-3 rules of iEb/iPgb (TR102–TR104, TR507, TR574). Without it those rules judge
+   * only the bericht itself. Not passed to worker threads: a validator with a history validates inline.
+   */
+  history?: MessageHistory;
 }
 
 export interface ValidateOptions {
@@ -41,6 +48,7 @@ export class BerichtValidator {
   private readonly limits: ParseLimits;
   private readonly today: () => Date;
   private readonly rulesVersion: string;
+  private readonly history: MessageHistory | undefined;
   private readonly xsd = new XsdEngine();
 
   constructor(
@@ -52,6 +60,7 @@ export class BerichtValidator {
     this.limits = opts.limits ?? DEFAULT_LIMITS;
     this.today = opts.today ?? (() => new Date());
     this.rulesVersion = opts.rulesVersion ?? '1.0.0';
+    this.history = opts.history;
   }
 
   validate(source: Uint8Array, opts: ValidateOptions = {}): Verdict {
@@ -110,7 +119,7 @@ export class BerichtValidator {
   }
 
   private ruleFindings(entry: CatalogueEntry, root: XNode, locator: SourceLocator): Finding[] {
-    const ctx = { entry, root, today: this.today(), gemeenten: this.gemeenten };
+    const ctx = { entry, root, today: this.today(), gemeenten: this.gemeenten, ...(this.history ? { history: this.history } : {}) };
     const out: Finding[] = [];
     for (const rule of rulesFor(entry)) {
       for (const v of rule.check(ctx)) {
@@ -122,9 +131,8 @@ export class BerichtValidator {
 
   /** The bericht inside a GGK envelope (parameters/bericht, base64), judged the same way. */
   private unwrap(root: XNode, opts: ValidateOptions): Verdict | undefined {
-    const encoded = textAt(child(root, 'parameters'), 'bericht');
-    if (!encoded) return undefined;
-    return this.validate(Buffer.from(encoded.replace(/\s+/g, ''), 'base64'), opts);
+    const payload = envelopePayload(root);
+    return payload ? this.validate(payload, opts) : undefined;
   }
 
   private retourFor(entry: CatalogueEntry, root: XNode, findings: Finding[]): string | undefined {

@@ -166,6 +166,12 @@ export function globalElementNames(text: string): string[] {
   return doc.find('/xs:schema/xs:element/@name', XS).map((attr) => (attr as XmlAttribute).value);
 }
 
+/** The targetNamespace of a schema ('' when it has none). */
+export function targetNamespaceOf(text: string): string {
+  using doc = parseSchema(text);
+  return doc.root.attr('targetNamespace')?.value ?? '';
+}
+
 /** The schemaLocations of a schema's imports, includes, redefines and overrides, as written. */
 export function schemaLocations(text: string): string[] {
   using doc = parseSchema(text);

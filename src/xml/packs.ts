@@ -64,12 +64,38 @@ export class SchemaPacks {
     return packs;
   }
 
+  /**
+   * Compiles every message of one pack folder on its own and reports each, without keeping the pack (for
+   * `schakel schemas import`). Throws only when the folder has no usable pack.json.
+   */
+  static probe(packDir: string): { manifest: PackManifest; results: ProbeResult[] } {
+    const manifest = readManifest(packDir);
+    const virtualDir = registerPackDir(packDir, `${VIRTUAL_ROOT}/probe/${manifest.id}`);
+    const packs = new SchemaPacks();
+    const byFile = new Map<string, string | undefined>();
+    try {
+      const results = Object.entries(manifest.messages).map(([message, file]) => {
+        if (!byFile.has(file)) {
+          try {
+            packs.validators.set(key(manifest.id, message), packs.compile(manifest.id, `${virtualDir}/${file}`, file));
+            byFile.set(file, undefined);
+          } catch (e) {
+            byFile.set(file, e instanceof Error ? e.message : String(e));
+          }
+        }
+        const error = byFile.get(file);
+        return error === undefined ? { message, file } : { message, file, error };
+      });
+      return { manifest, results };
+    } finally {
+      packs.dispose();
+    }
+  }
+
   /** Adds one pack folder (replacing a pack with the same id). */
   add(packDir: string): PackManifest {
     const manifest = readManifest(packDir);
-    const files = fs.readdirSync(packDir).filter((f) => f.toLowerCase().endsWith('.xsd'));
-    const virtualDir = `${VIRTUAL_ROOT}/${manifest.id}`;
-    for (const f of files) registerPackFile(`${virtualDir}/${f}`, fs.readFileSync(path.join(packDir, f)));
+    const virtualDir = registerPackDir(packDir, `${VIRTUAL_ROOT}/${manifest.id}`);
     const compiled = new Map<string, XsdValidator>();
     for (const [message, file] of Object.entries(manifest.messages)) {
       let validator = compiled.get(file);
@@ -135,6 +161,20 @@ export class SchemaPacks {
     for (const d of this.schemaDocs) d.dispose();
     this.schemaDocs.length = 0;
   }
+}
+
+/** One message of a pack compiled on its own: `error` says why it does not compile. */
+export interface ProbeResult {
+  message: string;
+  file: string;
+  error?: string;
+}
+
+/** Serves a pack folder's XSD files to libxml2 under a virtual directory, which it returns. */
+function registerPackDir(packDir: string, virtualDir: string): string {
+  const files = fs.readdirSync(packDir).filter((f) => f.toLowerCase().endsWith('.xsd'));
+  for (const f of files) registerPackFile(`${virtualDir}/${f}`, fs.readFileSync(path.join(packDir, f)));
+  return virtualDir;
 }
 
 function key(pack: string, message: string): string {

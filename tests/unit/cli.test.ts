@@ -4,7 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { wrap } from '../../src/ggk/envelope.ts';
+import { calendarDay } from '../../src/rules/istandaarden/dates.ts';
+import { build as buildModelled, DEFAULT_IEB_PERIOD } from '../helpers/ieb-ipgb-builders.ts';
 import { hasReference, projectRoot, referenceDir, skipReason } from '../helpers/reference.ts';
+import { build as buildStufJz } from '../helpers/stuf-jz-builders.ts';
 
 const bin = path.join(projectRoot, 'bin/schakel.mjs');
 function schakel(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -80,6 +84,74 @@ describe('schakel validate', () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/CS002 → retourcode 0001/);
       expect(r.stdout).toMatch(/<\?xml[\s\S]*wmo302[\s\S]*<[\w]*:?RetourCode>0001</);
+      expect(r.stdout).not.toContain(broken);
+    });
+  });
+});
+
+describe('schakel validate on iEb, iPgb, StUF-JZ and enveloped berichten', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'schakel-cli-'));
+  const write = (name: string, xml: string): string => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, xml);
+    return f;
+  };
+  // The CLI judges against the real clock: date the berichten today.
+  const today = calendarDay(new Date());
+  const versions = { applicatieVersie: '0001', applicatieSubversie: '0000', functieVersie: '0003', functieSubversie: '0002' };
+
+  it('recognises and validates an iEb WMO405, an iPgb JW507 and a StUF-JZ vtoDi01', () => {
+    const wmo405 = write('WMO405.xml', buildModelled('WMO405', { dagtekening: today, ieb: [{ bsn: '999990019', periods: [{ ...DEFAULT_IEB_PERIOD, start: today }] }] }));
+    const jw507 = write('JW507.xml', buildModelled('JW507', { dagtekening: today }));
+    const vto = write('vto.xml', buildStufJz('vtoDi01'));
+    const r = schakel('validate', '--json', wmo405, jw507, vto);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.standard, l.release, l.message, l.valid])).toEqual([
+      ['ieb', '4.0', 'WMO405', true],
+      ['ipgb', '2.1', 'JW507', true],
+      ['stuf-jz', '1.0.9', 'vtoDi01', true],
+    ]);
+    expect(r.code).toBe(0);
+    const text = schakel('validate', wmo405, jw507);
+    expect(text.stdout).toContain(`${wmo405}: iEb 4.0 WMO405: valid`);
+    expect(text.stdout).toContain(`${jw507}: iPgb 2.1 JW507: valid`);
+  });
+
+  it('reports an iEb rule violation with its retourcode and without the Bsn', () => {
+    const f = write('WMO405-status9.xml', buildModelled('WMO405', { dagtekening: today, ieb: [{ bsn: '999990019', periods: [{ ...DEFAULT_IEB_PERIOD, start: today, status: '9' }] }] }));
+    const r = schakel('validate', f);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/INVALID \(technical rules\)/);
+    expect(r.stdout).toMatch(/CS125 → retourcode 0001/);
+    expect(r.stdout).not.toContain('999990019');
+  });
+
+  describe.skipIf(!hasReference)('an enveloped WMO301', () => {
+    const wmo301 = hasReference ? fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2/wmo/WMO301.xml')) : Buffer.alloc(0);
+    const envelope = (payload: Buffer) =>
+      wrap(payload, { zender: { organisatie: '0384', applicatie: 'Schakel' }, ontvanger: { organisatie: '42420001' }, functie: 'WMO301', versions });
+
+    it('reports both layers, in text and in JSON', () => {
+      const f = write('ggk-WMO301.xml', envelope(wmo301));
+      const text = schakel('validate', f);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain(`${f}: StUF-GGK 0310 ggk_Di01: valid`);
+      expect(text.stdout).toContain('  payload: iWmo 3.2 WMO301: valid');
+      const json = schakel('validate', '--json', f);
+      const line = JSON.parse(json.stdout.trim());
+      expect(line).toMatchObject({ file: f, standard: 'ggk', message: 'ggk_Di01', valid: true, findings: [] });
+      expect(line.payload).toMatchObject({ standard: 'iwmo', release: '3.2', message: 'WMO301', valid: true, xsdValid: true, findings: [] });
+    });
+
+    it('reports a payload error under a valid envelope', () => {
+      const xml = wmo301.toString('utf8');
+      const bsn = /<[\w]+:Bsn>(\d{9})</.exec(xml)![1]!;
+      const broken = bsn.slice(0, 8) + String((Number(bsn[8]) + 1) % 10);
+      const f = write('ggk-WMO301-bad.xml', envelope(Buffer.from(xml.replace(bsn, broken))));
+      const r = schakel('validate', f);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(`${f}: StUF-GGK 0310 ggk_Di01: envelope valid, payload INVALID`);
+      expect(r.stdout).toMatch(/ {2}payload: iWmo 3\.2 WMO301: INVALID \(technical rules\)\n {4}\[rule\] CS002 → retourcode 0001/);
       expect(r.stdout).not.toContain(broken);
     });
   });

@@ -33,6 +33,19 @@ export function addYears(day: string, years: number): string {
   return `${String(Number(day.slice(0, 4)) + years).padStart(4, '0')}${day.slice(4)}`;
 }
 
+/**
+ * The same day `months` later (or earlier, when negative); a day that the target month lacks becomes its last
+ * day (2026-03-31 − 1 month = 2026-02-28).
+ */
+export function addMonths(day: string, months: number): string {
+  const total = Number(day.slice(0, 4)) * 12 + Number(day.slice(5, 7)) - 1 + months;
+  const year = Math.floor(total / 12);
+  const month = total - year * 12 + 1;
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const d = Math.min(Number(day.slice(8, 10)), lastDay);
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
 /** Header/BerichtIdentificatie/Dagtekening of an iStandaarden bericht as a calendar day. */
 export function dagtekeningOf(root: XNode): { node: XNode; day: string } | undefined {
   const node = at(root, 'Header/BerichtIdentificatie/Dagtekening');

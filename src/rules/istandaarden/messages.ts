@@ -1,5 +1,6 @@
 import type { CatalogueEntry, Role } from '../../catalogue/types.ts';
-import type { XNode } from '../../xml/tree.ts';
+import { at, type XNode } from '../../xml/tree.ts';
+import type { MessageRef } from '../history.ts';
 
 /** The number of an iWmo/iJw message (WMO301 → 301), or undefined for other standards. */
 export function messageNumber(entry: CatalogueEntry): string | undefined {
@@ -18,6 +19,14 @@ export function forMessages(...numbers: string[]): (entry: CatalogueEntry) => bo
 /** Every iWmo/iJw message, heen and retour. */
 export function isIstandaard(entry: CatalogueEntry): boolean {
   return messageNumber(entry) !== undefined;
+}
+
+/**
+ * iEb (gemeente ⇄ CAK) and iPgb (gemeente ⇄ SVB): iStandaarden with the same header mechanism (standards.md §3
+ * item 6, §4.4), to which the generic rules (CS002, TR135) apply as well.
+ */
+export function isIebOrIpgb(entry: CatalogueEntry): boolean {
+  return entry.standard === 'ieb' || entry.standard === 'ipgb';
 }
 
 /**
@@ -88,4 +97,14 @@ function endsWith(node: XNode, steps: string[]): boolean {
 export function label(node: XNode): string {
   const same = node.parent ? node.parent.children.filter((c) => c.name === node.name) : [node];
   return same.length > 1 ? `${node.name} ${same.indexOf(node) + 1}` : node.name;
+}
+
+/**
+ * Header/BerichtIdentificatie (Identificatie + Dagtekening) of any iStandaarden bericht; a retour carries its
+ * heen's. Undefined when either part is missing.
+ */
+export function berichtRef(root: XNode): MessageRef | undefined {
+  const identificatie = at(root, 'Header/BerichtIdentificatie/Identificatie')?.text;
+  const dagtekening = at(root, 'Header/BerichtIdentificatie/Dagtekening')?.text;
+  return identificatie && dagtekening ? { identificatie, dagtekening } : undefined;
 }
