@@ -1,12 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DestinationHealth, type CertificateSource } from './beheer/alerts.ts';
+import { Beheer } from './beheer/index.ts';
 import type { Config } from './config/schema.ts';
+import { createTransport, openStore } from './deployment.ts';
 import { createApp } from './http/app.ts';
 import { createLogger, type Logger } from './log.ts';
+import { GatewayMetrics, observeDeliveries } from './metrics.ts';
 import { retentionAges } from './store/retention.ts';
-import { openSqliteStoreFromConfig } from './store/sqlite.ts';
 import type { MessageStore } from './store/types.ts';
-import { embeddedTransportFromConfig } from './transport/embedded.ts';
 import type { Transport } from './transport/types.ts';
 import { ValidationService } from './validation/service.ts';
 
@@ -19,6 +21,8 @@ export interface GatewayOptions {
   transport?: (store: MessageStore, logger: Logger) => Transport;
   /** Tests pin the clock for "not in the future" rules. */
   today?: () => Date;
+  /** Certificates to watch for expiry (beheer alerts, metrics); none when omitted. */
+  certificates?: CertificateSource;
 }
 
 /** How often retention runs: bodies and metadata past their configured age are purged. */
@@ -34,6 +38,10 @@ export class Gateway {
   readonly store: MessageStore;
   readonly validation: ValidationService;
   readonly transport: Transport;
+  readonly metrics = new GatewayMetrics();
+  /** Failing delivery streaks per destination, for the "destination unhealthy" alert. */
+  readonly health = new DestinationHealth();
+  readonly beheer: Beheer;
   private server: http.Server | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
   private running = false;
@@ -45,8 +53,22 @@ export class Gateway {
       limits: { maxBytes: config.server.bodyLimitBytes },
       ...(opts.today ? { today: opts.today } : {}),
     });
-    this.store = opts.store ?? openSqliteStoreFromConfig(config);
-    this.transport = opts.transport ? opts.transport(this.store, this.logger) : embeddedTransportFromConfig(config, this.store, this.logger);
+    this.store = opts.store ?? openStore(config);
+    // The transport records attempts through this view of the store, which also reports them to metrics.
+    const observed = observeDeliveries(this.store, (e) => {
+      this.metrics.attempted(e);
+      this.health.record(e);
+    });
+    this.transport = opts.transport ? opts.transport(observed, this.logger) : createTransport(config, observed, this.logger);
+    this.beheer = new Beheer({
+      config: () => this.opts.config,
+      store: this.store,
+      logger: this.logger,
+      metrics: this.metrics,
+      health: this.health,
+      onQueued: () => this.transport.kick(),
+      ...(opts.certificates ? { certificates: opts.certificates } : {}),
+    });
   }
 
   get config(): Config {
@@ -67,6 +89,8 @@ export class Gateway {
       routes: () => this.opts.config.routes,
       onQueued: () => this.transport.kick(),
       ready: () => this.running,
+      metrics: this.metrics,
+      beheer: this.beheer,
     });
     const server = http.createServer({ requestTimeout: this.config.server.requestTimeoutMs }, app);
     server.headersTimeout = Math.min(60_000, this.config.server.requestTimeoutMs);
@@ -108,6 +132,7 @@ export class Gateway {
         server.closeIdleConnections();
       });
     }
+    await this.beheer.close();
     await this.transport.stop({ abortAfterMs: 10_000 });
     await this.validation.close();
     await this.store.close();

@@ -5,6 +5,7 @@ const USAGE = `usage: schakel <command> [options]
 commands:
   validate <files…> [--json] [--retour]   recognise and validate berichten (exit 0 valid, 1 invalid, 2 usage/unreadable)
   serve [--config FILE]                   run the gateway (default: the embedded demo config)
+  migrate [--config FILE]                 run the store's schema migrations (PostgreSQL) and exit
   receive [--port 8081]                   a demo receiving system that prints what arrives
   schemas import <dir> --standard S --release X [--group G] [--into DIR]   import an official schema pack (exit 0 ok, 1 a schema fails, 2 usage)
 `;
@@ -22,6 +23,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'schemas': {
       const { runSchemas } = await import('./schemas-import.ts');
       return runSchemas(rest, process.stdout, process.stderr);
+    }
+    case 'migrate': {
+      const { runMigrate } = await import('./migrate.ts');
+      return runMigrate(rest);
     }
     case 'receive': {
       const { runReceive } = await import('./receive.ts');

@@ -46,7 +46,8 @@ export function defaultConfigPath(): string {
 /**
  * Reads and validates the configuration. Environment overrides: `SCHAKEL_CONFIG` (file), `SCHAKEL_HOST`
  * (server.host, e.g. 0.0.0.0 in a container), `PORT`
- * (server.port), `SCHAKEL_DATA_DIR` (dataDir). The returned `dataDir` is absolute: relative to the config
+ * (server.port), `SCHAKEL_DATA_DIR` (dataDir), `SCHAKEL_POSTGRES_URL` (store.url of a postgres store),
+ * `SCHAKEL_RABBITMQ_URL` (transport.url of a rabbitmq transport). The returned `dataDir` is absolute: relative to the config
  * file's folder when set in the file, relative to `cwd` when set in the environment.
  */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
@@ -94,6 +95,18 @@ export function parseConfig(text: string, source: string, options: { env?: Env; 
   }
   const host = nonEmpty(env.SCHAKEL_HOST);
   if (host !== undefined) raw.server = { ...(isRecord(raw.server) ? raw.server : {}), host };
+  // Scale-out: the service URLs carry passwords, so they may come from the environment instead of the file.
+  const urlOverrides = [
+    ['SCHAKEL_POSTGRES_URL', 'store', 'postgres'],
+    ['SCHAKEL_RABBITMQ_URL', 'transport', 'rabbitmq'],
+  ] as const;
+  for (const [name, section, kind] of urlOverrides) {
+    const value = nonEmpty(env[name]);
+    if (value === undefined) continue;
+    const current = raw[section];
+    if (isRecord(current) && current.kind === kind) raw[section] = { ...current, url: value };
+    else envIssues.push({ path: `env ${name}`, message: `is set, but ${section}.kind is not "${kind}" in the file` });
+  }
   if (envIssues.length > 0) throw new ConfigError(source, envIssues);
 
   const result = configSchema.safeParse(raw);

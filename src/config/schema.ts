@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Direction, Standard } from '../catalogue/types.ts';
+import { alertsConfig, beheerConfig, metricsConfig } from './beheer.ts';
 
 export const STANDARDS = [
   'iwmo',
@@ -172,14 +173,85 @@ const limits = z
   })
   .prefault({});
 
+/** A missing `kind` means the first (embedded) variant, so existing configurations keep their meaning. */
+function defaultKind(kind: string) {
+  return (v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) && (v as { kind?: unknown }).kind === undefined
+      ? { ...v, kind }
+      : v;
+}
+
+const embeddedTransport = z.strictObject({
+  kind: z.literal('embedded'),
+  concurrency: positiveInt.default(4),
+  pollIntervalMs: positiveInt.default(1000),
+  /** How long a leased delivery stays reserved; a crashed worker's rows come back after it. */
+  leaseMs: positiveInt.default(5 * 60 * 1000),
+});
+
+/** Scale-out: the outbox relay publishes to RabbitMQ, consumers on every instance deliver. */
+const rabbitmqTransport = z.strictObject({
+  kind: z.literal('rabbitmq'),
+  /** amqp(s)://user:password@host:port/vhost; env SCHAKEL_RABBITMQ_URL overrides it. */
+  url: z.url({ protocol: /^amqps?$/, error: 'must be an amqp(s) URL' }),
+  /** Prefix of every exchange and queue; instances with the same prefix (and vhost) share the work. */
+  queuePrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-"')
+    .default('schakel'),
+  /** Deliveries running at once in this instance. */
+  concurrency: positiveInt.default(16),
+  /** Unacknowledged broker messages per destination queue for this instance; default 2 × concurrency. */
+  prefetch: positiveInt.optional(),
+  /** Publishes awaiting the broker's confirm at once (pipelined, never one at a time). */
+  publishWindow: positiveInt.default(256),
+  /** Outbox rows the relay takes per round. */
+  relayBatch: positiveInt.default(200),
+  /** Longest sleep of the relay between looks at the outbox when nothing wakes it earlier. */
+  pollIntervalMs: positiveInt.default(1000),
+  /** After a message was queued the relay waits this long, so messages queued together share its statements. */
+  relayLingerMs: z.number().int().min(0).default(20),
+  /** How long a claimed delivery stays reserved; an attempt is aborted before it runs out. */
+  leaseMs: positiveInt.default(5 * 60 * 1000),
+  /** How long the relay's reservation of a row being published lasts (a crashed relay's rows come back after it). */
+  publishLeaseMs: positiveInt.default(30_000),
+  /** A published delivery still unclaimed this long after it fell due is published again (the broker lost it). */
+  republishAfterMs: positiveInt.default(60 * 60 * 1000),
+  /** Quorum queue x-delivery-limit: a message redelivered this often (it keeps killing its consumer) is dead-lettered. */
+  deliveryLimit: positiveInt.default(20),
+  /** Reconnect backoff after the connection to the broker is lost. */
+  reconnectBaseDelayMs: positiveInt.default(250),
+  reconnectMaxDelayMs: positiveInt.default(15_000),
+  heartbeatSeconds: z.number().int().min(0).default(15),
+});
+
 const transport = z
-  .strictObject({
-    kind: z.literal('embedded').default('embedded'),
-    concurrency: positiveInt.default(4),
-    pollIntervalMs: positiveInt.default(1000),
-    /** How long a leased delivery stays reserved; a crashed worker's rows come back after it. */
-    leaseMs: positiveInt.default(5 * 60 * 1000),
-  })
+  .preprocess(defaultKind('embedded'), z.discriminatedUnion('kind', [embeddedTransport, rabbitmqTransport]))
+  .prefault({});
+
+const sqliteStore = z.strictObject({
+  /** `<dataDir>/schakel.sqlite`: one gateway instance. */
+  kind: z.literal('sqlite'),
+});
+
+const postgresStore = z.strictObject({
+  /** Shared by any number of gateway instances. */
+  kind: z.literal('postgres'),
+  /** postgres://user:password@host:port/database; env SCHAKEL_POSTGRES_URL overrides it. */
+  url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  /** Connections per instance. */
+  poolSize: positiveInt.default(10),
+  /** Apply pending migrations at startup (under an advisory lock); false: only `schakel migrate` does. */
+  migrateOnStart: z.boolean().default(true),
+  /** Schema of the tables (created when missing); default: the connection's search_path. */
+  schema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and "_"')
+    .optional(),
+});
+
+const store = z
+  .preprocess(defaultKind('sqlite'), z.discriminatedUnion('kind', [sqliteStore, postgresStore]))
   .prefault({});
 
 const log = z
@@ -207,6 +279,11 @@ export const configSchema = z
     retention,
     limits,
     transport,
+    store,
+    // Functioneel beheer (src/config/beheer.ts): /beheer users, /metrics access, alert thresholds.
+    beheer: beheerConfig,
+    metrics: metricsConfig,
+    alerts: alertsConfig,
   })
   .superRefine((c, ctx) => {
     const unique = (ids: string[], path: (string | number)[], what: string) => {
@@ -254,4 +331,7 @@ export type RetryConfig = Config['retry'];
 export type RetentionConfig = Config['retention'];
 export type LimitsConfig = Config['limits'];
 export type TransportConfig = Config['transport'];
+export type RabbitMqTransportConfig = Extract<TransportConfig, { kind: 'rabbitmq' }>;
+export type StoreConfig = Config['store'];
+export type PostgresStoreConfig = Extract<StoreConfig, { kind: 'postgres' }>;
 export type PartyKind = (typeof PARTY_KINDS)[number];

@@ -1,12 +1,14 @@
 import crypto from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { Beheer } from '../beheer/index.ts';
 import type { CallerConfig, Config, InboundConfig } from '../config/schema.ts';
 import { accept, type PipelineDeps } from '../pipeline/accept.ts';
 import type { MessageStore, StoredMessage } from '../store/types.ts';
 import { requireKey } from './auth.ts';
 import { answer } from './answer.ts';
 import { rawXmlBody, requireXmlContentType } from './body.ts';
+import { describeMessage } from './describe.ts';
 import { sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 
@@ -15,6 +17,8 @@ export interface AppDeps extends PipelineDeps {
   logger: Logger;
   /** Readiness beyond the store: schema packs compiled, transport running. */
   ready?: () => boolean;
+  /** Functioneel beheer: the /beheer page, its API and /metrics. */
+  beheer?: Pick<Beheer, 'page' | 'api' | 'metricsHandler'>;
 }
 
 /** The gateway's HTTP surface: ingest for internal systems, inbound for external parties, status, health. */
@@ -89,6 +93,12 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
+  if (deps.beheer) {
+    app.use('/beheer', deps.beheer.page);
+    app.use('/api/beheer', deps.beheer.api);
+    app.get('/metrics', deps.beheer.metricsHandler);
+  }
+
   app.use((_req, res) => sendError(res, 404, 'NOT_FOUND', 'no such endpoint'));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     (res.locals.log as Logger | undefined)?.error({ err: errorSummary(err) }, 'request failed');
@@ -116,52 +126,6 @@ async function visibleTo(store: MessageStore, m: StoredMessage, callerId: string
   if (!m.correlatedTo) return false;
   const heen = await store.getMessage(m.correlatedTo);
   return heen !== null && sentBy(heen);
-}
-
-async function describeMessage(store: MessageStore, m: StoredMessage) {
-  const [history, attempts, answers] = await Promise.all([
-    store.statusHistory(m.id),
-    store.deliveryAttempts(m.id),
-    store.listMessages({ correlatedTo: m.id, limit: 50 }),
-  ]);
-  return {
-    id: m.id,
-    message: m.messageName,
-    standard: m.standard,
-    release: m.release,
-    direction: m.direction,
-    status: m.status,
-    statusReason: m.statusReason,
-    afzender: m.afzender,
-    ontvanger: m.ontvanger,
-    berichtIdentificatie: m.berichtIdentificatie,
-    dagtekening: m.dagtekening,
-    referentienummer: m.referentienummer,
-    receivedAt: m.receivedAt.toISOString(),
-    destination: m.destination,
-    correlatedTo: m.correlatedTo,
-    answer: m.answeredBy ? { id: m.answeredBy, summary: m.answerSummary } : null,
-    findings: m.findings,
-    attempts: attempts.map((a) => ({
-      attemptNo: a.attemptNo,
-      destination: a.destination,
-      startedAt: a.startedAt.toISOString(),
-      durationMs: a.durationMs,
-      outcome: a.outcome,
-      httpStatus: a.httpStatus,
-      reason: a.reason,
-      nextAttemptAt: a.nextAttemptAt?.toISOString() ?? null,
-    })),
-    history: history.map((h) => ({ at: h.at.toISOString(), from: h.from, to: h.to, actor: h.actor, reason: h.reason })),
-    conversation: answers.items.map((r) => ({
-      id: r.id,
-      message: r.messageName,
-      direction: r.direction,
-      status: r.status,
-      receivedAt: r.receivedAt.toISOString(),
-      summary: r.answerSummary,
-    })),
-  };
 }
 
 function requestContext(logger: Logger) {

@@ -1,3 +1,5 @@
+import { beheerOpenApi } from '../beheer/openapi.ts';
+
 /** The OpenAPI description of the gateway's HTTP API, served at /openapi.json. */
 export function openApiDocument(): Record<string, unknown> {
   const error = { $ref: '#/components/schemas/Error' };
@@ -26,12 +28,14 @@ export function openApiDocument(): Record<string, unknown> {
       }),
     },
   });
+  const beheer = beheerOpenApi(errors);
   return {
     openapi: '3.1.0',
     info: { title: 'Schakel gateway', version: '0.1.0', description: 'Validates, stores, routes and delivers berichten of the Dutch sociaal domein.' },
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key per internal system or external party' } },
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key per internal system or external party' }, ...beheer.securitySchemes },
       schemas: {
+        ...beheer.schemas,
         Receipt: {
           type: 'object',
           required: ['id', 'message', 'status', 'statusUrl'],
@@ -98,6 +102,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'up' } } } },
       '/readyz': { get: { summary: 'Readiness (store answers)', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
+      ...beheer.paths,
     },
   };
 }

@@ -1,6 +1,7 @@
 import { catalogue } from '../catalogue/catalogue.ts';
 import { findRoute } from '../config/routes.ts';
 import type { RouteConfig } from '../config/schema.ts';
+import type { PipelineMetrics } from '../metrics.ts';
 import type { MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
 import type { ValidationService } from '../validation/service.ts';
 import type { Verdict } from '../validation/verdict.ts';
@@ -32,6 +33,8 @@ export interface PipelineDeps {
   routes: () => readonly RouteConfig[];
   /** Wakes the transport after a message was queued. */
   onQueued?: () => void;
+  /** Counts outcomes and validation time (src/metrics.ts). */
+  metrics?: PipelineMetrics;
 }
 
 /**
@@ -39,7 +42,15 @@ export interface PipelineDeps {
  * gets a 2xx only after `insertMessage` resolved, which means the message is durable.
  */
 export async function accept(deps: PipelineDeps, input: AcceptInput): Promise<AcceptOutcome> {
+  const outcome = await acceptOne(deps, input);
+  deps.metrics?.accepted(outcome);
+  return outcome;
+}
+
+async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<AcceptOutcome> {
+  const started = performance.now();
   const verdict = await deps.validation.validate(input.source, { retour: true });
+  deps.metrics?.validated(verdict, (performance.now() - started) / 1000);
   const entry = verdict.message ? catalogue.byName(verdict.message) : undefined;
   const effective = verdict.payload ?? verdict;
   if (!entry || !verdict.valid) {

@@ -2,6 +2,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const PREFIX = 'sha256:';
 
+/** The stored form of a key (see `hashApiKey`). */
+export const API_KEY_HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
+
 /** The form an API key is stored in configuration: `sha256:<hex>`. The plaintext key is never stored. */
 export function hashApiKey(key: string): string {
   return PREFIX + createHash('sha256').update(key, 'utf8').digest('hex');

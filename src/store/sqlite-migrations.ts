@@ -117,6 +117,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ix_outbox_due ON outbox (due_at, id);
     `,
   },
+  {
+    version: 2,
+    name: 'outbox-phases',
+    // Scale-out: a row is due (for leaseDue or the relay), publishing (relay lease), published (waiting in the
+    // broker) or claimed (a broker consumer delivers it). The embedded transport only uses due rows.
+    sql: `
+      ALTER TABLE outbox ADD COLUMN phase TEXT NOT NULL DEFAULT 'due'
+        CHECK (phase IN ('due', 'publishing', 'published', 'claimed'));
+    `,
+  },
 ];
 
 /** Brings the database to the newest version; refuses a database written by a newer Schakel. */

@@ -20,8 +20,10 @@ import {
   type CorrelationKey,
   type DedupKey,
   type DeliveryAttempt,
+  type ClaimResult,
   type InsertResult,
   type Lease,
+  type LeaseForPublishOptions,
   type MessageFilter,
   type MessagePage,
   type MessageStatus,
@@ -29,6 +31,8 @@ import {
   type MessageSummary,
   type NewMessage,
   type NextStep,
+  type PublishLease,
+  type PublishRef,
   type PurgeResult,
   type RetentionAges,
   type StatusChange,
@@ -140,6 +144,7 @@ interface OutboxRow {
   lease_owner: string | null;
   lease_token: string | null;
   lease_until: number | null;
+  phase: 'due' | 'publishing' | 'published' | 'claimed';
 }
 
 const META_COLUMNS = `id, received_at, standard, release, message_name, direction, afzender, ontvanger,
@@ -213,20 +218,43 @@ export class SqliteStore implements MessageStore {
       outboxByLease: db.prepare<[number, string], OutboxRow>('SELECT * FROM outbox WHERE id = ? AND lease_token = ?'),
       outboxDelete: db.prepare('DELETE FROM outbox WHERE id = ?'),
       outboxDue: db.prepare<[number, number, number], OutboxRow>(
-        `SELECT * FROM outbox WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+        `SELECT * FROM outbox WHERE phase = 'due' AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
          ORDER BY due_at, id LIMIT ?`,
       ),
       outboxLease: db.prepare('UPDATE outbox SET lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?'),
       outboxUnlease: db.prepare(
-        `UPDATE outbox SET lease_owner = NULL, lease_token = NULL, lease_until = NULL, due_at = ?
+        `UPDATE outbox SET phase = 'due', lease_owner = NULL, lease_token = NULL, lease_until = NULL, due_at = ?
          WHERE id = ? AND lease_token = ?`,
       ),
       outboxReschedule: db.prepare(
-        `UPDATE outbox SET due_at = ?, attempts = attempts + 1, lease_owner = NULL, lease_token = NULL,
+        `UPDATE outbox SET phase = 'due', due_at = ?, attempts = attempts + 1, lease_owner = NULL, lease_token = NULL,
            lease_until = NULL WHERE id = ?`,
       ),
       nextDue: db.prepare<[], { t: number | null }>(
-        'SELECT MIN(MAX(due_at, COALESCE(lease_until, 0))) AS t FROM outbox',
+        "SELECT MIN(MAX(due_at, COALESCE(lease_until, 0))) AS t FROM outbox WHERE phase = 'due'",
+      ),
+      publishCandidates: db.prepare<[{ horizon: number; now: number; stale: number; limit: number }], OutboxRow>(
+        `SELECT * FROM outbox
+         WHERE (lease_until IS NULL OR lease_until <= @now)
+           AND ((phase IN ('due', 'publishing', 'claimed') AND due_at <= @horizon)
+             OR (phase = 'published' AND due_at <= @stale))
+         ORDER BY due_at, id LIMIT @limit`,
+      ),
+      publishLease: db.prepare(
+        `UPDATE outbox SET phase = 'publishing', lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?`,
+      ),
+      markPublished: db.prepare(
+        `UPDATE outbox SET phase = 'published', lease_owner = NULL, lease_until = NULL
+         WHERE id = ? AND lease_token = ? AND phase = 'publishing'`,
+      ),
+      abandonPublish: db.prepare(
+        `UPDATE outbox SET phase = 'due', lease_owner = NULL, lease_token = NULL, lease_until = NULL
+         WHERE id = ? AND lease_token = ? AND phase = 'publishing'`,
+      ),
+      claim: db.prepare(
+        `UPDATE outbox SET phase = 'claimed', lease_owner = ?, lease_until = ?
+         WHERE id = ? AND lease_token = ?
+           AND (phase IN ('publishing', 'published') OR (phase = 'claimed' AND lease_until <= ?))`,
       ),
       outboxMessage: db.prepare<[string], MessageRow & { body: Buffer | null }>(
         `SELECT ${META_COLUMNS}, body FROM messages WHERE id = ?`,
@@ -425,43 +453,100 @@ export class SqliteStore implements MessageStore {
           const token = randomUUID();
           const leaseUntil = now + leaseMs;
           this.s.outboxLease.run(owner, token, leaseUntil, row.id);
-          const m = this.s.outboxMessage.get(row.message_id)!;
-          if (m.status !== 'delivering') {
-            this.s.setStatus.run({
-              id: m.id,
-              status: 'delivering',
-              reason: null,
-              settledAt: null,
-              nextAttemptAt: null,
-              now,
-            });
-            this.s.history.run(m.id, now, m.status, 'delivering', owner, null);
-          }
-          leases.push({
-            outboxId: row.id,
-            token,
-            owner,
-            messageId: m.id,
-            destination: row.destination,
-            attempt: row.attempts + 1,
-            leaseUntil: new Date(leaseUntil),
-            message: {
-              id: m.id,
-              standard: m.standard as Standard,
-              release: m.release,
-              messageName: m.message_name,
-              direction: m.direction as Direction,
-              afzender: m.afzender,
-              ontvanger: m.ontvanger,
-              berichtIdentificatie: m.bericht_identificatie,
-              referentienummer: m.referentienummer,
-              crossRef: m.cross_ref,
-              correlatedTo: m.correlated_to,
-              body: m.body,
-            },
-          });
+          leases.push(this.startDelivery(row, token, owner, leaseUntil, now));
         }
         return leases;
+      })
+      .immediate();
+  }
+
+  /** Marks the message delivering (with history) and builds the lease for a reserved outbox row. */
+  private startDelivery(row: OutboxRow, token: string, owner: string, leaseUntil: number, now: number): Lease {
+    const m = this.s.outboxMessage.get(row.message_id)!;
+    if (m.status !== 'delivering') {
+      this.s.setStatus.run({ id: m.id, status: 'delivering', reason: null, settledAt: null, nextAttemptAt: null, now });
+      this.s.history.run(m.id, now, m.status, 'delivering', owner, null);
+    }
+    return {
+      outboxId: row.id,
+      token,
+      owner,
+      messageId: m.id,
+      destination: row.destination,
+      attempt: row.attempts + 1,
+      leaseUntil: new Date(leaseUntil),
+      message: {
+        id: m.id,
+        standard: m.standard as Standard,
+        release: m.release,
+        messageName: m.message_name,
+        direction: m.direction as Direction,
+        afzender: m.afzender,
+        ontvanger: m.ontvanger,
+        berichtIdentificatie: m.bericht_identificatie,
+        referentienummer: m.referentienummer,
+        crossRef: m.cross_ref,
+        correlatedTo: m.correlated_to,
+        body: m.body,
+      },
+    };
+  }
+
+  async leaseForPublish(
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    options: LeaseForPublishOptions = {},
+  ): Promise<PublishLease[]> {
+    if (limit <= 0) return [];
+    return this.db
+      .transaction((): PublishLease[] => {
+        const now = this.now();
+        const horizon = now + Math.max(0, options.horizonMs ?? 0);
+        // A published row is taken again only when it is still waiting long after it fell due.
+        const stale = options.republishAfterMs === undefined ? -1 : now - options.republishAfterMs;
+        const rows = this.s.publishCandidates.all({ horizon, now, stale, limit });
+        return rows.map((row) => {
+          const token = randomUUID();
+          this.s.publishLease.run(owner, token, now + leaseMs, row.id);
+          return {
+            outboxId: row.id,
+            token,
+            messageId: row.message_id,
+            destination: row.destination,
+            attempt: row.attempts + 1,
+            dueAt: new Date(row.due_at),
+          };
+        });
+      })
+      .immediate();
+  }
+
+  async markPublished(refs: readonly PublishRef[]): Promise<number> {
+    return this.db
+      .transaction(() => refs.reduce((n, r) => n + this.s.markPublished.run(r.outboxId, r.token).changes, 0))
+      .immediate();
+  }
+
+  async abandonPublish(refs: readonly PublishRef[]): Promise<number> {
+    return this.db
+      .transaction(() => refs.reduce((n, r) => n + this.s.abandonPublish.run(r.outboxId, r.token).changes, 0))
+      .immediate();
+  }
+
+  async claimPublished(ref: PublishRef, owner: string, leaseMs: number): Promise<ClaimResult> {
+    return this.db
+      .transaction((): ClaimResult => {
+        const now = this.now();
+        const leaseUntil = now + leaseMs;
+        if (this.s.claim.run(owner, leaseUntil, ref.outboxId, ref.token, now).changes !== 1) {
+          const row = this.s.outboxByLease.get(ref.outboxId, ref.token);
+          return row && row.phase === 'claimed' && row.lease_until !== null
+            ? { kind: 'busy', leaseUntil: new Date(row.lease_until) }
+            : { kind: 'stale' };
+        }
+        const row = this.s.outboxByLease.get(ref.outboxId, ref.token)!;
+        return { kind: 'claimed', lease: this.startDelivery(row, ref.token, owner, leaseUntil, now) };
       })
       .immediate();
   }
@@ -680,11 +765,14 @@ export class SqliteStore implements MessageStore {
     );
   }
 
-  /** Removes the pending delivery unless a worker holds a live lease on it. */
+  /**
+   * Removes the pending delivery unless a worker holds a live delivery lease on it. A row being published is
+   * not being delivered: it goes, and the broker copy's consumer finds it stale.
+   */
   private dropOutbox(messageId: string, now: number): ActionResult | null {
     const row = this.s.outboxByMessage.get(messageId);
     if (!row) return null;
-    if (row.lease_until !== null && row.lease_until > now) {
+    if (row.phase !== 'publishing' && row.lease_until !== null && row.lease_until > now) {
       return { ok: false, reason: 'in-flight', status: 'delivering' };
     }
     this.s.outboxDelete.run(row.id);

@@ -256,6 +256,45 @@ export type NextStep =
   | { kind: 'failed' }
   | { kind: 'dead' };
 
+/**
+ * Scale-out (broker transport): a delivery reserved for publishing. The relay publishes it to the broker with
+ * `token` in the broker message and marks it published once the broker confirmed it. Outbox rows move through
+ * phases: due → publishing (relay lease) → published (in the broker, lease free) → claimed (a consumer took it
+ * from the broker; a lease like `leaseDue`'s) → deleted or, on retry, due again. A lease that runs out in
+ * publishing or claimed makes the row publishable again under a new token; a broker copy with an old token is
+ * stale and dropped by its consumer.
+ */
+export interface PublishLease {
+  outboxId: number;
+  token: string;
+  messageId: string;
+  destination: string;
+  /** 1 for the first try of this delivery round. */
+  attempt: number;
+  /** When the delivery falls due; later than now for a scheduled retry (it waits in a broker delay queue). */
+  dueAt: Date;
+}
+
+/** Names one publication of a delivery: the outbox row and the token the broker message carries. */
+export type PublishRef = Pick<PublishLease, 'outboxId' | 'token'>;
+
+export interface LeaseForPublishOptions {
+  /** Also take deliveries falling due up to this far ahead (scheduled retries go to a delay queue). Default 0. */
+  horizonMs?: number;
+  /**
+   * Take a published delivery again when it is still unclaimed this long after it fell due (the broker lost it).
+   * Default: never.
+   */
+  republishAfterMs?: number;
+}
+
+export type ClaimResult =
+  | { kind: 'claimed'; lease: Lease }
+  /** Another consumer holds a live claim: it records the outcome, or its claim runs out and the relay publishes again. */
+  | { kind: 'busy'; leaseUntil: Date }
+  /** No longer this publication: settled, held, cancelled, or published again under another token. */
+  | { kind: 'stale' };
+
 export type CompleteResult =
   | { kind: 'recorded'; status: MessageStatus }
   /** The lease had expired and was taken over, or beheer changed the message: the attempt is kept, the state is not. */
@@ -308,11 +347,11 @@ export interface MessageStore {
     answerSummary?: string | null,
   ): Promise<{ ok: boolean; firstAnswer: boolean }>;
 
-  /** Reserves up to `limit` due deliveries whose lease is free or expired. */
+  /** Reserves up to `limit` due deliveries whose lease is free or expired (not those handed to a broker). */
   leaseDue(owner: string, limit: number, leaseMs: number): Promise<Lease[]>;
   /** Gives a lease back without counting an attempt (shutdown): queued again and due at once. */
   releaseLease(lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'owner'>): Promise<boolean>;
-  /** When the next delivery falls due (leased rows count from their lease end), or null when none wait. */
+  /** When the next delivery `leaseDue` can take falls due (leased rows count from their lease end), or null. */
   nextDueAt(): Promise<Date | null>;
   /** Records an attempt and moves the message on (retry, delivered, failed, dead) in one transaction. */
   completeDelivery(
@@ -320,6 +359,23 @@ export interface MessageStore {
     attempt: AttemptReport,
     next: NextStep,
   ): Promise<CompleteResult>;
+
+  /**
+   * Scale-out relay: reserves up to `limit` deliveries to publish (due, or due within `horizonMs`; and those
+   * whose publishing or claimed lease ran out), oldest due first, each under a new token. Several relays lease
+   * disjoint rows. Does not change the message's status: it stays queued until a consumer claims it.
+   */
+  leaseForPublish(owner: string, limit: number, leaseMs: number, options?: LeaseForPublishOptions): Promise<PublishLease[]>;
+  /** The broker confirmed these publications: they wait there with a free lease. Returns how many were still publishing. */
+  markPublished(refs: readonly PublishRef[]): Promise<number>;
+  /** Publishing these failed: due again at once for the relay. Returns how many were still publishing. */
+  abandonPublish(refs: readonly PublishRef[]): Promise<number>;
+  /**
+   * A consumer took a publication from the broker: reserves the delivery like `leaseDue` (status delivering) when
+   * the token is current and no live claim holds it. Also before `markPublished` (the consumer can be faster
+   * than the confirm).
+   */
+  claimPublished(ref: PublishRef, owner: string, leaseMs: number): Promise<ClaimResult>;
 
   /** Beheer: deliver again under the same message id (from dead, failed, delivered, cancelled, received). */
   resend(id: string, actor: string, options?: { destination?: string }): Promise<ActionResult>;

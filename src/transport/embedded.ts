@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { defaultAdapterRegistry, type AdapterRegistry } from '../../adapters/registry.ts';
-import type { DeliveryOutcome } from '../../adapters/types.ts';
 import type { Config, DestinationConfig, RetryConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { Lease, MessageStore } from '../store/types.ts';
-import { decideNextStep } from './retry-policy.ts';
+import { deliverLease } from './delivery.ts';
 import type { Transport } from './types.ts';
 
 export interface EmbeddedTransportOptions {
@@ -178,63 +177,19 @@ export class EmbeddedTransport implements Transport {
   }
 
   private async deliver(lease: Lease): Promise<void> {
-    const log = this.log.child({
-      messageId: lease.messageId,
-      message: lease.message.messageName,
-      destination: lease.destination,
-      attempt: lease.attempt,
-    });
-    const startedAt = new Date(this.clock());
-    const outcome = await this.attempt(lease);
-
-    if (outcome.kind === 'retry' && this.shutdown.signal.aborted) {
-      await this.store.releaseLease(lease);
-      log.info('delivery interrupted by shutdown; handed back uncounted');
-      return;
-    }
-
-    const finishedAt = new Date(this.clock());
-    const next = decideNextStep(lease.attempt, outcome, this.retry, finishedAt.getTime(), this.random);
-    const result = await this.store.completeDelivery(
-      lease,
+    await deliverLease(
       {
-        startedAt,
-        finishedAt,
-        outcome: outcome.kind,
-        httpStatus: outcome.status ?? null,
-        reason: outcome.kind === 'delivered' ? null : outcome.reason,
-        answer: outcome.answer ?? null,
+        store: this.store,
+        adapters: this.adapters,
+        destinations: this.destinations,
+        retry: this.retry,
+        leaseMs: this.leaseMs,
+        clock: this.clock,
+        random: this.random,
+        shutdown: this.shutdown.signal,
+        log: this.log,
       },
-      next,
+      lease,
     );
-    const fields = {
-      outcome: outcome.kind,
-      httpStatus: outcome.status,
-      reason: outcome.kind === 'delivered' ? undefined : outcome.reason,
-      next: next.kind,
-      ...(next.kind === 'retry' ? { nextAttemptAt: next.at.toISOString() } : {}),
-    };
-    if (result.kind === 'lease-lost') log.warn(fields, 'delivery finished after its lease was lost');
-    else if (next.kind === 'delivered') log.info(fields, 'delivered');
-    else if (next.kind === 'retry') log.warn(fields, 'delivery failed; will retry');
-    else log.error(fields, next.kind === 'dead' ? 'delivery gave up: message is dead' : 'delivery failed permanently');
-  }
-
-  private async attempt(lease: Lease): Promise<DeliveryOutcome> {
-    const destination = this.destinations.get(lease.destination);
-    if (!destination) return { kind: 'failed', reason: `unknown destination "${lease.destination}"` };
-    const adapter = this.adapters.get(destination.adapter);
-    if (!adapter) return { kind: 'failed', reason: `no "${destination.adapter}" adapter available` };
-    const body = lease.message.body;
-    if (!body) return { kind: 'failed', reason: 'the message body is no longer stored' };
-
-    const margin = Math.min(1000, Math.floor(this.leaseMs / 10));
-    const leaseLeft = Math.max(1, lease.leaseUntil.getTime() - this.clock() - margin);
-    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(leaseLeft)]);
-    try {
-      return await adapter.deliver({ ...lease.message, body, attempt: lease.attempt }, destination, signal);
-    } catch (err) {
-      return { kind: 'retry', reason: `adapter error: ${err instanceof Error ? err.message : String(err)}` };
-    }
   }
 }

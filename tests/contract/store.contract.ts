@@ -304,6 +304,158 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       });
     });
 
+    describe('broker outbox (scale-out relay and consumers)', () => {
+      const ref = (l: { outboxId: number; token: string }) => ({ outboxId: l.outboxId, token: l.token });
+
+      it('leases due rows for publishing to one relay at a time, without touching the message status', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          ids.push((await store.insertMessage(wmo301({ berichtIdentificatie: `ID-${i}` }), 'a')).id);
+          advance(10);
+        }
+        const a = await store.leaseForPublish('relay-a', 2, 30_000);
+        const b = await store.leaseForPublish('relay-b', 10, 30_000);
+        expect(a.map((l) => l.messageId)).toEqual(ids.slice(0, 2));
+        expect(b.map((l) => l.messageId)).toEqual(ids.slice(2));
+        expect(a[0]).toMatchObject({ destination: 'dest-a', attempt: 1 });
+        expect(a[0]!.dueAt.getTime()).toBe(now - 30);
+        expect(new Set([...a, ...b].map((l) => l.token)).size).toBe(3);
+        expect(await store.leaseForPublish('relay-c', 10, 30_000)).toEqual([]);
+        expect((await store.getMessage(ids[0]!))!.status).toBe('queued');
+        expect((await store.statusHistory(ids[0]!)).map((h) => h.to)).toEqual(['queued']);
+        // Rows handed to a broker are not the embedded transport's.
+        expect(await store.leaseDue('w', 10, 30_000)).toEqual([]);
+      });
+
+      it('keeps a published row out of the relay, and lets a consumer claim it as a delivery lease', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const [p] = await store.leaseForPublish('relay', 10, 30_000);
+        expect(await store.markPublished([ref(p!)])).toBe(1);
+        expect(await store.markPublished([ref(p!)])).toBe(0);
+        advance(60_000);
+        expect(await store.leaseForPublish('relay', 10, 30_000)).toEqual([]);
+
+        const claim = await store.claimPublished(ref(p!), 'consumer-1', 20_000);
+        expect(claim.kind).toBe('claimed');
+        const lease = (claim as Extract<typeof claim, { kind: 'claimed' }>).lease;
+        expect(lease).toMatchObject({ outboxId: p!.outboxId, token: p!.token, owner: 'consumer-1', messageId: id, attempt: 1 });
+        expect(lease.leaseUntil.getTime()).toBe(now + 20_000);
+        expect(lease.message.body!.toString('utf8')).toBe(wmo301().body);
+        expect((await store.getMessage(id))!.status).toBe('delivering');
+        // A second copy of the same publication (a broker redelivery) finds the claim live.
+        expect(await store.claimPublished(ref(p!), 'consumer-2', 20_000)).toEqual({ kind: 'busy', leaseUntil: new Date(now + 20_000) });
+        expect(await store.hold(id, 'beheer')).toEqual({ ok: false, reason: 'in-flight', status: 'delivering' });
+
+        expect(await complete(lease, 'delivered', { kind: 'delivered' })).toEqual({ kind: 'recorded', status: 'delivered' });
+        expect(await store.claimPublished(ref(p!), 'consumer-2', 20_000)).toEqual({ kind: 'stale' });
+        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued', 'delivering', 'delivered']);
+        expect((await store.deliveryAttempts(id)).map((a) => [a.attemptNo, a.outcome])).toEqual([[1, 'delivered']]);
+      });
+
+      it('lets a consumer claim a publication before the relay saw the confirm', async () => {
+        await store.insertMessage(wmo301(), 'a');
+        const [p] = await store.leaseForPublish('relay', 10, 30_000);
+        expect((await store.claimPublished(ref(p!), 'consumer', 60_000)).kind).toBe('claimed');
+        expect(await store.markPublished([ref(p!)])).toBe(0);
+        expect(await store.abandonPublish([ref(p!)])).toBe(0);
+        // The relay's lease has run out, the consumer's has not.
+        advance(30_000);
+        expect(await store.leaseForPublish('relay', 10, 30_000)).toEqual([]);
+      });
+
+      it('publishes again under a new token when a publishing or claimed lease ran out; the old copy is stale', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const [first] = await store.leaseForPublish('crashed-relay', 10, 30_000);
+        advance(29_999);
+        expect(await store.leaseForPublish('relay', 10, 30_000)).toEqual([]);
+        advance(1);
+        const [second] = await store.leaseForPublish('relay', 10, 30_000);
+        expect(second!.token).not.toBe(first!.token);
+        expect(await store.markPublished([ref(first!)])).toBe(0);
+        expect(await store.claimPublished(ref(first!), 'consumer', 20_000)).toEqual({ kind: 'stale' });
+        await store.markPublished([ref(second!)]);
+
+        // A consumer claims it and dies: once its claim ran out the relay publishes it again.
+        expect((await store.claimPublished(ref(second!), 'dying-consumer', 20_000)).kind).toBe('claimed');
+        advance(20_000);
+        const [third] = await store.leaseForPublish('relay', 10, 30_000);
+        expect(third).toMatchObject({ messageId: id, attempt: 1 });
+        expect(await store.claimPublished(ref(second!), 'consumer', 20_000)).toEqual({ kind: 'stale' });
+        const claimed = await store.claimPublished(ref(third!), 'consumer', 20_000);
+        expect(claimed.kind).toBe('claimed');
+        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued', 'delivering']);
+      });
+
+      it('makes an abandoned publication due again at once', async () => {
+        await store.insertMessage(wmo301(), 'a');
+        const [p] = await store.leaseForPublish('relay', 10, 30_000);
+        expect(await store.abandonPublish([ref(p!)])).toBe(1);
+        const [again] = await store.leaseForPublish('relay', 10, 30_000);
+        expect(again!.outboxId).toBe(p!.outboxId);
+        expect(again!.token).not.toBe(p!.token);
+        expect(await store.claimPublished(ref(p!), 'consumer', 20_000)).toEqual({ kind: 'stale' });
+      });
+
+      it('takes a scheduled retry within the horizon, so it can wait in a delay queue', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const [p] = await store.leaseForPublish('relay', 10, 30_000);
+        await store.markPublished([ref(p!)]);
+        const claim = await store.claimPublished(ref(p!), 'consumer', 20_000);
+        const lease = (claim as Extract<typeof claim, { kind: 'claimed' }>).lease;
+        await complete(lease, 'retry', { kind: 'retry', at: new Date(now + 5000) }, { httpStatus: 503, reason: 'HTTP 503' });
+        expect((await store.getMessage(id))!.status).toBe('queued');
+        expect(await store.leaseForPublish('relay', 10, 30_000)).toEqual([]);
+        expect(await store.leaseForPublish('relay', 10, 30_000, { horizonMs: 4999 })).toEqual([]);
+        const [retry] = await store.leaseForPublish('relay', 10, 30_000, { horizonMs: 5000 });
+        expect(retry).toMatchObject({ messageId: id, attempt: 2 });
+        expect(retry!.dueAt.getTime()).toBe(now + 5000);
+        await store.markPublished([ref(retry!)]);
+        advance(5000);
+        const again = await store.claimPublished(ref(retry!), 'consumer', 20_000);
+        expect(again.kind === 'claimed' && again.lease.attempt).toBe(2);
+        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued', 'delivering', 'queued', 'delivering']);
+      });
+
+      it('republishes a published row the broker lost, only long after it fell due', async () => {
+        await store.insertMessage(wmo301(), 'a');
+        const [p] = await store.leaseForPublish('relay', 10, 30_000);
+        await store.markPublished([ref(p!)]);
+        advance(59_999);
+        expect(await store.leaseForPublish('relay', 10, 30_000, { republishAfterMs: 60_000 })).toEqual([]);
+        advance(1);
+        const [again] = await store.leaseForPublish('relay', 10, 30_000, { republishAfterMs: 60_000 });
+        expect(again!.token).not.toBe(p!.token);
+        expect(await store.claimPublished(ref(p!), 'consumer', 20_000)).toEqual({ kind: 'stale' });
+      });
+
+      it('lets beheer hold or cancel a delivery being published or waiting in the broker: the copy becomes stale', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const [p] = await store.leaseForPublish('relay', 10, 30_000);
+        expect(await store.hold(id, 'beheer')).toEqual({ ok: true, status: 'on_hold' });
+        expect(await store.markPublished([ref(p!)])).toBe(0);
+        expect(await store.claimPublished(ref(p!), 'consumer', 20_000)).toEqual({ kind: 'stale' });
+        expect(await store.release(id, 'beheer')).toEqual({ ok: true, status: 'queued' });
+        const [again] = await store.leaseForPublish('relay', 10, 30_000);
+        expect(again!.messageId).toBe(id);
+        await store.markPublished([ref(again!)]);
+        expect(await store.cancel(id, 'beheer')).toEqual({ ok: true, status: 'cancelled' });
+        expect(await store.claimPublished(ref(again!), 'consumer', 20_000)).toEqual({ kind: 'stale' });
+        expect(await store.leaseForPublish('relay', 10, 30_000)).toEqual([]);
+      });
+
+      it('hands a released claim back to the relay, uncounted', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const [p] = await store.leaseForPublish('relay', 10, 30_000);
+        const claim = await store.claimPublished(ref(p!), 'consumer', 20_000);
+        const lease = (claim as Extract<typeof claim, { kind: 'claimed' }>).lease;
+        expect(await store.releaseLease(lease)).toBe(true);
+        expect((await store.getMessage(id))!.status).toBe('queued');
+        const [again] = await store.leaseForPublish('relay', 10, 30_000);
+        expect(again).toMatchObject({ messageId: id, attempt: 1 });
+        expect(await store.deliveryAttempts(id)).toEqual([]);
+      });
+    });
+
     describe('beheer actions', () => {
       async function deadMessage(): Promise<string> {
         const { id } = await store.insertMessage(wmo301(), 'a');

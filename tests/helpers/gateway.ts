@@ -6,6 +6,8 @@ import { parseConfig } from '../../src/config/load.ts';
 import { Gateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/log.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
+import { openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
+import type { MessageStore } from '../../src/store/types.ts';
 
 /** Plaintext test keys; the config holds only their hashes. */
 export const KEYS = {
@@ -50,6 +52,8 @@ export interface TestConfigOptions {
   port?: number;
   /** transport.leaseMs: how soon a delivery a crashed process held is taken up again. */
   leaseMs?: number;
+  /** More top-level YAML appended to the configuration (e.g. a `beheer:` section). */
+  extraYaml?: string;
 }
 
 export const DEFAULT_ROUTES = [
@@ -104,7 +108,7 @@ transport:
   concurrency: 4
   pollIntervalMs: 20
   leaseMs: ${o.leaseMs ?? 10000}
-`;
+${o.extraYaml ?? ''}`;
 }
 
 export interface HttpResult {
@@ -132,6 +136,8 @@ export interface TestGateway {
 
 export interface StartOptions extends Omit<TestConfigOptions, 'dataDir'> {
   today?: () => Date;
+  /** Wraps the gateway's SQLite store (to slow it down or observe it). */
+  wrapStore?: (store: MessageStore) => MessageStore;
 }
 
 /** Starts a gateway on a fresh temp dataDir. `stop()` stops it and removes the folder. */
@@ -144,7 +150,12 @@ export async function startTestGateway(options: StartOptions = {}): Promise<Test
     name: 'schakel',
     destination: { write: (line: string) => void logs.push(line) },
   });
-  const gateway = new Gateway({ config, logger, today: options.today ?? (() => new Date('2026-11-01T12:00:00')) });
+  const gateway = new Gateway({
+    config,
+    logger,
+    today: options.today ?? (() => new Date('2026-11-01T12:00:00')),
+    ...(options.wrapStore ? { store: options.wrapStore(openSqliteStoreFromConfig(config)) } : {}),
+  });
   await gateway.start();
   const url = `http://127.0.0.1:${gateway.port}`;
   const sent: string[] = [];

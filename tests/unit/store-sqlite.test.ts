@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../src/store/sqlite-migrations.ts';
 import { openSqliteStore, openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
 import { storeContract, wmo301 } from '../contract/store.contract.ts';
 
@@ -52,7 +54,7 @@ describe('SQLite store', () => {
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(store.schemaVersion).toBe(1);
+    expect(store.schemaVersion).toBe(MIGRATIONS.at(-1)!.version);
     await store.close();
   });
 
@@ -72,8 +74,25 @@ describe('SQLite store', () => {
     await a.close();
     const b = openSqliteStore({ file });
     expect((await b.getMessage(id))!.status).toBe('queued');
-    expect(b.db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 });
+    expect(b.db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get()).toEqual({ n: MIGRATIONS.length });
     await b.close();
+  });
+
+  it('upgrades a version 1 database: its pending deliveries stay due for the embedded transport', async () => {
+    const file = tempFile();
+    const v1 = openSqliteStore({ file });
+    const { id } = await v1.insertMessage(wmo301(), 'a');
+    await v1.close();
+    // Make it a database as version 1 left it: without the outbox phase column and its migration row.
+    const raw = new Database(file);
+    raw.exec('ALTER TABLE outbox DROP COLUMN phase');
+    raw.prepare('DELETE FROM schema_migrations WHERE version > 1').run();
+    raw.close();
+    const upgraded = openSqliteStore({ file });
+    expect(upgraded.schemaVersion).toBe(MIGRATIONS.at(-1)!.version);
+    const leases = await upgraded.leaseDue('w', 10, 60_000);
+    expect(leases.map((l) => l.messageId)).toEqual([id]);
+    await upgraded.close();
   });
 
   it('refuses a database written by a newer schema', async () => {

@@ -1,0 +1,117 @@
+/**
+ * Functioneel beheer, composed: sessions, jobs, the overview, alerts, the page, the API and /metrics. The
+ * gateway makes one and mounts its routers; `close()` lets running jobs finish their current messages.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import type express from 'express';
+import type { Config } from '../config/schema.ts';
+import { sendError } from '../http/errors.ts';
+import type { Logger } from '../log.ts';
+import type { GatewayMetrics } from '../metrics.ts';
+import { presentedKey } from '../http/auth.ts';
+import { verifyApiKey } from '../security/api-keys.ts';
+import type { MessageStore } from '../store/types.ts';
+import { daysLeft, evaluateAlerts, noCertificates, type Alert, type CertificateSource, type DestinationHealth } from './alerts.ts';
+import { BeheerAuth } from './auth.ts';
+import { JobRunner } from './jobs.ts';
+import { OverviewService, type Overview } from './overview.ts';
+import { beheerPageRouter } from './page.ts';
+import { beheerApiRouter } from './routes.ts';
+import { SessionStore } from './session.ts';
+
+export interface BeheerDeps {
+  config: () => Config;
+  store: MessageStore;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  health: DestinationHealth;
+  /** Wakes the transport after a resend or release. */
+  onQueued: () => void;
+  certificates?: CertificateSource;
+  now?: () => Date;
+}
+
+export class Beheer {
+  readonly auth: BeheerAuth;
+  readonly jobs: JobRunner;
+  readonly overview: OverviewService;
+  readonly page: express.Router;
+  readonly api: express.Router;
+  private readonly certificates: CertificateSource;
+  private readonly now: () => Date;
+
+  constructor(private readonly d: BeheerDeps) {
+    this.now = d.now ?? (() => new Date());
+    this.certificates = d.certificates ?? noCertificates;
+    this.auth = new BeheerAuth(() => d.config().beheer, new SessionStore(() => this.now().getTime()), () => this.now().getTime());
+    this.jobs = new JobRunner({
+      store: d.store,
+      logger: d.logger,
+      concurrency: () => d.config().beheer.jobConcurrency,
+      onQueued: d.onQueued,
+    });
+    this.overview = new OverviewService({
+      store: d.store,
+      destinations: () => d.config().destinations.map((x) => x.id),
+      pageSize: () => d.config().limits.listPageMax,
+      now: this.now,
+    });
+    this.page = beheerPageRouter({ auth: this.auth, store: d.store });
+    this.api = beheerApiRouter({
+      config: d.config,
+      store: d.store,
+      auth: this.auth,
+      jobs: this.jobs,
+      overview: this.overview,
+      alerts: () => this.alerts(),
+    });
+    d.metrics.onScrape(() => this.collect());
+  }
+
+  async alerts(overview?: Overview): Promise<Alert[]> {
+    const o = overview ?? (await this.overview.get({ deliveredToday: false }));
+    return evaluateAlerts(o, this.d.health, await this.certificates(), this.d.config().alerts, this.now());
+  }
+
+  /** GET /metrics: a scraper's bearer token (config metrics.bearerToken) or a beheer session. */
+  readonly metricsHandler = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    try {
+      const token = this.d.config().metrics.bearerToken;
+      const key = presentedKey(req);
+      const allowed = (key !== undefined && token !== undefined && verifyApiKey(key, [token])) || this.auth.principal(req) !== null;
+      if (!allowed) {
+        res.set('WWW-Authenticate', 'Bearer realm="metrics"');
+        return sendError(res, 401, 'UNAUTHENTICATED', 'metrics need the scrape token (Authorization: Bearer) or a beheer session');
+      }
+      const { contentType, text } = await this.d.metrics.render();
+      res.type(contentType).send(text);
+    } catch (e) {
+      next(e);
+    }
+  };
+
+  /** Fills the store-backed gauges and the alerts; runs on every scrape. */
+  private async collect(): Promise<void> {
+    const m = this.d.metrics;
+    const overview = await this.overview.get({ deliveredToday: false });
+    const now = this.now().getTime();
+    m.queueDepth.reset();
+    m.deadLetters.reset();
+    m.oldestWaiting.reset();
+    for (const d of overview.destinations) {
+      const counts = { queued: d.queued, delivering: d.delivering, on_hold: d.onHold, failed: d.failed, dead: d.dead };
+      for (const [status, n] of Object.entries(counts)) m.queueDepth.set({ destination: d.key, status }, n);
+      m.deadLetters.set({ destination: d.key }, d.dead);
+      m.oldestWaiting.set({ destination: d.key }, d.oldestWaitingAt ? Math.max(0, (now - Date.parse(d.oldestWaitingAt)) / 1000) : 0);
+    }
+    m.certificateDaysLeft.reset();
+    for (const c of await this.certificates()) m.certificateDaysLeft.set({ certificate: c.name }, daysLeft(c, this.now()));
+    m.alerts.reset();
+    for (const a of await this.alerts(overview)) m.alerts.set({ alert: a.alert, destination: a.destination }, 1);
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.close();
+    this.auth.sessions.close();
+  }
+}

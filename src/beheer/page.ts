@@ -1,0 +1,118 @@
+/**
+ * The /beheer web page: a server-rendered login form, then one static page (index.html + app.js + style.css
+ * from ./static, no build step) that talks to /api/beheer. Logging in and out are plain form posts.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { MessageStore } from '../store/types.ts';
+import { escapeAttr, escapeText } from '../xml/escape.ts';
+import { actorOf, principalOf, type BeheerAuth } from './auth.ts';
+import { CSRF_FIELD, requireCsrf, tokensMatch } from './csrf.ts';
+import { cookieHeader, randomToken, readCookie } from './session.ts';
+
+export const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
+
+/** Double-submit cookie for the login form (there is no session yet to hold a token). */
+const LOGIN_COOKIE = 'schakel_login';
+
+/** No inline script or style anywhere: the page's own files only. */
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+function pageHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.set('Content-Security-Policy', CSP);
+  res.set('X-Frame-Options', 'DENY');
+  res.set('Referrer-Policy', 'no-referrer');
+  next();
+}
+
+function loginPage(token: string, o: { name?: string; error?: string } = {}): string {
+  return `<!doctype html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Aanmelden — Schakel beheer</title>
+<link rel="stylesheet" href="/beheer/static/style.css">
+<link rel="icon" href="/beheer/static/favicon.svg" type="image/svg+xml">
+</head>
+<body class="login">
+<main id="inhoud">
+<h1>Schakel — functioneel beheer</h1>
+<form method="post" action="/beheer/login" class="card">
+<h2>Aanmelden</h2>
+${o.error ? `<p class="error" role="alert" id="login-fout">${escapeText(o.error)}</p>` : ''}
+<input type="hidden" name="${CSRF_FIELD}" value="${escapeAttr(token)}">
+<p><label for="name">Gebruikersnaam</label>
+<input id="name" name="name" autocomplete="username" required autofocus value="${escapeAttr(o.name ?? '')}"${o.error ? ' aria-describedby="login-fout"' : ''}></p>
+<p><label for="password">Wachtwoord</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required></p>
+<p><button type="submit">Aanmelden</button></p>
+</form>
+</main>
+</body>
+</html>
+`;
+}
+
+export function beheerPageRouter(d: { auth: BeheerAuth; store: MessageStore }): express.Router {
+  const r = express.Router();
+  const form = express.urlencoded({ extended: false, limit: '16kb' });
+  r.use(pageHeaders);
+  r.use('/static', express.static(STATIC_DIR, { index: false, maxAge: '1h' }));
+
+  const showLogin = (req: Request, res: Response, status: number, o: { name?: string; error?: string } = {}) => {
+    const token = randomToken();
+    res.append('Set-Cookie', cookieHeader(LOGIN_COOKIE, token, { secure: d.auth.secureCookie(req), maxAgeSeconds: 3600 }));
+    res.status(status).type('html').send(loginPage(token, o));
+  };
+
+  r.get('/login', (req, res) => {
+    if (d.auth.principal(req)) return void res.redirect(303, '/beheer');
+    showLogin(req, res, 200);
+  });
+
+  r.post('/login', form, async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const name = typeof body.name === 'string' ? body.name.trim() : '';
+    const password = typeof body.password === 'string' ? body.password : '';
+    const submitted = typeof body[CSRF_FIELD] === 'string' ? (body[CSRF_FIELD] as string) : undefined;
+    if (!tokensMatch(submitted, readCookie(req, LOGIN_COOKIE))) {
+      return showLogin(req, res, 403, { name, error: 'Het formulier is verlopen; probeer het opnieuw.' });
+    }
+    const result = await d.auth.login(name, password);
+    if (!result.ok) {
+      const error =
+        result.reason === 'locked'
+          ? 'Te veel mislukte pogingen voor deze gebruiker; probeer het over een kwartier opnieuw.'
+          : 'Onbekende gebruikersnaam of onjuist wachtwoord.';
+      return showLogin(req, res, result.reason === 'locked' ? 429 : 401, { name, error });
+    }
+    await d.store.audit({ actor: actorOf({ name: result.session.user }), action: 'beheer.login' });
+    res.append('Set-Cookie', d.auth.sessionCookie(req, result.session));
+    res.append('Set-Cookie', cookieHeader(LOGIN_COOKIE, '', { secure: d.auth.secureCookie(req), maxAgeSeconds: 0 }));
+    res.redirect(303, '/beheer');
+  });
+
+  r.post('/logout', d.auth.requireSession('page'), form, requireCsrf, async (req, res) => {
+    const p = principalOf(res);
+    d.auth.sessions.destroy(p.session.id);
+    await d.store.audit({ actor: actorOf(p), action: 'beheer.logout' });
+    res.append('Set-Cookie', d.auth.sessionCookie(req, null));
+    res.redirect(303, '/beheer/login');
+  });
+
+  r.get('/', d.auth.requireSession('page'), (_req, res) => {
+    res.sendFile(path.join(STATIC_DIR, 'index.html'));
+  });
+  return r;
+}

@@ -1,0 +1,175 @@
+/**
+ * The gateway's Prometheus metrics, one registry per gateway. The pipeline and the delivery side report into
+ * it through two narrow hooks (`PipelineMetrics`, `observeDeliveries`); gauges that mirror the store (queue
+ * depth, dead letters, alerts) are filled by collectors that run on each scrape. Labels are bounded: standard,
+ * catalogue message name, outcome, configured destination, status. Never a message id or a BSN.
+ */
+import client from 'prom-client';
+import { catalogue } from './catalogue/catalogue.ts';
+import type { AcceptOutcome } from './pipeline/accept.ts';
+import type { AttemptOutcomeKind, MessageStore, NextStep } from './store/types.ts';
+import type { Verdict } from './validation/verdict.ts';
+
+/** What the ingest pipeline reports. */
+export interface PipelineMetrics {
+  validated(verdict: Verdict, seconds: number): void;
+  accepted(outcome: AcceptOutcome): void;
+}
+
+/** One recorded delivery attempt, as the store was asked to record it. */
+export interface AttemptEvent {
+  destination: string;
+  outcome: AttemptOutcomeKind;
+  next: NextStep['kind'];
+  seconds: number;
+}
+
+const UNKNOWN = 'unknown';
+
+export class GatewayMetrics implements PipelineMetrics {
+  readonly registry = new client.Registry();
+  private readonly messages: client.Counter<'standard' | 'message' | 'outcome'>;
+  private readonly validation: client.Histogram<'standard'>;
+  private readonly attempts: client.Counter<'destination' | 'outcome'>;
+  private readonly attemptSeconds: client.Histogram<'destination'>;
+  private readonly deadLettered: client.Counter<'destination'>;
+  /** Filled on scrape. */
+  readonly queueDepth: client.Gauge<'destination' | 'status'>;
+  readonly deadLetters: client.Gauge<'destination'>;
+  readonly oldestWaiting: client.Gauge<'destination'>;
+  readonly certificateDaysLeft: client.Gauge<'certificate'>;
+  readonly alerts: client.Gauge<'alert' | 'destination'>;
+  private readonly collectors: (() => Promise<void>)[] = [];
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.processMetrics ?? true) client.collectDefaultMetrics({ register: this.registry });
+    this.messages = new client.Counter({
+      name: 'schakel_messages_total',
+      help: 'Berichten handed in, by standard, message and outcome (accepted, repeat, invalid, forbidden, no-route, conflict)',
+      labelNames: ['standard', 'message', 'outcome'],
+      registers,
+    });
+    this.validation = new client.Histogram({
+      name: 'schakel_validation_seconds',
+      help: 'Time to validate one bericht (parse, recognise, XSD, technical rules)',
+      labelNames: ['standard'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.attempts = new client.Counter({
+      name: 'schakel_delivery_attempts_total',
+      help: 'Delivery attempts by destination and outcome (delivered, retry, failed)',
+      labelNames: ['destination', 'outcome'],
+      registers,
+    });
+    this.attemptSeconds = new client.Histogram({
+      name: 'schakel_delivery_duration_seconds',
+      help: 'Duration of one delivery attempt, by destination',
+      labelNames: ['destination'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.deadLettered = new client.Counter({
+      name: 'schakel_dead_lettered_total',
+      help: 'Messages that became dead (retries ran out), by destination',
+      labelNames: ['destination'],
+      registers,
+    });
+    this.queueDepth = new client.Gauge({
+      name: 'schakel_queue_depth',
+      help: 'Messages per destination and status (queued, delivering, on_hold, failed, dead), read from the store on scrape',
+      labelNames: ['destination', 'status'],
+      registers,
+    });
+    this.deadLetters = new client.Gauge({
+      name: 'schakel_dead_letters',
+      help: 'Dead messages waiting for beheer, by destination',
+      labelNames: ['destination'],
+      registers,
+    });
+    this.oldestWaiting = new client.Gauge({
+      name: 'schakel_oldest_waiting_seconds',
+      help: 'Age of the oldest message waiting for delivery (queued or delivering), by destination; 0 when none wait',
+      labelNames: ['destination'],
+      registers,
+    });
+    this.certificateDaysLeft = new client.Gauge({
+      name: 'schakel_certificate_days_left',
+      help: 'Days until a certificate the gateway uses expires',
+      labelNames: ['certificate'],
+      registers,
+    });
+    this.alerts = new client.Gauge({
+      name: 'schakel_alert',
+      help: 'Active alerts (1); an alert that clears disappears',
+      labelNames: ['alert', 'destination'],
+      registers,
+    });
+  }
+
+  validated(verdict: Verdict, seconds: number): void {
+    const standard = (verdict.payload ?? verdict).standard ?? verdict.standard ?? UNKNOWN;
+    this.validation.observe({ standard }, seconds);
+  }
+
+  accepted(outcome: AcceptOutcome): void {
+    const { standard, message } = outcomeLabels(outcome);
+    this.messages.inc({ standard, message, outcome: outcome.kind });
+  }
+
+  attempted(e: AttemptEvent): void {
+    this.attempts.inc({ destination: e.destination, outcome: e.outcome });
+    this.attemptSeconds.observe({ destination: e.destination }, e.seconds);
+    if (e.next === 'dead') this.deadLettered.inc({ destination: e.destination });
+  }
+
+  /** Runs before every scrape, in order; a failing collector fails the scrape. */
+  onScrape(collect: () => Promise<void>): void {
+    this.collectors.push(collect);
+  }
+
+  async render(): Promise<{ contentType: string; text: string }> {
+    for (const collect of this.collectors) await collect();
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+}
+
+/** Standard and message name from the catalogue only, so a label can never carry text from a request. */
+function outcomeLabels(outcome: AcceptOutcome): { standard: string; message: string } {
+  if (outcome.kind === 'accepted' || outcome.kind === 'repeat') {
+    return { standard: outcome.message.standard, message: outcome.message.messageName };
+  }
+  const verdict = outcome.verdict.payload ?? outcome.verdict;
+  const entry = (verdict.message ? catalogue.byName(verdict.message) : undefined) ??
+    (outcome.verdict.message ? catalogue.byName(outcome.verdict.message) : undefined);
+  return entry ? { standard: entry.standard, message: entry.name } : { standard: UNKNOWN, message: UNKNOWN };
+}
+
+/**
+ * The store as the transport should see it: every recorded delivery attempt is also reported to `onAttempt`.
+ * Wraps `completeDelivery` only, so any transport (embedded or broker) reports without knowing about metrics.
+ */
+export function observeDeliveries(store: MessageStore, onAttempt: (e: AttemptEvent) => void): MessageStore {
+  const completeDelivery: MessageStore['completeDelivery'] = async (lease, attempt, next) => {
+    const result = await store.completeDelivery(lease, attempt, next);
+    try {
+      onAttempt({
+        destination: lease.destination,
+        outcome: attempt.outcome,
+        next: next.kind,
+        seconds: Math.max(0, attempt.finishedAt.getTime() - attempt.startedAt.getTime()) / 1000,
+      });
+    } catch {
+      // Metrics never break a delivery.
+    }
+    return result;
+  };
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'completeDelivery') return completeDelivery;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,175 @@
+import type pg from 'pg';
+
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Append only: a released migration is never edited, a change is a new version. Times are epoch milliseconds
+ * (bigint), taken from the store's clock like the SQLite store does, so both behave the same under a pinned
+ * clock. The tables mirror the SQLite store's, with the outbox phases of scale-out from the start.
+ */
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE messages (
+        id                    text PRIMARY KEY,
+        received_at           bigint NOT NULL,
+        standard              text NOT NULL,
+        release               text NOT NULL,
+        message_name          text NOT NULL,
+        direction             text NOT NULL CHECK (direction IN ('heen', 'retour')),
+        afzender              text,
+        ontvanger             text,
+        bericht_identificatie text,
+        dagtekening           text,
+        berichtcode           text,
+        referentienummer      text,
+        cross_ref             text,
+        dedup_scope           text CHECK (dedup_scope IN ('istd', 'stuf')),
+        dedup_sender          text,
+        dedup_id              text,
+        content_hash          text NOT NULL,
+        body                  bytea,
+        body_size             integer NOT NULL,
+        body_purged_at        bigint,
+        source_kind           text NOT NULL CHECK (source_kind IN ('caller', 'inbound')),
+        source_id             text NOT NULL,
+        status                text NOT NULL CHECK (status IN ('received', 'queued', 'delivering', 'delivered',
+                                'failed', 'dead', 'on_hold', 'cancelled', 'rejected')),
+        status_reason         text,
+        destination           text,
+        correlated_to         text REFERENCES messages(id) ON DELETE SET NULL,
+        answered_by           text REFERENCES messages(id) ON DELETE SET NULL,
+        answer_summary        text,
+        findings              text NOT NULL DEFAULT '[]',
+        finding_count         integer NOT NULL DEFAULT 0,
+        attempts              integer NOT NULL DEFAULT 0,
+        next_attempt_at       bigint,
+        settled_at            bigint,
+        created_at            bigint NOT NULL,
+        updated_at            bigint NOT NULL,
+        CHECK ((dedup_scope IS NULL) = (dedup_sender IS NULL) AND (dedup_scope IS NULL) = (dedup_id IS NULL))
+      );
+      -- TR056: (sender, message name, identificatie); StUF016: (zender, referentienummer). Rejected messages
+      -- take no part. Enforced by the database, across all gateway instances.
+      CREATE UNIQUE INDEX ux_messages_dedup_istd ON messages (dedup_sender, message_name, dedup_id)
+        WHERE dedup_scope = 'istd' AND status <> 'rejected';
+      CREATE UNIQUE INDEX ux_messages_dedup_stuf ON messages (dedup_sender, dedup_id)
+        WHERE dedup_scope = 'stuf' AND status <> 'rejected';
+      CREATE INDEX ix_messages_received ON messages (received_at DESC, id DESC);
+      CREATE INDEX ix_messages_status ON messages (status, received_at);
+      CREATE INDEX ix_messages_settled ON messages (standard, settled_at) WHERE settled_at IS NOT NULL;
+      CREATE INDEX ix_messages_correlation ON messages (message_name, afzender, bericht_identificatie, dagtekening);
+      CREATE INDEX ix_messages_referentie ON messages (afzender, referentienummer) WHERE referentienummer IS NOT NULL;
+      CREATE INDEX ix_messages_correlated_to ON messages (correlated_to) WHERE correlated_to IS NOT NULL;
+      CREATE INDEX ix_messages_answered_by ON messages (answered_by) WHERE answered_by IS NOT NULL;
+
+      CREATE TABLE status_history (
+        id          bigserial PRIMARY KEY,
+        message_id  text NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        at          bigint NOT NULL,
+        from_status text,
+        to_status   text NOT NULL,
+        actor       text NOT NULL,
+        reason      text
+      );
+      CREATE INDEX ix_status_history_message ON status_history (message_id, id);
+
+      CREATE TABLE delivery_attempts (
+        id              bigserial PRIMARY KEY,
+        message_id      text NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        attempt_no      integer NOT NULL,
+        destination     text NOT NULL,
+        started_at      bigint NOT NULL,
+        finished_at     bigint NOT NULL,
+        duration_ms     integer NOT NULL,
+        outcome         text NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed')),
+        result_status   text NOT NULL,
+        http_status     integer,
+        reason          text,
+        answer_excerpt  text,
+        next_attempt_at bigint
+      );
+      CREATE INDEX ix_delivery_attempts_message ON delivery_attempts (message_id, attempt_no);
+
+      CREATE TABLE audit_log (
+        id        bigserial PRIMARY KEY,
+        at        bigint NOT NULL,
+        actor     text NOT NULL,
+        action    text NOT NULL,
+        target_id text,
+        details   text NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX ix_audit_log_target ON audit_log (target_id, id) WHERE target_id IS NOT NULL;
+      CREATE INDEX ix_audit_log_at ON audit_log (at);
+
+      -- One pending delivery per message at most. phase: due (for leaseDue or the relay), publishing (relay
+      -- lease), published (waiting in the broker, lease free), claimed (a broker consumer delivers it).
+      CREATE TABLE outbox (
+        id          bigserial PRIMARY KEY,
+        message_id  text NOT NULL UNIQUE REFERENCES messages(id) ON DELETE CASCADE,
+        destination text NOT NULL,
+        due_at      bigint NOT NULL,
+        attempts    integer NOT NULL DEFAULT 0,
+        lease_owner text,
+        lease_token text,
+        lease_until bigint,
+        phase       text NOT NULL DEFAULT 'due' CHECK (phase IN ('due', 'publishing', 'published', 'claimed')),
+        created_at  bigint NOT NULL
+      );
+      CREATE INDEX ix_outbox_due ON outbox (due_at, id);
+    `,
+  },
+];
+
+/** Arbitrary first key of the advisory lock that serialises migrations of one schema across instances. */
+const MIGRATION_LOCK = 0x5c4a;
+
+export function assertSchemaName(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`PostgreSQL schema name "${schema}" must be lower-case letters, digits and "_" (max 63)`);
+  }
+  return schema;
+}
+
+/**
+ * Brings the schema to the newest version in one transaction, under an advisory lock so instances starting
+ * together apply each migration once; refuses a schema written by a newer Schakel. Returns the version.
+ */
+export async function migratePostgres(client: pg.ClientBase, schema: string | null, now: () => number): Promise<number> {
+  const latest = PG_MIGRATIONS.at(-1)?.version ?? 0;
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK, schema ?? '(search_path)']);
+    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${assertSchemaName(schema)}"`);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    integer PRIMARY KEY,
+      name       text NOT NULL,
+      applied_at bigint NOT NULL
+    )`);
+    const { rows } = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+    const current = rows[0]?.v ?? 0;
+    if (current > latest) {
+      throw new Error(`store schema version ${current} is newer than this Schakel knows (${latest})`);
+    }
+    for (const m of PG_MIGRATIONS) {
+      if (m.version <= current) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+        m.version,
+        m.name,
+        now(),
+      ]);
+    }
+    await client.query('COMMIT');
+    return Math.max(current, latest);
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,98 @@
+import type { AdapterRegistry } from '../../adapters/registry.ts';
+import type { DeliveryOutcome } from '../../adapters/types.ts';
+import type { DestinationConfig, RetryConfig } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import type { CompleteResult, Lease, MessageStore, NextStep } from '../store/types.ts';
+import { decideNextStep } from './retry-policy.ts';
+
+/** What one delivery needs; the embedded and the RabbitMQ transport both deliver a lease through `deliverLease`. */
+export interface DeliveryContext {
+  store: MessageStore;
+  adapters: AdapterRegistry;
+  destinations: ReadonlyMap<string, DestinationConfig>;
+  retry: RetryConfig;
+  /** The lease length: an attempt is aborted a margin before its lease runs out. */
+  leaseMs: number;
+  clock: () => number;
+  random: () => number;
+  /** Aborts attempts in flight (forced stop); an aborted attempt is handed back uncounted. */
+  shutdown: AbortSignal;
+  log: Logger;
+  /** Wraps the store call that records the outcome (the broker transport retries it while the store is away). */
+  record?: <T>(op: () => Promise<T>) => Promise<T>;
+}
+
+export type DeliveryResult =
+  /** Interrupted by a forced stop: the lease was handed back, no attempt counted. */
+  | { kind: 'released' }
+  | { kind: 'recorded' | 'lease-lost'; next: NextStep };
+
+/**
+ * One delivery of a leased message: the destination's adapter, then the attempt and the next step (retry with
+ * backoff, delivered, failed, dead) recorded in one store transaction. Throws only when recording fails; the
+ * lease then runs out and the delivery is made again (at least once).
+ */
+export async function deliverLease(ctx: DeliveryContext, lease: Lease): Promise<DeliveryResult> {
+  const log = ctx.log.child({
+    messageId: lease.messageId,
+    message: lease.message.messageName,
+    destination: lease.destination,
+    attempt: lease.attempt,
+  });
+  const record = ctx.record ?? (<T>(op: () => Promise<T>) => op());
+  const startedAt = new Date(ctx.clock());
+  const outcome = await attempt(ctx, lease);
+
+  if (outcome.kind === 'retry' && ctx.shutdown.aborted) {
+    await record(() => ctx.store.releaseLease(lease));
+    log.info('delivery interrupted by shutdown; handed back uncounted');
+    return { kind: 'released' };
+  }
+
+  const finishedAt = new Date(ctx.clock());
+  const next = decideNextStep(lease.attempt, outcome, ctx.retry, finishedAt.getTime(), ctx.random);
+  const result: CompleteResult = await record(() =>
+    ctx.store.completeDelivery(
+      lease,
+      {
+        startedAt,
+        finishedAt,
+        outcome: outcome.kind,
+        httpStatus: outcome.status ?? null,
+        reason: outcome.kind === 'delivered' ? null : outcome.reason,
+        answer: outcome.answer ?? null,
+      },
+      next,
+    ),
+  );
+  const fields = {
+    outcome: outcome.kind,
+    httpStatus: outcome.status,
+    reason: outcome.kind === 'delivered' ? undefined : outcome.reason,
+    next: next.kind,
+    ...(next.kind === 'retry' ? { nextAttemptAt: next.at.toISOString() } : {}),
+  };
+  if (result.kind === 'lease-lost') log.warn(fields, 'delivery finished after its lease was lost');
+  else if (next.kind === 'delivered') log.info(fields, 'delivered');
+  else if (next.kind === 'retry') log.warn(fields, 'delivery failed; will retry');
+  else log.error(fields, next.kind === 'dead' ? 'delivery gave up: message is dead' : 'delivery failed permanently');
+  return { kind: result.kind, next };
+}
+
+async function attempt(ctx: DeliveryContext, lease: Lease): Promise<DeliveryOutcome> {
+  const destination = ctx.destinations.get(lease.destination);
+  if (!destination) return { kind: 'failed', reason: `unknown destination "${lease.destination}"` };
+  const adapter = ctx.adapters.get(destination.adapter);
+  if (!adapter) return { kind: 'failed', reason: `no "${destination.adapter}" adapter available` };
+  const body = lease.message.body;
+  if (!body) return { kind: 'failed', reason: 'the message body is no longer stored' };
+
+  const margin = Math.min(1000, Math.floor(ctx.leaseMs / 10));
+  const leaseLeft = Math.max(1, lease.leaseUntil.getTime() - ctx.clock() - margin);
+  const signal = AbortSignal.any([ctx.shutdown, AbortSignal.timeout(leaseLeft)]);
+  try {
+    return await adapter.deliver({ ...lease.message, body, attempt: lease.attempt }, destination, signal);
+  } catch (err) {
+    return { kind: 'retry', reason: `adapter error: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
