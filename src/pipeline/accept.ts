@@ -1,4 +1,6 @@
 import { catalogue } from '../catalogue/catalogue.ts';
+import type { HeaderFacts } from '../catalogue/header.ts';
+import type { CatalogueEntry } from '../catalogue/types.ts';
 import { findRoute } from '../config/routes.ts';
 import type { RouteConfig } from '../config/schema.ts';
 import type { PipelineMetrics } from '../metrics.ts';
@@ -77,17 +79,7 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
   const target = key ? await deps.store.findCorrelationTarget(key) : null;
   const result = await deps.store.insertMessage(
     {
-      standard: payloadEntry.standard,
-      release: payloadEntry.release,
-      messageName: payloadEntry.name,
-      direction: payloadEntry.direction,
-      afzender: header.afzender ?? null,
-      ontvanger: header.ontvanger ?? null,
-      berichtIdentificatie: header.identificatieRetour ?? header.identificatie ?? null,
-      dagtekening: header.dagtekeningRetour ?? header.dagtekening ?? null,
-      berichtcode: header.berichtCode ?? header.stufBerichtcode ?? null,
-      referentienummer: header.referentienummer ?? null,
-      crossRef: header.crossRefnummer ?? null,
+      ...messageFacts(payloadEntry, header),
       dedup: dedupKey(payloadEntry, header),
       body: input.source,
       source: input.via,
@@ -132,6 +124,23 @@ function authorise(p: Permissions, v: Verdict): Omit<Extract<AcceptOutcome, { ki
   return null;
 }
 
+/** The catalogue and header facts every stored message carries (a retour is stored under its own identity). */
+function messageFacts(entry: CatalogueEntry, h: HeaderFacts) {
+  return {
+    standard: entry.standard,
+    release: entry.release,
+    messageName: entry.name,
+    direction: entry.direction,
+    afzender: h.afzender ?? null,
+    ontvanger: h.ontvanger ?? null,
+    berichtIdentificatie: h.identificatieRetour ?? h.identificatie ?? null,
+    dagtekening: h.dagtekeningRetour ?? h.dagtekening ?? null,
+    berichtcode: h.berichtCode ?? h.stufBerichtcode ?? null,
+    referentienummer: h.referentienummer ?? null,
+    crossRef: h.crossRefnummer ?? null,
+  };
+}
+
 /** The retourcodes of a retourbericht, as a short outcome for its heenbericht ("0200", "0001 8848"). */
 function answerSummary(source: Uint8Array): string | null {
   const codes = [...new TextDecoder().decode(source).matchAll(/<(?:[\w-]+:)?RetourCode>\s*([0-9A-Z]{4})\s*</g)].map((m) => m[1]);
@@ -148,15 +157,7 @@ async function storeOwnRetour(deps: PipelineDeps, retour: string, via: MessageSo
   const h = verdict.header;
   const result = await deps.store.insertMessage(
     {
-      standard: entry.standard,
-      release: entry.release,
-      messageName: entry.name,
-      direction: entry.direction,
-      afzender: h.afzender ?? null,
-      ontvanger: h.ontvanger ?? null,
-      berichtIdentificatie: h.identificatieRetour ?? h.identificatie ?? null,
-      dagtekening: h.dagtekeningRetour ?? h.dagtekening ?? null,
-      berichtcode: h.berichtCode ?? null,
+      ...messageFacts(entry, h),
       dedup: null,
       body: bytes,
       source: { kind: 'caller', id: 'schakel' },

@@ -5,8 +5,7 @@ import Database from 'better-sqlite3';
 import type { Direction, Standard } from '../catalogue/types.ts';
 import type { Config } from '../config/schema.ts';
 import { redactDeep } from '../log.ts';
-import { redactBsn } from '../security/redact.ts';
-import type { Finding } from '../validation/finding.ts';
+import { clean, date, flattenDedup, redactFinding, toStored, toSummary, type MessageRow } from './rows.ts';
 import { migrate } from './sqlite-migrations.ts';
 import {
   MESSAGE_STATUSES,
@@ -18,7 +17,6 @@ import {
   type AuditInput,
   type CompleteResult,
   type CorrelationKey,
-  type DedupKey,
   type DeliveryAttempt,
   type ClaimResult,
   type InsertResult,
@@ -28,7 +26,6 @@ import {
   type MessagePage,
   type MessageStatus,
   type MessageStore,
-  type MessageSummary,
   type NewMessage,
   type NextStep,
   type PublishLease,
@@ -65,43 +62,6 @@ export function openSqliteStoreFromConfig(config: Pick<Config, 'dataDir' | 'limi
   });
 }
 
-interface MessageRow {
-  id: string;
-  received_at: number;
-  standard: string;
-  release: string;
-  message_name: string;
-  direction: string;
-  afzender: string | null;
-  ontvanger: string | null;
-  bericht_identificatie: string | null;
-  dagtekening: string | null;
-  berichtcode: string | null;
-  referentienummer: string | null;
-  cross_ref: string | null;
-  dedup_scope: string | null;
-  dedup_sender: string | null;
-  dedup_id: string | null;
-  content_hash: string;
-  body_size: number;
-  has_body: number;
-  body_purged_at: number | null;
-  source_kind: string;
-  source_id: string;
-  status: MessageStatus;
-  status_reason: string | null;
-  destination: string | null;
-  correlated_to: string | null;
-  answered_by: string | null;
-  answer_summary: string | null;
-  findings?: string;
-  finding_count?: number;
-  attempts: number;
-  next_attempt_at: number | null;
-  settled_at: number | null;
-  created_at: number;
-  updated_at: number;
-}
 
 interface HistoryRow {
   at: number;
@@ -830,20 +790,8 @@ export class SqliteStore implements MessageStore {
   }
 }
 
-function flattenDedup(d: DedupKey | null): { scope: string | null; sender: string | null; id: string | null } {
-  if (!d) return { scope: null, sender: null, id: null };
-  return d.scope === 'istd'
-    ? { scope: 'istd', sender: d.sender, id: d.identificatie }
-    : { scope: 'stuf', sender: d.zender, id: d.referentienummer };
-}
 
-function clean(text: string | null | undefined): string | null {
-  return text === null || text === undefined ? null : redactBsn(text);
-}
 
-function redactFinding(f: Finding): Finding {
-  return { ...f, text: redactBsn(f.text), path: f.path === null ? null : redactBsn(f.path) };
-}
 
 function messageWhere(filter: MessageFilter): { where: string; params: unknown[] } {
   const clauses: string[] = [];
@@ -871,52 +819,5 @@ function messageWhere(filter: MessageFilter): { where: string; params: unknown[]
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
-function date(ms: number | null): Date | null {
-  return ms === null ? null : new Date(ms);
-}
 
-function toSummary(r: MessageRow): MessageSummary {
-  return {
-    id: r.id,
-    receivedAt: new Date(r.received_at),
-    standard: r.standard as Standard,
-    release: r.release,
-    messageName: r.message_name,
-    direction: r.direction as Direction,
-    afzender: r.afzender,
-    ontvanger: r.ontvanger,
-    berichtIdentificatie: r.bericht_identificatie,
-    dagtekening: r.dagtekening,
-    berichtcode: r.berichtcode,
-    referentienummer: r.referentienummer,
-    crossRef: r.cross_ref,
-    contentHash: r.content_hash,
-    bodySize: r.body_size,
-    hasBody: r.has_body === 1,
-    bodyPurgedAt: date(r.body_purged_at),
-    source: { kind: r.source_kind as 'caller' | 'inbound', id: r.source_id },
-    status: r.status,
-    statusReason: r.status_reason,
-    destination: r.destination,
-    correlatedTo: r.correlated_to,
-    answeredBy: r.answered_by,
-    answerSummary: r.answer_summary,
-    attempts: r.attempts,
-    nextAttemptAt: date(r.next_attempt_at),
-    settledAt: date(r.settled_at),
-    createdAt: new Date(r.created_at),
-    updatedAt: new Date(r.updated_at),
-    findingCount: r.finding_count ?? 0,
-  };
-}
 
-function toStored(r: MessageRow): StoredMessage {
-  const { findingCount: _, ...summary } = toSummary(r);
-  const dedup: DedupKey | null =
-    r.dedup_scope === 'istd'
-      ? { scope: 'istd', sender: r.dedup_sender!, identificatie: r.dedup_id! }
-      : r.dedup_scope === 'stuf'
-        ? { scope: 'stuf', zender: r.dedup_sender!, referentienummer: r.dedup_id! }
-        : null;
-  return { ...summary, dedup, findings: JSON.parse(r.findings ?? '[]') as Finding[] };
-}

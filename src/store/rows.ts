@@ -1,0 +1,113 @@
+import type { Direction, Standard } from '../catalogue/types.ts';
+import { redactBsn } from '../security/redact.ts';
+import type { Finding } from '../validation/finding.ts';
+import type { DedupKey, MessageStatus, MessageSummary, StoredMessage } from './types.ts';
+
+/**
+ * A messages row as both SQL stores read it (times as epoch milliseconds). SQLite gives `has_body` as 0/1,
+ * PostgreSQL as a boolean.
+ */
+export interface MessageRow {
+  id: string;
+  received_at: number;
+  standard: string;
+  release: string;
+  message_name: string;
+  direction: string;
+  afzender: string | null;
+  ontvanger: string | null;
+  bericht_identificatie: string | null;
+  dagtekening: string | null;
+  berichtcode: string | null;
+  referentienummer: string | null;
+  cross_ref: string | null;
+  dedup_scope: string | null;
+  dedup_sender: string | null;
+  dedup_id: string | null;
+  content_hash: string;
+  body_size: number;
+  has_body: boolean | number;
+  body_purged_at: number | null;
+  source_kind: string;
+  source_id: string;
+  status: MessageStatus;
+  status_reason: string | null;
+  destination: string | null;
+  correlated_to: string | null;
+  answered_by: string | null;
+  answer_summary: string | null;
+  findings?: string;
+  finding_count?: number;
+  attempts: number;
+  next_attempt_at: number | null;
+  settled_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The dedup key as the three columns that carry the uniqueness constraint. */
+export function flattenDedup(d: DedupKey | null): { scope: string | null; sender: string | null; id: string | null } {
+  if (!d) return { scope: null, sender: null, id: null };
+  return d.scope === 'istd'
+    ? { scope: 'istd', sender: d.sender, id: d.identificatie }
+    : { scope: 'stuf', sender: d.zender, id: d.referentienummer };
+}
+
+/** A text about to be stored, with BSN-shaped numbers masked. */
+export function clean(text: string | null | undefined): string | null {
+  return text === null || text === undefined ? null : redactBsn(text);
+}
+
+export function redactFinding(f: Finding): Finding {
+  return { ...f, text: redactBsn(f.text), path: f.path === null ? null : redactBsn(f.path) };
+}
+
+export function date(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}
+
+export function toSummary(r: MessageRow): MessageSummary {
+  return {
+    id: r.id,
+    receivedAt: new Date(r.received_at),
+    standard: r.standard as Standard,
+    release: r.release,
+    messageName: r.message_name,
+    direction: r.direction as Direction,
+    afzender: r.afzender,
+    ontvanger: r.ontvanger,
+    berichtIdentificatie: r.bericht_identificatie,
+    dagtekening: r.dagtekening,
+    berichtcode: r.berichtcode,
+    referentienummer: r.referentienummer,
+    crossRef: r.cross_ref,
+    contentHash: r.content_hash,
+    bodySize: r.body_size,
+    hasBody: Boolean(r.has_body),
+    bodyPurgedAt: date(r.body_purged_at),
+    source: { kind: r.source_kind as 'caller' | 'inbound', id: r.source_id },
+    status: r.status,
+    statusReason: r.status_reason,
+    destination: r.destination,
+    correlatedTo: r.correlated_to,
+    answeredBy: r.answered_by,
+    answerSummary: r.answer_summary,
+    attempts: r.attempts,
+    nextAttemptAt: date(r.next_attempt_at),
+    settledAt: date(r.settled_at),
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+    findingCount: r.finding_count ?? 0,
+  };
+}
+
+export function toStored(r: MessageRow): StoredMessage {
+  const { findingCount: _, ...summary } = toSummary(r);
+  const dedup: DedupKey | null =
+    r.dedup_scope === 'istd'
+      ? { scope: 'istd', sender: r.dedup_sender!, identificatie: r.dedup_id! }
+      : r.dedup_scope === 'stuf'
+        ? { scope: 'stuf', zender: r.dedup_sender!, referentienummer: r.dedup_id! }
+        : null;
+  return { ...summary, dedup, findings: JSON.parse(r.findings ?? '[]') as Finding[] };
+}
