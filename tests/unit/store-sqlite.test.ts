@@ -155,3 +155,37 @@ describe('SQLite store', () => {
     await later.close();
   });
 });
+
+describe('sqlite group commit', () => {
+  it('commits concurrent writes together; one failing write rolls back alone', async () => {
+    const file = tempFile();
+    const store = openSqliteStore({ file, groupCommitMs: 5 });
+    const first = await store.insertMessage(wmo301({ id: 'fixed-id', dedup: { scope: 'istd', sender: '0384', identificatie: 'GC0' } }), 't');
+    expect(first.kind).toBe('inserted');
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      store.insertMessage(
+        wmo301({
+          // Write 7 reuses an existing primary key: it must fail without taking the other 19 with it.
+          ...(i === 7 ? { id: 'fixed-id' } : {}),
+          berichtIdentificatie: `GC${i + 1}`,
+          dedup: { scope: 'istd', sender: '0384', identificatie: `GC${i + 1}` },
+        }),
+        't',
+      ),
+    );
+    const results = await Promise.allSettled(writes);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(results[7]!.status).toBe('rejected');
+    await store.close();
+
+    const db = new Database(file, { readonly: true });
+    const rows = db.prepare(`SELECT COUNT(*) AS n FROM messages`).get() as { n: number };
+    const outbox = db.prepare(`SELECT COUNT(*) AS n FROM outbox`).get() as { n: number };
+    const history = db.prepare(`SELECT COUNT(*) AS n FROM status_history WHERE message_id = 'fixed-id'`).get() as { n: number };
+    db.close();
+    expect(rows.n).toBe(20);
+    expect(outbox.n).toBe(20);
+    // The failed write left no half-written history for the id it collided with.
+    expect(history.n).toBe(1);
+  });
+});
