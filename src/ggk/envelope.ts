@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { XmlDocument } from 'libxml2-wasm';
 import { catalogue as defaultCatalogue, type Catalogue } from '../catalogue/catalogue.ts';
 import { GGK_NS, STUF0301_NS } from '../catalogue/data/stuf.ts';
 import { recognise } from '../catalogue/recognise.ts';
 import { isUuidV4, leaf, readSysteem, renderSysteem, stufTijdstip, systeemProblems, type Systeem } from '../stuf/stuurgegevens.ts';
 import { escapeAttr } from '../xml/escape.ts';
 import { SchemaPacks } from '../xml/packs.ts';
-import { parseXml, toTree, XmlInputError } from '../xml/parse.ts';
+import { parseXml, toTree, XmlInputError, type ParsedXml } from '../xml/parse.ts';
 import { child, textAt, type XNode } from '../xml/tree.ts';
 import { XsdEngine } from '../xml/xsd.ts';
 
@@ -189,7 +188,7 @@ let sharedEngine: XsdEngine | undefined;
  */
 export function unwrap(envelope: string | Uint8Array, packs?: SchemaPacks, cat: Catalogue = defaultCatalogue): Unwrapped {
   const source = typeof envelope === 'string' ? Buffer.from(envelope) : envelope;
-  let doc: XmlDocument;
+  let doc: ParsedXml;
   try {
     doc = parseXml(source);
   } catch (e) {

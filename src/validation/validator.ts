@@ -1,4 +1,4 @@
-import type { ErrorDetail, XmlDocument } from 'libxml2-wasm';
+import type { ErrorDetail } from 'libxml2-wasm';
 import { catalogue as defaultCatalogue, type Catalogue } from '../catalogue/catalogue.ts';
 import { extractHeader } from '../catalogue/header.ts';
 import { recognise } from '../catalogue/recognise.ts';
@@ -13,7 +13,7 @@ import { redactBsn } from '../security/redact.ts';
 import { lastStepName, SourceLocator } from '../xml/locate.ts';
 import type { SchemaPacks } from '../xml/packs.ts';
 import { XsdEngine } from '../xml/xsd.ts';
-import { DEFAULT_LIMITS, parseXml, toTree, XmlInputError, type ParseLimits } from '../xml/parse.ts';
+import { DEFAULT_LIMITS, parseXml, toTree, XmlInputError, type ParseLimits, type ParsedXml } from '../xml/parse.ts';
 import { child, pathOf, textAt, type XNode } from '../xml/tree.ts';
 import type { Finding } from './finding.ts';
 import type { Verdict } from './verdict.ts';
@@ -64,7 +64,7 @@ export class BerichtValidator {
   }
 
   validate(source: Uint8Array, opts: ValidateOptions = {}): Verdict {
-    let doc: XmlDocument;
+    let doc: ParsedXml;
     try {
       doc = parseXml(source, this.limits);
     } catch (e) {
@@ -78,7 +78,7 @@ export class BerichtValidator {
     }
   }
 
-  private judge(doc: XmlDocument, source: Uint8Array, opts: ValidateOptions): Verdict {
+  private judge(doc: ParsedXml, source: Uint8Array, opts: ValidateOptions): Verdict {
     const root = toTree(doc);
     const locator = new SourceLocator(source);
     const recognition = recognise(root, this.catalogue);
@@ -114,7 +114,7 @@ export class BerichtValidator {
     return base;
   }
 
-  private xsdFindings(entry: CatalogueEntry, doc: XmlDocument, locator: SourceLocator): Finding[] {
+  private xsdFindings(entry: CatalogueEntry, doc: ParsedXml, locator: SourceLocator): Finding[] {
     return this.xsd.validate(this.packs.validator(entry.schema), doc).map((d) => xsdFinding(d, locator));
   }
 

@@ -1,4 +1,4 @@
-import { ParseOption, XmlDocument, type ErrorDetail } from 'libxml2-wasm';
+import { ParseOption, type ErrorDetail } from 'libxml2-wasm';
 import {
   error as errorCollector,
   xmlCtxtSetErrorHandler,
@@ -47,8 +47,30 @@ export const DEFAULT_LIMITS: ParseLimits = { maxBytes: 25 * 1024 * 1024 };
  */
 const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_BIG_LINES;
 
+/**
+ * A parsed document in libxml2's memory. The owner must dispose it (a bare handle, without the library's
+ * finalizer-tracked wrapper: one document per bericht, freed in a finally).
+ */
+export class ParsedXml {
+  #ptr: number;
+
+  constructor(ptr: number) {
+    this.#ptr = ptr;
+  }
+
+  /** libxml2's xmlDocPtr; 0 after dispose. */
+  get ptr(): number {
+    return this.#ptr;
+  }
+
+  dispose(): void {
+    if (this.#ptr) xmlFreeDoc(this.#ptr);
+    this.#ptr = 0;
+  }
+}
+
 /** Parses an untrusted bericht. The caller owns the returned document and must dispose it. */
-export function parseXml(buf: Uint8Array, limits: ParseLimits = DEFAULT_LIMITS): XmlDocument {
+export function parseXml(buf: Uint8Array, limits: ParseLimits = DEFAULT_LIMITS): ParsedXml {
   if (buf.byteLength === 0) throw new XmlInputError('XML_EMPTY', 'the body is empty');
   if (buf.byteLength > limits.maxBytes) {
     throw new XmlInputError('XML_TOO_LARGE', `the body is ${buf.byteLength} bytes; the limit is ${limits.maxBytes}`);
@@ -66,7 +88,7 @@ export function parseXml(buf: Uint8Array, limits: ParseLimits = DEFAULT_LIMITS):
       d ? d.col || null : null,
     );
   }
-  return (XmlDocument as unknown as { getInstance(p: number): XmlDocument }).getInstance(ptr);
+  return new ParsedXml(ptr);
 }
 
 /**
@@ -145,8 +167,8 @@ function lineCol(text: string, offset: number): [number, number] {
 }
 
 /** Builds the light JS tree of a parsed document (elements, direct text, attributes, line numbers). */
-export function toTree(doc: XmlDocument): XNode {
-  return convert(xmlDocGetRootElement((doc as unknown as { _ptr: number })._ptr) as number, null);
+export function toTree(doc: ParsedXml): XNode {
+  return convert(xmlDocGetRootElement(doc.ptr) as number, null);
 }
 
 const ELEMENT = 1;

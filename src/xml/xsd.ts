@@ -1,4 +1,4 @@
-import type { ErrorDetail, XmlDocument, XsdValidator } from 'libxml2-wasm';
+import type { ErrorDetail, XsdValidator } from 'libxml2-wasm';
 import {
   error as errorCollector,
   xmlSchemaFreeValidCtxt,
@@ -6,6 +6,7 @@ import {
   xmlSchemaSetValidStructuredErrors,
   xmlSchemaValidateDoc,
 } from 'libxml2-wasm/lib/libxml2.mjs';
+import type { ParsedXml } from './parse.ts';
 
 type Ptr = { _ptr: number };
 
@@ -18,10 +19,10 @@ export class XsdEngine {
   private readonly slot = errorCollector.storage.allocate([]);
 
   /** The schema errors of the document: empty when it is valid. */
-  validate(schema: XsdValidator, doc: XmlDocument): ErrorDetail[] {
+  validate(schema: XsdValidator, doc: ParsedXml): ErrorDetail[] {
     const details = errorCollector.storage.get(this.slot);
     details.length = 0;
-    const ret = xmlSchemaValidateDoc(this.context(schema), (doc as unknown as Ptr)._ptr);
+    const ret = xmlSchemaValidateDoc(this.context(schema), doc.ptr);
     const found = details.splice(0);
     if (ret < 0) throw new Error('libxml2 could not validate the document (internal error)');
     if (ret > 0 && found.length === 0) found.push({ message: 'the document is not valid against its schema', level: 2, line: 0, col: 0 });
