@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/security/passwords.ts';
@@ -74,7 +75,13 @@ async function csrfToken(page: Page): Promise<string> {
   return ((await r.json()) as { csrfToken: string }).csrfToken;
 }
 
-describe.skipIf(!hasReference)(`beheer in the browser${hasReference ? '' : ` (${skipReason})`}`, () => {
+// CI installs Debian's chromium (.ci/run) and must run these tests; elsewhere a missing browser skips them visibly.
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing in CI: .ci/run installs the Debian package chromium`);
+const browserSkip = !hasReference ? skipReason : !hasChromium ? `${CHROMIUM} not found (apt-get install chromium)` : '';
+if (browserSkip) console.warn(`SKIPPED e2e/beheer: ${browserSkip}`);
+
+describe.skipIf(browserSkip !== '')(`beheer in the browser${browserSkip ? ` (${browserSkip})` : ''}`, () => {
   let single = '';
 
   beforeAll(async () => {
