@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Direction, Standard } from '../catalogue/types.ts';
 import { redactDeep } from '../log.ts';
-import { clean, date, flattenDedup, redactFinding, toStored, toSummary, type MessageRow } from './rows.ts';
+import { clean, flattenDedup, redactFinding, toAttempt, toStored, toSummary, type AttemptRow, type MessageRow } from './rows.ts';
 import { assertSchemaName, migratePostgres } from './postgres-migrations.ts';
 import {
   MESSAGE_STATUSES,
@@ -293,34 +293,8 @@ export class PostgresStore implements MessageStore {
   }
 
   async deliveryAttempts(id: string): Promise<DeliveryAttempt[]> {
-    const rows = await this.q<{
-      message_id: string;
-      attempt_no: number;
-      destination: string;
-      started_at: number;
-      finished_at: number;
-      duration_ms: number;
-      outcome: DeliveryAttempt['outcome'];
-      result_status: MessageStatus;
-      http_status: number | null;
-      reason: string | null;
-      answer_excerpt: string | null;
-      next_attempt_at: number | null;
-    }>('SELECT * FROM delivery_attempts WHERE message_id = $1 ORDER BY attempt_no, id', [id]);
-    return rows.map((r) => ({
-      messageId: r.message_id,
-      attemptNo: r.attempt_no,
-      destination: r.destination,
-      startedAt: new Date(r.started_at),
-      finishedAt: new Date(r.finished_at),
-      durationMs: r.duration_ms,
-      outcome: r.outcome,
-      resultStatus: r.result_status,
-      httpStatus: r.http_status,
-      reason: r.reason,
-      answerExcerpt: r.answer_excerpt,
-      nextAttemptAt: date(r.next_attempt_at),
-    }));
+    const rows = await this.q<AttemptRow>('SELECT * FROM delivery_attempts WHERE message_id = $1 ORDER BY attempt_no, id', [id]);
+    return rows.map(toAttempt);
   }
 
   async statusCounts(filter: { destination?: string; standard?: Standard } = {}): Promise<StatusCounts> {

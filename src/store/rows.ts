@@ -1,7 +1,7 @@
 import type { Direction, Standard } from '../catalogue/types.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { Finding } from '../validation/finding.ts';
-import type { DedupKey, MessageStatus, MessageSummary, StoredMessage } from './types.ts';
+import type { DedupKey, DeliveryAttempt, MessageStatus, MessageSummary, StoredMessage } from './types.ts';
 
 /**
  * A messages row as both SQL stores read it (times as epoch milliseconds). SQLite gives `has_body` as 0/1,
@@ -110,4 +110,37 @@ export function toStored(r: MessageRow): StoredMessage {
         ? { scope: 'stuf', zender: r.dedup_sender!, referentienummer: r.dedup_id! }
         : null;
   return { ...summary, dedup, findings: JSON.parse(r.findings ?? '[]') as Finding[] };
+}
+
+/** A delivery_attempts row, as both SQL stores read it. */
+export interface AttemptRow {
+  message_id: string;
+  attempt_no: number;
+  destination: string;
+  started_at: number;
+  finished_at: number;
+  duration_ms: number;
+  outcome: DeliveryAttempt['outcome'];
+  result_status: MessageStatus;
+  http_status: number | null;
+  reason: string | null;
+  answer_excerpt: string | null;
+  next_attempt_at: number | null;
+}
+
+export function toAttempt(r: AttemptRow): DeliveryAttempt {
+  return {
+    messageId: r.message_id,
+    attemptNo: r.attempt_no,
+    destination: r.destination,
+    startedAt: new Date(r.started_at),
+    finishedAt: new Date(r.finished_at),
+    durationMs: r.duration_ms,
+    outcome: r.outcome,
+    resultStatus: r.result_status,
+    httpStatus: r.http_status,
+    reason: r.reason,
+    answerExcerpt: r.answer_excerpt,
+    nextAttemptAt: date(r.next_attempt_at),
+  };
 }

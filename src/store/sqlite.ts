@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { Direction, Standard } from '../catalogue/types.ts';
 import type { Config } from '../config/schema.ts';
 import { redactDeep } from '../log.ts';
-import { clean, date, flattenDedup, redactFinding, toStored, toSummary, type MessageRow } from './rows.ts';
+import { clean, flattenDedup, redactFinding, toAttempt, toStored, toSummary, type AttemptRow, type MessageRow } from './rows.ts';
 import { migrate } from './sqlite-migrations.ts';
 import {
   MESSAGE_STATUSES,
@@ -85,20 +85,6 @@ interface AuditRow {
   details: string;
 }
 
-interface AttemptRow {
-  message_id: string;
-  attempt_no: number;
-  destination: string;
-  started_at: number;
-  finished_at: number;
-  duration_ms: number;
-  outcome: DeliveryAttempt['outcome'];
-  result_status: MessageStatus;
-  http_status: number | null;
-  reason: string | null;
-  answer_excerpt: string | null;
-  next_attempt_at: number | null;
-}
 
 interface OutboxRow {
   id: number;
@@ -355,20 +341,7 @@ export class SqliteStore implements MessageStore {
   }
 
   async deliveryAttempts(id: string): Promise<DeliveryAttempt[]> {
-    return this.s.listAttempts.all(id).map((r) => ({
-      messageId: r.message_id,
-      attemptNo: r.attempt_no,
-      destination: r.destination,
-      startedAt: new Date(r.started_at),
-      finishedAt: new Date(r.finished_at),
-      durationMs: r.duration_ms,
-      outcome: r.outcome,
-      resultStatus: r.result_status,
-      httpStatus: r.http_status,
-      reason: r.reason,
-      answerExcerpt: r.answer_excerpt,
-      nextAttemptAt: date(r.next_attempt_at),
-    }));
+    return this.s.listAttempts.all(id).map(toAttempt);
   }
 
   async statusCounts(filter: { destination?: string; standard?: Standard } = {}): Promise<StatusCounts> {
