@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { Direction, Standard } from '../catalogue/types.ts';
+import type { Standard } from '../catalogue/types.ts';
 import { redactDeep } from '../log.ts';
-import { clean, flattenDedup, redactFinding, toAttempt, toStored, toSummary, type AttemptRow, type MessageRow } from './rows.ts';
+import { clean, flattenDedup, redactFinding, toAttempt, toOutboxMessage, toStored, toSummary, type AttemptRow, type MessageRow, type OutboxMessageRow } from './rows.ts';
 import { assertSchemaName, migratePostgres } from './postgres-migrations.ts';
 import {
   MESSAGE_STATUSES,
@@ -814,20 +814,6 @@ export class PostgresStore implements MessageStore {
   }
 }
 
-interface OutboxMessageRow {
-  id: string;
-  standard: string;
-  release: string;
-  message_name: string;
-  direction: string;
-  afzender: string | null;
-  ontvanger: string | null;
-  bericht_identificatie: string | null;
-  referentienummer: string | null;
-  cross_ref: string | null;
-  correlated_to: string | null;
-  body: Buffer | null;
-}
 
 function toLease(row: OutboxRow, m: OutboxMessageRow, owner: string, leaseUntil: number): Lease {
   return {
@@ -838,20 +824,7 @@ function toLease(row: OutboxRow, m: OutboxMessageRow, owner: string, leaseUntil:
     destination: row.destination,
     attempt: row.attempts + 1,
     leaseUntil: new Date(leaseUntil),
-    message: {
-      id: m.id,
-      standard: m.standard as Standard,
-      release: m.release,
-      messageName: m.message_name,
-      direction: m.direction as Direction,
-      afzender: m.afzender,
-      ontvanger: m.ontvanger,
-      berichtIdentificatie: m.bericht_identificatie,
-      referentienummer: m.referentienummer,
-      crossRef: m.cross_ref,
-      correlatedTo: m.correlated_to,
-      body: m.body,
-    },
+    message: toOutboxMessage(m),
   };
 }
 

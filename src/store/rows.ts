@@ -1,7 +1,7 @@
 import type { Direction, Standard } from '../catalogue/types.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { Finding } from '../validation/finding.ts';
-import type { DedupKey, DeliveryAttempt, MessageStatus, MessageSummary, StoredMessage } from './types.ts';
+import type { DedupKey, DeliveryAttempt, MessageStatus, MessageSummary, OutboxMessage, StoredMessage } from './types.ts';
 
 /**
  * A messages row as both SQL stores read it (times as epoch milliseconds). SQLite gives `has_body` as 0/1,
@@ -142,5 +142,38 @@ export function toAttempt(r: AttemptRow): DeliveryAttempt {
     reason: r.reason,
     answerExcerpt: r.answer_excerpt,
     nextAttemptAt: date(r.next_attempt_at),
+  };
+}
+
+/** The columns of a messages row an adapter needs (with the body). */
+export interface OutboxMessageRow {
+  id: string;
+  standard: string;
+  release: string;
+  message_name: string;
+  direction: string;
+  afzender: string | null;
+  ontvanger: string | null;
+  bericht_identificatie: string | null;
+  referentienummer: string | null;
+  cross_ref: string | null;
+  correlated_to: string | null;
+  body: Buffer | null;
+}
+
+export function toOutboxMessage(m: OutboxMessageRow): OutboxMessage {
+  return {
+    id: m.id,
+    standard: m.standard as Standard,
+    release: m.release,
+    messageName: m.message_name,
+    direction: m.direction as Direction,
+    afzender: m.afzender,
+    ontvanger: m.ontvanger,
+    berichtIdentificatie: m.bericht_identificatie,
+    referentienummer: m.referentienummer,
+    crossRef: m.cross_ref,
+    correlatedTo: m.correlated_to,
+    body: m.body,
   };
 }

@@ -2,10 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Direction, Standard } from '../catalogue/types.ts';
+import type { Standard } from '../catalogue/types.ts';
 import type { Config } from '../config/schema.ts';
 import { redactDeep } from '../log.ts';
-import { clean, flattenDedup, redactFinding, toAttempt, toStored, toSummary, type AttemptRow, type MessageRow } from './rows.ts';
+import { clean, flattenDedup, redactFinding, toAttempt, toOutboxMessage, toStored, toSummary, type AttemptRow, type MessageRow } from './rows.ts';
 import { migrate } from './sqlite-migrations.ts';
 import {
   MESSAGE_STATUSES,
@@ -411,20 +411,7 @@ export class SqliteStore implements MessageStore {
       destination: row.destination,
       attempt: row.attempts + 1,
       leaseUntil: new Date(leaseUntil),
-      message: {
-        id: m.id,
-        standard: m.standard as Standard,
-        release: m.release,
-        messageName: m.message_name,
-        direction: m.direction as Direction,
-        afzender: m.afzender,
-        ontvanger: m.ontvanger,
-        berichtIdentificatie: m.bericht_identificatie,
-        referentienummer: m.referentienummer,
-        crossRef: m.cross_ref,
-        correlatedTo: m.correlated_to,
-        body: m.body,
-      },
+      message: toOutboxMessage(m),
     };
   }
 

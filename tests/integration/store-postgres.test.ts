@@ -105,6 +105,8 @@ describe.skipIf(!available)('PostgreSQL store', () => {
       for (let i = 0; i < n; i++) await writer.insertMessage(wmo301({ berichtIdentificatie: `L-${i}` }), 'a');
       const instances = [open(), open(), open()];
       const taken: string[][] = instances.map(() => []);
+      // Connect every instance first, so that none loses the race only because its pool was still opening.
+      await Promise.all(instances.map((store) => store.statusCounts()));
       // Relays and embedded workers side by side would not happen; here each kind runs on its own half.
       await Promise.all(
         instances.map(async (store, k) => {
