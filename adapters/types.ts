@@ -1,4 +1,5 @@
 import type { AdapterName, DestinationConfig } from '../src/config/schema.ts';
+import type { ConnectionOptions } from 'node:tls';
 import type { OutboxMessage } from '../src/store/types.ts';
 
 export type { AdapterName, DestinationConfig } from '../src/config/schema.ts';
@@ -19,10 +20,26 @@ export type DeliveryOutcome =
   | { kind: 'failed'; reason: string; status?: number; answer?: string };
 
 /**
+ * The TLS side of a delivery, from the destination's certificate profile: our client certificate and key, the
+ * CAs we trust for the receiver, and the OIN the receiver's certificate must carry in its subject serialNumber.
+ */
+export interface ClientTls {
+  /** The profile's name, for reasons and logs. */
+  profile: string;
+  options: Pick<ConnectionOptions, 'cert' | 'key' | 'ca' | 'pfx' | 'passphrase'>;
+  expectedOin?: string;
+}
+
+/**
  * One way of delivering to an external party. `deliver` never throws for a delivery problem: it returns the
  * outcome. It stops when `signal` aborts (shutdown or the lease running out) and reports that as a retry.
  */
 export interface Adapter {
   readonly name: AdapterName;
-  deliver(message: OutgoingMessage, destination: DestinationConfig, signal: AbortSignal): Promise<DeliveryOutcome>;
+  deliver(
+    message: OutgoingMessage,
+    destination: DestinationConfig,
+    signal: AbortSignal,
+    tls?: ClientTls,
+  ): Promise<DeliveryOutcome>;
 }

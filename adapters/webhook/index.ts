@@ -1,3 +1,4 @@
+import { post } from '../http/post.ts';
 import type { Adapter, DeliveryOutcome } from '../types.ts';
 
 export interface WebhookAdapterOptions {
@@ -15,58 +16,57 @@ export function webhookAdapter(options: WebhookAdapterOptions = {}): Adapter {
   const answerBytes = options.answerBytes ?? 4096;
   return {
     name: 'webhook',
-    async deliver(message, destination, signal): Promise<DeliveryOutcome> {
+    async deliver(message, destination, signal, tls): Promise<DeliveryOutcome> {
       if (destination.adapter !== 'webhook') {
         return { kind: 'failed', reason: `webhook adapter cannot serve a "${destination.adapter}" destination` };
       }
-      const timeout = AbortSignal.timeout(destination.timeoutMs);
-      const combined = AbortSignal.any([signal, timeout]);
-      const headers = new Headers(destination.headers);
-      headers.set('content-type', 'application/xml');
-      headers.set('x-schakel-id', message.id);
-      headers.set('x-schakel-message', message.messageName);
-      headers.set('x-schakel-correlation', message.correlatedTo ?? message.id);
-      headers.set('x-schakel-attempt', String(message.attempt));
+      const headers: Record<string, string> = {};
+      // Configured headers first; the Schakel headers are set after them and cannot be replaced.
+      const reserved = new Set(['content-type', 'x-schakel-id', 'x-schakel-message', 'x-schakel-correlation', 'x-schakel-attempt']);
+      for (const [name, value] of Object.entries(destination.headers)) {
+        if (!reserved.has(name.toLowerCase())) headers[name] = value;
+      }
+      headers['content-type'] = 'application/xml';
+      headers['x-schakel-id'] = message.id;
+      headers['x-schakel-message'] = message.messageName;
+      headers['x-schakel-correlation'] = message.correlatedTo ?? message.id;
+      headers['x-schakel-attempt'] = String(message.attempt);
 
-      let response: Response;
-      try {
-        response = await fetch(destination.url, {
-          method: 'POST',
-          body: message.body,
-          headers,
-          signal: combined,
-          redirect: 'manual',
-        });
-      } catch (err) {
-        const reason = timeout.aborted
-          ? `timeout after ${destination.timeoutMs} ms`
-          : signal.aborted
-            ? 'aborted before the receiver answered'
-            : `network error: ${networkCause(err)}`;
-        return { kind: 'retry', reason };
-      }
-
-      const status = response.status;
-      const answer = await readExcerpt(response, answerBytes);
-      const statusText = `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}`;
-      if (status >= 200 && status < 300) return { kind: 'delivered', status, answer };
-      if (status === 408 || status === 429 || status >= 500) {
-        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-        return {
-          kind: 'retry',
-          reason: statusText,
-          status,
-          answer,
-          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-        };
-      }
-      if (status >= 300 && status < 400) {
-        const reason = `${statusText}: redirects are not followed; configure the final URL`;
-        return { kind: 'failed', reason, status, answer };
-      }
-      return { kind: 'failed', reason: statusText, status, answer };
+      const result = await post({
+        url: destination.url,
+        body: message.body,
+        headers,
+        timeoutMs: destination.timeoutMs,
+        signal,
+        tls,
+        answerBytes,
+      });
+      if (result.kind === 'unreachable') return { kind: 'retry', reason: result.reason };
+      return outcomeOfStatus(result.status, result.statusText, result.answer.toString('utf8').trim(), result.headers['retry-after']);
     },
   };
+}
+
+/**
+ * The outcome an HTTP status means for a plain POST: 2xx delivered; 408, 429 and 5xx retried (Retry-After passed
+ * on); redirects and other statuses failed without retry.
+ */
+export function outcomeOfStatus(
+  status: number,
+  statusText: string,
+  answer: string,
+  retryAfter: string | string[] | undefined,
+): DeliveryOutcome {
+  const text = `HTTP ${status}${statusText ? ` ${statusText}` : ''}`;
+  if (status >= 200 && status < 300) return { kind: 'delivered', status, answer };
+  if (status === 408 || status === 429 || status >= 500) {
+    const retryAfterMs = parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : null);
+    return { kind: 'retry', reason: text, status, answer, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  }
+  if (status >= 300 && status < 400) {
+    return { kind: 'failed', reason: `${text}: redirects are not followed; configure the final URL`, status, answer };
+  }
+  return { kind: 'failed', reason: text, status, answer };
 }
 
 /** Retry-After as milliseconds from now: delta-seconds or an HTTP date; undefined when absent or unreadable. */
@@ -77,29 +77,4 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   if (!/GMT$/i.test(v)) return undefined;
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-async function readExcerpt(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < maxBytes) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // The reply was cut off; what arrived is still a useful excerpt.
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8').trim();
-}
-
-function networkCause(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
 }
