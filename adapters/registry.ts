@@ -1,5 +1,10 @@
 import type { Adapter, AdapterName, DestinationConfig } from './types.ts';
+import { amqpAdapter } from './amqp/index.ts';
 import { webhookAdapter } from './webhook/index.ts';
+import { corvAdapter } from './corv/index.ts';
+import { ggkAdapter } from './ggk/index.ts';
+import { storedHeenReferentienummer } from './ggk/heen.ts';
+import type { MessageStore } from '../src/store/types.ts';
 
 /** Adapter name → implementation. */
 export class AdapterRegistry {
@@ -24,9 +29,24 @@ export class AdapterRegistry {
   unsupported(destinations: readonly DestinationConfig[]): DestinationConfig[] {
     return destinations.filter((d) => !this.byName.has(d.adapter));
   }
+
+  /** Closes every adapter that keeps something open (broker connections); errors are swallowed. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.byName.values()].map((a) => a.close?.()));
+  }
 }
 
-/** The adapters built so far. GGK, CORV and AMQP destinations are accepted by the config but not yet served. */
-export function defaultAdapterRegistry(): AdapterRegistry {
-  return new AdapterRegistry([webhookAdapter()]);
+/** What adapters may need from the gateway: the store lets the GGK adapter find a heenbericht's GGK referentienummer. */
+export interface AdapterDeps {
+  store?: Pick<MessageStore, 'getBody'>;
+}
+
+/** Every adapter: webhook, amqp, ggk, corv. */
+export function defaultAdapterRegistry(deps: AdapterDeps = {}): AdapterRegistry {
+  return new AdapterRegistry([
+    webhookAdapter(),
+    amqpAdapter(),
+    ggkAdapter(deps.store ? { heenReferentienummer: storedHeenReferentienummer(deps.store) } : {}),
+    corvAdapter(),
+  ]);
 }

@@ -12,10 +12,17 @@ export type OutgoingMessage = Omit<OutboxMessage, 'body'> & {
 };
 
 export type DeliveryOutcome =
-  /** The receiver took the message. `answer` is the start of its reply, kept for beheer. */
-  | { kind: 'delivered'; status?: number; answer?: string }
-  /** Worth trying again later; `retryAfterMs` when the receiver said when. */
-  | { kind: 'retry'; reason: string; status?: number; retryAfterMs?: number; answer?: string }
+  /**
+   * The receiver took the message. `answer` is the start of its reply, kept for beheer; `peerOin` the OIN in the
+   * receiver's TLS certificate (subject serialNumber), when there was one.
+   */
+  | { kind: 'delivered'; status?: number; answer?: string; peerOin?: string }
+  /**
+   * Worth trying again later; `retryAfterMs` when the receiver said when. `tlsRefused`: the TLS handshake was
+   * refused or the certificate profile cannot be used, a configuration problem that marks the destination
+   * unhealthy until a delivery succeeds.
+   */
+  | { kind: 'retry'; reason: string; status?: number; retryAfterMs?: number; answer?: string; tlsRefused?: boolean }
   /** Will not succeed by trying again (refused, misaddressed): no retry. */
   | { kind: 'failed'; reason: string; status?: number; answer?: string };
 
@@ -42,4 +49,6 @@ export interface Adapter {
     signal: AbortSignal,
     tls?: ClientTls,
   ): Promise<DeliveryOutcome>;
+  /** Releases what the adapter keeps open between deliveries (broker connections); called when the gateway stops. */
+  close?(): Promise<void>;
 }

@@ -16,6 +16,7 @@ import { openSqliteStoreFromConfig } from './store/sqlite.ts';
 import type { MessageStore } from './store/types.ts';
 import { embeddedTransportFromConfig } from './transport/embedded.ts';
 import { rabbitMqTransportFromConfig } from './transport/rabbitmq.ts';
+import type { DeliveryTls } from './transport/delivery.ts';
 import type { Transport } from './transport/types.ts';
 
 /**
@@ -51,18 +52,27 @@ export function createTransport(
   config: Pick<Config, 'destinations' | 'retry' | 'transport'>,
   store: MessageStore,
   logger: Logger,
-  adapters: AdapterRegistry = defaultAdapterRegistry(),
+  // The GGK adapter reads the envelope a heenbericht arrived in from the store, to answer it with a ggk_Du01.
+  adapters: AdapterRegistry = defaultAdapterRegistry({ store }),
+  tls?: DeliveryTls,
 ): Transport {
   const transport =
     config.transport.kind === 'rabbitmq'
-      ? rabbitMqTransportFromConfig({ ...config, transport: config.transport }, store, logger, adapters)
-      : embeddedTransportFromConfig(config, store, logger, adapters);
+      ? rabbitMqTransportFromConfig({ ...config, transport: config.transport }, store, logger, adapters, tls)
+      : embeddedTransportFromConfig(config, store, logger, adapters, tls);
   return {
     async start() {
       await storeReady(store);
       await transport.start();
     },
-    stop: (options) => transport.stop(options),
+    async stop(options) {
+      try {
+        await transport.stop(options);
+      } finally {
+        // After the last delivery: the adapters' broker connections.
+        await adapters.close();
+      }
+    },
     kick: () => transport.kick(),
   };
 }

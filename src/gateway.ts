@@ -1,12 +1,17 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { DestinationHealth, type CertificateSource } from './beheer/alerts.ts';
 import { Beheer } from './beheer/index.ts';
+import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { createTransport, openStore } from './deployment.ts';
 import { createApp } from './http/app.ts';
+import { answerClientError, serverTimeouts } from './http/connection.ts';
 import { createLogger, type Logger } from './log.ts';
 import { GatewayMetrics, observeDeliveries } from './metrics.ts';
+import { TlsHealth } from './security/tls-health.ts';
+import { secureOptionsOf, TlsProfiles } from './security/tls-profiles.ts';
 import { retentionAges } from './store/retention.ts';
 import type { MessageStore } from './store/types.ts';
 import type { Transport } from './transport/types.ts';
@@ -21,12 +26,12 @@ export interface GatewayOptions {
   transport?: (store: MessageStore, logger: Logger) => Transport;
   /** Tests pin the clock for "not in the future" rules. */
   today?: () => Date;
-  /** Certificates to watch for expiry (beheer alerts, metrics); none when omitted. */
+  /** Certificates to watch for expiry (beheer alerts, metrics); the TLS profiles' when omitted. */
   certificates?: CertificateSource;
 }
 
-/** How often retention runs: bodies and metadata past their configured age are purged. */
-const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+/** How often retention runs: bodies and metadata past their configured age are purged (so a 24-hour limit holds within 10 minutes). */
+const RETENTION_INTERVAL_MS = 10 * 60 * 1000;
 
 /**
  * The embedded gateway: SQLite store, in-process transport over its outbox, validation, HTTP. `start()`
@@ -42,15 +47,37 @@ export class Gateway {
   /** Failing delivery streaks per destination, for the "destination unhealthy" alert. */
   readonly health = new DestinationHealth();
   readonly beheer: Beheer;
-  private server: http.Server | null = null;
+  /** Certificate profiles (tls.profiles), reloaded from disk without a restart. */
+  readonly tls: TlsProfiles;
+  /** Per destination: connectable, or unhealthy (profile unusable, TLS refused) since when and why. */
+  readonly connections: TlsHealth;
+  private server: http.Server | https.Server | null = null;
+  private readonly reloadOnSighup = () => {
+    const report = this.tls.reload();
+    this.logger.info({ changed: report.changed, failed: report.failed.map((f) => f.profile) }, 'SIGHUP: certificate profiles reloaded');
+  };
   private retentionTimer: NodeJS.Timeout | null = null;
   private running = false;
 
   constructor(private readonly opts: GatewayOptions) {
     const { config } = opts;
     this.logger = opts.logger ?? createLogger({ level: config.log.level, name: 'schakel' });
+    this.tls = new TlsProfiles({
+      tls: config.tls,
+      destinations: config.destinations,
+      ...(config.server.tls ? { serverProfile: config.server.tls.profile } : {}),
+      logger: this.logger,
+    });
+    // A broken destination profile disables that destination only; without its own certificate the gateway cannot serve HTTPS at all.
+    if (config.server.tls) {
+      const use = this.tls.use(config.server.tls.profile);
+      if (use.kind === 'unusable') throw new ConfigError('certificates', [{ path: 'server.tls.profile', message: use.reason }]);
+    }
+    this.connections = new TlsHealth(this.tls, () => this.opts.config.destinations, this.logger);
     this.validation = new ValidationService({
       limits: { maxBytes: config.server.bodyLimitBytes },
+      workers: config.validation.workers,
+      inlineMaxBytes: config.validation.inlineMaxBytes,
       ...(opts.today ? { today: opts.today } : {}),
     });
     this.store = opts.store ?? openStore(config);
@@ -59,7 +86,9 @@ export class Gateway {
       this.metrics.attempted(e);
       this.health.record(e);
     });
-    this.transport = opts.transport ? opts.transport(observed, this.logger) : createTransport(config, observed, this.logger);
+    this.transport = opts.transport
+      ? opts.transport(observed, this.logger)
+      : createTransport(config, observed, this.logger, undefined, this.connections);
     this.beheer = new Beheer({
       config: () => this.opts.config,
       store: this.store,
@@ -67,7 +96,7 @@ export class Gateway {
       metrics: this.metrics,
       health: this.health,
       onQueued: () => this.transport.kick(),
-      ...(opts.certificates ? { certificates: opts.certificates } : {}),
+      certificates: opts.certificates ?? (async () => this.tls.certificates()),
     });
   }
 
@@ -91,18 +120,51 @@ export class Gateway {
       ready: () => this.running,
       metrics: this.metrics,
       beheer: this.beheer,
+      healthDetail: () => this.healthDetail(),
     });
-    const server = http.createServer({ requestTimeout: this.config.server.requestTimeoutMs }, app);
-    server.headersTimeout = Math.min(60_000, this.config.server.requestTimeoutMs);
+    const server = this.createServer(app);
+    server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.config.server.port, this.config.server.host, () => resolve());
     });
     this.server = server;
     await this.transport.start();
+    this.tls.start();
+    if (this.tls.configured) process.on('SIGHUP', this.reloadOnSighup);
     this.scheduleRetention();
     this.running = true;
     this.logger.info({ port: this.port, host: this.config.server.host, dataDir: this.config.dataDir }, 'schakel gateway listening');
+  }
+
+  /** HTTP, or HTTPS with the server.tls profile (swapped in place when the profile reloads) and client certificates per its mode. */
+  private createServer(app: http.RequestListener): http.Server | https.Server {
+    const options = serverTimeouts(this.config.server.requestTimeoutMs);
+    const serverTls = this.config.server.tls;
+    if (!serverTls) return http.createServer(options, app);
+    const use = this.tls.use(serverTls.profile);
+    if (use.kind === 'unusable') throw new Error(`server.tls: ${use.reason}`);
+    const server = https.createServer(
+      {
+        ...options,
+        ...secureOptionsOf(use.profile),
+        minVersion: 'TLSv1.2',
+        requestCert: serverTls.clientCertificates !== 'none',
+        rejectUnauthorized: serverTls.clientCertificates === 'required',
+      },
+      app,
+    );
+    this.tls.onChange((profile, loaded) => {
+      if (profile === serverTls.profile && this.server === server) server.setSecureContext({ ...secureOptionsOf(loaded), minVersion: 'TLSv1.2' });
+    });
+    return server;
+  }
+
+  /** /healthz detail: per destination whether it can be connected to, and the certificate profiles. */
+  private healthDetail(): Record<string, unknown> {
+    const destinations = this.connections.list();
+    if (!this.tls.configured && destinations.every((d) => d.state === 'healthy')) return {};
+    return { destinations, certificates: this.tls.status() };
   }
 
   private scheduleRetention(): void {
@@ -124,6 +186,8 @@ export class Gateway {
   async stop(): Promise<void> {
     this.running = false;
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.tls.stop();
+    process.off('SIGHUP', this.reloadOnSighup);
     const server = this.server;
     this.server = null;
     if (server) {

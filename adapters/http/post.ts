@@ -49,6 +49,19 @@ export function oinOfPeer(cert: tls.PeerCertificate | undefined): string | undef
   return value !== undefined && /^[0-9]{20}$/.test(value) ? value : undefined;
 }
 
+const agents = new Map<string, https.Agent>();
+
+/** The keep-alive agent of one (profile, expected OIN) pair. */
+function agentFor(clientTls: ClientTls): https.Agent {
+  const key = `${clientTls.profile}\u0000${clientTls.expectedOin ?? ''}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = new https.Agent({ keepAlive: true });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
 /**
  * POSTs `body` and reads the start of the answer. Never throws: network errors, timeouts, aborts and refused
  * TLS handshakes come back as `unreachable` with a reason that names no message content.
@@ -67,6 +80,9 @@ export function post(request: PostRequest): Promise<PostResult> {
   };
   if (secure && request.tls) {
     Object.assign(options, request.tls.options, { minVersion: 'TLSv1.2' as const });
+    // A resumed TLS session skips checkServerIdentity, so sessions (and kept-alive connections) are never shared
+    // between profiles or expected OINs: each pair has an agent of its own.
+    options.agent = agentFor(request.tls);
     if (expectedOin !== undefined) {
       options.checkServerIdentity = (host, cert) => {
         const hostError = tls.checkServerIdentity(host, cert);
@@ -89,8 +105,18 @@ export function post(request: PostRequest): Promise<PostResult> {
       settled = true;
       resolve(result);
     };
+    // TLS 1.3: the client's handshake is done before the receiver has checked our certificate, so a receiver that
+    // refuses it often just drops the fresh connection (ECONNRESET) instead of the alert reaching us first.
+    let handshakeDone = false;
+    let answered = false;
+    const refusedAfterHandshake = (code: string) =>
+      secure && (request.tls?.options.cert ?? request.tls?.options.pfx) !== undefined && handshakeDone && !answered && !req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');
     const unreachable = (err: unknown) => {
       const code = (err as { code?: string }).code ?? '';
+      if (refusedAfterHandshake(code) && !timeout.aborted && !request.signal.aborted) {
+        const reason = `TLS refused: the receiver closed the connection right after the handshake (${code}); it probably does not accept the client certificate of profile "${request.tls!.profile}"`;
+        return done({ kind: 'unreachable', reason, tlsRefused: true });
+      }
       const tlsRefused = err instanceof OinMismatchError || TLS_CODES.test(code);
       const reason = timeout.aborted
         ? `timeout after ${request.timeoutMs} ms`
@@ -103,8 +129,19 @@ export function post(request: PostRequest): Promise<PostResult> {
     };
 
     const req = (secure ? https : http).request(url, options, (res) => {
+      answered = true;
       const socket = res.socket as tls.TLSSocket;
       const peerOin = secure && typeof socket.getPeerCertificate === 'function' ? oinOfPeer(socket.getPeerCertificate()) : undefined;
+      // Belt and braces: the certificate of the connection that answered must carry the expected OIN too.
+      if (expectedOin !== undefined && socket.encrypted && peerOin !== expectedOin) {
+        res.resume();
+        unreachable(
+          new OinMismatchError(
+            `receiver certificate carries OIN ${peerOin ?? '(none)'}, profile "${request.tls!.profile}" expects ${expectedOin}`,
+          ),
+        );
+        return;
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -126,6 +163,9 @@ export function post(request: PostRequest): Promise<PostResult> {
       res.on('aborted', finish);
     });
     req.on('error', unreachable);
+    req.on('socket', (socket) => {
+      if (secure) socket.once('secureConnect', () => (handshakeDone = true));
+    });
     req.end(request.body);
   });
 }

@@ -1,4 +1,5 @@
 import { post } from '../http/post.ts';
+import { internalPayload } from '../internal-payload.ts';
 import type { Adapter, DeliveryOutcome } from '../types.ts';
 
 export interface WebhookAdapterOptions {
@@ -22,10 +23,11 @@ export function webhookAdapter(options: WebhookAdapterOptions = {}): Adapter {
       }
       const headers: Record<string, string> = {};
       // Configured headers first; the Schakel headers are set after them and cannot be replaced.
-      const reserved = new Set(['content-type', 'x-schakel-id', 'x-schakel-message', 'x-schakel-correlation', 'x-schakel-attempt']);
       for (const [name, value] of Object.entries(destination.headers)) {
-        if (!reserved.has(name.toLowerCase())) headers[name] = value;
+        if (!/^(content-type|x-schakel-.*)$/i.test(name)) headers[name] = value;
       }
+      const payload = internalPayload(message.body);
+      Object.assign(headers, payload.headers);
       headers['content-type'] = 'application/xml';
       headers['x-schakel-id'] = message.id;
       headers['x-schakel-message'] = message.messageName;
@@ -34,15 +36,16 @@ export function webhookAdapter(options: WebhookAdapterOptions = {}): Adapter {
 
       const result = await post({
         url: destination.url,
-        body: message.body,
+        body: payload.body,
         headers,
         timeoutMs: destination.timeoutMs,
         signal,
         tls,
         answerBytes,
       });
-      if (result.kind === 'unreachable') return { kind: 'retry', reason: result.reason };
-      return outcomeOfStatus(result.status, result.statusText, result.answer.toString('utf8').trim(), result.headers['retry-after']);
+      if (result.kind === 'unreachable') return { kind: 'retry', reason: result.reason, ...(result.tlsRefused ? { tlsRefused: true } : {}) };
+      const outcome = outcomeOfStatus(result.status, result.statusText, result.answer.toString('utf8').trim(), result.headers['retry-after']);
+      return outcome.kind === 'delivered' && result.peerOin !== undefined ? { ...outcome, peerOin: result.peerOin } : outcome;
     },
   };
 }

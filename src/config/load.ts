@@ -119,7 +119,19 @@ export function parseConfig(text: string, source: string, options: { env?: Env; 
     : isAbsolute(config.dataDir)
       ? config.dataDir
       : resolve(dirname(resolve(cwd, source)), config.dataDir);
+  resolveTlsPaths(config, dirname(resolve(cwd, source)));
   return config;
+}
+
+/** Certificate, key, PKCS#12 and CA paths of the TLS profiles, made absolute against the config file's folder. */
+function resolveTlsPaths(config: Config, base: string): void {
+  const abs = (path: string) => resolve(base, path);
+  for (const p of config.tls.profiles) {
+    if (p.cert !== undefined) p.cert = abs(p.cert);
+    if (p.key !== undefined) p.key = abs(p.key);
+    if (p.pkcs12 !== undefined) p.pkcs12 = abs(p.pkcs12);
+    p.ca = p.ca.map(abs);
+  }
 }
 
 function toIssues(issues: z.core.$ZodIssue[], doc: Document, lines: LineCounter): ConfigIssue[] {

@@ -36,11 +36,32 @@ const messagePattern = z.string().regex(/^(\*|[A-Za-z][A-Za-z0-9_]{1,39})$/, 'mu
 const positiveInt = z.number().int().positive();
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
+/** The gateway's own HTTPS: the certificate profile it serves with and whether it asks for client certificates. */
+const serverTls = z.strictObject({
+  profile: id,
+  /** none: no client certificates; optional: verified when sent (API keys still work); required: mutual TLS. */
+  clientCertificates: z.enum(['none', 'optional', 'required']).default('required'),
+});
+
+/** Requests per caller / inbound party (token bucket), and failed authentications per client IP. */
+const rateLimit = z.strictObject({
+  /** Requests per second one caller or inbound party may make, sustained. */
+  perSecond: z.number().positive().default(500),
+  /** Requests it may make at once above that (the bucket's size). */
+  burst: positiveInt.default(1000),
+  /** Failed authentications (401) per minute one client IP may cause, sustained. */
+  failuresPerMinute: z.number().positive().default(60),
+  /** Failed authentications it may cause at once; then its requests get 429 until the bucket refills. */
+  failureBurst: positiveInt.default(60),
+});
+
 const server = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('127.0.0.1'),
   bodyLimitBytes: positiveInt.default(25 * MiB),
   requestTimeoutMs: positiveInt.default(30_000),
+  rateLimit: rateLimit.prefault({}),
+  tls: serverTls.optional(),
 });
 
 const gemeente = z.strictObject({ code: gemeentecode, name: z.string().min(1) });
@@ -62,57 +83,108 @@ const party = z.strictObject({
   oin: oin.optional(),
 });
 
+/** A caller or inbound party needs an API key or an OIN (a client certificate) to be let in. */
+const keyOrOin = {
+  message: 'at least one API key hash (apiKeys) or OIN (oins) is needed',
+  path: ['apiKeys'],
+};
+
 const caller = z.strictObject({
   id,
-  apiKeys: z.array(apiKeyHash).min(1, 'at least one API key hash is needed'),
+  apiKeys: z.array(apiKeyHash).default([]),
+  /** OINs whose verified client certificate (subject serialNumber) authenticates as this caller. */
+  oins: z.array(oin).default([]),
   /** Afzender codes this system may send as, or '*'. */
   afzenders: z.array(z.string().min(1)).min(1),
   messages: z.array(messagePattern).min(1),
-});
+}).refine((c) => c.apiKeys.length > 0 || c.oins.length > 0, keyOrOin);
 
 const inbound = z.strictObject({
   party: id,
-  apiKeys: z.array(apiKeyHash).min(1, 'at least one API key hash is needed'),
+  apiKeys: z.array(apiKeyHash).default([]),
+  /** OINs whose verified client certificate authenticates as this party. */
+  oins: z.array(oin).default([]),
   messages: z.array(messagePattern).min(1),
-});
+}).refine((c) => c.apiKeys.length > 0 || c.oins.length > 0, keyOrOin);
 
 const headers = z.record(
   z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not a valid HTTP header name'),
   z.string(),
 );
 
+/** The certificate profile (`tls.profiles[].id`) a destination connects with. */
+const tlsProfile = id.optional();
+
 const webhookDestination = z.strictObject({
   id,
   adapter: z.literal('webhook'),
+  tlsProfile,
   url,
   timeoutMs: positiveInt.default(30_000),
   headers: headers.default({}),
 });
 
+/**
+ * How a GGK or CORV destination is reached (adapters/digikoppeling/channel.ts): `direct` SOAP to the party's
+ * endpoint (`url`), or through the party's own Digikoppeling ebMS2 adapter at `url`, which gets the ebMS facts
+ * in X-Ebms-* headers. `fromPartyId` is our OIN (a CORV destination's `oin` when left out).
+ */
+const ebms2AdapterFields = {
+  kind: z.literal('ebms2-adapter'),
+  cpaId: z.string().min(1).max(255),
+  toPartyId: oin,
+  service: z.string().min(1).max(255),
+  fromRole: z.string().min(1).max(255).optional(),
+  toRole: z.string().min(1).max(255).optional(),
+};
+const directEndpoint = z.strictObject({ kind: z.literal('direct') });
+const ggkEndpoint = z.discriminatedUnion('kind', [directEndpoint, z.strictObject({ ...ebms2AdapterFields, fromPartyId: oin })]).optional();
+const corvEndpoint = z.discriminatedUnion('kind', [directEndpoint, z.strictObject({ ...ebms2AdapterFields, fromPartyId: oin.optional() })]).optional();
+const versienr = z.string().regex(/^[0-9]{4}$/, 'four digits (quote it in YAML: "0001")');
+
 const ggkDestination = z.strictObject({
   id,
   adapter: z.literal('ggk'),
+  tlsProfile,
   url,
   timeoutMs: positiveInt.default(60_000),
   /** Our `zender/applicatie` in the GGK envelope; `organisatie` comes from the message's Afzender. */
   applicatie: z.string().min(3).max(50).default('Schakel'),
+  /** The envelope's applicatieVersie/applicatieSubversie (our application's version); default 0001/0000. */
+  applicatieVersie: versienr.optional(),
+  applicatieSubversie: versienr.optional(),
+  /** Default `{ kind: direct }`. */
+  endpoint: ggkEndpoint,
 });
 
 const corvDestination = z.strictObject({
   id,
   adapter: z.literal('corv'),
+  tlsProfile,
   url,
   timeoutMs: positiveInt.default(60_000),
   /** The college's own OIN for this aansluitpunt. */
   oin,
+  /** Default `{ kind: direct }`. */
+  endpoint: corvEndpoint,
+  /** SOAPAction per message name, replacing the default `<jz0100 namespace>/<message>` (adapters/digikoppeling/actions.ts). */
+  soapActions: z.record(messagePattern, z.string().min(1)).optional(),
 });
 
 const amqpDestination = z.strictObject({
   id,
   adapter: z.literal('amqp'),
+  tlsProfile,
   url: z.url({ protocol: /^amqps?$/, error: 'must be an amqp(s) URL' }),
-  exchange: z.string(),
-  routingKey: z.string().min(1),
+  /** Publish to this exchange with `routingKey` ("" is the default exchange, where the key names a queue) … */
+  exchange: z.string().max(255).optional(),
+  routingKey: z.string().max(255).optional(),
+  /** … or straight to this queue. */
+  queue: z.string().min(1).max(255).optional(),
+  /** Longest wait for the connection and the broker's publisher confirm; then the delivery is retried. */
+  timeoutMs: positiveInt.default(10_000),
+}).refine((d) => (d.queue === undefined) !== (d.exchange === undefined && d.routingKey === undefined), {
+  message: 'give either exchange (with routingKey) or queue',
 });
 
 const destination = z.discriminatedUnion('adapter', [
@@ -183,7 +255,7 @@ function defaultKind(kind: string) {
 
 const embeddedTransport = z.strictObject({
   kind: z.literal('embedded'),
-  concurrency: positiveInt.default(4),
+  concurrency: positiveInt.default(16),
   pollIntervalMs: positiveInt.default(1000),
   /** How long a leased delivery stays reserved; a crashed worker's rows come back after it. */
   leaseMs: positiveInt.default(5 * 60 * 1000),
@@ -254,6 +326,55 @@ const store = z
   .preprocess(defaultKind('sqlite'), z.discriminatedUnion('kind', [sqliteStore, postgresStore]))
   .prefault({});
 
+/**
+ * One certificate profile: our certificate and key (PEM files, or one PKCS#12 file whose passphrase comes from
+ * the environment variable named in passphraseEnv), the CAs trusted for the other side, and the OIN that side's
+ * certificate must carry. Paths are relative to the configuration file.
+ */
+const tlsProfileEntry = z
+  .strictObject({
+    id,
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    pkcs12: z.string().min(1).optional(),
+    passphraseEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be the name of an environment variable')
+      .optional(),
+    passphrase: z
+      .never({ error: 'never put a passphrase in the file: name the environment variable that holds it in passphraseEnv' })
+      .optional(),
+    ca: z.array(z.string().min(1)).default([]),
+    expectOin: oin.optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.pkcs12 !== undefined && (p.cert !== undefined || p.key !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['pkcs12'], message: 'give cert + key or pkcs12, not both' });
+    } else if (p.pkcs12 === undefined && (p.cert === undefined || p.key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [p.cert === undefined ? 'cert' : 'key'], message: 'give cert + key (PEM files) or pkcs12' });
+    }
+  });
+
+const tls = z
+  .strictObject({
+    profiles: z.array(tlsProfileEntry).default([]),
+    /** A certificate expiring within this many days is logged (warn) and shown in /healthz. */
+    expiryWarningDays: positiveInt.default(30),
+    /** How often the profiles are read from disk again (also on SIGHUP). */
+    reloadIntervalMs: positiveInt.default(60_000),
+  })
+  .prefault({});
+
+/** Where berichten are judged: worker threads keep the event loop free for HTTP, the store and delivery. */
+const validation = z
+  .strictObject({
+    /** Validation worker threads (each compiles the schema packs once); 0 judges everything on the event loop. */
+    workers: z.number().int().min(0).max(64).default(1),
+    /** Documents up to this size are judged on the event loop even when there are workers. */
+    inlineMaxBytes: z.number().int().min(0).default(0),
+  })
+  .prefault({});
+
 const log = z
   .strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -265,6 +386,7 @@ export const configSchema = z
     server: server.prefault({}),
     dataDir: z.string().min(1).default('.schakel'),
     log,
+    validation,
     parties: z
       .strictObject({
         gemeenten: z.array(gemeente).default([]),
@@ -275,6 +397,7 @@ export const configSchema = z
     inbound: z.array(inbound).default([]),
     destinations: z.array(destination).default([]),
     routes: z.array(route).default([]),
+    tls,
     retry,
     retention,
     limits,
@@ -298,6 +421,7 @@ export const configSchema = z
     unique(c.callers.map((x) => x.id), ['callers'], 'caller id');
     unique(c.inbound.map((x) => x.party), ['inbound'], 'inbound party');
     unique(c.destinations.map((d) => d.id), ['destinations'], 'destination id');
+    checkTlsReferences(c, ctx, unique);
 
     const partyIds = new Set(c.parties.external.map((p) => p.id));
     c.inbound.forEach((x, i) => {
@@ -317,6 +441,56 @@ export const configSchema = z
     });
   });
 
+type ConfigShape = {
+  server: z.output<typeof server>;
+  callers: z.output<typeof caller>[];
+  inbound: z.output<typeof inbound>[];
+  destinations: z.output<typeof destination>[];
+  tls: z.output<typeof tls>;
+};
+
+/** Certificate profiles: unique ids, known references, a CA for client certificates, OINs used once. */
+function checkTlsReferences(
+  c: ConfigShape,
+  ctx: z.core.$RefinementCtx<unknown>,
+  unique: (ids: string[], path: (string | number)[], what: string) => void,
+): void {
+  unique(c.tls.profiles.map((p) => p.id), ['tls', 'profiles'], 'TLS profile id');
+  for (const [section, holders] of [['callers', c.callers], ['inbound', c.inbound]] as const) {
+    const owner = new Map<string, number>();
+    holders.forEach((h, i) =>
+      h.oins.forEach((value, j) => {
+        const first = owner.get(value);
+        if (first !== undefined && first !== i) {
+          ctx.addIssue({ code: 'custom', path: [section, i, 'oins', j], message: `OIN ${value} is already given to ${section}[${first}]` });
+        }
+        owner.set(value, first ?? i);
+      }),
+    );
+  }
+  const profiles = new Map(c.tls.profiles.map((p) => [p.id, p]));
+  c.destinations.forEach((d, i) => {
+    if (d.tlsProfile === undefined) return;
+    if (!profiles.has(d.tlsProfile)) {
+      ctx.addIssue({ code: 'custom', path: ['destinations', i, 'tlsProfile'], message: `unknown TLS profile "${d.tlsProfile}"` });
+    } else if (!/^(https|amqps):/.test(d.url)) {
+      ctx.addIssue({ code: 'custom', path: ['destinations', i, 'tlsProfile'], message: 'a TLS profile needs an https (or amqps) URL' });
+    }
+  });
+  const serverTls = c.server.tls;
+  if (serverTls === undefined) return;
+  const profile = profiles.get(serverTls.profile);
+  if (!profile) {
+    ctx.addIssue({ code: 'custom', path: ['server', 'tls', 'profile'], message: `unknown TLS profile "${serverTls.profile}"` });
+  } else if (serverTls.clientCertificates !== 'none' && profile.ca.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['server', 'tls', 'profile'],
+      message: `profile "${profile.id}" has no ca: client certificates need the CA(s) to verify them against`,
+    });
+  }
+}
+
 export type Config = z.output<typeof configSchema>;
 export type ServerConfig = Config['server'];
 export type PartyConfig = Config['parties']['external'][number];
@@ -335,3 +509,6 @@ export type RabbitMqTransportConfig = Extract<TransportConfig, { kind: 'rabbitmq
 export type StoreConfig = Config['store'];
 export type PostgresStoreConfig = Extract<StoreConfig, { kind: 'postgres' }>;
 export type PartyKind = (typeof PARTY_KINDS)[number];
+export type TlsConfig = Config['tls'];
+export type TlsProfileConfig = TlsConfig['profiles'][number];
+export type ServerTlsConfig = NonNullable<ServerConfig['tls']>;

@@ -1,16 +1,11 @@
 import type { Response } from 'express';
 import type { AcceptOutcome } from '../pipeline/accept.ts';
 import type { Verdict } from '../validation/verdict.ts';
+import { XML_INPUT_STATUS } from '../xml/parse.ts';
 import { sendError } from './errors.ts';
 import { receipt } from './receipt.ts';
 
-const INPUT_STATUS: Record<string, number> = {
-  XML_EMPTY: 400,
-  XML_TOO_LARGE: 413,
-  XML_DTD_FORBIDDEN: 400,
-  XML_ENCODING_UNSUPPORTED: 415,
-  XML_NOT_WELL_FORMED: 400,
-};
+const INPUT_STATUS: Readonly<Record<string, number>> = XML_INPUT_STATUS;
 
 /** Turns the pipeline's outcome into the HTTP answer: 202, 200 (exact repeat), 4xx with a specific code. */
 export function answer(res: Response, outcome: AcceptOutcome): void {

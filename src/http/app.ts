@@ -9,8 +9,11 @@ import { requireKey } from './auth.ts';
 import { answer } from './answer.ts';
 import { rawXmlBody, requireXmlContentType } from './body.ts';
 import { describeMessage } from './describe.ts';
-import { sendError } from './errors.ts';
+import { errorHandler, sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { securityHeaders } from './security-headers.ts';
+import { soapInbound } from './soap-inbound.ts';
 
 export interface AppDeps extends PipelineDeps {
   config: () => Config;
@@ -19,6 +22,8 @@ export interface AppDeps extends PipelineDeps {
   ready?: () => boolean;
   /** Functioneel beheer: the /beheer page, its API and /metrics. */
   beheer?: Pick<Beheer, 'page' | 'api' | 'metricsHandler'>;
+  /** More for /healthz (destinations' connection health, certificate profiles); the answer stays 200. */
+  healthDetail?: () => Record<string, unknown>;
 }
 
 /** The gateway's HTTP surface: ingest for internal systems, inbound for external parties, status, health. */
@@ -27,9 +32,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestContext(deps.logger));
+  const limiter = new RateLimiter(() => deps.config().server.rateLimit);
+  app.use(securityHeaders, limiter.guardFailures);
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', ...deps.healthDetail?.() });
   });
   app.get('/readyz', async (_req, res) => {
     try {
@@ -46,9 +53,9 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   const limit = () => deps.config().server.bodyLimitBytes;
-  const callerAuth = requireKey<CallerConfig>(() => deps.config().callers, 'caller');
+  const callerAuth = limiter.perHolder(requireKey<CallerConfig>(() => deps.config().callers, 'caller'), 'caller');
 
-  app.post('/berichten', callerAuth, requireXmlContentType, rawXmlBody(limit()), async (req, res, next) => {
+  app.post('/berichten', callerAuth, requireXmlContentType, rawXmlBody(limit(), { timeoutMs: deps.config().server.requestTimeoutMs }), async (req, res, next) => {
     try {
       const caller = res.locals.caller as CallerConfig;
       const outcome = await accept(deps, {
@@ -74,12 +81,17 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
-  const inboundAuth = requireKey<InboundConfig & { id: string }>(
-    () => deps.config().inbound.map((i) => ({ ...i, id: i.party })),
+  const inboundAuth = limiter.perHolder(
+    requireKey<InboundConfig & { id: string }>(
+      () => deps.config().inbound.map((i) => ({ ...i, id: i.party })),
+      'party',
+      (req, h) => h.party === req.params.party,
+    ),
     'party',
-    (req, h) => h.party === req.params.party,
   );
-  app.post('/inbound/:party', inboundAuth, requireXmlContentType, rawXmlBody(limit()), async (req, res, next) => {
+  const inboundPermissions = (party: InboundConfig) => ({ afzenders: partySenderCodes(deps.config(), party.party), messages: party.messages });
+  // A SOAP request (GGK ggk_Du01, CORV notificatieDi01 …) is answered in SOAP by soapInbound; a bare bericht goes on.
+  app.post('/inbound/:party', inboundAuth, requireXmlContentType, rawXmlBody(limit(), { timeoutMs: deps.config().server.requestTimeoutMs }), soapInbound(deps, inboundPermissions), async (req, res, next) => {
     try {
       const party = res.locals.party as InboundConfig;
       const outcome = await accept(deps, {
@@ -101,11 +113,7 @@ export function createApp(deps: AppDeps): express.Express {
   }
 
   app.use((_req, res) => sendError(res, 404, 'NOT_FOUND', 'no such endpoint'));
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    (res.locals.log as Logger | undefined)?.error({ err: errorSummary(err) }, 'request failed');
-    if (res.headersSent) return;
-    sendError(res, 500, 'INTERNAL', 'the gateway could not handle this request; nothing was stored');
-  });
+  app.use(errorHandler);
   return app;
 }
 
@@ -152,8 +160,4 @@ function requestContext(logger: Logger) {
 
 function logOutcome(res: Response, kind: string, m?: StoredMessage): void {
   (res.locals.log as Logger).info({ outcome: kind, ...(m ? { id: m.id, message: m.messageName, destination: m.destination } : {}) }, 'bericht');
-}
-
-function errorSummary(err: unknown): { name: string; message: string } {
-  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'unknown', message: String(err) };
 }

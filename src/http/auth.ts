@@ -1,11 +1,30 @@
+import type { TLSSocket } from 'node:tls';
 import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { oinOfPeer } from '../../adapters/http/post.ts';
 import { verifyApiKey } from '../security/api-keys.ts';
 import { sendError } from './errors.ts';
 
-/** Anyone who can hold an API key: an internal system (caller) or an external party (inbound). */
+/** Anyone who can hold an API key or a client certificate: an internal system (caller) or an external party (inbound). */
 export interface KeyHolder {
   id: string;
   apiKeys: readonly string[];
+  /** OINs whose verified client certificate authenticates as this holder. */
+  oins?: readonly string[];
+}
+
+/** The client certificate a request came with over HTTPS, if one was presented. */
+export type PresentedCertificate =
+  | { verified: true; oin: string | undefined }
+  | { verified: false; reason: string };
+
+export function presentedCertificate(req: Request): PresentedCertificate | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const cert = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) return undefined;
+  if (!socket.authorized) return { verified: false, reason: String(socket.authorizationError ?? 'not verified') };
+  return { verified: true, oin: oinOfPeer(cert) };
 }
 
 /** The API key of a request: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
@@ -17,10 +36,31 @@ export function presentedKey(req: Request): string | undefined {
 
 /**
  * Middleware: finds the key holder among `holders()` (re-read per request so configuration can change) and
- * stores it in res.locals[slot]; 401 without a valid key.
+ * stores it in res.locals[slot]. A client certificate, when one was presented (HTTPS with server.tls), decides:
+ * not verified → 401 CLIENT_CERTIFICATE_UNTRUSTED; verified, its OIN (subject serialNumber) in a holder's `oins`
+ * → that holder, else 403 OIN_MISSING / OIN_UNKNOWN. Without a certificate: the API key, 401 without a valid one.
  */
 export function requireKey<T extends KeyHolder>(holders: () => readonly T[], slot: string, scope?: (req: Request, h: T) => boolean) {
   return (req: Request, res: Response, next: NextFunction): void => {
+    const certificate = presentedCertificate(req);
+    if (certificate) {
+      if (!certificate.verified) {
+        return sendError(res, 401, 'CLIENT_CERTIFICATE_UNTRUSTED', `the client certificate is not trusted here (${certificate.reason})`);
+      }
+      const oin = certificate.oin;
+      if (oin === undefined) {
+        return sendError(res, 403, 'OIN_MISSING', 'the client certificate carries no OIN (20 digits in its subject serialNumber)');
+      }
+      const holder = holders().find((h) => (h.oins ?? []).includes(oin) && (!scope || scope(req, h)));
+      if (!holder) return sendError(res, 403, 'OIN_UNKNOWN', `OIN ${oin} of the client certificate is not allowed here`);
+      res.locals[slot] = holder;
+      const log = (res.locals.log as Logger | undefined)?.child({ oin, [slot]: holder.id });
+      if (log) {
+        res.locals.log = log;
+        log.info('client certificate accepted');
+      }
+      return next();
+    }
     const key = presentedKey(req);
     if (!key) {
       res.set('WWW-Authenticate', 'Bearer');

@@ -1,4 +1,8 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
 import { sendError } from './errors.ts';
 
 const XML_TYPES = /^(application|text)\/([\w.+-]+\+)?xml$/i;
@@ -12,28 +16,152 @@ export function requireXmlContentType(req: Request, res: Response, next: NextFun
   next();
 }
 
-/** Reads the raw body up to the limit; 413 beyond it, 415 when the bytes are not XML at all. */
-export function rawXmlBody(limitBytes: number) {
-  const raw = express.raw({ type: () => true, limit: limitBytes });
+export interface BodyOptions {
+  /** How long reading the body may take from its first byte on; then 408 REQUEST_TIMEOUT. */
+  timeoutMs?: number;
+}
+
+/** The body deadline when the caller gives none (the default of server.requestTimeoutMs). */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+
+/**
+ * After refusing a body that is still arriving, the rest is read and dropped for at most this long before the
+ * connection is cut: closing a socket with unread bytes makes TCP send a reset, which can destroy the answer
+ * before the sender has read it. Nothing is kept, so memory stays bounded however much follows.
+ */
+const LINGER_MS = 5_000;
+
+/** Content-Encodings the gateway decompresses; the body limit counts the decompressed bytes. */
+const DECODERS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress> = {
+  gzip: () => zlib.createGunzip(),
+  'x-gzip': () => zlib.createGunzip(),
+  deflate: () => zlib.createInflate(),
+  br: () => zlib.createBrotliDecompress(),
+};
+
+type BodyResult =
+  | { kind: 'ok'; body: Buffer }
+  | { kind: 'refused'; status: number; code: string; message: string }
+  | { kind: 'aborted' };
+
+/**
+ * Reads the raw body up to the limit and within the deadline, then checks it looks like XML. Refusals, each
+ * answered as soon as it is known and without holding the body: 413 BODY_TOO_LARGE (by Content-Length before
+ * a byte is read, or once the limit is passed), 408 REQUEST_TIMEOUT, 415 UNSUPPORTED_CONTENT_ENCODING,
+ * 400 BODY_UNREADABLE (a corrupt compressed stream), 400 XML_EMPTY, 415 NOT_XML.
+ */
+export function rawXmlBody(limitBytes: number, options: BodyOptions = {}) {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   return (req: Request, res: Response, next: NextFunction): void => {
-    raw(req, res, (err?: unknown) => {
-      if (err) {
-        const e = err as { type?: string; status?: number; limit?: number; length?: number };
-        if (e.type === 'entity.too.large') {
-          return sendError(res, 413, 'BODY_TOO_LARGE', `the body is larger than the limit of ${limitBytes} bytes`);
-        }
-        if (e.type === 'request.aborted') return sendError(res, 400, 'REQUEST_ABORTED', 'the request was aborted');
-        return sendError(res, e.status ?? 400, 'BODY_UNREADABLE', 'the body could not be read');
+    void readBody(req, limitBytes, timeoutMs).then((result) => {
+      if (result.kind === 'aborted') {
+        (res.locals.log as Logger | undefined)?.info({ status: 'aborted' }, 'the client closed the connection while sending the body');
+        return;
       }
-      const body = req.body as unknown;
-      if (!Buffer.isBuffer(body) || body.length === 0) return sendError(res, 400, 'XML_EMPTY', 'the body is empty');
+      if (result.kind === 'refused') return refuse(req, res, result.status, result.code, result.message);
+      const body = result.body;
+      if (body.length === 0) return sendError(res, 400, 'XML_EMPTY', 'the body is empty');
       if (!looksLikeXml(body)) return sendError(res, 415, 'NOT_XML', 'the body is not XML: it does not start with "<"');
+      req.body = body;
       next();
     });
   };
 }
 
+function readBody(req: Request, limitBytes: number, timeoutMs: number): Promise<BodyResult> {
+  const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity' && !DECODERS[encoding]) {
+    return Promise.resolve(refused(415, 'UNSUPPORTED_CONTENT_ENCODING', `Content-Encoding "${encoding}" is not supported; send identity, gzip, deflate or br`));
+  }
+  const declared = Number(req.get('content-length'));
+  if (encoding === 'identity' && Number.isFinite(declared) && declared > limitBytes) {
+    return Promise.resolve(tooLarge(limitBytes));
+  }
+  const decoder = encoding === 'identity' ? undefined : DECODERS[encoding]!();
+  const source: Readable = decoder ? req.pipe(decoder) : req;
+
+  return new Promise<BodyResult>((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const timer = setTimeout(
+      () => finish(refused(408, 'REQUEST_TIMEOUT', `the body did not arrive within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const finish = (result: BodyResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      source.off('data', onData);
+      if (decoder) {
+        req.off('data', onWire);
+        req.unpipe(decoder);
+        decoder.destroy();
+      }
+      chunks.length = 0;
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) return finish(tooLarge(limitBytes));
+      chunks.push(chunk);
+    };
+    // Compressed, the limit holds for the bytes on the wire too (a stream of empty blocks decompresses to nothing).
+    let wire = 0;
+    const onWire = (chunk: Buffer) => {
+      wire += chunk.length;
+      if (wire > limitBytes) finish(tooLarge(limitBytes));
+    };
+    source.on('data', onData);
+    if (decoder) req.on('data', onWire);
+    source.once('end', () => finish({ kind: 'ok', body: Buffer.concat(chunks, size) }));
+    source.once('error', () => finish(!decoder ? { kind: 'aborted' } : refused(400, 'BODY_UNREADABLE', `the ${encoding} stream is corrupt`)));
+    req.once('aborted', () => finish({ kind: 'aborted' }));
+    req.once('close', () => {
+      if (!req.complete) finish({ kind: 'aborted' });
+    });
+  });
+}
+
+function refused(status: number, code: string, message: string): BodyResult {
+  return { kind: 'refused', status, code, message };
+}
+
+function tooLarge(limitBytes: number): BodyResult {
+  return refused(413, 'BODY_TOO_LARGE', `the body is larger than the limit of ${limitBytes} bytes`);
+}
+
+/**
+ * Answers a refusal while the body may still be arriving: the answer goes out at once with Connection: close,
+ * and the rest of the body is read and dropped until the sender stops, for at most LINGER_MS.
+ */
+function refuse(req: Request, res: Response, status: number, code: string, message: string): void {
+  if (!req.complete) {
+    res.set('Connection', 'close');
+    req.resume();
+    lingerOnClose(req.socket);
+  }
+  sendError(res, status, code, message);
+}
+
+/**
+ * Node closes a Connection: close answer's socket once the answer is written (destroySoon). With bytes of the
+ * request still unread that close becomes a TCP reset, and a sender that is still writing loses the answer
+ * (EPIPE/ECONNRESET instead of the 413). So for this socket: half-close after the answer, keep reading (the
+ * HTTP parser drops what it reads for the finished request), and cut the connection after LINGER_MS.
+ */
+function lingerOnClose(socket: Socket): void {
+  (socket as Socket & { destroySoon: () => void }).destroySoon = function lingeringClose(this: Socket) {
+    if (this.writable) this.end();
+    const cut = setTimeout(() => this.destroy(), LINGER_MS);
+    cut.unref();
+    this.once('close', () => clearTimeout(cut));
+  };
+}
+
+/** Starts with "<" after whitespace; UTF-16/32 text counts too, so that the parser names its encoding. */
 function looksLikeXml(b: Buffer): boolean {
+  if ((b[0] === 0xfe && b[1] === 0xff) || (b[0] === 0xff && b[1] === 0xfe) || b[0] === 0x00 || b[1] === 0x00) return true;
   let i = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
   while (i < b.length && (b[i] === 0x20 || b[i] === 0x09 || b[i] === 0x0a || b[i] === 0x0d)) i++;
   return b[i] === 0x3c;

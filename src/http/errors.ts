@@ -1,4 +1,5 @@
-import type { Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
 import { redactBsn } from '../security/redact.ts';
 import type { Finding } from '../validation/finding.ts';
 
@@ -30,4 +31,40 @@ export function sendError(
     ...rest,
   };
   res.status(status).type('application/json').send(JSON.stringify(body));
+}
+
+/** What body parsers (express.json, express.urlencoded) report, by their error `type`. */
+const PARSER_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  'entity.parse.failed': { status: 400, code: 'INVALID_JSON', message: 'the body is not valid JSON' },
+  'entity.too.large': { status: 413, code: 'BODY_TOO_LARGE', message: 'the body is larger than this endpoint accepts' },
+  'encoding.unsupported': { status: 415, code: 'UNSUPPORTED_CONTENT_ENCODING', message: 'this Content-Encoding is not supported' },
+  'charset.unsupported': { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'this charset is not supported' },
+  'request.aborted': { status: 400, code: 'REQUEST_ABORTED', message: 'the request was aborted' },
+  'request.size.invalid': { status: 400, code: 'BODY_UNREADABLE', message: 'the body does not match its Content-Length' },
+};
+
+/**
+ * The last error handler: a client's fault (a body parser's complaint, express's own 4xx) gets its 4xx, anything
+ * else 500 INTERNAL. The answer never carries the error's text, stack or file paths; the log gets name and
+ * message (BSN-masked by the logger).
+ */
+export function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
+  const refusal = refusalOf(err);
+  const log = res.locals.log as Logger | undefined;
+  if (refusal) log?.info({ code: refusal.code }, 'request refused');
+  else log?.error({ err: err instanceof Error ? { name: err.name, message: err.message } : { name: 'unknown', message: String(err) } }, 'request failed');
+  if (res.headersSent) return;
+  if (refusal) return sendError(res, refusal.status, refusal.code, refusal.message);
+  sendError(res, 500, 'INTERNAL', 'the gateway could not handle this request; nothing was stored');
+}
+
+/** The answer to an error that is the client's fault; undefined for a fault of the gateway. */
+function refusalOf(err: unknown): { status: number; code: string; message: string } | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { type?: unknown; status?: unknown };
+  const known = PARSER_ERRORS[String(e.type)];
+  if (known) return known;
+  // Express's own 4xx (a path whose percent-encoding is broken, …): the status stands, the text does not.
+  const status = Number(e.status);
+  return status >= 400 && status < 500 ? { status, code: 'BAD_REQUEST', message: 'the request could not be read' } : undefined;
 }

@@ -1,4 +1,5 @@
 import { beheerOpenApi } from '../beheer/openapi.ts';
+import { statusSchemas } from './openapi-status.ts';
 
 /** The OpenAPI description of the gateway's HTTP API, served at /openapi.json. */
 export function openApiDocument(): Record<string, unknown> {
@@ -18,13 +19,15 @@ export function openApiDocument(): Record<string, unknown> {
       '202': { description: 'Stored durably and queued for delivery', content: { 'application/json': { schema: { $ref: '#/components/schemas/Receipt' } } } },
       '200': { description: 'Exact repeat of an accepted bericht: the original receipt', content: { 'application/json': { schema: { $ref: '#/components/schemas/Receipt' } } } },
       ...errors({
-        '400': 'Not well-formed, empty, or a DTD (codes XML_NOT_WELL_FORMED, XML_EMPTY, XML_DTD_FORBIDDEN)',
+        '400': 'Not XML the gateway will read, with line/column (XML_NOT_WELL_FORMED, XML_EMPTY, XML_DTD_FORBIDDEN, XML_TOO_DEEP, XML_ENCODING_INVALID), or a corrupt compressed body (BODY_UNREADABLE)',
         '401': 'No or an invalid API key (UNAUTHENTICATED)',
         '403': 'Afzender or message type not allowed for this caller (AFZENDER_NOT_ALLOWED, MESSAGE_NOT_ALLOWED)',
         '409': 'Same BerichtIdentificatie with other content (TR056, retourcode 9056) or same StUF referentienummer (StUF016)',
-        '413': 'Body over the size limit (BODY_TOO_LARGE)',
-        '415': 'Not XML (UNSUPPORTED_MEDIA_TYPE, NOT_XML, XML_ENCODING_UNSUPPORTED)',
+        '408': 'The body did not arrive within server.requestTimeoutMs (REQUEST_TIMEOUT)',
+        '413': 'Body over the size limit, counted after decompression (BODY_TOO_LARGE)',
+        '415': 'Not XML or not UTF-8 without BOM (UNSUPPORTED_MEDIA_TYPE, NOT_XML, XML_ENCODING_UNSUPPORTED, XML_BOM_FORBIDDEN), or a Content-Encoding other than gzip, deflate, br (UNSUPPORTED_CONTENT_ENCODING)',
         '422': 'Not recognised, XSD invalid or technical rules failed (findings, and the retourbericht where the standard prescribes one); NO_ROUTE',
+        '429': 'Over the rate limit of this caller, or too many failed authentications from this address (RATE_LIMITED; Retry-After)',
       }),
     },
   });
@@ -36,6 +39,7 @@ export function openApiDocument(): Record<string, unknown> {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key per internal system or external party' }, ...beheer.securitySchemes },
       schemas: {
         ...beheer.schemas,
+        ...statusSchemas(),
         Receipt: {
           type: 'object',
           required: ['id', 'message', 'status', 'statusUrl'],
@@ -89,9 +93,9 @@ export function openApiDocument(): Record<string, unknown> {
       '/berichten': { post: submit('Hand in a bericht from an internal system') },
       '/berichten/{id}': {
         get: {
-          summary: 'Status, findings, delivery attempts and the correlated retour of a bericht',
+          summary: 'Status, findings, delivery attempts and the conversation of a bericht (its retours; a VTO with its Bv03, Bv01/Fo01 and notificaties)',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': { description: 'The bericht' }, ...errors({ '401': 'UNAUTHENTICATED', '404': 'NOT_FOUND' }) },
+          responses: { '200': { description: 'The bericht', content: { 'application/json': { schema: { $ref: '#/components/schemas/Bericht' } } } }, ...errors({ '401': 'UNAUTHENTICATED', '404': 'NOT_FOUND', '429': 'RATE_LIMITED (Retry-After)' }) },
         },
       },
       '/inbound/{party}': {

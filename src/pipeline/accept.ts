@@ -4,9 +4,10 @@ import type { CatalogueEntry } from '../catalogue/types.ts';
 import { findRoute } from '../config/routes.ts';
 import type { RouteConfig } from '../config/schema.ts';
 import type { PipelineMetrics } from '../metrics.ts';
-import type { MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
+import type { CorrelationKey, MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
 import type { ValidationService } from '../validation/service.ts';
 import type { Verdict } from '../validation/verdict.ts';
+import { caseFacts } from './case-reference.ts';
 import { correlationKey, dedupKey, routeKey } from './identity.ts';
 
 /** What a caller or party may hand in: '*' or a list of Afzender codes and message names. */
@@ -76,7 +77,11 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
     };
   }
   const key = correlationKey(payloadEntry, header);
-  const target = key ? await deps.store.findCorrelationTarget(key) : null;
+  const byKey = key ? ((await deps.store.findCorrelationTarget(key)) ?? (await sentThroughGgk(deps.store, payloadEntry, header))) : null;
+  // No crossRefnummer to follow: a CORV notificatie finds its VTO through case data.
+  const cases = caseFacts(payloadEntry, header, input.source);
+  const byCase = byKey ? null : await firstTarget(deps.store, cases.lookups);
+  const target = byKey ?? byCase;
   const result = await deps.store.insertMessage(
     {
       ...messageFacts(payloadEntry, header),
@@ -88,6 +93,9 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
       // Linked in the same transaction as the insert: the heenbericht shows its answer as soon as it is stored.
       correlatedTo: target?.id ?? null,
       answerSummary: target ? answerSummary(input.source) : null,
+      // Part of the heen's conversation, not its answer (a notificatie next to the VTO's Bv01/Fo01).
+      countsAsAnswer: byCase === null,
+      caseRef: cases.caseRef,
       findings: [],
     },
     `${input.via.kind}:${input.via.id}`,
@@ -105,7 +113,8 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
       verdict,
     };
   }
-  const message = (await deps.store.getMessage(result.id))!;
+  // An insert reads the stored message back in its own statement; a repeat reads the first one.
+  const message = result.kind === 'inserted' ? result.message : (await deps.store.getMessage(result.id))!;
   if (result.kind === 'duplicate-same') return { kind: 'repeat', message };
   deps.onQueued?.();
   return { kind: 'accepted', message, verdict };
@@ -141,10 +150,37 @@ function messageFacts(entry: CatalogueEntry, h: HeaderFacts) {
   };
 }
 
-/** The retourcodes of a retourbericht, as a short outcome for its heenbericht ("0200", "0001 8848"). */
+/**
+ * A short outcome for the heenbericht: the retourcodes of a retourbericht ("0200", "0001 8848"), or the error
+ * code of a StUF Fo01/Fo03 ("StUF010").
+ */
 function answerSummary(source: Uint8Array): string | null {
-  const codes = [...new TextDecoder().decode(source).matchAll(/<(?:[\w-]+:)?RetourCode>\s*([0-9A-Z]{4})\s*</g)].map((m) => m[1]);
-  return codes.length ? [...new Set(codes)].join(' ') : null;
+  const text = new TextDecoder().decode(source);
+  const codes = [...text.matchAll(/<(?:[\w-]+:)?RetourCode>\s*([0-9A-Z]{4})\s*</g)].map((m) => m[1]);
+  if (codes.length) return [...new Set(codes)].join(' ');
+  if (!/<(?:[\w-]+:)?Fo0[1-4]Bericht[\s>]/.test(text)) return null;
+  return /<(?:[\w-]+:)?code>\s*([A-Za-z0-9]{1,7})\s*</.exec(text)?.[1] ?? null;
+}
+
+/**
+ * A StUF answer (Fo01, Bv01) to a bericht the GGK adapter sent: the envelope's referentienummer was that
+ * message's id, so the answer's crossRefnummer names it. Only a heenbericht of the party the answer is for.
+ */
+async function sentThroughGgk(store: MessageStore, entry: CatalogueEntry, h: HeaderFacts): Promise<StoredMessage | null> {
+  if (entry.standard !== 'stuf' || !h.crossRefnummer || !UUID.test(h.crossRefnummer)) return null;
+  const sent = await store.getMessage(h.crossRefnummer);
+  return sent && sent.direction === 'heen' && sent.afzender === h.ontvanger ? sent : null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The first message one of these keys finds. */
+async function firstTarget(store: MessageStore, keys: readonly CorrelationKey[]): Promise<StoredMessage | null> {
+  for (const key of keys) {
+    const found = await store.findCorrelationTarget(key);
+    if (found) return found;
+  }
+  return null;
 }
 
 /** A retour the gateway built for its own verdict is a bericht too: stored and routed back when a route exists. */

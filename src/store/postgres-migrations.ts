@@ -125,6 +125,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX ix_outbox_due ON outbox (due_at, id);
     `,
   },
+  {
+    version: 2,
+    name: 'case-correlation',
+    // A CORV notificatie relates to its VTO through case data: the VTO keeps a hash of its zaak identificatie.
+    sql: `
+      ALTER TABLE messages ADD COLUMN case_ref text;
+      CREATE INDEX ix_messages_case ON messages (afzender, message_name, case_ref) WHERE case_ref IS NOT NULL;
+    `,
+  },
 ];
 
 /** Arbitrary first key of the advisory lock that serialises migrations of one schema across instances. */

@@ -178,16 +178,16 @@ export class PostgresStore implements MessageStore {
       const id = m.id ?? randomUUID();
       // One statement, so one atomic write: the message, its first history row, its outbox row when queued, and
       // the heenbericht's answer when the retour's heen is known. A unique conflict inserts nothing at all.
-      const inserted = await this.q<{ id: string }>(
+      const inserted = await this.q<MessageRow>(
         `WITH ins AS (
            INSERT INTO messages (id, received_at, standard, release, message_name, direction, afzender, ontvanger,
              bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender,
              dedup_id, content_hash, body, body_size, source_kind, source_id, status, status_reason, destination,
-             correlated_to, findings, finding_count, next_attempt_at, settled_at, created_at, updated_at)
+             correlated_to, findings, finding_count, next_attempt_at, settled_at, created_at, updated_at, case_ref)
            VALUES ($1, $2::bigint, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-             $21, $22::text, $23::text, $24::text, $25::text, $26, $27, $28::bigint, $29::bigint, $2::bigint, $2::bigint)
+             $21, $22::text, $23::text, $24::text, $25::text, $26, $27, $28::bigint, $29::bigint, $2::bigint, $2::bigint, $32)
            ON CONFLICT DO NOTHING
-           RETURNING id
+           RETURNING ${META_COLUMNS}, findings
          ), history AS (
            INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason)
            SELECT id, $2::bigint, NULL, $22::text, $30, $23::text FROM ins
@@ -196,9 +196,9 @@ export class PostgresStore implements MessageStore {
            SELECT id, $24::text, $2::bigint, $2::bigint FROM ins WHERE $22::text = 'queued'
          ), answer AS (
            UPDATE messages SET answered_by = ins.id, answer_summary = $31, updated_at = $2::bigint
-           FROM ins WHERE messages.id = $25::text AND messages.answered_by IS NULL
+           FROM ins WHERE messages.id = $25::text AND messages.answered_by IS NULL AND $33::boolean
          )
-         SELECT id FROM ins`,
+         SELECT * FROM ins`,
         [
           id,
           now,
@@ -231,10 +231,12 @@ export class PostgresStore implements MessageStore {
           SETTLED.has(m.status) ? now : null,
           actor,
           m.correlatedTo ? clean(m.answerSummary) : null,
+          m.caseRef ?? null,
+          m.countsAsAnswer !== false,
         ],
         'schakel-insert-message',
       );
-      if (inserted[0]) return { kind: 'inserted', id: inserted[0].id };
+      if (inserted[0]) return { kind: 'inserted', id: inserted[0].id, message: toStored(inserted[0]) };
 
       // The identity (or the id) exists. ON CONFLICT waited for a concurrent insert of it to commit, so the
       // existing message is visible now; compare contents and audit the repeat in the same statement.
@@ -318,12 +320,20 @@ export class PostgresStore implements MessageStore {
             [key.messageName, key.afzender, key.identificatie, key.dagtekening],
             'schakel-correlation-istd',
           )
-        : await this.q<MessageRow>(
-            `SELECT ${META_COLUMNS}, findings FROM messages
-             WHERE afzender = $1 AND referentienummer = $2 AND status <> 'rejected' ORDER BY received_at, id LIMIT 1`,
-            [key.zender, key.referentienummer],
-            'schakel-correlation-stuf',
-          );
+        : key.scope === 'stuf'
+          ? await this.q<MessageRow>(
+              `SELECT ${META_COLUMNS}, findings FROM messages
+               WHERE afzender = $1 AND referentienummer = $2 AND status <> 'rejected' ORDER BY received_at, id LIMIT 1`,
+              [key.zender, key.referentienummer],
+              'schakel-correlation-stuf',
+            )
+          : await this.q<MessageRow>(
+              `SELECT ${META_COLUMNS}, findings FROM messages
+               WHERE afzender = $1 AND message_name = $2 AND case_ref = $3 AND status <> 'rejected'
+               ORDER BY received_at DESC, id DESC LIMIT 1`,
+              [key.zender, key.messageName, key.caseRef],
+              'schakel-correlation-case',
+            );
     return row ? toStored(row) : null;
   }
 
@@ -645,6 +655,7 @@ export class PostgresStore implements MessageStore {
     return this.purge(ages, 'retention.purge-bodies', true, (standards) =>
       `UPDATE messages SET body = NULL, body_purged_at = $3, updated_at = $3
        WHERE body IS NOT NULL AND settled_at IS NOT NULL AND settled_at <= $1 AND ${standards}
+         AND (status NOT IN ('failed', 'dead') OR settled_at <= $4)
        RETURNING standard`,
     );
   }
@@ -788,26 +799,30 @@ export class PostgresStore implements MessageStore {
     return { ok: true, status: to };
   }
 
-  /** `sql` gets $1 = the cutoff, $2 = the standards its clause names and, when `withNow`, $3 = now. */
+  /**
+   * `sql` gets $1 = the cutoff, $2 = the standards its clause names and, for bodies, $3 = now and $4 = the
+   * cutoff of failed and dead messages (which may still be resent: at least the default age).
+   */
   private purge(
     ages: RetentionAges,
     action: string,
-    withNow: boolean,
+    forBodies: boolean,
     sql: (standardClause: string) => string,
   ): Promise<PurgeResult> {
     return this.tx(async (c) => {
       const now = this.now();
       const result: PurgeResult = { total: 0, perStandard: {} };
-      const run = async (clause: string, cutoff: number, standards: string[]) => {
-        const { rows } = await c.query<{ standard: Standard }>(sql(clause), [cutoff, standards, ...(withNow ? [now] : [])]);
+      const run = async (clause: string, age: number, standards: string[]) => {
+        const extra = forBodies ? [now, now - Math.max(age, ages.default)] : [];
+        const { rows } = await c.query<{ standard: Standard }>(sql(clause), [now - age, standards, ...extra]);
         for (const r of rows) {
           result.total++;
           result.perStandard[r.standard] = (result.perStandard[r.standard] ?? 0) + 1;
         }
       };
       const overridden = Object.entries(ages.perStandard).filter((e): e is [Standard, number] => e[1] !== undefined);
-      for (const [standard, age] of overridden) await run('standard = ANY($2::text[])', now - age, [standard]);
-      await run('NOT (standard = ANY($2::text[]))', now - ages.default, overridden.map(([s]) => s));
+      for (const [standard, age] of overridden) await run('standard = ANY($2::text[])', age, [standard]);
+      await run('NOT (standard = ANY($2::text[]))', ages.default, overridden.map(([s]) => s));
       if (result.total > 0) await this.appendAudit(c, now, 'system:retention', action, null, { ...result });
       return result;
     });

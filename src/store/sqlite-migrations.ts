@@ -127,6 +127,15 @@ export const MIGRATIONS: readonly Migration[] = [
         CHECK (phase IN ('due', 'publishing', 'published', 'claimed'));
     `,
   },
+  {
+    version: 3,
+    name: 'case-correlation',
+    // A CORV notificatie relates to its VTO through case data: the VTO keeps a hash of its zaak identificatie.
+    sql: `
+      ALTER TABLE messages ADD COLUMN case_ref TEXT;
+      CREATE INDEX ix_messages_case ON messages (afzender, message_name, case_ref) WHERE case_ref IS NOT NULL;
+    `,
+  },
 ];
 
 /** Brings the database to the newest version; refuses a database written by a newer Schakel. */

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { WalSync } from './wal-sync.ts';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Standard } from '../catalogue/types.ts';
@@ -53,7 +54,7 @@ export interface SqliteStoreOptions {
 
 const DEFAULT_PAGE = 50;
 
-/** Opens (and migrates) the SQLite store. WAL with synchronous=FULL: a resolved write is on disk. */
+/** Opens (and migrates) the SQLite store. WAL, and a resolved write is on disk (see `WalSync`). */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(options);
 }
@@ -116,6 +117,7 @@ export class SqliteStore implements MessageStore {
   private readonly queued: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
   private readonly groupCommitMs: number;
+  readonly walSync: WalSync | null;
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.clock ?? Date.now;
@@ -124,8 +126,11 @@ export class SqliteStore implements MessageStore {
     this.groupCommitMs = options.groupCommitMs ?? 2;
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
     this.db = new Database(options.file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    const journal = this.db.pragma('journal_mode = WAL', { simple: true });
+    // The commit itself does not wait for the disk; `WalSync` fsyncs the WAL off the event loop before any write
+    // resolves. A file database that could not switch to WAL keeps synchronous=FULL.
+    this.walSync = options.file !== ':memory:' && journal === 'wal' ? new WalSync(`${options.file}-wal`) : null;
+    this.db.pragma(this.walSync ? 'synchronous = NORMAL' : 'synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.schemaVersion = migrate(this.db, this.now);
@@ -148,11 +153,11 @@ export class SqliteStore implements MessageStore {
         `INSERT INTO messages (id, received_at, standard, release, message_name, direction, afzender, ontvanger,
            bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender,
            dedup_id, content_hash, body, body_size, source_kind, source_id, status, status_reason, destination,
-           correlated_to, findings, next_attempt_at, settled_at, created_at, updated_at)
+           correlated_to, findings, next_attempt_at, settled_at, created_at, updated_at, case_ref)
          VALUES (@id, @receivedAt, @standard, @release, @messageName, @direction, @afzender, @ontvanger,
            @berichtIdentificatie, @dagtekening, @berichtcode, @referentienummer, @crossRef, @dedupScope, @dedupSender,
            @dedupId, @contentHash, @body, @bodySize, @sourceKind, @sourceId, @status, @statusReason, @destination,
-           @correlatedTo, @findings, @nextAttemptAt, @settledAt, @now, @now)`,
+           @correlatedTo, @findings, @nextAttemptAt, @settledAt, @now, @now, @caseRef)`,
       ),
       getMeta: db.prepare<[string], MessageRow>(`SELECT ${META_COLUMNS}, findings FROM messages WHERE id = ?`),
       getBody: db.prepare<[string], { body: Buffer | null }>('SELECT body FROM messages WHERE id = ?'),
@@ -242,6 +247,11 @@ export class SqliteStore implements MessageStore {
         `SELECT ${META_COLUMNS}, findings FROM messages
          WHERE afzender = ? AND referentienummer = ? AND status <> 'rejected' ORDER BY received_at, id LIMIT 1`,
       ),
+      correlationCase: db.prepare<[string, string, string], MessageRow>(
+        `SELECT ${META_COLUMNS}, findings FROM messages
+         WHERE afzender = ? AND message_name = ? AND case_ref = ? AND status <> 'rejected'
+         ORDER BY received_at DESC, id DESC LIMIT 1`,
+      ),
     };
   }
 
@@ -291,6 +301,7 @@ export class SqliteStore implements MessageStore {
           statusReason: clean(m.statusReason),
           destination: m.destination ?? null,
           correlatedTo: m.correlatedTo ?? null,
+          caseRef: m.caseRef ?? null,
           findings: JSON.stringify((m.findings ?? []).map(redactFinding)),
           nextAttemptAt: m.status === 'queued' ? now : null,
           settledAt,
@@ -298,8 +309,8 @@ export class SqliteStore implements MessageStore {
         });
         this.s.history.run(id, now, null, m.status, actor, clean(m.statusReason));
         if (m.status === 'queued') this.s.outboxInsert.run(id, m.destination, now, now);
-        if (m.correlatedTo) this.s.answerHeen.run(id, clean(m.answerSummary), now, m.correlatedTo);
-        return { kind: 'inserted', id };
+        if (m.correlatedTo && m.countsAsAnswer !== false) this.s.answerHeen.run(id, clean(m.answerSummary), now, m.correlatedTo);
+        return { kind: 'inserted', id, message: toStored(this.s.getMeta.get(id)!) };
       });
   }
 
@@ -360,7 +371,9 @@ export class SqliteStore implements MessageStore {
     const row =
       key.scope === 'istd'
         ? this.s.correlationIstd.get(key.messageName, key.afzender, key.identificatie, key.dagtekening)
-        : this.s.correlationStuf.get(key.zender, key.referentienummer);
+        : key.scope === 'stuf'
+          ? this.s.correlationStuf.get(key.zender, key.referentienummer)
+          : this.s.correlationCase.get(key.zender, key.messageName, key.caseRef);
     return row ? toStored(row) : null;
   }
 
@@ -602,6 +615,7 @@ export class SqliteStore implements MessageStore {
     return this.purge(ages, 'retention.purge-bodies', (standardClause) =>
       `UPDATE messages SET body = NULL, body_purged_at = @now, updated_at = @now
        WHERE body IS NOT NULL AND settled_at IS NOT NULL AND settled_at <= @cutoff AND ${standardClause}
+         AND (status NOT IN ('failed', 'dead') OR settled_at <= @undeliveredCutoff)
        RETURNING standard`,
     );
   }
@@ -643,14 +657,17 @@ export class SqliteStore implements MessageStore {
 
   async close(): Promise<void> {
     if (this.queued.length) this.flush();
+    await this.walSync?.close();
     if (this.db.open) this.db.close();
   }
 
   /**
-   * Group commit. Every write of this store runs through here: the writes queued in one turn of the event
-   * loop run in one IMMEDIATE transaction, each inside its own savepoint (so one failing write rolls back alone),
-   * and every promise settles only after the COMMIT. A resolved write is as durable as before (synchronous=FULL),
-   * but 64 concurrent requests cost one fsync instead of 64 — fsync blocks the event loop with better-sqlite3.
+   * Group commit. Every write of this store runs through here: the writes queued within the window run in one
+   * IMMEDIATE transaction, each inside its own savepoint (so one failing write rolls back alone), and every
+   * promise settles only after the COMMIT and the fsync of the WAL that holds it. better-sqlite3 commits on the
+   * event loop, so the commit only writes (synchronous=NORMAL) and `WalSync` fsyncs on the libuv thread pool:
+   * a resolved write is as durable as with synchronous=FULL, 64 concurrent requests cost one fsync instead of
+   * 64, and the event loop validates the next requests while the disk works.
    */
   private tx<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -684,10 +701,15 @@ export class SqliteStore implements MessageStore {
       for (const item of batch) item.reject(error);
       return;
     }
-    batch.forEach((item, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) item.resolve(o.value);
-      else item.reject(o.error);
+    const settle = () =>
+      batch.forEach((item, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) item.resolve(o.value);
+        else item.reject(o.error);
+      });
+    if (!this.walSync) return settle();
+    this.walSync.synced().then(settle, (error: unknown) => {
+      for (const item of batch) item.reject(error);
     });
   }
 
@@ -773,12 +795,14 @@ export class SqliteStore implements MessageStore {
           const overridden = Object.entries(ages.perStandard).filter(
             (e): e is [Standard, number] => e[1] !== undefined,
           );
-          for (const [standard, age] of overridden) run('standard = @standard', { cutoff: now - age, standard });
+          // A failed or dead message may still be resent: its body stays at least the default age.
+          const cutoffs = (age: number) => ({ cutoff: now - age, undeliveredCutoff: now - Math.max(age, ages.default) });
+          for (const [standard, age] of overridden) run('standard = @standard', { ...cutoffs(age), standard });
           const others = overridden.length
             ? `standard NOT IN (${overridden.map((_, i) => `@s${i}`).join(', ')})`
             : '1 = 1';
           const named = Object.fromEntries(overridden.map(([s], i) => [`s${i}`, s]));
-          run(others, { cutoff: now - ages.default, ...named });
+          run(others, { ...cutoffs(ages.default), ...named });
           if (result.total > 0) this.appendAudit(now, 'system:retention', action, null, { ...result });
           return result;
         })

@@ -76,11 +76,22 @@ export interface NewMessage {
   correlatedTo?: string | null;
   /** Short outcome shown on the heenbericht when `correlatedTo` is set (e.g. retourcodes "0200"). */
   answerSummary?: string | null;
+  /**
+   * False for a message that belongs to the heenbericht's conversation without being its answer (a CORV
+   * notificatie to a VTO): linked through `correlatedTo`, but never the heen's `answeredBy`. Default true.
+   */
+  countsAsAnswer?: boolean;
+  /**
+   * The case this message opens, for later messages that relate to it through case data rather than a
+   * crossRefnummer (a VTO's zaak identificatie, as a hash: see pipeline/case-reference.ts). Never shown.
+   */
+  caseRef?: string | null;
   findings?: Finding[];
 }
 
 export type InsertResult =
-  | { kind: 'inserted'; id: string }
+  /** `message`: the stored message as `getMessage` would return it, read in the same statement/transaction. */
+  | { kind: 'inserted'; id: string; message: StoredMessage }
   /** Same identity and same content: the caller gets the first receipt again. */
   | { kind: 'duplicate-same'; id: string }
   /** Same identity, other content: TR056 / StUF016. */
@@ -129,7 +140,9 @@ export type CorrelationKey =
   /** iStandaarden: the heen's name, Afzender, Identificatie and Dagtekening, as the retour carries them. */
   | { scope: 'istd'; messageName: string; afzender: string; identificatie: string; dagtekening: string }
   /** StUF: the answer's crossRefnummer is the answered message's referentienummer from that zender. */
-  | { scope: 'stuf'; zender: string; referentienummer: string };
+  | { scope: 'stuf'; zender: string; referentienummer: string }
+  /** Case data (a CORV notificatie → its VTO): the latest `messageName` from that zender that opened this case. */
+  | { scope: 'case'; zender: string; messageName: string; caseRef: string };
 
 export interface MessageFilter {
   status?: MessageStatus | MessageStatus[];
@@ -308,7 +321,12 @@ export type ActionResult =
       status?: MessageStatus;
     };
 
-/** Maximum age per standard, in milliseconds; `default` for standards without an override. */
+/**
+ * Maximum age per standard, in milliseconds; `default` for standards without an override. Ages count from the
+ * moment a message settled: for a delivered message that is its confirmed delivery. Bodies of pending
+ * messages are never purged, and a failed or dead message (which beheer may still resend) keeps its body at
+ * least `default` long, whatever its standard's shorter age.
+ */
 export interface RetentionAges {
   default: number;
   perStandard: Partial<Record<Standard, number>>;
@@ -385,7 +403,10 @@ export interface MessageStore {
   /** Beheer: never deliver (from queued, on_hold, failed, dead, received). */
   cancel(id: string, actor: string, reason?: string): Promise<ActionResult>;
 
-  /** Drops bodies of messages settled longer ago than their standard's age. */
+  /**
+   * Drops bodies of messages settled longer ago than their standard's age (delivered: since the confirmed
+   * delivery); failed and dead ones only after at least `ages.default`.
+   */
   purgeBodies(ages: RetentionAges): Promise<PurgeResult>;
   /** Deletes settled messages (with history and attempts) older than their standard's age. */
   purgeMetadata(ages: RetentionAges): Promise<PurgeResult>;

@@ -1,5 +1,5 @@
 import type { AdapterRegistry } from '../../adapters/registry.ts';
-import type { DeliveryOutcome } from '../../adapters/types.ts';
+import type { ClientTls, DeliveryOutcome } from '../../adapters/types.ts';
 import type { DestinationConfig, RetryConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { CompleteResult, Lease, MessageStore, NextStep } from '../store/types.ts';
@@ -20,6 +20,16 @@ export interface DeliveryContext {
   log: Logger;
   /** Wraps the store call that records the outcome (the broker transport retries it while the store is away). */
   record?: <T>(op: () => Promise<T>) => Promise<T>;
+  /** Each destination's certificate profile; without it adapters connect with Node's defaults. */
+  tls?: DeliveryTls;
+}
+
+/** The TLS side of deliveries: what a destination connects with, and what its connections showed. */
+export interface DeliveryTls {
+  /** The destination's client certificate (none without a profile), or why its profile cannot be used now. */
+  resolve(destination: DestinationConfig): { kind: 'ok'; tls?: ClientTls } | { kind: 'unusable'; reason: string };
+  /** Every attempt's outcome: a refused handshake marks the destination unhealthy, a delivery clears it. */
+  observe(destination: string, outcome: DeliveryOutcome): void;
 }
 
 export type DeliveryResult =
@@ -49,6 +59,7 @@ export async function deliverLease(ctx: DeliveryContext, lease: Lease): Promise<
     return { kind: 'released' };
   }
 
+  ctx.tls?.observe(lease.destination, outcome);
   const finishedAt = new Date(ctx.clock());
   const next = decideNextStep(lease.attempt, outcome, ctx.retry, finishedAt.getTime(), ctx.random);
   const result: CompleteResult = await record(() =>
@@ -69,6 +80,8 @@ export async function deliverLease(ctx: DeliveryContext, lease: Lease): Promise<
     outcome: outcome.kind,
     httpStatus: outcome.status,
     reason: outcome.kind === 'delivered' ? undefined : outcome.reason,
+    ...(outcome.kind === 'delivered' && outcome.peerOin !== undefined ? { receiverOin: outcome.peerOin } : {}),
+    ...(outcome.kind === 'retry' && outcome.tlsRefused ? { tlsRefused: true } : {}),
     next: next.kind,
     ...(next.kind === 'retry' ? { nextAttemptAt: next.at.toISOString() } : {}),
   };
@@ -86,12 +99,15 @@ async function attempt(ctx: DeliveryContext, lease: Lease): Promise<DeliveryOutc
   if (!adapter) return { kind: 'failed', reason: `no "${destination.adapter}" adapter available` };
   const body = lease.message.body;
   if (!body) return { kind: 'failed', reason: 'the message body is no longer stored' };
+  const tls = ctx.tls?.resolve(destination) ?? { kind: 'ok' as const };
+  // A profile that cannot be used (files broken, certificate expired) stops only this destination; no connection is tried.
+  if (tls.kind === 'unusable') return { kind: 'retry', reason: `TLS profile unusable: ${tls.reason}`, tlsRefused: true };
 
   const margin = Math.min(1000, Math.floor(ctx.leaseMs / 10));
   const leaseLeft = Math.max(1, lease.leaseUntil.getTime() - ctx.clock() - margin);
   const signal = AbortSignal.any([ctx.shutdown, AbortSignal.timeout(leaseLeft)]);
   try {
-    return await adapter.deliver({ ...lease.message, body, attempt: lease.attempt }, destination, signal);
+    return await adapter.deliver({ ...lease.message, body, attempt: lease.attempt }, destination, signal, tls.tls);
   } catch (err) {
     return { kind: 'retry', reason: `adapter error: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -4,7 +4,7 @@ import { defaultAdapterRegistry, type AdapterRegistry } from '../../adapters/reg
 import type { Config, DestinationConfig, RetryConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { Lease, MessageStore } from '../store/types.ts';
-import { deliverLease } from './delivery.ts';
+import { deliverLease, type DeliveryTls } from './delivery.ts';
 import type { Transport } from './types.ts';
 
 export interface EmbeddedTransportOptions {
@@ -25,6 +25,8 @@ export interface EmbeddedTransportOptions {
   clock?: () => number;
   /** For the jitter. */
   random?: () => number;
+  /** Each destination's certificate profile (see `DeliveryContext.tls`). */
+  tls?: DeliveryTls;
 }
 
 /**
@@ -36,6 +38,7 @@ export function embeddedTransportFromConfig(
   store: MessageStore,
   logger: Logger,
   adapters: AdapterRegistry = defaultAdapterRegistry(),
+  tls?: DeliveryTls,
 ): EmbeddedTransport {
   const unsupported = adapters.unsupported(config.destinations);
   if (unsupported.length > 0) {
@@ -51,6 +54,7 @@ export function embeddedTransportFromConfig(
     pollIntervalMs: config.transport.pollIntervalMs,
     leaseMs: config.transport.leaseMs,
     logger,
+    ...(tls ? { tls } : {}),
   });
 }
 
@@ -71,6 +75,7 @@ export class EmbeddedTransport implements Transport {
   private readonly owner: string;
   private readonly clock: () => number;
   private readonly random: () => number;
+  private readonly tls: DeliveryTls | undefined;
 
   private running = false;
   private loop: Promise<void> | null = null;
@@ -91,6 +96,7 @@ export class EmbeddedTransport implements Transport {
     this.owner = options.owner ?? `embedded:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.clock = options.clock ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.tls = options.tls;
   }
 
   async start(): Promise<void> {
@@ -188,6 +194,7 @@ export class EmbeddedTransport implements Transport {
         random: this.random,
         shutdown: this.shutdown.signal,
         log: this.log,
+        ...(this.tls ? { tls: this.tls } : {}),
       },
       lease,
     );

@@ -29,7 +29,7 @@ import type { Config, DestinationConfig, RabbitMqTransportConfig, RetryConfig } 
 import { createLogger, type Logger } from '../log.ts';
 import type { MessageStore, PublishLease, PublishRef } from '../store/types.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
-import { deliverLease, type DeliveryContext } from './delivery.ts';
+import { deliverLease, type DeliveryContext, type DeliveryTls } from './delivery.ts';
 import { OutboxRelay, type DeliveryPublisher } from './outbox-relay.ts';
 import { assertTopology, DELAY_HEADER, levelFor, topology, type Topology } from './rabbitmq-topology.ts';
 import type { Transport } from './types.ts';
@@ -62,6 +62,8 @@ export interface RabbitMqTransportOptions {
   /** Epoch milliseconds; must agree with the store's clock. */
   clock?: () => number;
   random?: () => number;
+  /** Each destination's certificate profile (see `DeliveryContext.tls`). */
+  tls?: DeliveryTls;
 }
 
 /** The RabbitMQ transport as configured; throws when a destination names an adapter that is not available. */
@@ -70,6 +72,7 @@ export function rabbitMqTransportFromConfig(
   store: MessageStore,
   logger: Logger,
   adapters: AdapterRegistry = defaultAdapterRegistry(),
+  tls?: DeliveryTls,
 ): RabbitMqTransport {
   const unsupported = adapters.unsupported(config.destinations);
   if (unsupported.length > 0) {
@@ -96,6 +99,7 @@ export function rabbitMqTransportFromConfig(
     reconnect: { baseDelayMs: t.reconnectBaseDelayMs, maxDelayMs: t.reconnectMaxDelayMs, jitter: 0.2 },
     heartbeatSeconds: t.heartbeatSeconds,
     logger,
+    ...(tls ? { tls } : {}),
   });
 }
 
@@ -133,7 +137,7 @@ export class RabbitMqTransport implements Transport {
   readonly topology: Topology;
   readonly owner: string;
   readonly stats = { delivered: 0, retried: 0, stale: 0, busy: 0, dead: 0, unacked: 0, reconnects: 0 };
-  private readonly o: Required<Omit<RabbitMqTransportOptions, 'logger' | 'owner' | 'clock' | 'random' | 'republishAfterMs'>> &
+  private readonly o: Required<Omit<RabbitMqTransportOptions, 'logger' | 'owner' | 'clock' | 'random' | 'republishAfterMs' | 'tls'>> &
     Pick<RabbitMqTransportOptions, 'republishAfterMs'>;
   private readonly log: Logger;
   private readonly clock: () => number;
@@ -191,6 +195,7 @@ export class RabbitMqTransport implements Transport {
       shutdown: this.hardStop.signal,
       log: this.log,
       record: (op) => this.storeCall(op),
+      ...(options.tls ? { tls: options.tls } : {}),
     };
     const publisher: DeliveryPublisher = {
       isConnected: () => this.publishState?.open === true,

@@ -9,7 +9,7 @@ export interface ValidationServiceOptions extends ValidatorOptions {
   schemasDir?: string;
   /** Documents larger than this are judged on a worker thread so the event loop keeps answering. */
   inlineMaxBytes?: number;
-  /** Number of worker threads for large documents (started lazily). */
+  /** Number of worker threads (started lazily); 0 judges every document inline. Default 1. */
   workers?: number;
 }
 
@@ -19,8 +19,9 @@ interface Pending {
 }
 
 /**
- * Validation for a running process: small berichten inline (fast path), large ones (a 20 MB declaratie) on
- * worker threads that each hold their own compiled packs.
+ * Validation for a running process: on worker threads that each hold their own compiled packs (default one), so
+ * the event loop stays free for HTTP, the store and delivery; inline when there are no workers, for documents
+ * up to `inlineMaxBytes`, and when rules need this thread's message history.
  */
 export class ValidationService {
   readonly inline: BerichtValidator;
@@ -36,12 +37,17 @@ export class ValidationService {
     this.today = opts.today ?? (() => new Date());
     this.inline = new BerichtValidator(SchemaPacks.load(opts.schemasDir), opts);
     this.inlineMaxBytes = opts.inlineMaxBytes ?? 512 * 1024;
-    this.workerCount = Math.max(1, opts.workers ?? 1);
+    this.workerCount = Math.max(0, opts.workers ?? 1);
   }
 
   async validate(source: Uint8Array, options: ValidateOptions = {}): Promise<Verdict> {
     // A message history lives in this thread only, so a service that has one judges every bericht inline.
-    if (this.opts.history || source.byteLength <= this.inlineMaxBytes || source.byteLength > this.limits.maxBytes) {
+    if (
+      this.workerCount === 0 ||
+      this.opts.history ||
+      source.byteLength <= this.inlineMaxBytes ||
+      source.byteLength > this.limits.maxBytes
+    ) {
       return this.inline.validate(source, options);
     }
     return this.worker().run({ source, now: this.today().getTime(), options });

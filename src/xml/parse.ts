@@ -20,7 +20,25 @@ export type XmlInputCode =
   | 'XML_TOO_LARGE'
   | 'XML_DTD_FORBIDDEN'
   | 'XML_ENCODING_UNSUPPORTED'
+  | 'XML_BOM_FORBIDDEN'
+  | 'XML_ENCODING_INVALID'
+  | 'XML_TOO_DEEP'
   | 'XML_NOT_WELL_FORMED';
+
+/** The HTTP status each input code is answered with. */
+export const XML_INPUT_STATUS: Readonly<Record<XmlInputCode, number>> = {
+  XML_EMPTY: 400,
+  XML_TOO_LARGE: 413,
+  XML_DTD_FORBIDDEN: 400,
+  XML_ENCODING_UNSUPPORTED: 415,
+  XML_BOM_FORBIDDEN: 415,
+  XML_ENCODING_INVALID: 400,
+  XML_TOO_DEEP: 400,
+  XML_NOT_WELL_FORMED: 400,
+};
+
+/** Deepest element nesting libxml2 reads (its own limit with XML_PARSE_HUGE); a bericht needs about 15. */
+export const MAX_DEPTH = 2048;
 
 export class XmlInputError extends Error {
   constructor(
@@ -43,9 +61,15 @@ export const DEFAULT_LIMITS: ParseLimits = { maxBytes: 25 * 1024 * 1024 };
 
 /**
  * libxml2 options for untrusted input: no network, no external entities, no entity substitution, no DTD
- * loading, big line numbers for large declaraties. (A DTD is refused before parsing; see refuseDoctype.)
+ * loading, big line numbers for large declaraties. (A DTD is refused before parsing; see checkProlog.)
+ *
+ * XML_PARSE_HUGE lifts libxml2's 10 MB limit on one text node or attribute value: a GGK envelope carries its
+ * bericht as base64 text of up to 25 MB. The body limit still bounds every value, libxml2 keeps its depth limit
+ * (MAX_DEPTH) and its entity amplification check, and no entity can be declared because a DOCTYPE never
+ * reaches the parser.
  */
-const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_BIG_LINES;
+const PARSE_OPTIONS =
+  ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_BIG_LINES | ParseOption.XML_PARSE_HUGE;
 
 /**
  * A parsed document in libxml2's memory. The owner must dispose it (a bare handle, without the library's
@@ -80,13 +104,7 @@ export function parseXml(buf: Uint8Array, limits: ParseLimits = DEFAULT_LIMITS):
   const fatal = details.find((x) => x.level >= 2);
   if (!ptr || fatal) {
     if (ptr) xmlFreeDoc(ptr);
-    const d = fatal ?? details[0];
-    throw new XmlInputError(
-      'XML_NOT_WELL_FORMED',
-      d ? `not well-formed: ${d.message.trim()}` : 'not well-formed XML',
-      d?.line ?? null,
-      d ? d.col || null : null,
-    );
+    throw inputErrorOf(fatal ?? details[0]);
   }
   return new ParsedXml(ptr);
 }
@@ -121,49 +139,92 @@ class ReusableParser {
 
 const parser = new ReusableParser();
 
+/** A parser diagnostic as the input error it stands for: a limit, an encoding error, or plain not well-formed. */
+function inputErrorOf(d: ErrorDetail | undefined): XmlInputError {
+  if (!d) return new XmlInputError('XML_NOT_WELL_FORMED', 'not well-formed XML');
+  const text = d.message.trim();
+  const line = d.line || null;
+  const column = d.col || null;
+  if (/^Excessive depth in document/.test(text)) {
+    return new XmlInputError('XML_TOO_DEEP', `elements are nested more than ${MAX_DEPTH} deep`, line, column);
+  }
+  if (/^(Invalid bytes in character encoding|Input is not proper UTF-8)/i.test(text)) {
+    return new XmlInputError('XML_ENCODING_INVALID', `the bytes are not valid UTF-8: ${text}`, line, column);
+  }
+  return new XmlInputError('XML_NOT_WELL_FORMED', `not well-formed: ${text}`, line, column);
+}
+
+const LT = 0x3c;
+const BANG = 0x21;
+const QUESTION = 0x3f;
+const DOCTYPE = Buffer.from('<!DOCTYPE');
+const COMMENT_OPEN = Buffer.from('<!--');
+
 /**
  * Looks at the prolog only (declaration, comments, processing instructions, whitespace) and refuses a
- * DOCTYPE — internal subsets carry entity bombs and external ones reach out — and encodings other than UTF-8.
+ * DOCTYPE — internal subsets carry entity bombs and external ones reach out — and any encoding but UTF-8
+ * without a byte-order mark. Works on the bytes with native searches, so a prolog of any length (a DOCTYPE
+ * behind a megabyte of comment) is seen whole at little cost.
  */
 function checkProlog(buf: Uint8Array): void {
   if ((buf[0] === 0xfe && buf[1] === 0xff) || (buf[0] === 0xff && buf[1] === 0xfe) || buf[0] === 0x00 || buf[1] === 0x00) {
     throw new XmlInputError('XML_ENCODING_UNSUPPORTED', 'UTF-16/UTF-32 input is not accepted; berichten are UTF-8', 1, 1);
   }
-  const head = new TextDecoder('utf-8', { fatal: false }).decode(buf.subarray(0, Math.min(buf.byteLength, 64 * 1024)));
-  let i = head.charCodeAt(0) === 0xfeff ? 1 : 0;
+  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+    throw new XmlInputError(
+      'XML_BOM_FORBIDDEN',
+      'a byte-order mark (EF BB BF) is not accepted: berichten are UTF-8 without BOM (OP192); remove the first three bytes',
+      1,
+      1,
+    );
+  }
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  let i = 0;
   for (;;) {
-    while (i < head.length && /\s/.test(head[i]!)) i++;
-    if (head.startsWith('<?', i)) {
-      const end = head.indexOf('?>', i);
-      if (end < 0) return;
-      const pi = head.slice(i, end);
-      const enc = /^<\?xml\s[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(pi);
-      if (enc && !/^(utf-?8|us-ascii)$/i.test(enc[1]!)) {
-        const [line, column] = lineCol(head, i);
-        throw new XmlInputError('XML_ENCODING_UNSUPPORTED', `encoding "${enc[1]}" is not accepted; berichten are UTF-8`, line, column);
-      }
+    while (i < b.length && (b[i] === 0x20 || b[i] === 0x09 || b[i] === 0x0a || b[i] === 0x0d)) i++;
+    if (b[i] !== LT) return;
+    if (b[i + 1] === QUESTION) {
+      const end = b.indexOf('?>', i + 2, 'latin1');
+      if (end < 0) return; // libxml2 reports the unterminated processing instruction
+      checkDeclaredEncoding(b, i, end);
       i = end + 2;
-    } else if (head.startsWith('<!--', i)) {
-      const end = head.indexOf('-->', i);
+    } else if (b[i + 1] === BANG && b.compare(COMMENT_OPEN, 0, COMMENT_OPEN.length, i, i + COMMENT_OPEN.length) === 0) {
+      const end = b.indexOf('-->', i + 4, 'latin1');
       if (end < 0) return;
       i = end + 3;
-    } else if (head.startsWith('<!DOCTYPE', i) || head.startsWith('<!doctype', i)) {
-      const [line, column] = lineCol(head, i);
+    } else if (b[i + 1] === BANG && isDoctype(b, i)) {
+      const [line, column] = lineCol(b, i);
       throw new XmlInputError('XML_DTD_FORBIDDEN', 'a DOCTYPE (DTD) is not allowed in a bericht', line, column);
     } else return;
   }
 }
 
-function lineCol(text: string, offset: number): [number, number] {
+/** `<!DOCTYPE` at i, in any letter case (libxml2 wants upper case, but refusing any case costs nothing). */
+function isDoctype(b: Buffer, i: number): boolean {
+  if (i + DOCTYPE.length > b.length) return false;
+  for (let k = 2; k < DOCTYPE.length; k++) if ((b[i + k]! | 0x20) !== (DOCTYPE[k]! | 0x20)) return false;
+  return true;
+}
+
+/** The XML declaration's encoding, when the processing instruction from..end is one. */
+function checkDeclaredEncoding(b: Buffer, from: number, end: number): void {
+  const pi = b.toString('latin1', from, Math.min(end, from + 512));
+  const enc = /^<\?xml\s[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(pi);
+  if (enc && !/^(utf-?8|us-ascii)$/i.test(enc[1]!)) {
+    const [line, column] = lineCol(b, from);
+    throw new XmlInputError('XML_ENCODING_UNSUPPORTED', `encoding "${enc[1]}" is not accepted; berichten are UTF-8`, line, column);
+  }
+}
+
+/** 1-based line and column (in characters) of a byte offset. */
+function lineCol(b: Buffer, offset: number): [number, number] {
   let line = 1;
   let lineStart = 0;
-  for (let k = 0; k < offset; k++) {
-    if (text.charCodeAt(k) === 10) {
-      line++;
-      lineStart = k + 1;
-    }
+  for (let k = b.indexOf(0x0a); k >= 0 && k < offset; k = b.indexOf(0x0a, k + 1)) {
+    line++;
+    lineStart = k + 1;
   }
-  return [line, offset - lineStart + 1];
+  return [line, b.toString('utf8', lineStart, offset).length + 1];
 }
 
 /** Builds the light JS tree of a parsed document (elements, direct text, attributes, line numbers). */
@@ -205,8 +266,25 @@ function convert(ptr: number, parent: XNode | null): XNode {
     if (type === ELEMENT) node.children.push(convert(c, node));
     else if (type === TEXT || type === CDATA) text += xmlNodeGetContent(c) as string;
   }
-  node.text = text.trim();
+  node.text = trimXmlWhitespace(text);
   return node;
+}
+
+/**
+ * Strips XML whitespace (space, tab, CR, LF) from both ends, and nothing else: String.prototype.trim also takes
+ * U+FEFF, U+00A0, U+2028 …, which XSD counts as content (an Identificatie of one U+FEFF is schema-valid, and a
+ * rule or retour that saw it as empty would disagree with the schema).
+ */
+function trimXmlWhitespace(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isXmlSpace(s.charCodeAt(start))) start++;
+  while (end > start && isXmlSpace(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+function isXmlSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
 /** Parses XML text or bytes straight into the light tree (tests, small documents). */

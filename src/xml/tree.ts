@@ -9,7 +9,7 @@ export interface XNode {
   ns: string;
   /** 1-based source line of the start tag. */
   line: number;
-  /** Concatenated direct text content, trimmed. */
+  /** Concatenated direct text content, with XML whitespace (space, tab, CR, LF) trimmed from both ends. */
   text: string;
   attrs: Record<string, string>;
   children: XNode[];

@@ -89,6 +89,8 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         const r = await store.insertMessage(wmo301(), 'caller:demo-wijkteam');
         expect(r.kind).toBe('inserted');
         const m = await store.getMessage(r.id);
+        // The insert hands back the stored message itself, exactly as a later read shows it.
+        expect(r.kind === 'inserted' && r.message).toEqual(m);
         expect(m).toMatchObject({
           id: r.id,
           standard: 'iwmo',
@@ -563,6 +565,37 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(await store.getMessage(heen.id)).toMatchObject({ answeredBy: retour.id, answerSummary: '0001' });
       });
 
+      it('finds the latest message that opened a case, from that zender; a follower linked to it is not its answer', async () => {
+        const first = await store.insertMessage(stufDi01({ caseRef: 'zaak-hash-1' }), 'a');
+        advance(1000);
+        const second = await store.insertMessage(stufDi01({ referentienummer: 'c3d4e5f6-0000-4000-8000-000000000001', caseRef: 'zaak-hash-1' }), 'a');
+        await store.insertMessage(stufDi01({ referentienummer: 'c3d4e5f6-0000-4000-8000-000000000002', caseRef: 'zaak-hash-2' }), 'a');
+        const key = { scope: 'case', zender: '0363', messageName: 'vtoDi01', caseRef: 'zaak-hash-1' } as const;
+        expect((await store.findCorrelationTarget(key))!.id).toBe(second.id);
+        expect(await store.findCorrelationTarget({ ...key, zender: '0384' })).toBeNull();
+        expect(await store.findCorrelationTarget({ ...key, messageName: 'zorgmeldingDi01' })).toBeNull();
+        expect(await store.findCorrelationTarget({ ...key, caseRef: 'zaak-hash-3' })).toBeNull();
+
+        const follower = (referentienummer: string, countsAsAnswer: boolean) =>
+          stufDi01({
+            messageName: 'notificatieDi01',
+            afzender: 'RVDK',
+            ontvanger: '0363',
+            referentienummer,
+            source: { kind: 'inbound', id: 'corv' },
+            destination: 'inbox',
+            correlatedTo: second.id,
+            countsAsAnswer,
+          });
+        const notificatie = await store.insertMessage(follower('d4e5f6a7-0000-4000-8000-000000000001', false), 'inbound:corv');
+        expect(await store.getMessage(second.id)).toMatchObject({ answeredBy: null });
+        expect((await store.getMessage(notificatie.id))!.correlatedTo).toBe(second.id);
+        const bv01 = await store.insertMessage(follower('d4e5f6a7-0000-4000-8000-000000000002', true), 'inbound:corv');
+        expect(await store.getMessage(second.id)).toMatchObject({ answeredBy: bv01.id });
+        expect((await store.listMessages({ correlatedTo: second.id })).total).toBe(2);
+        expect((await store.getMessage(first.id))!.answeredBy).toBeNull();
+      });
+
       it('finds a StUF message by zender and referentienummer', async () => {
         const di01 = await store.insertMessage(stufDi01(), 'a');
         const found = await store.findCorrelationTarget({ scope: 'stuf', zender: '0363', referentienummer: stufDi01().referentienummer! });
@@ -646,6 +679,50 @@ export function storeContract(name: string, makeStore: MakeStore): void {
           { total: 1, perStandard: { iwmo: 1 } },
           { total: 1, perStandard: { 'stuf-jz': 1 } },
         ]);
+      });
+
+      it('counts a body\'s age from the confirmed delivery, not from receipt (StUF-JZ: 24 hours after delivery)', async () => {
+        const vto = (await store.insertMessage(stufDi01(), 'a')).id;
+        const received = now;
+        // Five hours of retries before the receiver confirms it.
+        advance(HOUR);
+        await complete(await leaseOne(), 'retry', { kind: 'retry', at: new Date(now + 4 * HOUR) }, { reason: 'HTTP 503' });
+        advance(4 * HOUR);
+        await complete(await leaseOne(), 'delivered', { kind: 'delivered' });
+        const delivered = now;
+
+        now = received + 24 * HOUR;
+        expect((await store.purgeBodies(bodyAges)).total).toBe(0);
+        now = delivered + 24 * HOUR - 1;
+        expect((await store.purgeBodies(bodyAges)).total).toBe(0);
+        expect(await store.getBody(vto)).not.toBeNull();
+        now = delivered + 24 * HOUR;
+        expect(await store.purgeBodies(bodyAges)).toEqual({ total: 1, perStandard: { 'stuf-jz': 1 } });
+        expect(await store.getMessage(vto)).toMatchObject({ status: 'delivered', hasBody: false, attempts: 2 });
+        // The traffic data stays: type, status and the attempts with their errors.
+        expect((await store.deliveryAttempts(vto)).map((a) => [a.outcome, a.reason])).toEqual([['retry', 'HTTP 503'], ['delivered', null]]);
+      });
+
+      it('keeps the body of a failed or dead message at least the default age, so beheer can still resend it', async () => {
+        const dead = (await store.insertMessage(stufDi01(), 'a')).id;
+        await complete(await leaseOne(), 'retry', { kind: 'dead' }, { reason: 'HTTP 503' });
+        const failed = (await store.insertMessage(stufDi01({ referentienummer: 'b2c3d4e5-0000-4000-8000-000000000002' }), 'a')).id;
+        await complete(await leaseOne(), 'failed', { kind: 'failed' }, { reason: 'Fo03 StUF010' });
+        const pending = (await store.insertMessage(stufDi01({ referentienummer: 'b2c3d4e5-0000-4000-8000-000000000003' }), 'a')).id;
+        await store.hold(pending, 'beheer');
+
+        advance(29 * DAY);
+        expect((await store.purgeBodies(bodyAges)).total).toBe(0);
+        expect(await store.resend(dead, 'beheer')).toEqual({ ok: true, status: 'queued' });
+        const cancelled = (await store.insertMessage(stufDi01({ referentienummer: 'b2c3d4e5-0000-4000-8000-000000000004' }), 'a')).id;
+        await store.cancel(cancelled, 'beheer');
+        advance(DAY);
+        // Failed 30 days ago: the default age reached. Cancelled: nothing left to deliver, the standard's 24 hours.
+        expect(await store.purgeBodies(bodyAges)).toEqual({ total: 2, perStandard: { 'stuf-jz': 2 } });
+        expect(await store.getBody(failed)).toBeNull();
+        expect(await store.getBody(cancelled)).toBeNull();
+        expect(await store.getBody(dead)).not.toBeNull();
+        expect(await store.getBody(pending)).not.toBeNull();
       });
 
       it('purges metadata of settled messages with their history, keeping pending ones', async () => {

@@ -54,6 +54,14 @@ export interface TestConfigOptions {
   leaseMs?: number;
   /** More top-level YAML appended to the configuration (e.g. a `beheer:` section). */
   extraYaml?: string;
+  /** server.tls: the gateway serves HTTPS with this certificate profile (define it in extraYaml's `tls:`). */
+  serverTls?: { profile: string; clientCertificates: 'none' | 'optional' | 'required' };
+  /** More callers and destinations (YAML flow mappings, one per entry). */
+  extraCallers?: string[];
+  extraDestinations?: string[];
+  /** More external parties and inbound parties (YAML flow mappings, one per entry). */
+  extraParties?: string[];
+  extraInbound?: string[];
 }
 
 export const DEFAULT_ROUTES = [
@@ -74,7 +82,7 @@ server:
   port: ${o.port ?? 0}
   host: 127.0.0.1
   bodyLimitBytes: ${o.bodyLimitBytes ?? 25 * 1024 * 1024}
-  requestTimeoutMs: 30000
+  requestTimeoutMs: 30000${o.serverTls ? `\n  tls: ${JSON.stringify(o.serverTls)}` : ''}
 dataDir: ${JSON.stringify(o.dataDir)}
 log:
   level: info
@@ -84,19 +92,19 @@ parties:
     - { code: "0363", name: Testgemeente 0363 }
   external:
     - { id: zorg, kind: aanbieder, codes: { agb: ["42420001"] } }
-    - { id: jeugd, kind: aanbieder, codes: { agb: ["65656055"] } }
+    - { id: jeugd, kind: aanbieder, codes: { agb: ["65656055"] } }${(o.extraParties ?? []).map((x) => `\n    - ${x}`).join('')}
 callers:
   - { id: wijkteam, apiKeys: ["${hashApiKey(KEYS.wijkteam)}"], afzenders: ["0384"], messages: ["*"] }
   - { id: andere-gemeente, apiKeys: ["${hashApiKey(KEYS.andereGemeente)}"], afzenders: ["0363"], messages: ["*"] }
-  - { id: alleen-jw, apiKeys: ["${hashApiKey(KEYS.alleenJw)}"], afzenders: ["0384"], messages: [JW301] }
+  - { id: alleen-jw, apiKeys: ["${hashApiKey(KEYS.alleenJw)}"], afzenders: ["0384"], messages: [JW301] }${(o.extraCallers ?? []).map((c) => `\n  - ${c}`).join('')}
 inbound:
   - { party: zorg, apiKeys: ["${hashApiKey(KEYS.zorg)}"], messages: [WMO302, WMO315, WMO317, WMO323] }
-  - { party: jeugd, apiKeys: ["${hashApiKey(KEYS.jeugd)}"], messages: [WMO323, WMO315] }
+  - { party: jeugd, apiKeys: ["${hashApiKey(KEYS.jeugd)}"], messages: [WMO323, WMO315] }${(o.extraInbound ?? []).map((x) => `\n  - ${x}`).join('')}
 destinations:
   - { id: zorg, adapter: webhook, url: "${d.zorg}", timeoutMs: 5000 }
   - { id: jeugd, adapter: webhook, url: "${d.jeugd}", timeoutMs: 5000 }
   - { id: gemeente-retour, adapter: webhook, url: "${d.gemeenteRetour}", timeoutMs: 5000 }
-  - { id: gemeente-inbox, adapter: webhook, url: "${d.gemeenteInbox}", timeoutMs: 5000 }
+  - { id: gemeente-inbox, adapter: webhook, url: "${d.gemeenteInbox}", timeoutMs: 5000 }${(o.extraDestinations ?? []).map((x) => `\n  - ${x}`).join('')}
 routes:${routes.length ? routes.map((r) => `\n  - ${r}`).join('') : ' []'}
 retry:
   maxAttempts: ${o.maxAttempts ?? 5}
@@ -157,7 +165,7 @@ export async function startTestGateway(options: StartOptions = {}): Promise<Test
     ...(options.wrapStore ? { store: options.wrapStore(openSqliteStoreFromConfig(config)) } : {}),
   });
   await gateway.start();
-  const url = `http://127.0.0.1:${gateway.port}`;
+  const url = `${options.serverTls ? 'https' : 'http'}://127.0.0.1:${gateway.port}`;
   const sent: string[] = [];
   const answers: HttpResult[] = [];
 

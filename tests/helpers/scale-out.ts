@@ -40,6 +40,10 @@ export interface InstanceConfigOptions {
   /** Claim and publish leases: how long a killed instance's deliveries stay reserved. */
   leaseMs?: number;
   concurrency?: number;
+  /** Retry settings (default: 20 attempts, 100 ms … 2 s, jitter 0.2). */
+  retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; jitter?: number };
+  /** More top-level YAML appended to the configuration (e.g. a `beheer:` section). */
+  extraYaml?: string;
 }
 
 export function instanceConfigYaml(o: InstanceConfigOptions): string {
@@ -65,7 +69,7 @@ export function instanceConfigYaml(o: InstanceConfigOptions): string {
 `
       : `transport:
   kind: embedded
-  concurrency: ${o.concurrency ?? 8}
+  concurrency: ${o.concurrency ?? 32}
   pollIntervalMs: 250
   leaseMs: ${lease}
 `;
@@ -87,11 +91,11 @@ destinations:
 routes:
   - { standard: iwmo, direction: heen, ontvanger: "42420001", destination: receiver }
 retry:
-  maxAttempts: 20
-  baseDelayMs: 100
-  maxDelayMs: 2000
-  jitter: 0.2
-${store}${transport}`;
+  maxAttempts: ${o.retry?.maxAttempts ?? 20}
+  baseDelayMs: ${o.retry?.baseDelayMs ?? 100}
+  maxDelayMs: ${o.retry?.maxDelayMs ?? 2000}
+  jitter: ${o.retry?.jitter ?? 0.2}
+${store}${transport}${o.extraYaml ?? ''}`;
 }
 
 /** A TCP port nobody listens on right now. */

@@ -20,7 +20,7 @@ describe('scale-out configuration', () => {
   it('keeps the embedded deployment the default', () => {
     const c = parseConfig('{}', '/etc/schakel.yaml');
     expect(c.store).toEqual({ kind: 'sqlite' });
-    expect(c.transport).toEqual({ kind: 'embedded', concurrency: 4, pollIntervalMs: 1000, leaseMs: 300_000 });
+    expect(c.transport).toEqual({ kind: 'embedded', concurrency: 16, pollIntervalMs: 1000, leaseMs: 300_000 });
     // An existing file without `kind` keeps its meaning.
     expect(parseConfig('transport: { concurrency: 2 }', '/etc/schakel.yaml').transport).toMatchObject({ kind: 'embedded', concurrency: 2 });
   });

@@ -42,7 +42,13 @@ describe('default.yaml', () => {
     expect(config.parties.gemeenten.map((g) => g.code)).toEqual(['0363', '0384']);
     expect(config.parties.external.flatMap((p) => p.codes.agb)).toEqual(['42420001', '65656055']);
     expect(config.callers.map((c) => c.id)).toContain('demo-wijkteam');
-    expect(config.server).toEqual({ port: 8080, host: '127.0.0.1', bodyLimitBytes: 25 * 1024 * 1024, requestTimeoutMs: 30_000 });
+    expect(config.server).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      bodyLimitBytes: 25 * 1024 * 1024,
+      requestTimeoutMs: 30_000,
+      rateLimit: { perSecond: 500, burst: 1000, failuresPerMinute: 60, failureBurst: 60 },
+    });
     expect(config.dataDir).toBe(resolve(defaultConfigPath(), '../../.schakel'));
   });
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { defaultAdapterRegistry } from '../../adapters/registry.ts';
+import { AdapterRegistry, defaultAdapterRegistry } from '../../adapters/registry.ts';
+import { webhookAdapter } from '../../adapters/webhook/index.ts';
 import type { DestinationConfig, RetryConfig } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.ts';
@@ -152,7 +153,8 @@ describe('embedded transport', () => {
     const [attempt] = await store.deliveryAttempts(id!);
     expect(attempt).toMatchObject({ outcome: 'failed', httpStatus: 400, answerExcerpt: 'Onbekende client *********' });
     expect(await store.nextDueAt()).toBeNull();
-    expect(logLines.join('')).toContain('delivery failed permanently');
+    // The status is readable as soon as it is committed; the log line follows once the commit is on disk.
+    await vi.waitFor(() => expect(logLines.join('')).toContain('delivery failed permanently'), { timeout: 5000, interval: 5 });
     expect(logLines.join('')).not.toContain(BSN);
   });
 
@@ -241,10 +243,12 @@ describe('embedded transport', () => {
     transport.kick();
     await until(id!, 'delivered');
 
+    // Every configured adapter kind is served by the default registry; a registry without one refuses it.
     const ggk = parseConfig('destinations:\n  - { id: ggk-prod, adapter: ggk, url: "https://ggk.example" }\n', '/x.yaml');
-    expect(() => embeddedTransportFromConfig(ggk, store, createLogger({ level: 'silent' }))).toThrow(
-      'no adapter available for destination(s): ggk-prod (ggk)',
-    );
+    expect(() => embeddedTransportFromConfig(ggk, store, createLogger({ level: 'silent' }))).not.toThrow();
+    expect(() =>
+      embeddedTransportFromConfig(ggk, store, createLogger({ level: 'silent' }), new AdapterRegistry([webhookAdapter()])),
+    ).toThrow('no adapter available for destination(s): ggk-prod (ggk)');
   });
 
   it('delivers again when the outcome could not be recorded (at least once)', async () => {

@@ -1,0 +1,93 @@
+import { EnvelopeError, EnvelopeTooLargeError, GGK_MAX_ENVELOPE_BYTES, wrap } from '../../src/ggk/envelope.ts';
+import { ggkOperation, type SoapOperation } from '../digikoppeling/actions.ts';
+import { outcomeOfAnswer, readStufAnswer, type FoutPolicy } from '../digikoppeling/answer.ts';
+import { channelFor } from '../digikoppeling/channel.ts';
+import { buildSoapEnvelope } from '../digikoppeling/soap.ts';
+import type { Adapter, DeliveryOutcome, OutgoingMessage } from '../types.ts';
+import { prepareEnvelope } from './envelope-options.ts';
+import type { HeenReferentienummer } from './heen.ts';
+import { ggkReferentienummer } from './referentienummer.ts';
+
+/**
+ * The GGK's StUF codes beyond the plek (standards.md §6.5): StUF016 and IB216 (referentienummer not unique) on a
+ * resend mean the first copy arrived; IB103 (berichttype temporarily blocked) asks for a resend later.
+ */
+export const GGK_FOUT_POLICY: FoutPolicy = {
+  duplicateCodes: new Set(['StUF016', 'IB216']),
+  retryCodes: new Set(['IB103']),
+};
+
+export interface GgkAdapterOptions {
+  /** Finds the GGK referentienummer a heenbericht arrived under, for the crossRefnummer of the Du01 answering it. */
+  heenReferentienummer?: HeenReferentienummer;
+}
+
+/**
+ * Delivers iWmo, iJw, iEb and iPgb berichten to the GGK: the bericht in a StUF-GGK envelope (Di01 for a
+ * heenbericht, Du01 for a retour), in SOAP 1.1 to the GGK's OntvangAsynchroon endpoint or to the party's
+ * ebMS2 adapter. The envelope's referentienummer is derived from the message id, so every retry and resend
+ * reuses it. Envelopes over 25 MB are not sent (IB007). The answer decides (see outcomeOfAnswer): Bv03 delivered;
+ * StUF016/IB216 delivered as a duplicate; IB103 and server-side faults retried; other Fo03 codes failed.
+ */
+export function ggkAdapter(options: GgkAdapterOptions = {}): Adapter {
+  return {
+    name: 'ggk',
+    async deliver(message, destination, signal, tls): Promise<DeliveryOutcome> {
+      if (destination.adapter !== 'ggk') {
+        return { kind: 'failed', reason: `ggk adapter cannot serve a "${destination.adapter}" destination` };
+      }
+      const built = await buildEnvelope(message, destination, options);
+      if (built.kind === 'failed') return built;
+
+      const soap = buildSoapEnvelope(built.xml);
+      if (soap.length > GGK_MAX_ENVELOPE_BYTES) return tooLarge(soap.length);
+      const channel = channelFor(destination, 'the GGK');
+      const result = await channel.send(
+        { url: destination.url, envelope: soap, soapVersion: '1.1', operation: built.operation, referentienummer: built.referentienummer, timeoutMs: destination.timeoutMs },
+        signal,
+        tls,
+      );
+      return outcomeOfAnswer(readStufAnswer(result), {
+        policy: GGK_FOUT_POLICY,
+        referentienummer: built.referentienummer,
+        channelTakesOver: channel.takesOver,
+        channelName: channel.name,
+      });
+    },
+  };
+}
+
+type GgkDestination = Extract<Parameters<Adapter['deliver']>[1], { adapter: 'ggk' }>;
+
+type Built = { kind: 'built'; xml: string | Buffer; operation: SoapOperation; referentienummer: string } | Extract<DeliveryOutcome, { kind: 'failed' }>;
+
+async function buildEnvelope(message: OutgoingMessage, destination: GgkDestination, options: GgkAdapterOptions): Promise<Built> {
+  const crossRefnummer = message.correlatedTo && options.heenReferentienummer ? await options.heenReferentienummer(message.correlatedTo) : undefined;
+  const prepared = prepareEnvelope(message, {
+    applicatie: destination.applicatie,
+    applicatieVersie: destination.applicatieVersie ?? '0001',
+    applicatieSubversie: destination.applicatieSubversie ?? '0000',
+    crossRefnummer: crossRefnummer ?? message.crossRef ?? undefined,
+  });
+  if (prepared.kind === 'refused') return { kind: 'failed', reason: prepared.reason };
+  if (prepared.kind === 'envelope') {
+    if (message.body.length > GGK_MAX_ENVELOPE_BYTES) return tooLarge(message.body.length);
+    return { kind: 'built', xml: message.body, operation: ggkOperation(prepared.operation), referentienummer: prepared.referentienummer };
+  }
+  const referentienummer = ggkReferentienummer(message.id);
+  try {
+    const xml = wrap(message.body, { ...prepared.options, referentienummer });
+    return { kind: 'built', xml, operation: ggkOperation(prepared.du01 ? 'ggk_Du01' : 'ggk_Di01'), referentienummer };
+  } catch (e) {
+    if (e instanceof EnvelopeTooLargeError) return tooLarge(e.size);
+    if (e instanceof EnvelopeError) return { kind: 'failed', reason: e.message };
+    throw e;
+  }
+}
+
+function tooLarge(size: number): Extract<DeliveryOutcome, { kind: 'failed' }> {
+  return {
+    kind: 'failed',
+    reason: `IB007: the GGK message would be ${size} bytes; the GGK takes at most ${GGK_MAX_ENVELOPE_BYTES} (25 MB, base64 included): not sent`,
+  };
+}

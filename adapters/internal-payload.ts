@@ -1,0 +1,34 @@
+import { unwrap } from '../src/ggk/envelope.ts';
+
+/** What an internal system receives for a stored bericht, and the envelope facts that travel beside it. */
+export interface InternalPayload {
+  body: Buffer;
+  /** Headers describing the envelope it arrived in (none for a bericht that came without one). */
+  headers: Record<string, string>;
+}
+
+/** The GGK envelope roots, in the first bytes of a document (a cheap look before any parsing). */
+const ENVELOPE_ROOT = /<(?:[A-Za-z_][\w.-]*:)?envelop(?:Heen|Retour)bericht-ggk_D[iu]01[\s>/]/;
+
+/**
+ * Internal systems (webhook, AMQP) get the bericht itself: a WMO302 that came back from the GGK inside a
+ * ggk_Du01 is handed on as the WMO302, with the envelope's referentienummer and crossRefnummer as headers. The
+ * stored body stays the exact envelope received. A document that only looks like an envelope goes as it is.
+ */
+export function internalPayload(body: Buffer): InternalPayload {
+  if (!ENVELOPE_ROOT.test(body.subarray(0, 1024).toString('latin1'))) return { body, headers: {} };
+  try {
+    const { message, stuurgegevens, payload } = unwrap(body);
+    if (payload.length === 0) return { body, headers: {} };
+    return {
+      body: payload,
+      headers: {
+        'x-schakel-envelope': message,
+        'x-schakel-envelope-referentienummer': stuurgegevens.referentienummer,
+        ...(stuurgegevens.crossRefnummer ? { 'x-schakel-envelope-crossrefnummer': stuurgegevens.crossRefnummer } : {}),
+      },
+    };
+  } catch {
+    return { body, headers: {} };
+  }
+}

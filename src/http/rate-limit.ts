@@ -1,0 +1,177 @@
+/**
+ * Rate limits of the HTTP surface: a token bucket per authenticated caller / inbound party (so one runaway
+ * system cannot take the gateway from the others), and one per client IP that is drained by failed
+ * authentications (so keys and beheer passwords cannot be guessed at speed). Both answer 429 RATE_LIMITED
+ * with Retry-After. Health probes are never limited.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { sendError } from './errors.ts';
+
+/** `server.rateLimit` in the configuration. */
+export interface RateLimitConfig {
+  /** Requests per second one caller or inbound party may make, sustained. */
+  perSecond: number;
+  /** Requests it may make at once above that (the bucket's size). */
+  burst: number;
+  /** Failed authentications (401) per minute one client IP may cause, sustained. */
+  failuresPerMinute: number;
+  /** Failed authentications it may cause at once; then its requests get 429 until the bucket refills. */
+  failureBurst: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export interface Rate {
+  /** Tokens added per millisecond. */
+  perMs: number;
+  /** Most tokens a bucket holds (and holds at first). */
+  capacity: number;
+}
+
+/**
+ * Token buckets by key, refilled continuously. Memory is bounded: buckets that are full again hold no
+ * information and are dropped on a sweep, and beyond `maxKeys` the least recently used go first.
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, Bucket>();
+  private lastSweep: number;
+
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly maxKeys = 100_000,
+    private readonly sweepEveryMs = 60_000,
+  ) {
+    this.lastSweep = now();
+  }
+
+  /** Takes a token: 0 when one was taken, else the milliseconds until one will be there (nothing is taken). */
+  take(key: string, rate: Rate): number {
+    const b = this.refill(key, rate);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return msUntilToken(b.tokens, rate);
+  }
+
+  /** Milliseconds until a token is there (0: there is one now); takes nothing. */
+  waitMs(key: string, rate: Rate): number {
+    const b = this.buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(rate.capacity, b.tokens + (this.now() - b.at) * rate.perMs);
+    return tokens >= 1 ? 0 : msUntilToken(tokens, rate);
+  }
+
+  /** Takes a token even when that leaves the bucket empty (counting an event that already happened). */
+  drain(key: string, rate: Rate): void {
+    const b = this.refill(key, rate);
+    b.tokens = Math.max(0, b.tokens - 1);
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private refill(key: string, rate: Rate): Bucket {
+    const now = this.now();
+    if (now - this.lastSweep >= this.sweepEveryMs || this.buckets.size >= this.maxKeys) this.sweep(rate, now);
+    let b = this.buckets.get(key);
+    if (b) {
+      b.tokens = Math.min(rate.capacity, b.tokens + (now - b.at) * rate.perMs);
+      b.at = now;
+      this.buckets.delete(key); // re-inserted below: the map's order is least recently used first
+    } else {
+      b = { tokens: rate.capacity, at: now };
+    }
+    this.buckets.set(key, b);
+    return b;
+  }
+
+  private sweep(rate: Rate, now: number): void {
+    this.lastSweep = now;
+    for (const [k, b] of this.buckets) {
+      if (b.tokens + (now - b.at) * rate.perMs >= rate.capacity) this.buckets.delete(k);
+    }
+    for (const k of this.buckets.keys()) {
+      if (this.buckets.size < this.maxKeys) break;
+      this.buckets.delete(k);
+    }
+  }
+}
+
+/** Milliseconds until a bucket holding `tokens` has a whole one (rounding noise of the refill ignored). */
+function msUntilToken(tokens: number, rate: Rate): number {
+  return Math.max(1, Math.ceil((1 - tokens) / rate.perMs - 1e-6));
+}
+
+/** Paths that are never limited: load balancers and orchestrators probe them without credentials. */
+const UNLIMITED = new Set(['/healthz', '/readyz']);
+
+export class RateLimiter {
+  private readonly holders: TokenBuckets;
+  private readonly failures: TokenBuckets;
+
+  constructor(
+    private readonly config: () => RateLimitConfig,
+    now: () => number = () => performance.now(),
+  ) {
+    this.holders = new TokenBuckets(now);
+    this.failures = new TokenBuckets(now);
+  }
+
+  private holderRate(): Rate {
+    const c = this.config();
+    return { perMs: c.perSecond / 1000, capacity: c.burst };
+  }
+
+  private failureRate(): Rate {
+    const c = this.config();
+    return { perMs: c.failuresPerMinute / 60_000, capacity: c.failureBurst };
+  }
+
+  /**
+   * Middleware for every request: a client IP that used up its failed-authentication budget gets 429 before
+   * any key or password is looked at; every 401 answered to an IP takes from its budget.
+   */
+  readonly guardFailures = (req: Request, res: Response, next: NextFunction): void => {
+    if (UNLIMITED.has(req.path)) return next();
+    const ip = clientIp(req);
+    const wait = this.failures.waitMs(ip, this.failureRate());
+    if (wait > 0) return tooMany(res, wait, 'too many failed authentications from this address');
+    res.once('finish', () => {
+      if (res.statusCode === 401) this.failures.drain(ip, this.failureRate());
+    });
+    next();
+  };
+
+  /**
+   * Wraps an authentication middleware that stores the key holder in res.locals[slot]: once it lets the
+   * request in, the holder takes a token from its own bucket, or the request gets 429.
+   */
+  perHolder(authenticate: RequestHandler, slot: string): RequestHandler {
+    return (req, res, next) => {
+      void authenticate(req, res, (err?: unknown) => {
+        if (err) return next(err);
+        const holder = res.locals[slot] as { id?: string; party?: string } | undefined;
+        const id = holder?.id ?? holder?.party;
+        if (id === undefined) return next();
+        const wait = this.holders.take(`${slot}:${id}`, this.holderRate());
+        if (wait > 0) return tooMany(res, wait, `${slot} "${id}" is over its rate limit of ${this.config().perSecond} requests per second`);
+        next();
+      });
+    };
+  }
+}
+
+function clientIp(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+function tooMany(res: Response, waitMs: number, why: string): void {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  res.set('Retry-After', String(seconds));
+  sendError(res, 429, 'RATE_LIMITED', `${why}; retry after ${seconds} s`, { retryAfterSeconds: seconds });
+}

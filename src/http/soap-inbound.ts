@@ -1,0 +1,160 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { readSoapRequest, rootLocalName, SoapRequestError, type SoapRequest } from '../../adapters/digikoppeling/soap-request.ts';
+import { buildSoapEnvelope, buildSoapFault, soapContentType, type FaultSpec, type SoapVersion } from '../../adapters/digikoppeling/soap.ts';
+import type { Config, InboundConfig } from '../config/schema.ts';
+import { accept, type AcceptOutcome, type Permissions, type PipelineDeps } from '../pipeline/accept.ts';
+import { answeredFrom, buildBv03, buildFo03, STUF016, type AnsweredMessage, type Fout } from '../retour/stuf.ts';
+import { redactBsn } from '../security/redact.ts';
+import type { MessageStore } from '../store/types.ts';
+import type { Verdict } from '../validation/verdict.ts';
+import { parseToTree, XmlInputError } from '../xml/parse.ts';
+
+/**
+ * `POST /inbound/{party}` in SOAP: how the GGK delivers retourberichten (ggk_Du01, or a ggk_Di01) and CORV its
+ * messages (notificatieDi01, Bv01, Fo01 …). A request is SOAP when its Content-Type is application/soap+xml or its
+ * root element is a SOAP 1.1/1.2 Envelope; anything else goes on to the plain XML handler unchanged.
+ *
+ * The one message in the Body is taken out (as Canonical XML, so it carries the namespaces it had in scope) and
+ * goes through the same pipeline as a plain post: the same authentication (done before this handler), validation
+ * and store. The answer is SOAP in the request's version:
+ *
+ * | outcome | answer |
+ * |---|---|
+ * | accepted | 200, Bv03 (crossRefnummer = the received referentienummer) |
+ * | exact repeat, or the same zender + referentienummer again | fault + Fo03 `StUF016`: the first copy arrived |
+ * | other content under an identity already used | fault + Fo03 `StUF016` (StUF) or `TR056` (iStandaarden) |
+ * | not valid | fault + Fo03 with the first finding's code (a rule code such as `TR135`, else `StUF055`) |
+ * | not allowed for this party | fault + Fo03 `IB002` |
+ * | no route | fault + Fo03 `IB102` |
+ * | a SOAP request that cannot be read | fault without Fo03 (Client/Sender) |
+ *
+ * A fault is HTTP 500 in SOAP 1.1; in SOAP 1.2 400 for a client-side and 500 for a server-side fault.
+ */
+export interface SoapInboundDeps extends PipelineDeps {
+  config: () => Config;
+}
+
+export function soapInbound(deps: SoapInboundDeps, permissionsOf: (party: InboundConfig) => Permissions): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const body = req.body as Buffer;
+    const soap12Type = mediaType(req) === 'application/soap+xml';
+    if (!soap12Type && rootLocalName(body) !== 'Envelope') return next();
+
+    let request: SoapRequest | undefined;
+    try {
+      request = readSoapRequest(body, { maxBytes: deps.config().server.bodyLimitBytes }, soap12Type ? '1.2' : '1.1');
+    } catch (e) {
+      if (e instanceof SoapRequestError) return sendFault(res, e.version, e.fault);
+      return next(e);
+    }
+    if (!request) {
+      if (soap12Type) return sendFault(res, '1.2', { side: 'client', text: 'application/soap+xml was sent, but the root element is no SOAP Envelope' });
+      return next();
+    }
+
+    try {
+      const party = res.locals.party as InboundConfig;
+      const outcome = await accept(deps, {
+        source: request.message,
+        via: { kind: 'inbound', id: party.party },
+        permissions: permissionsOf(party),
+      });
+      const m = outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined;
+      (res.locals.log as Logger | undefined)?.info(
+        { outcome: outcome.kind, soap: request.version, ...(m ? { id: m.id, message: m.messageName, destination: m.destination } : {}) },
+        'bericht',
+      );
+      await answerSoap(res, request, outcome, deps.store);
+    } catch (e) {
+      (res.locals.log as Logger | undefined)?.error({ err: { name: (e as Error).name, message: (e as Error).message } }, 'SOAP request failed');
+      if (!res.headersSent) sendFault(res, request.version, { side: 'server', text: 'the gateway could not handle this request; nothing was stored' });
+    }
+  };
+}
+
+function mediaType(req: Request): string {
+  return (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+async function answerSoap(res: Response, request: SoapRequest, outcome: AcceptOutcome, store: MessageStore): Promise<void> {
+  const answered = answeredFrom(request.root);
+  if (outcome.kind === 'accepted') {
+    res.status(200).location(`/berichten/${outcome.message.id}`).type(soapContentType(request.version));
+    res.send(buildSoapEnvelope(buildBv03(answered), request.version));
+    return;
+  }
+  const fout = await foutOf(outcome, answered, store);
+  let fo03: string | undefined;
+  try {
+    fo03 = buildFo03(answered, fout);
+  } catch {
+    // The received stuurgegevens cannot be answered in StUF (they are missing or too long): a plain fault.
+  }
+  sendFault(res, request.version, { side: 'client', text: `${fout.code}: ${fout.omschrijving}`, ...(fo03 ? { detail: fo03 } : {}) });
+}
+
+async function foutOf(outcome: Exclude<AcceptOutcome, { kind: 'accepted' }>, answered: AnsweredMessage, store: MessageStore): Promise<Fout> {
+  switch (outcome.kind) {
+    case 'repeat':
+      return { ...STUF016, details: 'this message was received and accepted before: the first copy arrived' };
+    case 'conflict':
+      if (outcome.code === 'StUF016' || (await sameZenderAndReferentienummer(store, outcome.existingId, answered))) {
+        return { ...STUF016, details: 'a message with this zender and referentienummer was received before' };
+      }
+      return fout(outcome.code, outcome.text, `retourcode ${outcome.retourcode}`);
+    case 'invalid':
+      return foutOfVerdict(outcome.verdict, outcome.retourId !== undefined);
+    case 'forbidden':
+      return fout('IB002', `not authorised: ${outcome.text}`, outcome.code);
+    case 'no-route':
+      return fout('IB102', `no routing: ${outcome.text}`);
+  }
+}
+
+/**
+ * Whether the stored message has the same StUF zender organisatie and referentienummer as the one received: then
+ * the sender resent the message it sent before (perhaps with another tijdstipBericht) and the first copy arrived.
+ */
+async function sameZenderAndReferentienummer(store: MessageStore, existingId: string, answered: AnsweredMessage): Promise<boolean> {
+  const body = await store.getBody(existingId);
+  if (!body || !answered.referentienummer) return false;
+  try {
+    const earlier = answeredFrom(parseToTree(body));
+    return earlier.referentienummer === answered.referentienummer && earlier.zender.organisatie === answered.zender.organisatie;
+  } catch (e) {
+    if (e instanceof XmlInputError) return false;
+    throw e;
+  }
+}
+
+/** A Fo03 for a bericht that is not valid: the first finding's code when it is a rule or chain code, else StUF055. */
+function foutOfVerdict(verdict: Verdict, retourSent: boolean): Fout {
+  const inner = verdict.payload && !verdict.payload.valid ? verdict.payload : verdict;
+  const first = inner.findings[0];
+  const code = first && /^[A-Za-z]{2,4}[0-9]{3}$/.test(first.code) ? first.code : 'StUF055';
+  const what = !inner.message ? 'the bericht is not recognised' : !inner.xsdValid ? `${inner.message} is not valid against its schema` : `${inner.message} fails a technical rule`;
+  const details = inner.findings
+    .slice(0, 10)
+    .map((f) => `${f.code}${f.retourcode ? ` (retourcode ${f.retourcode})` : ''}${f.line !== null ? ` line ${f.line}` : ''}${f.path ? ` ${f.path}` : ''}: ${f.text}`)
+    .join('; ');
+  return fout(code, `${what}: ${first?.text ?? 'no details'}`, `${details}${retourSent ? '; a retourbericht with the retourcodes is sent back' : ''}`);
+}
+
+function fout(code: string, omschrijving: string, details?: string): Fout {
+  return {
+    code,
+    plek: 'client',
+    omschrijving: clip(redactBsn(omschrijving), 200),
+    ...(details ? { details: clip(redactBsn(details), 1000) } : {}),
+  };
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function sendFault(res: Response, version: SoapVersion, fault: FaultSpec): void {
+  const status = version === '1.2' && fault.side === 'client' ? 400 : 500;
+  res.status(status).type(soapContentType(version)).send(buildSoapFault({ ...fault, text: redactBsn(fault.text) }, version));
+}

@@ -1,0 +1,55 @@
+/**
+ * The one HTTP(S) poster over real TLS (generated PKI): the receiver's OIN is checked on every request, also
+ * when the TLS session of an earlier request to the same receiver could be resumed (a resumed handshake skips
+ * checkServerIdentity), and a refused check sends nothing.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { post } from '../../adapters/http/post.ts';
+import type { ClientTls } from '../../adapters/types.ts';
+import { OTHER_OIN, RECEIVER_OIN, startTlsReceiver, writeTestPki, type TestPki, type TlsReceiver } from '../helpers/pki.ts';
+
+let dir: string;
+let pki: TestPki;
+let receiver: TlsReceiver;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'schakel-post-tls-'));
+  pki = writeTestPki(dir);
+  receiver = await startTlsReceiver({ cert: pki.server.cert, key: pki.server.key, ca: [pki.caPath] });
+});
+afterAll(async () => {
+  await receiver?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const clientTls = (profile: string, expectedOin: string): ClientTls => ({
+  profile,
+  options: { cert: readFileSync(pki.client.cert), key: readFileSync(pki.client.key), ca: [readFileSync(pki.caPath)] },
+  expectedOin,
+});
+
+const send = (tls: ClientTls) =>
+  post({ url: receiver.url, body: Buffer.from('<x/>'), headers: { 'content-type': 'application/xml' }, timeoutMs: 5000, signal: new AbortController().signal, tls, answerBytes: 100 });
+
+describe('post over mutual TLS', () => {
+  it('delivers when the receiver shows the expected OIN, and reports that OIN', async () => {
+    const r = await send(clientTls('right', RECEIVER_OIN));
+    expect(r).toMatchObject({ kind: 'answered', status: 200, peerOin: RECEIVER_OIN });
+  });
+
+  it('refuses the same receiver for a profile that expects another OIN, though a session to it could be resumed', async () => {
+    const before = receiver.requests.length;
+    // Same certificate options as the profile above, whose session to this receiver is cached.
+    for (const profile of ['right', 'other']) {
+      const r = await send(clientTls(profile, OTHER_OIN));
+      expect(r).toMatchObject({ kind: 'unreachable', tlsRefused: true });
+      expect(r.kind === 'unreachable' && r.reason).toContain(`expects ${OTHER_OIN}`);
+    }
+    expect(receiver.requests.length).toBe(before);
+    // And the right expectation keeps working afterwards.
+    expect(await send(clientTls('right', RECEIVER_OIN))).toMatchObject({ kind: 'answered', status: 200 });
+  });
+});
