@@ -8,6 +8,8 @@ export function openApiDocument(): Record<string, unknown> {
     required: true,
     content: {
       'application/xml': { schema: { type: 'string', description: 'An iWmo/iJw/iEb/iPgb bericht, a StUF-JZ message or a GGK envelope' } },
+      'text/xml': { schema: { type: 'string', description: 'The same, or (inbound) a SOAP 1.1 envelope whose Body carries it: answered in SOAP with Bv03, or a fault with Fo03' } },
+      'application/soap+xml': { schema: { type: 'string', description: 'Inbound: a SOAP 1.2 envelope whose Body carries the message' } },
     },
   };
   const errors = (codes: Record<string, string>) =>
@@ -20,8 +22,8 @@ export function openApiDocument(): Record<string, unknown> {
       '200': { description: 'Exact repeat of an accepted bericht: the original receipt', content: { 'application/json': { schema: { $ref: '#/components/schemas/Receipt' } } } },
       ...errors({
         '400': 'Not XML the gateway will read, with line/column (XML_NOT_WELL_FORMED, XML_EMPTY, XML_DTD_FORBIDDEN, XML_TOO_DEEP, XML_ENCODING_INVALID), or a corrupt compressed body (BODY_UNREADABLE)',
-        '401': 'No or an invalid API key (UNAUTHENTICATED)',
-        '403': 'Afzender or message type not allowed for this caller (AFZENDER_NOT_ALLOWED, MESSAGE_NOT_ALLOWED)',
+        '401': 'No or an invalid API key (UNAUTHENTICATED), or a client certificate the gateway does not trust (CLIENT_CERTIFICATE_UNTRUSTED)',
+        '403': 'Afzender or message type not allowed for this caller (AFZENDER_NOT_ALLOWED, MESSAGE_NOT_ALLOWED), or a trusted client certificate whose OIN no caller or party has (OIN_UNKNOWN) or that carries none (OIN_MISSING)',
         '409': 'Same BerichtIdentificatie with other content (TR056, retourcode 9056) or same StUF referentienummer (StUF016)',
         '408': 'The body did not arrive within server.requestTimeoutMs (REQUEST_TIMEOUT)',
         '413': 'Body over the size limit, counted after decompression (BODY_TOO_LARGE)',
@@ -31,6 +33,31 @@ export function openApiDocument(): Record<string, unknown> {
       }),
     },
   });
+  // The inbound endpoint also speaks SOAP (src/http/soap-inbound.ts): a SOAP request is answered in SOAP.
+  const soap = (description: string) => ({
+    'text/xml': { schema: { type: 'string', description: `SOAP 1.1: ${description}` } },
+    'application/soap+xml': { schema: { type: 'string', description: `SOAP 1.2: ${description}` } },
+  });
+  const base = submit('Hand in a bericht from an external party (heenbericht, retour, StUF answer), plain or in SOAP');
+  const base400 = (base.responses as Record<string, { description: string; content: object }>)['400']!;
+  const inbound = {
+    ...base,
+    responses: {
+      ...base.responses,
+      '200': {
+        description: 'Plain: exact repeat (the original receipt). SOAP: accepted, answered with a Bv03 (crossRefnummer = the received referentienummer)',
+        content: { ...base.responses['200'].content, ...soap('Bv03') },
+      },
+      '400': {
+        description: `${base400.description}; SOAP 1.2: a client-side fault (with Fo03 where the message could be answered)`,
+        content: { ...base400.content, ...soap('Fault') },
+      },
+      '500': {
+        description: 'SOAP 1.1: every fault (with Fo03 StUF016 for a repeat, the finding code for an invalid message, IB002/IB102); SOAP 1.2: a server-side fault',
+        content: soap('Fault'),
+      },
+    },
+  };
   const beheer = beheerOpenApi(errors);
   return {
     openapi: '3.1.0',
@@ -100,7 +127,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/inbound/{party}': {
         post: {
-          ...submit('Hand in a bericht from an external party (heenbericht, retour, StUF answer)'),
+          ...inbound,
           parameters: [{ name: 'party', in: 'path', required: true, schema: { type: 'string' } }],
         },
       },

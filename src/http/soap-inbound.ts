@@ -53,6 +53,15 @@ export function soapInbound(deps: SoapInboundDeps, permissionsOf: (party: Inboun
       return next();
     }
 
+    // Only a message whose StUF stuurgegevens can be answered with a Bv03 comes in over SOAP; decided before
+    // anything is stored (a bare iStandaarden bericht is posted as application/xml).
+    if (!answerable(request)) {
+      return sendFault(res, request.version, {
+        side: 'client',
+        text: 'the SOAP Body carries no StUF message with stuurgegevens to answer (zender, referentienummer); post an iStandaarden bericht as application/xml, or wrap it in a GGK envelope',
+      });
+    }
+
     try {
       const party = res.locals.party as InboundConfig;
       const outcome = await accept(deps, {
@@ -71,6 +80,16 @@ export function soapInbound(deps: SoapInboundDeps, permissionsOf: (party: Inboun
       if (!res.headersSent) sendFault(res, request.version, { side: 'server', text: 'the gateway could not handle this request; nothing was stored' });
     }
   };
+}
+
+/** Whether a Bv03 can be built for the received message (the answer to an accepted one). */
+function answerable(request: SoapRequest): boolean {
+  try {
+    buildBv03(answeredFrom(request.root));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function mediaType(req: Request): string {

@@ -9,7 +9,7 @@
  *   SCHAKEL_FUZZ_COUNT=<n>   how many mutants (default 1,500: CI)             the same seed and count
  *   SCHAKEL_FUZZ_SAVE=<dir>  write each failing mutant there
  *
- *   SCHAKEL_FUZZ_COUNT=50000 npx vitest run tests/fuzz/fuzz.test.ts    # the long run (about 15 minutes on 2 cores)
+ *   SCHAKEL_FUZZ_COUNT=50000 npx vitest run tests/fuzz/fuzz.test.ts    # the long run (about 3 minutes on 2 cores)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
 import { hasReference, skipReason } from '../helpers/reference.ts';
 import { documentedResponses, gatewayXsdVerdict, OfficialJudge, schemaProblems, soapAnswer, type OpenApiDoc } from './checks.ts';
 import { caseSeed, Dice, mutate, type FuzzLevel } from './mutate.ts';
-import { ALTERNATE_TARGET, builtSeeds, envelopeSeeds, officialSeeds, type FuzzSeed, type Target } from './seeds.ts';
+import { ALTERNATE_TARGET, builtSeeds, envelopeSeeds, officialSeeds, soapSeeds, type FuzzSeed, type Target } from './seeds.ts';
 
 const DEFAULT_SEED = 20261101;
 const SEED = envInt('SCHAKEL_FUZZ_SEED', DEFAULT_SEED);
@@ -52,7 +52,7 @@ interface Outcome {
 }
 
 const official = officialSeeds();
-const others = [...envelopeSeeds(official), ...builtSeeds()];
+const others = [...envelopeSeeds(official), ...soapSeeds(official), ...builtSeeds()];
 const judge = new OfficialJudge(official.map((s) => s.officialXsd!));
 
 /** Case `index` of the run: a pure function of the seed and the index. */
@@ -126,7 +126,9 @@ describe(`fuzz: ${COUNT} mutants, seed ${SEED}`, () => {
       expect([...levels].sort()).toEqual(COUNT >= 200 ? ['byte', 'none', 'structure', 'value'] : [...levels].sort());
       if (hasReference && COUNT >= 200) {
         const statuses = new Set(outcomes.map((o) => o.status));
-        for (const s of [202, 400, 422]) expect(statuses.has(s), `no ${s} among ${[...statuses].join(', ')}`).toBe(true);
+        for (const s of [400, 422]) expect(statuses.has(s), `no ${s} among ${[...statuses].join(', ')}`).toBe(true);
+        // Some mutants stay valid and are stored (an unchanged example, a harmless edit).
+        if (COUNT >= 1000) expect(statuses.has(202) || statuses.has(200), `no 2xx among ${[...statuses].join(', ')}`).toBe(true);
       }
     },
     Math.max(120_000, COUNT * 60),
@@ -245,7 +247,7 @@ function printSummary(): void {
   const skipped = outcomes.filter((o) => o.skipped);
   console.log(
     [
-      `fuzz summary (seed ${SEED}, ${COUNT} mutants, ${official.length} official examples + ${others.length} built/enveloped berichten)`,
+      `fuzz summary (seed ${SEED}, ${COUNT} mutants, ${official.length} official examples + ${others.length} built, enveloped or SOAP-wrapped berichten)`,
       `  levels:   ${tally((o) => o.fuzzCase.level)}`,
       `  answers:  ${tally((o) => o.answer)}`,
       `  routes:   ${tally((o) => o.fuzzCase.target.path)}`,

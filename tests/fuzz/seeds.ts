@@ -61,6 +61,17 @@ export function envelopeSeeds(official: readonly FuzzSeed[]): FuzzSeed[] {
   return [{ name: 'ggk_Di01(WMO301)', xml, officialXsd: null, target: CALLER }];
 }
 
+/** A SOAP 1.1 request around the official WMO315, as an aanbieder's system could post it inbound (src/http/soap-inbound.ts). */
+export function soapSeeds(official: readonly FuzzSeed[]): FuzzSeed[] {
+  const wmo315 = official.find((s) => s.name === 'WMO315');
+  if (!wmo315) return [];
+  const inner = wmo315.xml.replace(/^<\?xml[^>]*\?>\s*/, '');
+  const xml =
+    '<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">\n' +
+    `<soapenv:Header/>\n<soapenv:Body>\n${inner}</soapenv:Body>\n</soapenv:Envelope>\n`;
+  return [{ name: 'SOAP(WMO315)', xml, officialXsd: null, target: INBOUND_ZORG }];
+}
+
 export function builtSeeds(): FuzzSeed[] {
   return [
     ...STUF_JZ_MESSAGES.map((m) => ({ name: m.name, xml: buildStufJz(m.name), officialXsd: null, target: CALLER })),

@@ -76,6 +76,8 @@ export function instanceConfigYaml(o: InstanceConfigOptions): string {
   return `server:
   port: ${o.port}
   host: 127.0.0.1
+  # Load runs measure the gateway, not the per-caller rate limit.
+  rateLimit: { perSecond: 1000000, burst: 1000000 }
 dataDir: ${JSON.stringify(o.dataDir)}
 log:
   level: ${o.logLevel ?? 'warn'}

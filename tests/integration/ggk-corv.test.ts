@@ -206,6 +206,16 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
     expect(soapAnswer(r2.text)).toMatchObject({ version: '1.2', fault: { code: 'Sender', text: 'the SOAP Body must carry exactly one message; it carries 2' }, fo03: undefined });
   });
 
+  it('refuses a SOAP envelope around a bare iStandaarden bericht before storing anything (no stuurgegevens to answer)', async () => {
+    const before = (await g.gateway.store.listMessages({ limit: 500 })).items.length;
+    const r = await soapPost(g, 'ggk', buildSoapEnvelope(example('WMO315')));
+    expect(r.status).toBe(500);
+    const a = soapAnswer(r.text);
+    expect(a.fault).toMatchObject({ side: 'client' });
+    expect(a.fault!.text).toMatch(/no StUF message with stuurgegevens/);
+    expect((await g.gateway.store.listMessages({ limit: 500 })).items.length).toBe(before);
+  });
+
   it('keeps the same authentication, and plain (non-SOAP) posts are answered as before', async () => {
     const noKey = await soapPost(g, 'ggk', du01Soap, null);
     expect(noKey.status).toBe(401);
