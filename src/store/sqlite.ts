@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -50,6 +51,11 @@ export interface SqliteStoreOptions {
    * Default 2; 0 commits at the end of the current event-loop turn.
    */
   groupCommitMs?: number;
+  /**
+   * Checkpoint the WAL every this many milliseconds from a worker thread instead of on the writer's commits
+   * (the gateway's store: 1000). Undefined keeps SQLite's automatic checkpoint.
+   */
+  checkpointIntervalMs?: number;
 }
 
 const DEFAULT_PAGE = 50;
@@ -65,6 +71,7 @@ export function openSqliteStoreFromConfig(config: Pick<Config, 'dataDir' | 'limi
     file: join(config.dataDir, 'schakel.sqlite'),
     listPageMax: config.limits.listPageMax,
     answerExcerptChars: config.limits.answerExcerptChars,
+    checkpointIntervalMs: 1000,
   });
 }
 
@@ -118,6 +125,7 @@ export class SqliteStore implements MessageStore {
   private flushScheduled = false;
   private readonly groupCommitMs: number;
   readonly walSync: WalSync | null;
+  readonly checkpointer: WalCheckpointer | null;
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.clock ?? Date.now;
@@ -134,6 +142,16 @@ export class SqliteStore implements MessageStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.schemaVersion = migrate(this.db, this.now);
+    if (this.walSync && options.checkpointIntervalMs !== undefined) {
+      // The worker checkpoints; the writer would only step in if the WAL passed ~256 MB (the worker stalled).
+      this.db.pragma('wal_autocheckpoint = 65536');
+      this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      this.checkpointer = new WalCheckpointer(options.file, options.checkpointIntervalMs, (message) => {
+        process.emitWarning(`SQLite WAL checkpoint failed: ${message}`);
+      });
+    } else {
+      this.checkpointer = null;
+    }
     this.s = this.prepare();
   }
 
@@ -658,6 +676,7 @@ export class SqliteStore implements MessageStore {
   async close(): Promise<void> {
     if (this.queued.length) this.flush();
     await this.walSync?.close();
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 
