@@ -45,6 +45,8 @@ export class WalCheckpointer {
   stop(): Promise<void> {
     this.stopped ??= new Promise<void>((resolve) => {
       this.worker.once('exit', () => resolve());
+      // Held while it closes its connection, or a process that is shutting down would end before it did.
+      this.worker.ref();
       this.worker.postMessage('stop');
     });
     return this.stopped;
