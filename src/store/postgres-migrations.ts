@@ -134,6 +134,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX ix_messages_case ON messages (afzender, message_name, case_ref) WHERE case_ref IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    name: 'outbox-leases',
+    // The next due time reads the first unleased row from ix_outbox_due and the few leased rows from here,
+    // instead of scanning a backlog of any size.
+    sql: `
+      CREATE INDEX ix_outbox_leased ON outbox (lease_until) WHERE lease_until IS NOT NULL;
+    `,
+  },
 ];
 
 /** Arbitrary first key of the advisory lock that serialises migrations of one schema across instances. */

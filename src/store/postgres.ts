@@ -426,7 +426,12 @@ export class PostgresStore implements MessageStore {
 
   async nextDueAt(): Promise<Date | null> {
     const [row] = await this.q<{ t: number | null }>(
-      `SELECT MIN(GREATEST(due_at, COALESCE(lease_until, 0))) AS t FROM outbox WHERE phase = 'due'`,
+      // The first unleased row (ix_outbox_due) and the leased ones (ix_outbox_leased): no scan of the backlog.
+      `SELECT MIN(t) AS t FROM (
+         (SELECT due_at AS t FROM outbox WHERE phase = 'due' AND lease_until IS NULL ORDER BY due_at, id LIMIT 1)
+         UNION ALL
+         SELECT GREATEST(due_at, lease_until) FROM outbox WHERE phase = 'due' AND lease_until IS NOT NULL
+       ) due`,
       [],
       'schakel-next-due',
     );

@@ -136,6 +136,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ix_messages_case ON messages (afzender, message_name, case_ref) WHERE case_ref IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'outbox-leases',
+    // The next due time reads the first unleased row from ix_outbox_due and the few leased rows from here,
+    // instead of scanning a backlog of any size.
+    sql: `
+      CREATE INDEX ix_outbox_leased ON outbox (lease_until) WHERE lease_until IS NOT NULL;
+    `,
+  },
 ];
 
 /** Brings the database to the newest version; refuses a database written by a newer Schakel. */

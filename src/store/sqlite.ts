@@ -208,8 +208,14 @@ export class SqliteStore implements MessageStore {
         `UPDATE outbox SET phase = 'due', due_at = ?, attempts = attempts + 1, lease_owner = NULL, lease_token = NULL,
            lease_until = NULL WHERE id = ?`,
       ),
+      // The earliest moment a 'due' row can be leased: the first unleased one (in due order, from ix_outbox_due),
+      // or a leased one when its lease runs out (ix_outbox_leased); neither scans the backlog.
       nextDue: db.prepare<[], { t: number | null }>(
-        "SELECT MIN(MAX(due_at, COALESCE(lease_until, 0))) AS t FROM outbox WHERE phase = 'due'",
+        `SELECT MIN(t) AS t FROM (
+           SELECT * FROM (SELECT due_at AS t FROM outbox INDEXED BY ix_outbox_due WHERE phase = 'due' AND lease_until IS NULL ORDER BY due_at, id LIMIT 1)
+           UNION ALL
+           SELECT MAX(due_at, lease_until) FROM outbox WHERE phase = 'due' AND lease_until IS NOT NULL
+         )`,
       ),
       publishCandidates: db.prepare<[{ horizon: number; now: number; stale: number; limit: number }], OutboxRow>(
         `SELECT * FROM outbox

@@ -213,6 +213,13 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect((await store.getMessage(id))!.status).toBe('delivering');
         expect(await store.leaseDue('w2', 10, 30_000)).toEqual([]);
         expect((await store.nextDueAt())!.getTime()).toBe(now + 30_000);
+        // An unleased row due now comes first; once it is leased too, the earliest lease expiry is next.
+        advance(1_000);
+        await store.insertMessage(wmo301({ berichtIdentificatie: 'ID-0002' }), 'a');
+        expect((await store.nextDueAt())!.getTime()).toBe(now);
+        await leaseOne('w3', 60_000);
+        expect((await store.nextDueAt())!.getTime()).toBe(now + 29_000);
+        advance(-1_000);
 
         advance(30_000);
         const second = await leaseOne('w2', 30_000);

@@ -69,7 +69,7 @@ export function instanceConfigYaml(o: InstanceConfigOptions): string {
 `
       : `transport:
   kind: embedded
-  concurrency: ${o.concurrency ?? 32}
+  concurrency: ${o.concurrency ?? 16}
   pollIntervalMs: 250
   leaseMs: ${lease}
 `;
