@@ -48,12 +48,17 @@ export function createApp(deps: AppDeps): express.Express {
       sendError(res, 503, 'STORE_UNAVAILABLE', 'the message store does not answer');
     }
   });
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
-  });
-
   const limit = () => deps.config().server.bodyLimitBytes;
   const callerAuth = limiter.perHolder(requireKey<CallerConfig>(() => deps.config().callers, 'caller'), 'caller');
+
+  // The API description is for those who use the API: any internal system or external party with a key.
+  const anyHolder = requireKey(
+    () => [...deps.config().callers, ...deps.config().inbound.map((i) => ({ ...i, id: i.party }))],
+    'holder',
+  );
+  app.get('/openapi.json', limiter.perHolder(anyHolder, 'holder'), (_req, res) => {
+    res.json(openApiDocument());
+  });
 
   app.post('/berichten', callerAuth, requireXmlContentType, rawXmlBody(limit(), { timeoutMs: deps.config().server.requestTimeoutMs }), async (req, res, next) => {
     try {

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { KEYS, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
 import { hasReference, skipReason } from '../helpers/reference.ts';
 import { documentedResponses, gatewayXsdVerdict, OfficialJudge, schemaProblems, soapAnswer, type OpenApiDoc } from './checks.ts';
@@ -81,7 +81,7 @@ beforeAll(async () => {
   receiver = await startReceiver(() => ({ status: 200 }));
   const to = `${receiver.url}/in`;
   g = await startTestGateway({ destinations: { zorg: to, jeugd: to, gemeenteRetour: to, gemeenteInbox: to }, maxAttempts: 2 });
-  openapi = (await (await fetch(`${g.url}/openapi.json`)).json()) as OpenApiDoc;
+  openapi = (await (await fetch(`${g.url}/openapi.json`, { headers: { authorization: `Bearer ${KEYS.wijkteam}` } })).json()) as OpenApiDoc;
 });
 
 afterAll(async () => {

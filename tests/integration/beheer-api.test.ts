@@ -221,7 +221,7 @@ alerts:
   });
 
   it('the OpenAPI description lists the beheer endpoints', async () => {
-    const doc = (await g.get('/openapi.json', null)).body as { paths: Record<string, unknown> };
+    const doc = (await g.get('/openapi.json', KEYS.wijkteam)).body as { paths: Record<string, unknown> };
     for (const p of ['/api/beheer/overzicht', '/api/beheer/berichten', '/api/beheer/berichten/zoeken', '/api/beheer/berichten/{id}', '/api/beheer/berichten/{id}/body', '/api/beheer/jobs', '/api/beheer/jobs/{id}', '/api/beheer/audit', '/metrics']) {
       expect(doc.paths, p).toHaveProperty([p]);
     }

@@ -213,7 +213,7 @@ describe('a CORV conversation in GET /berichten/{id}', () => {
   });
 
   it('is described by /openapi.json: every field of the answer, its attempts and its conversation', async () => {
-    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as {
+    const doc = (await (await fetch(`${base}/openapi.json`, { headers: { authorization: `Bearer ${KEYS.corv}` } })).json()) as {
       paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }> } }>;
       components: { schemas: Record<string, { properties: Record<string, unknown> }> };
     };

@@ -511,8 +511,9 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
   });
 
   describe('service endpoints', () => {
-    it('serves /openapi.json as JSON with the API paths, and /readyz 200', async () => {
-      const doc = await main.get('/openapi.json', null);
+    it('serves /openapi.json as JSON with the API paths to a key holder (401 without), and /readyz 200', async () => {
+      expect((await main.get('/openapi.json', null)).status).toBe(401);
+      const doc = await main.get('/openapi.json', KEYS.wijkteam);
       expect(doc.status).toBe(200);
       expect(doc.headers.get('content-type')).toMatch(/^application\/json/);
       const parsed = JSON.parse(doc.text) as { openapi: string; paths: Record<string, Record<string, unknown>> };
