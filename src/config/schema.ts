@@ -61,6 +61,13 @@ const server = z.strictObject({
   bodyLimitBytes: positiveInt.default(25 * MiB),
   requestTimeoutMs: positiveInt.default(30_000),
   rateLimit: rateLimit.prefault({}),
+  /**
+   * Bytes of bericht bodies read and judged at once; more waits its turn with its body unread (memory stays
+   * bounded under many large uploads). A body larger than this goes alone.
+   */
+  bodiesInFlightBytes: positiveInt.default(64 * MiB),
+  /** How long a request may wait for that turn; then 503 SERVER_BUSY with Retry-After. */
+  admissionWaitMs: positiveInt.default(30_000),
   tls: serverTls.optional(),
 });
 

@@ -10,6 +10,7 @@ import { answer } from './answer.ts';
 import { rawXmlBody, requireXmlContentType } from './body.ts';
 import { describeMessage } from './describe.ts';
 import { errorHandler, sendError } from './errors.ts';
+import { BodyAdmission } from './admission.ts';
 import { openApiDocument } from './openapi.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -49,6 +50,12 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
   const limit = () => deps.config().server.bodyLimitBytes;
+  const admission = new BodyAdmission(() => deps.config().server.bodiesInFlightBytes);
+  const bodyOptions = () => ({
+    timeoutMs: deps.config().server.requestTimeoutMs,
+    admission,
+    admissionWaitMs: deps.config().server.admissionWaitMs,
+  });
   const callerAuth = limiter.perHolder(requireKey<CallerConfig>(() => deps.config().callers, 'caller'), 'caller');
 
   // The API description is for those who use the API: any internal system or external party with a key.
@@ -60,7 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(openApiDocument());
   });
 
-  app.post('/berichten', callerAuth, requireXmlContentType, rawXmlBody(limit(), { timeoutMs: deps.config().server.requestTimeoutMs }), async (req, res, next) => {
+  app.post('/berichten', callerAuth, requireXmlContentType, rawXmlBody(limit(), bodyOptions()), async (req, res, next) => {
     try {
       const caller = res.locals.caller as CallerConfig;
       const outcome = await accept(deps, {
@@ -96,7 +103,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
   const inboundPermissions = (party: InboundConfig) => ({ afzenders: partySenderCodes(deps.config(), party.party), messages: party.messages });
   // A SOAP request (GGK ggk_Du01, CORV notificatieDi01 …) is answered in SOAP by soapInbound; a bare bericht goes on.
-  app.post('/inbound/:party', inboundAuth, requireXmlContentType, rawXmlBody(limit(), { timeoutMs: deps.config().server.requestTimeoutMs }), soapInbound(deps, inboundPermissions), async (req, res, next) => {
+  app.post('/inbound/:party', inboundAuth, requireXmlContentType, rawXmlBody(limit(), bodyOptions()), soapInbound(deps, inboundPermissions), async (req, res, next) => {
     try {
       const party = res.locals.party as InboundConfig;
       const outcome = await accept(deps, {

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import type { BodyAdmission } from './admission.ts';
 import { sendError } from './errors.ts';
 
 const XML_TYPES = /^(application|text)\/([\w.+-]+\+)?xml$/i;
@@ -19,6 +20,9 @@ export function requireXmlContentType(req: Request, res: Response, next: NextFun
 export interface BodyOptions {
   /** How long reading the body may take from its first byte on; then 408 REQUEST_TIMEOUT. */
   timeoutMs?: number;
+  /** Bounds the bytes of bodies in flight; a request waits (unread) for at most `admissionWaitMs`. */
+  admission?: BodyAdmission;
+  admissionWaitMs?: number;
 }
 
 /** The body deadline when the caller gives none (the default of server.requestTimeoutMs). */
@@ -53,6 +57,12 @@ type BodyResult =
 export function rawXmlBody(limitBytes: number, options: BodyOptions = {}) {
   const timeoutMs = options.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   return (req: Request, res: Response, next: NextFunction): void => {
+    void admit(req, res, limitBytes, options).then((admitted) => {
+      if (admitted) read(req, res, next);
+    });
+  };
+
+  function read(req: Request, res: Response, next: NextFunction): void {
     void readBody(req, limitBytes, timeoutMs).then((result) => {
       if (result.kind === 'aborted') {
         (res.locals.log as Logger | undefined)?.info({ status: 'aborted' }, 'the client closed the connection while sending the body');
@@ -65,7 +75,34 @@ export function rawXmlBody(limitBytes: number, options: BodyOptions = {}) {
       req.body = body;
       next();
     });
-  };
+  }
+}
+
+/**
+ * Reserves the request's bytes in the admission budget until its answer is sent (or its connection closes);
+ * false when it was answered 503 SERVER_BUSY instead (or the client went away while it waited).
+ */
+async function admit(req: Request, res: Response, limitBytes: number, options: BodyOptions): Promise<boolean> {
+  if (!options.admission) return true;
+  const declared = Number(req.get('content-length'));
+  const identity = (req.get('content-encoding') ?? 'identity').trim().toLowerCase() === 'identity';
+  // Oversized or not known in advance: reserve what the body may become (the limit); a 413 comes right after.
+  const bytes = identity && Number.isFinite(declared) && declared >= 0 ? Math.min(declared, limitBytes) : limitBytes;
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  res.once('close', onClose);
+  const release = await options.admission.acquire(bytes, options.admissionWaitMs ?? 10_000, gone.signal);
+  res.off('close', onClose);
+  if (!release) {
+    if (!gone.signal.aborted) {
+      res.set('Retry-After', '1');
+      refuse(req, res, 503, 'SERVER_BUSY', 'too many large berichten are being received at once; try again shortly');
+    }
+    return false;
+  }
+  if (res.writableEnded || res.destroyed) release();
+  else res.once('close', release);
+  return true;
 }
 
 function readBody(req: Request, limitBytes: number, timeoutMs: number): Promise<BodyResult> {

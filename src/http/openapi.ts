@@ -30,6 +30,7 @@ export function openApiDocument(): Record<string, unknown> {
         '415': 'Not XML or not UTF-8 without BOM (UNSUPPORTED_MEDIA_TYPE, NOT_XML, XML_ENCODING_UNSUPPORTED, XML_BOM_FORBIDDEN), or a Content-Encoding other than gzip, deflate, br (UNSUPPORTED_CONTENT_ENCODING)',
         '422': 'Not recognised, XSD invalid or technical rules failed (findings, and the retourbericht where the standard prescribes one); NO_ROUTE',
         '429': 'Over the rate limit of this caller, or too many failed authentications from this address (RATE_LIMITED; Retry-After)',
+        '503': 'Too many large bodies being received at once: server.bodiesInFlightBytes stayed taken for server.admissionWaitMs (SERVER_BUSY; Retry-After)',
       }),
     },
   });

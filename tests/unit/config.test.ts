@@ -48,6 +48,8 @@ describe('default.yaml', () => {
       bodyLimitBytes: 25 * 1024 * 1024,
       requestTimeoutMs: 30_000,
       rateLimit: { perSecond: 500, burst: 1000, failuresPerMinute: 60, failureBurst: 60 },
+      bodiesInFlightBytes: 64 * 1024 * 1024,
+      admissionWaitMs: 30_000,
     });
     expect(config.dataDir).toBe(resolve(defaultConfigPath(), '../../.schakel'));
   });
