@@ -5,6 +5,7 @@ import type { Config, DestinationConfig, RetryConfig } from '../config/schema.ts
 import { createLogger, type Logger } from '../log.ts';
 import type { Lease, MessageStore } from '../store/types.ts';
 import { deliverLease, type DeliveryTls } from './delivery.ts';
+import { Doorbell } from './doorbell.ts';
 import type { Transport } from './types.ts';
 
 export interface EmbeddedTransportOptions {
@@ -81,8 +82,7 @@ export class EmbeddedTransport implements Transport {
   private loop: Promise<void> | null = null;
   private readonly inFlight = new Map<number, Promise<void>>();
   private readonly shutdown = new AbortController();
-  private kicked = false;
-  private wake: (() => void) | null = null;
+  private readonly bell = new Doorbell();
 
   constructor(options: EmbeddedTransportOptions) {
     this.store = options.store;
@@ -107,14 +107,13 @@ export class EmbeddedTransport implements Transport {
   }
 
   kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.bell.ring();
   }
 
   async stop(options: { abortAfterMs?: number } = {}): Promise<void> {
     if (!this.loop) return;
     this.running = false;
-    this.wake?.();
+    this.bell.ring();
     await this.loop;
     const timer =
       options.abortAfterMs !== undefined && this.inFlight.size > 0
@@ -128,7 +127,7 @@ export class EmbeddedTransport implements Transport {
 
   private async run(): Promise<void> {
     while (this.running) {
-      this.kicked = false;
+      this.bell.clear();
       const capacity = this.concurrency - this.inFlight.size;
       let leased: Lease[] = [];
       if (capacity > 0) {
@@ -157,17 +156,9 @@ export class EmbeddedTransport implements Transport {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.kicked || !this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
+    return this.bell.sleep(ms, () => !this.running);
   }
+
 
   private spawn(lease: Lease): void {
     const work = this.deliver(lease)

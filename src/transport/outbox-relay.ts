@@ -21,6 +21,7 @@
  */
 import type { Logger } from '../log.ts';
 import type { MessageStore, PublishLease, PublishRef } from '../store/types.ts';
+import { Doorbell } from './doorbell.ts';
 
 /** Publishes deliveries to the broker. */
 export interface DeliveryPublisher {
@@ -73,8 +74,7 @@ export class OutboxRelay {
   private confirmed: PublishRef[] = [];
   private failed: PublishRef[] = [];
   private flushing: Promise<void> | null = null;
-  private kicked = false;
-  private wake: (() => void) | null = null;
+  private readonly bell = new Doorbell();
   readonly stats: RelayStats = { published: 0, failed: 0, inFlight: 0, leaseRounds: 0, recordRounds: 0 };
 
   constructor(options: OutboxRelayOptions) {
@@ -90,8 +90,7 @@ export class OutboxRelay {
 
   /** Something is due (a message was queued, a retry scheduled, the broker is back): look now. */
   kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.bell.ring();
   }
 
   /**
@@ -101,7 +100,7 @@ export class OutboxRelay {
   async stop(confirmWaitMs = 10_000): Promise<void> {
     if (!this.loop) return;
     this.running = false;
-    this.wake?.();
+    this.bell.ring();
     await this.loop;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -116,8 +115,8 @@ export class OutboxRelay {
   private async run(): Promise<void> {
     let caughtUp = false;
     while (this.running) {
-      if (caughtUp && this.kicked && this.o.lingerMs) await new Promise((r) => setTimeout(r, this.o.lingerMs));
-      this.kicked = false;
+      if (caughtUp && this.bell.ringing && this.o.lingerMs) await new Promise((r) => setTimeout(r, this.o.lingerMs));
+      this.bell.clear();
       const capacity = this.o.window - this.inFlight.size;
       if (!this.o.publisher.isConnected() || capacity <= 0) {
         // A confirm frees capacity and kicks; a reconnect kicks.
@@ -197,15 +196,7 @@ export class OutboxRelay {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.kicked || !this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
+    return this.bell.sleep(ms, () => !this.running);
   }
+
 }
