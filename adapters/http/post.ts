@@ -131,7 +131,14 @@ export function post(request: PostRequest): Promise<PostResult> {
     const req = (secure ? https : http).request(url, options, (res) => {
       answered = true;
       const socket = res.socket as tls.TLSSocket;
-      const peerOin = secure && typeof socket.getPeerCertificate === 'function' ? oinOfPeer(socket.getPeerCertificate()) : undefined;
+      // A resumed session shows no peer certificate; it was made by this (profile, OIN) agent's own full
+      // handshake, which checked the OIN, so the expected OIN is the one it verified.
+      const resumed = secure && socket.encrypted && socket.isSessionReused();
+      const peerOin = resumed
+        ? expectedOin
+        : secure && typeof socket.getPeerCertificate === 'function'
+          ? oinOfPeer(socket.getPeerCertificate())
+          : undefined;
       // Belt and braces: the certificate of the connection that answered must carry the expected OIN too.
       if (expectedOin !== undefined && socket.encrypted && peerOin !== expectedOin) {
         res.resume();

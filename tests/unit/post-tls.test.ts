@@ -4,6 +4,9 @@
  * checkServerIdentity), and a refused check sends nothing.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,5 +54,34 @@ describe('post over mutual TLS', () => {
     expect(receiver.requests.length).toBe(before);
     // And the right expectation keeps working afterwards.
     expect(await send(clientTls('right', RECEIVER_OIN))).toMatchObject({ kind: 'answered', status: 200 });
+  });
+
+  it('delivers again over a resumed TLS session (which shows no peer certificate) and reports the OIN it verified', async () => {
+    const resumedSeen: boolean[] = [];
+    const server = https.createServer(
+      { cert: readFileSync(pki.server.cert), key: readFileSync(pki.server.key), ca: [readFileSync(pki.caPath)], requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        resumedSeen.push((req.socket as TLSSocket).isSessionReused());
+        req.resume();
+        req.on('end', () => res.end('ok'));
+      },
+    );
+    // The server drops idle connections at once, so the next request makes a new connection and resumes.
+    server.keepAliveTimeout = 50;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const url = `https://localhost:${(server.address() as AddressInfo).port}/`;
+    const tls = clientTls('resuming', RECEIVER_OIN);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await post({ url, body: Buffer.from('<x/>'), headers: {}, timeoutMs: 5000, signal: new AbortController().signal, tls, answerBytes: 10 });
+        expect(r).toMatchObject({ kind: 'answered', status: 200, peerOin: RECEIVER_OIN });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      // The case this guards: later requests did resume the session.
+      expect(resumedSeen.slice(1)).toContain(true);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
