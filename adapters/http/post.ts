@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import { deadline } from '../../src/transport/deadline.ts';
 import type { ClientTls } from '../types.ts';
 
 /** One HTTP(S) POST of an outgoing message: the one place where adapters touch the wire. */
@@ -69,8 +70,8 @@ function agentFor(clientTls: ClientTls): https.Agent {
 export function post(request: PostRequest): Promise<PostResult> {
   const url = new URL(request.url);
   const secure = url.protocol === 'https:';
-  const timeout = AbortSignal.timeout(request.timeoutMs);
-  const signal = AbortSignal.any([request.signal, timeout]);
+  const until = deadline(request.signal, request.timeoutMs);
+  const signal = until.signal;
   const expectedOin = request.tls?.expectedOin;
 
   const options: https.RequestOptions = {
@@ -103,6 +104,7 @@ export function post(request: PostRequest): Promise<PostResult> {
     const done = (result: PostResult) => {
       if (settled) return;
       settled = true;
+      until.dispose();
       resolve(result);
     };
     // TLS 1.3: the client's handshake is done before the receiver has checked our certificate, so a receiver that
@@ -113,19 +115,19 @@ export function post(request: PostRequest): Promise<PostResult> {
       secure && (request.tls?.options.cert ?? request.tls?.options.pfx) !== undefined && handshakeDone && !answered && !req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');
     const unreachable = (err: unknown) => {
       const code = (err as { code?: string }).code ?? '';
-      if (refusedAfterHandshake(code) && !timeout.aborted && !request.signal.aborted) {
+      if (refusedAfterHandshake(code) && !until.timedOut && !request.signal.aborted) {
         const reason = `TLS refused: the receiver closed the connection right after the handshake (${code}); it probably does not accept the client certificate of profile "${request.tls!.profile}"`;
         return done({ kind: 'unreachable', reason, tlsRefused: true });
       }
       const tlsRefused = err instanceof OinMismatchError || TLS_CODES.test(code);
-      const reason = timeout.aborted
+      const reason = until.timedOut
         ? `timeout after ${request.timeoutMs} ms`
         : request.signal.aborted
           ? 'aborted before the receiver answered'
           : tlsRefused
             ? `TLS refused: ${err instanceof Error ? err.message : String(err)}${code && !(err instanceof OinMismatchError) ? ` (${code})` : ''}`
             : `network error: ${code || (err instanceof Error ? err.message : String(err))}`;
-      done({ kind: 'unreachable', reason, tlsRefused: tlsRefused && !timeout.aborted && !request.signal.aborted });
+      done({ kind: 'unreachable', reason, tlsRefused: tlsRefused && !until.timedOut && !request.signal.aborted });
     };
 
     const req = (secure ? https : http).request(url, options, (res) => {

@@ -4,6 +4,7 @@ import type { DestinationConfig, RetryConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { CompleteResult, Lease, MessageStore, NextStep } from '../store/types.ts';
 import { decideNextStep } from './retry-policy.ts';
+import { deadline } from './deadline.ts';
 
 /** What one delivery needs; the embedded and the RabbitMQ transport both deliver a lease through `deliverLease`. */
 export interface DeliveryContext {
@@ -105,10 +106,12 @@ async function attempt(ctx: DeliveryContext, lease: Lease): Promise<DeliveryOutc
 
   const margin = Math.min(1000, Math.floor(ctx.leaseMs / 10));
   const leaseLeft = Math.max(1, lease.leaseUntil.getTime() - ctx.clock() - margin);
-  const signal = AbortSignal.any([ctx.shutdown, AbortSignal.timeout(leaseLeft)]);
+  const until = deadline(ctx.shutdown, leaseLeft);
   try {
-    return await adapter.deliver({ ...lease.message, body, attempt: lease.attempt }, destination, signal, tls.tls);
+    return await adapter.deliver({ ...lease.message, body, attempt: lease.attempt }, destination, until.signal, tls.tls);
   } catch (err) {
     return { kind: 'retry', reason: `adapter error: ${err instanceof Error ? err.message : String(err)}` };
+  } finally {
+    until.dispose();
   }
 }
