@@ -1,4 +1,6 @@
-import { unwrap } from '../src/ggk/envelope.ts';
+import { envelopePayload } from '../src/ggk/envelope.ts';
+import { parseToTree } from '../src/xml/parse.ts';
+import { textAt } from '../src/xml/tree.ts';
 
 /** What an internal system receives for a stored bericht, and the envelope facts that travel beside it. */
 export interface InternalPayload {
@@ -18,14 +20,18 @@ const ENVELOPE_ROOT = /<(?:[A-Za-z_][\w.-]*:)?envelop(?:Heen|Retour)bericht-ggk_
 export function internalPayload(body: Buffer): InternalPayload {
   if (!ENVELOPE_ROOT.test(body.subarray(0, 1024).toString('latin1'))) return { body, headers: {} };
   try {
-    const { message, stuurgegevens, payload } = unwrap(body);
-    if (payload.length === 0) return { body, headers: {} };
+    // Validated against the envelope schema when it came in: here it is only read, not judged again.
+    const root = parseToTree(body);
+    const payload = envelopePayload(root);
+    if (!payload || payload.length === 0) return { body, headers: {} };
+    const referentienummer = textAt(root, 'stuurgegevens/referentienummer');
+    const crossRefnummer = textAt(root, 'stuurgegevens/crossRefnummer');
     return {
       body: payload,
       headers: {
-        'x-schakel-envelope': message,
-        'x-schakel-envelope-referentienummer': stuurgegevens.referentienummer,
-        ...(stuurgegevens.crossRefnummer ? { 'x-schakel-envelope-crossrefnummer': stuurgegevens.crossRefnummer } : {}),
+        'x-schakel-envelope': root.name.includes('ggk_Du01') ? 'ggk_Du01' : 'ggk_Di01',
+        ...(referentienummer ? { 'x-schakel-envelope-referentienummer': referentienummer } : {}),
+        ...(crossRefnummer ? { 'x-schakel-envelope-crossrefnummer': crossRefnummer } : {}),
       },
     };
   } catch {

@@ -3,12 +3,10 @@ import type { HeaderFacts } from '../catalogue/header.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import { findRoute } from '../config/routes.ts';
 import type { RouteConfig } from '../config/schema.ts';
-import { envelopePayload } from '../ggk/envelope.ts';
 import type { PipelineMetrics } from '../metrics.ts';
 import type { CorrelationKey, MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
 import type { ValidationService } from '../validation/service.ts';
 import type { Verdict } from '../validation/verdict.ts';
-import { parseToTree } from '../xml/parse.ts';
 import { caseFacts } from './case-reference.ts';
 import { correlationKey, dedupKey, routeKey } from './identity.ts';
 
@@ -89,7 +87,8 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
       ...messageFacts(payloadEntry, header),
       dedup: dedupKey(payloadEntry, header),
       body: input.source,
-      ...identityContentOf(entry, input.source),
+      // A bericht that came in a GGK envelope is a repeat when the bericht is the same, whatever the envelope.
+      ...(verdict.payload?.sha256 ? { contentHash: verdict.payload.sha256 } : {}),
       source: input.via,
       status: 'queued',
       destination: route.destination,
@@ -176,16 +175,6 @@ async function sentThroughGgk(store: MessageStore, entry: CatalogueEntry, h: Hea
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/**
- * A bericht that came in a GGK envelope is a repeat when the bericht is the same, whatever the envelope around it
- * (a resend gets a new referentienummer and tijdstip): its content hash is taken over the bericht.
- */
-function identityContentOf(entry: CatalogueEntry, source: Uint8Array): { identityContent?: Uint8Array } {
-  if (entry.standard !== 'ggk') return {};
-  const payload = envelopePayload(parseToTree(source));
-  return payload ? { identityContent: payload } : {};
-}
 
 /** The first message one of these keys finds. */
 async function firstTarget(store: MessageStore, keys: readonly CorrelationKey[]): Promise<StoredMessage | null> {

@@ -169,7 +169,7 @@ export class PostgresStore implements MessageStore {
   async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
     if (m.status === 'queued' && !m.destination) throw new Error('a queued message needs a destination');
     const body = typeof m.body === 'string' ? Buffer.from(m.body, 'utf8') : Buffer.from(m.body);
-    const contentHash = createHash('sha256').update(m.identityContent ?? body).digest('hex');
+    const contentHash = m.contentHash ?? createHash('sha256').update(body).digest('hex');
     const dedup = flattenDedup(m.dedup);
     const findings = (m.findings ?? []).map(redactFinding);
     await this.ready;

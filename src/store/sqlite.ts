@@ -282,7 +282,7 @@ export class SqliteStore implements MessageStore {
   async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
     if (m.status === 'queued' && !m.destination) throw new Error('a queued message needs a destination');
     const body = typeof m.body === 'string' ? Buffer.from(m.body, 'utf8') : Buffer.from(m.body);
-    const contentHash = createHash('sha256').update(m.identityContent ?? body).digest('hex');
+    const contentHash = m.contentHash ?? createHash('sha256').update(body).digest('hex');
     return this.tx((): InsertResult => {
         const now = this.now();
         const dedup = flattenDedup(m.dedup);

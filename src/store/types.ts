@@ -88,10 +88,10 @@ export interface NewMessage {
   caseRef?: string | null;
   findings?: Finding[];
   /**
-   * What a repeat is compared on (the content hash), when it is not the whole body: the bericht inside a GGK
+   * sha256 (hex) of what a repeat is compared on, when it is not the whole body: the bericht inside a GGK
    * envelope, so that the same bericht in a new envelope (another referentienummer, tijdstip) is a repeat.
    */
-  identityContent?: Uint8Array;
+  contentHash?: string;
 }
 
 export type InsertResult =

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ErrorDetail } from 'libxml2-wasm';
 import { catalogue as defaultCatalogue, type Catalogue } from '../catalogue/catalogue.ts';
 import { extractHeader } from '../catalogue/header.ts';
@@ -132,7 +133,8 @@ export class BerichtValidator {
   /** The bericht inside a GGK envelope (parameters/bericht, base64), judged the same way. */
   private unwrap(root: XNode, opts: ValidateOptions): Verdict | undefined {
     const payload = envelopePayload(root);
-    return payload ? this.validate(payload, opts) : undefined;
+    if (!payload) return undefined;
+    return { ...this.validate(payload, opts), sha256: createHash('sha256').update(payload).digest('hex') };
   }
 
   private retourFor(entry: CatalogueEntry, root: XNode, findings: Finding[]): string | undefined {

@@ -17,6 +17,8 @@ export interface Verdict {
   findings: Finding[];
   /** For a GGK envelope: the verdict on the bericht it carries. */
   payload?: Verdict;
+  /** On an envelope's payload verdict: sha256 (hex) of the carried bericht, what a repeat is compared on. */
+  sha256?: string;
   /** The retourbericht the standard prescribes for a rejected heenbericht, when asked for and one exists. */
   retour?: string;
 }

@@ -108,6 +108,16 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
   let wmo301Id: string;
   let di01Referentienummer: string;
   let du01Soap: Buffer;
+  /** The example WMO302 as the GGK delivers it: in a ggk_Du01 answering our Di01. */
+  const wmo302Du01 = () =>
+    wrap(example('WMO302'), {
+      zender: { organisatie: '42420001', applicatie: 'Zorgsysteem' },
+      ontvanger: { organisatie: '0384' },
+      functie: 'WMO302',
+      crossRefnummer: di01Referentienummer,
+      crossRefnummerBericht: '123456789012',
+      versions: VERSIONS,
+    });
 
   it('sends a WMO301 to the GGK as SOAP ggk_Di01 and takes its Bv03 as delivered', async () => {
     const wmo301 = example('WMO301');
@@ -132,14 +142,7 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
   });
 
   it('accepts the WMO302 coming back as SOAP ggk_Du01 on /inbound/ggk, answers Bv03 and correlates it to the WMO301', async () => {
-    const du01 = wrap(example('WMO302'), {
-      zender: { organisatie: '42420001', applicatie: 'Zorgsysteem' },
-      ontvanger: { organisatie: '0384' },
-      functie: 'WMO302',
-      crossRefnummer: di01Referentienummer,
-      crossRefnummerBericht: '123456789012',
-      versions: VERSIONS,
-    });
+    const du01 = wmo302Du01();
     const du01Ref = textAt(parseToTree(du01), 'stuurgegevens/referentienummer')!;
     du01Soap = buildSoapEnvelope(du01);
     const r = await soapPost(g, 'ggk', du01Soap);
@@ -192,14 +195,9 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
   });
 
   it('takes the same WMO302 in a new envelope (new referentienummer, as a GGK resend has) as a repeat: Fo03 StUF016', async () => {
-    const again = wrap(example('WMO302'), {
-      zender: { organisatie: '42420001', applicatie: 'Zorgsysteem' },
-      ontvanger: { organisatie: '0384' },
-      functie: 'WMO302',
-      crossRefnummer: di01Referentienummer,
-      crossRefnummerBericht: '123456789012',
-      versions: VERSIONS,
-    });
+    const again = wmo302Du01(); // a new envelope: wrap() gives every one its own referentienummer
+    const firstRef = textAt(parseToTree(readSoapRequest(du01Soap, { maxBytes: 1 << 24 })!.message), 'stuurgegevens/referentienummer');
+    expect(textAt(parseToTree(again), 'stuurgegevens/referentienummer')).not.toBe(firstRef);
     const r = await soapPost(g, 'ggk', buildSoapEnvelope(again));
     expect(r.status).toBe(500);
     expect(textAt(soapAnswer(r.text).fo03, 'body/code')).toBe('StUF016');
