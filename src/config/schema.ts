@@ -132,21 +132,23 @@ const webhookDestination = z.strictObject({
 });
 
 /**
- * How a GGK or CORV destination is reached (adapters/digikoppeling/channel.ts): `direct` SOAP to the party's
- * endpoint (`url`), or through the party's own Digikoppeling ebMS2 adapter at `url`, which gets the ebMS facts
- * in X-Ebms-* headers. `fromPartyId` is our OIN (a CORV destination's `oin` when left out).
+ * How a GGK or CORV destination is reached (adapters/digikoppeling/channel.ts):
+ * - `dai`: through the gemeente's Digikoppeling adapter at `url`, over Digikoppeling Adapter Intern 1.0 (the
+ *   way the GGK and CORV are reached in production). `service` is the ebMS Service of the CPA; `services` gives
+ *   another one per message name (WMO301, vtoDi01 …) or per standard (iwmo, stuf-jz …); `actions` an ebMS
+ *   Action per message name where the CPA does not use the Appendix B convention (namespace/element name).
+ * - `direct`: plain SOAP 1.1 to `url` (an OntvangAsynchroon test endpoint); neither the GGK nor CORV takes it.
  */
-const ebms2AdapterFields = {
-  kind: z.literal('ebms2-adapter'),
-  cpaId: z.string().min(1).max(255),
-  toPartyId: oin,
-  service: z.string().min(1).max(255),
-  fromRole: z.string().min(1).max(255).optional(),
-  toRole: z.string().min(1).max(255).optional(),
-};
+const ebmsName = z.string().min(1).max(255).regex(/^[A-Za-z0-9()+,\-.:=@;$_!*'/]+$/, 'must be URN characters (it goes into wsa:Action): letters, digits and ()+,-.:=@;$_!*\'/');
+const messageOrStandard = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{1,39}$/, 'must be a message name or a standard');
+const daiEndpoint = z.strictObject({
+  kind: z.literal('dai'),
+  service: ebmsName,
+  services: z.record(messageOrStandard, ebmsName).optional(),
+  actions: z.record(messagePattern, ebmsName).optional(),
+});
 const directEndpoint = z.strictObject({ kind: z.literal('direct') });
-const ggkEndpoint = z.discriminatedUnion('kind', [directEndpoint, z.strictObject({ ...ebms2AdapterFields, fromPartyId: oin })]).optional();
-const corvEndpoint = z.discriminatedUnion('kind', [directEndpoint, z.strictObject({ ...ebms2AdapterFields, fromPartyId: oin.optional() })]).optional();
+const digikoppelingEndpoint = z.discriminatedUnion('kind', [daiEndpoint, directEndpoint]).optional();
 const versienr = z.string().regex(/^[0-9]{4}$/, 'four digits (quote it in YAML: "0001")');
 
 const ggkDestination = z.strictObject({
@@ -157,11 +159,15 @@ const ggkDestination = z.strictObject({
   timeoutMs: positiveInt.default(60_000),
   /** Our `zender/applicatie` in the GGK envelope; `organisatie` comes from the message's Afzender. */
   applicatie: z.string().min(3).max(50).default('Schakel'),
+  /** Our `zender/administratie` (DAI: the third part of wsa:From), when the gemeente's adapter routes on it. */
+  administratie: z.string().min(1).max(50).optional(),
+  /** The GGK's `ontvanger/applicatie` (DAI: the second part of wsa:To); default `GGk`. */
+  ontvangerApplicatie: z.string().min(3).max(50).optional(),
   /** The envelope's applicatieVersie/applicatieSubversie (our application's version); default 0001/0000. */
   applicatieVersie: versienr.optional(),
   applicatieSubversie: versienr.optional(),
-  /** Default `{ kind: direct }`. */
-  endpoint: ggkEndpoint,
+  /** `{ kind: dai, service: … }` in production; default `{ kind: direct }` (a test endpoint). */
+  endpoint: digikoppelingEndpoint,
 });
 
 const corvDestination = z.strictObject({
@@ -172,9 +178,9 @@ const corvDestination = z.strictObject({
   timeoutMs: positiveInt.default(60_000),
   /** The college's own OIN for this aansluitpunt. */
   oin,
-  /** Default `{ kind: direct }`. */
-  endpoint: corvEndpoint,
-  /** SOAPAction per message name, replacing the default `<jz0100 namespace>/<message>` (adapters/digikoppeling/actions.ts). */
+  /** `{ kind: dai, service: … }` in production; default `{ kind: direct }` (a test endpoint). */
+  endpoint: digikoppelingEndpoint,
+  /** direct: SOAPAction per message name, replacing the default `<jz0100 namespace>/<message>` (adapters/digikoppeling/actions.ts). */
   soapActions: z.record(messagePattern, z.string().min(1)).optional(),
 });
 
