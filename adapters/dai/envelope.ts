@@ -46,6 +46,9 @@ export type AddressingProblem = 'WSA_MISSING' | 'WSA_DUPLICATE' | 'WSA_FOREIGN_H
 
 /** The headers cannot be read: the request cannot be routed; answered with a fault (and a Fo03 when possible). */
 export class AddressingError extends Error {
+  /** The bericht of the request, when the headers were read as part of one (to answer it with a Fo03). */
+  bericht?: { root: XNode; version: SoapVersion };
+
   constructor(
     readonly code: AddressingProblem,
     message: string,
@@ -127,7 +130,13 @@ export function readDaiRequest(body: Uint8Array, limits: ParseLimits): DaiReques
       return refuse(`DAI_NO_BERICHT: the SOAP Body must carry exactly one {${DAI_NS}}bericht; it carries ${soap.body.map((b) => `{${b.ns}}${b.name}`).join(', ') || 'nothing'}`);
     }
     if (bericht.children.length !== 1) return refuse(`DAI_BERICHT_CONTENT: dai:bericht must hold exactly one element; it holds ${bericht.children.length}`);
-    const addressing = readAddressing(soap.headerBlocks);
+    let addressing: Addressing;
+    try {
+      addressing = readAddressing(soap.headerBlocks);
+    } catch (e) {
+      if (e instanceof AddressingError) e.bericht = { root: bericht.children[0]!, version: soap.version };
+      throw e;
+    }
     const bodyIndex = tree.children.findIndex((c) => c.name === 'Body' && c.ns === tree.ns);
     return { version: soap.version, addressing, message: canonicalElement(doc, [bodyIndex, 0, 0]), root: bericht.children[0]! };
   } finally {

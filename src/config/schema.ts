@@ -106,12 +106,22 @@ const caller = z.strictObject({
   messages: z.array(messagePattern).min(1),
 }).refine((c) => c.apiKeys.length > 0 || c.oins.length > 0, keyOrOin);
 
+/**
+ * A party that delivers through the gemeente's Digikoppeling adapter over DAI (`POST /dai/{party}`): the wsa:From
+ * values its adapter may deliver with, each exact or ending in `*` (a prefix), e.g. `urn:dkintern:CORV:*`.
+ * Without the list any wsa:From is taken that agrees with the bericht's stuurgegevens (Appendix B).
+ */
+const inboundDai = z.strictObject({
+  from: z.array(z.string().min(1).max(500).regex(/^urn:dkintern:/, 'a DAI address starts with "urn:dkintern:"')).min(1).optional(),
+});
+
 const inbound = z.strictObject({
   party: id,
   apiKeys: z.array(apiKeyHash).default([]),
-  /** OINs whose verified client certificate authenticates as this party. */
+  /** OINs whose verified client certificate authenticates as this party (over DAI: the adapter's certificate). */
   oins: z.array(oin).default([]),
   messages: z.array(messagePattern).min(1),
+  dai: inboundDai.optional(),
 }).refine((c) => c.apiKeys.length > 0 || c.oins.length > 0, keyOrOin);
 
 const headers = z.record(
