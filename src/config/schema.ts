@@ -483,6 +483,9 @@ function checkTlsReferences(
     const owner = new Map<string, number>();
     holders.forEach((h, i) =>
       h.oins.forEach((value, j) => {
+        // The gemeente's one Digikoppeling adapter delivers for several parties (GGK, CORV) on /dai/{party} with
+        // one certificate; the party in the path tells them apart, so DAI parties may share an OIN.
+        if ('dai' in h && h.dai !== undefined && holders.every((o, k) => k === i || !o.oins.includes(value) || ('dai' in o && o.dai !== undefined))) return;
         const first = owner.get(value);
         if (first !== undefined && first !== i) {
           ctx.addIssue({ code: 'custom', path: [section, i, 'oins', j], message: `OIN ${value} is already given to ${section}[${first}]` });
