@@ -4,6 +4,8 @@
  * gemeente's Digikoppeling adapter) against nock'd endpoints, and how every kind of answer becomes a delivery
  * outcome.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { corvOperation, ggkOperation } from '../../adapters/digikoppeling/actions.ts';
@@ -18,6 +20,7 @@ import { ConfigError, parseConfig } from '../../src/config/load.ts';
 import { answeredFrom, buildBv03, buildFo01, buildFo03, STUF016 } from '../../src/retour/stuf.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt } from '../../src/xml/tree.ts';
+import { projectRoot } from '../helpers/reference.ts';
 import { build } from '../helpers/stuf-jz-builders.ts';
 
 const REF = 'a7c5e1d2-3b4f-4a6c-8d9e-0f1a2b3c4d5e';
@@ -360,6 +363,31 @@ routes:
     expect(corv).toMatchObject({ endpoint: { kind: 'dai', service: 'urn:nl:jubes:corv', services: { Bv01: 'urn:nl:jubes:stuf' } } });
     expect(channelFor(corv as Extract<typeof corv, { adapter: 'corv' }>, 'CORV').kind).toBe('dai');
     expect(defaultAdapterRegistry().unsupported(config.destinations)).toEqual([]);
+  });
+
+  it('reads config/dai.example.yaml: GGK and CORV over DAI, one adapter OIN for both DAI parties', () => {
+    const file = join(projectRoot, 'config', 'dai.example.yaml');
+    const config = parseConfig(readFileSync(file, 'utf8'), file, { env: {} });
+    const dai = config.destinations.filter((d) => (d.adapter === 'ggk' || d.adapter === 'corv') && d.endpoint?.kind === 'dai');
+    expect(dai.map((d) => d.id)).toEqual(['ggk', 'corv']);
+    expect(config.inbound.map((i) => [i.party, i.oins, i.dai !== undefined])).toEqual([
+      ['ggk', ['00000001001234567001'], true],
+      ['corv', ['00000001001234567001'], true],
+    ]);
+    expect(defaultAdapterRegistry().unsupported(config.destinations)).toEqual([]);
+  });
+
+  it('shares an OIN only between DAI parties (the party in /dai/{party} tells them apart)', () => {
+    const yaml = (daiA: string, daiB: string) => `
+parties:
+  external: [{ id: a, kind: ggk }, { id: b, kind: corv }]
+inbound:
+  - { party: a, oins: ["00000099000000000007"], messages: ["*"]${daiA} }
+  - { party: b, oins: ["00000099000000000007"], messages: ["*"]${daiB} }
+`;
+    expect(() => parseConfig(yaml(', dai: {}', ', dai: {}'), 'test.yaml')).not.toThrow();
+    expect(() => parseConfig(yaml(', dai: {}', ''), 'test.yaml')).toThrow(/OIN 00000099000000000007 is already given/);
+    expect(() => parseConfig(yaml('', ''), 'test.yaml')).toThrow(/OIN 00000099000000000007 is already given/);
   });
 
   it('refuses the removed ebms2-adapter kind, a dai endpoint without service or with a non-URN one, with the path', () => {
