@@ -1,10 +1,10 @@
-import { parseXml, toTree, XmlInputError, type ParseLimits } from '../../src/xml/parse.ts';
+import { toTree, type ParseLimits } from '../../src/xml/parse.ts';
 import { escapeText, escapeAttr } from '../../src/xml/escape.ts';
 import { child, type XNode } from '../../src/xml/tree.ts';
 import { canonicalElement } from '../digikoppeling/canonical.ts';
 import { documentElement } from '../digikoppeling/document-element.ts';
 import { readSoap, SOAP11_NS, type FaultSpec, type SoapVersion } from '../digikoppeling/soap.ts';
-import { SoapRequestError } from '../digikoppeling/soap-request.ts';
+import { parseSoapRequest, SoapRequestError } from '../digikoppeling/soap-request.ts';
 import { CONVERSATION_ID, DAI_NS, WSA_NS, type Addressing } from './addressing.ts';
 
 /**
@@ -107,16 +107,7 @@ export interface DaiRequest {
  * `dai:bericht` with exactly one element in it, and {@link AddressingError} when its headers cannot be read.
  */
 export function readDaiRequest(body: Uint8Array, limits: ParseLimits): DaiRequest {
-  let doc;
-  try {
-    doc = parseXml(body, limits);
-  } catch (e) {
-    if (e instanceof XmlInputError) {
-      const where = e.line !== null ? ` (line ${e.line}${e.column !== null ? `, column ${e.column}` : ''})` : '';
-      throw new SoapRequestError({ side: 'client', text: `${e.code}: ${e.message}${where}` }, '1.1');
-    }
-    throw e;
-  }
+  const doc = parseSoapRequest(body, limits);
   try {
     const tree = toTree(doc);
     const soap = readSoap(tree);

@@ -132,6 +132,25 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The gateway took the bericht: 200 with a Bv03 answering it, valid against the StUF schema. */
+function expectBv03(r: { status: number; text: string }, answeredReferentienummer: string): void {
+  expect(r.status, r.text).toBe(200);
+  const a = soapAnswer(r.text);
+  expect(a.first.name).toBe('Bv03Bericht');
+  expect(textAt(a.first, 'stuurgegevens/crossRefnummer')).toBe(answeredReferentienummer);
+  expect(officialVerdict(STUF_XSD, a.bericht)).toBe(true);
+}
+
+/** The id of the message correlated to a heenbericht as its answer, once there is one. */
+async function answerOf(heenId: string): Promise<string> {
+  const s = await eventually(async () => {
+    const v = await getJson(`/berichten/${heenId}`);
+    expect(v.answer?.id).toBeTruthy();
+    return v;
+  }, bounded);
+  return s.answer.id as string;
+}
+
 async function delivered(id: string): Promise<Record<string, unknown>> {
   return eventually(async () => {
     const r = await getJson(`/berichten/${id}`);
@@ -207,18 +226,8 @@ describe.skipIf(!hasReference)('DAI over mutual TLS: WMO301 → WMO302 through t
       relatesTo: di01.messageId,
       conversationId: di01.messageId,
     });
-    expect(r.status, r.text).toBe(200);
-    const a = soapAnswer(r.text);
-    expect(a.first.name).toBe('Bv03Bericht');
-    expect(textAt(a.first, 'stuurgegevens/crossRefnummer')).toBe(du01Ref);
-    expect(officialVerdict(STUF_XSD, a.bericht)).toBe(true);
-
-    const heen = await eventually(async () => {
-      const s = await getJson(`/berichten/${wmo301Id}`);
-      expect(s.answer?.id).toBeTruthy();
-      return s;
-    }, bounded);
-    const wmo302 = await getJson(`/berichten/${heen.answer.id}`);
+    expectBv03(r, du01Ref);
+    const wmo302 = await getJson(`/berichten/${await answerOf(wmo301Id)}`);
     expect(wmo302).toMatchObject({ message: 'WMO302', direction: 'retour', correlatedTo: wmo301Id });
     await eventually(() => expect(inbox.requests.filter((q) => q.path === '/retour')).toHaveLength(1), bounded);
     expect(inbox.requests.find((q) => q.path === '/retour')!.body.equals(example('WMO302'))).toBe(true);
@@ -229,6 +238,23 @@ describe.skipIf(!hasReference)('DAI over mutual TLS: VTO → Bv01 through CORV',
   const vtoRef = randomUUID();
   let vtoId: string;
   const vtoMessageId = `urn:dkintern:${vtoRef}@${GEMEENTE.organisatie}.${GEMEENTE.applicatie}..dkintern.nl`;
+
+  /** A Bv01 for the VTO as the adapter would deliver it, with `over` replacing headers. */
+  const bv01Request = (over: Partial<Record<'from' | 'messageId', string>> = {}, ref = randomUUID()) => {
+    return {
+      ref,
+      bericht: build('Bv01', { crossRefnummer: vtoRef, referentienummer: ref }),
+      wsa: {
+        to: `urn:dkintern:${GEMEENTE.organisatie}:${GEMEENTE.applicatie}:`,
+        from: `urn:dkintern:${RVDK.organisatie}:${RVDK.applicatie}:`,
+        action: `urn:dkintern:${CORV_SERVICE}:${STUF_NS}/Bv01Bericht`,
+        messageId: `urn:dkintern:${ref}@${RVDK.organisatie}.${RVDK.applicatie}..dkintern.nl`,
+        relatesTo: vtoMessageId,
+        conversationId: vtoMessageId,
+        ...over,
+      },
+    };
+  };
 
   it('sends the vtoDi01 inside dai:bericht with the Appendix B headers; Bv04 = delivered', async () => {
     const r = await call('/berichten', build('vtoDi01', { referentienummer: vtoRef }), wijkteam);
@@ -250,51 +276,19 @@ describe.skipIf(!hasReference)('DAI over mutual TLS: VTO → Bv01 through CORV',
   });
 
   it('takes the Bv01 the adapter delivers on /dai/corv, answers Bv03 and links it to the VTO', async () => {
-    const bv01Ref = randomUUID();
-    const bv01 = build('Bv01', { crossRefnummer: vtoRef, referentienummer: bv01Ref });
-    expect(officialVerdict(STUF_XSD, bv01)).toBe(true);
-    const r = await adapter.deliver(`${g.url}/dai/corv`, bv01, {
-      to: `urn:dkintern:${GEMEENTE.organisatie}:${GEMEENTE.applicatie}:`,
-      from: `urn:dkintern:${RVDK.organisatie}:${RVDK.applicatie}:`,
-      action: `urn:dkintern:${CORV_SERVICE}:${STUF_NS}/Bv01Bericht`,
-      messageId: `urn:dkintern:${bv01Ref}@${RVDK.organisatie}.${RVDK.applicatie}..dkintern.nl`,
-      relatesTo: vtoMessageId,
-      conversationId: vtoMessageId,
-    });
-    expect(r.status, r.text).toBe(200);
-    const a = soapAnswer(r.text);
-    expect(a.first.name).toBe('Bv03Bericht');
-    expect(textAt(a.first, 'stuurgegevens/crossRefnummer')).toBe(bv01Ref);
-    expect(officialVerdict(STUF_XSD, a.bericht)).toBe(true);
-    const s = await eventually(async () => {
-      const v = await getJson(`/berichten/${vtoId}`);
-      expect(v.answer?.id).toBeTruthy();
-      return v;
-    }, bounded);
-    expect(await getJson(`/berichten/${s.answer.id}`)).toMatchObject({ message: 'Bv01', correlatedTo: vtoId });
+    const { ref: bv01Ref, bericht, wsa } = bv01Request();
+    expect(officialVerdict(STUF_XSD, bericht)).toBe(true);
+    // RelatesTo and the ConversationId are the VTO's MessageID: the Bv01 answers it.
+    expect([wsa.relatesTo, wsa.conversationId]).toEqual([vtoMessageId, vtoMessageId]);
+    const r = await adapter.deliver(`${g.url}/dai/corv`, bericht, wsa);
+    expectBv03(r, bv01Ref);
+    expect(await getJson(`/berichten/${await answerOf(vtoId)}`)).toMatchObject({ message: 'Bv01', correlatedTo: vtoId });
   });
-
-  /** A Bv01 for the VTO as the adapter would deliver it, with `over` replacing headers. */
-  const bv01Request = (over: Record<string, string | undefined> = {}) => {
-    const ref = randomUUID();
-    return {
-      bericht: build('Bv01', { crossRefnummer: vtoRef, referentienummer: ref }),
-      wsa: {
-        to: `urn:dkintern:${GEMEENTE.organisatie}:${GEMEENTE.applicatie}:`,
-        from: `urn:dkintern:${RVDK.organisatie}:${RVDK.applicatie}:`,
-        action: `urn:dkintern:${CORV_SERVICE}:${STUF_NS}/Bv01Bericht`,
-        messageId: `urn:dkintern:${ref}@${RVDK.organisatie}.${RVDK.applicatie}..dkintern.nl`,
-        relatesTo: vtoMessageId,
-        conversationId: vtoMessageId,
-        ...over,
-      },
-    };
-  };
 
   it('refuses a wsa:From the party may not deliver from with Fo03 IB002, and stores nothing', async () => {
     const before = (await g.gateway.store.listMessages({})).items.length;
     const { bericht, wsa } = bv01Request({ from: 'urn:dkintern:99999999:Elders:' });
-    const r = await adapter.deliver(`${g.url}/dai/corv`, bericht, wsa as Parameters<DaiTestAdapter['deliver']>[2]);
+    const r = await adapter.deliver(`${g.url}/dai/corv`, bericht, wsa);
     expect(r.status).toBe(500);
     const a = soapAnswer(r.text);
     expect(textAt(a.fo03, 'body/code')).toBe('IB002');
@@ -304,7 +298,7 @@ describe.skipIf(!hasReference)('DAI over mutual TLS: VTO → Bv01 through CORV',
 
   it('refuses headers that disagree with the stuurgegevens (Fo03 WSA002, naming the header) and a foreign SOAP header (WSA001)', async () => {
     const wrongId = bv01Request({ messageId: 'urn:dkintern:iets-anders@elders' });
-    const r = await adapter.deliver(`${g.url}/dai/corv`, wrongId.bericht, wrongId.wsa as Parameters<DaiTestAdapter['deliver']>[2]);
+    const r = await adapter.deliver(`${g.url}/dai/corv`, wrongId.bericht, wrongId.wsa);
     const a = soapAnswer(r.text);
     expect([r.status, textAt(a.fo03, 'body/code')]).toEqual([500, 'WSA002']);
     expect(textAt(a.fo03, 'body/omschrijving')).toContain('wsa:MessageID is urn:dkintern:iets-anders@elders');
