@@ -29,6 +29,7 @@ import {
 } from '../../adapters/dai/addressing.ts';
 import { addressingHeader, AddressingError, buildDaiEnvelope, readAddressing, readDaiRequest } from '../../adapters/dai/envelope.ts';
 import { SoapRequestError } from '../../adapters/digikoppeling/soap-request.ts';
+import { addressingProblem } from '../../src/http/dai-inbound.ts';
 import { readSoap } from '../../adapters/digikoppeling/soap.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { child, textAt, type XNode } from '../../src/xml/tree.ts';
@@ -253,5 +254,40 @@ describe('reading DAI headers and requests', () => {
     const r = readDaiRequest(envelope(addressingHeader(a), '<dai:bericht xmlns:dai="http://www.stufstandaarden.nl/koppelvlak/dai0100" xmlns:x="urn:x"><x:b><x:c>1</x:c></x:b></dai:bericht>'), LIMITS);
     expect(parseToTree(r.message)).toMatchObject({ name: 'b', ns: 'urn:x' });
     expect(r.message.toString('utf8')).toContain('xmlns:x="urn:x"');
+  });
+});
+
+describe('the DAI endpoint\'s check of the headers against the party and the stuurgegevens (src/http/dai-inbound.ts)', () => {
+  const REF = '3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a';
+  const CROSS = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+  const bv01 = parseToTree(
+    `<StUF:Bv01Bericht xmlns:StUF="http://www.egem.nl/StUF/StUF0301"><StUF:stuurgegevens><StUF:berichtcode>Bv01</StUF:berichtcode>` +
+      `<StUF:zender><StUF:organisatie>CORV</StUF:organisatie><StUF:applicatie>JUBES</StUF:applicatie></StUF:zender>` +
+      `<StUF:ontvanger><StUF:organisatie>0384</StUF:organisatie><StUF:applicatie>Schakel</StUF:applicatie><StUF:administratie>jeugd</StUF:administratie></StUF:ontvanger>` +
+      `<StUF:referentienummer>${REF}</StUF:referentienummer><StUF:tijdstipBericht>20261101120000</StUF:tijdstipBericht><StUF:crossRefnummer>${CROSS}</StUF:crossRefnummer></StUF:stuurgegevens></StUF:Bv01Bericht>`,
+  );
+  const good: Addressing = {
+    to: 'urn:dkintern:0384:Schakel:jeugd',
+    from: 'urn:dkintern:CORV:JUBES:',
+    action: 'urn:dkintern:s:a',
+    messageId: `urn:dkintern:${REF}@CORV.JUBES..dkintern.nl`,
+    relatesTo: `urn:dkintern:${CROSS}@0384.Schakel.jeugd.dkintern.nl`,
+    conversationId: `urn:dkintern:${CROSS}@0384.Schakel.jeugd.dkintern.nl`,
+  };
+  const check = (a: Partial<Addressing>, from?: string[]) => addressingProblem({ addressing: { ...good, ...a }, root: bv01 }, { dai: from ? { from } : {} });
+
+  it('takes headers that agree with the stuurgegevens, from an allowed address (exact or prefix*)', () => {
+    expect(check({})).toBeUndefined();
+    expect(check({}, ['urn:dkintern:CORV:JUBES:'])).toBeUndefined();
+    expect(check({}, ['urn:dkintern:CORV:*'])).toBeUndefined();
+  });
+
+  it('IB002 for a wsa:From the party may not use; WSA002 naming each header that disagrees', () => {
+    expect(check({}, ['urn:dkintern:RVDK:*'])?.code).toBe('IB002');
+    expect(check({ to: 'urn:dkintern:0384:Schakel:' })).toEqual({ code: 'WSA002', text: expect.stringContaining('wsa:To is urn:dkintern:0384:Schakel:, expected urn:dkintern:0384:Schakel:jeugd') });
+    expect(check({ relatesTo: undefined })?.text).toContain(`wsa:RelatesTo is (absent), expected urn:dkintern:${CROSS}@0384.Schakel.jeugd.dkintern.nl`);
+    const both = check({ from: 'urn:dkintern:CORV:Ander:', messageId: 'urn:dkintern:x@y' })!.text;
+    expect(both).toContain('wsa:From is urn:dkintern:CORV:Ander:');
+    expect(both).toContain('wsa:MessageID is urn:dkintern:x@y');
   });
 });
