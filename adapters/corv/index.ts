@@ -17,12 +17,12 @@ const CORV_STANDARDS = new Set(['stuf-jz', 'stuf']);
 
 /**
  * Delivers StUF-Jeugdzorg berichten (vtoDi01, zorgmeldingDi01, …) and StUF service messages (Bv01, Fo01) to
- * CORV/JUBES: the stored StUF message as it is, inside dai:bericht to the college's Digikoppeling adapter
- * (or, for a test endpoint, in the Body of a plain SOAP 1.1 request), with the destination's certificate profile
- * when the leg uses TLS. The
- * message's own referentienummer (the DAI wsa:MessageID) is stable across retries. Bv04/Bv03 → delivered; Fo03 StUF016 → delivered as a
- * duplicate; other Fo03 → failed with code and omschrijving (plek "server": retried); network errors,
- * timeouts, 408/429/5xx and server-side SOAP faults → retried; 400 and other 4xx → failed.
+ * CORV/JUBES: the stored StUF message as it is, inside dai:bericht to the college's Digikoppeling adapter (or, for
+ * a test endpoint, in the Body of a plain SOAP 1.1 request), with the destination's certificate profile when the
+ * leg uses TLS. The message's own referentienummer (and so the DAI wsa:MessageID) is stable across retries.
+ * Bv04/Bv03 → delivered; Fo03 StUF016 → delivered as a duplicate; other Fo03 → failed with code and omschrijving
+ * (plek "server": retried); network errors, timeouts, 408/429/5xx and server-side SOAP faults → retried; 400 and
+ * other 4xx → failed.
  */
 export function corvAdapter(): Adapter {
   return {
