@@ -122,13 +122,6 @@ export interface OutcomeContext {
   policy: FoutPolicy;
   /** The referentienummer sent, named in the answers kept for beheer. */
   referentienummer: string;
-  /**
-   * True when a 2xx answer without a StUF answer means the message was taken over (an ebMS2 adapter that does
-   * the reliable messaging); false when the receiver must answer Bv03 or Fo03 itself.
-   */
-  channelTakesOver: boolean;
-  /** Who took it over, for the answer text ("the ebMS2 adapter"). */
-  channelName: string;
 }
 
 /**
@@ -137,8 +130,8 @@ export interface OutcomeContext {
  * - Fo0x with a duplicate code → delivered, saying the first copy arrived; with a retry code or plek "server"
  *   → retry; else failed with its code and omschrijving;
  * - another SOAP fault: Server/Receiver → retry, Client/Sender (and the SOAP codes) → failed;
- * - no StUF answer: 408, 429, 5xx → retry; 2xx → delivered when the channel took the message over, else
- *   retry (the outcome is unclear; the resend reuses the referentienummer); 3xx and other 4xx → failed.
+ * - no StUF answer: 408, 429, 5xx → retry; 2xx → retry (the outcome is unclear; the resend reuses the
+ *   referentienummer, so a StUF016 on it says the first copy arrived); 3xx and other 4xx → failed.
  */
 export function outcomeOfAnswer(answer: StufAnswer, ctx: OutcomeContext): DeliveryOutcome {
   switch (answer.kind) {
@@ -156,7 +149,7 @@ export function outcomeOfAnswer(answer: StufAnswer, ctx: OutcomeContext): Delive
       return fault.side === 'server' ? retry(text, http, text) : { kind: 'failed', reason: text, status: http.status, answer: text };
     }
     case 'other-soap': {
-      const text = `the SOAP answer carries ${answer.element}, not a Bv03 or Fo03`;
+      const text = `the SOAP answer carries ${answer.element}, not a Bv03/Bv04 or Fo03`;
       return outcomeOfStatus(answer.http, text, '', ctx);
     }
     case 'not-soap':
@@ -178,10 +171,7 @@ function outcomeOfFout(answer: Extract<StufAnswer, { kind: 'foutbericht' }>, ctx
 function outcomeOfStatus(http: HttpFacts, why: string, excerpt: string, ctx: OutcomeContext): DeliveryOutcome {
   const status = `HTTP ${http.status}${http.statusText ? ` ${http.statusText}` : ''}`;
   if (http.status >= 200 && http.status < 300) {
-    if (ctx.channelTakesOver) {
-      return delivered(http, `taken over by ${ctx.channelName} (${status})${excerpt ? `: ${excerpt}` : ''}`);
-    }
-    return retry(`${status} without a Bv03 or Fo03 (${why}): the outcome is unclear; the resend reuses referentienummer ${ctx.referentienummer}`, http, excerpt);
+    return retry(`${status} without a Bv03/Bv04 or Fo03 (${why}): the outcome is unclear; the resend reuses referentienummer ${ctx.referentienummer}`, http, excerpt);
   }
   if (http.status === 408 || http.status === 429 || http.status >= 500) return retry(`${status}: ${why}`, http, excerpt);
   if (http.status >= 300 && http.status < 400) {

@@ -1,136 +1,116 @@
 import type { DestinationConfig } from '../../src/config/schema.ts';
+import { readSysteem } from '../../src/stuf/stuurgegevens.ts';
+import { parseToTree } from '../../src/xml/parse.ts';
+import { child, textAt } from '../../src/xml/tree.ts';
+import { ebmsAction, stufAddressing, stufEbmsAction, type Addressing, type StufRouting } from '../dai/addressing.ts';
+import { buildDaiEnvelope, DAI_REQUEST_HEADERS } from '../dai/envelope.ts';
 import { post, type PostResult } from '../http/post.ts';
 import type { ClientTls } from '../types.ts';
 import type { SoapOperation } from './actions.ts';
 import { ANSWER_BYTES } from './answer.ts';
-import { soapRequestHeaders, type SoapVersion } from './soap.ts';
+import { buildSoapEnvelope, soapRequestHeaders } from './soap.ts';
 
 /**
- * How a SOAP message reaches a Digikoppeling party. Two channels exist:
+ * How a StUF message (a GGK envelope, a StUF-JZ message, a Bv/Fo) reaches the GGK or CORV. Two channels exist:
  *
- * - `direct`: SOAP over HTTPS (mutual TLS) to the party's endpoint, which answers Bv03 or a Fo03 fault itself.
- * - `ebms2-adapter`: the same SOAP message posted to the party's own Digikoppeling ebMS2 adapter (an MSH run
- *   next to the gateway), with HTTP headers that give the adapter what it needs to build the ebMS envelope
- *   (see {@link EBMS_HEADERS}). The adapter does the reliable messaging (osb-rm); a 2xx from it means it took
- *   the message over, and a Bv03 or Fo03 it passes back is read as from the party.
- *
- * A native ebMS2 channel (the gateway as MSH) would be a third implementation of {@link DigikoppelingChannel}.
+ * - `dai`: the gemeente's Digikoppeling adapter, over Digikoppeling Adapter Intern 1.0 (standards.md §7): SOAP 1.1
+ *   with `SOAPAction: ""`, the message inside `dai:bericht`, and the WS-Addressing headers that Appendix B builds
+ *   from the message's stuurgegevens and the ebMS Service configured for its flow. The adapter does the ebMS2
+ *   (CPA, reliable messaging, signing) and answers Bv04 when it takes the message over, Fo03 when it does not.
+ * - `direct`: the message in the Body of a plain SOAP 1.1 request with the WSDL's SOAPAction, answered with
+ *   Bv03 or a Fo03 fault by the endpoint itself. Neither the GGK nor CORV takes this in production (both are
+ *   reached over Digikoppeling ebMS2); it serves a test endpoint that speaks the OntvangAsynchroon WSDL (the
+ *   chain simulator of the tests, a supplier's GGK test stub).
  */
 export interface DigikoppelingChannel {
-  readonly kind: 'direct' | 'ebms2-adapter';
-  /** For texts: "the GGK", "the ebMS2 adapter". */
+  readonly kind: 'direct' | 'dai';
+  /** For texts: "the GGK", "the Digikoppeling adapter". */
   readonly name: string;
-  /** A 2xx answer without a StUF answer means the channel took the message over (see OutcomeContext). */
-  readonly takesOver: boolean;
   send(request: ChannelRequest, signal: AbortSignal, tls?: ClientTls): Promise<PostResult>;
 }
 
+/** One StUF message to send, with what both channels need to address it. */
 export interface ChannelRequest {
   url: string;
-  /** The SOAP envelope. */
-  envelope: Buffer;
-  soapVersion: SoapVersion;
+  /** The message document (its XML declaration is dropped when it goes into the SOAP Body). */
+  bericht: Uint8Array | string;
+  /** The WSDL operation (direct: the SOAPAction). */
   operation: SoapOperation;
-  /**
-   * The StUF referentienummer of the message: the ebMS ConversationId, and the base of the ebMS MessageId. It is
-   * stable across retries, so an MSH's duplicate elimination recognises a resend.
-   */
-  referentienummer: string;
+  /** The message's stuurgegevens (dai: To, From, MessageID, RelatesTo). Its referentienummer is stable across retries. */
+  routing: StufRouting;
+  /** The namespace and local name of the message's root element (dai: the ebMS Action). */
+  element: { ns: string; name: string };
+  /** The flow, to find its ebMS Service: the message name (WMO301, vtoDi01, Bv01) and its standard. */
+  flow: { messageName: string; standard: string };
   timeoutMs: number;
 }
 
-/** The settings of an ebMS2 adapter endpoint (config: `endpoint: { kind: ebms2-adapter, … }`). */
-export interface Ebms2AdapterSettings {
-  cpaId: string;
-  /** Our OIN. */
-  fromPartyId: string;
-  /** The other side's OIN. */
-  toPartyId: string;
+/** The settings of a DAI endpoint (config: `endpoint: { kind: dai, … }`). */
+export interface DaiSettings {
+  /** The ebMS Service of every flow without one of its own. */
   service: string;
-  fromRole?: string | undefined;
-  toRole?: string | undefined;
+  /** The ebMS Service per message name (WMO301, vtoDi01 …) or per standard (iwmo, stuf-jz …); the name wins. */
+  services?: Readonly<Record<string, string>> | undefined;
+  /** The ebMS Action per message name, where the CPA does not follow the Appendix B convention (namespace/element). */
+  actions?: Readonly<Record<string, string>> | undefined;
 }
-
-/** The PartyId type of a Digikoppeling party: its OIN (standards.md §7). */
-export const OIN_PARTY_TYPE = 'urn:osb:oin';
-
-/**
- * The HTTP headers the ebMS2 adapter channel adds to the SOAP request. The names are this gateway's choice
- * (Digikoppeling does not standardise the application-to-adapter interface); configure the adapter to map them
- * onto the ebMS MessageHeader.
- */
-export const EBMS_HEADERS = {
-  cpaId: 'x-ebms-cpaid',
-  fromPartyId: 'x-ebms-from-partyid',
-  fromPartyIdType: 'x-ebms-from-partyid-type',
-  fromRole: 'x-ebms-from-role',
-  toPartyId: 'x-ebms-to-partyid',
-  toPartyIdType: 'x-ebms-to-partyid-type',
-  toRole: 'x-ebms-to-role',
-  service: 'x-ebms-service',
-  action: 'x-ebms-action',
-  conversationId: 'x-ebms-conversationid',
-  messageId: 'x-ebms-messageid',
-} as const;
 
 export function directChannel(name: string): DigikoppelingChannel {
   return {
     kind: 'direct',
     name,
-    takesOver: false,
-    send: (request, signal, tls) => post(postRequest(request, {}, signal, tls)),
+    send: (request, signal, tls) =>
+      post(postRequest(request.url, buildSoapEnvelope(request.bericht), soapRequestHeaders('1.1', request.operation.soapAction), request.timeoutMs, signal, tls)),
   };
 }
 
-export function ebms2AdapterChannel(settings: Ebms2AdapterSettings): DigikoppelingChannel {
+export function daiChannel(settings: DaiSettings): DigikoppelingChannel {
   return {
-    kind: 'ebms2-adapter',
-    name: 'the ebMS2 adapter',
-    takesOver: true,
-    send: (request, signal, tls) => post(postRequest(request, ebmsHeaders(settings, request), signal, tls)),
+    kind: 'dai',
+    name: 'the Digikoppeling adapter',
+    send: (request, signal, tls) =>
+      post(postRequest(request.url, buildDaiEnvelope(daiAddressing(settings, request), request.bericht), DAI_REQUEST_HEADERS, request.timeoutMs, signal, tls)),
   };
 }
 
-/** The ebMS facts of one message, as HTTP headers for the adapter. */
-export function ebmsHeaders(settings: Ebms2AdapterSettings, request: Pick<ChannelRequest, 'operation' | 'referentienummer'>): Record<string, string> {
-  const h = EBMS_HEADERS;
-  return {
-    [h.cpaId]: settings.cpaId,
-    [h.fromPartyId]: settings.fromPartyId,
-    [h.fromPartyIdType]: OIN_PARTY_TYPE,
-    ...(settings.fromRole ? { [h.fromRole]: settings.fromRole } : {}),
-    [h.toPartyId]: settings.toPartyId,
-    [h.toPartyIdType]: OIN_PARTY_TYPE,
-    ...(settings.toRole ? { [h.toRole]: settings.toRole } : {}),
-    [h.service]: settings.service,
-    [h.action]: request.operation.operation,
-    [h.conversationId]: request.referentienummer,
-    [h.messageId]: `${request.referentienummer}@schakel`,
-  };
+/** The WS-Addressing headers of one message on a DAI endpoint (Appendix B). */
+export function daiAddressing(settings: DaiSettings, request: Pick<ChannelRequest, 'routing' | 'element' | 'flow'>): Addressing {
+  const { messageName, standard } = request.flow;
+  const service = settings.services?.[messageName] ?? settings.services?.[standard] ?? settings.service;
+  const action = settings.actions?.[messageName] ?? stufEbmsAction(request.element.ns, request.element.name);
+  return stufAddressing(request.routing, { service, action });
 }
 
-function postRequest(request: ChannelRequest, extra: Record<string, string>, signal: AbortSignal, tls: ClientTls | undefined) {
-  return {
-    url: request.url,
-    body: request.envelope,
-    headers: { ...extra, ...soapRequestHeaders(request.soapVersion, request.operation.soapAction) },
-    timeoutMs: request.timeoutMs,
-    signal,
-    tls,
-    answerBytes: ANSWER_BYTES,
-  };
+/** Checks that an ebMS Service and Action give a wsa:Action that is a URN (no spaces, no characters to escape). */
+export function daiActionProblem(service: string, action: string): string | undefined {
+  const value = ebmsAction(service, action);
+  return /^[A-Za-z0-9()+,\-.:=@;$_!*'/%]+$/.test(value) ? undefined : `wsa:Action "${value}" holds characters a URN does not allow`;
+}
+
+function postRequest(url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal, tls: ClientTls | undefined) {
+  return { url, body, headers, timeoutMs, signal, tls, answerBytes: ANSWER_BYTES };
 }
 
 type DigikoppelingDestination = Extract<DestinationConfig, { adapter: 'ggk' | 'corv' }>;
 
-/**
- * The channel a GGK or CORV destination is configured with. `ownOin` fills the ebMS From PartyId when the
- * endpoint leaves it out (a CORV destination's own `oin`).
- */
-export function channelFor(destination: DigikoppelingDestination, partyName: string, ownOin?: string): DigikoppelingChannel {
+/** The channel a GGK or CORV destination is configured with (default `direct`). */
+export function channelFor(destination: DigikoppelingDestination, partyName: string): DigikoppelingChannel {
   const endpoint = destination.endpoint ?? { kind: 'direct' };
-  if (endpoint.kind === 'direct') return directChannel(partyName);
-  const fromPartyId = endpoint.fromPartyId ?? ownOin;
-  if (!fromPartyId) throw new Error(`destination "${destination.id}": the ebms2-adapter endpoint needs fromPartyId (our OIN)`);
-  return ebms2AdapterChannel({ ...endpoint, fromPartyId });
+  return endpoint.kind === 'direct' ? directChannel(partyName) : daiChannel(endpoint);
+}
+
+/**
+ * The stuurgegevens and root element of a StUF message about to be sent, for {@link ChannelRequest}. Throws
+ * when the document cannot be read or has no stuurgegevens/referentienummer (it cannot be addressed).
+ */
+export function stufFacts(bericht: Uint8Array | string): Pick<ChannelRequest, 'routing' | 'element'> {
+  const root = parseToTree(bericht);
+  const s = child(root, 'stuurgegevens');
+  const referentienummer = textAt(s, 'referentienummer');
+  if (!s || !referentienummer) throw new Error(`the {${root.ns}}${root.name} has no stuurgegevens/referentienummer to address it with`);
+  const crossRefnummer = textAt(s, 'crossRefnummer');
+  return {
+    routing: { zender: readSysteem(child(s, 'zender')), ontvanger: readSysteem(child(s, 'ontvanger')), referentienummer, ...(crossRefnummer ? { crossRefnummer } : {}) },
+    element: { ns: root.ns, name: root.name },
+  };
 }

@@ -1,4 +1,4 @@
-import { parseXml, toTree, XmlInputError, type ParseLimits } from '../../src/xml/parse.ts';
+import { parseXml, toTree, XmlInputError, type ParsedXml, type ParseLimits } from '../../src/xml/parse.ts';
 import type { XNode } from '../../src/xml/tree.ts';
 import { canonicalElement } from './canonical.ts';
 import { documentElement } from './document-element.ts';
@@ -46,14 +46,12 @@ export function rootLocalName(document: Uint8Array): string | undefined {
 }
 
 /**
- * Reads a SOAP request: undefined when the document's root is no SOAP Envelope (a bare bericht). Throws
- * {@link SoapRequestError} for a SOAP request that cannot be taken (not well-formed, no Body, not exactly one
- * message in the Body, a header block that must be understood), with the fault to answer.
+ * Parses a received SOAP request (the caller disposes of the document). Throws {@link SoapRequestError} with the
+ * XML problem and where it is when the request is not XML the gateway reads.
  */
-export function readSoapRequest(body: Uint8Array, limits: ParseLimits, versionHint: SoapVersion = '1.1'): SoapRequest | undefined {
-  let doc;
+export function parseSoapRequest(body: Uint8Array, limits: ParseLimits, versionHint: SoapVersion = '1.1'): ParsedXml {
   try {
-    doc = parseXml(body, limits);
+    return parseXml(body, limits);
   } catch (e) {
     if (e instanceof XmlInputError) {
       const where = e.line !== null ? ` (line ${e.line}${e.column !== null ? `, column ${e.column}` : ''})` : '';
@@ -61,6 +59,15 @@ export function readSoapRequest(body: Uint8Array, limits: ParseLimits, versionHi
     }
     throw e;
   }
+}
+
+/**
+ * Reads a SOAP request: undefined when the document's root is no SOAP Envelope (a bare bericht). Throws
+ * {@link SoapRequestError} for a SOAP request that cannot be taken (not well-formed, no Body, not exactly one
+ * message in the Body, a header block that must be understood), with the fault to answer.
+ */
+export function readSoapRequest(body: Uint8Array, limits: ParseLimits, versionHint: SoapVersion = '1.1'): SoapRequest | undefined {
+  const doc = parseSoapRequest(body, limits, versionHint);
   try {
     const tree = toTree(doc);
     const soap = readSoap(tree);

@@ -30,7 +30,11 @@ export type Prepared =
   | { kind: 'refused'; reason: string };
 
 export interface EnvelopeSettings {
+  /** Our zender/applicatie and zender/administratie (DAI: the wsa:From). */
   applicatie: string;
+  administratie?: string | undefined;
+  /** The ontvanger/applicatie (default GGk, the GGK's own). */
+  ontvangerApplicatie?: string | undefined;
   applicatieVersie: string;
   applicatieSubversie: string;
   /** The crossRefnummer of a Du01: the referentienummer the heenbericht's envelope had, when known. */
@@ -63,8 +67,8 @@ export function prepareEnvelope(message: OutgoingMessage, settings: EnvelopeSett
 
   const du01 = entry.direction === 'retour';
   const options: Omit<WrapOptions, 'referentienummer'> = {
-    zender: { organisatie: zender, applicatie: settings.applicatie },
-    ontvanger: { organisatie: ontvanger },
+    zender: { organisatie: zender, applicatie: settings.applicatie, ...optional('administratie', settings.administratie) },
+    ontvanger: { organisatie: ontvanger, ...optional('applicatie', settings.ontvangerApplicatie) },
     functie: entry.name,
     versions: versions(entry, root, settings),
     ...optional('referentienummerBericht', copiesHeen ? header.identificatieRetour : header.identificatie),

@@ -1,8 +1,7 @@
 import { EnvelopeError, EnvelopeTooLargeError, GGK_MAX_ENVELOPE_BYTES, wrap } from '../../src/ggk/envelope.ts';
 import { ggkOperation, type SoapOperation } from '../digikoppeling/actions.ts';
 import { outcomeOfAnswer, readStufAnswer, type FoutPolicy } from '../digikoppeling/answer.ts';
-import { channelFor } from '../digikoppeling/channel.ts';
-import { buildSoapEnvelope } from '../digikoppeling/soap.ts';
+import { channelFor, stufFacts, type ChannelRequest } from '../digikoppeling/channel.ts';
 import type { Adapter, DeliveryOutcome, OutgoingMessage } from '../types.ts';
 import { prepareEnvelope } from './envelope-options.ts';
 import type { HeenReferentienummer } from './heen.ts';
@@ -24,9 +23,9 @@ export interface GgkAdapterOptions {
 
 /**
  * Delivers iWmo, iJw, iEb and iPgb berichten to the GGK: the bericht in a StUF-GGK envelope (Di01 for a
- * heenbericht, Du01 for a retour), in SOAP 1.1 to the GGK's OntvangAsynchroon endpoint or to the party's
- * ebMS2 adapter. The envelope's referentienummer is derived from the message id, so every retry and resend
- * reuses it. Envelopes over 25 MB are not sent (IB007). The answer decides (see outcomeOfAnswer): Bv03 delivered;
+ * heenbericht, Du01 for a retour), through the gemeente's Digikoppeling adapter over DAI (or, for a test
+ * endpoint, in plain SOAP 1.1 to an OntvangAsynchroon endpoint). The envelope's referentienummer is derived from the message id, so every retry and resend
+ * reuses it. Envelopes over 25 MB are not sent (IB007). The answer decides (see outcomeOfAnswer): Bv04/Bv03 delivered;
  * StUF016/IB216 delivered as a duplicate; IB103 and server-side faults retried; other Fo03 codes failed.
  */
 export function ggkAdapter(options: GgkAdapterOptions = {}): Adapter {
@@ -39,20 +38,26 @@ export function ggkAdapter(options: GgkAdapterOptions = {}): Adapter {
       const built = await buildEnvelope(message, destination, options);
       if (built.kind === 'failed') return built;
 
-      const soap = buildSoapEnvelope(built.xml);
-      if (soap.length > GGK_MAX_ENVELOPE_BYTES) return tooLarge(soap.length);
+      let facts: Pick<ChannelRequest, 'routing' | 'element'>;
+      try {
+        facts = stufFacts(built.xml);
+      } catch (e) {
+        return { kind: 'failed', reason: `the GGK envelope cannot be addressed: ${(e as Error).message}` };
+      }
       const channel = channelFor(destination, 'the GGK');
       const result = await channel.send(
-        { url: destination.url, envelope: soap, soapVersion: '1.1', operation: built.operation, referentienummer: built.referentienummer, timeoutMs: destination.timeoutMs },
+        {
+          url: destination.url,
+          bericht: built.xml,
+          operation: built.operation,
+          ...facts,
+          flow: { messageName: message.messageName, standard: message.standard },
+          timeoutMs: destination.timeoutMs,
+        },
         signal,
         tls,
       );
-      return outcomeOfAnswer(readStufAnswer(result), {
-        policy: GGK_FOUT_POLICY,
-        referentienummer: built.referentienummer,
-        channelTakesOver: channel.takesOver,
-        channelName: channel.name,
-      });
+      return outcomeOfAnswer(readStufAnswer(result), { policy: GGK_FOUT_POLICY, referentienummer: built.referentienummer });
     },
   };
 }
@@ -65,6 +70,8 @@ async function buildEnvelope(message: OutgoingMessage, destination: GgkDestinati
   const crossRefnummer = message.correlatedTo && options.heenReferentienummer ? await options.heenReferentienummer(message.correlatedTo) : undefined;
   const prepared = prepareEnvelope(message, {
     applicatie: destination.applicatie,
+    administratie: destination.administratie,
+    ontvangerApplicatie: destination.ontvangerApplicatie,
     applicatieVersie: destination.applicatieVersie ?? '0001',
     applicatieSubversie: destination.applicatieSubversie ?? '0000',
     crossRefnummer: crossRefnummer ?? message.crossRef ?? undefined,

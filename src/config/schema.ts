@@ -106,12 +106,22 @@ const caller = z.strictObject({
   messages: z.array(messagePattern).min(1),
 }).refine((c) => c.apiKeys.length > 0 || c.oins.length > 0, keyOrOin);
 
+/**
+ * A party that delivers through the gemeente's Digikoppeling adapter over DAI (`POST /dai/{party}`): the wsa:From
+ * values its adapter may deliver with, each exact or ending in `*` (a prefix), e.g. `urn:dkintern:CORV:*`.
+ * Without the list any wsa:From is taken that agrees with the bericht's stuurgegevens (Appendix B).
+ */
+const inboundDai = z.strictObject({
+  from: z.array(z.string().min(1).max(500).regex(/^urn:dkintern:/, 'a DAI address starts with "urn:dkintern:"')).min(1).optional(),
+});
+
 const inbound = z.strictObject({
   party: id,
   apiKeys: z.array(apiKeyHash).default([]),
-  /** OINs whose verified client certificate authenticates as this party. */
+  /** OINs whose verified client certificate authenticates as this party (over DAI: the adapter's certificate). */
   oins: z.array(oin).default([]),
   messages: z.array(messagePattern).min(1),
+  dai: inboundDai.optional(),
 }).refine((c) => c.apiKeys.length > 0 || c.oins.length > 0, keyOrOin);
 
 const headers = z.record(
@@ -132,21 +142,23 @@ const webhookDestination = z.strictObject({
 });
 
 /**
- * How a GGK or CORV destination is reached (adapters/digikoppeling/channel.ts): `direct` SOAP to the party's
- * endpoint (`url`), or through the party's own Digikoppeling ebMS2 adapter at `url`, which gets the ebMS facts
- * in X-Ebms-* headers. `fromPartyId` is our OIN (a CORV destination's `oin` when left out).
+ * How a GGK or CORV destination is reached (adapters/digikoppeling/channel.ts):
+ * - `dai`: through the gemeente's Digikoppeling adapter at `url`, over Digikoppeling Adapter Intern 1.0 (the
+ *   way the GGK and CORV are reached in production). `service` is the ebMS Service of the CPA; `services` gives
+ *   another one per message name (WMO301, vtoDi01 …) or per standard (iwmo, stuf-jz …); `actions` an ebMS
+ *   Action per message name where the CPA does not use the Appendix B convention (namespace/element name).
+ * - `direct`: plain SOAP 1.1 to `url` (an OntvangAsynchroon test endpoint); neither the GGK nor CORV takes it.
  */
-const ebms2AdapterFields = {
-  kind: z.literal('ebms2-adapter'),
-  cpaId: z.string().min(1).max(255),
-  toPartyId: oin,
-  service: z.string().min(1).max(255),
-  fromRole: z.string().min(1).max(255).optional(),
-  toRole: z.string().min(1).max(255).optional(),
-};
+const ebmsName = z.string().min(1).max(255).regex(/^[A-Za-z0-9()+,\-.:=@;$_!*'/]+$/, 'must be URN characters (it goes into wsa:Action): letters, digits and ()+,-.:=@;$_!*\'/');
+const messageOrStandard = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{1,39}$/, 'must be a message name or a standard');
+const daiEndpoint = z.strictObject({
+  kind: z.literal('dai'),
+  service: ebmsName,
+  services: z.record(messageOrStandard, ebmsName).optional(),
+  actions: z.record(messagePattern, ebmsName).optional(),
+});
 const directEndpoint = z.strictObject({ kind: z.literal('direct') });
-const ggkEndpoint = z.discriminatedUnion('kind', [directEndpoint, z.strictObject({ ...ebms2AdapterFields, fromPartyId: oin })]).optional();
-const corvEndpoint = z.discriminatedUnion('kind', [directEndpoint, z.strictObject({ ...ebms2AdapterFields, fromPartyId: oin.optional() })]).optional();
+const digikoppelingEndpoint = z.discriminatedUnion('kind', [daiEndpoint, directEndpoint]).optional();
 const versienr = z.string().regex(/^[0-9]{4}$/, 'four digits (quote it in YAML: "0001")');
 
 const ggkDestination = z.strictObject({
@@ -157,11 +169,15 @@ const ggkDestination = z.strictObject({
   timeoutMs: positiveInt.default(60_000),
   /** Our `zender/applicatie` in the GGK envelope; `organisatie` comes from the message's Afzender. */
   applicatie: z.string().min(3).max(50).default('Schakel'),
+  /** Our `zender/administratie` (DAI: the third part of wsa:From), when the gemeente's adapter routes on it. */
+  administratie: z.string().min(1).max(50).optional(),
+  /** The GGK's `ontvanger/applicatie` (DAI: the second part of wsa:To); default `GGk`. */
+  ontvangerApplicatie: z.string().min(3).max(50).optional(),
   /** The envelope's applicatieVersie/applicatieSubversie (our application's version); default 0001/0000. */
   applicatieVersie: versienr.optional(),
   applicatieSubversie: versienr.optional(),
-  /** Default `{ kind: direct }`. */
-  endpoint: ggkEndpoint,
+  /** `{ kind: dai, service: … }` in production; default `{ kind: direct }` (a test endpoint). */
+  endpoint: digikoppelingEndpoint,
 });
 
 const corvDestination = z.strictObject({
@@ -172,9 +188,9 @@ const corvDestination = z.strictObject({
   timeoutMs: positiveInt.default(60_000),
   /** The college's own OIN for this aansluitpunt. */
   oin,
-  /** Default `{ kind: direct }`. */
-  endpoint: corvEndpoint,
-  /** SOAPAction per message name, replacing the default `<jz0100 namespace>/<message>` (adapters/digikoppeling/actions.ts). */
+  /** `{ kind: dai, service: … }` in production; default `{ kind: direct }` (a test endpoint). */
+  endpoint: digikoppelingEndpoint,
+  /** direct: SOAPAction per message name, replacing the default `<jz0100 namespace>/<message>` (adapters/digikoppeling/actions.ts). */
   soapActions: z.record(messagePattern, z.string().min(1)).optional(),
 });
 
@@ -467,6 +483,9 @@ function checkTlsReferences(
     const owner = new Map<string, number>();
     holders.forEach((h, i) =>
       h.oins.forEach((value, j) => {
+        // The gemeente's one Digikoppeling adapter delivers for several parties (GGK, CORV) on /dai/{party} with
+        // one certificate; the party in the path tells them apart, so DAI parties may share an OIN.
+        if ('dai' in h && h.dai !== undefined && holders.every((o, k) => k === i || !o.oins.includes(value) || ('dai' in o && o.dai !== undefined))) return;
         const first = owner.get(value);
         if (first !== undefined && first !== i) {
           ctx.addIssue({ code: 'custom', path: [section, i, 'oins', j], message: `OIN ${value} is already given to ${section}[${first}]` });

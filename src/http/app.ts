@@ -14,6 +14,7 @@ import { BodyAdmission } from './admission.ts';
 import { openApiDocument } from './openapi.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { securityHeaders } from './security-headers.ts';
+import { daiInbound } from './dai-inbound.ts';
 import { soapInbound } from './soap-inbound.ts';
 
 export interface AppDeps extends PipelineDeps {
@@ -117,6 +118,9 @@ export function createApp(deps: AppDeps): express.Express {
       next(e);
     }
   });
+
+  // The gemeente's Digikoppeling adapter delivers over DAI 1.0 (WS-Addressing, dai:bericht): src/http/dai-inbound.ts.
+  app.post('/dai/:party', inboundAuth, requireXmlContentType, rawXmlBody(limit(), bodyOptions()), daiInbound(deps, inboundPermissions));
 
   if (deps.beheer) {
     app.use('/beheer', deps.beheer.page);

@@ -132,6 +132,28 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [{ name: 'party', in: 'path', required: true, schema: { type: 'string' } }],
         },
       },
+      '/dai/{party}': {
+        post: {
+          summary: 'Digikoppeling Adapter Intern 1.0: the gemeente\'s Digikoppeling adapter delivers a bericht received over ebMS2 (docs/digikoppeling.md)',
+          parameters: [{ name: 'party', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: {
+            required: true,
+            content: { 'text/xml': { schema: { type: 'string', description: 'SOAP 1.1 with only WS-Addressing headers; the bericht inside dai:bericht' } } },
+          },
+          responses: {
+            '200': { description: 'Taken: Bv03 (crossRefnummer = the received referentienummer)', content: { 'text/xml': { schema: { type: 'string' } } } },
+            '500': {
+              description: 'A fault with Fo03: WSA001 (headers missing, doubled or foreign), IB002 (wsa:From not allowed), WSA002 (headers disagree with the stuurgegevens), or the pipeline\'s codes (StUF016, IB002, IB102, finding codes)',
+              content: { 'text/xml': { schema: { type: 'string' } } },
+            },
+            ...errors({
+              '401': 'No or an invalid API key, or an untrusted client certificate',
+              '403': 'A client certificate whose OIN is not this party\'s (OIN_UNKNOWN)',
+              '404': 'The party has no DAI endpoint (DAI_NOT_CONFIGURED)',
+            }),
+          },
+        },
+      },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'up' } } } },
       '/readyz': { get: { summary: 'Readiness (store answers)', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
       ...beheer.paths,

@@ -53,33 +53,47 @@ export function soapInbound(deps: SoapInboundDeps, permissionsOf: (party: Inboun
       return next();
     }
 
-    // Only a message whose StUF stuurgegevens can be answered with a Bv03 comes in over SOAP; decided before
-    // anything is stored (a bare iStandaarden bericht is posted as application/xml).
-    if (!answerable(request)) {
-      return sendFault(res, request.version, {
-        side: 'client',
-        text: 'the SOAP Body carries no StUF message with stuurgegevens to answer (zender, referentienummer); post an iStandaarden bericht as application/xml, or wrap it in a GGK envelope',
-      });
-    }
-
-    try {
-      const party = res.locals.party as InboundConfig;
-      const outcome = await accept(deps, {
-        source: request.message,
-        via: { kind: 'inbound', id: party.party },
-        permissions: permissionsOf(party),
-      });
-      const m = outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined;
-      (res.locals.log as Logger | undefined)?.info(
-        { outcome: outcome.kind, soap: request.version, ...(m ? { id: m.id, message: m.messageName, destination: m.destination } : {}) },
-        'bericht',
-      );
-      await answerSoap(res, request, outcome, deps.store);
-    } catch (e) {
-      (res.locals.log as Logger | undefined)?.error({ err: { name: (e as Error).name, message: (e as Error).message } }, 'SOAP request failed');
-      if (!res.headersSent) sendFault(res, request.version, { side: 'server', text: 'the gateway could not handle this request; nothing was stored' });
-    }
+    return answerStufRequest(deps, request, res, permissionsOf);
   };
+}
+
+/**
+ * Runs the StUF message of a SOAP request through the pipeline and answers it (Bv03, or a fault with a Fo03).
+ * Shared by `POST /inbound/{party}` and the DAI endpoint `POST /dai/{party}` (src/http/dai-inbound.ts), which
+ * unwraps dai:bericht and hands the bericht in here.
+ */
+export async function answerStufRequest(
+  deps: SoapInboundDeps,
+  request: SoapRequest,
+  res: Response,
+  permissionsOf: (party: InboundConfig) => Permissions,
+): Promise<void> {
+  // Only a message whose StUF stuurgegevens can be answered with a Bv03 comes in over SOAP; decided before
+  // anything is stored (a bare iStandaarden bericht is posted as application/xml).
+  if (!answerable(request)) {
+    return sendFault(res, request.version, {
+      side: 'client',
+      text: 'the SOAP Body carries no StUF message with stuurgegevens to answer (zender, referentienummer); post an iStandaarden bericht as application/xml, or wrap it in a GGK envelope',
+    });
+  }
+
+  try {
+    const party = res.locals.party as InboundConfig;
+    const outcome = await accept(deps, {
+      source: request.message,
+      via: { kind: 'inbound', id: party.party },
+      permissions: permissionsOf(party),
+    });
+    const m = outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined;
+    (res.locals.log as Logger | undefined)?.info(
+      { outcome: outcome.kind, soap: request.version, ...(m ? { id: m.id, message: m.messageName, destination: m.destination } : {}) },
+      'bericht',
+    );
+    await answerSoap(res, request, outcome, deps.store);
+  } catch (e) {
+    (res.locals.log as Logger | undefined)?.error({ err: { name: (e as Error).name, message: (e as Error).message } }, 'SOAP request failed');
+    if (!res.headersSent) sendFault(res, request.version, { side: 'server', text: 'the gateway could not handle this request; nothing was stored' });
+  }
 }
 
 /** Whether a Bv03 can be built for the received message (the answer to an accepted one). */
@@ -173,7 +187,7 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-function sendFault(res: Response, version: SoapVersion, fault: FaultSpec): void {
+export function sendFault(res: Response, version: SoapVersion, fault: FaultSpec): void {
   const status = version === '1.2' && fault.side === 'client' ? 400 : 500;
   res.status(status).type(soapContentType(version)).send(buildSoapFault({ ...fault, text: redactBsn(fault.text) }, version));
 }

@@ -2,7 +2,7 @@
  * The CORV adapter (adapters/corv): StUF-Jeugdzorg berichten go to CORV as they are, in the Body of a SOAP 1.1
  * request. Against a nock'd CORV: Bv03 delivered; Fo03 failed with code and omschrijving; StUF016 delivered as a
  * duplicate (not retried); network errors, timeouts, 503 and server faults retried; 400 failed; the SOAPAction
- * and its override; the ebms2-adapter endpoint (From PartyId = the destination's OIN). And over real mutual TLS
+ * and its override; a dai endpoint (dai:bericht, SOAPAction "", the Appendix B headers). And over real mutual TLS
  * (a local HTTPS server that requires our client certificate): the certificate from the `tls` argument is used,
  * the receiver's OIN is reported, a receiver with another OIN is refused.
  */
@@ -12,7 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { corvAdapter } from '../../adapters/corv/index.ts';
-import { EBMS_HEADERS } from '../../adapters/digikoppeling/channel.ts';
+import { readDaiRequest } from '../../adapters/dai/envelope.ts';
 import { documentElement } from '../../adapters/digikoppeling/document-element.ts';
 import { readSoapRequest } from '../../adapters/digikoppeling/soap-request.ts';
 import { buildSoapEnvelope, buildSoapFault, readSoap } from '../../adapters/digikoppeling/soap.ts';
@@ -101,7 +101,6 @@ describe('CORV adapter (nock)', () => {
     expect(r!.body.includes(documentElement(VTO))).toBe(true);
     const body = readSoap(parseToTree(r!.body))!.body!;
     expect(body.map((n) => n.name)).toEqual(['vtoDi01']);
-    expect(Object.keys(r!.headers).filter((h) => h.startsWith('x-ebms-'))).toEqual([]);
   });
 
   it('takes a SOAPAction override per message from the destination', async () => {
@@ -152,18 +151,22 @@ describe('CORV adapter (nock)', () => {
     expect(outcome).toEqual({ kind: 'failed', reason: 'CORV carries StUF-Jeugdzorg and StUF service messages; WMO301 is not one' });
   });
 
-  it('through an ebms2-adapter: the ebMS headers, From PartyId = the destination OIN, ConversationId = the referentienummer', async () => {
-    corvAnswering(() => [200, 'ok', { 'content-type': 'text/plain' }]);
-    const endpoint = { kind: 'ebms2-adapter' as const, cpaId: 'cpa-corv-0363', toPartyId: '00000099000000099901', service: 'urn:osb:services:jubes' };
+  it('through a dai endpoint: the StUF-JZ message inside dai:bericht, SOAPAction "", MessageID from its referentienummer', async () => {
+    // The Body holds dai:bericht; the adapter answers the message in it with a Bv04.
+    corvAnswering((bericht) => [200, buildSoapEnvelope(buildBv03(answeredFrom(parseToTree(bericht).children[0]!)).replace(/Bv03/g, 'Bv04'))]);
+    const endpoint = { kind: 'dai' as const, service: 'urn:nl:jubes:corv' };
     // The stored row has no referentienummer: the adapter reads it from the stuurgegevens.
-    expect(await deliver(message({ referentienummer: null }), destination({ endpoint }))).toMatchObject({ kind: 'delivered', status: 200 });
-    expect(received[0]!.headers).toMatchObject({
-      [EBMS_HEADERS.cpaId]: 'cpa-corv-0363',
-      [EBMS_HEADERS.fromPartyId]: COLLEGE_OIN,
-      [EBMS_HEADERS.toPartyId]: '00000099000000099901',
-      [EBMS_HEADERS.service]: 'urn:osb:services:jubes',
-      [EBMS_HEADERS.action]: 'vtoDi01',
-      [EBMS_HEADERS.conversationId]: REF,
+    expect(await deliver(message({ referentienummer: null }), destination({ endpoint }))).toMatchObject({ kind: 'delivered', status: 200, answer: expect.stringMatching(/^Bv04 /) });
+    expect(received[0]!.headers.soapaction).toBe('""');
+    const dai = readDaiRequest(received[0]!.body, { maxBytes: 1 << 20 });
+    expect(dai.root.name).toBe('vtoDi01');
+    expect(received[0]!.body.includes(documentElement(VTO))).toBe(true);
+    expect(dai.addressing).toEqual({
+      to: `urn:dkintern:${PARTIES.rvdk.organisatie}:${PARTIES.rvdk.applicatie}:`,
+      from: `urn:dkintern:${COLLEGE_OIN}:${PARTIES.gemeente.applicatie}:`,
+      action: 'urn:dkintern:urn:nl:jubes:corv:http://www.stufstandaarden.nl/koppelvlak/jz0100/vtoDi01',
+      messageId: `urn:dkintern:${REF}@${COLLEGE_OIN}.${PARTIES.gemeente.applicatie}..dkintern.nl`,
+      conversationId: `urn:dkintern:${REF}@${COLLEGE_OIN}.${PARTIES.gemeente.applicatie}..dkintern.nl`,
     });
   });
 });

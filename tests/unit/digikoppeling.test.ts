@@ -1,13 +1,17 @@
 /**
  * The Digikoppeling wire format in one place (adapters/digikoppeling): SOAP 1.1/1.2 envelopes and faults, the
- * Body's message taken out of a received request, SOAPActions, the two channels (direct and ebms2-adapter, with
- * its X-Ebms-* headers) against nock'd endpoints, and how every kind of answer becomes a delivery outcome.
+ * Body's message taken out of a received request, SOAPActions, the two channels (direct SOAP, and DAI to the
+ * gemeente's Digikoppeling adapter) against nock'd endpoints, and how every kind of answer becomes a delivery
+ * outcome.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { corvOperation, ggkOperation } from '../../adapters/digikoppeling/actions.ts';
 import { outcomeOfAnswer, readStufAnswer, type FoutPolicy, type OutcomeContext } from '../../adapters/digikoppeling/answer.ts';
-import { channelFor, directChannel, EBMS_HEADERS, ebms2AdapterChannel, type ChannelRequest } from '../../adapters/digikoppeling/channel.ts';
+import { channelFor, daiChannel, directChannel, stufFacts, type ChannelRequest } from '../../adapters/digikoppeling/channel.ts';
+import { readDaiRequest } from '../../adapters/dai/envelope.ts';
 import { documentElement } from '../../adapters/digikoppeling/document-element.ts';
 import { readSoapRequest, rootLocalName, SoapRequestError } from '../../adapters/digikoppeling/soap-request.ts';
 import { buildSoapEnvelope, buildSoapFault, readSoap, readSoapFault, SOAP11_NS, SOAP12_NS } from '../../adapters/digikoppeling/soap.ts';
@@ -16,6 +20,7 @@ import { ConfigError, parseConfig } from '../../src/config/load.ts';
 import { answeredFrom, buildBv03, buildFo01, buildFo03, STUF016 } from '../../src/retour/stuf.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt } from '../../src/xml/tree.ts';
+import { projectRoot } from '../helpers/reference.ts';
 import { build } from '../helpers/stuf-jz-builders.ts';
 
 const REF = 'a7c5e1d2-3b4f-4a6c-8d9e-0f1a2b3c4d5e';
@@ -27,8 +32,6 @@ const POLICY: FoutPolicy = { duplicateCodes: new Set(['StUF016']), retryCodes: n
 const ctx = (over: Partial<OutcomeContext> = {}): OutcomeContext => ({
   policy: POLICY,
   referentienummer: REF,
-  channelTakesOver: false,
-  channelName: 'the party',
   ...over,
 });
 
@@ -133,10 +136,10 @@ describe('SOAPActions', () => {
 const ORIGIN = 'https://party.example';
 const request = (over: Partial<ChannelRequest> = {}): ChannelRequest => ({
   url: `${ORIGIN}/soap`,
-  envelope: buildSoapEnvelope(VTO),
-  soapVersion: '1.1',
+  bericht: VTO,
   operation: corvOperation('vtoDi01'),
-  referentienummer: REF,
+  ...stufFacts(VTO),
+  flow: { messageName: 'vtoDi01', standard: 'stuf-jz' },
   timeoutMs: 2000,
   ...over,
 });
@@ -164,7 +167,7 @@ const foFault = (code: string, plek: 'client' | 'server', omschrijving: string, 
 
 async function exchange(channel = directChannel('the party'), req = request(), c: Partial<OutcomeContext> = {}) {
   const answer = readStufAnswer(await channel.send(req, signal()));
-  return { answer, outcome: outcomeOfAnswer(answer, ctx({ channelTakesOver: channel.takesOver, channelName: channel.name, ...c })) };
+  return { answer, outcome: outcomeOfAnswer(answer, ctx(c)) };
 }
 
 describe('the direct channel and its answers', () => {
@@ -180,8 +183,7 @@ describe('the direct channel and its answers', () => {
     await exchange();
     expect(seen).toHaveLength(1);
     expect(seen[0]!.headers).toMatchObject({ 'content-type': 'text/xml; charset=utf-8', soapaction: '"http://www.stufstandaarden.nl/koppelvlak/jz0100/vtoDi01"' });
-    expect(seen[0]!.body).toBe(request().envelope.toString('utf8'));
-    expect(Object.keys(seen[0]!.headers).filter((h) => h.startsWith('x-ebms-'))).toEqual([]);
+    expect(seen[0]!.body).toBe(buildSoapEnvelope(VTO).toString('utf8'));
   });
 
   it('Bv03 → delivered, keeping its referentienummer and crossRefnummer', async () => {
@@ -253,7 +255,7 @@ describe('the direct channel and its answers', () => {
     answering(200, 'OK', { 'content-type': 'text/plain' });
     expect((await exchange()).outcome).toMatchObject({ kind: 'retry', status: 200, reason: expect.stringContaining(`reuses referentienummer ${REF}`) });
     answering(200, buildSoapEnvelope('<x:iets xmlns:x="urn:x"/>'));
-    expect((await exchange()).outcome).toMatchObject({ kind: 'retry', reason: expect.stringContaining('{urn:x}iets, not a Bv03 or Fo03') });
+    expect((await exchange()).outcome).toMatchObject({ kind: 'retry', reason: expect.stringContaining('{urn:x}iets, not a Bv03/Bv04 or Fo03') });
     answering(204, '');
     expect((await exchange()).outcome).toMatchObject({ kind: 'retry', reason: expect.stringContaining('the answer is empty') });
   });
@@ -266,55 +268,73 @@ describe('the direct channel and its answers', () => {
   });
 });
 
-describe('the ebms2-adapter channel', () => {
-  const settings = { cpaId: 'cpa-gemeente-corv-2026', fromPartyId: '00000099000000010001', toPartyId: '00000099000000099001', service: 'urn:osb:services:corv:jz0100', toRole: 'CORV' };
+describe('the dai channel (Digikoppeling Adapter Intern)', () => {
+  const settings = { service: 'urn:nl:jubes:corv:jz0100', services: { Bv01: 'urn:nl:jubes:corv:stuf' } };
   beforeAll(() => nock.disableNetConnect());
   afterEach(() => {
     nock.cleanAll();
     seen = [];
   });
   afterAll(() => nock.enableNetConnect());
+  /** The adapter's Bv04: it takes the message over. */
+  const bv04 = () =>
+    buildSoapEnvelope(buildBv03(answered(), { referentienummer: '0d6f0a3e-4c1b-4f7e-9a8b-1c2d3e4f5a6b' }).replace(/Bv03/g, 'Bv04'));
 
-  it('posts the same SOAP payload plus the ebMS facts as X-Ebms-* headers', async () => {
-    answering(202, 'accepted as 3c1e…@adapter', { 'content-type': 'text/plain' });
-    await exchange(ebms2AdapterChannel(settings));
-    const h = seen[0]!.headers;
-    expect(seen[0]!.body).toBe(request().envelope.toString('utf8'));
-    expect(h).toMatchObject({
-      'content-type': 'text/xml; charset=utf-8',
-      soapaction: '"http://www.stufstandaarden.nl/koppelvlak/jz0100/vtoDi01"',
-      [EBMS_HEADERS.cpaId]: 'cpa-gemeente-corv-2026',
-      [EBMS_HEADERS.fromPartyId]: '00000099000000010001',
-      [EBMS_HEADERS.fromPartyIdType]: 'urn:osb:oin',
-      [EBMS_HEADERS.toPartyId]: '00000099000000099001',
-      [EBMS_HEADERS.toPartyIdType]: 'urn:osb:oin',
-      [EBMS_HEADERS.toRole]: 'CORV',
-      [EBMS_HEADERS.service]: 'urn:osb:services:corv:jz0100',
-      [EBMS_HEADERS.action]: 'vtoDi01',
-      [EBMS_HEADERS.conversationId]: REF,
-      [EBMS_HEADERS.messageId]: `${REF}@schakel`,
+  it('posts SOAP 1.1 with SOAPAction "", the message inside dai:bericht, and only the WS-Addressing headers', async () => {
+    answering(200, bv04());
+    await exchange(daiChannel(settings));
+    expect(seen[0]!.headers).toMatchObject({ 'content-type': 'text/xml; charset=utf-8', soapaction: '""' });
+    const dai = readDaiRequest(Buffer.from(seen[0]!.body), LIMITS);
+    expect(dai.version).toBe('1.1');
+    expect(dai.root.name).toBe('vtoDi01');
+    expect(textAt(dai.root, 'stuurgegevens/referentienummer')).toBe(REF);
+    expect(dai.addressing).toEqual({
+      to: 'urn:dkintern:00000099000000020001:RvdK-Testsysteem:',
+      from: 'urn:dkintern:00000099000000010001:Schakel:',
+      action: 'urn:dkintern:urn:nl:jubes:corv:jz0100:http://www.stufstandaarden.nl/koppelvlak/jz0100/vtoDi01',
+      messageId: `urn:dkintern:${REF}@00000099000000010001.Schakel..dkintern.nl`,
+      conversationId: `urn:dkintern:${REF}@00000099000000010001.Schakel..dkintern.nl`,
     });
-    expect(h[EBMS_HEADERS.fromRole]).toBeUndefined();
+    const header = parseToTree(seen[0]!.body).children.find((c) => c.name === 'Header')!;
+    expect(header.children.map((c) => c.name)).toEqual(['To', 'From', 'Action', 'MessageID', 'RelatesTo']);
   });
 
-  it('a 2xx without a StUF answer means the adapter took the message over → delivered; its Fo03 and 5xx still count', async () => {
-    answering(202, 'accepted', { 'content-type': 'text/plain' });
-    expect((await exchange(ebms2AdapterChannel(settings))).outcome).toEqual({ kind: 'delivered', status: 202, answer: 'taken over by the ebMS2 adapter (HTTP 202 Accepted): accepted' });
-    answering(500, foFault('IB213', 'client', 'Ontvanger onbekend'));
-    expect((await exchange(ebms2AdapterChannel(settings))).outcome).toMatchObject({ kind: 'failed', reason: 'Fo03 IB213 (client): Ontvanger onbekend' });
-    answering(503, 'busy', { 'content-type': 'text/plain' });
-    expect((await exchange(ebms2AdapterChannel(settings))).outcome).toMatchObject({ kind: 'retry', status: 503 });
+  it('the ebMS Service per message name, else the default; an ebMS Action override per message', async () => {
+    const bv01 = build('Bv01', { crossRefnummer: REF, referentienummer: 'b1b1b1b1-1111-4111-8111-111111111111' });
+    answering(200, bv04());
+    await exchange(daiChannel({ ...settings, actions: { Bv01: 'Bv01' } }), request({ bericht: bv01, ...stufFacts(bv01), flow: { messageName: 'Bv01', standard: 'stuf' } }));
+    const a = readDaiRequest(Buffer.from(seen[0]!.body), LIMITS).addressing;
+    expect(a.action).toBe('urn:dkintern:urn:nl:jubes:corv:stuf:Bv01');
+    // A Bv01 answers: RelatesTo = the VTO's MessageID (crossRefnummer at the domain of the Bv01's ontvanger), which is the ConversationId too.
+    expect(a.relatesTo).toBe(`urn:dkintern:${REF}@00000099000000010001.Schakel..dkintern.nl`);
+    expect(a.conversationId).toBe(a.relatesTo);
   });
 
-  it('the same ConversationId and MessageId on every retry of one message', async () => {
+  it('Bv04 → delivered; Fo03 → failed with its code; Fo03 StUF016 on a resend → delivered; 503 → retry; 400 → failed', async () => {
+    const dai = daiChannel(settings);
+    answering(200, bv04());
+    expect((await exchange(dai)).outcome).toMatchObject({ kind: 'delivered', status: 200, answer: expect.stringMatching(/^Bv04 /) });
+    answering(500, foFault('StUF058', 'client', 'Geen CPA voor deze ontvanger'));
+    expect((await exchange(dai)).outcome).toMatchObject({ kind: 'failed', reason: 'Fo03 StUF058 (client): Geen CPA voor deze ontvanger' });
+    answering(500, foFault('StUF016', 'client', STUF016.omschrijving));
+    expect((await exchange(dai)).outcome).toMatchObject({ kind: 'delivered', answer: expect.stringContaining('the first copy arrived') });
     answering(503, 'busy', { 'content-type': 'text/plain' });
-    answering(200, bv03());
-    await exchange(ebms2AdapterChannel(settings));
-    await exchange(ebms2AdapterChannel(settings));
-    expect(seen.map((s) => [s.headers[EBMS_HEADERS.conversationId], s.headers[EBMS_HEADERS.messageId]])).toEqual([
-      [REF, `${REF}@schakel`],
-      [REF, `${REF}@schakel`],
-    ]);
+    expect((await exchange(dai)).outcome).toMatchObject({ kind: 'retry', status: 503 });
+    answering(400, 'Bad Request', { 'content-type': 'text/plain' });
+    expect((await exchange(dai)).outcome).toMatchObject({ kind: 'failed', status: 400 });
+    answering(202, '', { 'content-type': 'text/plain' });
+    expect((await exchange(dai)).outcome).toMatchObject({ kind: 'retry', status: 202, reason: expect.stringContaining(`reuses referentienummer ${REF}`) });
+  });
+
+  it('the same MessageID and ConversationId on every retry of one message', async () => {
+    answering(503, 'busy', { 'content-type': 'text/plain' });
+    answering(200, bv04());
+    await exchange(daiChannel(settings));
+    await exchange(daiChannel(settings));
+    const ids = seen.map((s) => readDaiRequest(Buffer.from(s.body), LIMITS).addressing).map((a) => [a.messageId, a.conversationId]);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toEqual(ids[0]);
+    expect(ids[0]![0]).toBe(`urn:dkintern:${REF}@00000099000000010001.Schakel..dkintern.nl`);
   });
 });
 
@@ -332,21 +352,45 @@ routes:
       yaml(`${GGK_DIRECT}
   - id: corv
     adapter: corv
-    url: "https://ebms-adapter.intern/send"
+    url: "https://dk-adapter.gemeente.intern/dai"
     oin: "00000099000000010001"
-    endpoint: { kind: ebms2-adapter, cpaId: cpa-1, toPartyId: "00000099000000099001", service: "urn:osb:services:jubes" }
-    soapActions: { vtoDi01: "urn:justid:vto" }`),
+    endpoint: { kind: dai, service: "urn:nl:jubes:corv", services: { Bv01: "urn:nl:jubes:stuf", stuf: "urn:nl:jubes:stuf0301" }, actions: { vtoDi01: vtoDi01 } }`),
       'test.yaml',
     );
     const [ggk, corv] = config.destinations;
     expect(ggk).toMatchObject({ adapter: 'ggk', applicatie: 'Schakel', timeoutMs: 60_000 });
     expect(channelFor(ggk as Extract<typeof ggk, { adapter: 'ggk' }>, 'the GGK').kind).toBe('direct');
-    const corvChannel = channelFor(corv as Extract<typeof corv, { adapter: 'corv' }>, 'CORV', '00000099000000010001');
-    expect([corvChannel.kind, corvChannel.takesOver]).toEqual(['ebms2-adapter', true]);
+    expect(corv).toMatchObject({ endpoint: { kind: 'dai', service: 'urn:nl:jubes:corv', services: { Bv01: 'urn:nl:jubes:stuf' } } });
+    expect(channelFor(corv as Extract<typeof corv, { adapter: 'corv' }>, 'CORV').kind).toBe('dai');
     expect(defaultAdapterRegistry().unsupported(config.destinations)).toEqual([]);
   });
 
-  it('refuses an ebms2-adapter GGK endpoint without our OIN, a bad OIN and an unknown endpoint kind, with the path', () => {
+  it('reads config/dai.example.yaml: GGK and CORV over DAI, one adapter OIN for both DAI parties', () => {
+    const file = join(projectRoot, 'config', 'dai.example.yaml');
+    const config = parseConfig(readFileSync(file, 'utf8'), file, { env: {} });
+    const dai = config.destinations.filter((d) => (d.adapter === 'ggk' || d.adapter === 'corv') && d.endpoint?.kind === 'dai');
+    expect(dai.map((d) => d.id)).toEqual(['ggk', 'corv']);
+    expect(config.inbound.map((i) => [i.party, i.oins, i.dai !== undefined])).toEqual([
+      ['ggk', ['00000001001234567001'], true],
+      ['corv', ['00000001001234567001'], true],
+    ]);
+    expect(defaultAdapterRegistry().unsupported(config.destinations)).toEqual([]);
+  });
+
+  it('shares an OIN only between DAI parties (the party in /dai/{party} tells them apart)', () => {
+    const yaml = (daiA: string, daiB: string) => `
+parties:
+  external: [{ id: a, kind: ggk }, { id: b, kind: corv }]
+inbound:
+  - { party: a, oins: ["00000099000000000007"], messages: ["*"]${daiA} }
+  - { party: b, oins: ["00000099000000000007"], messages: ["*"]${daiB} }
+`;
+    expect(() => parseConfig(yaml(', dai: {}', ', dai: {}'), 'test.yaml')).not.toThrow();
+    expect(() => parseConfig(yaml(', dai: {}', ''), 'test.yaml')).toThrow(/OIN 00000099000000000007 is already given/);
+    expect(() => parseConfig(yaml('', ''), 'test.yaml')).toThrow(/OIN 00000099000000000007 is already given/);
+  });
+
+  it('refuses the removed ebms2-adapter kind, a dai endpoint without service or with a non-URN one, with the path', () => {
     const issues = (destinations: string) => {
       try {
         parseConfig(yaml(destinations), 'test.yaml');
@@ -356,12 +400,12 @@ routes:
       }
       throw new Error('accepted');
     };
-    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: ebms2-adapter, cpaId: c, toPartyId: "00000099000000099001", service: s } }`)).toContain(
-      'destinations[0].endpoint.fromPartyId',
+    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: ebms2-adapter, cpaId: c, toPartyId: "00000099000000099001", service: s } }`)[0]).toMatch(
+      /^destinations\[0\]\.endpoint/,
     );
-    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: ebms2-adapter, cpaId: c, fromPartyId: "123", toPartyId: "00000099000000099001", service: s } }`)).toContain(
-      'destinations[0].endpoint.fromPartyId',
-    );
+    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: dai } }`)).toContain('destinations[0].endpoint.service');
+    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: dai, service: "mijn service" } }`)).toContain('destinations[0].endpoint.service');
+    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", administratie: "" }`)).toContain('destinations[0].administratie');
     expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: ebms3 } }`)[0]).toMatch(/^destinations\[0\]\.endpoint/);
     expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", applicatieVersie: "1" }`)).toContain('destinations[0].applicatieVersie');
   });

@@ -3,8 +3,9 @@
  * ggk_Di01 (heen) or ggk_Du01 (retour) with the WSDL's SOAPAction; the envelope is valid against the OFFICIAL
  * StUF-GGK XSD (skipped visibly without the reference) and carries the bericht byte for byte; its referentienummer
  * is the same on every retry; Bv03, Fo03 (StUF016/IB216 duplicate, IB103, other codes), Fo01-style and other SOAP
- * faults, 503, 400 and timeouts give the right outcome; over 25 MB is refused before sending (IB007); the
- * ebms2-adapter endpoint adds the ebMS headers.
+ * faults, 503, 400 and timeouts give the right outcome; over 25 MB is refused before sending (IB007); a dai
+ * endpoint sends the envelope inside dai:bericht with the Appendix B WS-Addressing headers (administratie and the
+ * GGK's applicatie from the configuration).
  */
 import fs from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EBMS_HEADERS } from '../../adapters/digikoppeling/channel.ts';
+import { readDaiRequest } from '../../adapters/dai/envelope.ts';
 import { readSoapRequest } from '../../adapters/digikoppeling/soap-request.ts';
 import { buildSoapEnvelope, buildSoapFault } from '../../adapters/digikoppeling/soap.ts';
 import { di01Referentienummer, storedHeenReferentienummer } from '../../adapters/ggk/heen.ts';
@@ -274,25 +275,34 @@ describe('GGK adapter: answers', () => {
   });
 });
 
-describe('GGK adapter: ebms2-adapter endpoint', () => {
-  const endpoint = { kind: 'ebms2-adapter' as const, cpaId: 'cpa-0363-ggk', fromPartyId: '00000099000000036301', toPartyId: '00000099000000011001', service: 'urn:osb:services:ggk:OntvangAsynchroon' };
+describe('GGK adapter: dai endpoint (the gemeente\'s Digikoppeling adapter)', () => {
+  const endpoint = { kind: 'dai' as const, service: 'urn:nl:ggk:OntvangAsynchroon', services: { WMO405: 'urn:nl:ggk:ieb' } };
 
-  it('posts the same SOAP message with the ebMS headers; the adapter taking it over is delivered', async () => {
-    ggkAnswering(() => [202, 'queued', { 'content-type': 'text/plain' }]);
-    const outcome = await deliver(message(WMO405), destination({ endpoint }));
-    expect(outcome).toEqual({ kind: 'delivered', status: 202, answer: 'taken over by the ebMS2 adapter (HTTP 202 Accepted): queued' });
-    expect(received[0]!.headers).toMatchObject({
-      soapaction: '"http://www.stufstandaarden.nl/sectormodel/ggk/0210/ggk_Di01"',
-      [EBMS_HEADERS.cpaId]: 'cpa-0363-ggk',
-      [EBMS_HEADERS.fromPartyId]: '00000099000000036301',
-      [EBMS_HEADERS.fromPartyIdType]: 'urn:osb:oin',
-      [EBMS_HEADERS.toPartyId]: '00000099000000011001',
-      [EBMS_HEADERS.toPartyIdType]: 'urn:osb:oin',
-      [EBMS_HEADERS.service]: 'urn:osb:services:ggk:OntvangAsynchroon',
-      [EBMS_HEADERS.action]: 'ggk_Di01',
-      [EBMS_HEADERS.conversationId]: MESSAGE_ID,
+  it('posts the envelope inside dai:bericht with SOAPAction "" and the Appendix B headers; Bv04 is delivered', async () => {
+    const seen: { headers: Record<string, unknown>; body: string }[] = [];
+    nock(GGK)
+      .post('/OntvangAsynchroon')
+      .reply(function (_uri, body) {
+        seen.push({ headers: { ...this.req.headers }, body: body as string });
+        const dai = readDaiRequest(Buffer.from(body as string), { maxBytes: 30 * 1024 * 1024 });
+        const bv04 = buildBv03(answeredFrom(dai.root), { referentienummer: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d' }).replace(/Bv03/g, 'Bv04');
+        return [200, buildSoapEnvelope(bv04), SOAP_TYPE];
+      });
+    const outcome = await deliver(message(WMO405), destination({ endpoint, administratie: 'sociaal-domein', ontvangerApplicatie: 'GGk' }));
+    expect(outcome).toMatchObject({ kind: 'delivered', status: 200, answer: `Bv04 referentienummer=1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d crossRefnummer=${MESSAGE_ID}` });
+    expect(seen[0]!.headers).toMatchObject({ soapaction: '""', 'content-type': 'text/xml; charset=utf-8' });
+    const dai = readDaiRequest(Buffer.from(seen[0]!.body), { maxBytes: 30 * 1024 * 1024 });
+    expect(dai.addressing).toEqual({
+      to: 'urn:dkintern:CAK:GGk:',
+      from: 'urn:dkintern:0363:Schakel:sociaal-domein',
+      action: 'urn:dkintern:urn:nl:ggk:ieb:http://www.stufstandaarden.nl/sectormodel/ggk/0210/envelopHeenbericht-ggk_Di01',
+      messageId: `urn:dkintern:${MESSAGE_ID}@0363.Schakel.sociaal-domein.dkintern.nl`,
+      conversationId: `urn:dkintern:${MESSAGE_ID}@0363.Schakel.sociaal-domein.dkintern.nl`,
     });
-    expect(received[0]!.unwrapped.payload.equals(Buffer.from(WMO405))).toBe(true);
+    const unwrapped = unwrap(dai.message, packs);
+    expect(unwrapped.payload.equals(Buffer.from(WMO405))).toBe(true);
+    expect(unwrapped.stuurgegevens).toMatchObject({ zender: { organisatie: '0363', applicatie: 'Schakel', administratie: 'sociaal-domein' } });
+    if (hasGgkReference) expect(officialVerdict(OFFICIAL_ENVELOPE_XSD, dai.message)).toBe(true);
   });
 });
 
