@@ -63,5 +63,11 @@ export function parseProductList(text: string, source: string): ProductList {
 
 /** Reads a product list file (see parseProductList). */
 export function loadProductList(file: string): ProductList {
-  return parseProductList(fs.readFileSync(file, 'utf8'), file);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`product list ${file} (validation.productList) cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return parseProductList(text, file);
 }
