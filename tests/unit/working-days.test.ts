@@ -11,6 +11,7 @@ import {
   nationalHolidays,
   workingDaysBetween,
 } from '../../src/calendar/working-days.ts';
+import { deadlineConfigOf, deadlinesConfigSchema, groupOverdue, overdueAnswers } from '../../src/calendar/overdue.ts';
 
 describe('Easter (anonymous Gregorian algorithm)', () => {
   it.each([
@@ -124,5 +125,39 @@ describe('answerDeadline', () => {
     expect(answerDeadline('WMO305', new Date('2026-11-30T09:00:00Z'), cfg)?.workingDays).toBe(5);
     expect(answerDeadline('JW301', new Date('2026-11-30T09:00:00Z'), cfg)).toBeUndefined();
     expect(() => answerDeadline('WMO999', new Date())).toThrow(/unknown message/);
+  });
+});
+
+describe('overdue answers (the pure part of "Wacht op antwoord")', () => {
+  const waiting = [
+    { id: 'a', messageName: 'WMO301', sentAt: new Date('2026-04-02T10:00:00Z'), party: '42420001', gemeente: '0384' },
+    { id: 'b', messageName: 'WMO323', sentAt: new Date('2026-04-02T10:00:00Z'), party: '0384', gemeente: '0384' },
+    { id: 'c', messageName: 'JW301', sentAt: new Date('2026-04-08T10:00:00Z'), party: '42420002', gemeente: '1916' },
+    { id: 'd', messageName: 'WMO302', sentAt: new Date('2026-01-01T10:00:00Z'), party: '0384' },
+  ];
+
+  it('lists a WMO301 unanswered for 3 working days, not the 323 (10) nor a retour', () => {
+    // Friday 2026-04-10 08:00 CEST: the WMO301 of Thursday 2 April was due at the end of Thursday 9 April.
+    const now = new Date('2026-04-10T06:00:00Z');
+    const list = overdueAnswers(waiting, now);
+    expect(list.map((o) => o.id)).toEqual(['a']);
+    expect(list[0]!.workingDaysLate).toBe(1);
+    expect(overdueAnswers(waiting, new Date('2026-04-09T21:00:00Z'))).toEqual([]);
+  });
+
+  it('groups per party and per gemeente', () => {
+    const list = overdueAnswers(waiting, new Date('2026-05-01T10:00:00Z'));
+    expect(list.map((o) => o.id)).toEqual(['a', 'c', 'b']);
+    expect([...groupOverdue(list, 'gemeente').keys()].sort()).toEqual(['0384', '1916']);
+    expect(groupOverdue(list, 'party').get('0384')!.map((o) => o.id)).toEqual(['b']);
+  });
+
+  it('reads the deadlines section of the configuration, with its defaults', () => {
+    const parsed = deadlinesConfigSchema.parse({});
+    expect(deadlineConfigOf(parsed)).toEqual(DEFAULT_DEADLINES);
+    const own = deadlineConfigOf(deadlinesConfigSchema.parse({ liberationDay: 'lustrum', retourWithin: { iwmo: 5 }, byMessage: {} }));
+    expect(answerDeadline('WMO301', new Date('2026-11-30T09:00:00Z'), own)?.workingDays).toBe(5);
+    expect(answerDeadline('JW301', new Date('2026-11-30T09:00:00Z'), own)).toBeUndefined();
+    expect(() => deadlinesConfigSchema.parse({ retourWithin: { iwmo: 0 } })).toThrow();
   });
 });
