@@ -9,6 +9,9 @@ import path from 'node:path';
 import { XmlDocument, XmlValidateError } from 'libxml2-wasm';
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '../../src/catalogue/catalogue.ts';
+import { recognise } from '../../src/catalogue/recognise.ts';
+import { loadGemeenten } from '../../src/rules/gemeenten.ts';
+import { checkRules } from '../../src/rules/registry.ts';
 import { buildAssessedRetour, nodeAtPath, RETOUR_CLASSES, type RetourIssue, type RetourOptions } from '../../src/retour/istandaarden.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { at, child, descendants, pathOf, type XNode } from '../../src/xml/tree.ts';
@@ -44,6 +47,15 @@ function officialErrors(xsd: string, xml: string): string[] {
   } finally {
     doc.dispose();
   }
+}
+
+/** The gateway's own rules on a built retour (it must be recognised as the retour and pass them). */
+function ownFindings(xml: string, retourName: string): string[] {
+  const root = parseToTree(xml);
+  const r = recognise(root);
+  if (!r.ok) return [`not recognised: ${r.reason}`];
+  expect(r.entry.name).toBe(retourName);
+  return checkRules({ entry: r.entry, root, today: new Date('2026-11-01T12:00:00Z'), gemeenten: loadGemeenten() }).map((f) => `${f.rule.code}: ${f.violation.text}`);
 }
 
 const codesOf = (n: XNode | undefined): string[] => child(n, 'RetourCodes')?.children.map((c) => c.text) ?? [];
@@ -97,6 +109,7 @@ describe.skipIf(!hasReference)('retour contents per level, for every heenbericht
           const target = clientTarget(nr, heen.root);
           const xml = buildAssessedRetour(heen, [{ retourcode: 'S329', level: 4, path: pathOf(target) }], OPTS);
           expect(officialErrors(xsd, xml)).toEqual([]);
+          expect(ownFindings(xml, retourName)).toEqual([]);
           const root = parseToTree(xml);
           expect(codesOf(child(root, 'Header'))).toEqual(['0200']);
           const classes = RETOUR_CLASSES[nr]!;
@@ -124,6 +137,7 @@ describe.skipIf(!hasReference)('retour contents per level, for every heenbericht
         const heen = heenOf(heenName);
         const xml = buildAssessedRetour(heen, [], OPTS);
         expect(officialErrors(xsd, xml)).toEqual([]);
+        expect(ownFindings(xml, retourName)).toEqual([]);
         const root = parseToTree(xml);
         if (nr === '323') {
           expect(codesOf(child(root, 'Header'))).toEqual(['0200']);
@@ -166,6 +180,7 @@ describe.skipIf(!hasReference)('retour contents per level, for every heenbericht
       const rejected = prestaties[2]!;
       const xml = buildAssessedRetour(heen, [{ retourcode: 'S329', level: 4, node: child(rejected, 'ProductCode')! }], OPTS);
       expect(officialErrors(`istandaarden-3.2/${prefix === 'WMO' ? 'wmo' : 'jw'}/${prefix}325.xsd`, xml)).toEqual([]);
+      expect(ownFindings(xml, `${prefix}325`)).toEqual([]);
       const root = parseToTree(xml);
       expect(codesOf(child(root, 'Header'))).toEqual(['0200']);
       const antwoord = child(root, 'DeclaratieAntwoord')!;
