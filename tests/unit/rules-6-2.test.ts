@@ -76,7 +76,9 @@ const GROUPS: [string[], string[]][] = [
 
 /** Rules the gateway enforces outside the rule registry, and where. */
 const ELSEWHERE: Record<string, string> = {
-  TR056: 'the store (identity per sender, message and Identificatie; tests/unit/store-*, the pipeline and the retour tests)',
+  TR056:
+    'the store: identity per (sender, message, Identificatie); valid and failing (409, retourcode 9056) in tests/integration/gateway.test.ts ' +
+    '"duplicates (TR056)", tests/contract/store.contract.ts; its Header-only 9056 retour in tests/unit/retour-levels.test.ts',
 };
 
 type Edit = (xml: string) => string;
@@ -96,6 +98,8 @@ interface Failing {
   edits: Edit[];
   /** Other rules the same fault breaks by their definition. */
   also?: string[];
+  /** What the finding's text must say. */
+  text?: RegExp;
 }
 
 const TPR = '<wmo301:ToegewezenProduct>';
@@ -115,6 +119,7 @@ const FAILING: Record<string, Failing[]> = {
     {
       why: 'a Relatie Contact with only its Soort and Organisatie',
       base: 'WMO301',
+      text: /^Contact of Relatie 1 has no Adres/,
       edits: [
         sub(/(<wmo301:Relatie>[\s\S]*?<wmo301:Contact>\s*<wmo301:Soort>01<\/wmo301:Soort>)\s*<wmo301:Adres>[\s\S]*?<\/wmo301:Adres>/, '$1'),
         sub(/<wmo301:Telefoon>[\s\S]*?<\/wmo301:Telefoon>/, ''),
@@ -245,6 +250,7 @@ describe.skipIf(!hasReference)('§6.2 rules on the official examples (valid) and
         expect(own.length).toBeGreaterThan(0);
         for (const f of own) {
           expect(f.rule.retourcode).toBe(row.code);
+          if (c.text) expect(f.violation.text).toMatch(c.text);
           expect(f.violation.text).not.toMatch(/\d{9}/);
         }
         expect([...new Set(found.map((f) => f.rule.code))].sort()).toEqual([code, ...(c.also ?? [])].sort());

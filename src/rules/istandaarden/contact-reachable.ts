@@ -15,6 +15,10 @@ export const TR006: Rule = {
   check({ root }) {
     return select(root, 'Contact')
       .filter((c) => !child(c, 'Adres') && !child(c, 'Telefoon') && !child(c, 'Emailadres'))
-      .map((node) => ({ node, text: `${label(node)} of ${node.parent?.parent ? label(node.parent.parent) : 'the client'} has no Adres, Telefoon or Emailadres` }));
+      .map((node) => {
+        // Client/Contactgegevens/Contact or Relatie/Contact.
+        const owner = node.parent?.name === 'Contactgegevens' ? node.parent.parent : node.parent;
+        return { node, text: `${label(node)} of ${owner ? label(owner) : 'the client'} has no Adres, Telefoon or Emailadres` };
+      });
   },
 };
