@@ -78,6 +78,7 @@ export class Gateway {
       limits: { maxBytes: config.server.bodyLimitBytes },
       workers: config.validation.workers,
       inlineMaxBytes: config.validation.inlineMaxBytes,
+      ...(config.validation.productList ? { productListFile: config.validation.productList } : {}),
       ...(opts.today ? { today: opts.today } : {}),
     });
     this.store = opts.store ?? openStore(config);

@@ -395,6 +395,11 @@ const validation = z
     workers: z.number().int().min(0).max(64).default(1),
     /** Documents up to this size are judged on the event loop even when there are workers. */
     inlineMaxBytes: z.number().int().min(0).default(0),
+    /**
+     * Product list for TR381 (ProductCode fits ProductCategorie, S329): `standard;categorie;code` lines, see
+     * data/productcodes.example.csv (a test list). Relative to the working directory. Absent: TR381 is off.
+     */
+    productList: z.string().min(1).optional(),
   })
   .prefault({});
 

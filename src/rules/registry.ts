@@ -4,14 +4,31 @@ import { TR103 } from './ieb/change-needs-delivery.ts';
 import { TR102 } from './ieb/new-key.ts';
 import { CS125 } from './ieb/status-aanlevering.ts';
 import { TR393, TR395 } from './ieb/windows.ts';
+import { TR386 } from './istandaarden/aangevraagd-overlap.ts';
+import { TR342 } from './istandaarden/afgewezen-prestaties.ts';
 import { CS002 } from './istandaarden/bsn.ts';
+import { TR061 } from './istandaarden/client-address.ts';
+import { TR006 } from './istandaarden/contact-reachable.ts';
+import { TR416 } from './istandaarden/credit-reference.ts';
 import { TR135 } from './istandaarden/dagtekening.ts';
+import { TR316 } from './istandaarden/declaratie-debet-credit.ts';
+import { TR315 } from './istandaarden/declaratie-totaal.ts';
 import { TR101 } from './istandaarden/duplicates.ts';
 import { TR002 } from './istandaarden/geboortedatum.ts';
 import { TR378 } from './istandaarden/gemeentecode.ts';
 import { HDR001 } from './istandaarden/header.ts';
+import { TR410 } from './istandaarden/nieuw-overlap.ts';
 import { TR134 } from './istandaarden/not-after-dagtekening.ts';
 import { CS003, TR018, TR137 } from './istandaarden/periods.ts';
+import { TR381 } from './istandaarden/productcode.ts';
+import { TR335 } from './istandaarden/productperiode.ts';
+import { TR383 } from './istandaarden/referentie-aanbieder.ts';
+import { TR358 } from './istandaarden/referentienummer.ts';
+import { TR302 } from './istandaarden/toegewezen-overlap.ts';
+import { TR352 } from './istandaarden/vow-changes.ts';
+import { TR380 } from './istandaarden/vow-te-wijzigen.ts';
+import { TR353 } from './istandaarden/vow-toewijzingen.ts';
+import { TR377, TR409 } from './istandaarden/woonplaatsbeginsel.ts';
 import { BDR001 } from './ipgb/amounts.ts';
 import { TR507 } from './ipgb/serialised.ts';
 import { TR574 } from './ipgb/unique-budget.ts';
@@ -20,7 +37,36 @@ import { IB009 } from './stuf/referentienummer.ts';
 import type { Rule, RuleContext, RuleViolation } from './types.ts';
 
 /** The technical rules of iWmo 3.2 / iJw 3.2 the gateway checks, level 2 first, then level 4. */
-export const ISTANDAARD_RULES: Rule[] = [HDR001, CS002, TR002, TR018, CS003, TR137, TR101, TR134, TR135, TR378];
+export const ISTANDAARD_RULES: Rule[] = [
+  HDR001,
+  CS002,
+  TR002,
+  TR018,
+  CS003,
+  TR137,
+  TR101,
+  TR134,
+  TR006,
+  TR061,
+  TR302,
+  TR386,
+  TR410,
+  TR352,
+  TR353,
+  TR380,
+  TR383,
+  TR315,
+  TR316,
+  TR335,
+  TR358,
+  TR416,
+  TR342,
+  TR377,
+  TR409,
+  TR135,
+  TR378,
+  TR381,
+];
 
 /** iEb 4.0 (MODELLED, standards.md §6.3). CS002 and TR135 are the iStandaarden rules, which cover iEb too. */
 export const IEB_RULES: Rule[] = [CS002, CS125, BDR001, TR102, TR103, TR104, TR135, TR393, TR395];

@@ -1,6 +1,7 @@
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import type { XNode } from '../xml/tree.ts';
 import type { MessageHistory } from './history.ts';
+import type { ProductList } from './products.ts';
 
 /** What a technical rule sees: the recognised message, its parsed tree and the world it is judged against. */
 export interface RuleContext {
@@ -16,6 +17,8 @@ export interface RuleContext {
    * itself shows (see history.ts).
    */
   history?: MessageHistory;
+  /** The operator's product list for TR381; absent: TR381 judges nothing. */
+  products?: ProductList;
 }
 
 /** One violation of a rule: the element it points at, and a text without personal data (never a BSN). */

@@ -59,6 +59,7 @@ export class ValidationService {
         ...(this.opts.schemasDir ? { schemasDir: this.opts.schemasDir } : {}),
         limits: this.limits,
         ...(this.opts.rulesVersion ? { rulesVersion: this.opts.rulesVersion } : {}),
+        ...(this.opts.productListFile ? { productListFile: this.opts.productListFile } : {}),
       });
       this.workers.push(w);
       return w;

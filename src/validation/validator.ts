@@ -5,10 +5,11 @@ import { extractHeader } from '../catalogue/header.ts';
 import { recognise } from '../catalogue/recognise.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import { envelopePayload } from '../ggk/envelope.ts';
-import { buildRetour } from '../retour/istandaarden.ts';
+import { buildAssessedRetour } from '../retour/istandaarden.ts';
 import { loadGemeenten } from '../rules/gemeenten.ts';
 import type { MessageHistory } from '../rules/history.ts';
-import { rulesFor } from '../rules/registry.ts';
+import { ALL_RULES, rulesFor } from '../rules/registry.ts';
+import { loadProductList, type ProductList } from '../rules/products.ts';
 import type { GemeenteList } from '../rules/types.ts';
 import { redactBsn } from '../security/redact.ts';
 import { lastStepName, SourceLocator } from '../xml/locate.ts';
@@ -32,6 +33,8 @@ export interface ValidatorOptions {
    * only the bericht itself. Not passed to worker threads: a validator with a history validates inline.
    */
   history?: MessageHistory;
+  /** The product list file for TR381 (validation.productList); without one TR381 judges nothing. */
+  productListFile?: string;
 }
 
 export interface ValidateOptions {
@@ -50,6 +53,7 @@ export class BerichtValidator {
   private readonly today: () => Date;
   private readonly rulesVersion: string;
   private readonly history: MessageHistory | undefined;
+  private readonly products: ProductList | undefined;
   private readonly xsd = new XsdEngine();
 
   constructor(
@@ -62,6 +66,7 @@ export class BerichtValidator {
     this.today = opts.today ?? (() => new Date());
     this.rulesVersion = opts.rulesVersion ?? '1.0.0';
     this.history = opts.history;
+    this.products = opts.productListFile ? loadProductList(opts.productListFile) : undefined;
   }
 
   validate(source: Uint8Array, opts: ValidateOptions = {}): Verdict {
@@ -120,7 +125,14 @@ export class BerichtValidator {
   }
 
   private ruleFindings(entry: CatalogueEntry, root: XNode, locator: SourceLocator): Finding[] {
-    const ctx = { entry, root, today: this.today(), gemeenten: this.gemeenten, ...(this.history ? { history: this.history } : {}) };
+    const ctx = {
+      entry,
+      root,
+      today: this.today(),
+      gemeenten: this.gemeenten,
+      ...(this.history ? { history: this.history } : {}),
+      ...(this.products ? { products: this.products } : {}),
+    };
     const out: Finding[] = [];
     for (const rule of rulesFor(entry)) {
       for (const v of rule.check(ctx)) {
@@ -140,11 +152,13 @@ export class BerichtValidator {
   private retourFor(entry: CatalogueEntry, root: XNode, findings: Finding[]): string | undefined {
     if (entry.direction !== 'heen' || !this.catalogue.retourOf(entry)) return undefined;
     if (entry.standard !== 'iwmo' && entry.standard !== 'ijw') return undefined;
-    const codes = [...new Set(findings.map((f) => f.retourcode).filter((c): c is string => c !== null))];
+    // Level 2 answers with the Header only (0001); levels 3/4 per class (standards.md §6.1).
+    const issues = findings.flatMap((f) => (f.retourcode === null ? [] : [{ retourcode: f.retourcode, level: RULE_LEVEL.get(f.code) ?? 2, path: f.path }]));
     const today = this.today();
-    return buildRetour({ entry, root }, codes, {
+    return buildAssessedRetour({ entry, root }, issues, {
       identificatieRetour: retourIdentificatie(today),
-      dagtekeningRetour: isoDate(today),
+      // The Dutch calendar day, whatever the server's time zone.
+      dagtekeningRetour: today,
       xsltVersie: this.rulesVersion,
     });
   }
@@ -180,9 +194,8 @@ function nodeFinding(level: Finding['level'], code: string, retourcode: string |
   };
 }
 
-function isoDate(d: Date): string {
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-}
+/** The level of each rule code, for the retour contents per level. */
+const RULE_LEVEL = new Map(ALL_RULES.map((r) => [r.code, r.level]));
 
 /** A retour's own Identificatie: at most 12 characters, unique enough per sender and day. */
 function retourIdentificatie(now: Date): string {

@@ -18,6 +18,7 @@ interface WorkerInit {
   schemasDir?: string;
   limits?: ParseLimits;
   rulesVersion?: string;
+  productListFile?: string;
 }
 
 const init = workerData as WorkerInit;
@@ -26,6 +27,7 @@ const validator = new BerichtValidator(SchemaPacks.load(init.schemasDir), {
   today: () => new Date(now),
   ...(init.limits ? { limits: init.limits } : {}),
   ...(init.rulesVersion ? { rulesVersion: init.rulesVersion } : {}),
+  ...(init.productListFile ? { productListFile: init.productListFile } : {}),
 });
 
 parentPort!.on('message', (req: WorkerRequest) => {

@@ -16,9 +16,10 @@ if (!hasReference) console.warn(`SKIPPED conformance/istandaarden: ${skipReason}
 const INVALID_EXAMPLES = new Set(['JW315', 'JW318']);
 /**
  * Schema-valid official examples that break a technical rule of the standard (level 2): JW317's NieuwProduct
- * ends before it starts (CS003), JW323 has two Prestaties with ReferentieNummer RN004 (TR101).
+ * ends before it starts (CS003), JW323 has two Prestaties with ReferentieNummer RN004 (TR101, TR358), the second
+ * for March in a declaratie for April (TR335).
  */
-const RULE_VIOLATIONS: Record<string, string[]> = { JW317: ['CS003'], JW323: ['TR101'] };
+const RULE_VIOLATIONS: Record<string, string[]> = { JW317: ['CS003'], JW323: ['TR101', 'TR335', 'TR358'] };
 
 describe.skipIf(!hasReference)('iWmo/iJw 3.2 conformance with the official schemas', () => {
   let validator: BerichtValidator;

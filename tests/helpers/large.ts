@@ -11,7 +11,8 @@ export function elfproefBsn(i: number): string {
 
 /**
  * A WMO323/JW323 declaratie of about `targetBytes`: the example's first Client repeated, each copy with its
- * own Bsn and ReferentieNummers, so that it stays valid against the schema and the duplicate-key rule.
+ * own Bsn and ReferentieNummers, so that it stays valid against the schema and the duplicate-key rule, and the
+ * TotaalIngediendBedrag recomputed (TR315/TR316).
  */
 export function largeDeclaratie(example: string, targetBytes: number): string {
   const open = example.search(/<[\w]+:Client>/);
@@ -30,5 +31,13 @@ export function largeDeclaratie(example: string, targetBytes: number): string {
     size += copy.length;
   }
   parts.push(example.slice(tailStart));
+  let total = 0;
+  for (const copy of parts.slice(1, -1)) {
+    for (const m of copy.matchAll(/<[\w]+:Bedrag>(\d+)<\/[\w]+:Bedrag>\s*<[\w]+:DebetCredit>([DC])</g)) total += (m[2] === 'C' ? -1 : 1) * Number(m[1]);
+  }
+  parts[0] = parts[0]!.replace(
+    /(<[\w]+:TotaalBedrag>)\d+(<\/[\w]+:TotaalBedrag>\s*<([\w]+):DebetCredit>)[DC]</,
+    (_m, a: string, b: string) => `${a}${Math.abs(total)}${b}${total < 0 ? 'C' : 'D'}<`,
+  );
   return parts.join('');
 }
