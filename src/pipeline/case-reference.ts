@@ -13,9 +13,14 @@ import { textAt, type XNode } from '../xml/tree.ts';
  * of that identificatie; a message that refers to it looks it up from the party it was sent to.
  */
 
-/** Messages that open a case, and where their zaak identificatie is. */
+/**
+ * Messages that open a case, and where their zaak identificatie is. A zorgmelding (ZAK-zorgmelding) has no
+ * identificatie: its `object/kenmerk/kenmerk` (bron `Zorgmelding`) is the key its terugkoppeling
+ * (ZAK-zorgmeldingTerugkoppeling) repeats in its own `object/kenmerk/kenmerk` (bron `Zorgmelding`).
+ */
 const OPENS_CASE: Readonly<Record<string, string>> = {
   vtoDi01: 'object/identificatie',
+  zorgmeldingDi01: 'object/kenmerk/kenmerk',
 };
 
 /** Messages that relate to an earlier one through case data: which message opened it, and where to look, in order. */
@@ -24,6 +29,7 @@ const REFERS_TO_CASE: Readonly<Record<string, { opener: string; paths: readonly 
     opener: 'vtoDi01',
     paths: ['object/heeftBetrekkingOpAndere/gerelateerde/identificatie', 'object/identificatie'],
   },
+  zorgmeldingTerugkoppelingDi01: { opener: 'zorgmeldingDi01', paths: ['object/kenmerk/kenmerk'] },
 };
 
 export interface CaseFacts {
