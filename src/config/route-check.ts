@@ -38,21 +38,28 @@ export function checkRouteTable(config: Config, lineOf?: (routeIndex: number) =>
   };
 
   for (const g of gemeenten) {
-    // Where berichten for this gemeente go (its own inbox: internal destinations), and where its berichten to each party go.
+    // Where the gemeente's heenberichten to each party go: that party's destination (the primary routes, on
+    // Ontvanger). Its own inbox: the internal destinations berichten for it go to, apart from those.
+    const towards = new Map<string | undefined, Set<string>>();
+    for (const entry of CHAIN_MESSAGES.filter((e) => sentByGemeente(e) && e.direction === 'heen')) {
+      for (const x of sentTo(counterparties(entry.receiver))) {
+        const r = route(entry, g, x);
+        if (r) towards.set(x, (towards.get(x) ?? new Set()).add(r.destination));
+      }
+    }
+    const partyDestinations = new Set([...towards.values()].flatMap((d) => [...d]));
     const inbox = new Set<string>();
     for (const entry of CHAIN_MESSAGES.filter(receivedByGemeente)) {
       for (const x of [...counterparties(entry.sender), undefined]) {
         const r = route(entry, x, g);
-        if (r && isInternal(adapters.get(r.destination))) inbox.add(r.destination);
+        if (r && isInternal(adapters.get(r.destination)) && !partyDestinations.has(r.destination)) inbox.add(r.destination);
       }
     }
-    const towards = new Map<string, Set<string>>();
+
     for (const entry of CHAIN_MESSAGES.filter(sentByGemeente)) {
       for (const x of sentTo(counterparties(entry.receiver))) {
         const r = route(entry, g, x);
-        if (!r) continue;
-        if (inbox.has(r.destination)) report(r.index, 'own-inbox', r.destination, entry.name, g, x);
-        else if (x !== undefined) towards.set(x, (towards.get(x) ?? new Set()).add(r.destination));
+        if (r && inbox.has(r.destination)) report(r.index, 'own-inbox', r.destination, entry.name, g, x);
       }
     }
     for (const entry of CHAIN_MESSAGES.filter(receivedByGemeente)) {
@@ -93,7 +100,7 @@ function describe(f: Finding, adapter: string | undefined): string {
     case 'back-to-chain':
       return `${list(f.messages)} that comes in for ${gemeente} would go back into ${(adapter ?? '').toUpperCase()} ("${f.destination}"), where it came from; route it to the gemeente's internal system`;
     case 'back-to-sender':
-      return `${list(f.messages)} that ${parties} sends to ${gemeente} would go back to ${parties} ("${f.destination}", where the gemeente's berichten to them go); route it to the gemeente's internal system`;
+      return `${list(f.messages)} that ${parties} sends to ${gemeente} would go back to ${parties} ("${f.destination}", where the gemeente's heenberichten to them go); route it to the gemeente's internal system`;
   }
 }
 
