@@ -11,7 +11,7 @@ import path from 'node:path';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSoapRequest } from '../../adapters/digikoppeling/soap-request.ts';
-import { buildSoapEnvelope } from '../../adapters/digikoppeling/soap.ts';
+import { buildSoapEnvelope, readSoap, readSoapFault } from '../../adapters/digikoppeling/soap.ts';
 import { unwrap, wrap, type Unwrapped } from '../../src/ggk/envelope.ts';
 import { answeredFrom, buildBv03 } from '../../src/retour/stuf.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
@@ -95,7 +95,7 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
         `{ party: aanbieder-b, apiKeys: ["${hashApiKey(KEY.aanbiederB)}"], messages: [WMO302, WMO323] }`,
         `{ party: cak, apiKeys: ["${hashApiKey(KEY.cak)}"], messages: [WMO406, WMO408] }`,
         `{ party: svb, apiKeys: ["${hashApiKey(KEY.svb)}"], messages: [WMO502, JW502, WMO507, JW507] }`,
-        `{ party: ggk, apiKeys: ["${hashApiKey(KEY.ggk)}"], messages: [WMO507] }`,
+        `{ party: ggk, apiKeys: ["${hashApiKey(KEY.ggk)}"], messages: [WMO507, WMO302] }`,
         `{ party: corv, apiKeys: ["${hashApiKey(KEY.corv)}"], messages: [zorgmeldingDi01] }`,
       ],
       extraCallers: [
@@ -224,6 +224,50 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
       expect(right.status).toBe(202);
       expect((await g.gateway.store.getMessage(heen.body.id))!.answeredBy).toBe(right.body.id);
       await eventually(() => expect(received.filter((x) => x.message === 'WMO316' && x.correlation === heen.body.id).map((x) => x.path)).toEqual(['http://zorg.example/berichten']), bounded);
+    });
+  });
+
+  describe('who may answer, over SOAP from the GGK', () => {
+    const wmo301 = edit(example('WMO301'), ['<wmo301:Afzender>0384<', '<wmo301:Afzender>0363<'], ['>123456789012<', '>CONV-301-SP<']);
+    const du01 = (ontvanger: string, identificatieRetour: string) =>
+      buildSoapEnvelope(
+        wrap(
+          Buffer.from(
+            edit(
+              example('WMO302'),
+              ['<wmo302:Afzender>0384<', '<wmo302:Afzender>0363<'],
+              ['<wmo302:Ontvanger>42420001<', `<wmo302:Ontvanger>${ontvanger}<`],
+              ['>123456789012<', '>CONV-301-SP<'],
+              ['>123456TT<', `>${identificatieRetour}<`],
+            ),
+          ),
+          { zender: { organisatie: ontvanger, applicatie: 'Zorgsysteem' }, ontvanger: { organisatie: '0363' }, functie: 'WMO302', crossRefnummer: '0b1c7d4e-8f2a-4c3b-9d5e-6f7a8b9c0d1e', versions: VERSIONS },
+        ),
+      );
+    /** The Fo03 in a SOAP fault: its code and details. */
+    const fo03Of = (text: string) => {
+      const soap = readSoap(parseToTree(text))!;
+      const fo03 = readSoapFault(soap.body![0]!, soap.version)!.detail.find((d) => d.name === 'Fo03Bericht')!;
+      return { code: textAt(fo03, 'body/code'), details: textAt(fo03, 'body/details') };
+    };
+
+    it('answers a Du01 whose WMO302 does not carry the heen’s Ontvanger with a Fo03 IB002 (ANSWER_PARTIES_MISMATCH), a second one with Fo03 CC11', async () => {
+      const heen = await g.post('/berichten', wmo301, KEYS.andereGemeente);
+      expect(heen.status, heen.text).toBe(202);
+      const forged = await g.post('/inbound/ggk', du01('65656055', 'SOAP-FORGED'), KEY.ggk, 'text/xml; charset=utf-8');
+      expect(forged.status).toBe(500);
+      expect(fo03Of(forged.text)).toEqual({ code: 'IB002', details: 'ANSWER_PARTIES_MISMATCH' });
+      expect((await g.gateway.store.getMessage(heen.body.id))!.answeredBy).toBeNull();
+
+      const right = await g.post('/inbound/ggk', du01('42420001', 'SOAP-1'), KEY.ggk, 'text/xml; charset=utf-8');
+      expect(right.status, right.text).toBe(200);
+      const rightId = right.headers.get('location')!.replace('/berichten/', '');
+      expect((await g.gateway.store.getMessage(heen.body.id))!.answeredBy).toBe(rightId);
+
+      const second = await g.post('/inbound/ggk', du01('42420001', 'SOAP-2'), KEY.ggk, 'text/xml; charset=utf-8');
+      expect(second.status).toBe(500);
+      expect(fo03Of(second.text)).toEqual({ code: 'CC11', details: 'RETOUR_ALREADY_RECEIVED' });
+      expect((await g.gateway.store.getMessage(heen.body.id))!.answeredBy).toBe(rightId);
     });
   });
 
