@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { catalogue } from '../../src/catalogue/catalogue.ts';
 import { extractHeader, type HeaderFacts } from '../../src/catalogue/header.ts';
 import { answerRefusal } from '../../src/pipeline/answerer.ts';
+import { caseFacts } from '../../src/pipeline/case-reference.ts';
 import { correlationKey, dedupKey, headerParties, partiesOf, routeKey } from '../../src/pipeline/identity.ts';
 import type { StoredMessage } from '../../src/store/types.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
@@ -88,6 +89,24 @@ describe('correlation keys for every flow', () => {
     expect(entry('uitkomstMeldingGeneriekDi01').sender).toContain('gemeente');
     // Only the verrijkingsverzoek answers carry a crossRefnummer: they stay retours.
     expect(entry('ucobDi01')).toMatchObject({ direction: 'retour', answers: 'vcobDi01' });
+  });
+});
+
+describe('StUF-JZ terugkoppeling and uitkomst find their melding through case data', () => {
+  it.each([
+    ['zorgmeldingDi01', 'zorgmeldingTerugkoppelingDi01'],
+    ['vtMeldingDi01', 'vtTerugkoppelingDi01'],
+    ['meldingGeneriekDi01', 'uitkomstMeldingGeneriekDi01'],
+  ] as const)('%s ← %s: the key the melding opens is the one the answer names, looked up from the melder', (opener, follower) => {
+    const openerXml = buildJz(opener);
+    const openerFacts = caseFacts(entry(opener), header(opener, openerXml), new TextEncoder().encode(openerXml));
+    expect(openerFacts.caseRef).toMatch(/^[0-9a-f]{64}$/);
+    const followerXml = buildJz(follower);
+    const h = header(follower, followerXml);
+    const facts = caseFacts(entry(follower), h, new TextEncoder().encode(followerXml));
+    expect(facts.lookups).toEqual([{ scope: 'case', zender: h.ontvanger, messageName: opener, caseRef: openerFacts.caseRef }]);
+    // The melder sent the melding: the answer's ontvanger is the melding's zender.
+    expect(h.ontvanger).toBe(header(opener, openerXml).afzender);
   });
 });
 
