@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { checkRouteTable } from './route-check.ts';
 import { configSchema, type Config } from './schema.ts';
 
 export interface ConfigIssue {
@@ -113,6 +114,9 @@ export function parseConfig(text: string, source: string, options: { env?: Env; 
   if (!result.success) throw new ConfigError(source, toIssues(result.error.issues, doc, lineCounter));
 
   const config = result.data;
+  // A route table that sends berichten back where they came from is refused with the offending routes' lines.
+  const routeIssues = checkRouteTable(config, (i) => lineOf(doc, lineCounter, ['routes', i]));
+  if (routeIssues.length > 0) throw new ConfigError(source, routeIssues);
   const dataDirFromEnv = nonEmpty(env.SCHAKEL_DATA_DIR);
   config.dataDir = dataDirFromEnv
     ? resolve(cwd, dataDirFromEnv)

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import type { AcceptOutcome } from '../pipeline/accept.ts';
+import { ANSWER_REFUSAL_ANSWERS } from '../pipeline/answerer.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import { XML_INPUT_STATUS } from '../xml/parse.ts';
 import { sendError } from './errors.ts';
@@ -22,6 +23,11 @@ export function answer(res: Response, outcome: AcceptOutcome): void {
       return sendError(res, 403, outcome.code, outcome.text, { message: outcome.verdict.message });
     case 'no-route':
       return sendError(res, 422, 'NO_ROUTE', outcome.text, { message: outcome.verdict.message });
+    case 'refused-answer':
+      return sendError(res, ANSWER_REFUSAL_ANSWERS[outcome.code].status, outcome.code, outcome.text, {
+        message: outcome.verdict.message,
+        refused: `/berichten/${outcome.refusedId}`,
+      });
     case 'conflict':
       return sendError(res, 409, outcome.code, outcome.text, {
         retourcode: outcome.retourcode,

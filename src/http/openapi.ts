@@ -23,8 +23,8 @@ export function openApiDocument(): Record<string, unknown> {
       ...errors({
         '400': 'Not XML the gateway will read, with line/column (XML_NOT_WELL_FORMED, XML_EMPTY, XML_DTD_FORBIDDEN, XML_TOO_DEEP, XML_ENCODING_INVALID), or a corrupt compressed body (BODY_UNREADABLE)',
         '401': 'No or an invalid API key (UNAUTHENTICATED), or a client certificate the gateway does not trust (CLIENT_CERTIFICATE_UNTRUSTED)',
-        '403': 'Afzender or message type not allowed for this caller (AFZENDER_NOT_ALLOWED, MESSAGE_NOT_ALLOWED), or a trusted client certificate whose OIN no caller or party has (OIN_UNKNOWN) or that carries none (OIN_MISSING)',
-        '409': 'Same BerichtIdentificatie with other content (TR056, retourcode 9056) or same StUF referentienummer (StUF016)',
+        '403': 'Afzender or message type not allowed for this caller (AFZENDER_NOT_ALLOWED, MESSAGE_NOT_ALLOWED), or a trusted client certificate whose OIN no caller or party has (OIN_UNKNOWN) or that carries none (OIN_MISSING); a retour or StUF answer to a heenbericht that was not addressed to this caller or party (NOT_THE_ADDRESSEE), or whose header does not carry the heen\'s Afzender and Ontvanger (ANSWER_PARTIES_MISMATCH): stored as rejected, never linked',
+        '409': 'Same BerichtIdentificatie with other content (TR056, retourcode 9056) or same StUF referentienummer (StUF016); a second retour to a heenbericht that has one (RETOUR_ALREADY_RECEIVED, IV028)',
         '408': 'The body did not arrive within server.requestTimeoutMs (REQUEST_TIMEOUT)',
         '413': 'Body over the size limit, counted after decompression (BODY_TOO_LARGE)',
         '415': 'Not XML or not UTF-8 without BOM (UNSUPPORTED_MEDIA_TYPE, NOT_XML, XML_ENCODING_UNSUPPORTED, XML_BOM_FORBIDDEN), or a Content-Encoding other than gzip, deflate, br (UNSUPPORTED_CONTENT_ENCODING)',

@@ -4,6 +4,7 @@ import { readSoapRequest, rootLocalName, SoapRequestError, type SoapRequest } fr
 import { buildSoapEnvelope, buildSoapFault, soapContentType, type FaultSpec, type SoapVersion } from '../../adapters/digikoppeling/soap.ts';
 import type { Config, InboundConfig } from '../config/schema.ts';
 import { accept, type AcceptOutcome, type Permissions, type PipelineDeps } from '../pipeline/accept.ts';
+import { ANSWER_REFUSAL_ANSWERS } from '../pipeline/answerer.ts';
 import { answeredFrom, buildBv03, buildFo03, STUF016, type AnsweredMessage, type Fout } from '../retour/stuf.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { MessageStore } from '../store/types.ts';
@@ -142,6 +143,8 @@ async function foutOf(outcome: Exclude<AcceptOutcome, { kind: 'accepted' }>, ans
       return fout('IB002', `not authorised: ${outcome.text}`, outcome.code);
     case 'no-route':
       return fout('IB102', `no routing: ${outcome.text}`);
+    case 'refused-answer':
+      return fout(ANSWER_REFUSAL_ANSWERS[outcome.code].stufCode, `${outcome.code}: ${outcome.text}`, outcome.code);
   }
 }
 

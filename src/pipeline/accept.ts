@@ -7,8 +7,9 @@ import type { PipelineMetrics } from '../metrics.ts';
 import type { CorrelationKey, MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
 import type { ValidationService } from '../validation/service.ts';
 import type { Verdict } from '../validation/verdict.ts';
+import { answerRefusal, type AnswerRefusal } from './answerer.ts';
 import { caseFacts } from './case-reference.ts';
-import { correlationKey, dedupKey, routeKey } from './identity.ts';
+import { correlationKey, dedupKey, headerParties, partiesOf, routeKey } from './identity.ts';
 
 /** What a caller or party may hand in: '*' or a list of Afzender codes and message names. */
 export interface Permissions {
@@ -28,7 +29,9 @@ export type AcceptOutcome =
   | { kind: 'invalid'; verdict: Verdict; retourId?: string }
   | { kind: 'forbidden'; code: 'AFZENDER_NOT_ALLOWED' | 'MESSAGE_NOT_ALLOWED'; text: string; verdict: Verdict }
   | { kind: 'no-route'; verdict: Verdict; text: string }
-  | { kind: 'conflict'; existingId: string; code: string; retourcode: string; text: string; verdict: Verdict };
+  | { kind: 'conflict'; existingId: string; code: string; retourcode: string; text: string; verdict: Verdict }
+  /** A retour or StUF answer that does not come from the addressee of the heen it names, or a second retour: stored as rejected. */
+  | ({ kind: 'refused-answer'; refusedId: string; verdict: Verdict } & AnswerRefusal);
 
 export interface PipelineDeps {
   store: MessageStore;
@@ -76,8 +79,12 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
       text: `no route for ${payloadEntry.name} to ${header.ontvanger ?? header.afzender ?? 'this party'}; add one to the route table`,
     };
   }
-  const key = correlationKey(payloadEntry, header);
-  const byKey = key ? ((await deps.store.findCorrelationTarget(key)) ?? (await sentThroughGgk(deps.store, payloadEntry, header))) : null;
+  const found = await answeredHeen(deps.store, payloadEntry, header, input.permissions);
+  if (found?.refusal) {
+    const refusedId = await storeRefusedAnswer(deps, payloadEntry, header, input, found.refusal);
+    return { kind: 'refused-answer', refusedId, verdict, ...found.refusal };
+  }
+  const byKey = found?.heen ?? null;
   // No crossRefnummer to follow: a CORV notificatie finds its VTO through case data.
   const cases = caseFacts(payloadEntry, header, input.source);
   const byCase = byKey ? null : await firstTarget(deps.store, cases.lookups);
@@ -127,8 +134,9 @@ function authorise(p: Permissions, v: Verdict): Omit<Extract<AcceptOutcome, { ki
   if (!p.messages.includes('*') && !p.messages.includes(name)) {
     return { kind: 'forbidden', code: 'MESSAGE_NOT_ALLOWED', text: `this caller may not send ${name}` };
   }
-  // A retour copies the heen's header: its Afzender is the party it goes back to, not the sender.
-  const sender = v.direction === 'retour' && v.header.identificatieRetour ? v.header.ontvanger : v.header.afzender;
+  // A retour copies the heen's header: its Afzender is the party it goes back to, not the sender (identity.ts).
+  const entry = catalogue.byName(name);
+  const sender = entry ? partiesOf(entry, v.header).from : v.header.afzender;
   if (!p.afzenders.includes('*') && (!sender || !p.afzenders.includes(sender))) {
     return { kind: 'forbidden', code: 'AFZENDER_NOT_ALLOWED', text: `this caller may not send as Afzender ${sender ?? '(none)'}` };
   }
@@ -137,13 +145,15 @@ function authorise(p: Permissions, v: Verdict): Omit<Extract<AcceptOutcome, { ki
 
 /** The catalogue and header facts every stored message carries (a retour is stored under its own identity). */
 function messageFacts(entry: CatalogueEntry, h: HeaderFacts) {
+  // iEb/iPgb: the chain party the header leaves out (CAK, SVB) is stored, so a 508 finds its 507 under SVB.
+  const parties = headerParties(entry, h);
   return {
     standard: entry.standard,
     release: entry.release,
     messageName: entry.name,
     direction: entry.direction,
-    afzender: h.afzender ?? null,
-    ontvanger: h.ontvanger ?? null,
+    afzender: parties.afzender ?? null,
+    ontvanger: parties.ontvanger ?? null,
     berichtIdentificatie: h.identificatieRetour ?? h.identificatie ?? null,
     dagtekening: h.dagtekeningRetour ?? h.dagtekening ?? null,
     berichtcode: h.berichtCode ?? h.stufBerichtcode ?? null,
@@ -165,13 +175,67 @@ function answerSummary(source: Uint8Array): string | null {
 }
 
 /**
+ * The heenbericht this retour or StUF answer answers, and whether it may answer it (./answerer.ts): found by the
+ * standard's correlation key, or, for a StUF answer from the GGK, by our own message id. Null: it answers
+ * nothing stored (a heenbericht, or a retour whose heen the gateway never saw).
+ */
+async function answeredHeen(
+  store: MessageStore,
+  entry: CatalogueEntry,
+  header: HeaderFacts,
+  permissions: Permissions,
+): Promise<{ heen: StoredMessage; refusal: AnswerRefusal | null } | null> {
+  const key = correlationKey(entry, header);
+  if (!key) return null;
+  const byKey = await store.findCorrelationTarget(key);
+  const heen = byKey ?? (await sentThroughGgk(store, entry, header));
+  if (!heen) return null;
+  const refusal = await answerRefusal(store, {
+    entry,
+    header,
+    heen,
+    senderCodes: permissions.afzenders,
+    foundBy: byKey ? 'key' : 'message-id',
+  });
+  return { heen, refusal };
+}
+
+/**
  * A StUF answer (Fo01, Bv01) to a bericht the GGK adapter sent: the envelope's referentienummer was that
- * message's id, so the answer's crossRefnummer names it. Only a heenbericht of the party the answer is for.
+ * message's id, so the answer's crossRefnummer names it. Only a heenbericht of the party the answer is for;
+ * whether the party that hands it in may answer it is checked like any answer.
  */
 async function sentThroughGgk(store: MessageStore, entry: CatalogueEntry, h: HeaderFacts): Promise<StoredMessage | null> {
   if (entry.standard !== 'stuf' || !h.crossRefnummer || !UUID.test(h.crossRefnummer)) return null;
   const sent = await store.getMessage(h.crossRefnummer);
   return sent && sent.direction === 'heen' && sent.afzender === h.ontvanger ? sent : null;
+}
+
+/**
+ * A refused answer is still a fact of the chain: stored as rejected with the reason (no personal data), never
+ * linked to the heen it named, never delivered, taking no part in uniqueness.
+ */
+async function storeRefusedAnswer(
+  deps: PipelineDeps,
+  entry: CatalogueEntry,
+  h: HeaderFacts,
+  input: AcceptInput,
+  refusal: AnswerRefusal,
+): Promise<string> {
+  const result = await deps.store.insertMessage(
+    {
+      ...messageFacts(entry, h),
+      dedup: null,
+      body: input.source,
+      source: input.via,
+      status: 'rejected',
+      statusReason: `${refusal.code}: ${refusal.text}`,
+      correlatedTo: null,
+      findings: [{ level: 'rule', code: refusal.code, retourcode: null, line: null, column: null, path: null, text: refusal.text }],
+    },
+    `${input.via.kind}:${input.via.id}`,
+  );
+  return result.id;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

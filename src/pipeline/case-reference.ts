@@ -13,9 +13,20 @@ import { textAt, type XNode } from '../xml/tree.ts';
  * of that identificatie; a message that refers to it looks it up from the party it was sent to.
  */
 
-/** Messages that open a case, and where their zaak identificatie is. */
+/**
+ * Messages that open a case, and where their key is (StUF-JZ 1.0.9 schemas, C):
+ * - a VTO's zaak identificatie (ZAK-vto), which notificaties name;
+ * - a zorgmelding (ZAK-zorgmelding) has no identificatie: its `object/kenmerk/kenmerk` (bron `Zorgmelding`) is
+ *   what its terugkoppeling (ZAK-zorgmeldingTerugkoppeling) repeats in its own `object/kenmerk/kenmerk`;
+ * - a VT-melding's `object/identificatieVtMelding`, which its vtTerugkoppeling names in
+ *   `object/naarAanleidingVan/gerelateerde/identificatieVtMelding`;
+ * - a generieke melding's `object/identificatie`, which its uitkomst names in `object/uwIdentificatie`.
+ */
 const OPENS_CASE: Readonly<Record<string, string>> = {
   vtoDi01: 'object/identificatie',
+  zorgmeldingDi01: 'object/kenmerk/kenmerk',
+  vtMeldingDi01: 'object/identificatieVtMelding',
+  meldingGeneriekDi01: 'object/identificatie',
 };
 
 /** Messages that relate to an earlier one through case data: which message opened it, and where to look, in order. */
@@ -24,6 +35,9 @@ const REFERS_TO_CASE: Readonly<Record<string, { opener: string; paths: readonly 
     opener: 'vtoDi01',
     paths: ['object/heeftBetrekkingOpAndere/gerelateerde/identificatie', 'object/identificatie'],
   },
+  zorgmeldingTerugkoppelingDi01: { opener: 'zorgmeldingDi01', paths: ['object/kenmerk/kenmerk'] },
+  vtTerugkoppelingDi01: { opener: 'vtMeldingDi01', paths: ['object/naarAanleidingVan/gerelateerde/identificatieVtMelding'] },
+  uitkomstMeldingGeneriekDi01: { opener: 'meldingGeneriekDi01', paths: ['object/uwIdentificatie'] },
 };
 
 export interface CaseFacts {

@@ -4,6 +4,11 @@ export const JZ0100_NS = 'http://www.stufstandaarden.nl/koppelvlak/jz0100';
 export const STUF0301_NS = 'http://www.egem.nl/StUF/StUF0301';
 export const GGK_NS = 'http://www.stufstandaarden.nl/sectormodel/ggk/0210';
 
+/**
+ * `answers`: only for a message whose stuurgegevens carry a crossRefnummer to the one it answers (ucob/uci). A
+ * terugkoppeling or uitkomst is a Di01 of its own without crossRefnummer: it travels as a heenbericht in its own
+ * direction (gemeente/VT → melder) and relates to its melding through case data (pipeline/case-reference.ts).
+ */
 type JzRow = [root: string, group: 'jz' | 'vt' | 'vv' | 'gm', title: string, from: Role[], to: Role[], answeredBy: string[], answers?: string];
 
 /** StUF-Jeugdzorg 1.0.9 roots (§2.4): berichtcode Di01, functie = the root name. Directions are S or M. */
@@ -12,15 +17,15 @@ const JZ_ROWS: JzRow[] = [
   ['notificatieDi01', 'jz', 'Notificatie', ['rvdk'], ['gemeente'], []],
   ['notificatiejrDi01', 'jz', 'Notificatie jeugdreclassering', ['rvdk', 'cjib'], ['gemeente'], []],
   ['zorgmeldingDi01', 'jz', 'Zorgmelding politie', ['politie'], ['gemeente', 'veilig-thuis'], ['zorgmeldingTerugkoppelingDi01']],
-  ['zorgmeldingTerugkoppelingDi01', 'jz', 'Terugkoppeling zorgmelding', ['gemeente', 'veilig-thuis'], ['politie'], [], 'zorgmeldingDi01'],
+  ['zorgmeldingTerugkoppelingDi01', 'jz', 'Terugkoppeling zorgmelding', ['gemeente', 'veilig-thuis'], ['politie'], []],
   ['vtMeldingDi01', 'vt', 'VT-melding', ['politie', 'halt'], ['veilig-thuis'], ['vtTerugkoppelingDi01']],
-  ['vtTerugkoppelingDi01', 'vt', 'Terugkoppeling VT-melding', ['veilig-thuis'], ['politie', 'halt'], [], 'vtMeldingDi01'],
+  ['vtTerugkoppelingDi01', 'vt', 'Terugkoppeling VT-melding', ['veilig-thuis'], ['politie', 'halt'], []],
   ['vcobDi01', 'vv', 'Verrijkingsverzoek (cob)', ['verzoeker'], ['gegevenshouder'], ['ucobDi01']],
   ['ucobDi01', 'vv', 'Antwoord verrijkingsverzoek (cob)', ['gegevenshouder'], ['verzoeker'], [], 'vcobDi01'],
   ['vciDi01', 'vv', 'Verrijkingsverzoek (ci)', ['verzoeker'], ['gegevenshouder'], ['uciDi01']],
   ['uciDi01', 'vv', 'Antwoord verrijkingsverzoek (ci)', ['gegevenshouder'], ['verzoeker'], [], 'vciDi01'],
   ['meldingGeneriekDi01', 'gm', 'Generieke melding', ['melder'], ['veilig-thuis', 'gemeente', 'ontvanger'], ['uitkomstMeldingGeneriekDi01']],
-  ['uitkomstMeldingGeneriekDi01', 'gm', 'Uitkomst generieke melding', ['ontvanger'], ['melder'], [], 'meldingGeneriekDi01'],
+  ['uitkomstMeldingGeneriekDi01', 'gm', 'Uitkomst generieke melding', ['veilig-thuis', 'gemeente', 'ontvanger'], ['melder'], []],
 ];
 
 const STUF_JZ: CatalogueEntry[] = JZ_ROWS.map(([root, group, title, from, to, answeredBy, answers]) => ({
