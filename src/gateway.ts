@@ -97,6 +97,7 @@ export class Gateway {
       health: this.health,
       onQueued: () => this.transport.kick(),
       certificates: opts.certificates ?? (async () => this.tls.certificates()),
+      validation: this.validation,
     });
   }
 
