@@ -98,6 +98,7 @@ export class Gateway {
       health: this.health,
       onQueued: () => this.transport.kick(),
       certificates: opts.certificates ?? (async () => this.tls.certificates()),
+      validation: this.validation,
     });
   }
 

@@ -42,7 +42,7 @@ export interface EnvelopeSettings {
 }
 
 /** Reads the outgoing bericht and says how it goes into (or already is) a GGK envelope. */
-export function prepareEnvelope(message: OutgoingMessage, settings: EnvelopeSettings): Prepared {
+export function prepareEnvelope(message: Pick<OutgoingMessage, 'body' | 'messageName'>, settings: EnvelopeSettings): Prepared {
   let root: XNode;
   try {
     root = parseToTree(message.body);

@@ -18,6 +18,7 @@ import { OverviewService, type Overview } from './overview.ts';
 import { beheerPageRouter } from './page.ts';
 import { beheerApiRouter } from './routes.ts';
 import { SessionStore } from './session.ts';
+import type { ValidationService } from '../validation/service.ts';
 
 export interface BeheerDeps {
   config: () => Config;
@@ -29,6 +30,8 @@ export interface BeheerDeps {
   onQueued: () => void;
   certificates?: CertificateSource;
   now?: () => Date;
+  /** The gateway's validation, for "test a bericht". */
+  validation: ValidationService;
 }
 
 export class Beheer {
@@ -64,6 +67,7 @@ export class Beheer {
       jobs: this.jobs,
       overview: this.overview,
       alerts: () => this.alerts(),
+      validation: d.validation,
     });
     d.metrics.onScrape(() => this.collect());
   }

@@ -110,6 +110,19 @@ export function beheerOpenApi(errors: Errors) {
           responses: { '200': { description: 'The job' }, ...errors({ '404': 'NOT_FOUND' }), ...common },
         },
       },
+      '/api/beheer/test-bericht': {
+        post: {
+          summary: 'Test a bericht (beheerder only): validation and routing as POST /berichten, without storing or sending; audited as beheer.test-bericht without the body',
+          security: session,
+          parameters: [csrf],
+          requestBody: { required: true, content: { 'application/xml': { schema: str } } },
+          responses: {
+            '200': { description: '{stored: false, sent: false, verdict {message, valid, xsdValid, findings[{code, retourcode, line, column, path, text}], payload}, route {kind: route|no-route|refused, destination, adapter}, retour}' },
+            ...errors({ '400': 'XML_EMPTY', '403': 'CSRF_TOKEN, ROLE_FORBIDDEN', '413': 'BODY_TOO_LARGE', '415': 'UNSUPPORTED_MEDIA_TYPE' }),
+            ...common,
+          },
+        },
+      },
       '/api/beheer/audit': {
         get: {
           summary: 'The audit log, newest first (beheerder only)',

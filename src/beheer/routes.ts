@@ -14,6 +14,8 @@ import { actorOf, principalOf, requireRole, type BeheerAuth } from './auth.ts';
 import { requireCsrf } from './csrf.ts';
 import { ACTION_FROM, JOB_ACTIONS, type Job, type JobRunner } from './jobs.ts';
 import type { OverviewService } from './overview.ts';
+import { testBerichtHandlers } from './test-bericht.ts';
+import type { ValidationService } from '../validation/service.ts';
 import {
   bsnSchema,
   dropEmpty,
@@ -33,6 +35,8 @@ export interface BeheerApiDeps {
   jobs: JobRunner;
   overview: OverviewService;
   alerts: () => Promise<Alert[]>;
+  /** "Test a bericht": the gateway's own validation, for a dry run. */
+  validation: ValidationService;
 }
 
 /** A list row: metadata only. */
@@ -223,6 +227,8 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     const results = req.query.results === 'failed' || req.query.results === 'none' ? req.query.results : 'all';
     res.json(jobView(job, results));
   });
+
+  r.post('/test-bericht', beheerder, ...testBerichtHandlers(d));
 
   r.get('/audit', beheerder, async (req, res) => {
     const parsed = auditQuery.safeParse(dropEmpty(req.query as Record<string, unknown>));

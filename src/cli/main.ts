@@ -7,6 +7,8 @@ commands:
   serve [--config FILE]                   run the gateway (default: the embedded demo config)
   migrate [--config FILE]                 run the store's schema migrations (PostgreSQL) and exit
   receive [--port 8081]                   a demo receiving system that prints what arrives
+  example <MESSAGE> [--invalid RULE] | --answer FILE   print an example bericht (or the answer to one); --help for more
+  demo [--port 8080]                      the gateway, a demo aanbieder that answers, and a few conversations (Ctrl-C stops)
   schemas import <dir> --standard S --release X [--group G] [--into DIR]   import an official schema pack (exit 0 ok, 1 a schema fails, 2 usage)
 `;
 
@@ -31,6 +33,14 @@ export async function main(argv: string[]): Promise<number> {
     case 'receive': {
       const { runReceive } = await import('./receive.ts');
       return runReceive(rest);
+    }
+    case 'example': {
+      const { runExample } = await import('./example.ts');
+      return runExample(rest, process.stdout, process.stderr);
+    }
+    case 'demo': {
+      const { runDemo } = await import('./demo.ts');
+      return runDemo(rest);
     }
     case undefined:
     case '-h':

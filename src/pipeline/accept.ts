@@ -10,6 +10,7 @@ import type { Verdict } from '../validation/verdict.ts';
 import { answerRefusal, type AnswerRefusal } from './answerer.ts';
 import { caseFacts } from './case-reference.ts';
 import { correlationKey, dedupKey, headerParties, partiesOf, routeKey } from './identity.ts';
+import { planOf } from './plan.ts';
 
 /** What a caller or party may hand in: '*' or a list of Afzender codes and message names. */
 export interface Permissions {
@@ -57,8 +58,7 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
   const started = performance.now();
   const verdict = await deps.validation.validate(input.source, { retour: true });
   deps.metrics?.validated(verdict, (performance.now() - started) / 1000);
-  const entry = verdict.message ? catalogue.byName(verdict.message) : undefined;
-  const effective = verdict.payload ?? verdict;
+  const { entry, payloadEntry: planned, effective, header, route } = planOf(verdict, deps.routes());
   if (!entry || !verdict.valid) {
     // An external party's rejected heenbericht is answered with a retour that travels back like any bericht;
     // an internal system gets the retour in the HTTP answer only.
@@ -66,12 +66,10 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
       entry && verdict.retour && input.via.kind === 'inbound' ? await storeOwnRetour(deps, verdict.retour, input.via) : undefined;
     return { kind: 'invalid', verdict, ...(retourId ? { retourId } : {}) };
   }
-  const payloadEntry = effective.message ? catalogue.byName(effective.message) ?? entry : entry;
+  const payloadEntry = planned ?? entry;
   const denial = authorise(input.permissions, effective);
   if (denial) return { ...denial, verdict };
 
-  const header = effective.header;
-  const route = findRoute(deps.routes(), routeKey(payloadEntry, header));
   if (!route) {
     return {
       kind: 'no-route',

@@ -27,7 +27,7 @@ import {
   TODAY,
   type IebPeriod,
   type ModelledName,
-} from '../helpers/ieb-ipgb-builders.ts';
+} from '../../src/examples/ieb-ipgb.ts';
 
 /** Level 1, with an element name that a finding's text or path must name; or a rule with its retourcode. */
 type Expectation = { xsd: string } | { code: string; retourcode: string };

@@ -1,6 +1,6 @@
 /**
  * Conformance of the StUF-Jeugdzorg 1.0.9 handling: for a minimal, realistic bericht of every jz0100 root and of
- * the StUF0301 service messages Bv01/Bv03/Fo01/Fo03 (tests/helpers/stuf-jz-builders.ts),
+ * the StUF0301 service messages Bv01/Bv03/Fo01/Fo03 (src/examples/stuf-jz.ts),
  *   (a) the gateway recognises it as its catalogue entry and the project's own schema pack accepts it;
  *   (b) the official resolved reference pack of its group accepts it;
  *   (c) broken stuurgegevens (an element left out, a wrong functie, a wrong berichtcode, …) are rejected by the
@@ -27,7 +27,7 @@ import {
   type BuildOptions,
   type MessageSpec,
   type StuurgegevensElement,
-} from '../helpers/stuf-jz-builders.ts';
+} from '../../src/examples/stuf-jz.ts';
 
 const JZ_REFERENCE = 'stuf-jeugdzorg-1.0.9';
 const hasJzReference = hasReference && fs.existsSync(path.join(referenceDir, JZ_REFERENCE));

@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { wrap } from '../../src/ggk/envelope.ts';
 import { KEYS } from '../helpers/gateway.ts';
-import { build as buildModelled, MODELLED_MESSAGES } from '../helpers/ieb-ipgb-builders.ts';
+import { build as buildModelled, MODELLED_MESSAGES } from '../../src/examples/ieb-ipgb.ts';
 import { istandaardExamples } from '../helpers/official.ts';
 import { hasReference, referenceDir } from '../helpers/reference.ts';
-import { build as buildStufJz, MESSAGES as STUF_JZ_MESSAGES } from '../helpers/stuf-jz-builders.ts';
+import { build as buildStufJz, MESSAGES as STUF_JZ_MESSAGES } from '../../src/examples/stuf-jz.ts';
 
 /** Where a bericht is handed in, and with which key (tests/helpers/gateway.ts's test configuration). */
 export interface Target {

@@ -19,7 +19,7 @@ import { hashApiKey } from '../../src/security/api-keys.ts';
 import { eventually } from '../helpers/gateway.ts';
 import { closeConnectionsNamed, rabbitmqctl } from '../helpers/rabbitmq.ts';
 import { AMQP_URL, brokerLock, probePostgres, probeRabbitMq, servicesAvailable, uniqueName } from '../helpers/services.ts';
-import { build } from '../helpers/stuf-jz-builders.ts';
+import { build } from '../../src/examples/stuf-jz.ts';
 
 // The broker lock lives in PostgreSQL: the scale-out suite stops RabbitMQ, never while this file needs it.
 const available = await servicesAvailable('AMQP adapter', probeRabbitMq(), probePostgres());

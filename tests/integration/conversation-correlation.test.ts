@@ -18,9 +18,9 @@ import { hashApiKey } from '../../src/security/api-keys.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt } from '../../src/xml/tree.ts';
 import { eventually, KEYS, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { build as buildModelled, mutate, type ModelledName } from '../helpers/ieb-ipgb-builders.ts';
+import { build as buildModelled, mutate, type ModelledName } from '../../src/examples/ieb-ipgb.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
-import { build as buildJz, PARTIES } from '../helpers/stuf-jz-builders.ts';
+import { build as buildJz, PARTIES } from '../../src/examples/stuf-jz.ts';
 
 if (!hasReference) console.warn(`SKIPPED integration/conversation-correlation: ${skipReason}`);
 

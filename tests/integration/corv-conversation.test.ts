@@ -22,7 +22,7 @@ import { parseToTree } from '../../src/xml/parse.ts';
 import { child } from '../../src/xml/tree.ts';
 import { eventually, replaceOnce } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
-import { build, PARTIES, TEST_BSNS } from '../helpers/stuf-jz-builders.ts';
+import { build, PARTIES, TEST_BSNS } from '../../src/examples/stuf-jz.ts';
 
 const KEYS = { wijkteam: 'test-key-jeugdteam', anders: 'test-key-ander-team', corv: 'test-key-corv' } as const;
 const GEMEENTE = PARTIES.gemeente.organisatie;

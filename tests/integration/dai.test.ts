@@ -30,7 +30,7 @@ import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
 import { officialVerdict } from '../helpers/official.ts';
 import { createCa, issue } from '../helpers/pki.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
-import { build, PARTIES } from '../helpers/stuf-jz-builders.ts';
+import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 
 if (!hasReference) {
   if (process.env.CI === 'true') throw new Error(`integration/dai needs the reference schemas in CI: ${skipReason}`);

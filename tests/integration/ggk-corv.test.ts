@@ -24,7 +24,7 @@ import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt, type XNode } from '../../src/xml/tree.ts';
 import { eventually, KEYS, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
-import { build, PARTIES } from '../helpers/stuf-jz-builders.ts';
+import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 
 if (!hasReference) console.warn(`SKIPPED integration/ggk-corv: ${skipReason}`);
 

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { wrap } from '../../src/ggk/envelope.ts';
 import { calendarDay } from '../../src/rules/istandaarden/dates.ts';
-import { build as buildModelled, DEFAULT_IEB_PERIOD } from '../helpers/ieb-ipgb-builders.ts';
+import { build as buildModelled, DEFAULT_IEB_PERIOD } from '../../src/examples/ieb-ipgb.ts';
 import { hasReference, projectRoot, referenceDir, skipReason } from '../helpers/reference.ts';
-import { build as buildStufJz } from '../helpers/stuf-jz-builders.ts';
+import { build as buildStufJz } from '../../src/examples/stuf-jz.ts';
 
 const bin = path.join(projectRoot, 'bin/schakel.mjs');
 function schakel(...args: string[]): { code: number; stdout: string; stderr: string } {

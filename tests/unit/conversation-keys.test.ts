@@ -12,8 +12,8 @@ import { caseFacts } from '../../src/pipeline/case-reference.ts';
 import { correlationKey, dedupKey, headerParties, partiesOf, routeKey } from '../../src/pipeline/identity.ts';
 import type { StoredMessage } from '../../src/store/types.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
-import { build, type ModelledName } from '../helpers/ieb-ipgb-builders.ts';
-import { build as buildJz } from '../helpers/stuf-jz-builders.ts';
+import { build, type ModelledName } from '../../src/examples/ieb-ipgb.ts';
+import { build as buildJz } from '../../src/examples/stuf-jz.ts';
 
 const entry = (name: string) => catalogue.byName(name)!;
 const header = (name: string, xml: string) => extractHeader(entry(name), parseToTree(xml));

@@ -21,7 +21,7 @@ import { answeredFrom, buildBv03, buildFo03, STUF016 } from '../../src/retour/st
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt } from '../../src/xml/tree.ts';
 import { createCa, issue, OTHER_OIN, OUR_OIN, RECEIVER_OIN } from '../helpers/pki.ts';
-import { build, PARTIES } from '../helpers/stuf-jz-builders.ts';
+import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 
 type CorvDestination = Extract<DestinationConfig, { adapter: 'corv' }>;
 const CORV = 'https://corv.example';

@@ -20,8 +20,8 @@ import { ConfigError, parseConfig } from '../../src/config/load.ts';
 import { answeredFrom, buildBv03, buildFo01, buildFo03, STUF016 } from '../../src/retour/stuf.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt } from '../../src/xml/tree.ts';
+import { build } from '../../src/examples/stuf-jz.ts';
 import { projectRoot } from '../helpers/reference.ts';
-import { build } from '../helpers/stuf-jz-builders.ts';
 
 const REF = 'a7c5e1d2-3b4f-4a6c-8d9e-0f1a2b3c4d5e';
 const VTO = build('vtoDi01', { referentienummer: REF });

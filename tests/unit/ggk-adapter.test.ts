@@ -26,7 +26,7 @@ import { openSqliteStore } from '../../src/store/sqlite.ts';
 import { UUID_V4 } from '../../src/stuf/stuurgegevens.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { SchemaPacks } from '../../src/xml/packs.ts';
-import { build } from '../helpers/ieb-ipgb-builders.ts';
+import { build } from '../../src/examples/ieb-ipgb.ts';
 import { officialVerdict } from '../helpers/official.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
 

@@ -19,7 +19,7 @@ import {
 import { UUID_V4 } from '../../src/stuf/stuurgegevens.ts';
 import { BerichtValidator } from '../../src/validation/validator.ts';
 import { SchemaPacks } from '../../src/xml/packs.ts';
-import { build, TODAY } from '../helpers/ieb-ipgb-builders.ts';
+import { build, TODAY } from '../../src/examples/ieb-ipgb.ts';
 import { officialVerdict } from '../helpers/official.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
 

@@ -21,7 +21,7 @@ import {
   type BuildOptions,
   type IebPeriod,
   type ModelledName,
-} from '../helpers/ieb-ipgb-builders.ts';
+} from '../../src/examples/ieb-ipgb.ts';
 
 const gemeenten = loadGemeenten();
 

@@ -20,7 +20,7 @@ import { textAt } from '../../src/xml/tree.ts';
 import { XsdEngine } from '../../src/xml/xsd.ts';
 import { officialVerdict } from '../helpers/official.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
-import { build, PARTIES } from '../helpers/stuf-jz-builders.ts';
+import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 
 const OFFICIAL_STUF_XSD = 'stuf-jeugdzorg-1.0.9/jzberichten/jz0100_msg_stuf_jzberichten_resolved2025.xsd';
 const hasJzReference = hasReference && fs.existsSync(path.join(referenceDir, OFFICIAL_STUF_XSD));

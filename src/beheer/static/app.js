@@ -1,5 +1,5 @@
 // Schakel functioneel beheer: one page over /api/beheer. Views are chosen by the location hash (#/overzicht,
-// #/zoeken?…, #/bericht/<id>, #/meldingen, #/taken, #/taak/<id>, #/audit). Everything is built with DOM calls
+// #/zoeken?…, #/bericht/<id>, #/meldingen, #/taken, #/taak/<id>, #/audit, #/testen). Everything is built with DOM calls
 // and textContent (never innerHTML), so nothing from the server is interpreted as markup. A BSN typed in the
 // search form is sent in a POST body only: it never goes into the address bar or the browser history.
 'use strict';
@@ -133,6 +133,7 @@ const ROUTES = [
   [/^#\/taken$/, () => viewJobs()],
   [/^#\/taak\/([\w-]+)$/, (m) => viewJob(m[1])],
   [/^#\/audit$/, () => viewAudit()],
+  [/^#\/testen$/, () => viewTest()],
 ];
 
 async function route() {
@@ -626,6 +627,72 @@ async function viewAudit() {
   form.addEventListener('submit', (e) => (e.preventDefault(), load()));
   show(container, h('h1', {}, 'Auditlog'), form, out);
   await load();
+}
+
+// ---- test a bericht (beheerder) -------------------------------------------------------------------------
+
+const ROUTE_KINDS = { route: 'Route', 'no-route': 'Geen route', refused: 'Niet gerouteerd' };
+
+function findingsTable(caption, findings) {
+  return table(caption, ['Code', 'Retourcode', 'Regel', 'Kolom', 'Element', 'Tekst'], findings.map((f) =>
+    h('tr', {}, h('td', {}, f.code), h('td', {}, dash(f.retourcode)), h('td', { class: 'num' }, dash(f.line)), h('td', { class: 'num' }, dash(f.column)), h('td', {}, h('code', {}, dash(f.path))), h('td', {}, f.text))),
+  { numeric: [2, 3], empty: 'Geen bevindingen.' });
+}
+
+function verdictSection(v, title) {
+  const what = v.message ? `${v.standard} ${v.release} ${v.message} (${v.direction === 'retour' ? 'retour' : 'heen'})` : 'niet herkend';
+  return h('section', { class: 'verdict' },
+    h('h3', {}, title),
+    h('p', { class: v.valid ? 'ok' : 'error', 'data-verdict': v.valid ? 'valid' : 'invalid' }, `${what}: ${v.valid ? 'geldig' : v.xsdValid ? 'ONGELDIG (technische regels)' : 'ONGELDIG (formaat/XSD)'}`),
+    findingsTable(`Bevindingen ${title.toLowerCase()}`, v.findings),
+    v.payload ? verdictSection(v.payload, 'Bericht in de envelop') : null);
+}
+
+async function viewTest() {
+  const container = main();
+  if (!isBeheerder()) {
+    show(container, h('h1', {}, 'Bericht testen'), errorBox(new ApiError(403, 'ROLE_FORBIDDEN', 'alleen een beheerder mag berichten testen')));
+    return;
+  }
+  const text = h('textarea', { id: 't-bericht', rows: 14, spellcheck: 'false', autocomplete: 'off' });
+  const file = h('input', { id: 't-file', type: 'file', accept: '.xml,application/xml,text/xml' });
+  file.addEventListener('change', async () => {
+    if (file.files && file.files[0]) text.value = await file.files[0].text();
+  });
+  const out = h('div', { id: 't-result', 'aria-live': 'polite' });
+  const form = h('form', { class: 'filters', 'aria-label': 'Bericht testen' },
+    h('p', { class: 'field' }, h('label', { for: 't-bericht' }, 'Bericht (XML)'), text),
+    h('p', { class: 'field' }, h('label', { for: 't-file' }, 'Of kies een bestand'), file),
+    h('p', { class: 'buttons' }, h('button', { type: 'submit' }, 'Testen')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    show(out, h('p', {}, 'Bezig…'));
+    try {
+      const res = await fetch('/api/beheer/test-bericht', {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/xml', 'x-csrf-token': session.csrfToken },
+        credentials: 'same-origin',
+        body: text.value,
+      });
+      const body = await res.json().catch(() => ({}));
+      if (!res.ok) throw new ApiError(res.status, body.error?.code, body.error?.message || `HTTP ${res.status}`);
+      const r = body.route;
+      show(out,
+        h('h2', {}, 'Uitslag'),
+        h('p', { class: 'meta' }, 'Niet opgeslagen en niet verstuurd.'),
+        verdictSection(body.verdict, 'Oordeel'),
+        h('h3', {}, 'Route'),
+        h('p', { id: 't-route', 'data-route': r.kind }, `${ROUTE_KINDS[r.kind] || r.kind}: `, r.kind === 'route' ? `naar ${r.destination} (${r.adapter})` : r.text),
+        h('h3', {}, 'Retourbericht'),
+        body.retour ? h('pre', { id: 't-retour', class: 'body' }, body.retour) : h('p', {}, 'De standaard schrijft hier geen retourbericht voor.'));
+      announce(body.verdict.valid ? 'Het bericht is geldig.' : 'Het bericht is ongeldig.');
+    } catch (err) {
+      show(out, errorBox(err));
+    }
+  });
+  show(container, h('h1', {}, 'Bericht testen'),
+    h('p', {}, 'Plak of kies een bericht: het gaat door dezelfde validatie en routering als een ingestuurd bericht, maar wordt niet opgeslagen en niet verstuurd.'),
+    form, out);
 }
 
 // ---- start -----------------------------------------------------------------------------------------------

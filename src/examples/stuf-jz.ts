@@ -186,11 +186,8 @@ export interface BuildOptions {
 /** Default tijdstipBericht: 15 October 2026, 09:30:00.123. */
 export const TIJDSTIP = '20261015093000123';
 
-/** yyyyMMddHHmmss + milliseconds (local time), the StUF Tijdstip form used in stuurgegevens. */
-export function stufTijdstip(d: Date): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}${p(d.getMilliseconds(), 3)}`;
-}
+/** yyyyMMddHHmmssSSS in Dutch local time: the project's own StUF Tijdstip. */
+export { stufTijdstip } from '../stuf/stuurgegevens.ts';
 
 const STUURGEGEVENS_ORDER: StuurgegevensElement[] = ['berichtcode', 'zender', 'ontvanger', 'referentienummer', 'tijdstipBericht', 'crossRefnummer', 'functie'];
 

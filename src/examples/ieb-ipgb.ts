@@ -10,6 +10,7 @@
  * A retour is built from the same data as its heen: the heen's header elements 1–7 unchanged, then
  * IdentificatieRetour … and RetourCodes, and every body class copied with RetourCodes (0200) appended.
  */
+import { b, bt, m, mt, retourCodes, serialiseBericht, type El } from './tree.ts';
 
 export type IebName = 'WMO405' | 'WMO406' | 'WMO407' | 'WMO408';
 export type IpgbName = 'WMO501' | 'WMO502' | 'JW501' | 'JW502' | 'WMO507' | 'WMO508' | 'JW507' | 'JW508';
@@ -113,6 +114,8 @@ export interface BuildOptions extends HeaderOptions {
   bab?: BabClient[];
   /** Retours: IdentificatieRetour (default R-0001) and the header RetourCodes (default none). */
   identificatieRetour?: string;
+  /** Retours: DagtekeningRetour (default 2026-10-16). */
+  dagtekeningRetour?: string;
   retourCodes?: string[];
 }
 
@@ -120,46 +123,14 @@ export const DEFAULT_IEB_PERIOD: IebPeriod = { nummer: '1001', start: '2026-09-0
 export const DEFAULT_FUNCTIE: FunctieBudget = { zorgfunctie: '01', bedrag: '1250000', ingang: '2026-11-01', eind: '2027-10-31', verantwoordingsvrij: '25000' };
 export const DEFAULT_BESTEDING: Besteding = { budget: 'PGB-2025-0007', zorgfunctie: '01', begin: '2025-01-01', eind: '2025-12-31', besteed: '1100000', ziekengeld: '0', reden: '01' };
 
-// ---------------------------------------------------------------------------------------------------------
-// A tiny element tree: `m` elements are in the message namespace, `b` elements in the basisschema namespace.
-
-interface El {
-  name: string;
-  basis: boolean;
-  content: string | El[];
-}
-
-const m = (name: string, ...content: (El | undefined)[]): El => ({ name, basis: false, content: content.filter((c): c is El => c !== undefined) });
-const mt = (name: string, text: string): El => ({ name, basis: false, content: text });
-const b = (name: string, ...content: (El | undefined)[]): El => ({ name, basis: true, content: content.filter((c): c is El => c !== undefined) });
-const bt = (name: string, text: string): El => ({ name, basis: true, content: text });
-
 /** Body classes: a retour appends RetourCodes to each (not to composite values such as EbKostprijs). */
-const CLASSES = new Set(['Client', 'PeriodeEigenBijdrageAbo', 'PeriodeBeschermdWonen', 'Budget', 'FunctieBudget', 'Relatie', 'Contact', 'FunctieBudgetBesteed']);
+export const BODY_CLASSES: ReadonlySet<string> = new Set(['Client', 'PeriodeEigenBijdrageAbo', 'PeriodeBeschermdWonen', 'Budget', 'FunctieBudget', 'Relatie', 'Contact', 'FunctieBudgetBesteed']);
 
 function withRetourCodes(el: El): El {
   if (typeof el.content === 'string') return el;
   const content = el.content.map(withRetourCodes);
-  if (!el.basis && CLASSES.has(el.name)) content.push(retourCodes(['0200']));
+  if (!el.basis && BODY_CLASSES.has(el.name)) content.push(retourCodes(['0200']));
   return { ...el, content };
-}
-
-function retourCodes(codes: string[]): El {
-  return m('RetourCodes', ...codes.map((c) => mt('RetourCode', c)));
-}
-
-function escape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function render(el: El, mp: string, bp: string, indent: string, out: string[]): void {
-  const tag = `${el.basis ? bp : mp}:${el.name}`;
-  if (typeof el.content === 'string') out.push(`${indent}<${tag}>${escape(el.content)}</${tag}>`);
-  else {
-    out.push(`${indent}<${tag}>`);
-    for (const c of el.content) render(c, mp, bp, `${indent}  `, out);
-    out.push(`${indent}</${tag}>`);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -265,7 +236,7 @@ export function build(name: ModelledName, opts: BuildOptions = {}): string {
     ...(retour
       ? [
           mt('IdentificatieRetour', opts.identificatieRetour ?? 'R-0001'),
-          mt('DagtekeningRetour', '2026-10-16'),
+          mt('DagtekeningRetour', opts.dagtekeningRetour ?? '2026-10-16'),
           m('XsdVersieRetour', bt('BasisschemaXsdVersie', '1.0.0'), bt('BerichtXsdVersie', '1.0.0')),
           opts.retourCodes?.length ? retourCodes(opts.retourCodes) : undefined,
         ]
@@ -278,12 +249,7 @@ export function build(name: ModelledName, opts: BuildOptions = {}): string {
   else body = tkbClients(opts.tkb ?? [{ bsn: TEST_BSN, budget: 'PGB-2026-0001', functies: [DEFAULT_FUNCTIE] }]);
   if (retour) body = body.map(withRetourCodes);
 
-  const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  const lines: string[] = [];
-  render(m('Bericht', header, ...body), mp, standard, '', lines);
-  lines[0] = lines[0]!.replace('>', ` xmlns:${mp}="${nsMessage}" xmlns:${standard}="${nsBasis}">`);
-  out.push(...lines);
-  return `${out.join('\n')}\n`;
+  return serialiseBericht(m('Bericht', header, ...body), { messagePrefix: mp, message: nsMessage, basisPrefix: standard, basis: nsBasis });
 }
 
 /** Replaces the first occurrence of each `from`; a replacement that finds nothing throws (a test that cannot fail is no test). */
