@@ -6,8 +6,8 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runMigrate } from '../../src/cli/migrate.ts';
-import { PG_MIGRATIONS } from '../../src/store/postgres-migrations.ts';
-import { MIGRATIONS } from '../../src/store/sqlite-migrations.ts';
+import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.ts';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { PG_URL, probePostgres, servicesAvailable, uniqueName } from '../helpers/services.ts';
 
 const pgAvailable = await servicesAvailable('schakel migrate (PostgreSQL)', probePostgres());
