@@ -6,18 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
+import { ACTION_FROM as STORE_ACTION_FROM } from '../store/rules.ts';
 import type { ActionResult, MessageStatus, MessageStore } from '../store/types.ts';
 
 export const JOB_ACTIONS = ['resend', 'hold', 'release', 'cancel'] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
-/** The statuses each action may start from, as the store enforces them (for the page's buttons). */
-export const ACTION_FROM: Record<JobAction, readonly MessageStatus[]> = {
-  resend: ['received', 'delivered', 'failed', 'dead', 'cancelled'],
-  hold: ['queued', 'delivering'],
-  release: ['on_hold'],
-  cancel: ['received', 'queued', 'delivering', 'on_hold', 'failed', 'dead'],
-};
+/** The statuses each action may start from: the store's own rule (for the page's buttons). */
+export const ACTION_FROM: Readonly<Record<JobAction, readonly MessageStatus[]>> = STORE_ACTION_FROM;
 
 export interface JobResult {
   id: string;

@@ -13,7 +13,7 @@ import { createLogger } from '../../src/log.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
 import { RabbitMqTransport, type RabbitMqTransportOptions } from '../../src/transport/rabbitmq.ts';
 import { assertTopology, topology } from '../../src/transport/rabbitmq-topology.ts';
-import { wmo301 } from '../contract/store.contract.ts';
+import { wmo301 } from '../helpers/messages.ts';
 import { transportContract } from '../contract/transport.contract.ts';
 import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
 import { closeConnectionsNamed, queueDepth, removeTopology } from '../helpers/rabbitmq.ts';

@@ -18,7 +18,7 @@ import { GatewayMetrics } from '../../src/metrics.ts';
 import { hashPassword, PASSWORD_HASH_PATTERN, verifyPassword } from '../../src/security/passwords.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.ts';
 import type { MessageStore, NextStep } from '../../src/store/types.ts';
-import { wmo301 } from '../contract/store.contract.ts';
+import { wmo301 } from '../helpers/messages.ts';
 
 const silent = createLogger({ level: 'silent' });
 

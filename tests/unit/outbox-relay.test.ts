@@ -12,7 +12,7 @@ import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.ts';
 import type { PublishLease } from '../../src/store/types.ts';
 import { OutboxRelay } from '../../src/transport/outbox-relay.ts';
 import { delayLevels, levelFor } from '../../src/transport/rabbitmq-topology.ts';
-import { wmo301 } from '../contract/store.contract.ts';
+import { wmo301 } from '../helpers/messages.ts';
 
 interface Pending {
   lease: PublishLease;

@@ -1,23 +1,16 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { openSqliteStore, openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
-import { storeContract, wmo301 } from '../contract/store.contract.ts';
+import { storeContract } from '../contract/store.contract.ts';
+import { wmo301 } from '../helpers/messages.ts';
+import { tempDirs } from '../helpers/temp.ts';
 
-const tempDirs: string[] = [];
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'schakel-store-'));
-  tempDirs.push(dir);
-  return join(dir, 'nested', 'schakel.sqlite');
-}
-afterEach(() => {
-  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const temp = tempDirs();
+const tempFile = () => join(temp('schakel-store-'), 'nested', 'schakel.sqlite');
 
 storeContract('sqlite', async (clock) => {
   const store = openSqliteStore({ file: tempFile(), clock });

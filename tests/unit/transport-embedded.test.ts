@@ -15,7 +15,7 @@ import {
   embeddedTransportFromConfig,
   type EmbeddedTransportOptions,
 } from '../../src/transport/embedded.ts';
-import { wmo301 } from '../contract/store.contract.ts';
+import { wmo301 } from '../helpers/messages.ts';
 import { startReceiver, type Receiver, type Reply } from '../helpers/http-receiver.ts';
 
 const BSN = '123456782';
