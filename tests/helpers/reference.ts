@@ -17,3 +17,9 @@ if (!hasReference) {
   if (IN_CI) throw new Error(`${skipReason}: in CI a suite that needs it fails instead of skipping`);
   console.warn(`SKIPPING what needs the reference data: ${skipReason} (set CI=true to make this a failure)`);
 }
+
+/** An official iStandaarden 3.2 example by message name (`WMO301`, `JW315` …), as text. */
+export function istandaardExample(name: string): string {
+  const dir = name.startsWith('JW') ? 'jw' : 'wmo';
+  return fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2', dir, `${name}.xml`), 'utf8');
+}

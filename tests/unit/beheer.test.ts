@@ -2,8 +2,6 @@
  * Functioneel beheer's parts on their own: passwords, sessions and cookies, CSRF tokens, search helpers, bulk
  * jobs, the overview and alerts (over a real SQLite store on a pinned clock), and the metrics registry.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DestinationHealth, evaluateAlerts } from '../../src/beheer/alerts.ts';
@@ -19,6 +17,7 @@ import { hashPassword, PASSWORD_HASH_PATTERN, verifyPassword } from '../../src/s
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.ts';
 import type { MessageStore, NextStep } from '../../src/store/types.ts';
 import { wmo301 } from '../helpers/messages.ts';
+import { tempDir, type TempDir } from '../helpers/temp.ts';
 
 const silent = createLogger({ level: 'silent' });
 
@@ -94,19 +93,19 @@ describe('search helpers', () => {
 
 // ---- over a real store ------------------------------------------------------------------------------------
 
-let dir: string;
+let dir: TempDir;
 let store: SqliteStore;
 let now: number;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'schakel-beheer-'));
+  dir = tempDir('schakel-beheer-');
   now = new Date(2026, 10, 20, 12, 0, 0).getTime();
-  store = openSqliteStore({ file: join(dir, 'db.sqlite'), clock: () => now, listPageMax: 7 });
+  store = openSqliteStore({ file: join(dir.path, 'db.sqlite'), clock: () => now, listPageMax: 7 });
 });
 
 afterEach(async () => {
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 });
 
 let seq = 0;
