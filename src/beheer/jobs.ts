@@ -131,7 +131,6 @@ export class JobRunner {
     };
     const lanes = Math.max(1, Math.min(this.o.concurrency(), ids.length));
     await Promise.all(Array.from({ length: lanes }, worker));
-    job.state = 'done';
     job.finishedAt = new Date();
     log.info({ done: job.done, ok: job.ok, failed: job.failed }, 'beheer job finished');
     await this.o.store
@@ -141,6 +140,8 @@ export class JobRunner {
         details: { jobId: job.id, action: job.action, total: job.total, done: job.done, ok: job.ok, failed: job.failed },
       })
       .catch((err: unknown) => log.error({ err: String(err) }, 'audit of a finished job failed'));
+    // Done once its audit entry is written too (the store resolves a write once it is on disk).
+    job.state = 'done';
   }
 
   private act(action: JobAction, id: string, actor: string, reason: string | undefined): Promise<ActionResult> {
