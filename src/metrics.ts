@@ -1,6 +1,6 @@
 /**
  * The gateway's Prometheus metrics, one registry per gateway. The pipeline and the delivery side report into
- * it through two narrow hooks (`PipelineMetrics`, `observeDeliveries`); gauges that mirror the store (queue
+ * it through two narrow hooks (`PipelineMetrics`, the store's `onAttemptRecorded`); gauges that mirror the store (queue
  * depth, dead letters, alerts) are filled by collectors that run on each scrape. Labels are bounded: standard,
  * catalogue message name, outcome, configured destination, status. Never a message id or a BSN.
  */
