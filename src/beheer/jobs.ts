@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import { ACTION_FROM as STORE_ACTION_FROM } from '../store/rules.ts';
-import type { ActionResult, MessageStatus, MessageStore } from '../store/types.ts';
+import type { ActionResult, AuditLog, BeheerActions, MessageStatus } from '../store/types.ts';
 
 export const JOB_ACTIONS = ['resend', 'hold', 'release', 'cancel'] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
@@ -42,7 +42,7 @@ export interface Job {
 }
 
 export interface JobRunnerOptions {
-  store: MessageStore;
+  store: BeheerActions & AuditLog;
   logger: Logger;
   concurrency: () => number;
   /** After a resend or release succeeded: wake the transport. */
