@@ -9,7 +9,7 @@ import { createTransport, openStore } from './deployment.ts';
 import { createApp } from './http/app.ts';
 import { answerClientError, serverTimeouts } from './http/connection.ts';
 import { createLogger, type Logger } from './log.ts';
-import { GatewayMetrics, observeDeliveries } from './metrics.ts';
+import { GatewayMetrics } from './metrics.ts';
 import { TlsHealth } from './security/tls-health.ts';
 import { secureOptionsOf, TlsProfiles } from './security/tls-profiles.ts';
 import { retentionAges } from './store/retention.ts';
@@ -82,14 +82,14 @@ export class Gateway {
       ...(opts.today ? { today: opts.today } : {}),
     });
     this.store = opts.store ?? openStore(config);
-    // The transport records attempts through this view of the store, which also reports them to metrics.
-    const observed = observeDeliveries(this.store, (e) => {
+    // Every delivery attempt the store records, whichever transport made it, also counts for metrics and health.
+    this.store.onAttemptRecorded((e) => {
       this.metrics.attempted(e);
       this.health.record(e);
     });
     this.transport = opts.transport
-      ? opts.transport(observed, this.logger)
-      : createTransport(config, observed, this.logger, undefined, this.connections);
+      ? opts.transport(this.store, this.logger)
+      : createTransport(config, this.store, this.logger, undefined, this.connections);
     this.beheer = new Beheer({
       config: () => this.opts.config,
       store: this.store,

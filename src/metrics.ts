@@ -1,13 +1,13 @@
 /**
  * The gateway's Prometheus metrics, one registry per gateway. The pipeline and the delivery side report into
- * it through two narrow hooks (`PipelineMetrics`, `observeDeliveries`); gauges that mirror the store (queue
+ * it through two narrow hooks (`PipelineMetrics`, the store's `onAttemptRecorded`); gauges that mirror the store (queue
  * depth, dead letters, alerts) are filled by collectors that run on each scrape. Labels are bounded: standard,
  * catalogue message name, outcome, configured destination, status. Never a message id or a BSN.
  */
 import client from 'prom-client';
 import { catalogue } from './catalogue/catalogue.ts';
 import type { AcceptOutcome } from './pipeline/accept.ts';
-import type { AttemptOutcomeKind, MessageStore, NextStep } from './store/types.ts';
+import type { RecordedAttempt } from './store/types.ts';
 import type { Verdict } from './validation/verdict.ts';
 
 /** What the ingest pipeline reports. */
@@ -17,12 +17,8 @@ export interface PipelineMetrics {
 }
 
 /** One recorded delivery attempt, as the store was asked to record it. */
-export interface AttemptEvent {
-  destination: string;
-  outcome: AttemptOutcomeKind;
-  next: NextStep['kind'];
-  seconds: number;
-}
+/** A recorded delivery attempt; the store reports each through `onAttemptRecorded`. */
+export type AttemptEvent = RecordedAttempt;
 
 const UNKNOWN = 'unknown';
 
@@ -144,32 +140,4 @@ function outcomeLabels(outcome: AcceptOutcome): { standard: string; message: str
   const entry = (verdict.message ? catalogue.byName(verdict.message) : undefined) ??
     (outcome.verdict.message ? catalogue.byName(outcome.verdict.message) : undefined);
   return entry ? { standard: entry.standard, message: entry.name } : { standard: UNKNOWN, message: UNKNOWN };
-}
-
-/**
- * The store as the transport should see it: every recorded delivery attempt is also reported to `onAttempt`.
- * Wraps `completeDelivery` only, so any transport (embedded or broker) reports without knowing about metrics.
- */
-export function observeDeliveries(store: MessageStore, onAttempt: (e: AttemptEvent) => void): MessageStore {
-  const completeDelivery: MessageStore['completeDelivery'] = async (lease, attempt, next) => {
-    const result = await store.completeDelivery(lease, attempt, next);
-    try {
-      onAttempt({
-        destination: lease.destination,
-        outcome: attempt.outcome,
-        next: next.kind,
-        seconds: Math.max(0, attempt.finishedAt.getTime() - attempt.startedAt.getTime()) / 1000,
-      });
-    } catch {
-      // Metrics never break a delivery.
-    }
-    return result;
-  };
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'completeDelivery') return completeDelivery;
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
 }

@@ -6,18 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
-import type { ActionResult, MessageStatus, MessageStore } from '../store/types.ts';
+import { ACTION_FROM as STORE_ACTION_FROM } from '../store/rules.ts';
+import type { ActionResult, AuditLog, BeheerActions, MessageStatus } from '../store/types.ts';
 
 export const JOB_ACTIONS = ['resend', 'hold', 'release', 'cancel'] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
-/** The statuses each action may start from, as the store enforces them (for the page's buttons). */
-export const ACTION_FROM: Record<JobAction, readonly MessageStatus[]> = {
-  resend: ['received', 'delivered', 'failed', 'dead', 'cancelled'],
-  hold: ['queued', 'delivering'],
-  release: ['on_hold'],
-  cancel: ['received', 'queued', 'delivering', 'on_hold', 'failed', 'dead'],
-};
+/** The statuses each action may start from: the store's own rule (for the page's buttons). */
+export const ACTION_FROM: Readonly<Record<JobAction, readonly MessageStatus[]>> = STORE_ACTION_FROM;
 
 export interface JobResult {
   id: string;
@@ -46,7 +42,7 @@ export interface Job {
 }
 
 export interface JobRunnerOptions {
-  store: MessageStore;
+  store: BeheerActions & AuditLog;
   logger: Logger;
   concurrency: () => number;
   /** After a resend or release succeeded: wake the transport. */
@@ -135,7 +131,6 @@ export class JobRunner {
     };
     const lanes = Math.max(1, Math.min(this.o.concurrency(), ids.length));
     await Promise.all(Array.from({ length: lanes }, worker));
-    job.state = 'done';
     job.finishedAt = new Date();
     log.info({ done: job.done, ok: job.ok, failed: job.failed }, 'beheer job finished');
     await this.o.store
@@ -145,6 +140,8 @@ export class JobRunner {
         details: { jobId: job.id, action: job.action, total: job.total, done: job.done, ok: job.ok, failed: job.failed },
       })
       .catch((err: unknown) => log.error({ err: String(err) }, 'audit of a finished job failed'));
+    // Done once its audit entry is written too (the store resolves a write once it is on disk).
+    job.state = 'done';
   }
 
   private act(action: JobAction, id: string, actor: string, reason: string | undefined): Promise<ActionResult> {

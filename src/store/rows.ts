@@ -1,7 +1,17 @@
 import type { Direction, Standard } from '../catalogue/types.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { Finding } from '../validation/finding.ts';
-import type { DedupKey, DeliveryAttempt, MessageStatus, MessageSummary, OutboxMessage, StoredMessage } from './types.ts';
+import type {
+  AuditEntry,
+  DedupKey,
+  DeliveryAttempt,
+  Lease,
+  MessageStatus,
+  MessageSummary,
+  OutboxMessage,
+  StatusChange,
+  StoredMessage,
+} from './types.ts';
 
 /**
  * A messages row as both SQL stores read it (times as epoch milliseconds). SQLite gives `has_body` as 0/1,
@@ -175,5 +185,72 @@ export function toOutboxMessage(m: OutboxMessageRow): OutboxMessage {
     crossRef: m.cross_ref,
     correlatedTo: m.correlated_to,
     body: m.body,
+  };
+}
+
+/** An outbox row, as both SQL stores read it. */
+export interface OutboxRow {
+  id: number;
+  message_id: string;
+  destination: string;
+  due_at: number;
+  attempts: number;
+  lease_owner: string | null;
+  lease_token: string | null;
+  lease_until: number | null;
+  phase: 'due' | 'publishing' | 'published' | 'claimed';
+}
+
+/** The lease of a reserved outbox row and its message. */
+export function toLease(
+  row: Pick<OutboxRow, 'id' | 'destination' | 'attempts'>,
+  token: string,
+  m: OutboxMessageRow,
+  owner: string,
+  leaseUntil: number,
+): Lease {
+  return {
+    outboxId: row.id,
+    token,
+    owner,
+    messageId: m.id,
+    destination: row.destination,
+    attempt: row.attempts + 1,
+    leaseUntil: new Date(leaseUntil),
+    message: toOutboxMessage(m),
+  };
+}
+
+/** A status_history row. */
+export interface HistoryRow {
+  at: number;
+  from_status: MessageStatus | null;
+  to_status: MessageStatus;
+  actor: string;
+  reason: string | null;
+}
+
+export function toStatusChange(r: HistoryRow): StatusChange {
+  return { at: new Date(r.at), from: r.from_status, to: r.to_status, actor: r.actor, reason: r.reason };
+}
+
+/** An audit_log row (details as JSON). */
+export interface AuditRow {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  target_id: string | null;
+  details: string;
+}
+
+export function toAuditEntry(r: AuditRow): AuditEntry {
+  return {
+    id: r.id,
+    at: new Date(r.at),
+    actor: r.actor,
+    action: r.action,
+    targetId: r.target_id,
+    details: JSON.parse(r.details) as Record<string, unknown>,
   };
 }

@@ -344,12 +344,22 @@ export interface PurgeResult {
 
 export type StatusCounts = Record<MessageStatus, number>;
 
-/**
- * The message store: metadata, bodies, status history, delivery attempts, audit log and the outbox, with
- * every state change and its history/audit rows written in one transaction. A resolved promise means the
- * change is durable.
+/** A recorded delivery attempt as metrics and health see it (no message content). */
+export interface RecordedAttempt {
+  destination: string;
+  outcome: AttemptOutcomeKind;
+  next: NextStep['kind'];
+  seconds: number;
+}
+
+/*
+ * The store's roles. Every state change and its history/audit rows are written in one transaction; a resolved
+ * promise means the change is durable. A part of the gateway takes the roles it uses (the transport the
+ * outboxes, beheer the actions …); `MessageStore` is all of them, for the composition root.
  */
-export interface MessageStore {
+
+/** The messages: stored once, read by id, listed, with their history and delivery attempts. */
+export interface MessageLog {
   /** Stores a message (and, when queued, its first outbox row) or reports the duplicate it is. */
   insertMessage(message: NewMessage, actor: string): Promise<InsertResult>;
   getMessage(id: string): Promise<StoredMessage | null>;
@@ -359,7 +369,10 @@ export interface MessageStore {
   statusHistory(id: string): Promise<StatusChange[]>;
   deliveryAttempts(id: string): Promise<DeliveryAttempt[]>;
   statusCounts(filter?: { destination?: string; standard?: Standard }): Promise<StatusCounts>;
+}
 
+/** Retours and answers linked to the heenbericht they answer. */
+export interface CorrelationStore {
   /** The earliest non-rejected heenbericht with this key, or null. */
   findCorrelationTarget(key: CorrelationKey): Promise<StoredMessage | null>;
   /** Marks `retourId` as answering `heenId`; the first retour linked is the heen's answer. */
@@ -369,7 +382,10 @@ export interface MessageStore {
     actor: string,
     answerSummary?: string | null,
   ): Promise<{ ok: boolean; firstAnswer: boolean }>;
+}
 
+/** The outbox as a delivering transport sees it: lease, deliver, record. */
+export interface DeliveryOutbox {
   /** Reserves up to `limit` due deliveries whose lease is free or expired (not those handed to a broker). */
   leaseDue(owner: string, limit: number, leaseMs: number): Promise<Lease[]>;
   /** Gives a lease back without counting an attempt (shutdown): queued again and due at once. */
@@ -382,11 +398,19 @@ export interface MessageStore {
     attempt: AttemptReport,
     next: NextStep,
   ): Promise<CompleteResult>;
-
   /**
-   * Scale-out relay: reserves up to `limit` deliveries to publish (due, or due within `horizonMs`; and those
-   * whose publishing or claimed lease ran out), oldest due first, each under a new token. Several relays lease
-   * disjoint rows. Does not change the message's status: it stays queued until a consumer claims it.
+   * Calls `listener` after each `completeDelivery` that recorded (whatever its result); returns the unsubscribe.
+   * The hook of metrics and destination health; a listener that throws is ignored.
+   */
+  onAttemptRecorded(listener: (attempt: RecordedAttempt) => void): () => void;
+}
+
+/** Scale-out: the outbox as the relay and the broker's consumers see it (see `PublishLease`). */
+export interface BrokerOutbox {
+  /**
+   * Reserves up to `limit` deliveries to publish (due, or due within `horizonMs`; and those whose publishing or
+   * claimed lease ran out), oldest due first, each under a new token. Several relays lease disjoint rows. Does
+   * not change the message's status: it stays queued until a consumer claims it.
    */
   leaseForPublish(owner: string, limit: number, leaseMs: number, options?: LeaseForPublishOptions): Promise<PublishLease[]>;
   /** The broker confirmed these publications: they wait there with a free lease. Returns how many were still publishing. */
@@ -399,15 +423,20 @@ export interface MessageStore {
    * than the confirm).
    */
   claimPublished(ref: PublishRef, owner: string, leaseMs: number): Promise<ClaimResult>;
+}
 
-  /** Beheer: deliver again under the same message id (from dead, failed, delivered, cancelled, received). */
+/** Beheer's actions on one message; each audited when it changed something. Rules: `ACTION_FROM` in rules.ts. */
+export interface BeheerActions {
+  /** Deliver again under the same message id (from dead, failed, delivered, cancelled, received). */
   resend(id: string, actor: string, options?: { destination?: string }): Promise<ActionResult>;
-  /** Beheer: stop a queued message from being delivered until released. */
+  /** Stop a queued message from being delivered until released. */
   hold(id: string, actor: string, reason?: string): Promise<ActionResult>;
   release(id: string, actor: string): Promise<ActionResult>;
-  /** Beheer: never deliver (from queued, on_hold, failed, dead, received). */
+  /** Never deliver (from queued, on_hold, failed, dead, received). */
   cancel(id: string, actor: string, reason?: string): Promise<ActionResult>;
+}
 
+export interface RetentionStore {
   /**
    * Drops bodies of messages settled longer ago than their standard's age (delivered: since the confirmed
    * delivery); failed and dead ones only after at least `ages.default`.
@@ -415,9 +444,21 @@ export interface MessageStore {
   purgeBodies(ages: RetentionAges): Promise<PurgeResult>;
   /** Deletes settled messages (with history and attempts) older than their standard's age. */
   purgeMetadata(ages: RetentionAges): Promise<PurgeResult>;
+}
 
+export interface AuditLog {
   audit(entry: AuditInput): Promise<void>;
   listAudit(filter?: AuditFilter): Promise<AuditEntry[]>;
+}
 
+/** The whole store: every role, and closing it. */
+export interface MessageStore
+  extends MessageLog,
+    CorrelationStore,
+    DeliveryOutbox,
+    BrokerOutbox,
+    BeheerActions,
+    RetentionStore,
+    AuditLog {
   close(): Promise<void>;
 }

@@ -2,13 +2,13 @@ import type { AdapterRegistry } from '../../adapters/registry.ts';
 import type { ClientTls, DeliveryOutcome } from '../../adapters/types.ts';
 import type { DestinationConfig, RetryConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import type { CompleteResult, Lease, MessageStore, NextStep } from '../store/types.ts';
+import type { CompleteResult, DeliveryOutbox, Lease, NextStep } from '../store/types.ts';
 import { decideNextStep } from './retry-policy.ts';
 import { deadline } from './deadline.ts';
 
 /** What one delivery needs; the embedded and the RabbitMQ transport both deliver a lease through `deliverLease`. */
 export interface DeliveryContext {
-  store: MessageStore;
+  store: DeliveryOutbox;
   adapters: AdapterRegistry;
   destinations: ReadonlyMap<string, DestinationConfig>;
   retry: RetryConfig;

@@ -3,13 +3,13 @@ import { hostname } from 'node:os';
 import { defaultAdapterRegistry, type AdapterRegistry } from '../../adapters/registry.ts';
 import type { Config, DestinationConfig, RetryConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
-import type { Lease, MessageStore } from '../store/types.ts';
+import type { DeliveryOutbox, Lease } from '../store/types.ts';
 import { deliverLease, type DeliveryTls } from './delivery.ts';
 import { Doorbell } from './doorbell.ts';
 import type { Transport } from './types.ts';
 
 export interface EmbeddedTransportOptions {
-  store: MessageStore;
+  store: DeliveryOutbox;
   adapters: AdapterRegistry;
   destinations: readonly DestinationConfig[];
   retry: RetryConfig;
@@ -36,7 +36,7 @@ export interface EmbeddedTransportOptions {
  */
 export function embeddedTransportFromConfig(
   config: Pick<Config, 'destinations' | 'retry' | 'transport'>,
-  store: MessageStore,
+  store: DeliveryOutbox,
   logger: Logger,
   adapters: AdapterRegistry = defaultAdapterRegistry(),
   tls?: DeliveryTls,
@@ -65,7 +65,7 @@ export function embeddedTransportFromConfig(
  * delivery and its record means the lease runs out and the message is delivered again.
  */
 export class EmbeddedTransport implements Transport {
-  private readonly store: MessageStore;
+  private readonly store: DeliveryOutbox;
   private readonly adapters: AdapterRegistry;
   private readonly destinations: Map<string, DestinationConfig>;
   private readonly retry: RetryConfig;

@@ -20,7 +20,7 @@
  * the same way (due now: straight to the work queue).
  */
 import type { Logger } from '../log.ts';
-import type { MessageStore, PublishLease, PublishRef } from '../store/types.ts';
+import type { BrokerOutbox, PublishLease, PublishRef } from '../store/types.ts';
 import { Doorbell } from './doorbell.ts';
 
 /** Publishes deliveries to the broker. */
@@ -32,7 +32,7 @@ export interface DeliveryPublisher {
 }
 
 export interface OutboxRelayOptions {
-  store: MessageStore;
+  store: BrokerOutbox;
   publisher: DeliveryPublisher;
   /** Lease owner name, unique per process. */
   owner: string;

@@ -27,7 +27,7 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Consum
 import { defaultAdapterRegistry, type AdapterRegistry } from '../../adapters/registry.ts';
 import type { Config, DestinationConfig, RabbitMqTransportConfig, RetryConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
-import type { MessageStore, PublishLease, PublishRef } from '../store/types.ts';
+import type { BrokerOutbox, DeliveryOutbox, PublishLease, PublishRef } from '../store/types.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { deliverLease, type DeliveryContext, type DeliveryTls } from './delivery.ts';
 import { OutboxRelay, type DeliveryPublisher } from './outbox-relay.ts';
@@ -35,7 +35,7 @@ import { assertTopology, DELAY_HEADER, levelFor, topology, type Topology } from 
 import type { Transport } from './types.ts';
 
 export interface RabbitMqTransportOptions {
-  store: MessageStore;
+  store: DeliveryOutbox & BrokerOutbox;
   adapters: AdapterRegistry;
   destinations: readonly DestinationConfig[];
   retry: RetryConfig;
@@ -69,7 +69,7 @@ export interface RabbitMqTransportOptions {
 /** The RabbitMQ transport as configured; throws when a destination names an adapter that is not available. */
 export function rabbitMqTransportFromConfig(
   config: Pick<Config, 'destinations' | 'retry'> & { transport: RabbitMqTransportConfig },
-  store: MessageStore,
+  store: DeliveryOutbox & BrokerOutbox,
   logger: Logger,
   adapters: AdapterRegistry = defaultAdapterRegistry(),
   tls?: DeliveryTls,

@@ -1,53 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Lease, MessageStore, NewMessage, NextStep } from '../../src/store/types.ts';
+import type { Lease, MessageStore, NewMessage, NextStep, RecordedAttempt } from '../../src/store/types.ts';
+import { BSN, stufDi01, wmo301 } from '../helpers/messages.ts';
 
 /** Builds a store on fresh storage that reads time from `clock`; `dispose` closes it and removes the storage. */
 export type MakeStore = (clock: () => number) => Promise<{ store: MessageStore; dispose(): Promise<void> }>;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const BSN = '123456782';
-
-export function wmo301(overrides: Partial<NewMessage> = {}): NewMessage {
-  const identificatie = overrides.berichtIdentificatie ?? 'ID-0001';
-  return {
-    standard: 'iwmo',
-    release: '3.2',
-    messageName: 'WMO301',
-    direction: 'heen',
-    afzender: '0363',
-    ontvanger: '42420001',
-    berichtIdentificatie: identificatie,
-    dagtekening: '2026-01-15',
-    berichtcode: '414',
-    dedup: { scope: 'istd', sender: overrides.afzender ?? '0363', identificatie },
-    body: `<Bericht><Header><Identificatie>${identificatie}</Identificatie></Header><Client><Bsn>${BSN}</Bsn></Client></Bericht>`,
-    source: { kind: 'caller', id: 'demo-wijkteam' },
-    status: 'queued',
-    destination: 'dest-a',
-    ...overrides,
-  };
-}
-
-export function stufDi01(overrides: Partial<NewMessage> = {}): NewMessage {
-  const referentienummer = overrides.referentienummer ?? '6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e';
-  return {
-    standard: 'stuf-jz',
-    release: '1.0.9',
-    messageName: 'vtoDi01',
-    direction: 'heen',
-    afzender: '0363',
-    ontvanger: 'RC0329',
-    referentienummer,
-    berichtcode: 'Di01',
-    dedup: { scope: 'stuf', zender: overrides.afzender ?? '0363', referentienummer },
-    body: '<vtoDi01><stuurgegevens/></vtoDi01>',
-    source: { kind: 'caller', id: 'demo-wijkteam' },
-    status: 'queued',
-    destination: 'corv',
-    ...overrides,
-  };
-}
 
 const attemptAt = (t: number, outcome: 'delivered' | 'retry' | 'failed', extra: { httpStatus?: number; reason?: string; answer?: string } = {}) => ({
   startedAt: new Date(t),
@@ -308,6 +267,22 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         const [attempt] = await store.deliveryAttempts(failed.id);
         expect(attempt!.answerExcerpt).toBe('no such client *********');
         expect(await store.nextDueAt()).toBeNull();
+      });
+
+      it('reports each recorded attempt to its listeners (no message content); a throwing listener breaks nothing', async () => {
+        const seen: RecordedAttempt[] = [];
+        const stop = store.onAttemptRecorded((e) => seen.push(e));
+        const stopBroken = store.onAttemptRecorded(() => {
+          throw new Error('listener broke');
+        });
+        await store.insertMessage(wmo301(), 'a');
+        const first = await complete(await leaseOne(), 'retry', { kind: 'retry', at: new Date(now + 1000) });
+        expect(first).toEqual({ kind: 'recorded', status: 'queued' });
+        stop();
+        advance(1000);
+        expect(await complete(await leaseOne(), 'delivered', { kind: 'delivered' })).toEqual({ kind: 'recorded', status: 'delivered' });
+        stopBroken();
+        expect(seen).toEqual([{ destination: 'dest-a', outcome: 'retry', next: 'retry', seconds: 0.005 }]);
       });
 
       it('hands a released lease back uncounted and due at once', async () => {

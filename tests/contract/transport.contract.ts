@@ -3,7 +3,7 @@ import type { DestinationConfig, RetryConfig } from '../../src/config/schema.ts'
 import type { MessageStatus, MessageStore } from '../../src/store/types.ts';
 import type { Transport } from '../../src/transport/types.ts';
 import { startReceiver, type Receiver, type Reply } from '../helpers/http-receiver.ts';
-import { wmo301 } from './store.contract.ts';
+import { wmo301 } from '../helpers/messages.ts';
 
 export interface TransportStartOptions {
   destinations: DestinationConfig[];

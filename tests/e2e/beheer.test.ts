@@ -3,7 +3,7 @@
  * (HTTP, SQLite) that delivers to a real local receiver we can switch off and on. Screenshots of the
  * overview and the detail page go to tests/out/.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -12,7 +12,7 @@ import { hashPassword } from '../../src/security/passwords.ts';
 import type { MessageStatus, MessageStore } from '../../src/store/types.ts';
 import { eventually, KEYS, startTestGateway, withIdentificatie, type TestGateway } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
-import { hasReference, projectRoot, referenceDir, skipReason } from '../helpers/reference.ts';
+import { hasReference, istandaardExample, projectRoot, skipReason } from '../helpers/reference.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = path.join(projectRoot, 'tests', 'out');
@@ -86,7 +86,7 @@ describe.skipIf(browserSkip !== '')(`beheer in the browser${browserSkip ? ` (${b
 
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
-    wmo301 = readFileSync(path.join(referenceDir, 'istandaarden-3.2', 'wmo', 'WMO301.xml'), 'utf8');
+    wmo301 = istandaardExample('WMO301');
     receiver = await startReceiver(() => (receiverUp ? { status: 200, body: 'ontvangen' } : { status: 503, body: 'Ontvanger in onderhoud' }));
     const base = receiver.url;
     const [beheerderHash, viewerHash] = await Promise.all([hashPassword(USERS.beheerder.password), hashPassword(USERS.viewer.password)]);

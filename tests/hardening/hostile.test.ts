@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wrap } from '../../src/ggk/envelope.ts';
 import { spawnGateway, type ChildGateway } from '../helpers/child-gateway.ts';
-import { KEYS, testConfigYaml, withIdentificatie } from '../helpers/gateway.ts';
+import { eventually, KEYS, testConfigYaml, withIdentificatie } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
 import { largeDeclaratie } from '../helpers/large.ts';
 import { rawRequest, rssOf, sampleRss, streamBytes, type RawAnswer, type RawRequest } from '../helpers/raw-http.ts';
@@ -69,10 +69,11 @@ beforeAll(async () => {
   gw = await childGateway();
 }, 120_000);
 
-function post(body: RawRequest['body'], o: { path?: string; key?: string; headers?: Record<string, string | number>; target?: ChildGateway } = {}): Promise<RawAnswer> {
+function post(body: RawRequest['body'], o: { path?: string; key?: string; headers?: Record<string, string | number>; target?: ChildGateway; timeoutMs?: number } = {}): Promise<RawAnswer> {
   return rawRequest(`${(o.target ?? gw).url}${o.path ?? '/berichten'}`, {
     headers: { 'content-type': 'application/xml', authorization: `Bearer ${o.key ?? KEYS.wijkteam}`, ...o.headers },
     body,
+    ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
   });
 }
 
@@ -391,15 +392,30 @@ describe('hostile input (the gateway as a child process)', () => {
               await new Promise((r) => setTimeout(r, 200));
             }
           })();
-          const answers = await Promise.all(bodies.map((b) => post(b, { path: '/inbound/jeugd', key: KEYS.jeugd })));
-          stop = true;
-          await prober;
-          expect(answers.map((a) => a.status)).toEqual(Array(COUNT).fill(202));
+          // Generous client timeouts: on a busy machine an answer may take long; what it says is what counts.
+          const sent = Promise.all(bodies.map((b) => post(b, { path: '/inbound/jeugd', key: KEYS.jeugd, timeoutMs: 300_000 })));
+          const [answers] = await Promise.all([sent.finally(() => (stop = true)), prober]);
+          // The documented behaviour, whatever the machine's speed: each is accepted, or refused with 503
+          // SERVER_BUSY (Retry-After) when its turn for a large body did not come within admissionWaitMs.
+          for (const a of answers) if (a.status !== 202) expectRefusal(a, 503, 'SERVER_BUSY');
+          expect(answers.filter((a) => a.status === 503).every((a) => a.headers['retry-after'])).toBe(true);
+          expect(answers.filter((a) => a.status === 202).length).toBeGreaterThan(0);
+          answers.forEach((a, i) => a.status === 202 && accepted.push(`${tag}${String(i).padStart(4, '0')}`));
           expect(healthChecks).toBeGreaterThan(0);
           return sampler.stop() - before;
         };
+        const accepted: string[] = [];
         const first = await round('BIG');
         const second = await round('BAG');
+        // Nothing lost: every accepted declaratie reaches its destination.
+        await eventually(
+          () => {
+            const heads = receiver.requests.map((r) => r.body.subarray(0, 64 * 1024));
+            const missing = accepted.filter((tag) => !heads.some((h) => h.includes(`>${tag}<`)));
+            expect(missing).toEqual([]);
+          },
+          { timeoutMs: 300_000, intervalMs: 500 },
+        );
         const mib = (n: number) => `${(n / MiB).toFixed(0)} MiB`;
         console.log(`16 x 10 MB at once, twice: RSS grew by ${mib(first)}, then by ${mib(second)} at the peak`);
         // Bounded: a burst of 160 MB of bodies costs a small multiple of that (bodies in flight are capped by
@@ -409,12 +425,16 @@ describe('hostile input (the gateway as a child process)', () => {
         expect(second, `RSS grew by ${mib(second)} in the second round, ${mib(first)} in the first`).toBeLessThan(first * 1.25 + 64 * MiB);
         await expectHealthy();
       },
-      240_000,
+      900_000,
     );
   });
 
-  it('the process never crashed and logged no internal error', () => {
+  it('the process never crashed and logged no internal error', async () => {
+    // Also when run alone: hostile input here too, so this check is never about a process that got nothing.
+    const xxe = '<!DOCTYPE x [<!ENTITY x SYSTEM "file:///etc/passwd">]><x>&x;</x>';
+    expectRefusal(await post(xxe, { timeoutMs: 120_000 }), 400, 'XML_DTD_FORBIDDEN');
+    await expectHealthy();
     expect(gw.child.exitCode).toBeNull();
     expect(gw.output.filter((l) => l.includes('"request failed"'))).toEqual([]);
-  });
+  }, 180_000);
 });

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { projectRoot } from './reference.ts';
+import { projectRoot } from './env.ts';
 
 export interface ChildGateway {
   child: ChildProcess;

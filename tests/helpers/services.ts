@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import pg from 'pg';
+import { IN_CI } from './env.ts';
 
 export const PG_URL = process.env.SCHAKEL_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const AMQP_URL = process.env.SCHAKEL_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-export const IN_CI = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
+export { IN_CI };
 
 export type Probe = { ok: true } | { ok: false; reason: string };
 

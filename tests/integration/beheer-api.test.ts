@@ -2,14 +2,12 @@
  * The beheer API and /metrics over real HTTP, without a browser: login and its protections, sessions, CSRF,
  * roles, the BSN rules, bulk limits, and what the metrics say after real traffic.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/security/api-keys.ts';
 import { hashPassword } from '../../src/security/passwords.ts';
 import { eventually, KEYS, startTestGateway, withIdentificatie, type TestGateway } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
-import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
+import { hasReference, istandaardExample, skipReason } from '../helpers/reference.ts';
 
 const SCRAPE_TOKEN = 'scrape-token-for-tests-0123456789';
 const BSN = '999900006';
@@ -71,7 +69,7 @@ const USERS = {
 
 describe.skipIf(!hasReference)(`beheer API${hasReference ? '' : ` (${skipReason})`}`, () => {
   beforeAll(async () => {
-    wmo301 = readFileSync(path.join(referenceDir, 'istandaarden-3.2', 'wmo', 'WMO301.xml'), 'utf8');
+    wmo301 = istandaardExample('WMO301');
     receiver = await startReceiver(() => ({ status: 503, body: `niet nu (${BSN})` }));
     const users = await Promise.all(
       Object.entries(USERS).map(async ([name, u]) => `    - { name: ${name}, role: ${u.role}, passwordHash: "${await hashPassword(u.password)}" }`),

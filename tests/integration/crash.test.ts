@@ -2,15 +2,15 @@
  * The crash test: the gateway as a real process is SIGKILLed while 500 berichten come in. Every bericht that
  * got a 202 must be delivered after a restart on the same dataDir (at least once; duplicates are counted).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import { spawnGateway, type ChildGateway } from '../helpers/child-gateway.ts';
 import { eventually, KEYS, testConfigYaml, withIdentificatie } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
-import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
+import { hasReference, istandaardExample, skipReason } from '../helpers/reference.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const TOTAL = 500;
 const KILL_AFTER = 200;
@@ -27,7 +27,7 @@ describe.skipIf(!hasReference)(`crash${hasReference ? '' : ` (${skipReason})`}`,
   it(
     'delivers every bericht that got a 202 after a SIGKILL and restart (at least once)',
     async () => {
-      const template = readFileSync(path.join(referenceDir, 'istandaarden-3.2/wmo/WMO301.xml'), 'utf8');
+      const template = istandaardExample('WMO301');
       const berichten = Array.from({ length: TOTAL }, (_, i) => withIdentificatie(template, identificatie(i)));
 
       // The destination: slow before the crash, so the outbox holds a backlog when the process dies.
@@ -37,10 +37,10 @@ describe.skipIf(!hasReference)(`crash${hasReference ? '' : ` (${skipReason})`}`,
       const receivedIds = () =>
         receiver.requests.map((r) => /<iwmo:Identificatie>(CR\d{5})</.exec(r.body.toString('utf8'))?.[1] ?? null);
 
-      const dir = mkdtempSync(path.join(tmpdir(), 'schakel-crash-'));
-      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-      const dataDir = path.join(dir, 'data');
-      const configPath = path.join(dir, 'schakel.yaml');
+      const dir = tempDir('schakel-crash-');
+      cleanups.push(dir.remove);
+      const dataDir = path.join(dir.path, 'data');
+      const configPath = path.join(dir.path, 'schakel.yaml');
       const to = `${receiver.url}/zorg`;
       writeFileSync(
         configPath,

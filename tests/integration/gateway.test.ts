@@ -2,8 +2,6 @@
  * The gateway end to end: real HTTP on a random port, a real SQLite file in a temp dataDir, the destinations'
  * HTTP endpoints intercepted with nock. Official iWmo examples; the clock is pinned to 2026-11-01.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,12 +15,9 @@ import {
   type StartOptions,
   type TestGateway,
 } from '../helpers/gateway.ts';
-import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
+import { hasReference, istandaardExample, skipReason } from '../helpers/reference.ts';
 
-const example = (name: string): string => {
-  const dir = name.startsWith('JW') ? 'jw' : 'wmo';
-  return readFileSync(path.join(referenceDir, 'istandaarden-3.2', dir, `${name}.xml`), 'utf8');
-};
+const example = istandaardExample;
 
 /** A Bsn that fails the elfproef: the example's 999900006 with its last digit changed. */
 const BROKEN_BSN = '999900007';

@@ -1,20 +1,17 @@
 /** `schakel migrate`: brings the configured store's schema to this version and says which. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runMigrate } from '../../src/cli/migrate.ts';
-import { PG_MIGRATIONS } from '../../src/store/postgres-migrations.ts';
-import { MIGRATIONS } from '../../src/store/sqlite-migrations.ts';
+import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.ts';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { PG_URL, probePostgres, servicesAvailable, uniqueName } from '../helpers/services.ts';
+import { tempDirs } from '../helpers/temp.ts';
 
 const pgAvailable = await servicesAvailable('schakel migrate (PostgreSQL)', probePostgres());
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const temp = tempDirs();
 
 function capture(): { stream: Writable; text: () => string } {
   let text = '';
@@ -30,8 +27,7 @@ function capture(): { stream: Writable; text: () => string } {
 }
 
 async function migrate(config: string | null, args: string[] = []) {
-  const dir = mkdtempSync(join(tmpdir(), 'schakel-migrate-'));
-  dirs.push(dir);
+  const dir = temp('schakel-migrate-');
   const file = join(dir, 'schakel.yaml');
   if (config !== null) writeFileSync(file, config.replace('DATADIR', JSON.stringify(join(dir, 'data'))));
   const out = capture();

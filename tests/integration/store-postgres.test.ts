@@ -5,9 +5,10 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PG_MIGRATIONS } from '../../src/store/postgres-migrations.ts';
+import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
-import { storeContract, wmo301 } from '../contract/store.contract.ts';
+import { storeContract } from '../contract/store.contract.ts';
+import { wmo301 } from '../helpers/messages.ts';
 import { createSchema, PG_URL, probePostgres, servicesAvailable, uniqueName } from '../helpers/services.ts';
 
 const available = await servicesAvailable('PostgreSQL store', probePostgres());

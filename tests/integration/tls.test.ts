@@ -12,11 +12,11 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, KEYS, replaceOnce, startTestGateway, withIdentificatie, type TestGateway } from '../helpers/gateway.ts';
 import { OTHER_OIN, OUR_OIN, RECEIVER_OIN, startTlsReceiver, writeTestPki, type TestPki, type TlsReceiver } from '../helpers/pki.ts';
-import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
+import { hasReference, istandaardExample, skipReason } from '../helpers/reference.ts';
 
 if (!hasReference) console.warn(`SKIP tls.test.ts: ${skipReason}`);
 
-const wmo301 = (): string => readFileSync(join(referenceDir, 'istandaarden-3.2', 'wmo', 'WMO301.xml'), 'utf8');
+const wmo301 = (): string => istandaardExample('WMO301');
 
 /** The example WMO301 to another Ontvanger (routes pick the destination on it) with its own Identificatie. */
 function toOntvanger(ontvanger: string, identificatie: string): string {

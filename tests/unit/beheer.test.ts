@@ -2,8 +2,6 @@
  * Functioneel beheer's parts on their own: passwords, sessions and cookies, CSRF tokens, search helpers, bulk
  * jobs, the overview and alerts (over a real SQLite store on a pinned clock), and the metrics registry.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DestinationHealth, evaluateAlerts } from '../../src/beheer/alerts.ts';
@@ -14,11 +12,12 @@ import { containsNumber, matchingIds, searchBsn, TooManyMessages, toMessageFilte
 import { cookieHeader, SessionStore } from '../../src/beheer/session.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
-import { GatewayMetrics, observeDeliveries } from '../../src/metrics.ts';
+import { GatewayMetrics } from '../../src/metrics.ts';
 import { hashPassword, PASSWORD_HASH_PATTERN, verifyPassword } from '../../src/security/passwords.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.ts';
 import type { MessageStore, NextStep } from '../../src/store/types.ts';
-import { wmo301 } from '../contract/store.contract.ts';
+import { wmo301 } from '../helpers/messages.ts';
+import { tempDir, type TempDir } from '../helpers/temp.ts';
 
 const silent = createLogger({ level: 'silent' });
 
@@ -94,19 +93,19 @@ describe('search helpers', () => {
 
 // ---- over a real store ------------------------------------------------------------------------------------
 
-let dir: string;
+let dir: TempDir;
 let store: SqliteStore;
 let now: number;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'schakel-beheer-'));
+  dir = tempDir('schakel-beheer-');
   now = new Date(2026, 10, 20, 12, 0, 0).getTime();
-  store = openSqliteStore({ file: join(dir, 'db.sqlite'), clock: () => now, listPageMax: 7 });
+  store = openSqliteStore({ file: join(dir.path, 'db.sqlite'), clock: () => now, listPageMax: 7 });
 });
 
 afterEach(async () => {
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 });
 
 let seq = 0;
@@ -242,17 +241,17 @@ describe('overview and alerts', () => {
 });
 
 describe('metrics', () => {
-  it('counts delivery attempts recorded through the observed store, without ids in labels', async () => {
+  it('counts delivery attempts the store reports as recorded, without ids in labels', async () => {
     const metrics = new GatewayMetrics({ processMetrics: false });
     const health = new DestinationHealth();
-    const observed = observeDeliveries(store, (e) => {
+    const unsubscribe = store.onAttemptRecorded((e) => {
       metrics.attempted(e);
       health.record(e);
     });
     const id = await insert({ destination: 'dest-a' });
-    await deliverAll('retry', { kind: 'dead' }, observed);
-    // Everything else passes through to the store itself.
-    expect((await observed.getMessage(id))?.status).toBe('dead');
+    await deliverAll('retry', { kind: 'dead' });
+    unsubscribe();
+    expect((await store.getMessage(id))?.status).toBe('dead');
     const { text } = await metrics.render();
     expect(text).toContain('schakel_delivery_attempts_total{destination="dest-a",outcome="retry"} 1');
     expect(text).toContain('schakel_dead_lettered_total{destination="dest-a"} 1');

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.ts';
-import { projectRoot } from '../helpers/reference.ts';
+import { projectRoot } from '../helpers/env.ts';
 
 const example = join(projectRoot, 'config', 'scale-out.example.yaml');
 

@@ -1,12 +1,10 @@
 /** The XSD engine under hostile and large input: safe parsing, limits, positions, privacy, worker threads. */
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchemaPacks } from '../../src/xml/packs.ts';
 import { BerichtValidator } from '../../src/validation/validator.ts';
 import { ValidationService } from '../../src/validation/service.ts';
 import { largeDeclaratie } from '../helpers/large.ts';
-import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
+import { hasReference, istandaardExample, skipReason } from '../helpers/reference.ts';
 
 const today = () => new Date('2026-11-01T12:00:00');
 let validator: BerichtValidator;
@@ -61,7 +59,7 @@ describe('safe parsing', () => {
 if (!hasReference) console.warn(`SKIPPED parts of engine.test: ${skipReason}`);
 
 describe.skipIf(!hasReference)('findings on official examples', () => {
-  const wmo301 = () => fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2/wmo/WMO301.xml'), 'utf8');
+  const wmo301 = () => istandaardExample('WMO301');
 
   it('never puts a BSN in an XSD finding text', () => {
     const xml = wmo301();
@@ -86,7 +84,7 @@ describe.skipIf(!hasReference)('large documents', () => {
   let service: ValidationService;
   let large: Buffer;
   beforeAll(() => {
-    const example = fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2/wmo/WMO323.xml'), 'utf8');
+    const example = istandaardExample('WMO323');
     large = Buffer.from(largeDeclaratie(example, 20 * 1024 * 1024));
     service = new ValidationService({ today, inlineMaxBytes: 1024 * 1024, workers: 1 });
   });

@@ -3,8 +3,6 @@
  * window (never one confirm at a time), rows are marked published only after their confirm, and a publish
  * that fails is handed back and published again under a new token.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/log.ts';
@@ -12,7 +10,8 @@ import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.ts';
 import type { PublishLease } from '../../src/store/types.ts';
 import { OutboxRelay } from '../../src/transport/outbox-relay.ts';
 import { delayLevels, levelFor } from '../../src/transport/rabbitmq-topology.ts';
-import { wmo301 } from '../contract/store.contract.ts';
+import { wmo301 } from '../helpers/messages.ts';
+import { tempDir, type TempDir } from '../helpers/temp.ts';
 
 interface Pending {
   lease: PublishLease;
@@ -45,17 +44,17 @@ function controlledPublisher() {
   };
 }
 
-let dir: string;
+let dir: TempDir;
 let store: SqliteStore;
 const relays: OutboxRelay[] = [];
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'schakel-relay-'));
-  store = openSqliteStore({ file: join(dir, 'schakel.sqlite') });
+  dir = tempDir('schakel-relay-');
+  store = openSqliteStore({ file: join(dir.path, 'schakel.sqlite') });
 });
 afterEach(async () => {
   for (const r of relays.splice(0)) await r.stop();
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 });
 
 function relay(publisher: ReturnType<typeof controlledPublisher>, window: number) {

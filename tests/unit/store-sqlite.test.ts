@@ -1,23 +1,16 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { MIGRATIONS } from '../../src/store/sqlite-migrations.ts';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { openSqliteStore, openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
-import { storeContract, wmo301 } from '../contract/store.contract.ts';
+import { storeContract } from '../contract/store.contract.ts';
+import { wmo301 } from '../helpers/messages.ts';
+import { tempDirs } from '../helpers/temp.ts';
 
-const tempDirs: string[] = [];
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'schakel-store-'));
-  tempDirs.push(dir);
-  return join(dir, 'nested', 'schakel.sqlite');
-}
-afterEach(() => {
-  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const temp = tempDirs();
+const tempFile = () => join(temp('schakel-store-'), 'nested', 'schakel.sqlite');
 
 storeContract('sqlite', async (clock) => {
   const store = openSqliteStore({ file: tempFile(), clock });
@@ -186,6 +179,49 @@ describe('SQLite store', () => {
     const store = openSqliteStore({ file });
     expect((await store.getMessage(id))!.status).toBe('queued');
     expect((await store.getBody(id))!.toString()).toBe(wmo301().body);
+    await store.close();
+  });
+
+  it('resolves every write only after the WAL fsync that holds it: beheer actions, purges and audit too', async () => {
+    let now = Date.UTC(2026, 0, 15);
+    const store = openSqliteStore({ file: tempFile(), clock: () => now });
+    const synced = async (write: () => Promise<unknown>) => {
+      const before = store.walSync!.syncs;
+      await write();
+      return store.walSync!.syncs - before;
+    };
+    const { id } = await store.insertMessage(wmo301({ status: 'received', destination: 'dest-a' }), 'caller');
+    const queued = (await store.insertMessage(wmo301({ berichtIdentificatie: 'ID-0002' }), 'caller')).id;
+    expect(await synced(() => store.resend(id, 'beheer:anna'))).toBeGreaterThan(0);
+    expect(await synced(() => store.hold(queued, 'beheer:anna', 'wacht'))).toBeGreaterThan(0);
+    expect(await synced(() => store.release(queued, 'beheer:anna'))).toBeGreaterThan(0);
+    expect(await synced(() => store.cancel(queued, 'beheer:anna'))).toBeGreaterThan(0);
+    expect(await synced(() => store.audit({ actor: 'beheer:anna', action: 'beheer.login' }))).toBeGreaterThan(0);
+    now += 400 * 86_400_000;
+    const ages = { default: 1, perStandard: {} };
+    expect(await synced(async () => expect((await store.purgeBodies(ages)).total).toBe(1))).toBeGreaterThan(0);
+    expect(await synced(async () => expect((await store.purgeMetadata(ages)).total).toBe(1))).toBeGreaterThan(0);
+    await store.close();
+  });
+
+  it('keeps a beheer resend when the process is killed right after it returned', async () => {
+    const file = tempFile();
+    const seeded = openSqliteStore({ file });
+    const { id } = await seeded.insertMessage(wmo301({ status: 'received', destination: 'dest-a' }), 'caller');
+    await seeded.close();
+    const out = await runAndKill(`
+      const { openSqliteStore } = await import(${JSON.stringify(storeModule)});
+      const store = openSqliteStore({ file: ${JSON.stringify(file)} });
+      const r = await store.resend(${JSON.stringify(id)}, 'beheer:anna');
+      console.log('STATUS=' + r.status + ' READY');
+      setInterval(() => {}, 1000);
+    `);
+    expect(out).toContain('STATUS=queued');
+    const store = openSqliteStore({ file });
+    expect((await store.getMessage(id))!.status).toBe('queued');
+    expect((await store.statusHistory(id)).at(-1)).toMatchObject({ from: 'received', to: 'queued', actor: 'beheer:anna' });
+    expect((await store.listAudit({ targetId: id, action: 'message.resend' })).length).toBe(1);
+    expect(await store.leaseDue('w', 10, 60_000)).toHaveLength(1);
     await store.close();
   });
 

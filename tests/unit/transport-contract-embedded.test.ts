@@ -1,6 +1,4 @@
 /** The transport contract against the embedded transport over SQLite. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultAdapterRegistry } from '../../adapters/registry.ts';
 import { createLogger } from '../../src/log.ts';
@@ -8,10 +6,11 @@ import { openSqliteStore } from '../../src/store/sqlite.ts';
 import { EmbeddedTransport } from '../../src/transport/embedded.ts';
 import type { Transport } from '../../src/transport/types.ts';
 import { transportContract } from '../contract/transport.contract.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 transportContract('embedded', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'schakel-transport-contract-'));
-  const store = openSqliteStore({ file: join(dir, 'schakel.sqlite') });
+  const dir = tempDir('schakel-transport-contract-');
+  const store = openSqliteStore({ file: join(dir.path, 'schakel.sqlite') });
   const started: Transport[] = [];
   return {
     store,
@@ -34,7 +33,7 @@ transportContract('embedded', async () => {
     async dispose() {
       for (const t of started.splice(0)) await t.stop({ abortAfterMs: 0 });
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      dir.remove();
     },
   };
 });

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -15,21 +13,22 @@ import {
   embeddedTransportFromConfig,
   type EmbeddedTransportOptions,
 } from '../../src/transport/embedded.ts';
-import { wmo301 } from '../contract/store.contract.ts';
+import { wmo301 } from '../helpers/messages.ts';
+import { tempDir, type TempDir } from '../helpers/temp.ts';
 import { startReceiver, type Receiver, type Reply } from '../helpers/http-receiver.ts';
 
 const BSN = '123456782';
 const RETRY: RetryConfig = { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 1000, jitter: 0 };
 
-let dir: string;
+let dir: TempDir;
 let store: SqliteStore;
 let receiver: Receiver | undefined;
 const transports: EmbeddedTransport[] = [];
 let logLines: string[];
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'schakel-transport-'));
-  store = openSqliteStore({ file: join(dir, 'schakel.sqlite') });
+  dir = tempDir('schakel-transport-');
+  store = openSqliteStore({ file: join(dir.path, 'schakel.sqlite') });
   logLines = [];
 });
 afterEach(async () => {
@@ -37,7 +36,7 @@ afterEach(async () => {
   await receiver?.close();
   receiver = undefined;
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 });
 
 async function receiving(answer: (index: number) => Reply): Promise<DestinationConfig> {

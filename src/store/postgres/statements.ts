@@ -1,0 +1,247 @@
+/**
+ * Every SQL statement of the PostgreSQL store, one constant (or, where a filter shapes it, one function) each.
+ * Several are one statement for what SQLite does in a few, so that a change is one round trip and one commit;
+ * row locks are always taken outbox row before message row.
+ */
+import type { Condition, PurgeStep } from '../rules.ts';
+
+export const META_COLUMNS = `id, received_at, standard, release, message_name, direction, afzender, ontvanger,
+  bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender, dedup_id,
+  content_hash, body_size, body IS NOT NULL AS has_body, body_purged_at, source_kind, source_id, status,
+  status_reason, destination, correlated_to, answered_by, answer_summary, finding_count, attempts, next_attempt_at,
+  settled_at, created_at, updated_at`;
+
+const OUTBOX_MESSAGE_COLUMNS = `m.id, m.standard, m.release, m.message_name, m.direction, m.afzender, m.ontvanger,
+  m.bericht_identificatie, m.referentienummer, m.cross_ref, m.correlated_to, m.body`;
+
+/**
+ * One statement, so one atomic write: the message, its first history row, its outbox row when queued, and the
+ * heenbericht's answer when the retour's heen is known. A unique conflict inserts nothing at all.
+ * Parameters: see `insertParams` in store.ts.
+ */
+export const INSERT_MESSAGE = `WITH ins AS (
+   INSERT INTO messages (id, received_at, standard, release, message_name, direction, afzender, ontvanger,
+     bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender,
+     dedup_id, content_hash, body, body_size, source_kind, source_id, status, status_reason, destination,
+     correlated_to, findings, finding_count, next_attempt_at, settled_at, created_at, updated_at, case_ref)
+   VALUES ($1, $2::bigint, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+     $21, $22::text, $23::text, $24::text, $25::text, $26, $27, $28::bigint, $29::bigint, $2::bigint, $2::bigint, $32)
+   ON CONFLICT DO NOTHING
+   RETURNING ${META_COLUMNS}, findings
+ ), history AS (
+   INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason)
+   SELECT id, $2::bigint, NULL, $22::text, $30, $23::text FROM ins
+ ), outbox_row AS (
+   INSERT INTO outbox (message_id, destination, due_at, created_at)
+   SELECT id, $24::text, $2::bigint, $2::bigint FROM ins WHERE $22::text = 'queued'
+ ), answer AS (
+   UPDATE messages SET answered_by = ins.id, answer_summary = $31, updated_at = $2::bigint
+   FROM ins WHERE messages.id = $25::text AND messages.answered_by IS NULL AND $33::boolean
+ )
+ SELECT * FROM ins`;
+
+/**
+ * The message an insert conflicted with (ON CONFLICT waited for a concurrent insert of it to commit, so it is
+ * visible now), and the audit row of the repeat, in one statement.
+ * $1 scope, $2 sender, $3 id, $4 message name, $5 now, $6 actor, $7 content hash, $8 details.
+ */
+export const FIND_DUPLICATE = `WITH existing AS (
+   SELECT id, content_hash FROM messages
+   WHERE dedup_scope = $1 AND dedup_sender = $2 AND dedup_id = $3 AND status <> 'rejected'
+     AND ($1 = 'stuf' OR message_name = $4)
+   LIMIT 1
+ ), audit AS (
+   INSERT INTO audit_log (at, actor, action, target_id, details)
+   SELECT $5, $6, CASE WHEN content_hash = $7 THEN 'message.duplicate-same' ELSE 'message.duplicate-different' END,
+     id, $8 FROM existing
+ )
+ SELECT id, content_hash FROM existing`;
+
+export const GET_MESSAGE = `SELECT ${META_COLUMNS}, findings FROM messages WHERE id = $1`;
+export const GET_BODY = 'SELECT body FROM messages WHERE id = $1';
+export const LIST_HISTORY =
+  'SELECT at, from_status, to_status, actor, reason FROM status_history WHERE message_id = $1 ORDER BY id';
+export const LIST_ATTEMPTS = 'SELECT * FROM delivery_attempts WHERE message_id = $1 ORDER BY attempt_no, id';
+
+export const CORRELATION_ISTD = `SELECT ${META_COLUMNS}, findings FROM messages
+ WHERE message_name = $1 AND afzender = $2 AND bericht_identificatie = $3 AND dagtekening = $4
+   AND status <> 'rejected' ORDER BY received_at, id LIMIT 1`;
+export const CORRELATION_STUF = `SELECT ${META_COLUMNS}, findings FROM messages
+ WHERE afzender = $1 AND referentienummer = $2 AND status <> 'rejected' ORDER BY received_at, id LIMIT 1`;
+export const CORRELATION_CASE = `SELECT ${META_COLUMNS}, findings FROM messages
+ WHERE afzender = $1 AND message_name = $2 AND case_ref = $3 AND status <> 'rejected'
+ ORDER BY received_at DESC, id DESC LIMIT 1`;
+
+export const LOCK_MESSAGE = 'SELECT 1 FROM messages WHERE id = $1 FOR UPDATE';
+export const LOCK_MESSAGE_META = `SELECT ${META_COLUMNS} FROM messages WHERE id = $1 FOR UPDATE`;
+export const LOCK_STATUS = 'SELECT status FROM messages WHERE id = $1 FOR UPDATE';
+export const LOCK_OUTBOX_OF_MESSAGE = 'SELECT * FROM outbox WHERE message_id = $1 FOR UPDATE';
+export const LINK_RETOUR = 'UPDATE messages SET correlated_to = $1, updated_at = $2 WHERE id = $3';
+export const ANSWER_HEEN =
+  'UPDATE messages SET answered_by = $1, answer_summary = $2, updated_at = $3 WHERE id = $4 AND answered_by IS NULL';
+export const SET_STATUS = `UPDATE messages SET status = $1, status_reason = $2, settled_at = $3, next_attempt_at = $4,
+ updated_at = $5 WHERE id = $6`;
+export const SET_DESTINATION = 'UPDATE messages SET destination = $1 WHERE id = $2';
+export const INSERT_HISTORY =
+  'INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason) VALUES ($1, $2, $3, $4, $5, $6)';
+export const INSERT_AUDIT = 'INSERT INTO audit_log (at, actor, action, target_id, details) VALUES ($1, $2, $3, $4, $5)';
+export const INSERT_OUTBOX = 'INSERT INTO outbox (message_id, destination, due_at, created_at) VALUES ($1, $2, $3, $3)';
+export const DELETE_OUTBOX = 'DELETE FROM outbox WHERE id = $1';
+export const OUTBOX_BY_LEASE = 'SELECT * FROM outbox WHERE id = $1 AND lease_token = $2';
+
+/** $1 now, $2 limit, $3 owner, $4 lease until. */
+export const LEASE_DUE = `WITH due AS (
+   SELECT id FROM outbox
+   WHERE phase = 'due' AND due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+   ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+ )
+ UPDATE outbox o SET lease_owner = $3, lease_token = gen_random_uuid()::text, lease_until = $4
+ FROM due WHERE o.id = due.id
+ RETURNING o.*`;
+
+/** Moves the messages of reserved rows to delivering (with history) and reads them. $1 ids, $2 now, $3 owner. */
+export const START_DELIVERIES = `WITH old AS (
+   SELECT id, status FROM messages WHERE id = ANY($1::text[]) AND status <> 'delivering' ORDER BY id FOR UPDATE
+ ), moved AS (
+   UPDATE messages m SET status = 'delivering', status_reason = NULL, settled_at = NULL, next_attempt_at = NULL,
+     updated_at = $2
+   FROM old WHERE m.id = old.id
+   RETURNING m.id, old.status AS from_status
+ ), history AS (
+   INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason)
+   SELECT id, $2, from_status, 'delivering', $3, NULL FROM moved
+ )
+ SELECT ${OUTBOX_MESSAGE_COLUMNS} FROM messages m WHERE m.id = ANY($1::text[])`;
+
+/** $1 now, $2 outbox id, $3 token. */
+export const RELEASE_LEASE = `UPDATE outbox SET phase = 'due', lease_owner = NULL, lease_token = NULL, lease_until = NULL,
+ due_at = $1 WHERE id = $2 AND lease_token = $3`;
+
+/** The first unleased row (ix_outbox_due) and the leased ones (ix_outbox_leased): no scan of the backlog. */
+export const NEXT_DUE = `SELECT MIN(t) AS t FROM (
+   (SELECT due_at AS t FROM outbox WHERE phase = 'due' AND lease_until IS NULL ORDER BY due_at, id LIMIT 1)
+   UNION ALL
+   SELECT GREATEST(due_at, lease_until) FROM outbox WHERE phase = 'due' AND lease_until IS NOT NULL
+ ) due`;
+
+/** $1 now, $2 horizon, $3 stale, $4 limit, $5 owner, $6 lease until. */
+export const LEASE_FOR_PUBLISH = `WITH c AS (
+   SELECT id FROM outbox
+   WHERE (lease_until IS NULL OR lease_until <= $1)
+     AND ((phase IN ('due', 'publishing', 'claimed') AND due_at <= $2) OR (phase = 'published' AND due_at <= $3))
+   ORDER BY due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
+ )
+ UPDATE outbox o SET phase = 'publishing', lease_owner = $5, lease_token = gen_random_uuid()::text,
+   lease_until = $6
+ FROM c WHERE o.id = c.id
+ RETURNING o.*`;
+
+/** $1 outbox ids, $2 tokens. */
+export const MARK_PUBLISHED = `UPDATE outbox o SET phase = 'published', lease_owner = NULL, lease_until = NULL
+ FROM unnest($1::bigint[], $2::text[]) AS r(id, token)
+ WHERE o.id = r.id AND o.lease_token = r.token AND o.phase = 'publishing'
+ RETURNING o.id`;
+
+/** $1 outbox ids, $2 tokens. */
+export const ABANDON_PUBLISH = `UPDATE outbox o SET phase = 'due', lease_owner = NULL, lease_token = NULL, lease_until = NULL
+ FROM unnest($1::bigint[], $2::text[]) AS r(id, token)
+ WHERE o.id = r.id AND o.lease_token = r.token AND o.phase = 'publishing'
+ RETURNING o.id`;
+
+/**
+ * One statement (one round trip, one commit): claim the outbox row, then lock the message, move it to
+ * delivering with its history row, and read what the adapter needs.
+ * $1 outbox id, $2 token, $3 owner, $4 lease until, $5 now.
+ */
+export const CLAIM_PUBLISHED = `WITH claimed AS (
+   UPDATE outbox SET phase = 'claimed', lease_owner = $3, lease_until = $4
+   WHERE id = $1 AND lease_token = $2
+     AND (phase IN ('publishing', 'published') OR (phase = 'claimed' AND lease_until <= $5))
+   RETURNING id, message_id, destination, attempts
+ ), old AS (
+   SELECT m.id, m.status FROM messages m JOIN claimed c ON m.id = c.message_id FOR UPDATE OF m
+ ), moved AS (
+   UPDATE messages m SET status = 'delivering', status_reason = NULL, settled_at = NULL, next_attempt_at = NULL,
+     updated_at = $5
+   FROM old WHERE m.id = old.id AND old.status <> 'delivering'
+   RETURNING m.id, old.status AS from_status
+ ), history AS (
+   INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason)
+   SELECT id, $5, from_status, 'delivering', $3, NULL FROM moved
+ )
+ SELECT c.id AS outbox_id, c.destination, c.attempts, ${OUTBOX_MESSAGE_COLUMNS}
+ FROM claimed c JOIN messages m ON m.id = c.message_id`;
+
+/**
+ * One statement: lock the outbox row (still ours only while the token matches) and the message; delete or
+ * reschedule the row; record the attempt always, and move the message on (with history) only while the lease
+ * was ours. Parameters: see `completeParams` in store.ts.
+ */
+export const COMPLETE_DELIVERY = `WITH lease AS (
+   SELECT id FROM outbox WHERE id = $1 AND lease_token = $2 FOR UPDATE
+ ), cur AS (
+   SELECT id, attempts, status, EXISTS (SELECT 1 FROM lease) AS owned FROM messages WHERE id = $3 FOR UPDATE
+ ), removed AS (
+   DELETE FROM outbox WHERE id IN (SELECT id FROM lease) AND $4::text <> 'queued' RETURNING id
+ ), rescheduled AS (
+   UPDATE outbox SET phase = 'due', due_at = $5, attempts = attempts + 1, lease_owner = NULL, lease_token = NULL,
+     lease_until = NULL
+   WHERE id IN (SELECT id FROM lease) AND $4::text = 'queued' RETURNING id
+ ), moved AS (
+   UPDATE messages m SET attempts = cur.attempts + 1, updated_at = $6,
+     status = CASE WHEN cur.owned THEN $4::text ELSE m.status END,
+     status_reason = CASE WHEN cur.owned THEN $7::text ELSE m.status_reason END,
+     settled_at = CASE WHEN cur.owned THEN $8::bigint ELSE m.settled_at END,
+     next_attempt_at = CASE WHEN cur.owned THEN $5::bigint ELSE m.next_attempt_at END
+   FROM cur WHERE m.id = cur.id
+   RETURNING m.id, cur.owned, cur.status AS from_status, m.status AS to_status, m.attempts AS attempt_no
+ ), attempt AS (
+   INSERT INTO delivery_attempts (message_id, attempt_no, destination, started_at, finished_at, duration_ms,
+     outcome, result_status, http_status, reason, answer_excerpt, next_attempt_at)
+   SELECT id, attempt_no, $9, $10, $11, $12, $13, to_status, $14, $15, $16,
+     CASE WHEN owned THEN $5::bigint END
+   FROM moved
+ ), history AS (
+   INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason)
+   SELECT id, $6, from_status, to_status, 'transport', $7::text FROM moved WHERE owned AND from_status <> to_status
+ )
+ SELECT owned, to_status AS status FROM moved`;
+
+/** A WHERE clause of numbered placeholders ($1 …). */
+export function whereOf(conditions: readonly Condition[]): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const next = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  for (const c of conditions) {
+    if (c.op === 'in') clauses.push(c.values.length ? `${c.column} = ANY(${next(c.values)}::text[])` : 'FALSE');
+    else clauses.push(`${c.column} ${c.op} ${next(c.value)}`);
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+/** Limit and offset are the two parameters after the filter's `n`. */
+export const listMessages = (where: string, n: number) =>
+  `SELECT ${META_COLUMNS} FROM messages ${where}
+   ORDER BY received_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`;
+export const countMessages = (where: string) => `SELECT COUNT(*)::int AS n FROM messages ${where}`;
+export const statusCounts = (where: string) =>
+  `SELECT status, COUNT(*)::int AS n FROM messages ${where} GROUP BY status`;
+export const listAudit = (where: string, n: number) =>
+  `SELECT * FROM audit_log ${where} ORDER BY id DESC LIMIT $${n + 1} OFFSET $${n + 2}`;
+
+/** The standards of a purge step: $2 is their list. */
+const purgeStandards = (step: PurgeStep) =>
+  step.except ? 'NOT (standard = ANY($2::text[]))' : 'standard = ANY($2::text[])';
+
+/** $1 cutoff, $2 standards, $3 now, $4 the cutoff of failed and dead messages. */
+export const purgeBodies = (step: PurgeStep) => `UPDATE messages SET body = NULL, body_purged_at = $3, updated_at = $3
+ WHERE body IS NOT NULL AND settled_at IS NOT NULL AND settled_at <= $1 AND ${purgeStandards(step)}
+   AND (status NOT IN ('failed', 'dead') OR settled_at <= $4)
+ RETURNING standard`;
+
+/** $1 cutoff, $2 standards. */
+export const purgeMetadata = (step: PurgeStep) =>
+  `DELETE FROM messages WHERE settled_at IS NOT NULL AND settled_at <= $1 AND ${purgeStandards(step)} RETURNING standard`;

@@ -1,0 +1,553 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Standard } from '../../catalogue/types.ts';
+import {
+  clean,
+  toAttempt,
+  toAuditEntry,
+  toLease,
+  toStatusChange,
+  toStored,
+  toSummary,
+  type AttemptRow,
+  type AuditRow,
+  type HistoryRow,
+  type MessageRow,
+  type OutboxMessageRow,
+  type OutboxRow,
+} from '../rows.ts';
+import {
+  AttemptListeners,
+  auditConditions,
+  auditDetails,
+  DEFAULT_ANSWER_EXCERPT_CHARS,
+  DEFAULT_LIST_PAGE_MAX,
+  duplicateKind,
+  messageConditions,
+  messageValues,
+  PURGE_ACTION,
+  pageOf,
+  planAction,
+  planAttempt,
+  prepareBody,
+  purgePlan,
+  RETENTION_ACTOR,
+  tally,
+  type ActionRequest,
+  type MessageValues,
+  type PurgeKind,
+  type StatusUpdate,
+} from '../rules.ts';
+import {
+  MESSAGE_STATUSES,
+  type ActionResult,
+  type AttemptReport,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditInput,
+  type ClaimResult,
+  type CompleteResult,
+  type CorrelationKey,
+  type DeliveryAttempt,
+  type InsertResult,
+  type Lease,
+  type LeaseForPublishOptions,
+  type MessageFilter,
+  type MessagePage,
+  type MessageStatus,
+  type MessageStore,
+  type NewMessage,
+  type NextStep,
+  type PublishLease,
+  type PublishRef,
+  type PurgeResult,
+  type RecordedAttempt,
+  type RetentionAges,
+  type StatusChange,
+  type StatusCounts,
+  type StoredMessage,
+} from '../types.ts';
+import { assertSchemaName, migratePostgres } from './migrations.ts';
+import * as sql from './statements.ts';
+
+export interface PostgresStoreOptions {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  /** Connections in the pool. */
+  poolSize?: number;
+  /** Schema of the tables, created when missing; else the connection's search_path (normally `public`). */
+  schema?: string | null;
+  /** Apply pending migrations when the store opens (default true); `schakel migrate` does it separately. */
+  migrate?: boolean;
+  /** Epoch milliseconds; tests pin it. */
+  clock?: () => number;
+  listPageMax?: number;
+  answerExcerptChars?: number;
+  /** Shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+/** Deadlock and serialization failures: the transaction is simply run again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const INT8_OID = 20;
+
+type Client = pg.PoolClient;
+
+/**
+ * The message store of the scale-out deployment, shared by any number of gateway instances: the same rules as
+ * the SQLite store (../rules.ts; uniqueness as a partial unique index, message + outbox row + history +
+ * correlation in one transaction, leases with FOR UPDATE SKIP LOCKED so instances take disjoint rows). Row locks
+ * are taken outbox row before message row; deadlocks and serialization failures are retried.
+ */
+export class PostgresStore implements MessageStore {
+  readonly pool: pg.Pool;
+  /** Resolves with the schema version once migrations ran (or were checked); rejects when the store cannot open. */
+  readonly ready: Promise<number>;
+  private readonly now: () => number;
+  private readonly listPageMax: number;
+  private readonly answerExcerptChars: number;
+  private readonly attempts = new AttemptListeners();
+  private closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    this.now = options.clock ?? Date.now;
+    this.listPageMax = options.listPageMax ?? DEFAULT_LIST_PAGE_MAX;
+    this.answerExcerptChars = options.answerExcerptChars ?? DEFAULT_ANSWER_EXCERPT_CHARS;
+    const schema = options.schema ? assertSchemaName(options.schema) : null;
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      application_name: options.applicationName ?? 'schakel',
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle client losing its connection must not take the process down; the next query reconnects.
+    this.pool.on('error', () => undefined);
+    this.ready = this.open(schema, options.migrate !== false);
+    // Callers see the failure through `ready` or their first call; it must not be an unhandled rejection.
+    this.ready.catch(() => undefined);
+  }
+
+  private async open(schema: string | null, migrate: boolean): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      if (!migrate) {
+        const { rows } = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+        return rows[0]?.v ?? 0;
+      }
+      return await migratePostgres(client, schema, this.now);
+    } finally {
+      client.release();
+    }
+  }
+
+  /** One statement in its own implicit transaction; `name` makes it a prepared statement. */
+  private async q<R extends pg.QueryResultRow>(text: string, values: unknown[] = [], name?: string): Promise<R[]> {
+    await this.ready;
+    const result = await this.pool.query<R>(name ? { name, text, values } : { text, values });
+    return result.rows;
+  }
+
+  /** Runs `fn` in a transaction; a deadlock or serialization failure runs it again (a few times). */
+  private async tx<T>(fn: (c: Client, now: number) => Promise<T>): Promise<T> {
+    await this.ready;
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client, this.now());
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        const code = (e as { code?: string }).code;
+        if (code && RETRYABLE.has(code) && attempt < 5) continue;
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  // ---- message log ----
+
+  async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
+    const prepared = prepareBody(m);
+    await this.ready;
+    for (let round = 0; round < 3; round++) {
+      const v = messageValues(m, m.id ?? randomUUID(), this.now(), prepared);
+      const [inserted] = await this.q<MessageRow>(sql.INSERT_MESSAGE, insertParams(v, actor), 'schakel-insert-message');
+      if (inserted) return { kind: 'inserted', id: inserted.id, message: toStored(inserted) };
+
+      // The identity (or the id) exists: compare contents and audit the repeat.
+      if (!v.dedupScope || m.status === 'rejected') throw new Error(`message id ${v.id} exists already`);
+      const [e] = await this.q<{ id: string; content_hash: string }>(sql.FIND_DUPLICATE, [
+        v.dedupScope,
+        v.dedupSender,
+        v.dedupId,
+        v.messageName,
+        v.now,
+        actor,
+        v.contentHash,
+        auditDetails({ messageName: m.messageName }),
+      ]);
+      if (e) return { kind: duplicateKind(e.content_hash, v.contentHash), id: e.id };
+      if (m.id) throw new Error(`message id ${v.id} exists already`);
+      // The conflicting message went away in between (retention); try again.
+    }
+    throw new Error('insert kept conflicting with a message that disappeared');
+  }
+
+  async getMessage(id: string): Promise<StoredMessage | null> {
+    const [row] = await this.q<MessageRow>(sql.GET_MESSAGE, [id], 'schakel-get-message');
+    return row ? toStored(row) : null;
+  }
+
+  async getBody(id: string): Promise<Buffer | null> {
+    const [row] = await this.q<{ body: Buffer | null }>(sql.GET_BODY, [id]);
+    return row?.body ?? null;
+  }
+
+  async listMessages(filter: MessageFilter = {}): Promise<MessagePage> {
+    const { where, params } = sql.whereOf(messageConditions(filter));
+    const { limit, offset } = pageOf(filter, this.listPageMax);
+    const rows = await this.q<MessageRow>(sql.listMessages(where, params.length), [...params, limit, offset]);
+    const [count] = await this.q<{ n: number }>(sql.countMessages(where), params);
+    return { items: rows.map(toSummary), total: count?.n ?? 0 };
+  }
+
+  async statusHistory(id: string): Promise<StatusChange[]> {
+    return (await this.q<HistoryRow>(sql.LIST_HISTORY, [id])).map(toStatusChange);
+  }
+
+  async deliveryAttempts(id: string): Promise<DeliveryAttempt[]> {
+    return (await this.q<AttemptRow>(sql.LIST_ATTEMPTS, [id])).map(toAttempt);
+  }
+
+  async statusCounts(filter: { destination?: string; standard?: Standard } = {}): Promise<StatusCounts> {
+    const { where, params } = sql.whereOf(messageConditions(filter));
+    const counts = Object.fromEntries(MESSAGE_STATUSES.map((s) => [s, 0])) as StatusCounts;
+    for (const r of await this.q<{ status: MessageStatus; n: number }>(sql.statusCounts(where), params)) {
+      counts[r.status] = r.n;
+    }
+    return counts;
+  }
+
+  // ---- correlation ----
+
+  async findCorrelationTarget(key: CorrelationKey): Promise<StoredMessage | null> {
+    const [row] =
+      key.scope === 'istd'
+        ? await this.q<MessageRow>(
+            sql.CORRELATION_ISTD,
+            [key.messageName, key.afzender, key.identificatie, key.dagtekening],
+            'schakel-correlation-istd',
+          )
+        : key.scope === 'stuf'
+          ? await this.q<MessageRow>(sql.CORRELATION_STUF, [key.zender, key.referentienummer], 'schakel-correlation-stuf')
+          : await this.q<MessageRow>(
+              sql.CORRELATION_CASE,
+              [key.zender, key.messageName, key.caseRef],
+              'schakel-correlation-case',
+            );
+    return row ? toStored(row) : null;
+  }
+
+  async linkRetour(
+    retourId: string,
+    heenId: string,
+    actor: string,
+    answerSummary?: string | null,
+  ): Promise<{ ok: boolean; firstAnswer: boolean }> {
+    return this.tx(async (c, now) => {
+      const heen = await c.query(sql.LOCK_MESSAGE, [heenId]);
+      if (heen.rowCount !== 1) return { ok: false, firstAnswer: false };
+      const linked = await c.query(sql.LINK_RETOUR, [heenId, now, retourId]);
+      if (linked.rowCount !== 1) return { ok: false, firstAnswer: false };
+      const answered = await c.query(sql.ANSWER_HEEN, [retourId, clean(answerSummary), now, heenId]);
+      const firstAnswer = answered.rowCount === 1;
+      await appendAudit(c, now, actor, 'message.correlated', retourId, { heen: heenId, firstAnswer });
+      return { ok: true, firstAnswer };
+    });
+  }
+
+  // ---- delivery outbox ----
+
+  async leaseDue(owner: string, limit: number, leaseMs: number): Promise<Lease[]> {
+    if (limit <= 0) return [];
+    return this.tx(async (c, now) => {
+      const leaseUntil = now + leaseMs;
+      const { rows } = await c.query<OutboxRow>(sql.LEASE_DUE, [now, limit, owner, leaseUntil]);
+      rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
+      if (rows.length === 0) return [];
+      const { rows: messages } = await c.query<OutboxMessageRow>({
+        name: 'schakel-start-deliveries',
+        text: sql.START_DELIVERIES,
+        values: [rows.map((r) => r.message_id), now, owner],
+      });
+      const byId = new Map(messages.map((m) => [m.id, m]));
+      return rows.map((row) => toLease(row, row.lease_token!, byId.get(row.message_id)!, owner, leaseUntil));
+    });
+  }
+
+  async releaseLease(lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'owner'>): Promise<boolean> {
+    return this.tx(async (c, now) => {
+      const released = await c.query(sql.RELEASE_LEASE, [now, lease.outboxId, lease.token]);
+      if (released.rowCount !== 1) return false;
+      const { rows } = await c.query<{ status: MessageStatus }>(sql.LOCK_STATUS, [lease.messageId]);
+      if (rows[0]?.status === 'delivering') {
+        await setStatus(c, lease.messageId, { status: 'queued', reason: null, settledAt: null, nextAttemptAt: now }, now);
+        await c.query(sql.INSERT_HISTORY, [lease.messageId, now, 'delivering', 'queued', lease.owner, 'lease handed back']);
+      }
+      return true;
+    });
+  }
+
+  async nextDueAt(): Promise<Date | null> {
+    const [row] = await this.q<{ t: number | null }>(sql.NEXT_DUE, [], 'schakel-next-due');
+    return row?.t === null || row?.t === undefined ? null : new Date(row.t);
+  }
+
+  async completeDelivery(
+    lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'destination'>,
+    attempt: AttemptReport,
+    next: NextStep,
+  ): Promise<CompleteResult> {
+    const now = this.now();
+    const plan = planAttempt(lease, attempt, next, now, this.answerExcerptChars);
+    const a = plan.attempt;
+    const u = plan.update;
+    const [r] = await this.q<{ owned: boolean; status: MessageStatus }>(
+      sql.COMPLETE_DELIVERY,
+      [
+        lease.outboxId,
+        lease.token,
+        lease.messageId,
+        u.status,
+        u.nextAttemptAt,
+        now,
+        u.reason,
+        u.settledAt,
+        a.destination,
+        a.startedAt,
+        a.finishedAt,
+        a.durationMs,
+        a.outcome,
+        a.httpStatus,
+        a.reason,
+        a.answerExcerpt,
+      ],
+      'schakel-complete-delivery',
+    );
+    this.attempts.report(lease, attempt, next);
+    return r?.owned ? { kind: 'recorded', status: r.status } : { kind: 'lease-lost' };
+  }
+
+  onAttemptRecorded(listener: (attempt: RecordedAttempt) => void): () => void {
+    return this.attempts.add(listener);
+  }
+
+  // ---- broker outbox ----
+
+  async leaseForPublish(
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    options: LeaseForPublishOptions = {},
+  ): Promise<PublishLease[]> {
+    if (limit <= 0) return [];
+    const now = this.now();
+    const horizon = now + Math.max(0, options.horizonMs ?? 0);
+    // A published row is taken again only when it is still waiting long after it fell due.
+    const stale = options.republishAfterMs === undefined ? -1 : now - options.republishAfterMs;
+    const rows = await this.q<OutboxRow>(
+      sql.LEASE_FOR_PUBLISH,
+      [now, horizon, stale, limit, owner, now + leaseMs],
+      'schakel-lease-for-publish',
+    );
+    rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
+    return rows.map((r) => ({
+      outboxId: r.id,
+      token: r.lease_token!,
+      messageId: r.message_id,
+      destination: r.destination,
+      attempt: r.attempts + 1,
+      dueAt: new Date(r.due_at),
+    }));
+  }
+
+  async markPublished(refs: readonly PublishRef[]): Promise<number> {
+    if (refs.length === 0) return 0;
+    return (await this.q(sql.MARK_PUBLISHED, refColumns(refs), 'schakel-mark-published')).length;
+  }
+
+  async abandonPublish(refs: readonly PublishRef[]): Promise<number> {
+    if (refs.length === 0) return 0;
+    return (await this.q(sql.ABANDON_PUBLISH, refColumns(refs))).length;
+  }
+
+  async claimPublished(ref: PublishRef, owner: string, leaseMs: number): Promise<ClaimResult> {
+    const now = this.now();
+    const leaseUntil = now + leaseMs;
+    const [r] = await this.q<OutboxMessageRow & { outbox_id: number; destination: string; attempts: number }>(
+      sql.CLAIM_PUBLISHED,
+      [ref.outboxId, ref.token, owner, leaseUntil, now],
+      'schakel-claim-published',
+    );
+    if (r) return { kind: 'claimed', lease: toLease({ ...r, id: r.outbox_id }, ref.token, r, owner, leaseUntil) };
+    const [current] = await this.q<OutboxRow>(sql.OUTBOX_BY_LEASE, [ref.outboxId, ref.token]);
+    return current && current.phase === 'claimed' && current.lease_until !== null
+      ? { kind: 'busy', leaseUntil: new Date(current.lease_until) }
+      : { kind: 'stale' };
+  }
+
+  // ---- beheer actions ----
+
+  async resend(id: string, actor: string, options: { destination?: string } = {}): Promise<ActionResult> {
+    return this.act(id, { kind: 'resend', actor, ...options });
+  }
+
+  async hold(id: string, actor: string, reason?: string): Promise<ActionResult> {
+    return this.act(id, { kind: 'hold', actor, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  async release(id: string, actor: string): Promise<ActionResult> {
+    return this.act(id, { kind: 'release', actor });
+  }
+
+  async cancel(id: string, actor: string, reason?: string): Promise<ActionResult> {
+    return this.act(id, { kind: 'cancel', actor, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  // ---- retention ----
+
+  async purgeBodies(ages: RetentionAges): Promise<PurgeResult> {
+    return this.purge('bodies', ages);
+  }
+
+  async purgeMetadata(ages: RetentionAges): Promise<PurgeResult> {
+    return this.purge('metadata', ages);
+  }
+
+  // ---- audit ----
+
+  async audit(entry: AuditInput): Promise<void> {
+    await this.ready;
+    await appendAudit(this.pool, this.now(), entry.actor, entry.action, entry.targetId ?? null, entry.details ?? {});
+  }
+
+  async listAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
+    const { where, params } = sql.whereOf(auditConditions(filter));
+    const { limit, offset } = pageOf(filter, this.listPageMax);
+    const rows = await this.q<AuditRow>(sql.listAudit(where, params.length), [...params, limit, offset]);
+    return rows.map(toAuditEntry);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.ready.catch(() => undefined);
+    await this.pool.end();
+  }
+
+  /** A beheer action (rules: `planAction`) in one transaction, outbox row locked before the message. */
+  private act(id: string, req: ActionRequest): Promise<ActionResult> {
+    return this.tx(async (c, now) => {
+      const { rows: outbox } = await c.query<OutboxRow>(sql.LOCK_OUTBOX_OF_MESSAGE, [id]);
+      const { rows } = await c.query<MessageRow>(sql.LOCK_MESSAGE_META, [id]);
+      const m = rows[0];
+      if (!m) return { ok: false, reason: 'not-found' };
+      const decision = planAction(req, m, outbox[0], now);
+      if (!decision.ok) return decision.result;
+      const { plan } = decision;
+      if (plan.dropOutboxId !== null) await c.query(sql.DELETE_OUTBOX, [plan.dropOutboxId]);
+      if (plan.enqueue !== null) {
+        await c.query(sql.INSERT_OUTBOX, [id, plan.enqueue, now]);
+        await c.query(sql.SET_DESTINATION, [plan.enqueue, id]);
+      }
+      await setStatus(c, id, plan.update, now);
+      await c.query(sql.INSERT_HISTORY, [id, now, plan.history.from, plan.history.to, req.actor, plan.history.reason]);
+      await appendAudit(c, now, req.actor, plan.audit.action, id, plan.audit.details);
+      return { ok: true, status: plan.update.status };
+    });
+  }
+
+  private purge(kind: PurgeKind, ages: RetentionAges): Promise<PurgeResult> {
+    return this.tx(async (c, now) => {
+      const result: PurgeResult = { total: 0, perStandard: {} };
+      for (const step of purgePlan(ages, now)) {
+        const { rows } =
+          kind === 'bodies'
+            ? await c.query<{ standard: Standard }>(sql.purgeBodies(step), [step.cutoff, step.standards, now, step.undeliveredCutoff])
+            : await c.query<{ standard: Standard }>(sql.purgeMetadata(step), [step.cutoff, step.standards]);
+        tally(result, rows);
+      }
+      if (result.total > 0) await appendAudit(c, now, RETENTION_ACTOR, PURGE_ACTION[kind], null, { ...result });
+      return result;
+    });
+  }
+}
+
+/** The parameters of `INSERT_MESSAGE`, in its numbering. */
+function insertParams(v: MessageValues, actor: string): unknown[] {
+  return [
+    v.id,
+    v.receivedAt,
+    v.standard,
+    v.release,
+    v.messageName,
+    v.direction,
+    v.afzender,
+    v.ontvanger,
+    v.berichtIdentificatie,
+    v.dagtekening,
+    v.berichtcode,
+    v.referentienummer,
+    v.crossRef,
+    v.dedupScope,
+    v.dedupSender,
+    v.dedupId,
+    v.contentHash,
+    v.body,
+    v.bodySize,
+    v.sourceKind,
+    v.sourceId,
+    v.status,
+    v.statusReason,
+    v.destination,
+    v.correlatedTo,
+    v.findings,
+    v.findingCount,
+    v.nextAttemptAt,
+    v.settledAt,
+    actor,
+    v.answerSummary,
+    v.caseRef,
+    v.answersHeen,
+  ];
+}
+
+function refColumns(refs: readonly PublishRef[]): unknown[] {
+  return [refs.map((r) => r.outboxId), refs.map((r) => r.token)];
+}
+
+async function appendAudit(
+  c: pg.ClientBase | pg.Pool,
+  now: number,
+  actor: string,
+  action: string,
+  targetId: string | null,
+  details: Record<string, unknown>,
+): Promise<void> {
+  await c.query(sql.INSERT_AUDIT, [now, actor, action, targetId, auditDetails(details)]);
+}
+
+async function setStatus(c: Client, id: string, u: StatusUpdate, now: number): Promise<void> {
+  await c.query(sql.SET_STATUS, [u.status, u.reason, u.settledAt, u.nextAttemptAt, now, id]);
+}

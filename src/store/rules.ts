@@ -1,0 +1,430 @@
+/**
+ * The store's rules, shared by every engine: which status a beheer action may start from and where it leads, the
+ * status after a delivery attempt, the values a new message is stored with, the purge plan, page limits and
+ * filters. An engine (sqlite/, postgres/) only says how to run them: its statements and its transactions.
+ */
+import { createHash } from 'node:crypto';
+import type { Standard } from '../catalogue/types.ts';
+import { redactDeep } from '../log.ts';
+import { clean, flattenDedup, redactFinding, type MessageRow, type OutboxRow } from './rows.ts';
+import {
+  SETTLED_STATUSES,
+  type ActionResult,
+  type AttemptReport,
+  type AuditFilter,
+  type Lease,
+  type MessageFilter,
+  type MessageStatus,
+  type NewMessage,
+  type NextStep,
+  type PurgeResult,
+  type RecordedAttempt,
+  type RetentionAges,
+} from './types.ts';
+
+/** A list page when the caller names no limit. */
+export const DEFAULT_PAGE = 50;
+/** The defaults of the store options both engines take. */
+export const DEFAULT_LIST_PAGE_MAX = 500;
+export const DEFAULT_ANSWER_EXCERPT_CHARS = 500;
+
+const SETTLED = new Set<MessageStatus>(SETTLED_STATUSES);
+
+export function isSettled(status: MessageStatus): boolean {
+  return SETTLED.has(status);
+}
+
+/** `limit` within 1 … `max` (default `DEFAULT_PAGE`), `offset` at least 0. */
+export function pageOf(filter: { limit?: number; offset?: number }, max: number): { limit: number; offset: number } {
+  return {
+    limit: Math.max(1, Math.min(filter.limit ?? DEFAULT_PAGE, max)),
+    offset: Math.max(0, filter.offset ?? 0),
+  };
+}
+
+// ---- filters ---------------------------------------------------------------------------------------------
+
+/** One condition of a WHERE clause; each engine writes it with its own placeholders. */
+export type Condition =
+  | { column: string; op: '=' | '>=' | '<'; value: string | number }
+  | { column: string; op: 'in'; values: string[] };
+
+/** The list filter as conditions on the messages table (all must hold). */
+export function messageConditions(filter: MessageFilter): Condition[] {
+  const out: Condition[] = [];
+  const eq = (column: string, value: string | undefined) => {
+    if (value !== undefined) out.push({ column, op: '=', value });
+  };
+  if (filter.status !== undefined) {
+    out.push({ column: 'status', op: 'in', values: Array.isArray(filter.status) ? filter.status : [filter.status] });
+  }
+  eq('standard', filter.standard);
+  eq('message_name', filter.messageName);
+  eq('direction', filter.direction);
+  eq('afzender', filter.afzender);
+  eq('ontvanger', filter.ontvanger);
+  eq('destination', filter.destination);
+  eq('bericht_identificatie', filter.berichtIdentificatie);
+  eq('referentienummer', filter.referentienummer);
+  eq('correlated_to', filter.correlatedTo);
+  eq('source_id', filter.sourceId);
+  if (filter.receivedFrom) out.push({ column: 'received_at', op: '>=', value: filter.receivedFrom.getTime() });
+  if (filter.receivedTo) out.push({ column: 'received_at', op: '<', value: filter.receivedTo.getTime() });
+  return out;
+}
+
+/** The audit filter as conditions on the audit_log table. */
+export function auditConditions(filter: AuditFilter): Condition[] {
+  const out: Condition[] = [];
+  if (filter.targetId !== undefined) out.push({ column: 'target_id', op: '=', value: filter.targetId });
+  if (filter.actor !== undefined) out.push({ column: 'actor', op: '=', value: filter.actor });
+  if (filter.action !== undefined) out.push({ column: 'action', op: '=', value: filter.action });
+  if (filter.from !== undefined) out.push({ column: 'at', op: '>=', value: filter.from.getTime() });
+  return out;
+}
+
+// ---- insert ----------------------------------------------------------------------------------------------
+
+/** Every column value of a new messages row (and what its history, outbox and answer rows need). */
+export interface MessageValues {
+  id: string;
+  receivedAt: number;
+  standard: string;
+  release: string;
+  messageName: string;
+  direction: string;
+  afzender: string | null;
+  ontvanger: string | null;
+  berichtIdentificatie: string | null;
+  dagtekening: string | null;
+  berichtcode: string | null;
+  referentienummer: string | null;
+  crossRef: string | null;
+  dedupScope: string | null;
+  dedupSender: string | null;
+  dedupId: string | null;
+  contentHash: string;
+  body: Buffer;
+  bodySize: number;
+  sourceKind: string;
+  sourceId: string;
+  status: MessageStatus;
+  statusReason: string | null;
+  destination: string | null;
+  correlatedTo: string | null;
+  caseRef: string | null;
+  /** JSON, BSN-shaped numbers masked. */
+  findings: string;
+  findingCount: number;
+  nextAttemptAt: number | null;
+  settledAt: number | null;
+  /** The heen's answer summary, when this message answers one. */
+  answerSummary: string | null;
+  /** Whether the heen's `answeredBy` should point here. */
+  answersHeen: boolean;
+  now: number;
+}
+
+/** The body as bytes and what a repeat is compared on. Throws for a queued message without destination. */
+export function prepareBody(m: NewMessage): { body: Buffer; contentHash: string } {
+  if (m.status === 'queued' && !m.destination) throw new Error('a queued message needs a destination');
+  const body = typeof m.body === 'string' ? Buffer.from(m.body, 'utf8') : Buffer.from(m.body);
+  return { body, contentHash: m.contentHash ?? createHash('sha256').update(body).digest('hex') };
+}
+
+export function messageValues(
+  m: NewMessage,
+  id: string,
+  now: number,
+  prepared: { body: Buffer; contentHash: string },
+): MessageValues {
+  const dedup = flattenDedup(m.dedup);
+  const findings = (m.findings ?? []).map(redactFinding);
+  return {
+    id,
+    receivedAt: now,
+    standard: m.standard,
+    release: m.release,
+    messageName: m.messageName,
+    direction: m.direction,
+    afzender: m.afzender ?? null,
+    ontvanger: m.ontvanger ?? null,
+    berichtIdentificatie: m.berichtIdentificatie ?? null,
+    dagtekening: m.dagtekening ?? null,
+    berichtcode: m.berichtcode ?? null,
+    referentienummer: m.referentienummer ?? null,
+    crossRef: m.crossRef ?? null,
+    dedupScope: dedup.scope,
+    dedupSender: dedup.sender,
+    dedupId: dedup.id,
+    contentHash: prepared.contentHash,
+    body: prepared.body,
+    bodySize: prepared.body.byteLength,
+    sourceKind: m.source.kind,
+    sourceId: m.source.id,
+    status: m.status,
+    statusReason: clean(m.statusReason),
+    destination: m.destination ?? null,
+    correlatedTo: m.correlatedTo ?? null,
+    caseRef: m.caseRef ?? null,
+    findings: JSON.stringify(findings),
+    findingCount: findings.length,
+    nextAttemptAt: m.status === 'queued' ? now : null,
+    settledAt: isSettled(m.status) ? now : null,
+    answerSummary: m.correlatedTo ? clean(m.answerSummary) : null,
+    answersHeen: Boolean(m.correlatedTo) && m.countsAsAnswer !== false,
+    now,
+  };
+}
+
+/** The audit action of a repeat of a stored message. */
+export function duplicateKind(existingHash: string, contentHash: string): 'duplicate-same' | 'duplicate-different' {
+  return existingHash === contentHash ? 'duplicate-same' : 'duplicate-different';
+}
+
+// ---- status changes --------------------------------------------------------------------------------------
+
+/** The messages columns a status change writes. */
+export interface StatusUpdate {
+  status: MessageStatus;
+  reason: string | null;
+  settledAt: number | null;
+  nextAttemptAt: number | null;
+}
+
+// ---- beheer actions --------------------------------------------------------------------------------------
+
+export type BeheerAction = 'resend' | 'hold' | 'release' | 'cancel';
+
+/** The statuses each beheer action may start from. */
+export const ACTION_FROM: Readonly<Record<BeheerAction, readonly MessageStatus[]>> = {
+  resend: ['received', 'delivered', 'failed', 'dead', 'cancelled'],
+  hold: ['queued', 'delivering'],
+  release: ['on_hold'],
+  cancel: ['received', 'queued', 'delivering', 'on_hold', 'failed', 'dead'],
+};
+
+const ACTION_TO: Readonly<Record<BeheerAction, MessageStatus>> = {
+  resend: 'queued',
+  hold: 'on_hold',
+  release: 'queued',
+  cancel: 'cancelled',
+};
+
+export interface ActionRequest {
+  kind: BeheerAction;
+  actor: string;
+  /** hold and cancel: why (shown in the history); default the action's name. */
+  reason?: string;
+  /** resend: another destination than the message's own. */
+  destination?: string;
+}
+
+/** What an allowed action writes, in this order: drop the outbox row, enqueue, move the message, audit. */
+export interface ActionPlan {
+  /** The pending outbox row to delete (hold, cancel). */
+  dropOutboxId: number | null;
+  /** A new outbox row to this destination, due now (resend, release); also the message's destination. */
+  enqueue: string | null;
+  update: StatusUpdate;
+  /** The status history row. */
+  history: { from: MessageStatus; to: MessageStatus; reason: string | null };
+  audit: { action: string; details: { from: MessageStatus; to: MessageStatus } };
+}
+
+/**
+ * Whether an action may run on this message, and what it writes. A message with a live delivery lease is
+ * in flight and cannot be held or cancelled; a row being published is not being delivered (its broker copy's
+ * consumer finds it stale).
+ */
+export function planAction(
+  req: ActionRequest,
+  m: Pick<MessageRow, 'status' | 'has_body' | 'destination'>,
+  outbox: Pick<OutboxRow, 'id' | 'phase' | 'lease_until'> | undefined,
+  now: number,
+): { ok: false; result: ActionResult } | { ok: true; plan: ActionPlan } {
+  const refuse = (reason: Exclude<ActionResult, { ok: true }>['reason'], status: MessageStatus = m.status) => ({
+    ok: false as const,
+    result: { ok: false as const, reason, status },
+  });
+  if (!ACTION_FROM[req.kind].includes(m.status)) return refuse('invalid-state');
+  const to = ACTION_TO[req.kind];
+  let enqueue: string | null = null;
+  let dropOutboxId: number | null = null;
+  if (to === 'queued') {
+    if (!m.has_body) return refuse('body-purged');
+    enqueue = (req.kind === 'resend' ? req.destination : undefined) ?? m.destination;
+    if (!enqueue) return refuse('no-destination');
+  } else if (outbox) {
+    if (outbox.phase !== 'publishing' && outbox.lease_until !== null && outbox.lease_until > now) {
+      return refuse('in-flight', 'delivering');
+    }
+    dropOutboxId = outbox.id;
+  }
+  const reason = clean(req.reason ?? req.kind);
+  return {
+    ok: true,
+    plan: {
+      dropOutboxId,
+      enqueue,
+      update: {
+        status: to,
+        reason: to === 'queued' ? null : reason,
+        settledAt: isSettled(to) ? now : null,
+        nextAttemptAt: to === 'queued' ? now : null,
+      },
+      history: { from: m.status, to, reason },
+      audit: { action: `message.${req.kind}`, details: { from: m.status, to } },
+    },
+  };
+}
+
+// ---- delivery attempts -----------------------------------------------------------------------------------
+
+/** The values of a delivery_attempts row, but for its number and result status. */
+export interface AttemptValues {
+  messageId: string;
+  destination: string;
+  startedAt: number;
+  finishedAt: number;
+  durationMs: number;
+  outcome: AttemptReport['outcome'];
+  httpStatus: number | null;
+  reason: string | null;
+  answerExcerpt: string | null;
+}
+
+/** What recording an attempt writes: the attempt row, and the message's next status when the lease is still ours. */
+export interface AttemptPlan {
+  attempt: AttemptValues;
+  /** The message after the attempt; `nextAttemptAt` is also the attempt row's when the lease was ours. */
+  update: StatusUpdate;
+  /** Actor and reason of the history row (written only when the status changes). */
+  historyActor: 'transport';
+  historyReason: string | null;
+}
+
+export function planAttempt(
+  lease: Pick<Lease, 'messageId' | 'destination'>,
+  attempt: AttemptReport,
+  next: NextStep,
+  now: number,
+  answerExcerptChars: number,
+): AttemptPlan {
+  const reason = clean(attempt.reason);
+  const to: MessageStatus = next.kind === 'retry' ? 'queued' : next.kind;
+  const startedAt = attempt.startedAt.getTime();
+  const finishedAt = attempt.finishedAt.getTime();
+  return {
+    attempt: {
+      messageId: lease.messageId,
+      destination: lease.destination,
+      startedAt,
+      finishedAt,
+      durationMs: Math.max(0, finishedAt - startedAt),
+      outcome: attempt.outcome,
+      httpStatus: attempt.httpStatus ?? null,
+      reason,
+      answerExcerpt: attempt.answer ? clean(attempt.answer.slice(0, answerExcerptChars)) : null,
+    },
+    update: {
+      status: to,
+      reason: to === 'delivered' ? null : reason,
+      settledAt: isSettled(to) ? now : null,
+      nextAttemptAt: next.kind === 'retry' ? next.at.getTime() : null,
+    },
+    historyActor: 'transport',
+    historyReason: to === 'delivered' ? null : reason,
+  };
+}
+
+/** The facts of a recorded attempt that metrics and health see. */
+export function recordedAttempt(
+  lease: Pick<Lease, 'destination'>,
+  attempt: AttemptReport,
+  next: NextStep,
+): RecordedAttempt {
+  return {
+    destination: lease.destination,
+    outcome: attempt.outcome,
+    next: next.kind,
+    seconds: Math.max(0, attempt.finishedAt.getTime() - attempt.startedAt.getTime()) / 1000,
+  };
+}
+
+/** The listeners of `onAttemptRecorded`; a listener that throws never breaks a delivery. */
+export class AttemptListeners {
+  private readonly listeners = new Set<(e: RecordedAttempt) => void>();
+
+  add(listener: (e: RecordedAttempt) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  report(lease: Pick<Lease, 'destination'>, attempt: AttemptReport, next: NextStep): void {
+    if (this.listeners.size === 0) return;
+    const event = recordedAttempt(lease, attempt, next);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // Metrics never break a delivery.
+      }
+    }
+  }
+}
+
+// ---- retention -------------------------------------------------------------------------------------------
+
+export const RETENTION_ACTOR = 'system:retention';
+export type PurgeKind = 'bodies' | 'metadata';
+export const PURGE_ACTION: Readonly<Record<PurgeKind, string>> = {
+  bodies: 'retention.purge-bodies',
+  metadata: 'retention.purge-metadata',
+};
+
+/** One purge statement: the standards it covers (or all but these) and its cutoffs. */
+export interface PurgeStep {
+  standards: Standard[];
+  /** True: every standard except `standards`. */
+  except: boolean;
+  /** Settled at or before this moment. */
+  cutoff: number;
+  /** Bodies of failed and dead messages (which may still be resent): at least the default age. */
+  undeliveredCutoff: number;
+}
+
+/** One step per standard with its own age, then one for all others at the default age. */
+export function purgePlan(ages: RetentionAges, now: number): PurgeStep[] {
+  const overridden = Object.entries(ages.perStandard).filter((e): e is [Standard, number] => e[1] !== undefined);
+  const step = (standards: Standard[], except: boolean, age: number): PurgeStep => ({
+    standards,
+    except,
+    cutoff: now - age,
+    undeliveredCutoff: now - Math.max(age, ages.default),
+  });
+  return [
+    ...overridden.map(([standard, age]) => step([standard], false, age)),
+    step(
+      overridden.map(([s]) => s),
+      true,
+      ages.default,
+    ),
+  ];
+}
+
+/** Counts purged rows (each row names its standard) into `result`. */
+export function tally(result: PurgeResult, rows: readonly { standard: Standard }[]): PurgeResult {
+  for (const r of rows) {
+    result.total++;
+    result.perStandard[r.standard] = (result.perStandard[r.standard] ?? 0) + 1;
+  }
+  return result;
+}
+
+// ---- audit -----------------------------------------------------------------------------------------------
+
+/** The details of an audit row as stored: JSON, with BSN-shaped numbers masked. */
+export function auditDetails(details: Record<string, unknown>): string {
+  return JSON.stringify(redactDeep(details));
+}

@@ -1,0 +1,218 @@
+/**
+ * Every SQL statement of the SQLite store, one entry each: the fixed ones prepared once (`prepareStatements`),
+ * the ones whose WHERE clause depends on a filter built by a function. Placeholders: `?` or `@name`.
+ */
+import type Database from 'better-sqlite3';
+import type { Standard } from '../../catalogue/types.ts';
+import type { AttemptRow, AuditRow, HistoryRow, MessageRow, OutboxMessageRow, OutboxRow } from '../rows.ts';
+import type { Condition, PurgeStep } from '../rules.ts';
+import type { MessageStatus } from '../types.ts';
+
+export const META_COLUMNS = `id, received_at, standard, release, message_name, direction, afzender, ontvanger,
+  bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender, dedup_id,
+  content_hash, body_size, body IS NOT NULL AS has_body, body_purged_at, source_kind, source_id, status,
+  status_reason, destination, correlated_to, answered_by, answer_summary, attempts, next_attempt_at, settled_at,
+  created_at, updated_at`;
+
+/** The fixed statements, prepared on the store's connection. */
+export function prepareStatements(db: Database.Database) {
+  return {
+    findIstd: db.prepare<[string, string, string], { id: string; content_hash: string }>(
+      `SELECT id, content_hash FROM messages
+       WHERE dedup_scope = 'istd' AND dedup_sender = ? AND message_name = ? AND dedup_id = ?
+         AND status <> 'rejected'`,
+    ),
+    findStuf: db.prepare<[string, string], { id: string; content_hash: string }>(
+      `SELECT id, content_hash FROM messages
+       WHERE dedup_scope = 'stuf' AND dedup_sender = ? AND dedup_id = ? AND status <> 'rejected'`,
+    ),
+    insertMessage: db.prepare(
+      `INSERT INTO messages (id, received_at, standard, release, message_name, direction, afzender, ontvanger,
+         bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender,
+         dedup_id, content_hash, body, body_size, source_kind, source_id, status, status_reason, destination,
+         correlated_to, findings, next_attempt_at, settled_at, created_at, updated_at, case_ref)
+       VALUES (@id, @receivedAt, @standard, @release, @messageName, @direction, @afzender, @ontvanger,
+         @berichtIdentificatie, @dagtekening, @berichtcode, @referentienummer, @crossRef, @dedupScope, @dedupSender,
+         @dedupId, @contentHash, @body, @bodySize, @sourceKind, @sourceId, @status, @statusReason, @destination,
+         @correlatedTo, @findings, @nextAttemptAt, @settledAt, @now, @now, @caseRef)`,
+    ),
+    getMeta: db.prepare<[string], MessageRow>(`SELECT ${META_COLUMNS}, findings FROM messages WHERE id = ?`),
+    getBody: db.prepare<[string], { body: Buffer | null }>('SELECT body FROM messages WHERE id = ?'),
+    exists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ?'),
+    setStatus: db.prepare<
+      [{ id: string; status: MessageStatus; reason: string | null; settledAt: number | null; nextAttemptAt: number | null; now: number }]
+    >(
+      `UPDATE messages SET status = @status, status_reason = @reason, settled_at = @settledAt,
+         next_attempt_at = @nextAttemptAt, updated_at = @now WHERE id = @id`,
+    ),
+    history: db.prepare<[string, number, MessageStatus | null, MessageStatus, string, string | null]>(
+      'INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    listHistory: db.prepare<[string], HistoryRow>(
+      'SELECT at, from_status, to_status, actor, reason FROM status_history WHERE message_id = ? ORDER BY id',
+    ),
+    audit: db.prepare<[number, string, string, string | null, string]>(
+      'INSERT INTO audit_log (at, actor, action, target_id, details) VALUES (?, ?, ?, ?, ?)',
+    ),
+    outboxInsert: db.prepare<[string, string, number, number]>(
+      'INSERT INTO outbox (message_id, destination, due_at, created_at) VALUES (?, ?, ?, ?)',
+    ),
+    outboxByMessage: db.prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE message_id = ?'),
+    outboxByLease: db.prepare<[number, string], OutboxRow>('SELECT * FROM outbox WHERE id = ? AND lease_token = ?'),
+    outboxDelete: db.prepare<[number]>('DELETE FROM outbox WHERE id = ?'),
+    outboxDue: db.prepare<[number, number, number], OutboxRow>(
+      `SELECT * FROM outbox WHERE phase = 'due' AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+       ORDER BY due_at, id LIMIT ?`,
+    ),
+    outboxLease: db.prepare<[string, string, number, number]>(
+      'UPDATE outbox SET lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?',
+    ),
+    outboxUnlease: db.prepare<[number, number, string]>(
+      `UPDATE outbox SET phase = 'due', lease_owner = NULL, lease_token = NULL, lease_until = NULL, due_at = ?
+       WHERE id = ? AND lease_token = ?`,
+    ),
+    outboxReschedule: db.prepare<[number, number]>(
+      `UPDATE outbox SET phase = 'due', due_at = ?, attempts = attempts + 1, lease_owner = NULL, lease_token = NULL,
+         lease_until = NULL WHERE id = ?`,
+    ),
+    // The earliest moment a 'due' row can be leased: the first unleased one (in due order, from ix_outbox_due),
+    // or a leased one when its lease runs out (ix_outbox_leased); neither scans the backlog.
+    nextDue: db.prepare<[], { t: number | null }>(
+      `SELECT MIN(t) AS t FROM (
+         SELECT * FROM (SELECT due_at AS t FROM outbox INDEXED BY ix_outbox_due WHERE phase = 'due' AND lease_until IS NULL ORDER BY due_at, id LIMIT 1)
+         UNION ALL
+         SELECT MAX(due_at, lease_until) FROM outbox WHERE phase = 'due' AND lease_until IS NOT NULL
+       )`,
+    ),
+    publishCandidates: db.prepare<[{ horizon: number; now: number; stale: number; limit: number }], OutboxRow>(
+      `SELECT * FROM outbox
+       WHERE (lease_until IS NULL OR lease_until <= @now)
+         AND ((phase IN ('due', 'publishing', 'claimed') AND due_at <= @horizon)
+           OR (phase = 'published' AND due_at <= @stale))
+       ORDER BY due_at, id LIMIT @limit`,
+    ),
+    publishLease: db.prepare<[string, string, number, number]>(
+      `UPDATE outbox SET phase = 'publishing', lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?`,
+    ),
+    markPublished: db.prepare<[number, string]>(
+      `UPDATE outbox SET phase = 'published', lease_owner = NULL, lease_until = NULL
+       WHERE id = ? AND lease_token = ? AND phase = 'publishing'`,
+    ),
+    abandonPublish: db.prepare<[number, string]>(
+      `UPDATE outbox SET phase = 'due', lease_owner = NULL, lease_token = NULL, lease_until = NULL
+       WHERE id = ? AND lease_token = ? AND phase = 'publishing'`,
+    ),
+    claim: db.prepare<[string, number, number, string, number]>(
+      `UPDATE outbox SET phase = 'claimed', lease_owner = ?, lease_until = ?
+       WHERE id = ? AND lease_token = ?
+         AND (phase IN ('publishing', 'published') OR (phase = 'claimed' AND lease_until <= ?))`,
+    ),
+    outboxMessage: db.prepare<[string], MessageRow & OutboxMessageRow>(
+      `SELECT ${META_COLUMNS}, body FROM messages WHERE id = ?`,
+    ),
+    attemptsOf: db.prepare<[string], { attempts: number; status: MessageStatus }>(
+      'SELECT attempts, status FROM messages WHERE id = ?',
+    ),
+    bumpAttempts: db.prepare<[number, number, string]>('UPDATE messages SET attempts = ?, updated_at = ? WHERE id = ?'),
+    insertAttempt: db.prepare(
+      `INSERT INTO delivery_attempts (message_id, attempt_no, destination, started_at, finished_at, duration_ms,
+         outcome, result_status, http_status, reason, answer_excerpt, next_attempt_at)
+       VALUES (@messageId, @attemptNo, @destination, @startedAt, @finishedAt, @durationMs, @outcome, @resultStatus,
+         @httpStatus, @reason, @answerExcerpt, @nextAttemptAt)`,
+    ),
+    listAttempts: db.prepare<[string], AttemptRow>(
+      'SELECT * FROM delivery_attempts WHERE message_id = ? ORDER BY attempt_no, id',
+    ),
+    setDestination: db.prepare<[string, string]>('UPDATE messages SET destination = ? WHERE id = ?'),
+    linkRetour: db.prepare<[string, number, string]>('UPDATE messages SET correlated_to = ?, updated_at = ? WHERE id = ?'),
+    answerHeen: db.prepare<[string, string | null, number, string]>(
+      `UPDATE messages SET answered_by = ?, answer_summary = ?, updated_at = ?
+       WHERE id = ? AND answered_by IS NULL`,
+    ),
+    correlationIstd: db.prepare<[string, string, string, string], MessageRow>(
+      `SELECT ${META_COLUMNS}, findings FROM messages
+       WHERE message_name = ? AND afzender = ? AND bericht_identificatie = ? AND dagtekening = ?
+         AND status <> 'rejected' ORDER BY received_at, id LIMIT 1`,
+    ),
+    correlationStuf: db.prepare<[string, string], MessageRow>(
+      `SELECT ${META_COLUMNS}, findings FROM messages
+       WHERE afzender = ? AND referentienummer = ? AND status <> 'rejected' ORDER BY received_at, id LIMIT 1`,
+    ),
+    correlationCase: db.prepare<[string, string, string], MessageRow>(
+      `SELECT ${META_COLUMNS}, findings FROM messages
+       WHERE afzender = ? AND message_name = ? AND case_ref = ? AND status <> 'rejected'
+       ORDER BY received_at DESC, id DESC LIMIT 1`,
+    ),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+/** A WHERE clause of `?` placeholders. */
+export function whereOf(conditions: readonly Condition[]): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  for (const c of conditions) {
+    if (c.op === 'in') {
+      clauses.push(c.values.length ? `${c.column} IN (${c.values.map(() => '?').join(', ')})` : '0 = 1');
+      params.push(...c.values);
+    } else {
+      clauses.push(`${c.column} ${c.op} ?`);
+      params.push(c.value);
+    }
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+export function listMessages(db: Database.Database, where: string) {
+  return db.prepare<unknown[], MessageRow>(
+    `SELECT ${META_COLUMNS}, json_array_length(findings) AS finding_count FROM messages ${where}
+     ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?`,
+  );
+}
+
+export function countMessages(db: Database.Database, where: string) {
+  return db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM messages ${where}`);
+}
+
+export function statusCounts(db: Database.Database, where: string) {
+  return db.prepare<unknown[], { status: MessageStatus; n: number }>(
+    `SELECT status, COUNT(*) AS n FROM messages ${where} GROUP BY status`,
+  );
+}
+
+export function listAudit(db: Database.Database, where: string) {
+  return db.prepare<unknown[], AuditRow>(`SELECT * FROM audit_log ${where} ORDER BY id DESC LIMIT ? OFFSET ?`);
+}
+
+/** The standards a purge step covers, as a clause of named parameters. */
+function purgeStandards(step: PurgeStep): { clause: string; params: Record<string, string> } {
+  const params = Object.fromEntries(step.standards.map((s, i) => [`s${i}`, s]));
+  const list = step.standards.map((_, i) => `@s${i}`).join(', ');
+  if (!step.except) return { clause: `standard IN (${list})`, params };
+  return { clause: step.standards.length ? `standard NOT IN (${list})` : '1 = 1', params };
+}
+
+/** Drops the bodies one purge step covers; returns their standards. */
+export function purgeBodies(db: Database.Database, step: PurgeStep, now: number): { standard: Standard }[] {
+  const { clause, params } = purgeStandards(step);
+  return db
+    .prepare<[object], { standard: Standard }>(
+      `UPDATE messages SET body = NULL, body_purged_at = @now, updated_at = @now
+       WHERE body IS NOT NULL AND settled_at IS NOT NULL AND settled_at <= @cutoff AND ${clause}
+         AND (status NOT IN ('failed', 'dead') OR settled_at <= @undeliveredCutoff)
+       RETURNING standard`,
+    )
+    .all({ now, cutoff: step.cutoff, undeliveredCutoff: step.undeliveredCutoff, ...params });
+}
+
+/** Deletes the settled messages one purge step covers (history and attempts cascade); returns their standards. */
+export function purgeMetadata(db: Database.Database, step: PurgeStep): { standard: Standard }[] {
+  const { clause, params } = purgeStandards(step);
+  return db
+    .prepare<[object], { standard: Standard }>(
+      `DELETE FROM messages WHERE settled_at IS NOT NULL AND settled_at <= @cutoff AND ${clause}
+       RETURNING standard`,
+    )
+    .all({ cutoff: step.cutoff, ...params });
+}

@@ -1,0 +1,440 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { clean, toAttempt, toAuditEntry, toLease, toStatusChange, toStored, toSummary, type OutboxRow } from '../rows.ts';
+import {
+  AttemptListeners,
+  auditConditions,
+  auditDetails,
+  DEFAULT_ANSWER_EXCERPT_CHARS,
+  DEFAULT_LIST_PAGE_MAX,
+  duplicateKind,
+  messageConditions,
+  messageValues,
+  PURGE_ACTION,
+  pageOf,
+  planAction,
+  planAttempt,
+  prepareBody,
+  purgePlan,
+  RETENTION_ACTOR,
+  tally,
+  type ActionRequest,
+  type PurgeKind,
+  type StatusUpdate,
+} from '../rules.ts';
+import {
+  MESSAGE_STATUSES,
+  type ActionResult,
+  type AttemptReport,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditInput,
+  type ClaimResult,
+  type CompleteResult,
+  type CorrelationKey,
+  type DeliveryAttempt,
+  type InsertResult,
+  type Lease,
+  type LeaseForPublishOptions,
+  type MessageFilter,
+  type MessagePage,
+  type MessageStatus,
+  type MessageStore,
+  type NewMessage,
+  type NextStep,
+  type PublishLease,
+  type PublishRef,
+  type PurgeResult,
+  type RecordedAttempt,
+  type RetentionAges,
+  type StatusChange,
+  type StatusCounts,
+  type StoredMessage,
+} from '../types.ts';
+import type { Standard } from '../../catalogue/types.ts';
+import { GroupCommit } from './group-commit.ts';
+import { migrate } from './migrations.ts';
+import * as sql from './statements.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
+import { WalSync } from './wal-sync.ts';
+
+export interface SqliteStoreOptions {
+  /** Database file; its folder is created when missing. */
+  file: string;
+  /** Epoch milliseconds; tests pin it. */
+  clock?: () => number;
+  listPageMax?: number;
+  answerExcerptChars?: number;
+  /**
+   * Group commit window in milliseconds: writes arriving within it share one transaction and one fsync.
+   * Default 2; 0 commits at the end of the current event-loop turn.
+   */
+  groupCommitMs?: number;
+  /**
+   * Checkpoint the WAL every this many milliseconds from a worker thread instead of on the writer's commits
+   * (the gateway's store: 1000). Undefined keeps SQLite's automatic checkpoint.
+   */
+  checkpointIntervalMs?: number;
+}
+
+/**
+ * The store of the embedded deployment: one SQLite file in WAL mode. Every write runs through `GroupCommit`
+ * (`this.write`), so a resolved write is committed and its WAL fsynced; reads run directly on the connection.
+ */
+export class SqliteStore implements MessageStore {
+  readonly db: Database.Database;
+  readonly schemaVersion: number;
+  readonly walSync: WalSync | null;
+  readonly checkpointer: WalCheckpointer | null;
+  private readonly now: () => number;
+  private readonly listPageMax: number;
+  private readonly answerExcerptChars: number;
+  private readonly s: sql.Statements;
+  private readonly commits: GroupCommit;
+  private readonly attempts = new AttemptListeners();
+
+  constructor(options: SqliteStoreOptions) {
+    this.now = options.clock ?? Date.now;
+    this.listPageMax = options.listPageMax ?? DEFAULT_LIST_PAGE_MAX;
+    this.answerExcerptChars = options.answerExcerptChars ?? DEFAULT_ANSWER_EXCERPT_CHARS;
+    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+    this.db = new Database(options.file);
+    const journal = this.db.pragma('journal_mode = WAL', { simple: true });
+    // The commit itself does not wait for the disk; `WalSync` fsyncs the WAL off the event loop before any write
+    // resolves. A file database that could not switch to WAL keeps synchronous=FULL.
+    this.walSync = options.file !== ':memory:' && journal === 'wal' ? new WalSync(`${options.file}-wal`) : null;
+    this.db.pragma(this.walSync ? 'synchronous = NORMAL' : 'synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.schemaVersion = migrate(this.db, this.now);
+    if (this.walSync && options.checkpointIntervalMs !== undefined) {
+      // The worker checkpoints; the writer would only step in if the WAL passed ~256 MB (the worker stalled).
+      this.db.pragma('wal_autocheckpoint = 65536');
+      this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      this.checkpointer = new WalCheckpointer(options.file, options.checkpointIntervalMs, (message) => {
+        process.emitWarning(`SQLite WAL checkpoint failed: ${message}`);
+      });
+    } else {
+      this.checkpointer = null;
+    }
+    this.s = sql.prepareStatements(this.db);
+    this.commits = new GroupCommit(this.db, this.walSync, options.groupCommitMs ?? 2);
+  }
+
+  /** The one write path: `fn` runs in the next group transaction; resolves once it is committed and fsynced. */
+  private write<T>(fn: (now: number) => T): Promise<T> {
+    return this.commits.run(() => fn(this.now()));
+  }
+
+  // ---- message log ----
+
+  async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
+    const prepared = prepareBody(m);
+    return this.write((now): InsertResult => {
+      if (m.status !== 'rejected' && m.dedup) {
+        const existing =
+          m.dedup.scope === 'istd'
+            ? this.s.findIstd.get(m.dedup.sender, m.messageName, m.dedup.identificatie)
+            : this.s.findStuf.get(m.dedup.zender, m.dedup.referentienummer);
+        if (existing) {
+          const kind = duplicateKind(existing.content_hash, prepared.contentHash);
+          this.appendAudit(now, actor, `message.${kind}`, existing.id, { messageName: m.messageName });
+          return { kind, id: existing.id };
+        }
+      }
+      const v = messageValues(m, m.id ?? randomUUID(), now, prepared);
+      const { findingCount: _count, answerSummary: _summary, answersHeen: _answers, ...row } = v;
+      this.s.insertMessage.run(row);
+      this.s.history.run(v.id, now, null, v.status, actor, v.statusReason);
+      if (v.status === 'queued') this.s.outboxInsert.run(v.id, v.destination!, now, now);
+      if (v.answersHeen) this.s.answerHeen.run(v.id, v.answerSummary, now, v.correlatedTo!);
+      return { kind: 'inserted', id: v.id, message: toStored(this.s.getMeta.get(v.id)!) };
+    });
+  }
+
+  async getMessage(id: string): Promise<StoredMessage | null> {
+    const row = this.s.getMeta.get(id);
+    return row ? toStored(row) : null;
+  }
+
+  async getBody(id: string): Promise<Buffer | null> {
+    return this.s.getBody.get(id)?.body ?? null;
+  }
+
+  async listMessages(filter: MessageFilter = {}): Promise<MessagePage> {
+    const { where, params } = sql.whereOf(messageConditions(filter));
+    const { limit, offset } = pageOf(filter, this.listPageMax);
+    const rows = sql.listMessages(this.db, where).all(...params, limit, offset);
+    const total = sql.countMessages(this.db, where).get(...params)?.n ?? 0;
+    return { items: rows.map(toSummary), total };
+  }
+
+  async statusHistory(id: string): Promise<StatusChange[]> {
+    return this.s.listHistory.all(id).map(toStatusChange);
+  }
+
+  async deliveryAttempts(id: string): Promise<DeliveryAttempt[]> {
+    return this.s.listAttempts.all(id).map(toAttempt);
+  }
+
+  async statusCounts(filter: { destination?: string; standard?: Standard } = {}): Promise<StatusCounts> {
+    const { where, params } = sql.whereOf(messageConditions(filter));
+    const counts = Object.fromEntries(MESSAGE_STATUSES.map((s) => [s, 0])) as StatusCounts;
+    for (const r of sql.statusCounts(this.db, where).all(...params)) counts[r.status] = r.n;
+    return counts;
+  }
+
+  // ---- correlation ----
+
+  async findCorrelationTarget(key: CorrelationKey): Promise<StoredMessage | null> {
+    const row =
+      key.scope === 'istd'
+        ? this.s.correlationIstd.get(key.messageName, key.afzender, key.identificatie, key.dagtekening)
+        : key.scope === 'stuf'
+          ? this.s.correlationStuf.get(key.zender, key.referentienummer)
+          : this.s.correlationCase.get(key.zender, key.messageName, key.caseRef);
+    return row ? toStored(row) : null;
+  }
+
+  async linkRetour(
+    retourId: string,
+    heenId: string,
+    actor: string,
+    answerSummary?: string | null,
+  ): Promise<{ ok: boolean; firstAnswer: boolean }> {
+    return this.write((now) => {
+      if (!this.s.exists.get(heenId)) return { ok: false, firstAnswer: false };
+      const linked = this.s.linkRetour.run(heenId, now, retourId).changes === 1;
+      if (!linked) return { ok: false, firstAnswer: false };
+      const firstAnswer = this.s.answerHeen.run(retourId, clean(answerSummary), now, heenId).changes === 1;
+      this.appendAudit(now, actor, 'message.correlated', retourId, { heen: heenId, firstAnswer });
+      return { ok: true, firstAnswer };
+    });
+  }
+
+  // ---- delivery outbox ----
+
+  async leaseDue(owner: string, limit: number, leaseMs: number): Promise<Lease[]> {
+    if (limit <= 0) return [];
+    return this.write((now): Lease[] =>
+      this.s.outboxDue.all(now, now, limit).map((row) => {
+        const token = randomUUID();
+        const leaseUntil = now + leaseMs;
+        this.s.outboxLease.run(owner, token, leaseUntil, row.id);
+        return this.startDelivery(row, token, owner, leaseUntil, now);
+      }),
+    );
+  }
+
+  async releaseLease(lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'owner'>): Promise<boolean> {
+    return this.write((now): boolean => {
+      if (this.s.outboxUnlease.run(now, lease.outboxId, lease.token).changes !== 1) return false;
+      const m = this.s.attemptsOf.get(lease.messageId);
+      if (m?.status === 'delivering') {
+        this.setStatus(lease.messageId, { status: 'queued', reason: null, settledAt: null, nextAttemptAt: now }, now);
+        this.s.history.run(lease.messageId, now, 'delivering', 'queued', lease.owner, 'lease handed back');
+      }
+      return true;
+    });
+  }
+
+  async nextDueAt(): Promise<Date | null> {
+    const t = this.s.nextDue.get()?.t;
+    return t === null || t === undefined ? null : new Date(t);
+  }
+
+  async completeDelivery(
+    lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'destination'>,
+    attempt: AttemptReport,
+    next: NextStep,
+  ): Promise<CompleteResult> {
+    const result = await this.write((now): CompleteResult => {
+      const current = this.s.attemptsOf.get(lease.messageId);
+      if (!current) return { kind: 'lease-lost' };
+      const plan = planAttempt(lease, attempt, next, now, this.answerExcerptChars);
+      const attemptNo = current.attempts + 1;
+      const row = this.s.outboxByLease.get(lease.outboxId, lease.token);
+      const record = (resultStatus: MessageStatus, nextAttemptAt: number | null) => {
+        this.s.insertAttempt.run({ ...plan.attempt, attemptNo, resultStatus, nextAttemptAt });
+        this.s.bumpAttempts.run(attemptNo, now, lease.messageId);
+      };
+      if (!row) {
+        record(current.status, null);
+        return { kind: 'lease-lost' };
+      }
+      const to = plan.update.status;
+      if (to === 'queued') this.s.outboxReschedule.run(plan.update.nextAttemptAt!, row.id);
+      else this.s.outboxDelete.run(row.id);
+      this.setStatus(lease.messageId, plan.update, now);
+      record(to, plan.update.nextAttemptAt);
+      if (current.status !== to) {
+        this.s.history.run(lease.messageId, now, current.status, to, plan.historyActor, plan.historyReason);
+      }
+      return { kind: 'recorded', status: to };
+    });
+    this.attempts.report(lease, attempt, next);
+    return result;
+  }
+
+  onAttemptRecorded(listener: (attempt: RecordedAttempt) => void): () => void {
+    return this.attempts.add(listener);
+  }
+
+  // ---- broker outbox ----
+
+  async leaseForPublish(
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    options: LeaseForPublishOptions = {},
+  ): Promise<PublishLease[]> {
+    if (limit <= 0) return [];
+    return this.write((now): PublishLease[] => {
+      const horizon = now + Math.max(0, options.horizonMs ?? 0);
+      // A published row is taken again only when it is still waiting long after it fell due.
+      const stale = options.republishAfterMs === undefined ? -1 : now - options.republishAfterMs;
+      return this.s.publishCandidates.all({ horizon, now, stale, limit }).map((row) => {
+        const token = randomUUID();
+        this.s.publishLease.run(owner, token, now + leaseMs, row.id);
+        return {
+          outboxId: row.id,
+          token,
+          messageId: row.message_id,
+          destination: row.destination,
+          attempt: row.attempts + 1,
+          dueAt: new Date(row.due_at),
+        };
+      });
+    });
+  }
+
+  async markPublished(refs: readonly PublishRef[]): Promise<number> {
+    return this.write(() => refs.reduce((n, r) => n + this.s.markPublished.run(r.outboxId, r.token).changes, 0));
+  }
+
+  async abandonPublish(refs: readonly PublishRef[]): Promise<number> {
+    return this.write(() => refs.reduce((n, r) => n + this.s.abandonPublish.run(r.outboxId, r.token).changes, 0));
+  }
+
+  async claimPublished(ref: PublishRef, owner: string, leaseMs: number): Promise<ClaimResult> {
+    return this.write((now): ClaimResult => {
+      const leaseUntil = now + leaseMs;
+      if (this.s.claim.run(owner, leaseUntil, ref.outboxId, ref.token, now).changes !== 1) {
+        const row = this.s.outboxByLease.get(ref.outboxId, ref.token);
+        return row && row.phase === 'claimed' && row.lease_until !== null
+          ? { kind: 'busy', leaseUntil: new Date(row.lease_until) }
+          : { kind: 'stale' };
+      }
+      const row = this.s.outboxByLease.get(ref.outboxId, ref.token)!;
+      return { kind: 'claimed', lease: this.startDelivery(row, ref.token, owner, leaseUntil, now) };
+    });
+  }
+
+  // ---- beheer actions ----
+
+  async resend(id: string, actor: string, options: { destination?: string } = {}): Promise<ActionResult> {
+    return this.act(id, { kind: 'resend', actor, ...options });
+  }
+
+  async hold(id: string, actor: string, reason?: string): Promise<ActionResult> {
+    return this.act(id, { kind: 'hold', actor, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  async release(id: string, actor: string): Promise<ActionResult> {
+    return this.act(id, { kind: 'release', actor });
+  }
+
+  async cancel(id: string, actor: string, reason?: string): Promise<ActionResult> {
+    return this.act(id, { kind: 'cancel', actor, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  // ---- retention ----
+
+  async purgeBodies(ages: RetentionAges): Promise<PurgeResult> {
+    return this.purge('bodies', ages);
+  }
+
+  async purgeMetadata(ages: RetentionAges): Promise<PurgeResult> {
+    return this.purge('metadata', ages);
+  }
+
+  // ---- audit ----
+
+  async audit(entry: AuditInput): Promise<void> {
+    return this.write((now) => {
+      this.appendAudit(now, entry.actor, entry.action, entry.targetId ?? null, entry.details ?? {});
+    });
+  }
+
+  async listAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
+    const { where, params } = sql.whereOf(auditConditions(filter));
+    const { limit, offset } = pageOf(filter, this.listPageMax);
+    return sql.listAudit(this.db, where).all(...params, limit, offset).map(toAuditEntry);
+  }
+
+  async close(): Promise<void> {
+    if (this.commits.pending) this.commits.flush();
+    await this.walSync?.close();
+    await this.checkpointer?.stop();
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- inside a write ----
+
+  private appendAudit(
+    now: number,
+    actor: string,
+    action: string,
+    targetId: string | null,
+    details: Record<string, unknown>,
+  ): void {
+    this.s.audit.run(now, actor, action, targetId, auditDetails(details));
+  }
+
+  private setStatus(id: string, u: StatusUpdate, now: number): void {
+    this.s.setStatus.run({ id, ...u, now });
+  }
+
+  /** Marks the message delivering (with history) and builds the lease for a reserved outbox row. */
+  private startDelivery(row: OutboxRow, token: string, owner: string, leaseUntil: number, now: number): Lease {
+    const m = this.s.outboxMessage.get(row.message_id)!;
+    if (m.status !== 'delivering') {
+      this.setStatus(m.id, { status: 'delivering', reason: null, settledAt: null, nextAttemptAt: null }, now);
+      this.s.history.run(m.id, now, m.status, 'delivering', owner, null);
+    }
+    return toLease(row, token, m, owner, leaseUntil);
+  }
+
+  /** A beheer action (rules: `planAction`) in one write, audited when it changed something. */
+  private act(id: string, req: ActionRequest): Promise<ActionResult> {
+    return this.write((now): ActionResult => {
+      const m = this.s.getMeta.get(id);
+      if (!m) return { ok: false, reason: 'not-found' };
+      const decision = planAction(req, m, this.s.outboxByMessage.get(id), now);
+      if (!decision.ok) return decision.result;
+      const { plan } = decision;
+      if (plan.dropOutboxId !== null) this.s.outboxDelete.run(plan.dropOutboxId);
+      if (plan.enqueue !== null) {
+        this.s.outboxInsert.run(id, plan.enqueue, now, now);
+        this.s.setDestination.run(plan.enqueue, id);
+      }
+      this.setStatus(id, plan.update, now);
+      this.s.history.run(id, now, plan.history.from, plan.history.to, req.actor, plan.history.reason);
+      this.appendAudit(now, req.actor, plan.audit.action, id, plan.audit.details);
+      return { ok: true, status: plan.update.status };
+    });
+  }
+
+  private purge(kind: PurgeKind, ages: RetentionAges): Promise<PurgeResult> {
+    return this.write((now): PurgeResult => {
+      const result: PurgeResult = { total: 0, perStandard: {} };
+      for (const step of purgePlan(ages, now)) {
+        tally(result, kind === 'bodies' ? sql.purgeBodies(this.db, step, now) : sql.purgeMetadata(this.db, step));
+      }
+      if (result.total > 0) this.appendAudit(now, RETENTION_ACTOR, PURGE_ACTION[kind], null, { ...result });
+      return result;
+    });
+  }
+}
