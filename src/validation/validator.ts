@@ -37,6 +37,11 @@ export interface ValidatorOptions {
 export interface ValidateOptions {
   /** Build the prescribed retourbericht when a heenbericht fails its technical rules. */
   retour?: boolean;
+  /**
+   * With `retour`: retourcodes found outside this bericht (a level-3 rule the store judged, such as 9056 for
+   * TR056); the retour is built with them even when the bericht itself passes.
+   */
+  retourCodes?: string[];
 }
 
 /**
@@ -111,7 +116,10 @@ export class BerichtValidator {
     base.valid = base.findings.length === 0;
     if (entry.standard === 'ggk' && base.xsdValid) base.payload = this.unwrap(root, opts);
     if (base.payload && !base.payload.valid) base.valid = false;
-    if (opts.retour && base.xsdValid && !base.valid && !base.payload) base.retour = this.retourFor(entry, root, base.findings);
+    const extra = opts.retourCodes ?? [];
+    if (opts.retour && base.xsdValid && (!base.valid || extra.length > 0) && !base.payload) {
+      base.retour = this.retourFor(entry, root, base.findings, extra);
+    }
     return base;
   }
 
@@ -137,10 +145,10 @@ export class BerichtValidator {
     return { ...this.validate(payload, opts), sha256: createHash('sha256').update(payload).digest('hex') };
   }
 
-  private retourFor(entry: CatalogueEntry, root: XNode, findings: Finding[]): string | undefined {
+  private retourFor(entry: CatalogueEntry, root: XNode, findings: Finding[], extra: string[]): string | undefined {
     if (entry.direction !== 'heen' || !this.catalogue.retourOf(entry)) return undefined;
     if (entry.standard !== 'iwmo' && entry.standard !== 'ijw') return undefined;
-    const codes = [...new Set(findings.map((f) => f.retourcode).filter((c): c is string => c !== null))];
+    const codes = [...new Set([...findings.map((f) => f.retourcode).filter((c): c is string => c !== null), ...extra])];
     const today = this.today();
     return buildRetour({ entry, root }, codes, {
       identificatieRetour: retourIdentificatie(today),
