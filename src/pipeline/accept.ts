@@ -68,7 +68,8 @@ export async function accept(deps: PipelineDeps, input: AcceptInput): Promise<Ac
 
 async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<AcceptOutcome> {
   const started = performance.now();
-  const verdict = await deps.validation.validate(input.source, { retour: true });
+  // No retour yet: none is built before the sender is known to be allowed to send this (see below).
+  const verdict = await deps.validation.validate(input.source);
   deps.metrics?.validated(verdict, (performance.now() - started) / 1000);
   const entry = verdict.message ? catalogue.byName(verdict.message) : undefined;
   const effective = verdict.payload ?? verdict;
@@ -84,8 +85,10 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
     const situation = situationOf(verdict);
     const earlier = await earlierRejection(deps, { via: input.via, channel, verdict });
     if (earlier) return { kind: 'repeat', message: earlier };
-    const rejection = await reject(deps, { ...input, channel, verdict, situation, reason: rejectionReason(situation, verdict) });
-    return { kind: 'invalid', verdict, situation, ...rejection };
+    // Authorised: now the retour the standard prescribes for a rule failure is built (the bericht judged again).
+    const judged = situation === 'level-2-4' ? await deps.validation.validate(input.source, { retour: true }) : verdict;
+    const rejection = await reject(deps, { ...input, channel, verdict: judged, situation, reason: rejectionReason(situation, judged) });
+    return { kind: 'invalid', verdict: judged, situation, ...rejection };
   }
   const payloadEntry = effective.message ? catalogue.byName(effective.message) ?? entry : entry;
 
