@@ -25,6 +25,7 @@ const UNKNOWN = 'unknown';
 export class GatewayMetrics implements PipelineMetrics {
   readonly registry = new client.Registry();
   private readonly messages: client.Counter<'standard' | 'message' | 'outcome'>;
+  private readonly rejected: client.Counter<'standard' | 'message' | 'code'>;
   private readonly validation: client.Histogram<'standard'>;
   private readonly attempts: client.Counter<'destination' | 'outcome'>;
   private readonly attemptSeconds: client.Histogram<'destination'>;
@@ -44,6 +45,12 @@ export class GatewayMetrics implements PipelineMetrics {
       name: 'schakel_messages_total',
       help: 'Berichten handed in, by standard, message and outcome (accepted, repeat, invalid, forbidden, no-route, conflict)',
       labelNames: ['standard', 'message', 'outcome'],
+      registers,
+    });
+    this.rejected = new client.Counter({
+      name: 'schakel_rejected_total',
+      help: 'Berichten refused or rejected (and kept), by standard, message and code: the first finding (XSD_INVALID, a rule such as CS002 or TR056) or the refusal (AFZENDER_NOT_ALLOWED, NO_ROUTE …)',
+      labelNames: ['standard', 'message', 'code'],
       registers,
     });
     this.validation = new client.Histogram({
@@ -112,6 +119,8 @@ export class GatewayMetrics implements PipelineMetrics {
   accepted(outcome: AcceptOutcome): void {
     const { standard, message } = outcomeLabels(outcome);
     this.messages.inc({ standard, message, outcome: outcome.kind });
+    const code = rejectionCode(outcome);
+    if (code) this.rejected.inc({ standard, message, code });
   }
 
   attempted(e: AttemptEvent): void {
@@ -141,3 +150,33 @@ function outcomeLabels(outcome: AcceptOutcome): { standard: string; message: str
     (outcome.verdict.message ? catalogue.byName(outcome.verdict.message) : undefined);
   return entry ? { standard: entry.standard, message: entry.name } : { standard: UNKNOWN, message: UNKNOWN };
 }
+
+/** A code from a fixed vocabulary (catalogue rule codes, XSD/parse codes, refusal codes); never request text. */
+const CODE = /^[A-Za-z][A-Za-z0-9_]{1,39}$/;
+
+/** The code a refused or rejected bericht is counted under; null for one the gateway took as it is. */
+function rejectionCode(outcome: AcceptOutcome): string | null {
+  let code: string | undefined;
+  switch (outcome.kind) {
+    case 'accepted':
+    case 'repeat':
+      return null;
+    case 'invalid': {
+      const v = outcome.verdict.payload && outcome.verdict.xsdValid ? outcome.verdict.payload : outcome.verdict;
+      code = v.findings[0]?.code;
+      break;
+    }
+    case 'forbidden':
+      code = outcome.code;
+      break;
+    case 'no-route':
+      code = 'NO_ROUTE';
+      break;
+    case 'conflict':
+    case 'refused-answer':
+      code = outcome.code;
+      break;
+  }
+  return code && CODE.test(code) ? code : 'OTHER';
+}
+

@@ -1,5 +1,5 @@
 import { catalogue } from '../../src/catalogue/catalogue.ts';
-import { GGK_NS } from '../../src/catalogue/data/stuf.ts';
+import { GGK_NS, STUF0301_NS } from '../../src/catalogue/data/stuf.ts';
 import { extractHeader, type HeaderFacts } from '../../src/catalogue/header.ts';
 import type { CatalogueEntry, Standard } from '../../src/catalogue/types.ts';
 import type { EnvelopeVersions, WrapOptions } from '../../src/ggk/envelope.ts';
@@ -25,8 +25,11 @@ const GGK_STANDARDS: ReadonlySet<Standard> = new Set(['iwmo', 'ijw', 'ieb', 'ipg
 export type Prepared =
   /** Wrap the bericht with these options. */
   | { kind: 'wrap'; options: Omit<WrapOptions, 'referentienummer'>; du01: boolean }
-  /** The body already is a GGK envelope (an internal system sent one): it goes as it is. */
-  | { kind: 'envelope'; operation: 'ggk_Di01' | 'ggk_Du01'; referentienummer: string }
+  /**
+   * The body already is a GGK envelope (an internal system sent one), or a StUF Fo01 (the gateway's asynchronous
+   * error on a ggk_Di01 it took, §5): it goes as it is.
+   */
+  | { kind: 'envelope'; operation: 'ggk_Di01' | 'ggk_Du01' | 'Fo01'; referentienummer: string }
   | { kind: 'refused'; reason: string };
 
 export interface EnvelopeSettings {
@@ -50,7 +53,7 @@ export function prepareEnvelope(message: Pick<OutgoingMessage, 'body' | 'message
     if (e instanceof XmlInputError) return { kind: 'refused', reason: `the stored bericht cannot be read: ${e.message}` };
     throw e;
   }
-  if (root.ns === GGK_NS) return passThrough(root);
+  if (root.ns === GGK_NS || (root.ns === STUF0301_NS && root.name === 'Fo01Bericht')) return passThrough(root);
 
   const entry = catalogue.byName(message.messageName);
   if (!entry || !GGK_STANDARDS.has(entry.standard)) {
@@ -91,8 +94,14 @@ export function prepareEnvelope(message: Pick<OutgoingMessage, 'body' | 'message
   };
 }
 
+const PASS_THROUGH: ReadonlyMap<string, 'ggk_Di01' | 'ggk_Du01' | 'Fo01'> = new Map([
+  ['envelopHeenbericht-ggk_Di01', 'ggk_Di01'],
+  ['envelopRetourbericht-ggk_Du01', 'ggk_Du01'],
+  ['Fo01Bericht', 'Fo01'],
+]);
+
 function passThrough(root: XNode): Prepared {
-  const operation = root.name === 'envelopHeenbericht-ggk_Di01' ? 'ggk_Di01' : root.name === 'envelopRetourbericht-ggk_Du01' ? 'ggk_Du01' : undefined;
+  const operation = PASS_THROUGH.get(root.name);
   const referentienummer = textAt(root, 'stuurgegevens/referentienummer');
   if (!operation || !referentienummer) return { kind: 'refused', reason: `the stored bericht is a {${root.ns}}${root.name}, not a GGK envelope the GGK takes` };
   return { kind: 'envelope', operation, referentienummer };

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import type { AcceptOutcome } from '../pipeline/accept.ts';
+import type { AcceptOutcome, Rejected } from '../pipeline/accept.ts';
 import { ANSWER_REFUSAL_ANSWERS } from '../pipeline/answerer.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import { XML_INPUT_STATUS } from '../xml/parse.ts';
@@ -18,11 +18,11 @@ export function answer(res: Response, outcome: AcceptOutcome): void {
       res.status(200).location(`/berichten/${outcome.message.id}`).json({ ...receipt(outcome.message), repeat: true });
       return;
     case 'invalid':
-      return invalid(res, outcome.verdict);
+      return invalid(res, outcome.verdict, kept(outcome));
     case 'forbidden':
-      return sendError(res, 403, outcome.code, outcome.text, { message: outcome.verdict.message });
+      return sendError(res, 403, outcome.code, outcome.text, { message: outcome.verdict.message, ...kept(outcome) });
     case 'no-route':
-      return sendError(res, 422, 'NO_ROUTE', outcome.text, { message: outcome.verdict.message });
+      return sendError(res, 422, 'NO_ROUTE', outcome.text, { message: outcome.verdict.message, ...kept(outcome) });
     case 'refused-answer':
       return sendError(res, ANSWER_REFUSAL_ANSWERS[outcome.code].status, outcome.code, outcome.text, {
         message: outcome.verdict.message,
@@ -31,13 +31,24 @@ export function answer(res: Response, outcome: AcceptOutcome): void {
     case 'conflict':
       return sendError(res, 409, outcome.code, outcome.text, {
         retourcode: outcome.retourcode,
-        message: outcome.verdict.message,
+        message: (outcome.verdict.payload ?? outcome.verdict).message,
         existing: `/berichten/${outcome.existingId}`,
+        ...kept(outcome),
+        // TR056 is a level-3 rejection: the retour the standard prescribes (RetourCode 9056), like other rules.
+        ...(outcome.retour ? { retour: outcome.retour } : {}),
       });
   }
 }
 
-function invalid(res: Response, v: Verdict): void {
+/** Where the refused bericht is kept, and the answer the gateway sent for it (ids and message names only). */
+function kept(outcome: Partial<Rejected>): Record<string, unknown> {
+  return {
+    ...(outcome.rejectedId ? { rejected: `/berichten/${outcome.rejectedId}` } : {}),
+    ...(outcome.answer ? { answerSent: { id: outcome.answer.id, message: outcome.answer.message, destination: outcome.answer.destination } } : {}),
+  };
+}
+
+function invalid(res: Response, v: Verdict, extra: Record<string, unknown>): void {
   const inner = v.payload && !v.payload.valid ? v.payload : v;
   const first = inner.findings[0];
   const code = first?.code ?? 'INVALID';
@@ -54,6 +65,7 @@ function invalid(res: Response, v: Verdict): void {
     standard: inner.standard,
     findings: inner.findings,
     ...(v.payload ? { envelope: { message: v.message, valid: v.xsdValid, findings: v.findings } } : {}),
-    ...(v.retour ? { retour: v.retour } : {}),
+    ...(inner.retour ? { retour: inner.retour } : {}),
+    ...extra,
   });
 }

@@ -29,6 +29,8 @@ export async function describeMessage(store: MessageStore, m: StoredMessage, vie
     correlatedTo: m.correlatedTo,
     answer: m.answeredBy ? { id: m.answeredBy, summary: m.answerSummary } : null,
     findings: m.findings,
+    /** For a bericht the gateway refused or rejected: the answer it sent for it (a retourbericht, a Fo01), if any. */
+    ...(m.status === 'rejected' ? { answerSent: await answerSent(store, m) } : {}),
     ...(beheer
       ? {
           source: m.source,
@@ -58,6 +60,13 @@ export async function describeMessage(store: MessageStore, m: StoredMessage, vie
     conversation: linked.map((r) => linkedItem(r, m)),
     thread: await threadOf(store, m, attempts, linked),
   };
+}
+
+/** The gateway's own answer to a rejected bericht: which message, where it went, how far it got. */
+async function answerSent(store: MessageStore, m: StoredMessage) {
+  const a = m.answeredBy ? await store.getMessage(m.answeredBy) : null;
+  if (!a || a.source.kind !== 'caller' || a.source.id !== 'schakel') return null;
+  return { id: a.id, message: a.messageName, summary: m.answerSummary, destination: a.destination, status: a.status };
 }
 
 /**

@@ -24,7 +24,7 @@ export function openApiDocument(): Record<string, unknown> {
         '400': 'Not XML the gateway will read, with line/column (XML_NOT_WELL_FORMED, XML_EMPTY, XML_DTD_FORBIDDEN, XML_TOO_DEEP, XML_ENCODING_INVALID), or a corrupt compressed body (BODY_UNREADABLE)',
         '401': 'No or an invalid API key (UNAUTHENTICATED), or a client certificate the gateway does not trust (CLIENT_CERTIFICATE_UNTRUSTED)',
         '403': 'Afzender or message type not allowed for this caller (AFZENDER_NOT_ALLOWED, MESSAGE_NOT_ALLOWED), or a trusted client certificate whose OIN no caller or party has (OIN_UNKNOWN) or that carries none (OIN_MISSING); a retour or StUF answer to a heenbericht that was not addressed to this caller or party (NOT_THE_ADDRESSEE), or whose header does not carry the heen\'s Afzender and Ontvanger (ANSWER_PARTIES_MISMATCH): stored as rejected, never linked',
-        '409': 'Same BerichtIdentificatie with other content (TR056, retourcode 9056) or same StUF referentienummer (StUF016); a second retour to a heenbericht that has one (RETOUR_ALREADY_RECEIVED, IV028)',
+        '409': 'Same BerichtIdentificatie with other content (TR056, with the retourbericht carrying RetourCode 9056) or same StUF referentienummer (StUF016); a second retour to a heenbericht that has one (RETOUR_ALREADY_RECEIVED, IV028)',
         '408': 'The body did not arrive within server.requestTimeoutMs (REQUEST_TIMEOUT)',
         '413': 'Body over the size limit, counted after decompression (BODY_TOO_LARGE)',
         '415': 'Not XML or not UTF-8 without BOM (UNSUPPORTED_MEDIA_TYPE, NOT_XML, XML_ENCODING_UNSUPPORTED, XML_BOM_FORBIDDEN), or a Content-Encoding other than gzip, deflate, br (UNSUPPORTED_CONTENT_ENCODING)',
@@ -46,7 +46,8 @@ export function openApiDocument(): Record<string, unknown> {
     responses: {
       ...base.responses,
       '200': {
-        description: 'Plain: exact repeat (the original receipt). SOAP: accepted, answered with a Bv03 (crossRefnummer = the received referentienummer)',
+        description:
+          'Plain: exact repeat (the original receipt). SOAP: taken, answered with a Bv03 (crossRefnummer = the received referentienummer): accepted, or kept as rejected and answered afterwards with a Fo01 StUF055 (XSD) or the retourbericht in a ggk_Du01 (technical rules; docs/conversations.md)',
         content: { ...base.responses['200'].content, ...soap('Bv03') },
       },
       '400': {
@@ -54,7 +55,8 @@ export function openApiDocument(): Record<string, unknown> {
         content: { ...base400.content, ...soap('Fault') },
       },
       '500': {
-        description: 'SOAP 1.1: every fault (with Fo03 StUF016 for a repeat, the finding code for an invalid message, IB002/IB102); SOAP 1.2: a server-side fault',
+        description:
+          'SOAP 1.1: every fault (with Fo03 StUF016 for a repeat, the finding code for an unreadable envelope, IB002/IB102, StUF058 plek server when the gateway cannot take it); SOAP 1.2: a server-side fault',
         content: soap('Fault'),
       },
     },
@@ -112,6 +114,12 @@ export function openApiDocument(): Record<string, unknown> {
             },
             findings: { type: 'array', items: { $ref: '#/components/schemas/Finding' } },
             retour: { type: 'string', description: 'The retourbericht the standard prescribes' },
+            rejected: { type: 'string', description: 'Where the refused or rejected bericht is kept (/berichten/{id})' },
+            answerSent: {
+              type: 'object',
+              description: 'The answer the gateway sent for it (a retourbericht routed back, a Fo01)',
+              properties: { id: { type: 'string' }, message: { type: 'string' }, destination: { type: ['string', 'null'] } },
+            },
           },
         },
       },

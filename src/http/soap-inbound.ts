@@ -4,8 +4,9 @@ import { readSoapRequest, rootLocalName, SoapRequestError, type SoapRequest } fr
 import { buildSoapEnvelope, buildSoapFault, soapContentType, type FaultSpec, type SoapVersion } from '../../adapters/digikoppeling/soap.ts';
 import type { Config, InboundConfig } from '../config/schema.ts';
 import { accept, type AcceptOutcome, type Permissions, type PipelineDeps } from '../pipeline/accept.ts';
+import { answerFor, soapChannel, type Channel } from '../pipeline/answer-channel.ts';
 import { ANSWER_REFUSAL_ANSWERS } from '../pipeline/answerer.ts';
-import { answeredFrom, buildBv03, buildFo03, STUF016, type AnsweredMessage, type Fout } from '../retour/stuf.ts';
+import { answeredFrom, buildBv03, buildFo03, findingDetails, fout, STUF016, STUF055, type AnsweredMessage, type Fout } from '../retour/stuf.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { MessageStore } from '../store/types.ts';
 import type { Verdict } from '../validation/verdict.ts';
@@ -18,16 +19,20 @@ import { parseToTree, XmlInputError } from '../xml/parse.ts';
  *
  * The one message in the Body is taken out (as Canonical XML, so it carries the namespaces it had in scope) and
  * goes through the same pipeline as a plain post: the same authentication (done before this handler), validation
- * and store. The answer is SOAP in the request's version:
+ * and store. The answer is SOAP in the request's version, as the table "Answers per channel" says
+ * (src/pipeline/answer-channel.ts; CORV for a party of kind corv, else the GGK):
  *
  * | outcome | answer |
  * |---|---|
  * | accepted | 200, Bv03 (crossRefnummer = the received referentienummer) |
+ * | bericht not valid against its schema (envelope readable) | 200, Bv03; then an asynchronous Fo01 `StUF055` |
+ * | bericht fails a technical rule, TR056 included | 200, Bv03; then the retourbericht in a ggk_Du01 (CORV: Fo01) |
  * | exact repeat, or the same zender + referentienummer again | fault + Fo03 `StUF016`: the first copy arrived |
- * | other content under an identity already used | fault + Fo03 `StUF016` (StUF) or `TR056` (iStandaarden) |
- * | not valid | fault + Fo03 with the first finding's code (a rule code such as `TR135`, else `StUF055`) |
+ * | other StUF content under a referentienummer already used | fault + Fo03 `StUF016` |
+ * | envelope not valid, bericht not recognised | fault + Fo03 with the first finding's code (else `StUF055`) |
  * | not allowed for this party | fault + Fo03 `IB002` |
  * | no route | fault + Fo03 `IB102` |
+ * | the store or the pipeline fails | fault (Server/Receiver) + Fo03 `StUF058`, plek server |
  * | a SOAP request that cannot be read | fault without Fo03 (Client/Sender) |
  *
  * A fault is HTTP 500 in SOAP 1.1; in SOAP 1.2 400 for a client-side and 500 for a server-side fault.
@@ -80,20 +85,25 @@ export async function answerStufRequest(
 
   try {
     const party = res.locals.party as InboundConfig;
+    const channel = soapChannel(deps.config(), party.party);
     const outcome = await accept(deps, {
       source: request.message,
       via: { kind: 'inbound', id: party.party },
       permissions: permissionsOf(party),
+      channel,
     });
     const m = outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined;
     (res.locals.log as Logger | undefined)?.info(
       { outcome: outcome.kind, soap: request.version, ...(m ? { id: m.id, message: m.messageName, destination: m.destination } : {}) },
       'bericht',
     );
-    await answerSoap(res, request, outcome, deps.store);
+    await answerSoap(res, request, outcome, channel.channel, deps.store);
   } catch (e) {
     (res.locals.log as Logger | undefined)?.error({ err: { name: (e as Error).name, message: (e as Error).message } }, 'SOAP request failed');
-    if (!res.headersSent) sendFault(res, request.version, { side: 'server', text: 'the gateway could not handle this request; nothing was stored' });
+    if (!res.headersSent) {
+      const text = 'the gateway could not handle this request; it did not take the message';
+      sendFault(res, request.version, { side: 'server', text, ...fo03Detail(answeredFrom(request.root), fout(STUF058, text, undefined, 'server')) });
+    }
   }
 }
 
@@ -111,21 +121,32 @@ function mediaType(req: Request): string {
   return (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-async function answerSoap(res: Response, request: SoapRequest, outcome: AcceptOutcome, store: MessageStore): Promise<void> {
+async function answerSoap(res: Response, request: SoapRequest, outcome: AcceptOutcome, channel: Channel, store: MessageStore): Promise<void> {
   const answered = answeredFrom(request.root);
-  if (outcome.kind === 'accepted') {
-    res.status(200).location(`/berichten/${outcome.message.id}`).type(soapContentType(request.version));
+  const taken = outcome.kind === 'accepted' ? outcome.message.id : takenRejection(outcome, channel);
+  if (taken) {
+    res.status(200).location(`/berichten/${taken}`).type(soapContentType(request.version));
     res.send(buildSoapEnvelope(buildBv03(answered), request.version));
     return;
   }
-  const fout = await foutOf(outcome, answered, store);
-  let fo03: string | undefined;
+  const f = await foutOf(outcome as Exclude<AcceptOutcome, { kind: 'accepted' }>, answered, store);
+  sendFault(res, request.version, { side: 'client', text: `${f.code}: ${f.omschrijving}`, ...fo03Detail(answered, f) });
+}
+
+/** The id of the rejected message when the table says the gateway takes it (Bv03) and answers afterwards. */
+function takenRejection(outcome: AcceptOutcome, channel: Channel): string | undefined {
+  if (outcome.kind === 'accepted' || outcome.kind === 'repeat' || outcome.kind === 'refused-answer') return undefined;
+  if (!outcome.situation || !outcome.rejectedId) return undefined;
+  return answerFor(channel, outcome.situation).immediate === 'bv03' ? outcome.rejectedId : undefined;
+}
+
+/** A Fo03 in the fault's detail, when the received stuurgegevens can be answered in StUF (present, not too long). */
+function fo03Detail(answered: AnsweredMessage, f: Fout): { detail?: string } {
   try {
-    fo03 = buildFo03(answered, fout);
+    return { detail: buildFo03(answered, f) };
   } catch {
-    // The received stuurgegevens cannot be answered in StUF (they are missing or too long): a plain fault.
+    return {};
   }
-  sendFault(res, request.version, { side: 'client', text: `${fout.code}: ${fout.omschrijving}`, ...(fo03 ? { detail: fo03 } : {}) });
 }
 
 async function foutOf(outcome: Exclude<AcceptOutcome, { kind: 'accepted' }>, answered: AnsweredMessage, store: MessageStore): Promise<Fout> {
@@ -138,7 +159,7 @@ async function foutOf(outcome: Exclude<AcceptOutcome, { kind: 'accepted' }>, ans
       }
       return fout(outcome.code, outcome.text, `retourcode ${outcome.retourcode}`);
     case 'invalid':
-      return foutOfVerdict(outcome.verdict, outcome.retourId !== undefined);
+      return foutOfVerdict(outcome.verdict);
     case 'forbidden':
       return fout('IB002', `not authorised: ${outcome.text}`, outcome.code);
     case 'no-route':
@@ -164,31 +185,17 @@ async function sameZenderAndReferentienummer(store: MessageStore, existingId: st
   }
 }
 
-/** A Fo03 for a bericht that is not valid: the first finding's code when it is a rule or chain code, else StUF055. */
-function foutOfVerdict(verdict: Verdict, retourSent: boolean): Fout {
-  const inner = verdict.payload && !verdict.payload.valid ? verdict.payload : verdict;
+/** A Fo03 for a bericht the gateway could not take: the first finding's code when it is a rule or chain code, else StUF055. */
+function foutOfVerdict(verdict: Verdict): Fout {
+  const inner = verdict.payload && !verdict.payload.valid && verdict.xsdValid ? verdict.payload : verdict;
   const first = inner.findings[0];
-  const code = first && /^[A-Za-z]{2,4}[0-9]{3}$/.test(first.code) ? first.code : 'StUF055';
+  const code = first && /^[A-Za-z]{2,4}[0-9]{3}$/.test(first.code) ? first.code : STUF055;
   const what = !inner.message ? 'the bericht is not recognised' : !inner.xsdValid ? `${inner.message} is not valid against its schema` : `${inner.message} fails a technical rule`;
-  const details = inner.findings
-    .slice(0, 10)
-    .map((f) => `${f.code}${f.retourcode ? ` (retourcode ${f.retourcode})` : ''}${f.line !== null ? ` line ${f.line}` : ''}${f.path ? ` ${f.path}` : ''}: ${f.text}`)
-    .join('; ');
-  return fout(code, `${what}: ${first?.text ?? 'no details'}`, `${details}${retourSent ? '; a retourbericht with the retourcodes is sent back' : ''}`);
+  return fout(code, `${what}: ${first?.text ?? 'no details'}`, findingDetails(inner.findings));
 }
 
-function fout(code: string, omschrijving: string, details?: string): Fout {
-  return {
-    code,
-    plek: 'client',
-    omschrijving: clip(redactBsn(omschrijving), 200),
-    ...(details ? { details: clip(redactBsn(details), 1000) } : {}),
-  };
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
+/** StUF058: the receiving process failed (plek server); the sender may try again. */
+const STUF058 = 'StUF058';
 
 export function sendFault(res: Response, version: SoapVersion, fault: FaultSpec): void {
   const status = version === '1.2' && fault.side === 'client' ? 400 : 500;

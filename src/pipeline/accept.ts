@@ -1,16 +1,19 @@
 import { catalogue } from '../catalogue/catalogue.ts';
 import type { HeaderFacts } from '../catalogue/header.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
-import { findRoute } from '../config/routes.ts';
 import type { RouteConfig } from '../config/schema.ts';
 import type { PipelineMetrics } from '../metrics.ts';
 import type { CorrelationKey, MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
 import type { ValidationService } from '../validation/service.ts';
+import type { Finding } from '../validation/finding.ts';
 import type { Verdict } from '../validation/verdict.ts';
+import type { ChannelContext, Situation } from './answer-channel.ts';
 import { answerRefusal, type AnswerRefusal } from './answerer.ts';
 import { caseFacts } from './case-reference.ts';
-import { correlationKey, dedupKey, headerParties, partiesOf, routeKey } from './identity.ts';
+import { correlationKey, dedupKey, partiesOf } from './identity.ts';
+import { answerSummary, messageFacts } from './message-facts.ts';
 import { planOf } from './plan.ts';
+import { earlierRejection, reject, situationOf, type OwnAnswer } from './reject.ts';
 
 /** What a caller or party may hand in: '*' or a list of Afzender codes and message names. */
 export interface Permissions {
@@ -22,15 +25,25 @@ export interface AcceptInput {
   source: Uint8Array;
   via: MessageSource;
   permissions: Permissions;
+  /** The channel it came on (answer-channel.ts); default: `internal` for a caller, `party` for an inbound party. */
+  channel?: ChannelContext;
+}
+
+/** What the gateway did with a bericht it refused or rejected: kept as `rejectedId`, answered with `answer`. */
+export interface Rejected {
+  /** The table column (answer-channel.ts): `cannot-take` means the gateway did not take responsibility. */
+  situation: Exclude<Situation, 'repeat' | 'accepted'>;
+  rejectedId?: string;
+  answer?: OwnAnswer;
 }
 
 export type AcceptOutcome =
   | { kind: 'accepted'; message: StoredMessage; verdict: Verdict }
   | { kind: 'repeat'; message: StoredMessage }
-  | { kind: 'invalid'; verdict: Verdict; retourId?: string }
-  | { kind: 'forbidden'; code: 'AFZENDER_NOT_ALLOWED' | 'MESSAGE_NOT_ALLOWED'; text: string; verdict: Verdict }
-  | { kind: 'no-route'; verdict: Verdict; text: string }
-  | { kind: 'conflict'; existingId: string; code: string; retourcode: string; text: string; verdict: Verdict }
+  | ({ kind: 'invalid'; verdict: Verdict } & Rejected)
+  | ({ kind: 'forbidden'; code: 'AFZENDER_NOT_ALLOWED' | 'MESSAGE_NOT_ALLOWED'; text: string; verdict: Verdict } & Partial<Rejected>)
+  | ({ kind: 'no-route'; verdict: Verdict; text: string } & Partial<Rejected>)
+  | ({ kind: 'conflict'; existingId: string; code: string; retourcode: string; text: string; verdict: Verdict; retour?: string } & Partial<Rejected>)
   /** A retour or StUF answer that does not come from the addressee of the heen it names, or a second retour: stored as rejected. */
   | ({ kind: 'refused-answer'; refusedId: string; verdict: Verdict } & AnswerRefusal);
 
@@ -45,8 +58,10 @@ export interface PipelineDeps {
 }
 
 /**
- * One bericht's way in: validate → authorise → route → store (with its outbox row) → correlate. The caller
- * gets a 2xx only after `insertMessage` resolved, which means the message is durable.
+ * One bericht's way in: validate → authorise → (rejected: keep it and answer it on its channel) → route →
+ * store (with its outbox row) → correlate. Authorisation comes before any retour is built or stored, so the
+ * gateway never answers to an address the sender may not send as. The caller gets a 2xx only after
+ * `insertMessage` resolved, which means the message is durable.
  */
 export async function accept(deps: PipelineDeps, input: AcceptInput): Promise<AcceptOutcome> {
   const outcome = await acceptOne(deps, input);
@@ -56,26 +71,32 @@ export async function accept(deps: PipelineDeps, input: AcceptInput): Promise<Ac
 
 async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<AcceptOutcome> {
   const started = performance.now();
-  const verdict = await deps.validation.validate(input.source, { retour: true });
+  // No retour yet: none is built before the sender is known to be allowed to send this (see below).
+  const verdict = await deps.validation.validate(input.source);
   deps.metrics?.validated(verdict, (performance.now() - started) / 1000);
   const { entry, payloadEntry: planned, effective, header, route } = planOf(verdict, deps.routes());
-  if (!entry || !verdict.valid) {
-    // An external party's rejected heenbericht is answered with a retour that travels back like any bericht;
-    // an internal system gets the retour in the HTTP answer only.
-    const retourId =
-      entry && verdict.retour && input.via.kind === 'inbound' ? await storeOwnRetour(deps, verdict.retour, input.via) : undefined;
-    return { kind: 'invalid', verdict, ...(retourId ? { retourId } : {}) };
+  const channel = input.channel ?? { channel: input.via.kind === 'caller' ? 'internal' : 'party', replyTo: null };
+  // Not recognised (or not readable): nothing to store under a standard, nothing to answer but the refusal.
+  if (!entry) return { kind: 'invalid', verdict, situation: 'cannot-take' };
+  const denial = authorise(input.permissions, effective, verdict);
+  if (denial) {
+    const kept = await reject(deps, { ...input, channel, verdict, situation: 'cannot-take', reason: `refused: ${denial.code}` });
+    return { ...denial, verdict, situation: 'cannot-take', rejectedId: kept.rejectedId };
+  }
+  if (!verdict.valid) {
+    const situation = situationOf(verdict);
+    const earlier = await earlierRejection(deps, { via: input.via, channel, verdict });
+    if (earlier) return { kind: 'repeat', message: earlier };
+    // Authorised: now the retour the standard prescribes for a rule failure is built (the bericht judged again).
+    const judged = situation === 'level-2-4' ? await deps.validation.validate(input.source, { retour: true }) : verdict;
+    const rejection = await reject(deps, { ...input, channel, verdict: judged, situation, reason: rejectionReason(situation, judged) });
+    return { kind: 'invalid', verdict: judged, situation, ...rejection };
   }
   const payloadEntry = planned ?? entry;
-  const denial = authorise(input.permissions, effective);
-  if (denial) return { ...denial, verdict };
-
   if (!route) {
-    return {
-      kind: 'no-route',
-      verdict,
-      text: `no route for ${payloadEntry.name} to ${header.ontvanger ?? header.afzender ?? 'this party'}; add one to the route table`,
-    };
+    const text = `no route for ${payloadEntry.name} to ${header.ontvanger ?? header.afzender ?? 'this party'}; add one to the route table`;
+    const kept = await reject(deps, { ...input, channel, verdict, situation: 'cannot-take', reason: 'refused: NO_ROUTE' });
+    return { kind: 'no-route', verdict, text, situation: 'cannot-take', rejectedId: kept.rejectedId };
   }
   const found = await answeredHeen(deps.store, payloadEntry, header, input.permissions);
   if (found?.refusal) {
@@ -109,16 +130,17 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
   );
   if (result.kind === 'duplicate-different') {
     const stuf = payloadEntry.standard === 'stuf-jz' || payloadEntry.standard === 'stuf';
-    return {
-      kind: 'conflict',
-      existingId: result.id,
-      code: stuf ? 'StUF016' : 'TR056',
-      retourcode: stuf ? 'StUF016' : '9056',
-      text: stuf
-        ? 'combinatie zender en referentienummer niet uniek: an earlier message with other content has this referentienummer'
-        : 'BerichtIdentificatie is not unique for this Afzender and message: an earlier bericht with other content has it',
-      verdict,
-    };
+    if (stuf) {
+      return {
+        kind: 'conflict',
+        existingId: result.id,
+        code: 'StUF016',
+        retourcode: 'StUF016',
+        text: 'combinatie zender en referentienummer niet uniek: an earlier message with other content has this referentienummer',
+        verdict,
+      };
+    }
+    return rejectTr056(deps, { ...input, channel }, result.id);
   }
   // An insert reads the stored message back in its own statement; a repeat reads the first one.
   const message = result.kind === 'inserted' ? result.message : (await deps.store.getMessage(result.id))!;
@@ -127,8 +149,12 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
   return { kind: 'accepted', message, verdict };
 }
 
-function authorise(p: Permissions, v: Verdict): Omit<Extract<AcceptOutcome, { kind: 'forbidden' }>, 'verdict'> | null {
-  const name = v.message ?? '';
+/**
+ * Whether this caller or party may send this message as its Afzender. `v` is the bericht (inside an envelope);
+ * when that is not recognised, the envelope's functie names the message.
+ */
+function authorise(p: Permissions, v: Verdict, envelope: Verdict): { kind: 'forbidden'; code: 'AFZENDER_NOT_ALLOWED' | 'MESSAGE_NOT_ALLOWED'; text: string } | null {
+  const name = v.message ?? envelope.header.functie ?? envelope.message ?? '';
   if (!p.messages.includes('*') && !p.messages.includes(name)) {
     return { kind: 'forbidden', code: 'MESSAGE_NOT_ALLOWED', text: `this caller may not send ${name}` };
   }
@@ -139,37 +165,6 @@ function authorise(p: Permissions, v: Verdict): Omit<Extract<AcceptOutcome, { ki
     return { kind: 'forbidden', code: 'AFZENDER_NOT_ALLOWED', text: `this caller may not send as Afzender ${sender ?? '(none)'}` };
   }
   return null;
-}
-
-/** The catalogue and header facts every stored message carries (a retour is stored under its own identity). */
-function messageFacts(entry: CatalogueEntry, h: HeaderFacts) {
-  // iEb/iPgb: the chain party the header leaves out (CAK, SVB) is stored, so a 508 finds its 507 under SVB.
-  const parties = headerParties(entry, h);
-  return {
-    standard: entry.standard,
-    release: entry.release,
-    messageName: entry.name,
-    direction: entry.direction,
-    afzender: parties.afzender ?? null,
-    ontvanger: parties.ontvanger ?? null,
-    berichtIdentificatie: h.identificatieRetour ?? h.identificatie ?? null,
-    dagtekening: h.dagtekeningRetour ?? h.dagtekening ?? null,
-    berichtcode: h.berichtCode ?? h.stufBerichtcode ?? null,
-    referentienummer: h.referentienummer ?? null,
-    crossRef: h.crossRefnummer ?? null,
-  };
-}
-
-/**
- * A short outcome for the heenbericht: the retourcodes of a retourbericht ("0200", "0001 8848"), or the error
- * code of a StUF Fo01/Fo03 ("StUF010").
- */
-function answerSummary(source: Uint8Array): string | null {
-  const text = new TextDecoder().decode(source);
-  const codes = [...text.matchAll(/<(?:[\w-]+:)?RetourCode>\s*([0-9A-Z]{4})\s*</g)].map((m) => m[1]);
-  if (codes.length) return [...new Set(codes)].join(' ');
-  if (!/<(?:[\w-]+:)?Fo0[1-4]Bericht[\s>]/.test(text)) return null;
-  return /<(?:[\w-]+:)?code>\s*([A-Za-z0-9]{1,7})\s*</.exec(text)?.[1] ?? null;
 }
 
 /**
@@ -247,26 +242,41 @@ async function firstTarget(store: MessageStore, keys: readonly CorrelationKey[])
   return null;
 }
 
-/** A retour the gateway built for its own verdict is a bericht too: stored and routed back when a route exists. */
-async function storeOwnRetour(deps: PipelineDeps, retour: string, via: MessageSource): Promise<string | undefined> {
-  const bytes = new TextEncoder().encode(retour);
-  const verdict = await deps.validation.validate(bytes);
-  const entry = verdict.message ? catalogue.byName(verdict.message) : undefined;
-  if (!entry || !verdict.xsdValid) return undefined;
-  const route = findRoute(deps.routes(), routeKey(entry, verdict.header));
-  const h = verdict.header;
-  const result = await deps.store.insertMessage(
-    {
-      ...messageFacts(entry, h),
-      dedup: null,
-      body: bytes,
-      source: { kind: 'caller', id: 'schakel' },
-      status: route ? 'queued' : 'received',
-      destination: route?.destination ?? null,
-      statusReason: route ? null : `built for a rejected bericht from ${via.kind} ${via.id}; no route back`,
-    },
-    'schakel',
-  );
-  if (route) deps.onQueued?.();
-  return result.id;
+/** Why a bericht was rejected, for beheer: the level and the first finding's code (no personal data). */
+function rejectionReason(situation: Situation, verdict: Verdict): string {
+  const inner = verdict.payload ?? verdict;
+  const first = (situation === 'cannot-take' ? verdict : inner).findings[0];
+  const level = situation === 'level-1' ? 'level 1 (schema)' : situation === 'level-2-4' ? 'technical rules' : 'not taken';
+  return `rejected: ${level}, ${inner.findings.length || verdict.findings.length} finding(s)${first ? `; first ${first.code}` : ''}`;
+}
+
+/**
+ * TR056: the same BerichtIdentificatie from this Afzender with other content. The bericht is kept as rejected
+ * and answered with the retour the standard prescribes (RetourCode 9056) on its channel.
+ */
+async function rejectTr056(deps: PipelineDeps, input: AcceptInput & { channel: ChannelContext }, existingId: string): Promise<AcceptOutcome> {
+  const text = 'BerichtIdentificatie is not unique for this Afzender and message: an earlier bericht with other content has it';
+  const verdict = await deps.validation.validate(input.source, { retour: true, retourCodes: ['9056'] });
+  const tr056: Finding = {
+    level: 'rule',
+    code: 'TR056',
+    retourcode: '9056',
+    line: null,
+    column: null,
+    path: '/Bericht/Header/BerichtIdentificatie/Identificatie',
+    text: `${text} (${existingId})`,
+  };
+  const rejection = await reject(deps, { ...input, verdict, situation: 'level-2-4', reason: 'rejected: TR056 (9056)', findings: [tr056] });
+  const retour = (verdict.payload ?? verdict).retour;
+  return {
+    kind: 'conflict',
+    existingId,
+    code: 'TR056',
+    retourcode: '9056',
+    text,
+    verdict,
+    situation: 'level-2-4',
+    ...rejection,
+    ...(retour ? { retour } : {}),
+  };
 }

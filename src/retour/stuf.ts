@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STUF0301_NS } from '../catalogue/data/stuf.ts';
+import { redactBsn } from '../security/redact.ts';
+import type { Finding } from '../validation/finding.ts';
 import { leaf, readSysteem, renderSysteem, stufTijdstip, systeemProblems, type Systeem } from '../stuf/stuurgegevens.ts';
 import { child, textAt, type XNode } from '../xml/tree.ts';
 
@@ -34,6 +36,34 @@ export interface Fout {
 
 /** A repeated (zender, referentienummer): the message was received before (§6.5; VNG test set). */
 export const STUF016: Fout = { code: 'StUF016', plek: 'client', omschrijving: 'Combinatie zender en referentienummer niet uniek' };
+
+/** The schema failure of a bericht the receiver took (Fo01 on level 1, standards.md §6.1, §6.5). */
+export const STUF055 = 'StUF055';
+
+/**
+ * A Fo01/Fo03 body within the StUF lengths: omschrijving ≤200 and details ≤1000 characters, clipped, with every
+ * BSN-shaped number masked.
+ */
+export function fout(code: string, omschrijving: string, details?: string, plek: Fout['plek'] = 'client'): Fout {
+  return {
+    code,
+    plek,
+    omschrijving: clip(redactBsn(omschrijving), 200),
+    ...(details ? { details: clip(redactBsn(details), 1000) } : {}),
+  };
+}
+
+/** The first findings as one line each: code, retourcode, line and path, text. */
+export function findingDetails(findings: readonly Finding[], max = 10): string {
+  return findings
+    .slice(0, max)
+    .map((f) => `${f.code}${f.retourcode ? ` (retourcode ${f.retourcode})` : ''}${f.line !== null ? ` line ${f.line}` : ''}${f.path ? ` ${f.path}` : ''}: ${f.text}`)
+    .join('; ');
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
 
 /** The zender, ontvanger and referentienummer of any StUF message tree (a jz0100 root, an envelope, a Bv/Fo). */
 export function answeredFrom(root: XNode): AnsweredMessage {

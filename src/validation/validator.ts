@@ -40,6 +40,11 @@ export interface ValidatorOptions {
 export interface ValidateOptions {
   /** Build the prescribed retourbericht when a heenbericht fails its technical rules. */
   retour?: boolean;
+  /**
+   * With `retour`: retourcodes found outside this bericht (a level-3 rule the store judged, such as 9056 for
+   * TR056); the retour is built with them even when the bericht itself passes.
+   */
+  retourCodes?: string[];
 }
 
 /**
@@ -116,7 +121,10 @@ export class BerichtValidator {
     base.valid = base.findings.length === 0;
     if (entry.standard === 'ggk' && base.xsdValid) base.payload = this.unwrap(root, opts);
     if (base.payload && !base.payload.valid) base.valid = false;
-    if (opts.retour && base.xsdValid && !base.valid && !base.payload) base.retour = this.retourFor(entry, root, base.findings);
+    const extra = opts.retourCodes ?? [];
+    if (opts.retour && base.xsdValid && (!base.valid || extra.length > 0) && !base.payload) {
+      base.retour = this.retourFor(entry, root, base.findings, extra);
+    }
     return base;
   }
 
@@ -149,11 +157,13 @@ export class BerichtValidator {
     return { ...this.validate(payload, opts), sha256: createHash('sha256').update(payload).digest('hex') };
   }
 
-  private retourFor(entry: CatalogueEntry, root: XNode, findings: Finding[]): string | undefined {
+  private retourFor(entry: CatalogueEntry, root: XNode, findings: Finding[], extra: string[]): string | undefined {
     if (entry.direction !== 'heen' || !this.catalogue.retourOf(entry)) return undefined;
     if (entry.standard !== 'iwmo' && entry.standard !== 'ijw') return undefined;
     // Level 2 answers with the Header only (0001); levels 3/4 per class (standards.md §6.1).
     const issues = findings.flatMap((f) => (f.retourcode === null ? [] : [{ retourcode: f.retourcode, level: RULE_LEVEL.get(f.code) ?? 2, path: f.path }]));
+    // Codes the caller adds (TR056's 9056, found by the store): a header error of level 3, Header only.
+    for (const retourcode of extra) issues.push({ retourcode, level: 3, path: '/Bericht/Header' });
     const today = this.today();
     return buildAssessedRetour({ entry, root }, issues, {
       identificatieRetour: retourIdentificatie(today),

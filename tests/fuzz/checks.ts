@@ -100,7 +100,9 @@ export function gatewayXsdVerdict(status: number, body: Json): GatewayXsdVerdict
   const error = isObject(b.error) ? b.error : {};
   const code = typeof error.code === 'string' ? error.code : '';
   const message = typeof b.message === 'string' ? b.message : null;
-  if (status === 200 || status === 202 || status === 403 || status === 409) return { kind: 'verdict', xsdValid: true, message };
+  // Authorisation comes before any judgement of the content (standards.md §5): a 403 says nothing about level 1.
+  if (status === 403) return { kind: 'policy', code: `${status} ${code}` };
+  if (status === 200 || status === 202 || status === 409) return { kind: 'verdict', xsdValid: true, message };
   if (status === 422) {
     // NO_ROUTE and RULES_FAILED come after a valid level 1; XSD_INVALID and the recognition codes do not.
     return { kind: 'verdict', xsdValid: code === 'NO_ROUTE' || code === 'RULES_FAILED', message };

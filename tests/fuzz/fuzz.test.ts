@@ -19,7 +19,8 @@ import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
 import { hasReference, skipReason } from '../helpers/reference.ts';
 import { documentedResponses, gatewayXsdVerdict, OfficialJudge, schemaProblems, soapAnswer, type OpenApiDoc } from './checks.ts';
 import { caseSeed, Dice, mutate, type FuzzLevel } from './mutate.ts';
-import { ALTERNATE_TARGET, builtSeeds, envelopeSeeds, officialSeeds, soapSeeds, type FuzzSeed, type Target } from './seeds.ts';
+import { hashApiKey } from '../../src/security/api-keys.ts';
+import { ALTERNATE_TARGET, ANY_SENDER_KEY, builtSeeds, envelopeSeeds, officialSeeds, soapSeeds, type FuzzSeed, type Target } from './seeds.ts';
 
 const DEFAULT_SEED = 20261101;
 const SEED = envInt('SCHAKEL_FUZZ_SEED', DEFAULT_SEED);
@@ -80,7 +81,11 @@ beforeAll(async () => {
   process.on('uncaughtException', onException);
   receiver = await startReceiver(() => ({ status: 200 }));
   const to = `${receiver.url}/in`;
-  g = await startTestGateway({ destinations: { zorg: to, jeugd: to, gemeenteRetour: to, gemeenteInbox: to }, maxAttempts: 2 });
+  g = await startTestGateway({
+    destinations: { zorg: to, jeugd: to, gemeenteRetour: to, gemeenteInbox: to },
+    maxAttempts: 2,
+    extraCallers: [`{ id: any-sender, apiKeys: ["${hashApiKey(ANY_SENDER_KEY)}"], afzenders: ["*"], messages: ["*"] }`],
+  });
   openapi = (await (await fetch(`${g.url}/openapi.json`, { headers: { authorization: `Bearer ${KEYS.wijkteam}` } })).json()) as OpenApiDoc;
 });
 

@@ -2,6 +2,9 @@
  * The gateway end to end: real HTTP on a random port, a real SQLite file in a temp dataDir, the destinations'
  * HTTP endpoints intercepted with nock. Official iWmo examples; the clock is pinned to 2026-11-01.
  */
+import { hashApiKey } from '../../src/security/api-keys.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -71,6 +74,8 @@ async function gatewayFor(options: StartOptions = {}): Promise<TestGateway> {
 }
 
 const bounded = { timeoutMs: 15_000 };
+/** A caller that may send as any Afzender (an aanbieder's bericht posted by a test system). */
+const ANY_AFZENDER_KEY = 'test-key-any-afzender';
 
 async function statusOf(g: TestGateway, id: string, key: string = KEYS.wijkteam) {
   const r = await g.get(`/berichten/${id}`, key);
@@ -126,7 +131,7 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
   let strict: TestGateway;
 
   beforeAll(async () => {
-    main = await gatewayFor();
+    main = await gatewayFor({ extraCallers: [`{ id: overal, apiKeys: ["${hashApiKey(ANY_AFZENDER_KEY)}"], afzenders: ["*"], messages: ["*"] }`] });
     strict = await gatewayFor({
       bodyLimitBytes: 64 * 1024,
       maxAttempts: 3,
@@ -246,10 +251,16 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
       expectErrorShape(conflict, 409, 'TR056');
       expect(conflict.body.error.retourcode).toBe('9056');
       expect(conflict.body.existing).toBe(`/berichten/${first.body.id}`);
+      // TR056 is a level-3 rejection: the answer carries the retour with RetourCode 9056, like other rules.
+      expect(conflict.body.retour).toMatch(/<wmo302:RetourCode>9056<\/wmo302:RetourCode>/);
+      expect(conflict.body.retour).toContain(`<iwmo:Identificatie>${ident}</iwmo:Identificatie>`);
 
-      // One message stored and delivered once, whatever the repeats.
+      // One message delivered once, whatever the repeats; the conflicting one is kept as rejected, with TR056.
       const stored = await main.gateway.store.listMessages({ berichtIdentificatie: ident });
-      expect(stored.items.map((m) => m.id)).toEqual([first.body.id]);
+      expect(stored.items.filter((m) => m.status !== 'rejected').map((m) => m.id)).toEqual([first.body.id]);
+      const rejected = stored.items.filter((m) => m.status === 'rejected');
+      expect(rejected.map((m) => `/berichten/${m.id}`)).toEqual([conflict.body.rejected]);
+      expect((await main.gateway.store.getMessage(rejected[0]!.id))!.findings).toEqual([expect.objectContaining({ code: 'TR056', retourcode: '9056' })]);
       await eventually(async () => expect((await statusOf(main, first.body.id)).status).toBe('delivered'), bounded);
       expect(deliveriesTo('http://zorg.example/berichten', ident)).toHaveLength(1);
     });
@@ -260,7 +271,9 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
       const ident = 'FORBID000001';
       const r = await main.post('/berichten', withIdentificatie(example('WMO301'), ident), KEYS.andereGemeente);
       expectErrorShape(r, 403, 'AFZENDER_NOT_ALLOWED');
-      expect((await main.gateway.store.listMessages({ berichtIdentificatie: ident })).total).toBe(0);
+      // Kept as a refused bericht (a fact of the chain), never queued.
+      const kept = await main.gateway.store.listMessages({ berichtIdentificatie: ident });
+      expect(kept.items.map((m) => [m.status, m.destination])).toEqual([['rejected', null]]);
     });
 
     it('refuses a message type the caller may not send (403 MESSAGE_NOT_ALLOWED), also on the inbound side', async () => {
@@ -270,8 +283,8 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
       // Party "jeugd" may send WMO323 and WMO315, not a WMO302.
       const retour = await main.post('/inbound/jeugd', example('WMO302'), KEYS.jeugd);
       expectErrorShape(retour, 403, 'MESSAGE_NOT_ALLOWED');
-      expect((await main.gateway.store.listMessages({ berichtIdentificatie: ident })).total).toBe(0);
-      expect((await main.gateway.store.listMessages({ messageName: 'WMO302' })).total).toBe(0);
+      expect((await main.gateway.store.listMessages({ berichtIdentificatie: ident, status: 'rejected' })).total).toBe(1);
+      expect((await main.gateway.store.listMessages({ messageName: 'WMO302' })).items.map((m) => m.status)).toEqual(['rejected']);
     });
 
     it('refuses an external party sending as another party (inbound Afzender must be one of its codes)', async () => {
@@ -339,7 +352,8 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
     });
 
     it('422 XSD_INVALID with findings for the official JW315 (invalid date on line 44)', async () => {
-      const r = keep(await main.post('/berichten', example('JW315'), KEYS.wijkteam));
+      // The JW315 is the aanbieder's (Afzender 12345678): posted by a caller that may send as anyone.
+      const r = keep(await main.post('/berichten', example('JW315'), ANY_AFZENDER_KEY));
       expectErrorShape(r, 422, 'XSD_INVALID');
       expect(r.body.message).toBe('JW315');
       expect(r.body.error.line).toBe(44);
@@ -361,8 +375,10 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
       expect(retour).toMatch(/<wmo302:RetourCode>0001<\/wmo302:RetourCode>/);
       const verdict = await main.gateway.validation.validate(Buffer.from(retour));
       expect({ message: verdict.message, xsdValid: verdict.xsdValid }).toEqual({ message: 'WMO302', xsdValid: true });
-      // A rejected bericht is not stored, nor is the retour handed to an internal system.
-      expect((await main.gateway.store.listMessages({ berichtIdentificatie: ident })).total).toBe(0);
+      // The rejected bericht is kept as rejected; the retour is not handed to an internal system (it is in the answer).
+      const kept = await main.gateway.store.listMessages({ berichtIdentificatie: ident });
+      expect(kept.items.map((m) => [m.messageName, m.status, m.answeredBy])).toEqual([['WMO301', 'rejected', null]]);
+      expect(r.body.rejected).toBe(`/berichten/${kept.items[0]!.id}`);
     });
 
     it('422 NO_ROUTE when the route table has no destination for the bericht', async () => {
@@ -490,8 +506,9 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
         destination: 'zorg',
       });
       expect((await conv.gateway.store.getBody(retourId))?.toString('utf8')).toBe(retour);
-      // The rejected heenbericht itself is not stored.
-      expect((await conv.gateway.store.listMessages({ messageName: 'WMO315' })).total).toBe(0);
+      // The rejected heenbericht is kept as rejected, with the retour the gateway sent as its answer.
+      const kept = await conv.gateway.store.listMessages({ messageName: 'WMO315' });
+      expect(kept.items.map((m) => [m.status, m.answeredBy])).toEqual([['rejected', retourId]]);
 
       const delivery = await eventually(() => {
         const got = deliveries.filter((d) => d.headers['x-schakel-id'] === retourId);

@@ -6,8 +6,9 @@
  *   delivered on the GGK's Bv03.
  * - The WMO302 coming back from the GGK as a SOAP ggk_Du01 on /inbound/ggk is accepted, answered with a SOAP
  *   Bv03 (crossRefnummer = the Du01's referentienummer) and correlated to the WMO301 (GET /berichten/{id}).
- * - The same Du01 again is answered with a fault carrying Fo03 StUF016; an invalid one with a Fo03 naming the
- *   finding; a plain (non-SOAP) post and a post without a key are answered as before.
+ * - The same Du01 again is answered with a fault carrying Fo03 StUF016; a schema-invalid CORV message is taken
+ *   (Bv03) and answered with an asynchronous Fo01 StUF055; a plain (non-SOAP) post and a post without a key are
+ *   answered as before.
  * - A vtoDi01 goes to CORV in SOAP and is delivered on CORV's Bv03; a notificatieDi01 from CORV in SOAP is
  *   answered with Bv03.
  */
@@ -203,13 +204,21 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
     expect(textAt(soapAnswer(r.text).fo03, 'body/code')).toBe('StUF016');
   });
 
-  it('answers an invalid bericht with a Fo03 naming the finding, and a SOAP request it cannot read with a plain fault', async () => {
-    const broken = buildSoapEnvelope(build('notificatieDi01', { omit: ['functie'] }));
-    const r = await soapPost(g, 'corv', broken);
-    expect(r.status).toBe(500);
+  it('takes a schema-invalid CORV message (Bv03) and answers it with an asynchronous Fo01 StUF055; a SOAP request it cannot read gets a plain fault', async () => {
+    const invalid = build('notificatieDi01', { omit: ['functie'] });
+    const r = await soapPost(g, 'corv', buildSoapEnvelope(invalid));
+    expect(r.status).toBe(200);
     const a = soapAnswer(r.text);
-    expect(textAt(a.fo03, 'body/code')).toBe('StUF055');
-    expect(textAt(a.fo03, 'body/omschrijving')).toMatch(/notificatieDi01|not recognised/);
+    expect(a.first.name).toBe('Bv03Bericht');
+    const rejectedId = r.headers.get('location')!.replace('/berichten/', '');
+    expect(await g.gateway.store.getMessage(rejectedId)).toMatchObject({ messageName: 'notificatieDi01', status: 'rejected' });
+    const fo01 = await eventually(() => {
+      const found = toCorv.find((m) => m.message.name === 'Fo01Bericht');
+      expect(found).toBeDefined();
+      return found!;
+    }, bounded);
+    expect(textAt(fo01.message, 'body/code')).toBe('StUF055');
+    expect(textAt(fo01.message, 'stuurgegevens/crossRefnummer')).toBe(textAt(parseToTree(invalid), 'stuurgegevens/referentienummer'));
 
     const twoMessages = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><a/><b/></s:Body></s:Envelope>`;
     const r2 = await soapPost(g, 'corv', twoMessages, CORV_KEY, 'application/soap+xml; charset=utf-8');
@@ -249,9 +258,10 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
       return s.body;
     }, bounded);
     expect(s.attempts).toMatchObject([{ outcome: 'delivered', answerMessage: 'Bv03' }]);
-    expect(toCorv).toHaveLength(1);
-    expect(toCorv[0]!.soapAction).toBe('"http://www.stufstandaarden.nl/koppelvlak/jz0100/vtoDi01"');
-    expect([toCorv[0]!.message.name, textAt(toCorv[0]!.message, 'stuurgegevens/referentienummer')]).toEqual(['vtoDi01', vtoRef]);
+    const vtos = toCorv.filter((m) => m.message.name === 'vtoDi01');
+    expect(vtos).toHaveLength(1);
+    expect(vtos[0]!.soapAction).toBe('"http://www.stufstandaarden.nl/koppelvlak/jz0100/vtoDi01"');
+    expect([vtos[0]!.message.name, textAt(vtos[0]!.message, 'stuurgegevens/referentienummer')]).toEqual(['vtoDi01', vtoRef]);
 
     const notificatie = build('notificatieDi01', { ontvanger: { organisatie: '0384' } });
     const n = await soapPost(g, 'corv', buildSoapEnvelope(notificatie));

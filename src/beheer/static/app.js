@@ -502,6 +502,11 @@ async function viewDetail(id) {
         ['Aangeleverd door', `${m.source.kind === 'caller' ? 'systeem' : 'partij'} ${m.source.id}`],
         ['Antwoord op', m.correlatedTo ? h('a', { href: `#/bericht/${m.correlatedTo}` }, 'heenbericht openen') : '—'],
         ['Retour', m.answer ? h('span', {}, h('a', { href: `#/bericht/${m.answer.id}` }, 'retourbericht openen'), m.answer.summary ? ` (retourcodes ${m.answer.summary})` : '') : '—'],
+        ...(m.status === 'rejected'
+          ? [['Antwoord van Schakel', m.answerSent
+              ? h('span', {}, h('a', { href: `#/bericht/${m.answerSent.id}` }, `${m.answerSent.message} verstuurd`), ` naar ${m.answerSent.destination || '(geen bestemming)'}`, m.answerSent.summary ? ` (code ${m.answerSent.summary})` : '', ' — ', statusBadge(m.answerSent.status))
+              : 'geen (alleen het directe antwoord op het verzoek)']]
+          : []),
       ])),
       m.conversation.length
         ? table('Retourberichten bij dit bericht', ['Ontvangen', 'Bericht', 'Status', 'Retourcodes'], m.conversation.map((r) =>
