@@ -24,10 +24,13 @@ const LIBXML_SUBJECT = new RegExp(`Element '(?:\\{[^}]*\\})?(?:[\\w.-]+:)?(?:${N
 /** The value libxml2 quotes in such a message: `The value '…'` and `Element '…': '…' is not a valid value`. */
 const LIBXML_VALUES = [/(The value ')([^']*)(')/g, /(Element '[^']*': ')([^']*)(' is not)/g];
 
-/** `bsn: 999 900 006`, `"Bsn":"0999900006"`, `inp.bsn=99990000` in a free text or JSON. */
-const KEY_VALUE = new RegExp(`(\\b(?:${NAMES}|bsn|BSN)["']?\\s*[:=]\\s*["']?)(\\d[\\d .-]*\\d|\\d)`, 'gi');
+/** `bsn: 999 900 006`, `"Bsn":"0999900006"`, `inp.bsn=99990000`, `BSN 99990000` in a free text or JSON. */
+const KEY_VALUE = new RegExp(`(\\b(?:${NAMES}|bsn)["']?\\s*[:=]?\\s*["']?)(\\d[\\d .-]*\\d|\\d)`, 'gi');
 
-/** Any nine-digit run that is not part of a longer number. */
+/**
+ * Any nine-digit run that is not part of a longer number, even inside a word (`x123456782y`): the last resort
+ * for texts whose element is unknown. Longer identificaties (12 digits) and AGB codes (8) are not touched.
+ */
 const NINE_DIGITS = /(?<!\d)\d{9}(?!\d)/g;
 
 /** Replaces every BSN in a text meant for people, logs or metrics. */
