@@ -5,21 +5,18 @@
  * login is audited without the password.
  */
 import { createHook } from 'node:async_hooks';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path, { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BeheerAuth } from '../../src/beheer/auth.ts';
 import { SessionStore } from '../../src/beheer/session.ts';
 import { beheerConfig } from '../../src/config/beheer.ts';
-import { parseConfig } from '../../src/config/load.ts';
-import { Gateway } from '../../src/gateway.ts';
-import { createLogger } from '../../src/log.ts';
 import { hashPassword, verifyPassword } from '../../src/security/passwords.ts';
-import { KEYS, testConfigYaml, withIdentificatie } from '../helpers/gateway.ts';
+import { KEYS, withIdentificatie } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
 import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
+import { startGatewayWith, type RunningGateway } from './support.ts';
 
 const USER = { name: 'anna', password: 'anna-wachtwoord-123' };
 const FLOOD_ADDRESS = '198.51.100.7';
@@ -31,32 +28,11 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-interface Running {
-  url: string;
-  gateway: Gateway;
-  logs: string[];
-}
-
-/** A gateway with one beheer user, these server settings (YAML lines under `server:`), destinations at `receiver`. */
-async function gatewayWith(serverYaml: string, receiver: Receiver): Promise<Running> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'schakel-login-'));
-  const yaml = testConfigYaml({
-    dataDir,
-    destinations: { zorg: receiver.url, jeugd: receiver.url, gemeenteRetour: receiver.url, gemeenteInbox: receiver.url },
-    extraYaml: `beheer:
-  users:
-    - { name: ${USER.name}, role: beheerder, passwordHash: "${await hashPassword(USER.password)}" }
-`,
-  }).replace('requestTimeoutMs: 30000', `requestTimeoutMs: 30000\n${serverYaml}`);
-  const logs: string[] = [];
-  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logs.push(line) } });
-  const gateway = new Gateway({ config: parseConfig(yaml, join(dataDir, 'test.yaml'), { env: {} }), logger });
-  await gateway.start();
-  cleanups.push(async () => {
-    await gateway.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  return { url: `http://127.0.0.1:${gateway.port}`, gateway, logs };
+/** A gateway with the beheer user, these server settings (YAML lines under `server:`), destinations at `receiver`. */
+async function gatewayWith(serverYaml: string, receiver: Receiver): Promise<RunningGateway> {
+  const g = await startGatewayWith({ serverYaml, users: [{ ...USER, role: 'beheerder' }], destinationUrl: receiver.url });
+  cleanups.push(() => g.stop());
+  return g;
 }
 
 /** The login form's double-submit pair (cookie + field): one pair serves any number of attempts. */
@@ -95,7 +71,7 @@ describe('password hashing stays off the libuv thread pool', () => {
 });
 
 describe.skipIf(skipWithoutReference)('a login flood from one address', () => {
-  let g: Running;
+  let g: RunningGateway;
   let receiver: Receiver;
   beforeAll(async () => {
     receiver = await startReceiver();

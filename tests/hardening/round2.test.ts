@@ -13,11 +13,8 @@ import { XmlDocument, XsdValidator } from 'libxml2-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoServeRefusal, isLoopbackHost } from '../../src/config/demo-guard.ts';
 import { ConfigError, defaultConfigPath, parseConfig } from '../../src/config/load.ts';
-import { Gateway } from '../../src/gateway.ts';
 import { BodyAdmission } from '../../src/http/admission.ts';
-import { createLogger } from '../../src/log.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
-import { hashPassword } from '../../src/security/passwords.ts';
 import { BSN_ELEMENTS, redactBsn } from '../../src/security/redact.ts';
 import { openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
 import { LINEAR_PATTERNS } from '../../src/xml/patterns.ts';
@@ -25,6 +22,7 @@ import { KEYS, testConfigYaml, withIdentificatie } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
 import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts';
 import { hasReference, projectRoot, referenceDir, skipReason } from '../helpers/reference.ts';
+import { beheerSession, startGatewayWith, type RunningGateway } from './support.ts';
 
 const MiB = 1024 * 1024;
 const skipWithoutReference = !hasReference && process.env.CI !== 'true';
@@ -41,55 +39,23 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-interface Running {
-  url: string;
-  gateway: Gateway;
-  logs: string[];
-}
-
 /** A gateway with beheer users anna (beheerder) and vera (viewer), `serverYaml` lines under `server:`. */
-async function gatewayWith(receiver: Receiver, serverYaml = ''): Promise<Running> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'schakel-round2-'));
-  const yaml = testConfigYaml({
-    dataDir,
-    destinations: { zorg: receiver.url, jeugd: receiver.url, gemeenteRetour: receiver.url, gemeenteInbox: receiver.url },
+async function gatewayWith(receiver: Receiver, serverYaml = ''): Promise<RunningGateway> {
+  const g = await startGatewayWith({
+    serverYaml,
+    users: [
+      { ...BEHEERDER, role: 'beheerder' },
+      { ...VIEWER, role: 'viewer' },
+    ],
+    destinationUrl: receiver.url,
     extraCallers: [`{ id: tweede-systeem, apiKeys: ["${hashApiKey(TWEEDE_KEY)}"], afzenders: ["0384"], messages: ["*"] }`],
-    extraYaml: `beheer:
-  users:
-    - { name: ${BEHEERDER.name}, role: beheerder, passwordHash: "${await hashPassword(BEHEERDER.password)}" }
-    - { name: ${VIEWER.name}, role: viewer, passwordHash: "${await hashPassword(VIEWER.password)}" }
-`,
-  }).replace('requestTimeoutMs: 30000', `requestTimeoutMs: 30000\n${serverYaml}`);
-  const logs: string[] = [];
-  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logs.push(line) } });
-  const gateway = new Gateway({ config: parseConfig(yaml, join(dataDir, 'test.yaml'), { env: {} }), logger });
-  await gateway.start();
-  cleanups.push(async () => {
-    await gateway.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   });
-  return { url: `http://127.0.0.1:${gateway.port}`, gateway, logs };
+  cleanups.push(() => g.stop());
+  return g;
 }
 
 function post(url: string, body: string | Buffer, key: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
   return rawRequest(`${url}/berichten`, { headers: { authorization: `Bearer ${key}`, 'content-type': 'application/xml', ...headers }, body });
-}
-
-/** Logs in to beheer: the session cookie and the CSRF token. */
-async function beheerSession(url: string, user: { name: string; password: string }): Promise<{ cookie: string; csrf: string }> {
-  const page = await fetch(`${url}/beheer/login`);
-  const loginCookie = page.headers.getSetCookie().find((c) => c.startsWith('schakel_login='))!.split(';')[0]!;
-  const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
-  const res = await fetch(`${url}/beheer/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: loginCookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: token, name: user.name, password: user.password }),
-  });
-  expect(res.status).toBe(303);
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('schakel_beheer='))!.split(';')[0]!;
-  const session = (await (await fetch(`${url}/api/beheer/session`, { headers: { cookie } })).json()) as { csrfToken: string };
-  return { cookie, csrf: session.csrfToken };
 }
 
 function beheerJson(url: string, s: { cookie: string; csrf: string }, p: string, body?: unknown): Promise<RawAnswer> {
@@ -300,7 +266,7 @@ describe('item 7: no 500 for huge documents or huge filters', () => {
   });
 
   describe.skipIf(skipWithoutReference)('over HTTP', () => {
-    let g: Running;
+    let g: RunningGateway;
     beforeAll(async () => {
       g = await gatewayWith(receiver);
     });
@@ -334,7 +300,7 @@ describe('item 7: no 500 for huge documents or huge filters', () => {
 // ---------------------------------------------------------------------------------------------------------
 
 describe.skipIf(skipWithoutReference)('item 8: deduplication answers reveal nothing of another source', () => {
-  let g: Running;
+  let g: RunningGateway;
   beforeAll(async () => {
     g = await gatewayWith(receiver);
   });
