@@ -25,9 +25,17 @@ const FAILURE_WINDOW_MS = 15 * 60 * 1000;
 
 export type LoginResult = { ok: true; session: Session } | { ok: false; reason: 'invalid' | 'locked' };
 
+/** Failed and running logins of one user name within the current window. */
+interface Attempts {
+  failed: number;
+  /** Password checks under way: reserved before they start, so parallel guesses count at once. */
+  running: number;
+  since: number;
+}
+
 export class BeheerAuth {
-  /** Failed logins per configured user name (unknown names have nothing to lock). */
-  private readonly failures = new Map<string, { count: number; since: number }>();
+  /** Attempts per configured user name (unknown names have nothing to lock). */
+  private readonly attempts = new Map<string, Attempts>();
 
   constructor(
     private readonly config: () => BeheerConfig,
@@ -35,22 +43,42 @@ export class BeheerAuth {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * Checks a password. For a configured user, the attempt is reserved before the (slow) check starts: with
+   * MAX_FAILURES failed or running attempts in the window, the answer is `locked` without looking at the
+   * password, so parallel guesses cannot get past the limit, and a right password among them yields no session
+   * once the user is locked.
+   */
   async login(name: string, password: string): Promise<LoginResult> {
     const user = this.config().users.find((u) => u.name === name);
-    const failed = user ? this.failures.get(user.name) : undefined;
-    if (failed && this.now() - failed.since > FAILURE_WINDOW_MS) this.failures.delete(name);
-    else if (failed && failed.count >= MAX_FAILURES) return { ok: false, reason: 'locked' };
-
-    const ok = await verifyPassword(password, user?.passwordHash ?? null);
-    if (!ok || !user) {
-      if (user) {
-        const f = this.failures.get(user.name) ?? { count: 0, since: this.now() };
-        this.failures.set(user.name, { ...f, count: f.count + 1 });
-      }
+    const a = user ? this.reserve(user.name) : null;
+    if (a === 'locked') return { ok: false, reason: 'locked' };
+    let ok = false;
+    try {
+      ok = await verifyPassword(password, user?.passwordHash ?? null);
+    } finally {
+      if (a) a.running--;
+    }
+    if (!ok || !user || !a) {
+      if (a) a.failed++;
       return { ok: false, reason: 'invalid' };
     }
-    this.failures.delete(user.name);
+    a.failed = 0;
+    if (a.running === 0) this.attempts.delete(user.name);
     return { ok: true, session: this.sessions.create(user.name, this.config().sessionTtlMinutes * 60_000) };
+  }
+
+  private reserve(name: string): Attempts | 'locked' {
+    const now = this.now();
+    let a = this.attempts.get(name);
+    if (a && now - a.since > FAILURE_WINDOW_MS && a.running === 0) a = undefined;
+    if (!a) {
+      a = { failed: 0, running: 0, since: now };
+      this.attempts.set(name, a);
+    }
+    if (a.failed + a.running >= MAX_FAILURES) return 'locked';
+    a.running++;
+    return a;
   }
 
   /** The user behind the request's session cookie, with the role configuration gives them now. */

@@ -5,6 +5,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { FailureCharge } from '../http/rate-limit.ts';
+import type { Logger } from '../log.ts';
 import type { MessageStore } from '../store/types.ts';
 import { escapeAttr, escapeText } from '../xml/escape.ts';
 import { actorOf, principalOf, type BeheerAuth } from './auth.ts';
@@ -89,8 +91,23 @@ export function beheerPageRouter(d: { auth: BeheerAuth; store: MessageStore }): 
     if (!tokensMatch(submitted, readCookie(req, LOGIN_COOKIE))) {
       return showLogin(req, res, 403, { name, error: 'Het formulier is verlopen; probeer het opnieuw.' });
     }
+    // The client address's failure budget is reserved before the password is checked (see FailureCharge).
+    const charge = res.locals.failureCharge as FailureCharge | undefined;
+    const wait = charge?.reserve() ?? 0;
+    if (wait > 0) {
+      res.set('Retry-After', String(Math.max(1, Math.ceil(wait / 1000))));
+      (res.locals.log as Logger | undefined)?.warn({ clientAddress: charge!.clientAddress }, 'client address over its failed-authentication budget');
+      return showLogin(req, res, 429, { name, error: 'Te veel mislukte aanmeldingen vanaf dit adres; probeer het later opnieuw.' });
+    }
     const result = await d.auth.login(name, password);
     if (!result.ok) {
+      charge?.fail();
+      // Who tried and why it failed, never the password.
+      await d.store.audit({
+        actor: 'anonymous',
+        action: 'beheer.login-failed',
+        details: { user: name.slice(0, 100), reason: result.reason, clientAddress: charge?.clientAddress ?? req.ip ?? null },
+      });
       const error =
         result.reason === 'locked'
           ? 'Te veel mislukte pogingen voor deze gebruiker; probeer het over een kwartier opnieuw.'

@@ -4,6 +4,7 @@
  */
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
+import type { BeheerRole } from '../config/beheer.ts';
 import type { Config } from '../config/schema.ts';
 import { describeMessage } from '../http/describe.ts';
 import { sendError } from '../http/errors.ts';
@@ -65,10 +66,27 @@ export function rowOf(m: MessageSummary) {
   };
 }
 
-function jobView(job: Job, results: 'all' | 'failed' | 'none') {
+/** Filter fields that identify a bericht or a case: a viewer sees that they were set, not their value. */
+const IDENTIFYING_FILTER_FIELDS = new Set(['berichtIdentificatie', 'referentienummer']);
+const MASKED = '***';
+
+/** A job's selection as a list may show it: BSN-shaped values masked always, identificaties for a viewer. */
+function selectionView(selection: Job['selection'], role: BeheerRole): Job['selection'] {
+  if (selection.kind !== 'filter') return selection;
+  const filter = Object.fromEntries(
+    Object.entries(selection.filter).map(([k, v]) => [
+      k,
+      role !== 'beheerder' && IDENTIFYING_FILTER_FIELDS.has(k) ? MASKED : typeof v === 'string' ? redactBsn(v) : v,
+    ]),
+  );
+  return { kind: 'filter', filter };
+}
+
+function jobView(job: Job, results: 'all' | 'failed' | 'none', role: BeheerRole) {
   const { results: all, ...rest } = job;
   return {
     ...rest,
+    selection: selectionView(job.selection, role),
     createdAt: job.createdAt.toISOString(),
     finishedAt: job.finishedAt?.toISOString() ?? null,
     ...(results === 'none' ? {} : { results: results === 'failed' ? all.filter((r) => !r.ok) : all }),
@@ -218,14 +236,15 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
   });
 
   r.get('/jobs', (_req, res) => {
-    res.json({ jobs: d.jobs.list().map((j) => jobView(j, 'none')) });
+    const role = principalOf(res).role;
+    res.json({ jobs: d.jobs.list().map((j) => jobView(j, 'none', role)) });
   });
 
   r.get('/jobs/:id', (req: Request, res: Response) => {
     const job = d.jobs.get(String(req.params.id));
     if (!job) return sendError(res, 404, 'NOT_FOUND', 'no such job (job progress is kept in memory and lost on restart)');
     const results = req.query.results === 'failed' || req.query.results === 'none' ? req.query.results : 'all';
-    res.json(jobView(job, results));
+    res.json(jobView(job, results, principalOf(res).role));
   });
 
   r.post('/test-bericht', beheerder, ...testBerichtHandlers(d));

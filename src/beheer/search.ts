@@ -8,15 +8,23 @@ import { MESSAGE_STATUSES, type MessageFilter, type MessageStore, type MessageSu
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+/** More status values than this in one filter is not a search but an attack on the query (400). */
+const MAX_LIST_VALUES = 100;
+const statusValues = z
+  .array(z.enum(MESSAGE_STATUSES))
+  .min(1)
+  .max(MAX_LIST_VALUES, `at most ${MAX_LIST_VALUES} status values (there are ${MESSAGE_STATUSES.length})`)
+  .transform((l) => [...new Set(l)]);
 const statusList = z.union([
   z.enum(MESSAGE_STATUSES),
-  z.array(z.enum(MESSAGE_STATUSES)).min(1),
+  statusValues,
   /** `dead,failed` in a query string. */
   z
     .string()
+    .max(MAX_LIST_VALUES * 12)
     .regex(/^[a-z_]+(,[a-z_]+)+$/)
     .transform((s) => s.split(','))
-    .pipe(z.array(z.enum(MESSAGE_STATUSES))),
+    .pipe(statusValues),
 ]);
 const count = (max: number) => z.coerce.number().int().min(0).max(max);
 

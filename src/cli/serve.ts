@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { demoServeRefusal } from '../config/demo-guard.ts';
+import { configFileOf, ConfigError, loadConfig } from '../config/load.ts';
 import { Gateway } from '../gateway.ts';
 
 /** `schakel serve [--config FILE]`: runs the gateway until SIGINT/SIGTERM. */
@@ -11,7 +12,14 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   let gateway: Gateway;
   try {
-    gateway = new Gateway({ config: loadConfig(path ? { path } : {}) });
+    const options = path ? { path } : {};
+    const config = loadConfig(options);
+    const refusal = demoServeRefusal(configFileOf(options), config.server.host);
+    if (refusal) {
+      process.stderr.write(`schakel: ${refusal}\n`);
+      return 2;
+    }
+    gateway = new Gateway({ config });
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`schakel: ${e.message}\n`);

@@ -54,7 +54,7 @@ export function defaultConfigPath(): string {
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const file = resolve(cwd, options.path ?? nonEmpty(env.SCHAKEL_CONFIG) ?? defaultConfigPath());
+  const file = configFileOf(options);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -62,6 +62,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError(file, [{ path: '(file)', message: `cannot read: ${(err as Error).message}` }]);
   }
   return parseConfig(text, file, { env, cwd });
+}
+
+/** The configuration file `loadConfig` reads for these options. */
+export function configFileOf(options: LoadConfigOptions = {}): string {
+  const env = options.env ?? process.env;
+  return resolve(options.cwd ?? process.cwd(), options.path ?? nonEmpty(env.SCHAKEL_CONFIG) ?? defaultConfigPath());
 }
 
 /** Validates configuration text; `source` names it in errors and anchors its relative paths. */

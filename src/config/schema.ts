@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Direction, Standard } from '../catalogue/types.ts';
 import { alertsConfig, beheerConfig, metricsConfig } from './beheer.ts';
@@ -55,6 +56,25 @@ const rateLimit = z.strictObject({
   failureBurst: positiveInt.default(60),
 });
 
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+/** An address, a CIDR range (`10.0.0.0/8`, `fd00::/8`) or one of Express's names for ranges. */
+function isProxyAddress(v: string): boolean {
+  const [address, bits, ...rest] = v.trim().split('/');
+  if (rest.length > 0 || !address) return false;
+  if (bits === undefined) return PROXY_NAMES.has(address) || isIP(address) !== 0;
+  const max = isIP(address) === 4 ? 32 : isIP(address) === 6 ? 128 : 0;
+  return max > 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
+const proxyAddress = z.string().refine(isProxyAddress, { error: 'an IP address, a CIDR range, or loopback / linklocal / uniquelocal' });
+const trustProxy = z.union([
+  z.boolean(),
+  z.number().int().min(0).max(100),
+  z.array(proxyAddress).min(1),
+  z.string().refine((v) => v.split(',').every(isProxyAddress), {
+    error: 'comma-separated IP addresses, CIDR ranges, or loopback / linklocal / uniquelocal',
+  }),
+]);
+
 const server = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('127.0.0.1'),
@@ -66,9 +86,21 @@ const server = z.strictObject({
    * bounded under many large uploads). A body larger than this goes alone.
    */
   bodiesInFlightBytes: positiveInt.default(64 * MiB),
+  /**
+   * Of those bytes, what one caller or inbound party may hold at once (beyond one request of its own), so that
+   * one key holder declaring large bodies and sending nothing cannot keep the others waiting.
+   */
+  bodiesInFlightPerHolderBytes: positiveInt.default(32 * MiB),
   /** How long a request may wait for that turn; then 503 SERVER_BUSY with Retry-After. */
   admissionWaitMs: positiveInt.default(30_000),
   tls: serverTls.optional(),
+  /**
+   * Which proxies in front of the gateway to believe about the client address (X-Forwarded-For), with the
+   * semantics of Express's `trust proxy`: false (default: the peer is the client), true (any), a hop count, or
+   * addresses / CIDR ranges / loopback, linklocal, uniquelocal (a list, or one comma-separated string). The
+   * client address is what the failed-authentication limit counts per, and what the logs show.
+   */
+  trustProxy: trustProxy.default(false),
 });
 
 const gemeente = z.strictObject({ code: gemeentecode, name: z.string().min(1) });

@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import type { AcceptOutcome, Rejected } from '../pipeline/accept.ts';
 import { ANSWER_REFUSAL_ANSWERS } from '../pipeline/answerer.ts';
+import type { MessageSource } from '../store/types.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import { XML_INPUT_STATUS } from '../xml/parse.ts';
 import { sendError } from './errors.ts';
@@ -8,13 +9,22 @@ import { receipt } from './receipt.ts';
 
 const INPUT_STATUS: Readonly<Record<string, number>> = XML_INPUT_STATUS;
 
-/** Turns the pipeline's outcome into the HTTP answer: 202, 200 (exact repeat), 4xx with a specific code. */
-export function answer(res: Response, outcome: AcceptOutcome): void {
+/**
+ * Turns the pipeline's outcome into the HTTP answer: 202, 200 (exact repeat), 4xx with a specific code.
+ * `asker` is who sent this bericht, `earlier` who sent the one it duplicates (for a conflict): a message's id,
+ * status, time and URL are shown to its own source only. Another source that sends the same identification
+ * gets a neutral 409 with the standard's code, and learns nothing about the earlier message.
+ */
+export function answer(res: Response, outcome: AcceptOutcome, asker: MessageSource, earlier: MessageSource | null = null): void {
   switch (outcome.kind) {
     case 'accepted':
       res.status(202).location(`/berichten/${outcome.message.id}`).json(receipt(outcome.message));
       return;
     case 'repeat':
+      if (!sameSource(outcome.message.source, asker)) {
+        const stuf = outcome.message.standard === 'stuf-jz' || outcome.message.standard === 'stuf';
+        return notUnique(res, stuf ? 'StUF016' : 'TR056', stuf ? 'StUF016' : '9056', outcome.message.messageName);
+      }
       res.status(200).location(`/berichten/${outcome.message.id}`).json({ ...receipt(outcome.message), repeat: true });
       return;
     case 'invalid':
@@ -29,6 +39,7 @@ export function answer(res: Response, outcome: AcceptOutcome): void {
         refused: `/berichten/${outcome.refusedId}`,
       });
     case 'conflict':
+      if (!earlier || !sameSource(earlier, asker)) return notUnique(res, outcome.code, outcome.retourcode, outcome.verdict.message);
       return sendError(res, 409, outcome.code, outcome.text, {
         retourcode: outcome.retourcode,
         message: (outcome.verdict.payload ?? outcome.verdict).message,
@@ -46,6 +57,15 @@ function kept(outcome: Partial<Rejected>): Record<string, unknown> {
     ...(outcome.rejectedId ? { rejected: `/berichten/${outcome.rejectedId}` } : {}),
     ...(outcome.answer ? { answerSent: { id: outcome.answer.id, message: outcome.answer.message, destination: outcome.answer.destination } } : {}),
   };
+}
+
+/** The answer to another source's duplicate: the rule that refuses it, nothing about the message it repeats. */
+function notUnique(res: Response, code: string, retourcode: string, message: string | null): void {
+  sendError(res, 409, code, 'this identification was received before from another sender; it must be unique', { retourcode, message });
+}
+
+function sameSource(a: MessageSource, b: MessageSource): boolean {
+  return a.kind === b.kind && a.id === b.id;
 }
 
 function invalid(res: Response, v: Verdict, extra: Record<string, unknown>): void {

@@ -3,8 +3,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { Beheer } from '../beheer/index.ts';
 import type { CallerConfig, Config, InboundConfig } from '../config/schema.ts';
-import { accept, type PipelineDeps } from '../pipeline/accept.ts';
-import type { MessageStore, StoredMessage } from '../store/types.ts';
+import { accept, type AcceptOutcome, type PipelineDeps } from '../pipeline/accept.ts';
+import type { MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
 import { requireKey } from './auth.ts';
 import { answer } from './answer.ts';
 import { rawXmlBody, requireXmlContentType } from './body.ts';
@@ -33,6 +33,8 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // The client address (req.ip) the failure limit and the logs use: the peer, or what trusted proxies say.
+  app.set('trust proxy', deps.config().server.trustProxy);
   app.use(requestContext(deps.logger));
   const limiter = new RateLimiter(() => deps.config().server.rateLimit);
   app.use(securityHeaders, limiter.guardFailures);
@@ -51,7 +53,10 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
   const limit = () => deps.config().server.bodyLimitBytes;
-  const admission = new BodyAdmission(() => deps.config().server.bodiesInFlightBytes);
+  const admission = new BodyAdmission(
+    () => deps.config().server.bodiesInFlightBytes,
+    () => deps.config().server.bodiesInFlightPerHolderBytes,
+  );
   const bodyOptions = () => ({
     timeoutMs: deps.config().server.requestTimeoutMs,
     admission,
@@ -71,13 +76,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.post('/berichten', callerAuth, requireXmlContentType, rawXmlBody(limit(), bodyOptions()), async (req, res, next) => {
     try {
       const caller = res.locals.caller as CallerConfig;
+      const via = { kind: 'caller', id: caller.id } as const;
       const outcome = await accept(deps, {
         source: req.body as Buffer,
-        via: { kind: 'caller', id: caller.id },
+        via,
         permissions: { afzenders: caller.afzenders, messages: caller.messages },
       });
       logOutcome(res, outcome.kind, outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined);
-      answer(res, outcome);
+      answer(res, outcome, via, await earlierSource(deps.store, outcome));
     } catch (e) {
       next(e);
     }
@@ -107,13 +113,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.post('/inbound/:party', inboundAuth, requireXmlContentType, rawXmlBody(limit(), bodyOptions()), soapInbound(deps, inboundPermissions), async (req, res, next) => {
     try {
       const party = res.locals.party as InboundConfig;
+      const via = { kind: 'inbound', id: party.party } as const;
       const outcome = await accept(deps, {
         source: req.body as Buffer,
-        via: { kind: 'inbound', id: party.party },
+        via,
         permissions: { afzenders: partySenderCodes(deps.config(), party.party), messages: party.messages },
       });
       logOutcome(res, outcome.kind, outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined);
-      answer(res, outcome);
+      answer(res, outcome, via, await earlierSource(deps.store, outcome));
     } catch (e) {
       next(e);
     }
@@ -144,6 +151,12 @@ function partySenderCodes(config: Config, partyId: string): readonly string[] {
   return [...party.codes.agb, ...party.codes.gemeentecode, ...party.codes.organisatie];
 }
 
+/** Who sent the message a conflicting bericht duplicates (the answer shows it to that sender only). */
+async function earlierSource(store: MessageStore, outcome: AcceptOutcome): Promise<MessageSource | null> {
+  if (outcome.kind !== 'conflict') return null;
+  return (await store.getMessage(outcome.existingId))?.source ?? null;
+}
+
 /** A message is visible to the caller that sent it and, for retours correlated to its heenberichten, to that caller. */
 async function visibleTo(store: MessageStore, m: StoredMessage, callerId: string): Promise<boolean> {
   const sentBy = (x: StoredMessage) => x.source.kind === 'caller' && x.source.id === callerId;
@@ -166,7 +179,13 @@ function requestContext(logger: Logger) {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       log.info(
-        { method: req.method, path: req.route ? `${req.baseUrl}${req.route.path as string}` : 'unmatched', status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        {
+          method: req.method,
+          path: req.route ? `${req.baseUrl}${req.route.path as string}` : 'unmatched',
+          status: res.statusCode,
+          clientAddress: req.ip,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
         'request',
       );
     });

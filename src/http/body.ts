@@ -91,7 +91,7 @@ async function admit(req: Request, res: Response, limitBytes: number, options: B
   const gone = new AbortController();
   const onClose = () => gone.abort();
   res.once('close', onClose);
-  const release = await options.admission.acquire(bytes, options.admissionWaitMs ?? 10_000, gone.signal);
+  const release = await options.admission.acquire(bytes, options.admissionWaitMs ?? 10_000, gone.signal, ownerOf(req, res));
   res.off('close', onClose);
   if (!release) {
     if (!gone.signal.aborted) {
@@ -103,6 +103,15 @@ async function admit(req: Request, res: Response, limitBytes: number, options: B
   if (res.writableEnded || res.destroyed) release();
   else res.once('close', release);
   return true;
+}
+
+/** Whose share of the admission budget a request counts to: its authenticated caller or party, else its address. */
+function ownerOf(req: Request, res: Response): string {
+  const caller = res.locals.caller as { id?: string } | undefined;
+  if (caller?.id) return `caller:${caller.id}`;
+  const party = res.locals.party as { party?: string } | undefined;
+  if (party?.party) return `party:${party.party}`;
+  return `address:${req.ip ?? ''}`;
 }
 
 function readBody(req: Request, limitBytes: number, timeoutMs: number): Promise<BodyResult> {

@@ -5,6 +5,7 @@
  * with Retry-After. Health probes are never limited.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
 import { sendError } from './errors.ts';
 
 /** `server.rateLimit` in the configuration. */
@@ -71,6 +72,12 @@ export class TokenBuckets {
     b.tokens = Math.max(0, b.tokens - 1);
   }
 
+  /** Gives a token back (a reservation that turned out not to be needed); never above the capacity. */
+  refund(key: string, rate: Rate): void {
+    const b = this.refill(key, rate);
+    b.tokens = Math.min(rate.capacity, b.tokens + 1);
+  }
+
   get size(): number {
     return this.buckets.size;
   }
@@ -134,18 +141,26 @@ export class RateLimiter {
 
   /**
    * Middleware for every request: a client IP that used up its failed-authentication budget gets 429 before
-   * any key or password is looked at; every 401 answered to an IP takes from its budget.
+   * any key or password is looked at; every 401 answered to an IP takes from its budget. The request gets a
+   * FailureCharge in res.locals.failureCharge: a password check reserves its token with it before it starts,
+   * so concurrent attempts can never exceed the burst.
    */
   readonly guardFailures = (req: Request, res: Response, next: NextFunction): void => {
     if (UNLIMITED.has(req.path)) return next();
     const ip = clientIp(req);
     const wait = this.failures.waitMs(ip, this.failureRate());
-    if (wait > 0) return tooMany(res, wait, 'too many failed authentications from this address');
-    res.once('finish', () => {
-      if (res.statusCode === 401) this.failures.drain(ip, this.failureRate());
-    });
+    if (wait > 0) return this.refuseAddress(res, ip, wait);
+    const charge = new FailureCharge(this.failures, ip, () => this.failureRate());
+    res.locals.failureCharge = charge;
+    res.once('finish', () => charge.settle(res.statusCode));
     next();
   };
+
+  /** 429 for a client address over its failed-authentication budget, with a warning naming the address. */
+  refuseAddress(res: Response, ip: string, waitMs: number): void {
+    (res.locals.log as Logger | undefined)?.warn({ clientAddress: ip, retryAfterMs: Math.ceil(waitMs) }, 'client address over its failed-authentication budget');
+    tooMany(res, waitMs, 'too many failed authentications from this address');
+  }
 
   /**
    * Wraps an authentication middleware that stores the key holder in res.locals[slot]: once it lets the
@@ -162,7 +177,46 @@ export class RateLimiter {
         if (wait > 0) return tooMany(res, wait, `${slot} "${id}" is over its rate limit of ${this.config().perSecond} requests per second`);
         next();
       });
+      // A key check answers 401 synchronously: count it now, not when the answer has been written, so a burst of
+      // guesses on parallel connections cannot all pass the budget check before the first one is counted.
+      if (res.headersSent && res.statusCode === 401) (res.locals.failureCharge as FailureCharge | undefined)?.fail();
     };
+  }
+}
+
+/**
+ * One request's share of its client address's failed-authentication budget. Either reserved up front
+ * (`reserve`, for checks that take time, like a password) or counted when a 401 is answered; a reservation
+ * is given back when the request did not fail.
+ */
+export class FailureCharge {
+  private state: 'none' | 'reserved' | 'failed' = 'none';
+
+  constructor(
+    private readonly buckets: TokenBuckets,
+    readonly clientAddress: string,
+    private readonly rate: () => Rate,
+  ) {}
+
+  /** Takes a token now: 0 when taken, else the milliseconds until one is there (nothing is taken). */
+  reserve(): number {
+    if (this.state !== 'none') return 0;
+    const wait = this.buckets.take(this.clientAddress, this.rate());
+    if (wait === 0) this.state = 'reserved';
+    return wait;
+  }
+
+  /** The attempt failed: the token stays taken (or is taken now). */
+  fail(): void {
+    if (this.state === 'none') this.buckets.drain(this.clientAddress, this.rate());
+    this.state = 'failed';
+  }
+
+  /** When the answer is sent: a 401 counts as a failure; a reservation for a request that did not fail returns. */
+  settle(status: number): void {
+    if (status === 401) return this.fail();
+    if (this.state === 'reserved') this.buckets.refund(this.clientAddress, this.rate());
+    this.state = 'failed';
   }
 }
 
@@ -170,7 +224,7 @@ function clientIp(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
-function tooMany(res: Response, waitMs: number, why: string): void {
+export function tooMany(res: Response, waitMs: number, why: string): void {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   res.set('Retry-After', String(seconds));
   sendError(res, 429, 'RATE_LIMITED', `${why}; retry after ${seconds} s`, { retryAfterSeconds: seconds });

@@ -14,7 +14,7 @@ import type { GemeenteList } from '../rules/types.ts';
 import { redactBsn } from '../security/redact.ts';
 import { lastStepName, SourceLocator } from '../xml/locate.ts';
 import type { SchemaPacks } from '../xml/packs.ts';
-import { XsdEngine } from '../xml/xsd.ts';
+import { XsdEngine, XsdLimitError } from '../xml/xsd.ts';
 import { DEFAULT_LIMITS, parseXml, toTree, XmlInputError, type ParseLimits, type ParsedXml } from '../xml/parse.ts';
 import { child, pathOf, textAt, type XNode } from '../xml/tree.ts';
 import type { Finding } from './finding.ts';
@@ -129,7 +129,12 @@ export class BerichtValidator {
   }
 
   private xsdFindings(entry: CatalogueEntry, doc: ParsedXml, locator: SourceLocator): Finding[] {
-    return this.xsd.validate(this.packs.validator(entry.schema), doc).map((d) => xsdFinding(d, locator));
+    try {
+      return this.xsd.validate(this.packs.validator(entry.schema), doc).map((d) => xsdFinding(d, locator));
+    } catch (e) {
+      if (!(e instanceof XsdLimitError)) throw e;
+      return [{ level: 'xsd', code: 'XSD_LIMIT', retourcode: null, line: null, column: null, path: null, text: e.message }];
+    }
   }
 
   private ruleFindings(entry: CatalogueEntry, root: XNode, locator: SourceLocator): Finding[] {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XmlBufferInputProvider, XmlDocument, XsdValidator, xmlRegisterInputProvider, XmlLibError } from 'libxml2-wasm';
 import type { SchemaRef } from '../catalogue/types.ts';
+import { withLinearPatterns } from './patterns.ts';
 
 /** The manifest at the root of every schema pack folder (schemas/<standard>/<release>[/<group>]/pack.json). */
 export interface PackManifest {
@@ -170,10 +171,10 @@ export interface ProbeResult {
   error?: string;
 }
 
-/** Serves a pack folder's XSD files to libxml2 under a virtual directory, which it returns. */
+/** Serves a pack folder's XSD files to libxml2 under a virtual directory, which it returns (see patterns.ts). */
 function registerPackDir(packDir: string, virtualDir: string): string {
   const files = fs.readdirSync(packDir).filter((f) => f.toLowerCase().endsWith('.xsd'));
-  for (const f of files) registerPackFile(`${virtualDir}/${f}`, fs.readFileSync(path.join(packDir, f)));
+  for (const f of files) registerPackFile(`${virtualDir}/${f}`, withLinearPatterns(fs.readFileSync(path.join(packDir, f))));
   return virtualDir;
 }
 

@@ -66,7 +66,9 @@ async function childGateway(edit: (yaml: string) => string = (y) => y): Promise<
 beforeAll(async () => {
   receiver = await startReceiver();
   cleanups.push(() => receiver.close());
-  gw = await childGateway();
+  // The memory tests send bursts from one party: give it the whole in-flight budget (by default one key holder
+  // holds at most half of it, so that it cannot keep the others waiting; round2.test.ts shows that).
+  gw = await childGateway((y) => y.replace('requestTimeoutMs: 30000', `requestTimeoutMs: 30000\n  bodiesInFlightPerHolderBytes: ${64 * MiB}`));
 }, 120_000);
 
 function post(body: RawRequest['body'], o: { path?: string; key?: string; headers?: Record<string, string | number>; target?: ChildGateway; timeoutMs?: number } = {}): Promise<RawAnswer> {

@@ -20,6 +20,7 @@ import type { MessageStore } from '../../src/store/types.ts';
 import { KEYS, startTestGateway, testConfigYaml, type TestGateway } from '../helpers/gateway.ts';
 import { writeTestPki } from '../helpers/pki.ts';
 import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts';
+import { beheerSession as loginAs } from './support.ts';
 
 /** A document that reaches validation and is refused there (422): the whole request path, nothing stored. */
 const DOC = '<?xml version="1.0" encoding="UTF-8"?>\n<Bericht xmlns="urn:schakel:test"/>\n';
@@ -75,21 +76,9 @@ function call(method: string, path: string, o: { key?: string | null; body?: str
   });
 }
 
-/** Logs in to beheer: the session cookie and the CSRF token for state-changing calls. */
-async function beheerSession(url: string): Promise<{ cookie: string; csrf: string }> {
-  const page = await fetch(`${url}/beheer/login`);
-  const loginCookie = page.headers.getSetCookie().find((c) => c.startsWith('schakel_login='))!.split(';')[0]!;
-  const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
-  const res = await fetch(`${url}/beheer/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: loginCookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: token, name: BEHEER_USER.name, password: BEHEER_USER.password }),
-  });
-  expect(res.status).toBe(303);
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('schakel_beheer='))!.split(';')[0]!;
-  const session = (await (await fetch(`${url}/api/beheer/session`, { headers: { cookie } })).json()) as { csrfToken: string };
-  return { cookie, csrf: session.csrfToken };
+/** Logs in to beheer as the test's user. */
+function beheerSession(url: string): Promise<{ cookie: string; csrf: string }> {
+  return loginAs(url, BEHEER_USER);
 }
 
 // ---------------------------------------------------------------------------------------------------------

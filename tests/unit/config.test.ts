@@ -49,7 +49,9 @@ describe('default.yaml', () => {
       requestTimeoutMs: 30_000,
       rateLimit: { perSecond: 500, burst: 1000, failuresPerMinute: 60, failureBurst: 60 },
       bodiesInFlightBytes: 64 * 1024 * 1024,
+      bodiesInFlightPerHolderBytes: 32 * 1024 * 1024,
       admissionWaitMs: 30_000,
+      trustProxy: false,
     });
     expect(config.dataDir).toBe(resolve(defaultConfigPath(), '../../.schakel'));
   });

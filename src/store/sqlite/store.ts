@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { clean, toAttempt, toAuditEntry, toLease, toStatusChange, toStored, toSummary, type OutboxRow } from '../rows.ts';
@@ -99,13 +99,15 @@ export class SqliteStore implements MessageStore {
     this.now = options.clock ?? Date.now;
     this.listPageMax = options.listPageMax ?? DEFAULT_LIST_PAGE_MAX;
     this.answerExcerptChars = options.answerExcerptChars ?? DEFAULT_ANSWER_EXCERPT_CHARS;
-    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
     this.db = new Database(options.file);
+    if (options.file !== ':memory:') ownerOnly(options.file);
     const journal = this.db.pragma('journal_mode = WAL', { simple: true });
     // The commit itself does not wait for the disk; `WalSync` fsyncs the WAL off the event loop before any write
     // resolves. A file database that could not switch to WAL keeps synchronous=FULL.
     this.walSync = options.file !== ':memory:' && journal === 'wal' ? new WalSync(`${options.file}-wal`) : null;
     this.db.pragma(this.walSync ? 'synchronous = NORMAL' : 'synchronous = FULL');
+    if (options.file !== ':memory:') for (const f of [`${options.file}-wal`, `${options.file}-shm`]) if (existsSync(f)) ownerOnly(f);
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.schemaVersion = migrate(this.db, this.now);
@@ -437,4 +439,9 @@ export class SqliteStore implements MessageStore {
       return result;
     });
   }
+}
+
+/** Bodies hold personal data: the database and its -wal/-shm files are for the gateway's user only (0600). */
+function ownerOnly(file: string): void {
+  chmodSync(file, 0o600);
 }
