@@ -147,6 +147,13 @@ function toIssues(issues: z.core.$ZodIssue[], doc: Document, lines: LineCounter)
   });
 }
 
+/** 1-based line of `path` (or its deepest existing parent) in configuration text, for checks made after loading. */
+export function lineInConfig(text: string, path: readonly (string | number)[]): number | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  return lineOf(doc, lineCounter, [...path]);
+}
+
 /** Line of the deepest node along `path` that exists in the file (defaults have no line). */
 function lineOf(doc: Document, lines: LineCounter, path: (string | number)[]): number | undefined {
   for (let n = path.length; n >= 0; n--) {
