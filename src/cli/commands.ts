@@ -19,6 +19,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'backup', summary: 'write a consistent copy of the SQLite store while the gateway runs', load: () => import('./backup.ts') },
   { name: 'hash-password', summary: 'make the passwordHash of a beheer user (password read from stdin)', load: () => import('./hash-password.ts') },
   { name: 'new-api-key', summary: 'make a new API key: prints the key once and the hash for the configuration', load: () => import('./new-api-key.ts') },
+  { name: 'healthcheck', summary: 'ask the gateway on this host for /healthz (or /readyz), over https with server.tls', load: () => import('./healthcheck.ts') },
   { name: 'receive', summary: 'a demo receiving system that prints what arrives (never the body)', load: () => import('./receive.ts') },
   { name: 'schemas', summary: 'schemas import DIR: import an official schema pack', load: () => import('./schemas-import.ts') },
 ];
