@@ -3,13 +3,14 @@
 // - the plain-JavaScript worker entries (src/**/*.mjs) and the beheer page's static files;
 // - config/, schemas/ and data/, which the code finds relative to itself (../../config from dist/src/config).
 import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+// The output folder: dist/, or the one given (tests build into a temporary folder).
+const dist = process.argv[2] ? resolve(process.argv[2]) : join(root, 'dist');
 if (!existsSync(join(dist, 'src', 'cli', 'main.js'))) {
-  console.error('build-dist: dist/src/cli/main.js is missing; run tsc -p tsconfig.build.json first');
+  console.error(`build-dist: ${join(dist, 'src/cli/main.js')} is missing; run tsc -p tsconfig.build.json first`);
   process.exit(1);
 }
 
