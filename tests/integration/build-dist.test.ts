@@ -36,7 +36,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 const noTsx = join(out, 'no-tsx.mjs');
 const noTsxHooks = join(out, 'no-tsx-hooks.mjs');
 
-describe('npm run build', () => {
+describe('npm run build', { timeout: 600_000 }, () => {
   it('compiles to JavaScript that runs with plain node, workers included, without tsx', async () => {
     const tsc = await run(process.execPath, [join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out]);
     expect(tsc.stdout + tsc.stderr).toBe('');

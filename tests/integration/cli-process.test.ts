@@ -54,7 +54,8 @@ function config(name: string, yaml: string): string {
 
 const KEY = 'cli-process-test-key';
 
-describe('schakel as a process', () => {
+// Each spawn compiles the TypeScript source through tsx: slow on a busy machine, so the timeouts are generous.
+describe('schakel as a process', { timeout: 300_000 }, () => {
   it('--version prints the version; serve --help starts nothing', async () => {
     expect(await schakel(['--version'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^schakel \d+\.\d+\.\d+\n$/) });
     const port = await freePort();
