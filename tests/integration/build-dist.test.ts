@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/security/api-keys.ts';
 import { eventually } from '../helpers/gateway.ts';
+import { runProcess } from '../helpers/run-process.ts';
 import { projectRoot } from '../helpers/reference.ts';
 
 // Inside the project (.scratch/ is git-ignored) so node_modules resolves as it does for dist/.
@@ -20,17 +21,7 @@ afterAll(() => {
   rmSync(out, { recursive: true, force: true });
 });
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: projectRoot, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const run = runProcess;
 
 /** A loader hook that makes any import of tsx fail: proves the compiled gateway does not need it. */
 const noTsx = join(out, 'no-tsx.mjs');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/gateway.ts';
+import { runProcess, type ProcessResult } from '../helpers/run-process.ts';
 import { projectRoot } from '../helpers/reference.ts';
 
 const bin = join(projectRoot, 'bin/schakel.mjs');
@@ -25,17 +26,8 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...rest, ...extra };
 }
 
-/** Runs schakel to its end without blocking this worker's event loop (vitest's RPC keeps answering). */
-function schakel(args: string[], extra: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: projectRoot, env: env(extra), timeout: 120_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function schakel(args: string[], extra: Record<string, string> = {}): Promise<ProcessResult> {
+  return runProcess(process.execPath, [bin, ...args], env(extra), 120_000);
 }
 
 async function freePort(): Promise<number> {

@@ -3,13 +3,13 @@
  * operation, every security scheme the gateway accepts, the headers of every answer, and an error-code enum
  * that holds every code the source can answer with.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/http/openapi-errors.ts';
 import { openApiDocument } from '../../src/http/openapi.ts';
 import { projectRoot } from '../helpers/reference.ts';
+import { runProcess } from '../helpers/run-process.ts';
 
 type Obj = Record<string, any>;
 const doc = openApiDocument() as Obj;
@@ -21,14 +21,8 @@ function sources(dir: string): string[] {
 
 describe('OpenAPI document', () => {
   it('passes Redocly CLI lint (recommended-strict) with zero problems', { timeout: 300_000 }, async () => {
-    const r = await new Promise<{ code: number; output: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'tools/lint-openapi.ts'], { cwd: projectRoot, env: { ...process.env, REDOCLY_TELEMETRY: 'off' } });
-      let output = '';
-      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, output }));
-    });
+    const result = await runProcess(process.execPath, ['--import', 'tsx', 'tools/lint-openapi.ts'], { ...process.env, REDOCLY_TELEMETRY: 'off' });
+    const r = { code: result.code, output: result.stdout + result.stderr };
     expect(r.output).toMatch(/Your API description is valid/);
     expect(r.output).not.toMatch(/\b(error|warning)\b\s+[a-z0-9-]+\s/);
     expect(r.code).toBe(0);
