@@ -17,7 +17,9 @@ export const command: CommandSpec = {
   usage: '[CONFIG] [--config CONFIG] [--ready]',
   options: { ...CONFIG_OPTION, ready: { type: 'boolean', help: 'ask /readyz (store answers, transport running) instead of /healthz' } },
   positionals: { max: 1 },
-  details: 'Reads the same configuration and environment (PORT, SCHAKEL_HOST, SCHAKEL_CONFIG) as serve. Exit 0 healthy, 1 not.',
+  details: `Reads the same configuration and environment (PORT, SCHAKEL_HOST, SCHAKEL_CONFIG) as serve. With
+server.tls.clientCertificates: required, the profile's certificate must also allow client authentication
+(extendedKeyUsage clientAuth, as PKIoverheid server certificates do). Exit 0 healthy, 1 not.`,
   async run(args, io) {
     const file = configFileOf(args);
     const config = loadConfig(file ? { path: file } : {});
