@@ -48,7 +48,7 @@ export function requestContext(logger: Logger) {
           ...(typeof locals.messageType === 'string' ? { messageType: locals.messageType } : {}),
           ...(typeof locals.errorCode === 'string' ? { errorCode: locals.errorCode } : {}),
         },
-        `${req.method} ${path} ${res.statusCode}`,
+        'request',
       );
     });
     next();
