@@ -6,6 +6,7 @@
  * load with the gateway's own loader, and every metric the rule and dashboard use exists in a running gateway's
  * /metrics.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -212,6 +213,31 @@ describe('deploy/k8s', () => {
     delete e.spec.template.spec.containers[0].resources;
     expect(KINDS.Deployment!.safeParse(e).success).toBe(false);
     expect(merge({ a: [{ name: 'x', v: 1 }, { name: 'y' }] }, { a: [{ name: 'x', v: null, w: 2 }] })).toEqual({ a: [{ name: 'x', w: 2 }, { name: 'y' }] });
+  });
+});
+
+const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+if (!kubectl) console.warn('SKIPPED in deploy-manifests.test: kubectl not installed, the overlays are not also rendered by kustomize itself');
+
+describe.skipIf(!kubectl)('deploy/k8s rendered by kustomize itself (kubectl kustomize)', () => {
+  it('gives the same objects and the same pod spec as the renderer above', () => {
+    for (const overlay of ['embedded', 'scale-out', 'monitoring']) {
+      const r = spawnSync('kubectl', ['kustomize', join(deploy, 'k8s', overlay)], { encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const real = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
+      const ours = render(join(deploy, 'k8s', overlay));
+      // kustomize names a generated ConfigMap with a content hash and updates the references to it.
+      const unhash = (n: string) => n.replace(/^(schakel-config)-[a-z0-9]{10}$/, '$1');
+      const key = (o: Obj) => `${o.kind}/${unhash(o.metadata.name)}`;
+      expect(real.map(key).sort()).toEqual(ours.map(key).sort());
+      const d = real.find((o) => o.kind === 'Deployment');
+      if (d) {
+        const volumes = d.spec.template.spec.volumes.map((v: Obj) => (v.configMap ? { ...v, configMap: { name: unhash(v.configMap.name) } } : v));
+        const byName = (a: Obj, b: Obj) => String(a.name).localeCompare(String(b.name));
+        expect(volumes.sort(byName)).toEqual([...deployment(ours).spec.template.spec.volumes].sort(byName));
+        expect(d.spec.replicas).toBe(deployment(ours).spec.replicas);
+      }
+    }
   });
 });
 
