@@ -30,6 +30,12 @@ export interface GatewayOptions {
   certificates?: CertificateSource;
 }
 
+/**
+ * On stop, deliveries still running this long after the HTTP server closed are aborted (and retried later).
+ * A container's termination grace period must be longer than server.requestTimeoutMs plus this.
+ */
+export const DELIVERY_ABORT_MS = 10_000;
+
 /** How often retention runs: bodies and metadata past their configured age are purged (so a 24-hour limit holds within 10 minutes). */
 const RETENTION_INTERVAL_MS = 10 * 60 * 1000;
 
@@ -199,7 +205,7 @@ export class Gateway {
       });
     }
     await this.beheer.close();
-    await this.transport.stop({ abortAfterMs: 10_000 });
+    await this.transport.stop({ abortAfterMs: DELIVERY_ABORT_MS });
     await this.validation.close();
     await this.store.close();
     this.logger.info('schakel gateway stopped');

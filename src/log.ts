@@ -1,4 +1,5 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { pino, stdTimeFunctions, type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { redactBsn } from './security/redact.ts';
 
 export type { Logger } from 'pino';
@@ -22,23 +23,53 @@ export interface LoggerOptions {
   name?: string;
   /** Where lines go; stdout when omitted. Tests pass a stream to read them back. */
   destination?: DestinationStream;
+  /** json: one JSON object per line; pretty: readable lines for a person. Default: LOG_FORMAT, else pretty on a terminal. */
+  format?: LogFormat;
+}
+
+export type LogFormat = 'json' | 'pretty';
+
+/** The format for stdout: LOG_FORMAT when set (json | pretty), else pretty on a terminal and JSON otherwise. */
+export function logFormat(env: NodeJS.ProcessEnv = process.env, isTty = process.stdout.isTTY === true): LogFormat {
+  const chosen = env.LOG_FORMAT?.trim().toLowerCase();
+  if (chosen === 'json' || chosen === 'pretty') return chosen;
+  return isTty ? 'pretty' : 'json';
+}
+
+/** Readable lines (time, level, message, then the fields) for a person at a terminal. */
+export function prettyStream(destination?: NodeJS.WritableStream, colorize = process.stdout.isTTY === true): DestinationStream {
+  return pretty({
+    colorize,
+    sync: true,
+    translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    singleLine: true,
+    ...(destination ? { destination } : {}),
+  });
 }
 
 /**
- * The gateway's logger. Every string in a line (message, fields, child bindings, error messages and stacks)
+ * The gateway's logger: level names (`"level":"info"`) and ISO times (`"time":"2026-12-02T15:04:05.123Z"`).
+ * Every string in a line (message, fields, child bindings, error messages and stacks)
  * has BSN-shaped numbers masked, and the fields in REDACT_PATHS are censored. Request ids and the like are
  * added by callers with `logger.child({ requestId })`.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const format = options.format ?? (options.destination ? 'json' : logFormat());
+  const destination = format === 'pretty' ? prettyStream(options.destination as NodeJS.WritableStream | undefined) : options.destination;
   const logger = pino(
     {
       level: options.level ?? 'info',
       ...(options.name ? { name: options.name } : {}),
+      timestamp: stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: { msg: (m: unknown) => (typeof m === 'string' ? redactBsn(m) : m) },
-      formatters: { log: (o) => redactDeep(o) as Record<string, unknown> },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (o) => redactDeep(o) as Record<string, unknown>,
+      },
     },
-    options.destination,
+    destination,
   );
   // Child bindings bypass formatters.log, so they are masked here; grandchildren inherit this property.
   const child = logger.child;

@@ -10,6 +10,7 @@ import { Gateway } from '../gateway.ts';
 import type { MessageStatus } from '../store/types.ts';
 import { BerichtValidator } from '../validation/validator.ts';
 import { SchemaPacks } from '../xml/packs.ts';
+import { argvOf, type CommandSpec } from './command.ts';
 
 const USAGE = 'usage: schakel demo [--port 8080] [--parties-port 8081]\n';
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
@@ -105,3 +106,13 @@ async function settle(gateway: Gateway, ids: readonly string[], stop: Promise<st
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/** `schakel demo` in the command table (src/cli/commands.ts). */
+export const command: CommandSpec = {
+  usage: '[--port 8080] [--parties-port 8081]',
+  options: {
+    port: { type: 'string', value: 'PORT', help: 'the gateway\'s port (default 8080)' },
+    'parties-port': { type: 'string', value: 'PORT', help: 'the demo parties\' port (default 8081)' },
+  },
+  run: (args) => runDemo(argvOf(args)),
+};

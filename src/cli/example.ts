@@ -6,6 +6,7 @@ import { answerTo } from '../examples/answer.ts';
 import { breakableRules, ExampleError, exampleNames, makeExample } from '../examples/examples.ts';
 import { BerichtValidator } from '../validation/validator.ts';
 import { SchemaPacks } from '../xml/packs.ts';
+import { argvOf, type CommandSpec } from './command.ts';
 
 export const EXAMPLE_USAGE = `usage: schakel example <MESSAGE> [--afzender X] [--ontvanger Y] [--invalid RULE] [--payload MESSAGE]
        schakel example --answer FILE        the retour (or StUF answer) to a heenbericht; FILE "-" reads stdin
@@ -108,3 +109,21 @@ function writeAll(dir: string, out: Writable): void {
   for (const [name, rule] of INVALID_SET) fs.writeFileSync(path.join(dir, 'invalid', `${name}-${rule}.xml`), makeExample(name, { invalid: rule }));
   out.write(`wrote ${exampleNames().length} examples and ${INVALID_SET.length} invalid ones to ${dir}\n`);
 }
+
+/** `schakel example` in the command table (src/cli/commands.ts). */
+export const command: CommandSpec = {
+  usage: '<MESSAGE> [--afzender X] [--ontvanger Y] [--invalid RULE] [--payload MESSAGE] | --answer FILE | --list | --all --out DIR',
+  details: EXAMPLE_USAGE,
+  options: {
+    afzender: { type: 'string', value: 'CODE', help: 'the Afzender (gemeentecode or AGB) in the header' },
+    ontvanger: { type: 'string', value: 'CODE', help: 'the Ontvanger in the header' },
+    invalid: { type: 'string', value: 'RULE', help: 'break exactly this rule (XSD, CS002, TR135 …; --list shows which)' },
+    payload: { type: 'string', value: 'MESSAGE', help: 'for ggk_Di01/ggk_Du01: the bericht inside the envelope' },
+    answer: { type: 'string', value: 'FILE', help: 'print the retour or StUF answer to this heenbericht ("-": stdin)' },
+    list: { type: 'boolean', help: 'list every message and the rules --invalid can break in it' },
+    all: { type: 'boolean', help: 'write one example per message (with --out)' },
+    out: { type: 'string', value: 'DIR', help: 'the folder --all writes to' },
+  },
+  positionals: { max: 1 },
+  run: (args, io) => runExample(argvOf(args), io.out, io.err),
+};

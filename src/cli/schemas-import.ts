@@ -26,6 +26,7 @@ import {
   type PackNaming,
 } from '../xml/pack-author.ts';
 import { DEFAULT_SCHEMAS_DIR, SchemaPacks, type PackManifest } from '../xml/packs.ts';
+import { runCommand, stringOption, UsageError, type CommandSpec, type ParsedArgs } from './command.ts';
 
 const USAGE = 'usage: schakel schemas import <dir> --standard <name> --release <x.y> [--group <g>] [--into <schemas dir>]';
 const NAME = /^[a-z][a-z0-9-]*$/;
@@ -229,49 +230,48 @@ function listXsd(dir: string, prefix = ''): string[] {
 
 // ---------------------------------------------------------------------------------------------------------
 
-function parseArgs(argv: string[]): ImportRequest | string {
-  const [sub, ...rest] = argv;
-  if (sub !== 'import') return sub === undefined ? 'no subcommand given' : `unknown subcommand "${sub}"`;
-  const values: Record<string, string> = {};
-  const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (['--standard', '--release', '--group', '--into'].includes(a)) {
-      const v = rest[++i];
-      if (v === undefined || v.startsWith('--')) return `${a} needs a value`;
-      values[a.slice(2)] = v;
-    } else if (a.startsWith('-')) return `unknown option ${a}`;
-    else positional.push(a);
-  }
-  if (positional.length !== 1) return positional.length ? 'give exactly one pack folder' : 'no pack folder given';
-  if (!values['standard'] || !values['release']) return '--standard and --release are required';
-  return {
-    dir: positional[0]!,
-    standard: values['standard'],
-    release: values['release'],
-    ...(values['group'] ? { group: values['group'] } : {}),
-    ...(values['into'] ? { into: values['into'] } : {}),
-  };
+/** The import request of `schakel schemas import DIR …`; a usage error when the arguments do not make one. */
+function requestOf(args: ParsedArgs): ImportRequest {
+  const [sub, dir] = args.positionals;
+  if (sub !== 'import') throw new UsageError(sub === undefined ? 'no subcommand given' : `unknown subcommand "${sub}"`);
+  if (dir === undefined) throw new UsageError('no pack folder given');
+  const standard = stringOption(args, 'standard');
+  const release = stringOption(args, 'release');
+  if (!standard || !release) throw new UsageError('--standard and --release are required');
+  const group = stringOption(args, 'group');
+  const into = stringOption(args, 'into');
+  return { dir, standard, release, ...(group ? { group } : {}), ...(into ? { into } : {}) };
 }
 
-/** `schakel schemas …`. Returns the exit code: 0 every schema compiles, 1 any fails, 2 usage. */
-export async function runSchemas(argv: string[], out: Writable, err: Writable): Promise<number> {
-  const req = parseArgs(argv);
-  if (typeof req === 'string') {
-    err.write(`schakel schemas: ${req}\n${USAGE}\n`);
-    return 2;
-  }
-  let report: ImportReport;
-  try {
-    report = importPack(req);
-  } catch (e) {
-    if (!(e instanceof ImportUsageError)) throw e;
-    err.write(`schakel schemas import: ${e.message}\n`);
-    return 2;
-  }
-  out.write(formatReport(report));
-  const failed = report.messages.filter((m) => m.error !== undefined).length;
-  return failed > 0 || report.messages.length === 0 ? 1 : 0;
+/** `schakel schemas import …`. Exit 0 every schema compiles, 1 any fails, 2 usage. */
+export const command: CommandSpec = {
+  usage: USAGE.replace(/^usage: schakel schemas /, ''),
+  options: {
+    standard: { type: 'string', value: 'NAME', help: 'the standard, lower case (iwmo, ijw, ieb, ipgb, stuf-jz, ggk)' },
+    release: { type: 'string', value: 'X.Y', help: 'its release (3.2, 1.0.9 …)' },
+    group: { type: 'string', value: 'G', help: 'a group within the release (optional)' },
+    into: { type: 'string', value: 'DIR', help: `the schemas folder (default ${DEFAULT_SCHEMAS_DIR})` },
+  },
+  positionals: { min: 0, max: 2 },
+  async run(args, { out, err }) {
+    const req = requestOf(args);
+    let report: ImportReport;
+    try {
+      report = importPack(req);
+    } catch (e) {
+      if (!(e instanceof ImportUsageError)) throw e;
+      err.write(`schakel schemas import: ${e.message}\n`);
+      return 2;
+    }
+    out.write(formatReport(report));
+    const failed = report.messages.filter((m) => m.error !== undefined).length;
+    return failed > 0 || report.messages.length === 0 ? 1 : 0;
+  },
+};
+
+/** `schakel schemas …` with its arguments, for tests and scripts. */
+export function runSchemas(argv: string[], out: Writable, err: Writable): Promise<number> {
+  return runCommand('schemas', 'import an official schema pack', command, argv, { out, err });
 }
 
 export function formatReport(r: ImportReport): string {

@@ -4,12 +4,7 @@ import { SchemaPacks } from '../xml/packs.ts';
 import { BerichtValidator } from '../validation/validator.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import type { Finding } from '../validation/finding.ts';
-
-interface ValidateArgs {
-  files: string[];
-  json: boolean;
-  retour: boolean;
-}
+import { runCommand, type CommandSpec } from './command.ts';
 
 const STANDARD_LABEL: Record<string, string> = {
   iwmo: 'iWmo',
@@ -21,24 +16,24 @@ const STANDARD_LABEL: Record<string, string> = {
   ggk: 'StUF-GGK',
 };
 
-function parseArgs(argv: string[]): ValidateArgs | string {
-  const args: ValidateArgs = { files: [], json: false, retour: false };
-  for (const a of argv) {
-    if (a === '--json') args.json = true;
-    else if (a === '--retour') args.retour = true;
-    else if (a.startsWith('-')) return `unknown option ${a}`;
-    else args.files.push(a);
-  }
-  return args.files.length ? args : 'no files given';
+/** `schakel validate FILE…`: exit 0 when every file is valid, 1 when any is invalid, 2 for usage or unreadable input. */
+export const command: CommandSpec = {
+  usage: '<FILE…> [--json] [--retour]',
+  options: {
+    json: { type: 'boolean', help: 'one JSON object per file (JSON Lines)' },
+    retour: { type: 'boolean', help: 'also print the retourbericht the standard prescribes' },
+  },
+  positionals: { min: 1, max: Infinity },
+  details: 'Exit status: 0 every file valid, 1 any invalid, 2 usage error or an unreadable file.',
+  run: (parsed, { out, err }) => validateFiles({ files: parsed.positionals, json: parsed.values.json === true, retour: parsed.values.retour === true }, out, err),
+};
+
+/** `schakel validate` with its arguments, for tests and scripts. */
+export function runValidate(argv: string[], out: Writable, err: Writable): Promise<number> {
+  return runCommand('validate', 'recognise and validate berichten', command, argv, { out, err });
 }
 
-/** `schakel validate`: exit 0 when every file is valid, 1 when any is invalid, 2 for usage or unreadable input. */
-export async function runValidate(argv: string[], out: Writable, err: Writable): Promise<number> {
-  const args = parseArgs(argv);
-  if (typeof args === 'string') {
-    err.write(`schakel validate: ${args}\nusage: schakel validate <files…> [--json] [--retour]\n`);
-    return 2;
-  }
+async function validateFiles(args: { files: string[]; json: boolean; retour: boolean }, out: Writable, err: Writable): Promise<number> {
   const validator = new BerichtValidator(SchemaPacks.load());
   let exit = 0;
   for (const file of args.files) {

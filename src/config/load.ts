@@ -45,7 +45,8 @@ export function defaultConfigPath(): string {
 }
 
 /**
- * Reads and validates the configuration. Environment overrides: `SCHAKEL_CONFIG` (file), `SCHAKEL_HOST`
+ * Reads and validates the configuration. Any string value may be `${ENV:NAME}` (or contain it): replaced by that
+ * environment variable, so secrets (webhook headers, AMQP URLs) stay out of the file. Environment overrides: `SCHAKEL_CONFIG` (file), `SCHAKEL_HOST`
  * (server.host, e.g. 0.0.0.0 in a container), `PORT`
  * (server.port), `SCHAKEL_DATA_DIR` (dataDir), `SCHAKEL_POSTGRES_URL` (store.url of a postgres store),
  * `SCHAKEL_RABBITMQ_URL` (transport.url of a rabbitmq transport). The returned `dataDir` is absolute: relative to the config
@@ -91,7 +92,10 @@ export function parseConfig(text: string, source: string, options: { env?: Env; 
     throw new ConfigError(source, [{ path: '(root)', message: 'the file must hold a YAML mapping' }]);
   }
 
-  const envIssues: ConfigIssue[] = [];
+  const envIssues: ConfigIssue[] = substituteEnv(raw, env, []).map((i) => {
+    const line = lineOf(doc, lineCounter, i.at);
+    return { path: formatPath(i.at), message: i.message, ...(line ? { line } : {}) };
+  });
   const port = nonEmpty(env.PORT);
   if (port !== undefined) {
     if (/^[0-9]{1,5}$/.test(port) && Number(port) <= 65535) {
@@ -133,6 +137,34 @@ export function parseConfig(text: string, source: string, options: { env?: Env; 
   return config;
 }
 
+const ENV_REFERENCE = /\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * Secrets stay out of the file: any string value may hold `${ENV:NAME}`, replaced (in place) by that
+ * environment variable (webhook headers, AMQP destination URLs …). A variable that is not set is an issue.
+ */
+function substituteEnv(node: unknown, env: Env, at: (string | number)[]): { at: (string | number)[]; message: string }[] {
+  const issues: { at: (string | number)[]; message: string }[] = [];
+  const visit = (value: unknown, path: (string | number)[], set: (v: string) => void) => {
+    if (typeof value === 'string') {
+      if (!value.includes('${ENV:')) return;
+      set(
+        value.replace(ENV_REFERENCE, (_m, name: string) => {
+          const v = env[name];
+          if (v === undefined) issues.push({ at: path, message: `environment variable ${name} (named by \${ENV:${name}}) is not set` });
+          return v ?? '';
+        }),
+      );
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => visit(v, [...path, i], (nv) => (value[i] = nv)));
+    } else if (isRecord(value)) {
+      for (const [k, v] of Object.entries(value)) visit(v, [...path, k], (nv) => (value[k] = nv));
+    }
+  };
+  visit(node, at, () => undefined);
+  return issues;
+}
+
 /** Certificate, key, PKCS#12 and CA paths of the TLS profiles, made absolute against the config file's folder. */
 function resolveTlsPaths(config: Config, base: string): void {
   const abs = (path: string) => resolve(base, path);
@@ -155,6 +187,13 @@ function toIssues(issues: z.core.$ZodIssue[], doc: Document, lines: LineCounter)
     }
     return { path: formatPath(path), message, ...(line ? { line } : {}) };
   });
+}
+
+/** 1-based line of `path` (or its deepest existing parent) in configuration text, for checks made after loading. */
+export function lineInConfig(text: string, path: readonly (string | number)[]): number | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  return lineOf(doc, lineCounter, [...path]);
 }
 
 /** Line of the deepest node along `path` that exists in the file (defaults have no line). */

@@ -39,21 +39,21 @@ const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 /** The gateway's own HTTPS: the certificate profile it serves with and whether it asks for client certificates. */
 const serverTls = z.strictObject({
-  profile: id,
+  profile: id.describe('The certificate profile (tls.profiles[].id) the gateway serves HTTPS with'),
   /** none: no client certificates; optional: verified when sent (API keys still work); required: mutual TLS. */
-  clientCertificates: z.enum(['none', 'optional', 'required']).default('required'),
+  clientCertificates: z.enum(['none', 'optional', 'required']).default('required').describe('none: no client certificates; optional: verified when sent (API keys still work); required: mutual TLS'),
 });
 
 /** Requests per caller / inbound party (token bucket), and failed authentications per client IP. */
 const rateLimit = z.strictObject({
   /** Requests per second one caller or inbound party may make, sustained. */
-  perSecond: z.number().positive().default(500),
+  perSecond: z.number().positive().default(500).describe('Requests per second one caller or inbound party may make, sustained'),
   /** Requests it may make at once above that (the bucket's size). */
-  burst: positiveInt.default(1000),
+  burst: positiveInt.default(1000).describe('Requests it may make at once above that (the bucket size)'),
   /** Failed authentications (401) per minute one client IP may cause, sustained. */
-  failuresPerMinute: z.number().positive().default(60),
+  failuresPerMinute: z.number().positive().default(60).describe('Failed authentications (401) per minute one client IP may cause, sustained'),
   /** Failed authentications it may cause at once; then its requests get 429 until the bucket refills. */
-  failureBurst: positiveInt.default(60),
+  failureBurst: positiveInt.default(60).describe('Failed authentications it may cause at once; then its requests get 429 until the bucket refills'),
 });
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -76,50 +76,54 @@ const trustProxy = z.union([
 ]);
 
 const server = z.strictObject({
-  port: z.number().int().min(0).max(65535).default(8080),
-  host: z.string().min(1).default('127.0.0.1'),
-  bodyLimitBytes: positiveInt.default(25 * MiB),
-  requestTimeoutMs: positiveInt.default(30_000),
-  rateLimit: rateLimit.prefault({}),
+  port: z.number().int().min(0).max(65535).default(8080).describe('TCP port of the HTTP(S) server; env PORT overrides it'),
+  host: z.string().min(1).default('127.0.0.1').describe('Address to listen on (127.0.0.1: this host only; 0.0.0.0: every interface); env SCHAKEL_HOST overrides it'),
+  bodyLimitBytes: positiveInt.default(25 * MiB).describe('Largest bericht body accepted, counted after decompression (413 BODY_TOO_LARGE above it)'),
+  requestTimeoutMs: positiveInt.default(30_000).describe('A request body must have arrived within this time (408 REQUEST_TIMEOUT)'),
+  rateLimit: rateLimit.prefault({}).describe('Requests per caller or inbound party (token bucket), and failed authentications per client IP'),
   /**
    * Bytes of bericht bodies read and judged at once; more waits its turn with its body unread (memory stays
    * bounded under many large uploads). A body larger than this goes alone.
    */
-  bodiesInFlightBytes: positiveInt.default(64 * MiB),
+  bodiesInFlightBytes: positiveInt.default(64 * MiB).describe('Bytes of bericht bodies read and judged at once; more waits its turn (memory stays bounded)'),
   /**
    * Of those bytes, what one caller or inbound party may hold at once (beyond one request of its own), so that
    * one key holder declaring large bodies and sending nothing cannot keep the others waiting.
    */
-  bodiesInFlightPerHolderBytes: positiveInt.default(32 * MiB),
+  bodiesInFlightPerHolderBytes: positiveInt
+    .default(32 * MiB)
+    .describe('Of those bytes, what one caller or inbound party may hold at once beyond one request of its own'),
   /** How long a request may wait for that turn; then 503 SERVER_BUSY with Retry-After. */
-  admissionWaitMs: positiveInt.default(30_000),
-  tls: serverTls.optional(),
+  admissionWaitMs: positiveInt.default(30_000).describe('How long a request may wait for that turn; then 503 SERVER_BUSY with Retry-After'),
+  tls: serverTls.optional().describe('Serve HTTPS with a certificate profile and, when asked, client certificates (mutual TLS); plain HTTP when absent'),
   /**
    * Which proxies in front of the gateway to believe about the client address (X-Forwarded-For), with the
    * semantics of Express's `trust proxy`: false (default: the peer is the client), true (any), a hop count, or
    * addresses / CIDR ranges / loopback, linklocal, uniquelocal (a list, or one comma-separated string). The
    * client address is what the failed-authentication limit counts per, and what the logs show.
    */
-  trustProxy: trustProxy.default(false),
+  trustProxy: trustProxy
+    .default(false)
+    .describe('Proxies to believe about the client address (X-Forwarded-For), as Express trust proxy: false, true, a hop count, or addresses / CIDR ranges / loopback, linklocal, uniquelocal'),
 });
 
-const gemeente = z.strictObject({ code: gemeentecode, name: z.string().min(1) });
+const gemeente = z.strictObject({ code: gemeentecode.describe('CBS gemeentecode, 4 digits (quote it in YAML)'), name: z.string().min(1).describe('Name of the gemeente') });
 
 const partyCodes = z
   .strictObject({
-    agb: z.array(agbCode).default([]),
-    gemeentecode: z.array(gemeentecode).default([]),
+    agb: z.array(agbCode).default([]).describe('AGB codes (8 digits) the party sends and receives as'),
+    gemeentecode: z.array(gemeentecode).default([]).describe('Gemeentecodes the party acts for'),
     /** GGK/StUF `organisatie` values (CAK, SVB, an instance code …). */
-    organisatie: z.array(z.string().min(1).max(200)).default([]),
+    organisatie: z.array(z.string().min(1).max(200)).default([]).describe('GGK/StUF organisatie values (CAK, SVB, an instance code …)'),
   })
   .prefault({});
 
 const party = z.strictObject({
-  id,
-  name: z.string().min(1).optional(),
-  kind: z.enum(PARTY_KINDS),
-  codes: partyCodes,
-  oin: oin.optional(),
+  id: id.describe('Identifier of the party, used by inbound[].party'),
+  name: z.string().min(1).optional().describe('Display name'),
+  kind: z.enum(PARTY_KINDS).describe('What kind of party: an aanbieder, CAK, SVB, the GGK or CORV hub, Raad voor de Kinderbescherming, Veilig Thuis, other'),
+  codes: partyCodes.describe('The codes the party sends and receives as'),
+  oin: oin.optional().describe('The party OIN (20 digits)'),
 });
 
 /** A caller or inbound party needs an API key or an OIN (a client certificate) to be let in. */
@@ -129,13 +133,13 @@ const keyOrOin = {
 };
 
 const caller = z.strictObject({
-  id,
-  apiKeys: z.array(apiKeyHash).default([]),
+  id: id.describe('Identifier of the internal system'),
+  apiKeys: z.array(apiKeyHash).default([]).describe('sha256 hashes of its API keys (schakel new-api-key); never a plaintext key'),
   /** OINs whose verified client certificate (subject serialNumber) authenticates as this caller. */
-  oins: z.array(oin).default([]),
+  oins: z.array(oin).default([]).describe('OINs whose verified client certificate (subject serialNumber) authenticates as this caller'),
   /** Afzender codes this system may send as, or '*'. */
-  afzenders: z.array(z.string().min(1)).min(1),
-  messages: z.array(messagePattern).min(1),
+  afzenders: z.array(z.string().min(1)).min(1).describe('Afzender codes this system may send as, or "*"'),
+  messages: z.array(messagePattern).min(1).describe('Message names it may send (WMO301 …), or "*"'),
 }).refine((c) => c.apiKeys.length > 0 || c.oins.length > 0, keyOrOin);
 
 /**
@@ -148,12 +152,12 @@ const inboundDai = z.strictObject({
 });
 
 const inbound = z.strictObject({
-  party: id,
-  apiKeys: z.array(apiKeyHash).default([]),
+  party: id.describe('The external party (parties.external[].id) that posts to /inbound/<party> (or /dai/<party>)'),
+  apiKeys: z.array(apiKeyHash).default([]).describe('sha256 hashes of its API keys (schakel new-api-key)'),
   /** OINs whose verified client certificate authenticates as this party (over DAI: the adapter's certificate). */
-  oins: z.array(oin).default([]),
-  messages: z.array(messagePattern).min(1),
-  dai: inboundDai.optional(),
+  oins: z.array(oin).default([]).describe('OINs whose verified client certificate authenticates as this party (over DAI: the adapter certificate)'),
+  messages: z.array(messagePattern).min(1).describe('Message names it may send, or "*"'),
+  dai: inboundDai.optional().describe('The party delivers through the gemeente Digikoppeling adapter over DAI (POST /dai/<party>)'),
 }).refine((c) => c.apiKeys.length > 0 || c.oins.length > 0, keyOrOin);
 
 const headers = z.record(
@@ -162,15 +166,17 @@ const headers = z.record(
 );
 
 /** The certificate profile (`tls.profiles[].id`) a destination connects with. */
-const tlsProfile = id.optional();
+const tlsProfile = id.optional().describe('The certificate profile (tls.profiles[].id) the destination connects with (https or amqps)');
+
+const destinationId = id.describe('Identifier of the destination, used by routes[].destination');
 
 const webhookDestination = z.strictObject({
-  id,
-  adapter: z.literal('webhook'),
+  id: destinationId,
+  adapter: z.literal('webhook').describe('HTTP POST of the bericht to url'),
   tlsProfile,
-  url,
-  timeoutMs: positiveInt.default(30_000),
-  headers: headers.default({}),
+  url: url.describe('Where the bericht is posted'),
+  timeoutMs: positiveInt.default(30_000).describe('Longest wait for the answer; then the attempt is retried'),
+  headers: headers.default({}).describe('Extra request headers (e.g. an Authorization for the receiver); values may be ${ENV:NAME}'),
 });
 
 /**
@@ -184,60 +190,63 @@ const webhookDestination = z.strictObject({
 const ebmsName = z.string().min(1).max(255).regex(/^[A-Za-z0-9()+,\-.:=@;$_!*'/]+$/, 'must be URN characters (it goes into wsa:Action): letters, digits and ()+,-.:=@;$_!*\'/');
 const messageOrStandard = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{1,39}$/, 'must be a message name or a standard');
 const daiEndpoint = z.strictObject({
-  kind: z.literal('dai'),
-  service: ebmsName,
-  services: z.record(messageOrStandard, ebmsName).optional(),
-  actions: z.record(messagePattern, ebmsName).optional(),
+  kind: z.literal('dai').describe('Through the gemeente Digikoppeling adapter at url, over DAI 1.0'),
+  service: ebmsName.describe('The ebMS Service of the CPA'),
+  services: z.record(messageOrStandard, ebmsName).optional().describe('Another ebMS Service per message name (WMO301, vtoDi01 …) or per standard (iwmo, stuf-jz …)'),
+  actions: z.record(messagePattern, ebmsName).optional().describe('An ebMS Action per message name, where the CPA does not use namespace/element name'),
 });
-const directEndpoint = z.strictObject({ kind: z.literal('direct') });
-const digikoppelingEndpoint = z.discriminatedUnion('kind', [daiEndpoint, directEndpoint]).optional();
+const directEndpoint = z.strictObject({ kind: z.literal('direct').describe('Plain SOAP 1.1 to url (an OntvangAsynchroon test endpoint; not taken in production)') });
+const digikoppelingEndpoint = z
+  .discriminatedUnion('kind', [daiEndpoint, directEndpoint])
+  .optional()
+  .describe('How the destination is reached: { kind: dai, service } in production; default { kind: direct }');
 const versienr = z.string().regex(/^[0-9]{4}$/, 'four digits (quote it in YAML: "0001")');
 
 const ggkDestination = z.strictObject({
-  id,
-  adapter: z.literal('ggk'),
+  id: destinationId,
+  adapter: z.literal('ggk').describe('The GGK (StUF-GGK envelope, SOAP)'),
   tlsProfile,
-  url,
-  timeoutMs: positiveInt.default(60_000),
+  url: url.describe('The GGK endpoint (or the ebMS2 adapter)'),
+  timeoutMs: positiveInt.default(60_000).describe('Longest wait for the answer; then the attempt is retried'),
   /** Our `zender/applicatie` in the GGK envelope; `organisatie` comes from the message's Afzender. */
-  applicatie: z.string().min(3).max(50).default('Schakel'),
+  applicatie: z.string().min(3).max(50).default('Schakel').describe('Our zender/applicatie in the GGK envelope (DAI: the second part of wsa:From)'),
   /** Our `zender/administratie` (DAI: the third part of wsa:From), when the gemeente's adapter routes on it. */
-  administratie: z.string().min(1).max(50).optional(),
+  administratie: z.string().min(1).max(50).optional().describe('Our zender/administratie (DAI: the third part of wsa:From)'),
   /** The GGK's `ontvanger/applicatie` (DAI: the second part of wsa:To); default `GGk`. */
-  ontvangerApplicatie: z.string().min(3).max(50).optional(),
+  ontvangerApplicatie: z.string().min(3).max(50).optional().describe('The GGK ontvanger/applicatie (DAI: the second part of wsa:To); default GGk'),
   /** The envelope's applicatieVersie/applicatieSubversie (our application's version); default 0001/0000. */
-  applicatieVersie: versienr.optional(),
-  applicatieSubversie: versienr.optional(),
+  applicatieVersie: versienr.optional().describe('The envelope applicatieVersie (default 0001)'),
+  applicatieSubversie: versienr.optional().describe('The envelope applicatieSubversie (default 0000)'),
   /** `{ kind: dai, service: … }` in production; default `{ kind: direct }` (a test endpoint). */
   endpoint: digikoppelingEndpoint,
 });
 
 const corvDestination = z.strictObject({
-  id,
-  adapter: z.literal('corv'),
+  id: destinationId,
+  adapter: z.literal('corv').describe('CORV (StUF-Jeugdzorg over Digikoppeling)'),
   tlsProfile,
-  url,
-  timeoutMs: positiveInt.default(60_000),
+  url: url.describe('The CORV endpoint (or the ebMS2 adapter)'),
+  timeoutMs: positiveInt.default(60_000).describe('Longest wait for the answer; then the attempt is retried'),
   /** The college's own OIN for this aansluitpunt. */
-  oin,
+  oin: oin.describe('The college\'s own OIN for this aansluitpunt'),
   /** `{ kind: dai, service: … }` in production; default `{ kind: direct }` (a test endpoint). */
   endpoint: digikoppelingEndpoint,
   /** direct: SOAPAction per message name, replacing the default `<jz0100 namespace>/<message>` (adapters/digikoppeling/actions.ts). */
-  soapActions: z.record(messagePattern, z.string().min(1)).optional(),
+  soapActions: z.record(messagePattern, z.string().min(1)).optional().describe('direct: SOAPAction per message name, replacing the default <jz0100 namespace>/<message>'),
 });
 
 const amqpDestination = z.strictObject({
-  id,
-  adapter: z.literal('amqp'),
+  id: destinationId,
+  adapter: z.literal('amqp').describe('Publish the bericht to a RabbitMQ (AMQP 0-9-1) broker'),
   tlsProfile,
-  url: z.url({ protocol: /^amqps?$/, error: 'must be an amqp(s) URL' }),
+  url: z.url({ protocol: /^amqps?$/, error: 'must be an amqp(s) URL' }).describe('amqp(s)://user:password@host/vhost; may be ${ENV:NAME} so the password stays out of the file'),
   /** Publish to this exchange with `routingKey` ("" is the default exchange, where the key names a queue) … */
-  exchange: z.string().max(255).optional(),
-  routingKey: z.string().max(255).optional(),
+  exchange: z.string().max(255).optional().describe('Exchange to publish to ("" is the default exchange, where routingKey names a queue)'),
+  routingKey: z.string().max(255).optional().describe('Routing key for the exchange'),
   /** … or straight to this queue. */
-  queue: z.string().min(1).max(255).optional(),
+  queue: z.string().min(1).max(255).optional().describe('Or straight to this queue'),
   /** Longest wait for the connection and the broker's publisher confirm; then the delivery is retried. */
-  timeoutMs: positiveInt.default(10_000),
+  timeoutMs: positiveInt.default(10_000).describe('Longest wait for the connection and the broker publisher confirm; then the delivery is retried'),
 }).refine((d) => (d.queue === undefined) !== (d.exchange === undefined && d.routingKey === undefined), {
   message: 'give either exchange (with routingKey) or queue',
 });
@@ -250,22 +259,22 @@ const destination = z.discriminatedUnion('adapter', [
 ]);
 
 const route = z.strictObject({
-  standard: z.enum(STANDARDS).optional(),
-  message: messagePattern.optional(),
-  direction: z.enum(DIRECTIONS).optional(),
+  standard: z.enum(STANDARDS).optional().describe('The standard to match'),
+  message: messagePattern.optional().describe('The message name to match, or "*"'),
+  direction: z.enum(DIRECTIONS).optional().describe('heen or retour'),
   /** The Ontvanger (heen) or StUF ontvanger/organisatie to match. */
-  ontvanger: z.string().min(1).optional(),
+  ontvanger: z.string().min(1).optional().describe('The Ontvanger (heen) or StUF ontvanger/organisatie to match'),
   /** The Afzender to match; retours route back on it. */
-  afzender: z.string().min(1).optional(),
-  destination: id,
+  afzender: z.string().min(1).optional().describe('The Afzender to match; retours route back on it'),
+  destination: id.describe('Where matching berichten go (destinations[].id); the first matching route wins'),
 });
 
 const retry = z
   .strictObject({
-    maxAttempts: positiveInt.default(8),
-    baseDelayMs: positiveInt.default(30_000),
-    maxDelayMs: positiveInt.default(6 * 60 * 60 * 1000),
-    jitter: z.number().min(0).max(1).default(0.2),
+    maxAttempts: positiveInt.default(8).describe('Delivery attempts before a bericht is dead (waits for beheer)'),
+    baseDelayMs: positiveInt.default(30_000).describe('Wait before the second attempt; doubles per attempt'),
+    maxDelayMs: positiveInt.default(6 * 60 * 60 * 1000).describe('Longest wait between attempts'),
+    jitter: z.number().min(0).max(1).default(0.2).describe('Random share of each wait (0-1), so retries do not come in waves'),
   })
   .prefault({})
   .refine((r) => r.maxDelayMs >= r.baseDelayMs, {
@@ -275,9 +284,9 @@ const retry = z
 
 const retentionOverride = z
   .strictObject({
-    bodyDays: z.number().positive().optional(),
-    bodyHours: z.number().positive().optional(),
-    metadataDays: z.number().positive().optional(),
+    bodyDays: z.number().positive().optional().describe('Days bodies of this standard are kept'),
+    bodyHours: z.number().positive().optional().describe('Or hours (not both)'),
+    metadataDays: z.number().positive().optional().describe('Days metadata of this standard is kept'),
   })
   .refine((o) => o.bodyDays === undefined || o.bodyHours === undefined, {
     message: 'give bodyDays or bodyHours, not both',
@@ -285,18 +294,18 @@ const retentionOverride = z
 
 const retention = z
   .strictObject({
-    bodyDays: z.number().positive().default(30),
-    metadataDays: z.number().positive().default(730),
-    perStandard: z.partialRecord(z.enum(STANDARDS), retentionOverride).default({}),
+    bodyDays: z.number().positive().default(30).describe('Days a bericht body (which may hold a BSN) is kept; then it is purged'),
+    metadataDays: z.number().positive().default(730).describe('Days the metadata (status, attempts, audit) is kept'),
+    perStandard: z.partialRecord(z.enum(STANDARDS), retentionOverride).default({}).describe('Other periods per standard'),
   })
   .prefault({});
 
 const limits = z
   .strictObject({
     /** Most rows one list/search call returns. */
-    listPageMax: positiveInt.default(500),
+    listPageMax: positiveInt.default(500).describe('Most rows one list/search call returns'),
     /** Characters of a receiver's answer kept with a delivery attempt. */
-    answerExcerptChars: positiveInt.default(500),
+    answerExcerptChars: positiveInt.default(500).describe('Characters of a receiver\'s answer kept with a delivery attempt'),
   })
   .prefault({});
 
@@ -309,47 +318,48 @@ function defaultKind(kind: string) {
 }
 
 const embeddedTransport = z.strictObject({
-  kind: z.literal('embedded'),
-  concurrency: positiveInt.default(16),
-  pollIntervalMs: positiveInt.default(1000),
+  kind: z.literal('embedded').describe('Delivery in this process from the store outbox (one instance)'),
+  concurrency: positiveInt.default(16).describe('Deliveries running at once'),
+  pollIntervalMs: positiveInt.default(1000).describe('Longest sleep between looks at the outbox'),
   /** How long a leased delivery stays reserved; a crashed worker's rows come back after it. */
-  leaseMs: positiveInt.default(5 * 60 * 1000),
+  leaseMs: positiveInt.default(5 * 60 * 1000).describe('How long a leased delivery stays reserved; a crashed worker\'s rows come back after it'),
 });
 
 /** Scale-out: the outbox relay publishes to RabbitMQ, consumers on every instance deliver. */
 const rabbitmqTransport = z.strictObject({
-  kind: z.literal('rabbitmq'),
+  kind: z.literal('rabbitmq').describe('Scale-out: the outbox relay publishes to RabbitMQ, consumers on every instance deliver'),
   /** amqp(s)://user:password@host:port/vhost; env SCHAKEL_RABBITMQ_URL overrides it. */
-  url: z.url({ protocol: /^amqps?$/, error: 'must be an amqp(s) URL' }),
+  url: z.url({ protocol: /^amqps?$/, error: 'must be an amqp(s) URL' }).describe('amqp(s)://user:password@host:port/vhost; env SCHAKEL_RABBITMQ_URL overrides it'),
   /** Prefix of every exchange and queue; instances with the same prefix (and vhost) share the work. */
   queuePrefix: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-"')
-    .default('schakel'),
+    .default('schakel')
+    .describe('Prefix of every exchange and queue; instances with the same prefix (and vhost) share the work'),
   /** Deliveries running at once in this instance. */
-  concurrency: positiveInt.default(16),
+  concurrency: positiveInt.default(16).describe('Deliveries running at once in this instance'),
   /** Unacknowledged broker messages per destination queue for this instance; default 2 × concurrency. */
-  prefetch: positiveInt.optional(),
+  prefetch: positiveInt.optional().describe('Unacknowledged broker messages per destination queue for this instance; default 2 × concurrency'),
   /** Publishes awaiting the broker's confirm at once (pipelined, never one at a time). */
-  publishWindow: positiveInt.default(256),
+  publishWindow: positiveInt.default(256).describe('Publishes awaiting the broker confirm at once'),
   /** Outbox rows the relay takes per round. */
-  relayBatch: positiveInt.default(200),
+  relayBatch: positiveInt.default(200).describe('Outbox rows the relay takes per round'),
   /** Longest sleep of the relay between looks at the outbox when nothing wakes it earlier. */
-  pollIntervalMs: positiveInt.default(1000),
+  pollIntervalMs: positiveInt.default(1000).describe('Longest sleep of the relay between looks at the outbox'),
   /** After a message was queued the relay waits this long, so messages queued together share its statements. */
-  relayLingerMs: z.number().int().min(0).default(20),
+  relayLingerMs: z.number().int().min(0).default(20).describe('Wait after a message was queued, so messages queued together share statements'),
   /** How long a claimed delivery stays reserved; an attempt is aborted before it runs out. */
-  leaseMs: positiveInt.default(5 * 60 * 1000),
+  leaseMs: positiveInt.default(5 * 60 * 1000).describe('How long a claimed delivery stays reserved; an attempt is aborted before it runs out'),
   /** How long the relay's reservation of a row being published lasts (a crashed relay's rows come back after it). */
-  publishLeaseMs: positiveInt.default(30_000),
+  publishLeaseMs: positiveInt.default(30_000).describe('How long the relay\'s reservation of a row being published lasts'),
   /** A published delivery still unclaimed this long after it fell due is published again (the broker lost it). */
-  republishAfterMs: positiveInt.default(60 * 60 * 1000),
+  republishAfterMs: positiveInt.default(60 * 60 * 1000).describe('A published delivery still unclaimed this long after it fell due is published again'),
   /** Quorum queue x-delivery-limit: a message redelivered this often (it keeps killing its consumer) is dead-lettered. */
-  deliveryLimit: positiveInt.default(20),
+  deliveryLimit: positiveInt.default(20).describe('Quorum queue x-delivery-limit: a message redelivered this often is dead-lettered'),
   /** Reconnect backoff after the connection to the broker is lost. */
-  reconnectBaseDelayMs: positiveInt.default(250),
-  reconnectMaxDelayMs: positiveInt.default(15_000),
-  heartbeatSeconds: z.number().int().min(0).default(15),
+  reconnectBaseDelayMs: positiveInt.default(250).describe('First reconnect wait after the broker connection is lost'),
+  reconnectMaxDelayMs: positiveInt.default(15_000).describe('Longest reconnect wait'),
+  heartbeatSeconds: z.number().int().min(0).default(15).describe('AMQP heartbeat (0: none)'),
 });
 
 const transport = z
@@ -358,23 +368,24 @@ const transport = z
 
 const sqliteStore = z.strictObject({
   /** `<dataDir>/schakel.sqlite`: one gateway instance. */
-  kind: z.literal('sqlite'),
+  kind: z.literal('sqlite').describe('<dataDir>/schakel.sqlite: one gateway instance'),
 });
 
 const postgresStore = z.strictObject({
   /** Shared by any number of gateway instances. */
-  kind: z.literal('postgres'),
+  kind: z.literal('postgres').describe('PostgreSQL, shared by any number of gateway instances'),
   /** postgres://user:password@host:port/database; env SCHAKEL_POSTGRES_URL overrides it. */
-  url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').describe('postgres://user:password@host:port/database; env SCHAKEL_POSTGRES_URL overrides it'),
   /** Connections per instance. */
-  poolSize: positiveInt.default(10),
+  poolSize: positiveInt.default(10).describe('Connections per instance'),
   /** Apply pending migrations at startup (under an advisory lock); false: only `schakel migrate` does. */
-  migrateOnStart: z.boolean().default(true),
+  migrateOnStart: z.boolean().default(true).describe('Apply pending migrations at start-up (under an advisory lock); false: only schakel migrate does'),
   /** Schema of the tables (created when missing); default: the connection's search_path. */
   schema: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and "_"')
-    .optional(),
+    .optional()
+    .describe('Schema of the tables (created when missing); default: the connection search_path'),
 });
 
 const store = z
@@ -388,19 +399,21 @@ const store = z
  */
 const tlsProfileEntry = z
   .strictObject({
-    id,
-    cert: z.string().min(1).optional(),
-    key: z.string().min(1).optional(),
-    pkcs12: z.string().min(1).optional(),
+    id: id.describe('Identifier of the profile, used by server.tls.profile and destinations[].tlsProfile'),
+    cert: z.string().min(1).optional().describe('Our certificate (PEM file, with its chain), relative to the configuration file'),
+    key: z.string().min(1).optional().describe('Its private key (PEM file)'),
+    pkcs12: z.string().min(1).optional().describe('Or certificate and key in one PKCS#12 file'),
     passphraseEnv: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be the name of an environment variable')
-      .optional(),
+      .optional()
+      .describe('Environment variable holding the PKCS#12 or key passphrase'),
     passphrase: z
       .never({ error: 'never put a passphrase in the file: name the environment variable that holds it in passphraseEnv' })
-      .optional(),
-    ca: z.array(z.string().min(1)).default([]),
-    expectOin: oin.optional(),
+      .optional()
+      .describe('Not allowed: a passphrase never goes in the file (use passphraseEnv)'),
+    ca: z.array(z.string().min(1)).default([]).describe('CA certificates (PEM files) trusted for the other side'),
+    expectOin: oin.optional().describe('The OIN the other side\'s certificate must carry'),
   })
   .superRefine((p, ctx) => {
     if (p.pkcs12 !== undefined && (p.cert !== undefined || p.key !== undefined)) {
@@ -412,11 +425,11 @@ const tlsProfileEntry = z
 
 const tls = z
   .strictObject({
-    profiles: z.array(tlsProfileEntry).default([]),
+    profiles: z.array(tlsProfileEntry).default([]).describe('Certificate profiles: our certificate and key, the CAs we trust, the OIN we expect'),
     /** A certificate expiring within this many days is logged (warn) and shown in /healthz. */
-    expiryWarningDays: positiveInt.default(30),
+    expiryWarningDays: positiveInt.default(30).describe('A certificate expiring within this many days is logged (warn) and shown in /healthz'),
     /** How often the profiles are read from disk again (also on SIGHUP). */
-    reloadIntervalMs: positiveInt.default(60_000),
+    reloadIntervalMs: positiveInt.default(60_000).describe('How often the profiles are read from disk again (also on SIGHUP)'),
   })
   .prefault({});
 
@@ -424,49 +437,50 @@ const tls = z
 const validation = z
   .strictObject({
     /** Validation worker threads (each compiles the schema packs once); 0 judges everything on the event loop. */
-    workers: z.number().int().min(0).max(64).default(1),
+    workers: z.number().int().min(0).max(64).default(1).describe('Validation worker threads; 0 judges everything on the event loop'),
     /** Documents up to this size are judged on the event loop even when there are workers. */
-    inlineMaxBytes: z.number().int().min(0).default(0),
+    inlineMaxBytes: z.number().int().min(0).default(0).describe('Documents up to this size are judged on the event loop even when there are workers'),
     /**
      * Product list for TR381 (ProductCode fits ProductCategorie, S329): `standard;categorie;code` lines, see
      * data/productcodes.example.csv (a test list). Relative to the working directory. Absent: TR381 is off.
      */
-    productList: z.string().min(1).optional(),
+    productList: z.string().min(1).optional().describe('Product list file for TR381 (standard;categorie;code lines); absent: TR381 is off'),
   })
   .prefault({});
 
 const log = z
   .strictObject({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Lowest level logged; env LOG_LEVEL overrides it'),
   })
   .prefault({});
 
 export const configSchema = z
   .strictObject({
-    server: server.prefault({}),
-    dataDir: z.string().min(1).default('.schakel'),
-    log,
-    validation,
+    server: server.prefault({}).describe('The HTTP(S) server'),
+    dataDir: z.string().min(1).default('.schakel').describe('Folder of the SQLite store, relative to this file; env SCHAKEL_DATA_DIR overrides it'),
+    log: log.describe('Logging'),
+    validation: validation.describe('Where berichten are judged: worker threads keep the event loop free'),
     parties: z
       .strictObject({
-        gemeenten: z.array(gemeente).default([]),
-        external: z.array(party).default([]),
+        gemeenten: z.array(gemeente).default([]).describe('The gemeenten this gateway serves'),
+        external: z.array(party).default([]).describe('External parties: aanbieders, CAK, SVB, the GGK, CORV …'),
       })
-      .prefault({}),
-    callers: z.array(caller).default([]),
-    inbound: z.array(inbound).default([]),
-    destinations: z.array(destination).default([]),
-    routes: z.array(route).default([]),
-    tls,
-    retry,
-    retention,
-    limits,
-    transport,
-    store,
+      .prefault({})
+      .describe('Who the gateway exchanges berichten with'),
+    callers: z.array(caller).default([]).describe('Internal systems that post to /berichten'),
+    inbound: z.array(inbound).default([]).describe('External parties that post to /inbound/<party>'),
+    destinations: z.array(destination).default([]).describe('Where berichten are delivered'),
+    routes: z.array(route).default([]).describe('Which bericht goes to which destination; the first matching route wins'),
+    tls: tls.describe('Certificate profiles (Digikoppeling/PKIoverheid)'),
+    retry: retry.describe('Delivery retries'),
+    retention: retention.describe('How long bodies and metadata are kept'),
+    limits: limits.describe('Limits of list calls and kept answers'),
+    transport: transport.describe('How deliveries are carried out: embedded (one instance) or rabbitmq (scale-out)'),
+    store: store.describe('Where berichten are stored: sqlite (one instance) or postgres (scale-out)'),
     // Functioneel beheer (src/config/beheer.ts): /beheer users, /metrics access, alert thresholds.
-    beheer: beheerConfig,
-    metrics: metricsConfig,
-    alerts: alertsConfig,
+    beheer: beheerConfig.describe('Functioneel beheer: /beheer users and sessions'),
+    metrics: metricsConfig.describe('Access to /metrics'),
+    alerts: alertsConfig.describe('Alert thresholds (beheer and schakel_alert)'),
   })
   .superRefine((c, ctx) => {
     const unique = (ids: string[], path: (string | number)[], what: string) => {

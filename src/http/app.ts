@@ -1,5 +1,4 @@
-import crypto from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Beheer } from '../beheer/index.ts';
 import type { CallerConfig, Config, InboundConfig } from '../config/schema.ts';
@@ -13,6 +12,7 @@ import { errorHandler, sendError } from './errors.ts';
 import { BodyAdmission } from './admission.ts';
 import { openApiDocument } from './openapi.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { requestContext } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
 import { daiInbound } from './dai-inbound.ts';
 import { soapInbound } from './soap-inbound.ts';
@@ -166,33 +166,7 @@ async function visibleTo(store: MessageStore, m: StoredMessage, callerId: string
   return heen !== null && sentBy(heen);
 }
 
-function requestContext(logger: Logger) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const incoming = req.get('x-request-id');
-    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
-    res.locals.requestId = requestId;
-    res.set('X-Request-Id', requestId);
-    res.set('X-Content-Type-Options', 'nosniff');
-    res.set('Cache-Control', 'no-store');
-    const log = logger.child({ requestId });
-    res.locals.log = log;
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      log.info(
-        {
-          method: req.method,
-          path: req.route ? `${req.baseUrl}${req.route.path as string}` : 'unmatched',
-          status: res.statusCode,
-          clientAddress: req.ip,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
-        },
-        'request',
-      );
-    });
-    next();
-  };
-}
-
 function logOutcome(res: Response, kind: string, m?: StoredMessage): void {
+  if (m) res.locals.messageType = m.messageName;
   (res.locals.log as Logger).info({ outcome: kind, ...(m ? { id: m.id, message: m.messageName, destination: m.destination } : {}) }, 'bericht');
 }

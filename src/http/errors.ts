@@ -19,6 +19,9 @@ export function sendError(
   extra: Omit<ErrorBody, 'error'> & { retourcode?: string; line?: number | null; column?: number | null } = {},
 ): void {
   const { retourcode, line, column, ...rest } = extra;
+  // For the request's log line (src/http/request-log.ts).
+  res.locals.errorCode = code;
+  if (typeof rest.message === 'string') res.locals.messageType = rest.message;
   const body: ErrorBody = {
     error: {
       code,

@@ -1,5 +1,62 @@
 import { beheerOpenApi } from '../beheer/openapi.ts';
+import { schakelVersion } from '../cli/version.ts';
+import { errorCodeSchema } from './openapi-errors.ts';
 import { statusSchemas } from './openapi-status.ts';
+
+/** operationId of every operation (method and path), so generated clients get stable names. */
+const OPERATION_IDS: Readonly<Record<string, string>> = {
+  'post /berichten': 'submitBericht',
+  'get /berichten/{id}': 'getBericht',
+  'post /inbound/{party}': 'submitInboundBericht',
+  'post /dai/{party}': 'submitDaiBericht',
+  'get /healthz': 'getHealth',
+  'get /readyz': 'getReadiness',
+  'get /openapi.json': 'getOpenApiDocument',
+  'get /api/beheer/session': 'beheerGetSession',
+  'get /api/beheer/overzicht': 'beheerGetOverview',
+  'get /api/beheer/meldingen': 'beheerListAlerts',
+  'get /api/beheer/berichten': 'beheerSearchMessages',
+  'post /api/beheer/berichten/zoeken': 'beheerSearchMessagesByBody',
+  'get /api/beheer/berichten/{id}': 'beheerGetMessage',
+  'get /api/beheer/berichten/{id}/body': 'beheerGetMessageBody',
+  'get /api/beheer/jobs': 'beheerListJobs',
+  'post /api/beheer/jobs': 'beheerStartJob',
+  'get /api/beheer/jobs/{id}': 'beheerGetJob',
+  'get /api/beheer/audit': 'beheerListAudit',
+  'get /metrics': 'getMetrics',
+};
+
+const HEADERS = {
+  'X-Request-Id': { $ref: '#/components/headers/XRequestId' },
+  'Retry-After': { $ref: '#/components/headers/RetryAfter' },
+  Location: { $ref: '#/components/headers/Location' },
+  'WWW-Authenticate': { $ref: '#/components/headers/WWWAuthenticate' },
+} as const;
+
+/**
+ * The headers every answer carries (X-Request-Id), and those of particular answers: Retry-After on 429 and
+ * 503, WWW-Authenticate on 401 of API-key endpoints, Location on a receipt (200/202 of a submit). Also gives
+ * every operation its operationId (an operation missing from OPERATION_IDS is a programming error).
+ */
+function completeOperations(paths: Record<string, Record<string, Record<string, unknown>>>): void {
+  for (const [path, item] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (method === 'parameters') continue;
+      const operationId = OPERATION_IDS[`${method} ${path}`];
+      if (!operationId) throw new Error(`openapi: no operationId for ${method.toUpperCase()} ${path}`);
+      const responses = op.responses as Record<string, Record<string, unknown>>;
+      const submit = method === 'post' && (path === '/berichten' || path === '/inbound/{party}');
+      for (const [status, response] of Object.entries(responses)) {
+        const headers: Record<string, unknown> = { 'X-Request-Id': HEADERS['X-Request-Id'] };
+        if (status === '429' || status === '503') headers['Retry-After'] = HEADERS['Retry-After'];
+        if (status === '401' && !path.startsWith('/api/beheer') && path !== '/metrics') headers['WWW-Authenticate'] = HEADERS['WWW-Authenticate'];
+        if (submit && (status === '200' || status === '202')) headers.Location = HEADERS.Location;
+        response.headers = { ...headers, ...(response.headers as object | undefined) };
+      }
+      item[method] = { operationId, ...op };
+    }
+  }
+}
 
 /** The OpenAPI description of the gateway's HTTP API, served at /openapi.json. */
 export function openApiDocument(): Record<string, unknown> {
@@ -30,6 +87,8 @@ export function openApiDocument(): Record<string, unknown> {
         '415': 'Not XML or not UTF-8 without BOM (UNSUPPORTED_MEDIA_TYPE, NOT_XML, XML_ENCODING_UNSUPPORTED, XML_BOM_FORBIDDEN), or a Content-Encoding other than gzip, deflate, br (UNSUPPORTED_CONTENT_ENCODING)',
         '422': 'Not recognised, XSD invalid or technical rules failed (findings, and the retourbericht where the standard prescribes one); NO_ROUTE',
         '429': 'Over the rate limit of this caller, or too many failed authentications from this address (RATE_LIMITED; Retry-After)',
+        '431': 'Request headers too large (HEADERS_TOO_LARGE)',
+        '500': 'The gateway could not handle the request; nothing was stored (INTERNAL)',
         '503': 'Too many large bodies being received at once: server.bodiesInFlightBytes stayed taken for server.admissionWaitMs (SERVER_BUSY; Retry-After)',
       }),
     },
@@ -56,18 +115,45 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '500': {
         description:
-          'SOAP 1.1: every fault (with Fo03 StUF016 for a repeat, the finding code for an unreadable envelope, IB002/IB102, StUF058 plek server when the gateway cannot take it); SOAP 1.2: a server-side fault',
-        content: soap('Fault'),
+          'Plain: the gateway could not handle the request (INTERNAL). SOAP 1.1: every fault (with Fo03 StUF016 for a repeat, the finding code for an unreadable envelope, IB002/IB102, StUF058 plek server when the gateway cannot take it); SOAP 1.2: a server-side fault',
+        content: { ...(base.responses as Record<string, { content: object }>)['500']!.content, ...soap('Fault') },
       },
     },
   };
   const beheer = beheerOpenApi(errors);
-  return {
+  const probe = (summary: string, ok: string, more: Record<string, unknown> = {}) => ({
+    summary,
+    security: [],
+    responses: {
+      '200': { description: ok, content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } } } },
+      ...more,
+      ...errors({ '431': 'Request headers too large (HEADERS_TOO_LARGE)' }),
+    },
+  });
+  const doc = {
     openapi: '3.1.0',
-    info: { title: 'Schakel gateway', version: '0.1.0', description: 'Validates, stores, routes and delivers berichten of the Dutch sociaal domein.' },
+    info: {
+      title: 'Schakel gateway',
+      version: schakelVersion(),
+      description: 'Validates, stores, routes and delivers berichten of the Dutch sociaal domein.',
+      license: { name: 'EUPL-1.2', identifier: 'EUPL-1.2' },
+    },
+    servers: [{ url: '/', description: 'This gateway (http, or https with server.tls)' }],
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key per internal system or external party' }, ...beheer.securitySchemes },
+      securitySchemes: {
+        bearerApiKey: { type: 'http', scheme: 'bearer', description: 'API key of an internal system (callers[]) or external party (inbound[]): Authorization: Bearer <key>' },
+        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same API key in the X-API-Key header' },
+        clientCertificate: { type: 'mutualTLS', description: 'A client certificate (PKIoverheid) whose OIN is in callers[].oins or inbound[].oins; with server.tls' },
+        ...beheer.securitySchemes,
+      },
+      headers: {
+        XRequestId: { description: 'The request id (from the X-Request-Id the client sent when it is a safe token, else a new UUID); in the log line of the request', schema: { type: 'string' } },
+        RetryAfter: { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } },
+        Location: { description: 'The status URL of the bericht (/berichten/{id})', schema: { type: 'string' } },
+        WWWAuthenticate: { description: 'Bearer (no key) or Bearer error="invalid_token"', schema: { type: 'string' } },
+      },
       schemas: {
+        ErrorCode: errorCodeSchema(),
         ...beheer.schemas,
         ...statusSchemas(),
         Receipt: {
@@ -104,7 +190,7 @@ export function openApiDocument(): Record<string, unknown> {
               type: 'object',
               required: ['code', 'message', 'requestId'],
               properties: {
-                code: { type: 'string' },
+                code: { $ref: '#/components/schemas/ErrorCode' },
                 message: { type: 'string' },
                 requestId: { type: 'string' },
                 retourcode: { type: 'string' },
@@ -124,14 +210,17 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
     },
-    security: [{ apiKey: [] }],
+    security: [{ bearerApiKey: [] }, { apiKeyHeader: [] }, { clientCertificate: [] }],
     paths: {
       '/berichten': { post: submit('Hand in a bericht from an internal system') },
       '/berichten/{id}': {
         get: {
           summary: 'Status, findings, delivery attempts and the conversation of a bericht (its retours; a VTO with its Bv03, Bv01/Fo01 and notificaties)',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': { description: 'The bericht', content: { 'application/json': { schema: { $ref: '#/components/schemas/Bericht' } } } }, ...errors({ '401': 'UNAUTHENTICATED', '404': 'NOT_FOUND', '429': 'RATE_LIMITED (Retry-After)' }) },
+          responses: {
+            '200': { description: 'The bericht', content: { 'application/json': { schema: { $ref: '#/components/schemas/Bericht' } } } },
+            ...errors({ '401': 'UNAUTHENTICATED, CLIENT_CERTIFICATE_UNTRUSTED', '403': 'OIN_MISSING, OIN_UNKNOWN', '404': 'NOT_FOUND', '429': 'RATE_LIMITED (Retry-After)' }),
+          },
         },
       },
       '/inbound/{party}': {
@@ -140,31 +229,12 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [{ name: 'party', in: 'path', required: true, schema: { type: 'string' } }],
         },
       },
-      '/dai/{party}': {
-        post: {
-          summary: 'Digikoppeling Adapter Intern 1.0: the gemeente\'s Digikoppeling adapter delivers a bericht received over ebMS2 (docs/digikoppeling.md)',
-          parameters: [{ name: 'party', in: 'path', required: true, schema: { type: 'string' } }],
-          requestBody: {
-            required: true,
-            content: { 'text/xml': { schema: { type: 'string', description: 'SOAP 1.1 with only WS-Addressing headers; the bericht inside dai:bericht' } } },
-          },
-          responses: {
-            '200': { description: 'Taken: Bv03 (crossRefnummer = the received referentienummer)', content: { 'text/xml': { schema: { type: 'string' } } } },
-            '500': {
-              description: 'A fault with Fo03: WSA001 (headers missing, doubled or foreign), IB002 (wsa:From not allowed), WSA002 (headers disagree with the stuurgegevens), or the pipeline\'s codes (StUF016, IB002, IB102, finding codes)',
-              content: { 'text/xml': { schema: { type: 'string' } } },
-            },
-            ...errors({
-              '401': 'No or an invalid API key, or an untrusted client certificate',
-              '403': 'A client certificate whose OIN is not this party\'s (OIN_UNKNOWN)',
-              '404': 'The party has no DAI endpoint (DAI_NOT_CONFIGURED)',
-            }),
-          },
-        },
-      },
-      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'up' } } } },
-      '/readyz': { get: { summary: 'Readiness (store answers)', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
+        description:
+          'Plain: the gateway could not handle the request (INTERNAL). SOAP 1.1: every fault (with Fo03 StUF016 for a repeat, the finding code for an unreadable envelope, IB002/IB102, StUF058 plek server when the gateway cannot take it); SOAP 1.2: a server-side fault',
+        content: { ...(base.responses as Record<string, { content: object }>)['500']!.content, ...soap('Fault') },
       ...beheer.paths,
     },
   };
+  completeOperations(doc.paths as unknown as Record<string, Record<string, Record<string, unknown>>>);
+  return doc;
 }

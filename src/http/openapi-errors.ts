@@ -1,0 +1,66 @@
+import { XML_INPUT_STATUS } from '../xml/parse.ts';
+
+/**
+ * Every `error.code` an answer of the gateway can carry, for the OpenAPI document's enum. A test reads the
+ * codes the source passes to sendError/refuse and the pipeline's outcome codes, and fails when one is missing.
+ */
+export const ERROR_CODES: Readonly<Record<string, string>> = {
+  // Authentication and authorisation
+  UNAUTHENTICATED: 'No or an invalid API key, or no beheer session',
+  CLIENT_CERTIFICATE_UNTRUSTED: 'A client certificate the gateway does not trust',
+  OIN_MISSING: 'A trusted client certificate that carries no OIN',
+  OIN_UNKNOWN: 'A trusted client certificate whose OIN no caller or party has',
+  AFZENDER_NOT_ALLOWED: 'This caller or party may not send as this Afzender',
+  MESSAGE_NOT_ALLOWED: 'This caller or party may not send this message type',
+  ROLE_FORBIDDEN: 'The beheer role may not do this',
+  CSRF_TOKEN: 'A beheer change without the session CSRF token',
+  RATE_LIMITED: 'Over the rate limit, or too many failed authentications from this address',
+  // The request itself
+  BAD_REQUEST: 'The request could not be read',
+  REQUEST_ABORTED: 'The request was aborted',
+  REQUEST_TIMEOUT: 'The body did not arrive within server.requestTimeoutMs',
+  HEADERS_TOO_LARGE: 'The request headers are too large',
+  BODY_TOO_LARGE: 'The body is over the size limit (counted after decompression)',
+  BODY_UNREADABLE: 'A corrupt compressed body, or one that does not match its Content-Length',
+  UNSUPPORTED_MEDIA_TYPE: 'Not an XML content type, or an unsupported charset',
+  UNSUPPORTED_CONTENT_ENCODING: 'A Content-Encoding other than gzip, deflate, br',
+  NOT_XML: 'The body is not XML',
+  INVALID_JSON: 'The body is not valid JSON',
+  INVALID_REQUEST: 'A beheer request with invalid parameters',
+  BSN_NOT_IN_URL: 'A BSN in a URL (search with POST /api/beheer/berichten/zoeken)',
+  // XML input (src/xml/parse.ts)
+  ...Object.fromEntries(Object.keys(XML_INPUT_STATUS).map((code) => [code, `The XML cannot be read (${code.toLowerCase().replace(/_/g, ' ')})`])),
+  // Recognition and validation
+  UNKNOWN_NAMESPACE: 'Not recognised: the root element has no namespace of a known standard',
+  UNKNOWN_ROOT: 'Not recognised: an unknown root element',
+  UNSUPPORTED_RELEASE: 'Not recognised: a release of the standard this gateway has no schemas for',
+  BERICHTCODE_MISMATCH: 'The BerichtCode does not match the message',
+  STUF_BERICHTCODE_MISMATCH: 'The StUF berichtcode does not match the message',
+  FUNCTIE_MISMATCH: 'The StUF functie does not match the message',
+  XSD_INVALID: 'Not valid against the message XSD (findings with line and column)',
+  RULES_FAILED: 'The technical rules failed (findings, and the retourbericht the standard prescribes)',
+  INVALID: 'Invalid (findings)',
+  NO_ROUTE: 'No route for this bericht',
+  TR056: 'Same BerichtIdentificatie with other content (retourcode 9056)',
+  StUF016: 'Same StUF referentienummer with other content',
+  // Lookups and beheer
+  NOT_FOUND: 'No such endpoint or object (for this caller)',
+  BODY_PURGED: 'The stored body was purged (retention)',
+  TOO_MANY_MESSAGES: 'A bulk action over beheer.jobMaxMessages',
+  // The gateway
+  SERVER_BUSY: 'Too many large bodies being received at once (Retry-After)',
+  NOT_READY: 'The gateway is starting or stopping',
+  STORE_UNAVAILABLE: 'The message store does not answer',
+  INTERNAL: 'The gateway could not handle this request; nothing was stored',
+};
+
+/** The ErrorCode schema: the enum with each code's meaning in the description. */
+export function errorCodeSchema(): Record<string, unknown> {
+  return {
+    type: 'string',
+    enum: Object.keys(ERROR_CODES),
+    description: Object.entries(ERROR_CODES)
+      .map(([code, meaning]) => `- \`${code}\`: ${meaning}`)
+      .join('\n'),
+  };
+}
