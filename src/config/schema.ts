@@ -148,7 +148,11 @@ const caller = z.strictObject({
  * Without the list any wsa:From is taken that agrees with the bericht's stuurgegevens (Appendix B).
  */
 const inboundDai = z.strictObject({
-  from: z.array(z.string().min(1).max(500).regex(/^urn:dkintern:/, 'a DAI address starts with "urn:dkintern:"')).min(1).optional(),
+  from: z
+    .array(z.string().min(1).max(500).regex(/^urn:dkintern:/, 'a DAI address starts with "urn:dkintern:"'))
+    .min(1)
+    .optional()
+    .describe('wsa:From values its adapter may deliver with, each exact or ending in * (a prefix)'),
 });
 
 const inbound = z.strictObject({

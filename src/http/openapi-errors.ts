@@ -43,6 +43,16 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   NO_ROUTE: 'No route for this bericht',
   TR056: 'Same BerichtIdentificatie with other content (retourcode 9056)',
   StUF016: 'Same StUF referentienummer with other content',
+  XSD_LIMIT: 'The schema engine gave up on this document (a resource limit); the bericht is refused, not judged',
+  // Conversations (src/pipeline/answerer.ts)
+  NOT_THE_ADDRESSEE: 'A retour or StUF answer to a heenbericht that was not addressed to this caller or party',
+  ANSWER_PARTIES_MISMATCH: "A retour whose header does not carry the heen's Afzender and Ontvanger (StUF: zender is not the heen's ontvanger)",
+  RETOUR_ALREADY_RECEIVED: 'A second retour to a heenbericht that has one (IV028)',
+  // DAI (src/http/dai-inbound.ts; as Fo03 codes in a SOAP fault)
+  DAI_NOT_CONFIGURED: 'The party has no DAI endpoint',
+  IB002: 'Not authorised (wsa:From not allowed for this party)',
+  WSA001: 'WS-Addressing headers missing, doubled or foreign',
+  WSA002: 'WS-Addressing headers disagree with the stuurgegevens',
   // Lookups and beheer
   NOT_FOUND: 'No such endpoint or object (for this caller)',
   BODY_PURGED: 'The stored body was purged (retention)',

@@ -23,6 +23,7 @@ const OPERATION_IDS: Readonly<Record<string, string>> = {
   'post /api/beheer/jobs': 'beheerStartJob',
   'get /api/beheer/jobs/{id}': 'beheerGetJob',
   'get /api/beheer/audit': 'beheerListAudit',
+  'post /api/beheer/test-bericht': 'beheerTestBericht',
   'get /metrics': 'getMetrics',
 };
 
@@ -229,9 +230,39 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [{ name: 'party', in: 'path', required: true, schema: { type: 'string' } }],
         },
       },
-        description:
-          'Plain: the gateway could not handle the request (INTERNAL). SOAP 1.1: every fault (with Fo03 StUF016 for a repeat, the finding code for an unreadable envelope, IB002/IB102, StUF058 plek server when the gateway cannot take it); SOAP 1.2: a server-side fault',
-        content: { ...(base.responses as Record<string, { content: object }>)['500']!.content, ...soap('Fault') },
+      '/dai/{party}': {
+        post: {
+          summary: 'Digikoppeling Adapter Intern 1.0: the gemeente\'s Digikoppeling adapter delivers a bericht received over ebMS2 (docs/digikoppeling.md)',
+          parameters: [{ name: 'party', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: {
+            required: true,
+            content: { 'text/xml': { schema: { type: 'string', description: 'SOAP 1.1 with only WS-Addressing headers; the bericht inside dai:bericht' } } },
+          },
+          responses: {
+            '200': { description: 'Taken: Bv03 (crossRefnummer = the received referentienummer)', content: { 'text/xml': { schema: { type: 'string' } } } },
+            '500': {
+              description: 'A fault with Fo03: WSA001 (headers missing, doubled or foreign), IB002 (wsa:From not allowed), WSA002 (headers disagree with the stuurgegevens), or the pipeline\'s codes (StUF016, IB002, IB102, finding codes)',
+              content: { 'text/xml': { schema: { type: 'string' } } },
+            },
+            ...errors({
+              '401': 'No or an invalid API key, or an untrusted client certificate',
+              '403': 'A client certificate whose OIN is not this party\'s (OIN_UNKNOWN)',
+              '404': 'The party has no DAI endpoint (DAI_NOT_CONFIGURED)',
+            }),
+          },
+        },
+      },
+      '/healthz': { get: probe('Liveness; with TLS profiles or unhealthy destinations also their state', 'up') },
+      '/readyz': { get: probe('Readiness: the store answers and the transport runs', 'ready', errors({ '503': 'NOT_READY, STORE_UNAVAILABLE' })) },
+      '/openapi.json': {
+        get: {
+          summary: 'This document',
+          responses: {
+            '200': { description: 'The OpenAPI document', content: { 'application/json': { schema: { type: 'object' } } } },
+            ...errors({ '401': 'UNAUTHENTICATED', '429': 'RATE_LIMITED (Retry-After)' }),
+          },
+        },
+      },
       ...beheer.paths,
     },
   };
