@@ -136,9 +136,13 @@ describeChain('conversations in the chain', () => {
         '{ standard: ipgb, message: WMO502, destination: gemeente-retour }',
         '{ standard: ipgb, message: WMO507, destination: gemeente-inbox }',
         '{ standard: ipgb, message: WMO508, destination: ggk }',
-        '{ standard: stuf-jz, message: vtoDi01, destination: corv }',
-        '{ standard: stuf-jz, message: zorgmeldingTerugkoppelingDi01, destination: corv }',
-        '{ standard: stuf-jz, destination: gemeente-inbox }',
+        // In: what CORV brings the gemeente; out: everything the gemeente sends through CORV.
+        '{ standard: stuf-jz, message: notificatieDi01, destination: gemeente-inbox }',
+        '{ standard: stuf-jz, message: notificatiejrDi01, destination: gemeente-inbox }',
+        '{ standard: stuf-jz, message: zorgmeldingDi01, destination: gemeente-inbox }',
+        '{ standard: stuf-jz, message: meldingGeneriekDi01, destination: gemeente-inbox }',
+        '{ standard: stuf-jz, message: vtMeldingDi01, destination: gemeente-inbox }',
+        '{ standard: stuf-jz, destination: corv }',
         '{ standard: stuf, destination: gemeente-retour }',
       ],
     });
