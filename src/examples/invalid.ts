@@ -59,6 +59,9 @@ const REPEATABLE: Record<string, string> = {
   '323': 'Prestatie',
 };
 
+/** Messages in which a doubled product line breaks TR101 and no other rule. */
+const TR101_ONLY = new Set(['305', '307']);
+
 const numberOf = (entry: CatalogueEntry): string => /(\d{3})$/.exec(entry.name)?.[1] ?? '';
 const hasGeboortedatum = forMessages('301', '305', '307', '315');
 
@@ -113,7 +116,10 @@ export const BREAKERS: readonly Breaker[] = [
   {
     rule: 'TR101',
     how: 'a product line appears twice with the same logical key',
-    appliesTo: (entry) => entry.direction === 'heen' && TR101_KEYS[numberOf(entry)] !== undefined && REPEATABLE[numberOf(entry)] !== undefined,
+    // Only where a doubled product line breaks TR101 alone: in 301/315/317/323 it also breaks the rules on
+    // overlapping products, unique references and totals (TR302, TR383/TR386, TR353, TR315/TR358).
+    appliesTo: (entry) =>
+      entry.direction === 'heen' && TR101_ONLY.has(numberOf(entry)) && TR101_KEYS[numberOf(entry)] !== undefined && REPEATABLE[numberOf(entry)] !== undefined,
     inPayload: true,
     apply: (xml, _ctx) => {
       return edit(xml, /(\n[ \t]*<([\w-]+):(ToegewezenProduct|StartProduct|StopProduct|AangevraagdProduct|TeWijzigenProduct|Prestatie)>[\s\S]*?<\/\2:\3>)/, '$1$1');
