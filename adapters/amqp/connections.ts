@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import tls from 'node:tls';
 import amqp, { type ChannelModel } from 'amqplib';
 import { OinMismatchError, oinOfPeer } from '../http/post.ts';
-import type { ClientTls } from '../types.ts';
+import type { ClientTls } from '../../src/transport/adapter.ts';
 import { PublishChannel } from './publish-channel.ts';
 
 export interface AmqpConnectionsOptions {

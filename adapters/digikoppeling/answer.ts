@@ -3,7 +3,7 @@ import { redactBsn } from '../../src/security/redact.ts';
 import { parseToTree, XmlInputError } from '../../src/xml/parse.ts';
 import { child, textAt, type XNode } from '../../src/xml/tree.ts';
 import type { PostResult } from '../http/post.ts';
-import type { DeliveryOutcome } from '../types.ts';
+import type { DeliveryOutcome } from '../../src/transport/adapter.ts';
 import { parseRetryAfter } from '../webhook/index.ts';
 import { readSoap, readSoapFault, type SoapFault } from './soap.ts';
 

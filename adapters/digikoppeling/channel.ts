@@ -5,7 +5,7 @@ import { child, textAt } from '../../src/xml/tree.ts';
 import { ebmsAction, stufAddressing, stufEbmsAction, type Addressing, type StufRouting } from '../dai/addressing.ts';
 import { buildDaiEnvelope, DAI_REQUEST_HEADERS } from '../dai/envelope.ts';
 import { post, type PostResult } from '../http/post.ts';
-import type { ClientTls } from '../types.ts';
+import type { ClientTls } from '../../src/transport/adapter.ts';
 import type { SoapOperation } from './actions.ts';
 import { ANSWER_BYTES } from './answer.ts';
 import { buildSoapEnvelope, soapRequestHeaders } from './soap.ts';

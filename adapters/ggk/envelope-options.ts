@@ -5,7 +5,7 @@ import type { CatalogueEntry, Standard } from '../../src/catalogue/types.ts';
 import type { EnvelopeVersions, WrapOptions } from '../../src/ggk/envelope.ts';
 import { parseToTree, XmlInputError } from '../../src/xml/parse.ts';
 import { textAt, type XNode } from '../../src/xml/tree.ts';
-import type { OutgoingMessage } from '../types.ts';
+import type { OutgoingMessage } from '../../src/transport/adapter.ts';
 
 /**
  * What the GGK envelope of an outgoing bericht says (standards.md §4.6, §5):

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { deadline } from '../../src/transport/deadline.ts';
-import type { ClientTls } from '../types.ts';
+import type { ClientTls } from '../../src/transport/adapter.ts';
 
 /** One HTTP(S) POST of an outgoing message: the one place where adapters touch the wire. */
 export interface PostRequest {

@@ -16,7 +16,7 @@ import { readDaiRequest } from '../../adapters/dai/envelope.ts';
 import { documentElement } from '../../adapters/digikoppeling/document-element.ts';
 import { readSoapRequest } from '../../adapters/digikoppeling/soap-request.ts';
 import { buildSoapEnvelope, buildSoapFault, readSoap } from '../../adapters/digikoppeling/soap.ts';
-import type { ClientTls, DestinationConfig, OutgoingMessage } from '../../adapters/types.ts';
+import type { ClientTls, DestinationConfig, OutgoingMessage } from '../../src/transport/adapter.ts';
 import { answeredFrom, buildBv03, buildFo03, STUF016 } from '../../src/retour/stuf.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt } from '../../src/xml/tree.ts';

@@ -19,7 +19,7 @@ import { buildSoapEnvelope, buildSoapFault } from '../../adapters/digikoppeling/
 import { di01Referentienummer, storedHeenReferentienummer } from '../../adapters/ggk/heen.ts';
 import { ggkAdapter } from '../../adapters/ggk/index.ts';
 import { ggkReferentienummer } from '../../adapters/ggk/referentienummer.ts';
-import type { DestinationConfig, OutgoingMessage } from '../../adapters/types.ts';
+import type { DestinationConfig, OutgoingMessage } from '../../src/transport/adapter.ts';
 import { GGK_MAX_ENVELOPE_BYTES, unwrap, wrap, type Unwrapped } from '../../src/ggk/envelope.ts';
 import { answeredFrom, buildBv03, buildFo01, buildFo03 } from '../../src/retour/stuf.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
