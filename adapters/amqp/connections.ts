@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import tls from 'node:tls';
 import amqp, { type ChannelModel } from 'amqplib';
-import { OinMismatchError, oinOfPeer } from '../http/post.ts';
+import { oinOfPeer } from '../../src/security/oin.ts';
+import { OinMismatchError } from '../http/post.ts';
 import type { ClientTls } from '../../src/transport/adapter.ts';
 import { PublishChannel } from './publish-channel.ts';
 
