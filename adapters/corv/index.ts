@@ -1,7 +1,7 @@
 import { corvOperation } from '../digikoppeling/actions.ts';
 import { outcomeOfAnswer, readStufAnswer, type FoutPolicy } from '../digikoppeling/answer.ts';
 import { channelFor, stufFacts, type ChannelRequest } from '../digikoppeling/channel.ts';
-import { documentElement } from '../digikoppeling/document-element.ts';
+import { documentElement } from '../../src/xml/document-element.ts';
 import type { Adapter, DeliveryOutcome } from '../../src/transport/adapter.ts';
 
 /**

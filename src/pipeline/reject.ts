@@ -1,7 +1,7 @@
 import { catalogue } from '../catalogue/catalogue.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import { findRoute } from '../config/routes.ts';
-import { answeredFrom, buildFo01, findingDetails, fout, STUF055, type Fout } from '../retour/stuf.ts';
+import { answeredFrom, buildFo01, findingDetails, fout, STUF055, type Fout } from '../stuf/replies.ts';
 import type { RouteConfig } from '../config/schema.ts';
 import type { MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
 import type { Finding } from '../validation/finding.ts';
