@@ -34,7 +34,7 @@ describe('npm run build', { timeout: 600_000 }, () => {
     expect(tsc.code).toBe(0);
     const assets = await run(process.execPath, ['tools/build-dist.mjs', out]);
     expect(assets.code, assets.stderr).toBe(0);
-    for (const f of ['src/cli/main.js', 'src/validation/worker.js', 'src/validation/worker-entry.mjs', 'src/store/checkpoint-worker.mjs', 'src/beheer/static/index.html', 'config/default.yaml', 'data/cbs-gemeenten-2026.json']) {
+    for (const f of ['src/cli/main.js', 'src/validation/worker.js', 'src/validation/worker-entry.mjs', 'src/store/sqlite/checkpoint-worker.mjs', 'src/beheer/static/index.html', 'config/default.yaml', 'data/cbs-gemeenten-2026.json']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     writeFileSync(noTsxHooks, "export async function resolve(s, c, next) { if (s === 'tsx' || s.startsWith('tsx/')) throw new Error('tsx is not allowed here'); return next(s, c); }\n");

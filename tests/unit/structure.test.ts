@@ -85,7 +85,9 @@ function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
         if (!members.has(w)) continue;
         if (w === start) {
           const cycle = [start];
-          for (let at: string | undefined = v; at !== undefined && at !== start; at = cameFrom.get(at)) cycle.splice(1, 0, at);
+          for (let at: string | undefined = v; at !== undefined && at !== start; at = cameFrom.get(at)) {
+            cycle.splice(1, 0, at);
+          }
           cycle.push(start);
           return cycle;
         }
@@ -106,6 +108,8 @@ describe('structure', () => {
     expect(graph.size).toBeGreaterThan(100);
     // A dynamic import in a plain-JavaScript worker entry is an edge too.
     expect(graph.get('src/validation/worker-entry.mjs')).toContain('src/validation/worker.ts');
+    // The composition root builds the adapter registry: an edge from src/ into adapters/ is seen.
+    expect(graph.get('src/composition.ts')).toContain('adapters/registry.ts');
     // A type-only import is an edge too (metrics.ts implements the pipeline's PipelineMetrics).
     expect(graph.get('src/metrics.ts')).toContain('src/pipeline/accept.ts');
   });
@@ -130,7 +134,7 @@ describe('structure', () => {
     expect(cycles, `import circles:\n${cycles.join('\n')}`).toEqual([]);
   });
 
-  it(`lets at most ${MAX_SRC_FILES_IMPORTING_ADAPTERS} files of src/ import from adapters/ (the composition root)`, () => {
+  it(`lets at most ${MAX_SRC_FILES_IMPORTING_ADAPTERS} files of src/ import adapters/ (the composition root)`, () => {
     const importers = [...graph]
       .filter(([file, targets]) => file.startsWith('src/') && targets.some((t) => t.startsWith('adapters/')))
       .map(([file]) => file);
