@@ -1,4 +1,4 @@
-import { envelopePayload } from '../src/ggk/envelope.ts';
+import { envelopePayload } from '../src/stuf/ggk-envelope.ts';
 import { parseToTree } from '../src/xml/parse.ts';
 import { textAt } from '../src/xml/tree.ts';
 

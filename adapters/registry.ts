@@ -1,4 +1,4 @@
-import type { Adapter, AdapterName, DestinationConfig } from './types.ts';
+import type { Adapter, AdapterLookup, AdapterName, DestinationConfig } from '../src/transport/adapter.ts';
 import { amqpAdapter } from './amqp/index.ts';
 import { webhookAdapter } from './webhook/index.ts';
 import { corvAdapter } from './corv/index.ts';
@@ -7,7 +7,7 @@ import { storedHeenReferentienummer } from './ggk/heen.ts';
 import type { MessageStore } from '../src/store/types.ts';
 
 /** Adapter name → implementation. */
-export class AdapterRegistry {
+export class AdapterRegistry implements AdapterLookup {
   private readonly byName = new Map<string, Adapter>();
 
   constructor(adapters: readonly Adapter[]) {

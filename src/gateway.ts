@@ -1,3 +1,7 @@
+/**
+ * Lifecycle: one gateway started and stopped (HTTP or HTTPS server, transport, certificate reloads, retention,
+ * beheer), over the store and transport that composition.ts (the wiring) builds from the configuration.
+ */
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -5,7 +9,7 @@ import { DestinationHealth, type CertificateSource } from './beheer/alerts.ts';
 import { Beheer } from './beheer/index.ts';
 import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
-import { createTransport, openStore } from './deployment.ts';
+import { createTransport, openStore } from './composition.ts';
 import { createApp } from './http/app.ts';
 import { answerClientError, serverTimeouts } from './http/connection.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -40,7 +44,7 @@ export const DELIVERY_ABORT_MS = 10_000;
 const RETENTION_INTERVAL_MS = 10 * 60 * 1000;
 
 /**
- * The embedded gateway: SQLite store, in-process transport over its outbox, validation, HTTP. `start()`
+ * One gateway: the configured store and transport (composition.ts), validation, HTTP. `start()`
  * resolves once the server listens; `stop()` stops taking requests, lets deliveries in flight finish and
  * closes the store.
  */

@@ -6,15 +6,9 @@
  */
 import client from 'prom-client';
 import { catalogue } from './catalogue/catalogue.ts';
-import type { AcceptOutcome } from './pipeline/accept.ts';
+import type { AcceptOutcome, PipelineMetrics } from './pipeline/accept.ts';
 import type { RecordedAttempt } from './store/types.ts';
 import type { Verdict } from './validation/verdict.ts';
-
-/** What the ingest pipeline reports. */
-export interface PipelineMetrics {
-  validated(verdict: Verdict, seconds: number): void;
-  accepted(outcome: AcceptOutcome): void;
-}
 
 /** One recorded delivery attempt, as the store was asked to record it. */
 /** A recorded delivery attempt; the store reports each through `onAttemptRecorded`. */

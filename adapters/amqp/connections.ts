@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import tls from 'node:tls';
 import amqp, { type ChannelModel } from 'amqplib';
-import { OinMismatchError, oinOfPeer } from '../http/post.ts';
-import type { ClientTls } from '../types.ts';
+import { oinOfPeer } from '../../src/security/oin.ts';
+import { OinMismatchError } from '../http/post.ts';
+import type { ClientTls } from '../../src/transport/adapter.ts';
 import { PublishChannel } from './publish-channel.ts';
 
 export interface AmqpConnectionsOptions {

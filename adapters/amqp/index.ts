@@ -1,7 +1,7 @@
 import { internalPayload } from '../internal-payload.ts';
 import type { Options } from 'amqplib';
 import { OinMismatchError } from '../http/post.ts';
-import type { Adapter, DeliveryOutcome, DestinationConfig, OutgoingMessage } from '../types.ts';
+import type { Adapter, DeliveryOutcome, DestinationConfig, OutgoingMessage } from '../../src/transport/adapter.ts';
 import { AmqpConnections, type AmqpConnectionsOptions } from './connections.ts';
 import type { PublishTarget } from './publish-channel.ts';
 

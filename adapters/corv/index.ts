@@ -1,8 +1,8 @@
 import { corvOperation } from '../digikoppeling/actions.ts';
 import { outcomeOfAnswer, readStufAnswer, type FoutPolicy } from '../digikoppeling/answer.ts';
 import { channelFor, stufFacts, type ChannelRequest } from '../digikoppeling/channel.ts';
-import { documentElement } from '../digikoppeling/document-element.ts';
-import type { Adapter, DeliveryOutcome } from '../types.ts';
+import { documentElement } from '../../src/xml/document-element.ts';
+import type { Adapter, DeliveryOutcome } from '../../src/transport/adapter.ts';
 
 /**
  * CORV's StUF codes beyond the plek: StUF016 (zender and referentienummer not unique) means the first copy

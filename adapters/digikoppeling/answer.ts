@@ -3,9 +3,9 @@ import { redactBsn } from '../../src/security/redact.ts';
 import { parseToTree, XmlInputError } from '../../src/xml/parse.ts';
 import { child, textAt, type XNode } from '../../src/xml/tree.ts';
 import type { PostResult } from '../http/post.ts';
-import type { DeliveryOutcome } from '../types.ts';
+import type { DeliveryOutcome } from '../../src/transport/adapter.ts';
 import { parseRetryAfter } from '../webhook/index.ts';
-import { readSoap, readSoapFault, type SoapFault } from './soap.ts';
+import { readSoap, readSoapFault, type SoapFault } from '../../src/stuf/soap.ts';
 
 /**
  * What the other side answered to a StUF message sent in SOAP (standards.md §4.6, §6.5): a Bv03 (the WSDL's

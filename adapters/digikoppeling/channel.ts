@@ -2,13 +2,13 @@ import type { DestinationConfig } from '../../src/config/schema.ts';
 import { readSysteem } from '../../src/stuf/stuurgegevens.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { child, textAt } from '../../src/xml/tree.ts';
-import { ebmsAction, stufAddressing, stufEbmsAction, type Addressing, type StufRouting } from '../dai/addressing.ts';
-import { buildDaiEnvelope, DAI_REQUEST_HEADERS } from '../dai/envelope.ts';
+import { ebmsAction, stufAddressing, stufEbmsAction, type Addressing, type StufRouting } from '../../src/stuf/dai-addressing.ts';
+import { buildDaiEnvelope, DAI_REQUEST_HEADERS } from '../../src/stuf/dai-envelope.ts';
 import { post, type PostResult } from '../http/post.ts';
-import type { ClientTls } from '../types.ts';
+import type { ClientTls } from '../../src/transport/adapter.ts';
 import type { SoapOperation } from './actions.ts';
 import { ANSWER_BYTES } from './answer.ts';
-import { buildSoapEnvelope, soapRequestHeaders } from './soap.ts';
+import { buildSoapEnvelope, soapRequestHeaders } from '../../src/stuf/soap.ts';
 
 /**
  * How a StUF message (a GGK envelope, a StUF-JZ message, a Bv/Fo) reaches the GGK or CORV. Two channels exist:

@@ -1,9 +1,9 @@
-import { EnvelopeError, EnvelopeTooLargeError, GGK_MAX_ENVELOPE_BYTES, wrap } from '../../src/ggk/envelope.ts';
+import { EnvelopeError, EnvelopeTooLargeError, GGK_MAX_ENVELOPE_BYTES, wrap } from '../../src/stuf/ggk-envelope.ts';
 import { ggkOperation, type SoapOperation } from '../digikoppeling/actions.ts';
 import { outcomeOfAnswer, readStufAnswer, type FoutPolicy } from '../digikoppeling/answer.ts';
 import { channelFor, stufFacts, type ChannelRequest } from '../digikoppeling/channel.ts';
-import type { Adapter, DeliveryOutcome, OutgoingMessage } from '../types.ts';
-import { prepareEnvelope } from './envelope-options.ts';
+import type { Adapter, DeliveryOutcome, OutgoingMessage } from '../../src/transport/adapter.ts';
+import { prepareEnvelope } from '../../src/stuf/ggk-envelope-options.ts';
 import type { HeenReferentienummer } from './heen.ts';
 import { ggkReferentienummer } from './referentienummer.ts';
 

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import { oinOfPeer } from '../../src/security/oin.ts';
 import { deadline } from '../../src/transport/deadline.ts';
-import type { ClientTls } from '../types.ts';
+import type { ClientTls } from '../../src/transport/adapter.ts';
 
 /** One HTTP(S) POST of an outgoing message: the one place where adapters touch the wire. */
 export interface PostRequest {
@@ -41,13 +42,6 @@ const TLS_CODES = /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_SSL_
 
 export class OinMismatchError extends Error {
   readonly code = 'ERR_TLS_OIN_MISMATCH';
-}
-
-/** The OIN of a certificate: its subject serialNumber, when it is 20 digits. */
-export function oinOfPeer(cert: tls.PeerCertificate | undefined): string | undefined {
-  const serial = (cert?.subject as unknown as Record<string, string | string[] | undefined> | undefined)?.serialNumber;
-  const value = Array.isArray(serial) ? serial[0] : serial;
-  return value !== undefined && /^[0-9]{20}$/.test(value) ? value : undefined;
 }
 
 const agents = new Map<string, https.Agent>();

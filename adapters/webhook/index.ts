@@ -1,6 +1,6 @@
 import { post } from '../http/post.ts';
 import { internalPayload } from '../internal-payload.ts';
-import type { Adapter, DeliveryOutcome } from '../types.ts';
+import type { Adapter, DeliveryOutcome } from '../../src/transport/adapter.ts';
 
 export interface WebhookAdapterOptions {
   /** Bytes of the receiver's reply read for the answer excerpt; the rest is discarded. */

@@ -3,16 +3,11 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import type { ConfigIssue } from './issue.ts';
 import { checkRouteTable } from './route-check.ts';
 import { configSchema, type Config } from './schema.ts';
 
-export interface ConfigIssue {
-  /** Dotted path of the bad field (`routes[2].destination`), or the environment variable (`env PORT`). */
-  path: string;
-  message: string;
-  /** 1-based line in the config file, when the field is in it. */
-  line?: number;
-}
+export type { ConfigIssue };
 
 /** The configuration cannot be used; `issues` says which fields and why. */
 export class ConfigError extends Error {

@@ -2,7 +2,7 @@ import { catalogue } from '../catalogue/catalogue.ts';
 import type { HeaderFacts } from '../catalogue/header.ts';
 import type { CatalogueEntry, Role } from '../catalogue/types.ts';
 import { copiesHeenHeader, routeKey } from '../pipeline/identity.ts';
-import type { ConfigIssue } from './load.ts';
+import type { ConfigIssue } from './issue.ts';
 import { findRoute } from './routes.ts';
 import type { Config, PartyKind } from './schema.ts';
 

@@ -13,8 +13,8 @@
  */
 import { catalogue } from '../catalogue/catalogue.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
-import { unwrap } from '../ggk/envelope.ts';
-import { answeredFrom, buildFo01 } from '../retour/stuf.ts';
+import { unwrap } from '../stuf/ggk-envelope.ts';
+import { answeredFrom, buildFo01 } from '../stuf/replies.ts';
 import { calendarDay } from '../rules/istandaarden/dates.ts';
 import type { BerichtValidator } from '../validation/validator.ts';
 import type { Verdict } from '../validation/verdict.ts';

@@ -5,10 +5,10 @@
  * configuration (config/default.yaml). `schakel example` prints them; the tests validate every one.
  */
 import { randomUUID } from 'node:crypto';
-import { prepareEnvelope } from '../../adapters/ggk/envelope-options.ts';
+import { prepareEnvelope } from '../stuf/ggk-envelope-options.ts';
 import { catalogue } from '../catalogue/catalogue.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
-import { wrap } from '../ggk/envelope.ts';
+import { wrap } from '../stuf/ggk-envelope.ts';
 import { buildRetour } from '../retour/istandaarden.ts';
 import { calendarDay } from '../rules/istandaarden/dates.ts';
 import { recognise } from '../catalogue/recognise.ts';

@@ -1,8 +1,8 @@
 import type { TLSSocket } from 'node:tls';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { oinOfPeer } from '../../adapters/http/post.ts';
 import { verifyApiKey } from '../security/api-keys.ts';
+import { oinOfPeer } from '../security/oin.ts';
 import { sendError } from './errors.ts';
 
 /** Anyone who can hold an API key or a client certificate: an internal system (caller) or an external party (inbound). */

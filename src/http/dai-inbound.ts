@@ -1,11 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { stufAddress, stufMessageId, stufRelatesTo, type Addressing } from '../../adapters/dai/addressing.ts';
-import { AddressingError, readDaiRequest, type DaiRequest } from '../../adapters/dai/envelope.ts';
-import { SoapRequestError } from '../../adapters/digikoppeling/soap-request.ts';
+import { stufAddress, stufMessageId, stufRelatesTo, type Addressing } from '../stuf/dai-addressing.ts';
+import { AddressingError, readDaiRequest, type DaiRequest } from '../stuf/dai-envelope.ts';
+import { SoapRequestError } from '../stuf/soap-request.ts';
 import type { InboundConfig } from '../config/schema.ts';
 import type { Permissions } from '../pipeline/accept.ts';
-import { answeredFrom, buildFo03, type AnsweredMessage, type Fout } from '../retour/stuf.ts';
+import { answeredFrom, buildFo03, type AnsweredMessage, type Fout } from '../stuf/replies.ts';
 import { redactBsn } from '../security/redact.ts';
 import { textAt } from '../xml/tree.ts';
 import { sendError } from './errors.ts';

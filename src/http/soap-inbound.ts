@@ -1,12 +1,12 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { readSoapRequest, rootLocalName, SoapRequestError, type SoapRequest } from '../../adapters/digikoppeling/soap-request.ts';
-import { buildSoapEnvelope, buildSoapFault, soapContentType, type FaultSpec, type SoapVersion } from '../../adapters/digikoppeling/soap.ts';
+import { readSoapRequest, rootLocalName, SoapRequestError, type SoapRequest } from '../stuf/soap-request.ts';
+import { buildSoapEnvelope, buildSoapFault, soapContentType, type FaultSpec, type SoapVersion } from '../stuf/soap.ts';
 import type { Config, InboundConfig } from '../config/schema.ts';
 import { accept, type AcceptOutcome, type Permissions, type PipelineDeps } from '../pipeline/accept.ts';
 import { answerFor, soapChannel, type Channel } from '../pipeline/answer-channel.ts';
 import { ANSWER_REFUSAL_ANSWERS } from '../pipeline/answerer.ts';
-import { answeredFrom, buildBv03, buildFo03, findingDetails, fout, STUF016, STUF055, type AnsweredMessage, type Fout } from '../retour/stuf.ts';
+import { answeredFrom, buildBv03, buildFo03, findingDetails, fout, STUF016, STUF055, type AnsweredMessage, type Fout } from '../stuf/replies.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { MessageStore } from '../store/types.ts';
 import type { Verdict } from '../validation/verdict.ts';

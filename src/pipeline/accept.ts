@@ -2,7 +2,6 @@ import { catalogue } from '../catalogue/catalogue.ts';
 import type { HeaderFacts } from '../catalogue/header.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import type { RouteConfig } from '../config/schema.ts';
-import type { PipelineMetrics } from '../metrics.ts';
 import type { CorrelationKey, MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
 import type { ValidationService } from '../validation/service.ts';
 import type { Finding } from '../validation/finding.ts';
@@ -46,6 +45,12 @@ export type AcceptOutcome =
   | ({ kind: 'conflict'; existingId: string; code: string; retourcode: string; text: string; verdict: Verdict; retour?: string } & Partial<Rejected>)
   /** A retour or StUF answer that does not come from the addressee of the heen it names, or a second retour: stored as rejected. */
   | ({ kind: 'refused-answer'; refusedId: string; verdict: Verdict } & AnswerRefusal);
+
+/** What the pipeline reports: validation time and each outcome (src/metrics.ts implements it). */
+export interface PipelineMetrics {
+  validated(verdict: Verdict, seconds: number): void;
+  accepted(outcome: AcceptOutcome): void;
+}
 
 export interface PipelineDeps {
   store: MessageStore;

@@ -1,12 +1,13 @@
 import { catalogue } from '../catalogue/catalogue.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import { findRoute } from '../config/routes.ts';
-import { answeredFrom, buildFo01, findingDetails, fout, STUF055, type Fout } from '../retour/stuf.ts';
-import type { MessageSource, StoredMessage } from '../store/types.ts';
+import { answeredFrom, buildFo01, findingDetails, fout, STUF055, type Fout } from '../stuf/replies.ts';
+import type { RouteConfig } from '../config/schema.ts';
+import type { MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
 import type { Finding } from '../validation/finding.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import { parseToTree } from '../xml/parse.ts';
-import type { PipelineDeps } from './accept.ts';
+import type { ValidationService } from '../validation/service.ts';
 import { answerFor, type ChannelContext, type Situation } from './answer-channel.ts';
 import { routeKey } from './identity.ts';
 import { answerSummary, messageFacts } from './message-facts.ts';
@@ -17,6 +18,14 @@ import { answerSummary, messageFacts } from './message-facts.ts';
  * in uniqueness), and the gateway's own answer (a retourbericht, a Fo01) is stored as a message of its own,
  * linked to it (the rejected bericht's `answeredBy`) and queued where the channel's answers go.
  */
+
+/** What rejecting needs of the pipeline's dependencies (accept.ts passes its `PipelineDeps`). */
+export interface RejectDeps {
+  store: MessageStore;
+  validation: ValidationService;
+  routes: () => readonly RouteConfig[];
+  onQueued?: () => void;
+}
 
 /** A message the gateway built and queued (or could not route) as its answer to a rejected bericht. */
 export interface OwnAnswer {
@@ -55,7 +64,7 @@ export interface RejectInput {
  * An earlier copy of this message that was rejected: the same StUF (zender, referentienummer) from the same
  * party. A resend of it is answered as a repeat (Fo03 StUF016: the first copy arrived and was answered).
  */
-export async function earlierRejection(deps: PipelineDeps, input: Pick<RejectInput, 'via' | 'channel' | 'verdict'>): Promise<StoredMessage | null> {
+export async function earlierRejection(deps: RejectDeps, input: Pick<RejectInput, 'via' | 'channel' | 'verdict'>): Promise<StoredMessage | null> {
   const ref = input.verdict.header.referentienummer;
   if (!ref || (input.channel.channel !== 'ggk' && input.channel.channel !== 'corv')) return null;
   const page = await deps.store.listMessages({ sourceId: input.via.id, referentienummer: ref, status: 'rejected', limit: 1 });
@@ -64,7 +73,7 @@ export async function earlierRejection(deps: PipelineDeps, input: Pick<RejectInp
 }
 
 /** Keeps the rejected bericht, then sends what its channel gets for it. */
-export async function reject(deps: PipelineDeps, r: RejectInput): Promise<Rejection> {
+export async function reject(deps: RejectDeps, r: RejectInput): Promise<Rejection> {
   const inner = r.verdict.payload ?? r.verdict;
   const entry = entryOf(inner) ?? entryOf(r.verdict);
   if (!entry) throw new Error('reject: an unrecognised bericht is not stored');
@@ -93,7 +102,7 @@ function entryOf(v: Verdict): CatalogueEntry | undefined {
   return v.message ? catalogue.byName(v.message) : undefined;
 }
 
-async function followUp(deps: PipelineDeps, r: RejectInput, rejectedId: string, findings: Finding[]): Promise<OwnAnswer | undefined> {
+async function followUp(deps: RejectDeps, r: RejectInput, rejectedId: string, findings: Finding[]): Promise<OwnAnswer | undefined> {
   const retour = (r.verdict.payload ?? r.verdict).retour;
   const crossRef = r.verdict.header.referentienummer;
   switch (answerFor(r.channel.channel, r.situation).followUp) {
@@ -125,7 +134,7 @@ function ruleFout(verdict: Verdict, findings: Finding[]): Fout {
   return fout(code, `${inner.message ?? 'the bericht'} fails a technical rule: ${first?.text ?? 'no details'}`, findingDetails(findings));
 }
 
-async function sendFo01(deps: PipelineDeps, r: RejectInput, rejectedId: string, f: Fout): Promise<OwnAnswer | undefined> {
+async function sendFo01(deps: RejectDeps, r: RejectInput, rejectedId: string, f: Fout): Promise<OwnAnswer | undefined> {
   let fo01: string;
   try {
     fo01 = buildFo01(answeredFrom(parseToTree(r.source)), f);
@@ -146,7 +155,7 @@ interface OwnAnswerTarget {
 }
 
 /** The gateway's own answer is a bericht too: validated, stored, linked to what it answers and queued. */
-async function storeOwnAnswer(deps: PipelineDeps, text: string, t: OwnAnswerTarget): Promise<OwnAnswer | undefined> {
+async function storeOwnAnswer(deps: RejectDeps, text: string, t: OwnAnswerTarget): Promise<OwnAnswer | undefined> {
   const bytes = new TextEncoder().encode(text);
   const verdict = await deps.validation.validate(bytes);
   const entry = entryOf(verdict);

@@ -12,6 +12,7 @@ import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'n
 import { readFileSync } from 'node:fs';
 import forge from 'node-forge';
 import type { TlsProfileConfig } from '../config/schema.ts';
+import { isOin } from './oin.ts';
 
 /** A profile cannot be used; the message names the profile and what is wrong. */
 export class CertificateError extends Error {
@@ -48,7 +49,6 @@ export interface LoadedProfile {
 
 export type Env = Record<string, string | undefined>;
 
-const OIN = /^[0-9]{20}$/;
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const DAY_MS = 86_400_000;
 
@@ -129,7 +129,7 @@ function factsOf(x509: X509Certificate): CertificateFacts {
   return {
     subject: x509.subject.replace(/\n/g, ', '),
     issuer: x509.issuer.replace(/\n/g, ', '),
-    ...(oin !== undefined && OIN.test(oin) ? { oin } : {}),
+    ...(oin !== undefined && isOin(oin) ? { oin } : {}),
     notBefore: new Date(Date.parse(x509.validFrom)),
     notAfter: new Date(Date.parse(x509.validTo)),
     fingerprint256: x509.fingerprint256,

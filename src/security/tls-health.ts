@@ -3,7 +3,7 @@
  * used, and from a refused TLS handshake until a delivery to it succeeds. This is what deliveries consult
  * (`DeliveryTls`) and what /healthz shows; it never stops the gateway or another destination.
  */
-import type { DeliveryOutcome } from '../../adapters/types.ts';
+import type { DeliveryOutcome } from '../transport/adapter.ts';
 import type { DestinationConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { DeliveryTls } from '../transport/delivery.ts';

@@ -4,7 +4,7 @@
  * half-written, wrong passphrase, key not matching) or that brings a certificate not valid yet leaves the
  * current certificate in use and says why. A profile that cannot be used disables only what uses it.
  */
-import type { ClientTls } from '../../adapters/types.ts';
+import type { ClientTls } from '../transport/adapter.ts';
 import type { CertificateInfo } from '../beheer/alerts.ts';
 import type { DestinationConfig, TlsConfig, TlsProfileConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';

@@ -1,5 +1,4 @@
-import type { AdapterRegistry } from '../../adapters/registry.ts';
-import type { ClientTls, DeliveryOutcome } from '../../adapters/types.ts';
+import type { AdapterLookup, ClientTls, DeliveryOutcome } from './adapter.ts';
 import type { DestinationConfig, RetryConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { CompleteResult, DeliveryOutbox, Lease, NextStep } from '../store/types.ts';
@@ -9,7 +8,7 @@ import { deadline } from './deadline.ts';
 /** What one delivery needs; the embedded and the RabbitMQ transport both deliver a lease through `deliverLease`. */
 export interface DeliveryContext {
   store: DeliveryOutbox;
-  adapters: AdapterRegistry;
+  adapters: AdapterLookup;
   destinations: ReadonlyMap<string, DestinationConfig>;
   retry: RetryConfig;
   /** The lease length: an attempt is aborted a margin before its lease runs out. */

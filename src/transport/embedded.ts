@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { defaultAdapterRegistry, type AdapterRegistry } from '../../adapters/registry.ts';
+import type { AdapterLookup } from './adapter.ts';
 import type { Config, DestinationConfig, RetryConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { DeliveryOutbox, Lease } from '../store/types.ts';
@@ -10,7 +10,7 @@ import type { Transport } from './types.ts';
 
 export interface EmbeddedTransportOptions {
   store: DeliveryOutbox;
-  adapters: AdapterRegistry;
+  adapters: AdapterLookup;
   destinations: readonly DestinationConfig[];
   retry: RetryConfig;
   /** Deliveries running at once. */
@@ -38,7 +38,7 @@ export function embeddedTransportFromConfig(
   config: Pick<Config, 'destinations' | 'retry' | 'transport'>,
   store: DeliveryOutbox,
   logger: Logger,
-  adapters: AdapterRegistry = defaultAdapterRegistry(),
+  adapters: AdapterLookup,
   tls?: DeliveryTls,
 ): EmbeddedTransport {
   const unsupported = adapters.unsupported(config.destinations);
@@ -66,7 +66,7 @@ export function embeddedTransportFromConfig(
  */
 export class EmbeddedTransport implements Transport {
   private readonly store: DeliveryOutbox;
-  private readonly adapters: AdapterRegistry;
+  private readonly adapters: AdapterLookup;
   private readonly destinations: Map<string, DestinationConfig>;
   private readonly retry: RetryConfig;
   private readonly concurrency: number;

@@ -24,7 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
-import { defaultAdapterRegistry, type AdapterRegistry } from '../../adapters/registry.ts';
+import type { AdapterLookup } from './adapter.ts';
 import type { Config, DestinationConfig, RabbitMqTransportConfig, RetryConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { BrokerOutbox, DeliveryOutbox, PublishLease, PublishRef } from '../store/types.ts';
@@ -36,7 +36,7 @@ import type { Transport } from './types.ts';
 
 export interface RabbitMqTransportOptions {
   store: DeliveryOutbox & BrokerOutbox;
-  adapters: AdapterRegistry;
+  adapters: AdapterLookup;
   destinations: readonly DestinationConfig[];
   retry: RetryConfig;
   url: string;
@@ -71,7 +71,7 @@ export function rabbitMqTransportFromConfig(
   config: Pick<Config, 'destinations' | 'retry'> & { transport: RabbitMqTransportConfig },
   store: DeliveryOutbox & BrokerOutbox,
   logger: Logger,
-  adapters: AdapterRegistry = defaultAdapterRegistry(),
+  adapters: AdapterLookup,
   tls?: DeliveryTls,
 ): RabbitMqTransport {
   const unsupported = adapters.unsupported(config.destinations);

@@ -1,4 +1,4 @@
-import type { DeliveryOutcome } from '../../adapters/types.ts';
+import type { DeliveryOutcome } from './adapter.ts';
 import type { RetryConfig } from '../config/schema.ts';
 import type { NextStep } from '../store/types.ts';
 import { backoffDelay } from './backoff.ts';

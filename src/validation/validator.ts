@@ -4,7 +4,7 @@ import { catalogue as defaultCatalogue, type Catalogue } from '../catalogue/cata
 import { extractHeader } from '../catalogue/header.ts';
 import { recognise } from '../catalogue/recognise.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
-import { envelopePayload } from '../ggk/envelope.ts';
+import { envelopePayload } from '../stuf/ggk-envelope.ts';
 import { buildAssessedRetour } from '../retour/istandaarden.ts';
 import { loadGemeenten } from '../rules/gemeenten.ts';
 import type { MessageHistory } from '../rules/history.ts';

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSoapEnvelope, readSoap, readSoapFault } from '../../adapters/digikoppeling/soap.ts';
+import { buildSoapEnvelope, readSoap, readSoapFault } from '../../src/stuf/soap.ts';
 import { hashPassword } from '../../src/security/passwords.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
 import type { MessageStore } from '../../src/store/types.ts';

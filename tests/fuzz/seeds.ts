@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { wrap } from '../../src/ggk/envelope.ts';
+import { wrap } from '../../src/stuf/ggk-envelope.ts';
 import { KEYS } from '../helpers/gateway.ts';
 import { build as buildModelled, MODELLED_MESSAGES } from '../../src/examples/ieb-ipgb.ts';
 import { istandaardExamples } from '../helpers/official.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wrap } from '../../src/ggk/envelope.ts';
+import { wrap } from '../../src/stuf/ggk-envelope.ts';
 import { spawnGateway, type ChildGateway } from '../helpers/child-gateway.ts';
 import { eventually, KEYS, testConfigYaml, withIdentificatie } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';

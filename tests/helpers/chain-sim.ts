@@ -16,11 +16,11 @@
  */
 import { createServer, type Server } from 'node:http';
 import { ParseOption, XmlDocument } from 'libxml2-wasm';
-import { readSoapRequest } from '../../adapters/digikoppeling/soap-request.ts';
-import { buildSoapEnvelope, buildSoapFault } from '../../adapters/digikoppeling/soap.ts';
+import { readSoapRequest } from '../../src/stuf/soap-request.ts';
+import { buildSoapEnvelope, buildSoapFault } from '../../src/stuf/soap.ts';
 import { GGK_NS, JZ0100_NS, STUF0301_NS } from '../../src/catalogue/data/stuf.ts';
-import { wrap, type EnvelopeVersions } from '../../src/ggk/envelope.ts';
-import { answeredFrom, buildBv03, buildFo03 } from '../../src/retour/stuf.ts';
+import { wrap, type EnvelopeVersions } from '../../src/stuf/ggk-envelope.ts';
+import { answeredFrom, buildBv03, buildFo03 } from '../../src/stuf/replies.ts';
 import { BerichtValidator } from '../../src/validation/validator.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt, type XNode } from '../../src/xml/tree.ts';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import amqp, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { amqpAdapter, type AmqpAdapter, type AmqpDestination } from '../../adapters/amqp/index.ts';
-import type { OutgoingMessage } from '../../adapters/types.ts';
+import type { OutgoingMessage } from '../../src/transport/adapter.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { Gateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/log.ts';

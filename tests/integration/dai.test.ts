@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wrap } from '../../src/ggk/envelope.ts';
+import { wrap } from '../../src/stuf/ggk-envelope.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt, type XNode } from '../../src/xml/tree.ts';
 import { startDaiAdapter, post, daiRequest, type DaiTestAdapter, type TlsFiles, SOAP11 } from '../helpers/dai-adapter.ts';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { wrap } from '../../src/ggk/envelope.ts';
+import { wrap } from '../../src/stuf/ggk-envelope.ts';
 import { calendarDay } from '../../src/rules/istandaarden/dates.ts';
 import { build as buildModelled, DEFAULT_IEB_PERIOD } from '../../src/examples/ieb-ipgb.ts';
 import { hasReference, projectRoot, referenceDir, skipReason } from '../helpers/reference.ts';

@@ -1,6 +1,7 @@
 /**
- * Digikoppeling Adapter Intern 1.0 WS-Addressing (adapters/dai): the worked ebMS examples of Appendix C, read from
- * the standard's own text in ../shared/reference, reproduced header by header in both directions:
+ * Digikoppeling Adapter Intern 1.0 WS-Addressing (src/stuf/dai-addressing.ts): the worked ebMS examples of
+ * Appendix C, read from the standard's own text in ../shared/reference, reproduced header by header in both
+ * directions:
  *
  * - outbound (koppelend systeem → adapter → ebMS): the headers Schakel writes for the eb:Service, eb:Action,
  *   eb:MessageId and eb:ConversationId the adapter then sends are the example's, and what the adapter reads back
@@ -26,11 +27,11 @@ import {
   stufMessageId,
   stufRelatesTo,
   type Addressing,
-} from '../../adapters/dai/addressing.ts';
-import { addressingHeader, AddressingError, buildDaiEnvelope, readAddressing, readDaiRequest } from '../../adapters/dai/envelope.ts';
-import { SoapRequestError } from '../../adapters/digikoppeling/soap-request.ts';
+} from '../../src/stuf/dai-addressing.ts';
+import { addressingHeader, AddressingError, buildDaiEnvelope, readAddressing, readDaiRequest } from '../../src/stuf/dai-envelope.ts';
+import { SoapRequestError } from '../../src/stuf/soap-request.ts';
 import { addressingProblem } from '../../src/http/dai-inbound.ts';
-import { readSoap } from '../../adapters/digikoppeling/soap.ts';
+import { readSoap } from '../../src/stuf/soap.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { child, textAt, type XNode } from '../../src/xml/tree.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';

@@ -1,5 +1,5 @@
 /**
- * The GGK envelope (src/ggk/envelope.ts): wrap → unwrap gives the payload back byte for byte; Di01 and Du01 are
+ * The GGK envelope (src/stuf/ggk-envelope.ts): wrap → unwrap gives the payload back byte for byte; Di01 and Du01 are
  * valid against the project's ggk-0310 pack and against the official StUF-GGK XSD (skipped, visibly, without the
  * reference); options the chain refuses, and envelopes over 25 MB, are refused with typed errors; the validator
  * judges both layers and the chain's UUID v4 rule (IB009).
@@ -15,7 +15,7 @@ import {
   unwrap,
   wrap,
   type WrapOptions,
-} from '../../src/ggk/envelope.ts';
+} from '../../src/stuf/ggk-envelope.ts';
 import { UUID_V4 } from '../../src/stuf/stuurgegevens.ts';
 import { BerichtValidator } from '../../src/validation/validator.ts';
 import { SchemaPacks } from '../../src/xml/packs.ts';

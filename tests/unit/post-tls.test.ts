@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post } from '../../adapters/http/post.ts';
-import type { ClientTls } from '../../adapters/types.ts';
+import type { ClientTls } from '../../src/transport/adapter.ts';
 import { OTHER_OIN, RECEIVER_OIN, startTlsReceiver, writeTestPki, type TestPki, type TlsReceiver } from '../helpers/pki.ts';
 
 let dir: string;

@@ -1,5 +1,5 @@
 /**
- * StUF answers (src/retour/stuf.ts): Bv03, Fo03 (including StUF016 for a duplicate zender + referentienummer) and
+ * StUF answers (src/stuf/replies.ts): Bv03, Fo03 (including StUF016 for a duplicate zender + referentienummer) and
  * Fo01 swap the answered message's zender and ontvanger and carry its referentienummer as crossRefnummer; they are
  * valid against the StUF-JZ jz pack (project and official; the official side skips visibly without the reference).
  * Also: the gateway recognises incoming Bv01/Bv03/Fo01/Fo03.
@@ -9,9 +9,9 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractHeader } from '../../src/catalogue/header.ts';
 import { recognise } from '../../src/catalogue/recognise.ts';
-import { unwrap, wrap } from '../../src/ggk/envelope.ts';
+import { unwrap, wrap } from '../../src/stuf/ggk-envelope.ts';
 import { dedupKey } from '../../src/pipeline/identity.ts';
-import { answeredFrom, buildBv03, buildDuplicateFo03, buildFo01, buildFo03, STUF016 } from '../../src/retour/stuf.ts';
+import { answeredFrom, buildBv03, buildDuplicateFo03, buildFo01, buildFo03, STUF016 } from '../../src/stuf/replies.ts';
 import { UUID_V4 } from '../../src/stuf/stuurgegevens.ts';
 import { BerichtValidator } from '../../src/validation/validator.ts';
 import { parseToTree, parseXml } from '../../src/xml/parse.ts';

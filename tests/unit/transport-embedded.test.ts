@@ -235,7 +235,7 @@ describe('embedded transport', () => {
         'transport: { pollIntervalMs: 60000 }\n',
       '/etc/schakel.yaml',
     );
-    const transport = embeddedTransportFromConfig(config, store, createLogger({ level: 'silent' }));
+    const transport = embeddedTransportFromConfig(config, store, createLogger({ level: 'silent' }), defaultAdapterRegistry());
     transports.push(transport);
     await transport.start();
     const [id] = await enqueue();
@@ -244,7 +244,7 @@ describe('embedded transport', () => {
 
     // Every configured adapter kind is served by the default registry; a registry without one refuses it.
     const ggk = parseConfig('destinations:\n  - { id: ggk-prod, adapter: ggk, url: "https://ggk.example" }\n', '/x.yaml');
-    expect(() => embeddedTransportFromConfig(ggk, store, createLogger({ level: 'silent' }))).not.toThrow();
+    expect(() => embeddedTransportFromConfig(ggk, store, createLogger({ level: 'silent' }), defaultAdapterRegistry())).not.toThrow();
     expect(() =>
       embeddedTransportFromConfig(ggk, store, createLogger({ level: 'silent' }), new AdapterRegistry([webhookAdapter()])),
     ).toThrow('no adapter available for destination(s): ggk-prod (ggk)');

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OutgoingMessage } from '../../adapters/types.ts';
+import type { OutgoingMessage } from '../../src/transport/adapter.ts';
 import { parseRetryAfter, webhookAdapter } from '../../adapters/webhook/index.ts';
 import type { WebhookDestination } from '../../src/config/schema.ts';
 import { startReceiver, type Receiver, type Reply } from '../helpers/http-receiver.ts';

@@ -1,7 +1,7 @@
 import { canonicalizeSubtree, XmlC14NMode } from 'libxml2-wasm/lib/c14n.mjs';
 import type { XmlDocument, XmlNode, XmlOutputBufferHandler } from 'libxml2-wasm';
 import { xmlDocGetRootElement, XmlTreeCommonStruct } from 'libxml2-wasm/lib/libxml2.mjs';
-import type { ParsedXml } from '../../src/xml/parse.ts';
+import type { ParsedXml } from './parse.ts';
 
 const ELEMENT = 1;
 const node_ = XmlTreeCommonStruct as unknown as { type(p: number): number; children(p: number): number; next(p: number): number };

@@ -1,11 +1,11 @@
-import { toTree, type ParseLimits } from '../../src/xml/parse.ts';
-import { escapeText, escapeAttr } from '../../src/xml/escape.ts';
-import { child, type XNode } from '../../src/xml/tree.ts';
-import { canonicalElement } from '../digikoppeling/canonical.ts';
-import { documentElement } from '../digikoppeling/document-element.ts';
-import { readSoap, SOAP11_NS, type FaultSpec, type SoapVersion } from '../digikoppeling/soap.ts';
-import { parseSoapRequest, SoapRequestError } from '../digikoppeling/soap-request.ts';
-import { CONVERSATION_ID, DAI_NS, WSA_NS, type Addressing } from './addressing.ts';
+import { toTree, type ParseLimits } from '../xml/parse.ts';
+import { escapeText, escapeAttr } from '../xml/escape.ts';
+import { child, type XNode } from '../xml/tree.ts';
+import { canonicalElement } from '../xml/canonical.ts';
+import { documentElement } from '../xml/document-element.ts';
+import { readSoap, SOAP11_NS, type FaultSpec, type SoapVersion } from './soap.ts';
+import { parseSoapRequest, SoapRequestError } from './soap-request.ts';
+import { CONVERSATION_ID, DAI_NS, WSA_NS, type Addressing } from './dai-addressing.ts';
 
 /**
  * The DAI message (standards.md §7; DAI 1.0 §3.1): a SOAP 1.1 envelope whose Header holds only the WS-Addressing

@@ -1,4 +1,4 @@
-import type { Systeem } from '../../src/stuf/stuurgegevens.ts';
+import type { Systeem } from './stuurgegevens.ts';
 
 /**
  * The WS-Addressing headers of Digikoppeling Adapter Intern (DAI) 1.0 (standards.md §7;

@@ -1,6 +1,6 @@
-import { escapeText } from '../../src/xml/escape.ts';
-import { child, type XNode } from '../../src/xml/tree.ts';
-import { documentElement } from './document-element.ts';
+import { escapeText } from '../xml/escape.ts';
+import { child, type XNode } from '../xml/tree.ts';
+import { documentElement } from '../xml/document-element.ts';
 
 /**
  * SOAP as Digikoppeling WUS and the StUF WSDLs use it (standards.md §4.6, §7): document/literal, one message

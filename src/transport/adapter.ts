@@ -1,8 +1,12 @@
-import type { AdapterName, DestinationConfig } from '../src/config/schema.ts';
+/**
+ * The transports' port to the outside: what one adapter (adapters/) does and what a delivery returns. Adapters
+ * implement it; the composition root (src/composition.ts) hands a transport the adapters as an `AdapterLookup`.
+ */
+import type { AdapterName, DestinationConfig } from '../config/schema.ts';
 import type { ConnectionOptions } from 'node:tls';
-import type { OutboxMessage } from '../src/store/types.ts';
+import type { OutboxMessage } from '../store/types.ts';
 
-export type { AdapterName, DestinationConfig } from '../src/config/schema.ts';
+export type { AdapterName, DestinationConfig } from '../config/schema.ts';
 
 /** A message on its way out: its identity and routing facts, the exact bytes received, and which try this is. */
 export type OutgoingMessage = Omit<OutboxMessage, 'body'> & {
@@ -51,4 +55,13 @@ export interface Adapter {
   ): Promise<DeliveryOutcome>;
   /** Releases what the adapter keeps open between deliveries (broker connections); called when the gateway stops. */
   close?(): Promise<void>;
+}
+
+/** The adapters a transport delivers through, by name (adapters/registry.ts builds the default set). */
+export interface AdapterLookup {
+  get(name: AdapterName): Adapter | undefined;
+  /** Destinations whose adapter is not available, so startup can refuse a configuration it cannot serve. */
+  unsupported(destinations: readonly DestinationConfig[]): DestinationConfig[];
+  /** Closes every adapter that keeps something open (broker connections). */
+  close(): Promise<void>;
 }

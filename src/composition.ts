@@ -1,5 +1,8 @@
 /**
- * The two deployments behind one code path: which store and which transport a configuration asks for.
+ * Wiring, the composition root: which store, which transport and which adapters a configuration asks for. The
+ * only file of src/ that imports adapters/ (tests/unit/structure.test.ts); gateway.ts runs what it builds.
+ *
+ * The two deployments behind one code path:
  *
  * - embedded (default): SQLite in the data folder, the in-process transport over its outbox. One instance.
  * - scale-out: `store: { kind: postgres }` and `transport: { kind: rabbitmq }`, any number of instances sharing
@@ -8,12 +11,13 @@
  * Other combinations work too (PostgreSQL with the embedded transport: several instances leasing with SKIP
  * LOCKED; RabbitMQ over SQLite: one instance).
  */
-import { defaultAdapterRegistry, type AdapterRegistry } from '../adapters/registry.ts';
+import { defaultAdapterRegistry } from '../adapters/registry.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
 import { openPostgresStore, PostgresStore } from './store/postgres.ts';
 import { openSqliteStoreFromConfig } from './store/sqlite.ts';
 import type { MessageStore } from './store/types.ts';
+import type { AdapterLookup } from './transport/adapter.ts';
 import { embeddedTransportFromConfig } from './transport/embedded.ts';
 import { rabbitMqTransportFromConfig } from './transport/rabbitmq.ts';
 import type { DeliveryTls } from './transport/delivery.ts';
@@ -53,7 +57,7 @@ export function createTransport(
   store: MessageStore,
   logger: Logger,
   // The GGK adapter reads the envelope a heenbericht arrived in from the store, to answer it with a ggk_Du01.
-  adapters: AdapterRegistry = defaultAdapterRegistry({ store }),
+  adapters: AdapterLookup = defaultAdapterRegistry({ store }),
   tls?: DeliveryTls,
 ): Transport {
   const transport =

@@ -1,7 +1,7 @@
-import { parseXml, toTree, XmlInputError, type ParsedXml, type ParseLimits } from '../../src/xml/parse.ts';
-import type { XNode } from '../../src/xml/tree.ts';
-import { canonicalElement } from './canonical.ts';
-import { documentElement } from './document-element.ts';
+import { parseXml, toTree, XmlInputError, type ParsedXml, type ParseLimits } from '../xml/parse.ts';
+import type { XNode } from '../xml/tree.ts';
+import { canonicalElement } from '../xml/canonical.ts';
+import { documentElement } from '../xml/document-element.ts';
 import { mustUnderstandBlocks, readSoap, type FaultSpec, type SoapVersion } from './soap.ts';
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { catalogue as defaultCatalogue, type Catalogue } from '../catalogue/catalogue.ts';
 import { GGK_NS, STUF0301_NS } from '../catalogue/data/stuf.ts';
 import { recognise } from '../catalogue/recognise.ts';
-import { isUuidV4, leaf, readSysteem, renderSysteem, stufTijdstip, systeemProblems, type Systeem } from '../stuf/stuurgegevens.ts';
+import { isUuidV4, leaf, readSysteem, renderSysteem, stufTijdstip, systeemProblems, type Systeem } from './stuurgegevens.ts';
 import { escapeAttr } from '../xml/escape.ts';
 import { SchemaPacks } from '../xml/packs.ts';
 import { parseXml, toTree, XmlInputError, type ParsedXml } from '../xml/parse.ts';

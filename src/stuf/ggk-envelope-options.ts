@@ -1,11 +1,11 @@
-import { catalogue } from '../../src/catalogue/catalogue.ts';
-import { GGK_NS, STUF0301_NS } from '../../src/catalogue/data/stuf.ts';
-import { extractHeader, type HeaderFacts } from '../../src/catalogue/header.ts';
-import type { CatalogueEntry, Standard } from '../../src/catalogue/types.ts';
-import type { EnvelopeVersions, WrapOptions } from '../../src/ggk/envelope.ts';
-import { parseToTree, XmlInputError } from '../../src/xml/parse.ts';
-import { textAt, type XNode } from '../../src/xml/tree.ts';
-import type { OutgoingMessage } from '../types.ts';
+import { catalogue } from '../catalogue/catalogue.ts';
+import { GGK_NS, STUF0301_NS } from '../catalogue/data/stuf.ts';
+import { extractHeader, type HeaderFacts } from '../catalogue/header.ts';
+import type { CatalogueEntry, Standard } from '../catalogue/types.ts';
+import type { EnvelopeVersions, WrapOptions } from './ggk-envelope.ts';
+import { parseToTree, XmlInputError } from '../xml/parse.ts';
+import { textAt, type XNode } from '../xml/tree.ts';
+import type { OutgoingMessage } from '../transport/adapter.ts';
 
 /**
  * What the GGK envelope of an outgoing bericht says (standards.md §4.6, §5):

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STUF0301_NS } from '../catalogue/data/stuf.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { Finding } from '../validation/finding.ts';
-import { leaf, readSysteem, renderSysteem, stufTijdstip, systeemProblems, type Systeem } from '../stuf/stuurgegevens.ts';
+import { leaf, readSysteem, renderSysteem, stufTijdstip, systeemProblems, type Systeem } from './stuurgegevens.ts';
 import { child, textAt, type XNode } from '../xml/tree.ts';
 
 /**
