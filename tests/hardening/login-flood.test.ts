@@ -114,7 +114,7 @@ describe.skipIf(skipWithoutReference)('a login flood from one address', () => {
     const before = answered.filter((a) => a.status === 401 && a.at < at).length;
     expect(before).toBeLessThanOrEqual(refused / 2);
     // The address that was limited is named in a warning.
-    const warned = g.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40 && l.clientAddress);
+    const warned = g.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 'warn' && l.clientAddress);
     expect(warned.length).toBeGreaterThan(0);
     expect(new Set(warned.map((l) => l.clientAddress))).toEqual(new Set([FLOOD_ADDRESS]));
   }, 300_000);
