@@ -90,7 +90,7 @@ export function openApiDocument(): Record<string, unknown> {
         '429': 'Over the rate limit of this caller, or too many failed authentications from this address (RATE_LIMITED; Retry-After)',
         '431': 'Request headers too large (HEADERS_TOO_LARGE)',
         '500': 'The gateway could not handle the request; nothing was stored (INTERNAL)',
-        '503': 'Too many large bodies being received at once: server.bodiesInFlightBytes stayed taken for server.admissionWaitMs (SERVER_BUSY; Retry-After)',
+        '503': 'Too many large bodies being received at once: server.bodiesInFlightBytes stayed taken for server.admissionWaitMs (SERVER_BUSY), or the message store cannot be used (STORE_UNAVAILABLE); nothing was taken, try again after Retry-After',
       }),
     },
   });
