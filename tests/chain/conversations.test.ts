@@ -138,7 +138,8 @@ describeChain('conversations in the chain', () => {
         '{ standard: ipgb, message: WMO508, destination: ggk }',
         '{ standard: stuf-jz, message: vtoDi01, destination: corv }',
         '{ standard: stuf-jz, message: zorgmeldingTerugkoppelingDi01, destination: corv }',
-        '{ standard: stuf-jz, destination: gemeente-inbox }',
+        // What CORV sends in for the gemeente (a catch-all would also send the gemeente's own Di01s to CORV there).
+        ...['notificatieDi01', 'notificatiejrDi01', 'zorgmeldingDi01', 'meldingGeneriekDi01'].map((m) => `{ standard: stuf-jz, message: ${m}, destination: gemeente-inbox }`),
         '{ standard: stuf, destination: gemeente-retour }',
       ],
     });
