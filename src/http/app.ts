@@ -14,8 +14,8 @@ import { openApiDocument } from './openapi.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { requestContext } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
-import { daiInbound } from './dai-inbound.ts';
-import { soapInbound } from './soap-inbound.ts';
+import { daiInbound, unwrapDai } from './dai-inbound.ts';
+import { soapAuthRefusal, soapInbound, unwrapSoap, type SoapUnwrap } from './soap-inbound.ts';
 
 export interface AppDeps extends PipelineDeps {
   config: () => Config;
@@ -100,14 +100,18 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
-  const inboundAuth = limiter.perHolder(
-    requireKey<InboundConfig & { id: string }>(
-      () => deps.config().inbound.map((i) => ({ ...i, id: i.party })),
+  // A SOAP request that is not authenticated as the path's party gets a fault with Fo03 IB002, not the JSON 401.
+  const inboundAuthFor = (unwrap: SoapUnwrap) =>
+    limiter.perHolder(
+      requireKey<InboundConfig & { id: string }>(
+        () => deps.config().inbound.map((i) => ({ ...i, id: i.party })),
+        'party',
+        (req, h) => h.party === req.params.party,
+        soapAuthRefusal(deps, rawXmlBody(limit(), bodyOptions()), unwrap),
+      ),
       'party',
-      (req, h) => h.party === req.params.party,
-    ),
-    'party',
-  );
+    );
+  const inboundAuth = inboundAuthFor(unwrapSoap);
   const inboundPermissions = (party: InboundConfig) => ({ afzenders: partySenderCodes(deps.config(), party.party), messages: party.messages });
   // A SOAP request (GGK ggk_Du01, CORV notificatieDi01 …) is answered in SOAP by soapInbound; a bare bericht goes on.
   app.post('/inbound/:party', inboundAuth, requireXmlContentType, rawXmlBody(limit(), bodyOptions()), soapInbound(deps, inboundPermissions), async (req, res, next) => {
@@ -127,7 +131,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   // The gemeente's Digikoppeling adapter delivers over DAI 1.0 (WS-Addressing, dai:bericht): src/http/dai-inbound.ts.
-  app.post('/dai/:party', inboundAuth, requireXmlContentType, rawXmlBody(limit(), bodyOptions()), daiInbound(deps, inboundPermissions));
+  app.post('/dai/:party', inboundAuthFor(unwrapDai), requireXmlContentType, rawXmlBody(limit(), bodyOptions()), daiInbound(deps, inboundPermissions));
 
   if (deps.beheer) {
     app.use('/beheer', deps.beheer.page);

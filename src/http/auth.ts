@@ -34,25 +34,31 @@ export function presentedKey(req: Request): string | undefined {
   return req.get('x-api-key')?.trim() || undefined;
 }
 
+/** How a refused request is answered: the JSON error by default; an endpoint that speaks SOAP answers in SOAP. */
+export type AuthRefusal = (req: Request, res: Response, status: 401 | 403, code: string, message: string) => void;
+
+const jsonRefusal: AuthRefusal = (_req, res, status, code, message) => sendError(res, status, code, message);
+
 /**
  * Middleware: finds the key holder among `holders()` (re-read per request so configuration can change) and
  * stores it in res.locals[slot]. A client certificate, when one was presented (HTTPS with server.tls), decides:
  * not verified → 401 CLIENT_CERTIFICATE_UNTRUSTED; verified, its OIN (subject serialNumber) in a holder's `oins`
  * → that holder, else 403 OIN_MISSING / OIN_UNKNOWN. Without a certificate: the API key, 401 without a valid one.
+ * Refusals are answered by `refuse` (the JSON error unless the endpoint gives another).
  */
-export function requireKey<T extends KeyHolder>(holders: () => readonly T[], slot: string, scope?: (req: Request, h: T) => boolean) {
+export function requireKey<T extends KeyHolder>(holders: () => readonly T[], slot: string, scope?: (req: Request, h: T) => boolean, refuse: AuthRefusal = jsonRefusal) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const certificate = presentedCertificate(req);
     if (certificate) {
       if (!certificate.verified) {
-        return sendError(res, 401, 'CLIENT_CERTIFICATE_UNTRUSTED', `the client certificate is not trusted here (${certificate.reason})`);
+        return refuse(req, res, 401, 'CLIENT_CERTIFICATE_UNTRUSTED', `the client certificate is not trusted here (${certificate.reason})`);
       }
       const oin = certificate.oin;
       if (oin === undefined) {
-        return sendError(res, 403, 'OIN_MISSING', 'the client certificate carries no OIN (20 digits in its subject serialNumber)');
+        return refuse(req, res, 403, 'OIN_MISSING', 'the client certificate carries no OIN (20 digits in its subject serialNumber)');
       }
       const holder = holders().find((h) => (h.oins ?? []).includes(oin) && (!scope || scope(req, h)));
-      if (!holder) return sendError(res, 403, 'OIN_UNKNOWN', `OIN ${oin} of the client certificate is not allowed here`);
+      if (!holder) return refuse(req, res, 403, 'OIN_UNKNOWN', `OIN ${oin} of the client certificate is not allowed here`);
       res.locals[slot] = holder;
       const log = (res.locals.log as Logger | undefined)?.child({ oin, [slot]: holder.id });
       if (log) {
@@ -64,12 +70,12 @@ export function requireKey<T extends KeyHolder>(holders: () => readonly T[], slo
     const key = presentedKey(req);
     if (!key) {
       res.set('WWW-Authenticate', 'Bearer');
-      return sendError(res, 401, 'UNAUTHENTICATED', 'an API key is required (Authorization: Bearer <key>)');
+      return refuse(req, res, 401, 'UNAUTHENTICATED', 'an API key is required (Authorization: Bearer <key>)');
     }
     const holder = holders().find((h) => verifyApiKey(key, h.apiKeys) && (!scope || scope(req, h)));
     if (!holder) {
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
-      return sendError(res, 401, 'UNAUTHENTICATED', 'the API key is not valid here');
+      return refuse(req, res, 401, 'UNAUTHENTICATED', 'the API key is not valid here');
     }
     res.locals[slot] = holder;
     next();

@@ -9,7 +9,7 @@ import { answeredFrom, buildFo03, type AnsweredMessage, type Fout } from '../stu
 import { redactBsn } from '../security/redact.ts';
 import { textAt } from '../xml/tree.ts';
 import { sendError } from './errors.ts';
-import { answerStufRequest, sendFault, type SoapInboundDeps } from './soap-inbound.ts';
+import { answerStufRequest, sendFault, type SoapInboundDeps, type SoapUnwrap } from './soap-inbound.ts';
 
 /**
  * `POST /dai/{party}`: the endpoint the gemeente's Digikoppeling adapter delivers to over Digikoppeling Adapter
@@ -53,6 +53,16 @@ export function daiInbound(deps: SoapInboundDeps, permissionsOf: (party: Inbound
     return answerStufRequest(deps, { version: request.version, message: request.message, root: request.root }, res, permissionsOf);
   };
 }
+
+/** `POST /dai/{party}`: the bericht in dai:bericht, also when the headers cannot be read (to refuse it with a Fo03). */
+export const unwrapDai: SoapUnwrap = (body, limits) => {
+  try {
+    return readDaiRequest(body, limits);
+  } catch (e) {
+    if (e instanceof AddressingError) return e.bericht ?? { version: '1.1' };
+    throw e;
+  }
+};
 
 interface Problem {
   code: string;

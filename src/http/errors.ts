@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { redactBsn } from '../security/redact.ts';
+import { isStoreUnavailable } from '../store/unavailable.ts';
 import type { Finding } from '../validation/finding.ts';
 
 /** Every error answer has one shape: a machine-readable code, a human text, and the request id. */
@@ -46,9 +47,13 @@ const PARSER_ERRORS: Record<string, { status: number; code: string; message: str
   'request.size.invalid': { status: 400, code: 'BODY_UNREADABLE', message: 'the body does not match its Content-Length' },
 };
 
+/** Retry-After of a 503 STORE_UNAVAILABLE. */
+const STORE_RETRY_AFTER_SECONDS = 5;
+
 /**
- * The last error handler: a client's fault (a body parser's complaint, express's own 4xx) gets its 4xx, anything
- * else 500 INTERNAL. The answer never carries the error's text, stack or file paths; the log gets name and
+ * The last error handler: a client's fault (a body parser's complaint, express's own 4xx) gets its 4xx, a store
+ * that cannot be used (src/store/unavailable.ts) 503 STORE_UNAVAILABLE with Retry-After, anything else 500
+ * INTERNAL. The answer never carries the error's text, stack or file paths; the log gets name and
  * message (BSN-masked by the logger).
  */
 export function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
@@ -58,6 +63,11 @@ export function errorHandler(err: unknown, _req: Request, res: Response, _next: 
   else log?.error({ err: err instanceof Error ? { name: err.name, message: err.message } : { name: 'unknown', message: String(err) } }, 'request failed');
   if (res.headersSent) return;
   if (refusal) return sendError(res, refusal.status, refusal.code, refusal.message);
+  if (isStoreUnavailable(err)) {
+    // The gateway cannot take responsibility (standards.md §5): the sender keeps the bericht and tries again.
+    res.set('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+    return sendError(res, 503, 'STORE_UNAVAILABLE', 'the message store cannot be used right now; nothing was taken, try again later');
+  }
   sendError(res, 500, 'INTERNAL', 'the gateway could not handle this request; nothing was stored');
 }
 

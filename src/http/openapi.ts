@@ -90,7 +90,7 @@ export function openApiDocument(): Record<string, unknown> {
         '429': 'Over the rate limit of this caller, or too many failed authentications from this address (RATE_LIMITED; Retry-After)',
         '431': 'Request headers too large (HEADERS_TOO_LARGE)',
         '500': 'The gateway could not handle the request; nothing was stored (INTERNAL)',
-        '503': 'Too many large bodies being received at once: server.bodiesInFlightBytes stayed taken for server.admissionWaitMs (SERVER_BUSY; Retry-After)',
+        '503': 'Too many large bodies being received at once: server.bodiesInFlightBytes stayed taken for server.admissionWaitMs (SERVER_BUSY), or the message store cannot be used (STORE_UNAVAILABLE); nothing was taken, try again after Retry-After',
       }),
     },
   });
@@ -100,7 +100,8 @@ export function openApiDocument(): Record<string, unknown> {
     'application/soap+xml': { schema: { type: 'string', description: `SOAP 1.2: ${description}` } },
   });
   const base = submit('Hand in a bericht from an external party (heenbericht, retour, StUF answer), plain or in SOAP');
-  const base400 = (base.responses as Record<string, { description: string; content: object }>)['400']!;
+  const baseResponse = (status: string) => (base.responses as Record<string, { description: string; content: object }>)[status]!;
+  const base400 = baseResponse('400');
   const inbound = {
     ...base,
     responses: {
@@ -113,6 +114,14 @@ export function openApiDocument(): Record<string, unknown> {
       '400': {
         description: `${base400.description}; SOAP 1.2: a client-side fault (with Fo03 where the message could be answered)`,
         content: { ...base400.content, ...soap('Fault') },
+      },
+      '401': {
+        description: `${baseResponse('401').description}; SOAP (text/xml or application/soap+xml with an Envelope): a fault with Fo03 IB002, the same for every party`,
+        content: { ...baseResponse('401').content, ...soap('Fault with Fo03 IB002') },
+      },
+      '403': {
+        description: `${baseResponse('403').description}; SOAP: a fault with Fo03 (IB002 for a certificate OIN that is not this party's)`,
+        content: { ...baseResponse('403').content, ...soap('Fault with Fo03') },
       },
       '500': {
         description:
@@ -244,9 +253,9 @@ export function openApiDocument(): Record<string, unknown> {
               description: 'A fault with Fo03: WSA001 (headers missing, doubled or foreign), IB002 (wsa:From not allowed), WSA002 (headers disagree with the stuurgegevens), or the pipeline\'s codes (StUF016, IB002, IB102, finding codes)',
               content: { 'text/xml': { schema: { type: 'string' } } },
             },
+            '401': { description: 'No or an invalid API key, or an untrusted client certificate: a fault with Fo03 IB002', content: { 'text/xml': { schema: { type: 'string' } } } },
+            '403': { description: 'A client certificate whose OIN is not this party\'s: a fault with Fo03 IB002 (details OIN_UNKNOWN)', content: { 'text/xml': { schema: { type: 'string' } } } },
             ...errors({
-              '401': 'No or an invalid API key, or an untrusted client certificate',
-              '403': 'A client certificate whose OIN is not this party\'s (OIN_UNKNOWN)',
               '404': 'The party has no DAI endpoint (DAI_NOT_CONFIGURED)',
             }),
           },

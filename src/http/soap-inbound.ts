@@ -11,6 +11,10 @@ import { redactBsn } from '../security/redact.ts';
 import type { MessageStore } from '../store/types.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import { parseToTree, XmlInputError } from '../xml/parse.ts';
+import type { XNode } from '../xml/tree.ts';
+import type { AuthRefusal } from './auth.ts';
+import { sendError } from './errors.ts';
+import type { FailureCharge } from './rate-limit.ts';
 
 /**
  * `POST /inbound/{party}` in SOAP: how the GGK delivers retourberichten (ggk_Du01, or a ggk_Di01) and CORV its
@@ -31,6 +35,7 @@ import { parseToTree, XmlInputError } from '../xml/parse.ts';
  * | other StUF content under a referentienummer already used | fault + Fo03 `StUF016` |
  * | envelope not valid, bericht not recognised | fault + Fo03 with the first finding's code (else `StUF055`) |
  * | not allowed for this party | fault + Fo03 `IB002` |
+ * | not authenticated as this party (no or a wrong key or certificate, an unknown party) | 401/403, fault + Fo03 `IB002` (soapAuthRefusal) |
  * | no route | fault + Fo03 `IB102` |
  * | the store or the pipeline fails | fault (Server/Receiver) + Fo03 `StUF058`, plek server |
  * | a SOAP request that cannot be read | fault without Fo03 (Client/Sender) |
@@ -197,7 +202,58 @@ function foutOfVerdict(verdict: Verdict): Fout {
 /** StUF058: the receiving process failed (plek server); the sender may try again. */
 const STUF058 = 'StUF058';
 
-export function sendFault(res: Response, version: SoapVersion, fault: FaultSpec): void {
-  const status = version === '1.2' && fault.side === 'client' ? 400 : 500;
+/** A SOAP fault; its HTTP status is SOAP's (1.1: 500; 1.2: 400 client, 500 server) unless `status` is given. */
+export function sendFault(res: Response, version: SoapVersion, fault: FaultSpec, status = version === '1.2' && fault.side === 'client' ? 400 : 500): void {
   res.status(status).type(soapContentType(version)).send(buildSoapFault({ ...fault, text: redactBsn(fault.text) }, version));
+}
+
+/** The SOAP version of a request body and the StUF message it carries; undefined when the body is no SOAP request. */
+export type SoapUnwrap = (body: Buffer, limits: { maxBytes: number }, soap12Type: boolean) => { version: SoapVersion; root?: XNode } | undefined;
+
+/** `POST /inbound/{party}`: the message in the SOAP Body. */
+export const unwrapSoap: SoapUnwrap = (body, limits, soap12Type) => readSoapRequest(body, limits, soap12Type ? '1.2' : '1.1');
+
+const NOT_AUTHORISED = 'not authorised: the credentials of this request are not accepted on this endpoint';
+
+/**
+ * How the SOAP endpoints (`/inbound/{party}`, `/dai/{party}`) refuse a request that is not authenticated as the
+ * path's party: the gateway cannot take responsibility, so a SOAP request gets a fault with a Fo03 `IB002` (the
+ * table "Answers per channel"), with the status the authentication gave (401, 403). The text is the same for an
+ * unknown party, a wrong key and another party's key, so it tells nothing about the configured parties; the
+ * Fo03's details carry only the authentication's own code (UNAUTHENTICATED, OIN_UNKNOWN, …).
+ *
+ * Only requests sent as SOAP (Content-Type text/xml or application/soap+xml) have their body read for this, with
+ * the same limits and admission as any body; a 401 counts against the client address's failure budget at once.
+ * Anything else, or a text/xml body that is no SOAP Envelope, gets the JSON error.
+ */
+export function soapAuthRefusal(deps: { config: () => Config }, readBody: RequestHandler, unwrap: SoapUnwrap): AuthRefusal {
+  return (req, res, status, code, message) => {
+    const type = mediaType(req);
+    if (type !== 'text/xml' && type !== 'application/soap+xml') return sendError(res, status, code, message);
+    if (status === 401) (res.locals.failureCharge as FailureCharge | undefined)?.fail();
+    void readBody(req, res, (err?: unknown) => {
+      const body = req.body as Buffer | undefined;
+      const soap12Type = type === 'application/soap+xml';
+      if (err || !Buffer.isBuffer(body) || (!soap12Type && rootLocalName(body) !== 'Envelope')) return sendError(res, status, code, message);
+      let version: SoapVersion = soap12Type ? '1.2' : '1.1';
+      let root: XNode | undefined;
+      try {
+        const request = unwrap(body, { maxBytes: deps.config().server.bodyLimitBytes }, soap12Type);
+        version = request?.version ?? version;
+        root = request?.root;
+      } catch (e) {
+        if (e instanceof SoapRequestError) version = e.version;
+        else if (!(e instanceof XmlInputError)) (res.locals.log as Logger | undefined)?.warn({ err: { name: (e as Error).name } }, 'refused SOAP request not read');
+      }
+      res.locals.errorCode = code;
+      (res.locals.log as Logger | undefined)?.info({ code, status }, 'SOAP request refused: not authorised');
+      let detail: { detail?: string } = {};
+      try {
+        if (root) detail = fo03Detail(answeredFrom(root), fout('IB002', NOT_AUTHORISED, code));
+      } catch {
+        // Stuurgegevens that cannot be answered: a fault without Fo03.
+      }
+      sendFault(res, version, { side: 'client', text: `IB002: ${NOT_AUTHORISED}`, ...detail }, status);
+    });
+  };
 }

@@ -11,12 +11,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
 import { Gateway } from '../../src/gateway.ts';
+import { makeExample } from '../../src/examples/examples.ts';
 import { createApp } from '../../src/http/app.ts';
 import { openApiDocument } from '../../src/http/openapi.ts';
 import { TokenBuckets } from '../../src/http/rate-limit.ts';
 import { createLogger } from '../../src/log.ts';
 import { hashPassword } from '../../src/security/passwords.ts';
 import type { MessageStore } from '../../src/store/types.ts';
+import { parseToTree } from '../../src/xml/parse.ts';
+import { descendants, textAt, type XNode } from '../../src/xml/tree.ts';
+import { daiRequest } from '../helpers/dai-adapter.ts';
 import { KEYS, startTestGateway, testConfigYaml, type TestGateway } from '../helpers/gateway.ts';
 import { writeTestPki } from '../helpers/pki.ts';
 import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts';
@@ -269,6 +273,88 @@ describe('rate limits', () => {
       expect((await get('/healthz', null)).status).toBe(200);
       expect((await get('/readyz', null)).status).toBe(200);
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe('SOAP requests not authenticated as the path\'s party (standards.md §5: cannot take responsibility → Fo03)', () => {
+  const SOAP11 = 'http://schemas.xmlsoap.org/soap/envelope/';
+  const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
+  let url: string;
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'schakel-soap-auth-'));
+    // 8 failed authentications per client IP, refilled once per 1000 s: the test counts them.
+    const yaml = testConfigYaml({ dataDir }).replace(
+      'requestTimeoutMs: 30000',
+      'requestTimeoutMs: 30000\n  rateLimit: { perSecond: 100, burst: 100, failuresPerMinute: 0.06, failureBurst: 8 }',
+    );
+    const gateway = new Gateway({ config: parseConfig(yaml, join(dataDir, 'test.yaml'), { env: {} }), logger: createLogger({ level: 'silent' }) });
+    await gateway.start();
+    url = `http://127.0.0.1:${gateway.port}`;
+    cleanups.push(async () => {
+      await gateway.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+  });
+
+  const di01 = makeExample('ggk_Di01');
+  const referentienummer = textAt(parseToTree(di01), 'stuurgegevens/referentienummer');
+  const element = di01.replace(/^<\?xml[^>]*\?>\s*/, '');
+  const envelope = (ns: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="${ns}"><soap:Body>${element}</soap:Body></soap:Envelope>`;
+  const send = (path: string, key: string | null, body: string, type = 'text/xml; charset=utf-8') =>
+    rawRequest(url + path, { headers: { 'content-type': type, ...(key ? { authorization: `Bearer ${key}` } : {}) }, body });
+
+  /** The fault of a SOAP answer: its code, its text and the Fo03 in its detail. */
+  function faultOf(a: RawAnswer): { ns: string | undefined; code: string | undefined; text: string | undefined; fo03: XNode | undefined } {
+    const root = parseToTree(a.text);
+    const fault = descendants(root, 'Fault')[0];
+    const v11 = root.ns === SOAP11;
+    return {
+      ns: root.ns,
+      code: v11 ? textAt(fault, 'faultcode') : textAt(fault, 'Code/Value'),
+      text: v11 ? textAt(fault, 'faultstring') : textAt(fault, 'Reason/Text'),
+      fo03: descendants(root, 'Fo03Bericht')[0],
+    };
+  }
+
+  it('no key, a wrong key, another party\'s key, an unknown party: the same 401 fault with Fo03 IB002 answering the Di01', async () => {
+    const answers = [
+      await send('/inbound/zorg', null, envelope(SOAP11)),
+      await send('/inbound/zorg', 'not-a-key-anyone-has', envelope(SOAP11)),
+      await send('/inbound/zorg', KEYS.jeugd, envelope(SOAP11)),
+      await send('/inbound/nobody', KEYS.zorg, envelope(SOAP11)),
+    ];
+    const seen = answers.map((a) => {
+      const f = faultOf(a);
+      return [a.status, a.headers['content-type'], f.ns, f.code, f.text, textAt(f.fo03, 'body/code'), textAt(f.fo03, 'body/plek'), textAt(f.fo03, 'body/omschrijving'), textAt(f.fo03, 'stuurgegevens/crossRefnummer'), textAt(f.fo03, 'stuurgegevens/ontvanger/organisatie')];
+    });
+    expect(seen[0]!.slice(0, 7)).toEqual([401, 'text/xml; charset=utf-8', SOAP11, 'soap:Client', expect.stringMatching(/^IB002: not authorised/), 'IB002', 'client']);
+    expect(seen[0]!.slice(8)).toEqual([referentienummer, '0363']);
+    for (const s of seen) expect(s).toEqual(seen[0]);
+    // Nothing about the configured parties: not their names, not whether the path's party exists.
+    for (const a of answers) expect(a.text).not.toMatch(/zorg|jeugd|nobody|not valid here|UNAUTHENTICATED.*UNAUTHENTICATED/i);
+  });
+
+  it('SOAP 1.2 (application/soap+xml) and DAI (/dai/{party}) get the fault in their own SOAP', async () => {
+    const v12 = await send('/inbound/zorg', null, envelope(SOAP12), 'application/soap+xml; charset=utf-8');
+    const f12 = faultOf(v12);
+    expect([v12.status, v12.headers['content-type'], f12.ns, f12.code, textAt(f12.fo03, 'body/code')]).toEqual([401, 'application/soap+xml; charset=utf-8', SOAP12, 'soap:Sender', 'IB002']);
+
+    const dai = daiRequest(di01, { to: 'urn:dkintern:42420001:GGk:', from: 'urn:dkintern:0363:Schakel:', action: 'urn:x', messageId: 'urn:dkintern:1@x' });
+    const d = await send('/dai/zorg', 'not-a-key-anyone-has', dai);
+    const fd = faultOf(d);
+    expect([d.status, fd.ns, fd.code, textAt(fd.fo03, 'body/code'), textAt(fd.fo03, 'stuurgegevens/crossRefnummer')]).toEqual([401, SOAP11, 'soap:Client', 'IB002', referentienummer]);
+  });
+
+  it('a request that is no SOAP still gets the JSON 401; every refusal counted against the address (8 → then 429)', async () => {
+    const plain = await send('/inbound/zorg', null, makeExample('WMO302'));
+    expect([plain.status, plain.json?.error?.code]).toEqual([401, 'UNAUTHENTICATED']);
+    const xmlType = await send('/inbound/zorg', null, envelope(SOAP11), 'application/xml');
+    expect([xmlType.status, xmlType.json?.error?.code]).toEqual([401, 'UNAUTHENTICATED']);
+    // 4 + 2 SOAP faults and 2 JSON refusals so far: the budget of 8 is used up, even for a valid key.
+    const blocked = await send('/inbound/zorg', KEYS.zorg, envelope(SOAP11));
+    expect([blocked.status, blocked.json?.error?.code]).toEqual([429, 'RATE_LIMITED']);
   });
 });
 

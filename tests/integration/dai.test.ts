@@ -309,11 +309,17 @@ describe.skipIf(!hasReference)('DAI over mutual TLS: VTO → Bv01 through CORV',
     expect([r2.status, textAt(soapAnswer(r2.text).fo03, 'body/code')]).toEqual([500, 'WSA001']);
   });
 
-  it('refuses a client certificate of an OIN not given to the party (403), before reading anything', async () => {
+  it('refuses a client certificate of an OIN not given to the party (403) with a fault and Fo03 IB002, storing nothing', async () => {
+    const before = (await g.gateway.store.listMessages({})).items.length;
     const ok = bv01Request();
     const r = await post(`${g.url}/dai/corv`, daiRequest(ok.bericht, ok.wsa), stranger);
     expect(r.status).toBe(403);
-    expect(JSON.parse(r.text).error.code).toBe('OIN_UNKNOWN');
+    const a = soapAnswer(r.text);
+    expect(textAt(a.fo03, 'body/code')).toBe('IB002');
+    expect(textAt(a.fo03, 'body/details')).toBe('OIN_UNKNOWN');
+    expect(r.text).not.toContain('corv');
+    expect(officialVerdict(STUF_XSD, a.bericht)).toBe(true);
+    expect((await g.gateway.store.listMessages({})).items.length).toBe(before);
   });
 });
 

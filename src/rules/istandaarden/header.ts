@@ -1,5 +1,6 @@
 import { at, child } from '../../xml/tree.ts';
 import type { Rule, RuleViolation } from '../types.ts';
+import { TR135 } from './dagtekening.ts';
 import { isoDay } from './dates.ts';
 import { headerParties, headerShape, isIstandaard, PARTY_KIND, PARTY_PATTERN, type HeaderShape } from './messages.ts';
 
@@ -26,6 +27,9 @@ const SHAPE_ONLY = [...new Set([...Object.values(REQUIRED), ...Object.values(OPT
  * - a heen carries no retour elements; a retour carries IdentificatieRetour, DagtekeningRetour and
  *   XsdVersieRetour, and is not dated before the heen it copies; a 325 carries DeclaratieIdentificatie,
  *   XsdVersieDeclaratie and RetourCodes, and is not dated before the 323 it answers.
+ * The order of the dates is not checked when the header carries TR135's code (8848): that answer rejects a heen
+ * dated in the future, and its own date is still the sender's system date (DagtekeningRetour, or the 325's
+ * Dagtekening), so before the heen's. The gateway builds exactly that retour for a TR135 failure.
  */
 export const HDR001: Rule = {
   code: 'HDR001',
@@ -65,6 +69,8 @@ export const HDR001: Rule = {
     }
 
     const dagtekening = isoDay(at(header, 'BerichtIdentificatie/Dagtekening')?.text);
+    const answersFutureHeen = child(header, 'RetourCodes')?.children.some((c) => c.text === TR135.retourcode) ?? false;
+    if (answersFutureHeen) return out;
     if (shape === 'retour') {
       const node = child(header, 'DagtekeningRetour');
       const day = isoDay(node?.text);

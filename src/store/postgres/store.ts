@@ -126,6 +126,8 @@ export class PostgresStore implements MessageStore {
     });
     // An idle client losing its connection must not take the process down; the next query reconnects.
     this.pool.on('error', () => undefined);
+    // Nor may a client that is checked out (a transaction) when its connection is cut: its next query fails instead.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
     this.ready = this.open(schema, options.migrate !== false);
     // Callers see the failure through `ready` or their first call; it must not be an unhandled rejection.
     this.ready.catch(() => undefined);
