@@ -15,6 +15,7 @@ import { secureOptionsOf, TlsProfiles } from './security/tls-profiles.ts';
 import { retentionAges } from './store/retention.ts';
 import type { MessageStore } from './store/types.ts';
 import type { Transport } from './transport/types.ts';
+import { ChainHistory } from './pipeline/history.ts';
 import { ValidationService } from './validation/service.ts';
 
 export interface GatewayOptions {
@@ -41,6 +42,8 @@ const RETENTION_INTERVAL_MS = 10 * 60 * 1000;
 export class Gateway {
   readonly logger: Logger;
   readonly store: MessageStore;
+  /** The chain's memory: the iEb/iPgb rules that need earlier berichten. */
+  readonly history: ChainHistory;
   readonly validation: ValidationService;
   readonly transport: Transport;
   readonly metrics = new GatewayMetrics();
@@ -82,6 +85,11 @@ export class Gateway {
       ...(opts.today ? { today: opts.today } : {}),
     });
     this.store = opts.store ?? openStore(config);
+    this.history = new ChainHistory({
+      store: this.store,
+      key: ChainHistory.keyFromEnv(),
+      ...(opts.today ? { today: opts.today } : {}),
+    });
     // Every delivery attempt the store records, whichever transport made it, also counts for metrics and health.
     this.store.onAttemptRecorded((e) => {
       this.metrics.attempted(e);
@@ -118,6 +126,7 @@ export class Gateway {
       store: this.store,
       validation: this.validation,
       routes: () => this.opts.config.routes,
+      history: this.history,
       onQueued: () => this.transport.kick(),
       ready: () => this.running,
       metrics: this.metrics,

@@ -9,6 +9,7 @@ import type { ValidationService } from '../validation/service.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import { answerRefusal, type AnswerRefusal } from './answerer.ts';
 import { caseFacts } from './case-reference.ts';
+import type { ChainHistory, HistoryJudgement } from './history.ts';
 import { correlationKey, dedupKey, headerParties, partiesOf, routeKey } from './identity.ts';
 import { planOf } from './plan.ts';
 
@@ -42,6 +43,12 @@ export interface PipelineDeps {
   onQueued?: () => void;
   /** Counts outcomes and validation time (src/metrics.ts). */
   metrics?: PipelineMetrics;
+  /** The chain's memory for the iEb/iPgb level-3 rules (./history.ts); without it they judge the bericht alone. */
+  history?: ChainHistory;
+}
+
+function judgeWithHistory(deps: PipelineDeps, verdict: Verdict, source: Uint8Array): Promise<HistoryJudgement> {
+  return deps.history ? deps.history.judge(verdict, source) : Promise.resolve({ verdict, facts: null });
 }
 
 /**
@@ -56,7 +63,9 @@ export async function accept(deps: PipelineDeps, input: AcceptInput): Promise<Ac
 
 async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<AcceptOutcome> {
   const started = performance.now();
-  const verdict = await deps.validation.validate(input.source, { retour: true });
+  // The level-3 rules that need earlier berichten (iEb, iPgb) in a second pass against the store's history.
+  const judged = await judgeWithHistory(deps, await deps.validation.validate(input.source, { retour: true }), input.source);
+  const verdict = judged.verdict;
   deps.metrics?.validated(verdict, (performance.now() - started) / 1000);
   const { entry, payloadEntry: planned, effective, header, route } = planOf(verdict, deps.routes());
   if (!entry || !verdict.valid) {
@@ -104,6 +113,7 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
       countsAsAnswer: byCase === null,
       caseRef: cases.caseRef,
       findings: [],
+      history: judged.facts,
     },
     `${input.via.kind}:${input.via.id}`,
   );

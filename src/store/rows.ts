@@ -254,3 +254,15 @@ export function toAuditEntry(r: AuditRow): AuditEntry {
     details: JSON.parse(r.details) as Record<string, unknown>,
   };
 }
+
+/** An earlier message in the history (../types.ts `HistoryMessageRef`). */
+export interface HistoryRefRow {
+  id: string;
+  identificatie: string | null;
+  dagtekening: string | null;
+}
+
+/** An earlier delivery of an iEb period. */
+export interface HistoryDeliveryRow extends HistoryRefRow {
+  status: string;
+}

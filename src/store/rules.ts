@@ -6,12 +6,14 @@
 import { createHash } from 'node:crypto';
 import type { Standard } from '../catalogue/types.ts';
 import { redactDeep } from '../log.ts';
-import { clean, flattenDedup, redactFinding, type MessageRow, type OutboxRow } from './rows.ts';
+import { clean, flattenDedup, redactFinding, type HistoryRefRow, type MessageRow, type OutboxRow } from './rows.ts';
 import {
   SETTLED_STATUSES,
   type ActionResult,
   type AttemptReport,
   type AuditFilter,
+  type HistoryFacts,
+  type HistoryMessageRef,
   type Lease,
   type MessageFilter,
   type MessageStatus,
@@ -420,6 +422,22 @@ export function tally(result: PurgeResult, rows: readonly { standard: Standard }
     result.perStandard[r.standard] = (result.perStandard[r.standard] ?? 0) + 1;
   }
   return result;
+}
+
+// ---- history ---------------------------------------------------------------------------------------------
+
+/** The name of the store's own BSN hashing secret in store_secrets. */
+export const HISTORY_SECRET = 'history-bsn-hmac';
+
+/** A history row's message as the snapshot names it. */
+export function historyRef(r: HistoryRefRow): HistoryMessageRef {
+  return { id: r.id, identificatie: r.identificatie ?? '', dagtekening: r.dagtekening ?? '' };
+}
+
+/** The history rows one message writes: none for a rejected message (it takes no part in the chain's memory). */
+export function historyToWrite(m: Pick<NewMessage, 'status' | 'history'>): HistoryFacts {
+  if (m.status === 'rejected' || !m.history) return { periods: [], budgets: [] };
+  return m.history;
 }
 
 // ---- audit -----------------------------------------------------------------------------------------------

@@ -182,7 +182,8 @@ function xsdFinding(d: ErrorDetail, locator: SourceLocator): Finding {
   return { level: 'xsd', code: 'XSD_INVALID', retourcode: null, line, column, path, text: redactBsn(d.message.trim()) };
 }
 
-function nodeFinding(level: Finding['level'], code: string, retourcode: string | null, node: XNode, text: string, locator: SourceLocator): Finding {
+/** A finding at an element of the bericht, with its line and column. */
+export function nodeFinding(level: Finding['level'], code: string, retourcode: string | null, node: XNode, text: string, locator: SourceLocator): Finding {
   return {
     level,
     code,

@@ -734,5 +734,76 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect((await store.insertMessage(wmo301({ berichtIdentificatie: 'OLD' }), 'a')).kind).toBe('inserted');
       });
     });
+
+    describe('history (iEb periods, iPgb budgets; hashed BSNs)', () => {
+      const H1 = 'a'.repeat(64);
+      const H2 = 'b'.repeat(64);
+      const period = { messageName: 'WMO405', afzender: '0363', bsnHash: H1, nummer: '1001' };
+      const budget = { afzender: '0363', bsnHash: H1, budget: 'PGB-1' };
+      const ieb = (id: string, status: string, extra: Partial<NewMessage> = {}): NewMessage =>
+        wmo301({
+          standard: 'ieb',
+          release: '4.0',
+          messageName: 'WMO405',
+          ontvanger: 'CAK',
+          berichtIdentificatie: id,
+          history: { periods: [{ ...period, status }], budgets: [] },
+          ...extra,
+        });
+      const tkbOf = (id: string, key = budget, extra: Partial<NewMessage> = {}): NewMessage =>
+        wmo301({
+          standard: 'ipgb',
+          release: '2.1',
+          messageName: 'WMO501',
+          ontvanger: 'SVB',
+          berichtIdentificatie: id,
+          history: { periods: [], budgets: [key] },
+          ...extra,
+        });
+
+      it('answers period deliveries oldest first, leaving out rejected and cancelled berichten', async () => {
+        await store.insertMessage(ieb('E-1', '1'), 'a');
+        advance(1000);
+        await store.insertMessage(ieb('E-2', '2'), 'a');
+        advance(1000);
+        await store.insertMessage(ieb('E-3', '3', { status: 'rejected', dedup: null }), 'a');
+        const cancelled = await store.insertMessage(ieb('E-4', '3'), 'a');
+        await store.cancel(cancelled.id, 'beheer:test');
+        const other = { ...period, nummer: '9999' };
+        const snap = await store.readHistory({ periods: [period, other], budgets: [] });
+        expect(snap.periods[0]!.deliveries.map((d) => [d.identificatie, d.dagtekening, d.status])).toEqual([
+          ['E-1', '2026-01-15', '1'],
+          ['E-2', '2026-01-15', '2'],
+        ]);
+        expect(snap.periods[1]).toEqual({ key: other, deliveries: [] });
+      });
+
+      it('answers whether a budget is held by another client and which TKB waits for its retour', async () => {
+        const first = await store.insertMessage(tkbOf('T-1'), 'a');
+        let snap = await store.readHistory({ periods: [], budgets: [budget, { ...budget, bsnHash: H2 }] });
+        expect(snap.budgets[0]).toMatchObject({ heldByAnotherClient: false, pending: { id: first.id, identificatie: 'T-1' } });
+        expect(snap.budgets[1]).toMatchObject({ heldByAnotherClient: true, pending: null });
+        // The retour, linked in its own insert, ends the wait.
+        await store.insertMessage(
+          wmo301({ messageName: 'WMO502', direction: 'retour', berichtIdentificatie: 'T-1', dedup: null, correlatedTo: first.id, history: null }),
+          'a',
+        );
+        snap = await store.readHistory({ periods: [], budgets: [budget] });
+        expect(snap.budgets[0]!.pending).toBeNull();
+      });
+
+      it('keeps the history with its message: a rejected one writes none', async () => {
+        await store.insertMessage(tkbOf('T-9', budget, { status: 'rejected', dedup: null }), 'a');
+        const snap = await store.readHistory({ periods: [], budgets: [{ ...budget, bsnHash: H2 }] });
+        expect(snap.budgets[0]).toMatchObject({ heldByAnotherClient: false, pending: null });
+      });
+
+      it('creates one hashing secret per store and keeps it', async () => {
+        const [a, b] = await Promise.all([store.historySecret(), store.historySecret()]);
+        expect(a.length).toBe(32);
+        expect(b.equals(a)).toBe(true);
+        expect((await store.historySecret()).equals(a)).toBe(true);
+      });
+    });
   });
 }

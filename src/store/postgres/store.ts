@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Standard } from '../../catalogue/types.ts';
 import {
@@ -11,6 +11,8 @@ import {
   toSummary,
   type AttemptRow,
   type AuditRow,
+  type HistoryDeliveryRow,
+  type HistoryRefRow,
   type HistoryRow,
   type MessageRow,
   type OutboxMessageRow,
@@ -23,6 +25,9 @@ import {
   DEFAULT_ANSWER_EXCERPT_CHARS,
   DEFAULT_LIST_PAGE_MAX,
   duplicateKind,
+  HISTORY_SECRET,
+  historyRef,
+  historyToWrite,
   messageConditions,
   messageValues,
   PURGE_ACTION,
@@ -49,6 +54,9 @@ import {
   type CompleteResult,
   type CorrelationKey,
   type DeliveryAttempt,
+  type HistoryFacts,
+  type HistoryQuery,
+  type HistorySnapshot,
   type InsertResult,
   type Lease,
   type LeaseForPublishOptions,
@@ -182,7 +190,11 @@ export class PostgresStore implements MessageStore {
     await this.ready;
     for (let round = 0; round < 3; round++) {
       const v = messageValues(m, m.id ?? randomUUID(), this.now(), prepared);
-      const [inserted] = await this.q<MessageRow>(sql.INSERT_MESSAGE, insertParams(v, actor), 'schakel-insert-message');
+      const [inserted] = await this.q<MessageRow>(
+        sql.INSERT_MESSAGE,
+        [...insertParams(v, actor), ...historyParams(historyToWrite(m))],
+        'schakel-insert-message',
+      );
       if (inserted) return { kind: 'inserted', id: inserted.id, message: toStored(inserted) };
 
       // The identity (or the id) exists: compare contents and audit the repeat.
@@ -275,6 +287,41 @@ export class PostgresStore implements MessageStore {
       await appendAudit(c, now, actor, 'message.correlated', retourId, { heen: heenId, firstAnswer });
       return { ok: true, firstAnswer };
     });
+  }
+
+  // ---- history ----
+
+  async readHistory(query: HistoryQuery): Promise<HistorySnapshot> {
+    const periods = await Promise.all(
+      query.periods.map(async (key) => ({
+        key,
+        deliveries: (
+          await this.q<HistoryDeliveryRow>(
+            sql.HISTORY_DELIVERIES,
+            [key.messageName, key.afzender, key.bsnHash, key.nummer],
+            'schakel-history-deliveries',
+          )
+        ).map((r) => ({ ...historyRef(r), status: r.status })),
+      })),
+    );
+    const budgets = await Promise.all(
+      query.budgets.map(async (key) => {
+        const params = [key.afzender, key.budget, key.bsnHash];
+        const [other] = await this.q(sql.HISTORY_BUDGET_OTHER, params, 'schakel-history-budget-other');
+        const [pending] = await this.q<HistoryRefRow>(sql.HISTORY_BUDGET_PENDING, params, 'schakel-history-budget-pending');
+        return { key, heldByAnotherClient: other !== undefined, pending: pending ? historyRef(pending) : null };
+      }),
+    );
+    return { periods, budgets };
+  }
+
+  async historySecret(): Promise<Buffer> {
+    const read = async () => (await this.q<{ value: Buffer }>(sql.SECRET_GET, [HISTORY_SECRET]))[0]?.value;
+    const existing = await read();
+    if (existing) return existing;
+    // Instances racing here all keep the first one written.
+    await this.q(sql.SECRET_INSERT, [HISTORY_SECRET, randomBytes(32)]);
+    return (await read())!;
   }
 
   // ---- delivery outbox ----
@@ -530,6 +577,22 @@ function insertParams(v: MessageValues, actor: string): unknown[] {
     v.answerSummary,
     v.caseRef,
     v.answersHeen,
+  ];
+}
+
+/** The parameters $34 … $41 of `INSERT_MESSAGE`: the history rows as column arrays. */
+function historyParams(h: HistoryFacts): unknown[] {
+  const p = h.periods;
+  const b = h.budgets;
+  return [
+    p.map((x) => x.messageName),
+    p.map((x) => x.afzender),
+    p.map((x) => x.bsnHash),
+    p.map((x) => x.nummer),
+    p.map((x) => x.status),
+    b.map((x) => x.afzender),
+    b.map((x) => x.bsnHash),
+    b.map((x) => x.budget),
   ];
 }
 

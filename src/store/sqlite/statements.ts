@@ -4,7 +4,16 @@
  */
 import type Database from 'better-sqlite3';
 import type { Standard } from '../../catalogue/types.ts';
-import type { AttemptRow, AuditRow, HistoryRow, MessageRow, OutboxMessageRow, OutboxRow } from '../rows.ts';
+import type {
+  AttemptRow,
+  AuditRow,
+  HistoryDeliveryRow,
+  HistoryRefRow,
+  HistoryRow,
+  MessageRow,
+  OutboxMessageRow,
+  OutboxRow,
+} from '../rows.ts';
 import type { Condition, PurgeStep } from '../rules.ts';
 import type { MessageStatus } from '../types.ts';
 
@@ -143,6 +152,34 @@ export function prepareStatements(db: Database.Database) {
        WHERE afzender = ? AND message_name = ? AND case_ref = ? AND status <> 'rejected'
        ORDER BY received_at DESC, id DESC LIMIT 1`,
     ),
+    historyPeriodInsert: db.prepare<[string, string, string, string, string, string]>(
+      `INSERT INTO history_periods (message_id, message_name, afzender, bsn_hash, nummer, status)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    historyBudgetInsert: db.prepare<[string, string, string, string]>(
+      'INSERT INTO history_budgets (message_id, afzender, bsn_hash, budget) VALUES (?, ?, ?, ?)',
+    ),
+    historyDeliveries: db.prepare<[string, string, string, string], HistoryDeliveryRow>(
+      `SELECT m.id, m.bericht_identificatie AS identificatie, m.dagtekening, h.status
+       FROM history_periods h JOIN messages m ON m.id = h.message_id
+       WHERE h.message_name = ? AND h.afzender = ? AND h.bsn_hash = ? AND h.nummer = ?
+         AND m.status NOT IN ('rejected', 'cancelled')
+       ORDER BY h.id`,
+    ),
+    historyBudgetOther: db.prepare<[string, string, string], { one: number }>(
+      `SELECT 1 AS one FROM history_budgets h JOIN messages m ON m.id = h.message_id
+       WHERE h.afzender = ? AND h.budget = ? AND h.bsn_hash <> ? AND m.status NOT IN ('rejected', 'cancelled')
+       LIMIT 1`,
+    ),
+    historyBudgetPending: db.prepare<[string, string, string], HistoryRefRow>(
+      `SELECT m.id, m.bericht_identificatie AS identificatie, m.dagtekening
+       FROM history_budgets h JOIN messages m ON m.id = h.message_id
+       WHERE h.afzender = ? AND h.budget = ? AND h.bsn_hash = ? AND m.answered_by IS NULL
+         AND m.status NOT IN ('rejected', 'cancelled')
+       ORDER BY m.received_at, h.id LIMIT 1`,
+    ),
+    secretGet: db.prepare<[string], { value: Buffer }>('SELECT value FROM store_secrets WHERE name = ?'),
+    secretInsert: db.prepare<[string, Buffer]>('INSERT OR IGNORE INTO store_secrets (name, value) VALUES (?, ?)'),
   };
 }
 

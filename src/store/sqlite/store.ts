@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -10,6 +10,9 @@ import {
   DEFAULT_ANSWER_EXCERPT_CHARS,
   DEFAULT_LIST_PAGE_MAX,
   duplicateKind,
+  HISTORY_SECRET,
+  historyRef,
+  historyToWrite,
   messageConditions,
   messageValues,
   PURGE_ACTION,
@@ -35,6 +38,8 @@ import {
   type CompleteResult,
   type CorrelationKey,
   type DeliveryAttempt,
+  type HistoryQuery,
+  type HistorySnapshot,
   type InsertResult,
   type Lease,
   type LeaseForPublishOptions,
@@ -150,6 +155,9 @@ export class SqliteStore implements MessageStore {
       this.s.history.run(v.id, now, null, v.status, actor, v.statusReason);
       if (v.status === 'queued') this.s.outboxInsert.run(v.id, v.destination!, now, now);
       if (v.answersHeen) this.s.answerHeen.run(v.id, v.answerSummary, now, v.correlatedTo!);
+      const facts = historyToWrite(m);
+      for (const p of facts.periods) this.s.historyPeriodInsert.run(v.id, p.messageName, p.afzender, p.bsnHash, p.nummer, p.status);
+      for (const b of facts.budgets) this.s.historyBudgetInsert.run(v.id, b.afzender, b.bsnHash, b.budget);
       return { kind: 'inserted', id: v.id, message: toStored(this.s.getMeta.get(v.id)!) };
     });
   }
@@ -211,6 +219,36 @@ export class SqliteStore implements MessageStore {
       const firstAnswer = this.s.answerHeen.run(retourId, clean(answerSummary), now, heenId).changes === 1;
       this.appendAudit(now, actor, 'message.correlated', retourId, { heen: heenId, firstAnswer });
       return { ok: true, firstAnswer };
+    });
+  }
+
+  // ---- history ----
+
+  async readHistory(query: HistoryQuery): Promise<HistorySnapshot> {
+    return {
+      periods: query.periods.map((key) => ({
+        key,
+        deliveries: this.s.historyDeliveries
+          .all(key.messageName, key.afzender, key.bsnHash, key.nummer)
+          .map((r) => ({ ...historyRef(r), status: r.status })),
+      })),
+      budgets: query.budgets.map((key) => {
+        const pending = this.s.historyBudgetPending.get(key.afzender, key.budget, key.bsnHash);
+        return {
+          key,
+          heldByAnotherClient: this.s.historyBudgetOther.get(key.afzender, key.budget, key.bsnHash) !== undefined,
+          pending: pending ? historyRef(pending) : null,
+        };
+      }),
+    };
+  }
+
+  async historySecret(): Promise<Buffer> {
+    const existing = this.s.secretGet.get(HISTORY_SECRET);
+    if (existing) return existing.value;
+    return this.write(() => {
+      this.s.secretInsert.run(HISTORY_SECRET, randomBytes(32));
+      return this.s.secretGet.get(HISTORY_SECRET)!.value;
     });
   }
 

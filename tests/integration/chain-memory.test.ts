@@ -1,0 +1,122 @@
+/**
+ * The chain's memory in the running gateway (issue 13 item 1): the iEb (TR102–TR104) and iPgb (TR574) rules
+ * that need earlier berichten reject across messages over HTTP, with their retourcodes, because the gateway
+ * reads the store's history (keyed on hashed BSNs) in a second rule pass. Destinations are nock'd; the berichten
+ * are built against the project's modelled iEb/iPgb packs (no reference pack needed).
+ */
+import Database from 'better-sqlite3';
+import nock from 'nock';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build, DEFAULT_FUNCTIE, DEFAULT_IEB_PERIOD, OTHER_BSN, TEST_BSN, type IebPeriod } from '../../src/examples/ieb-ipgb.ts';
+import { hashApiKey } from '../../src/security/api-keys.ts';
+import { KEYS, startTestGateway, type HttpResult, type TestGateway } from '../helpers/gateway.ts';
+
+const SVB_KEY = 'test-key-svb-chain-memory';
+
+let seq = 0;
+/** A fresh BerichtIdentificatie (TR056 wants one per bericht). */
+const nextId = (prefix: string) => `${prefix}-${String(++seq).padStart(4, '0')}`;
+
+const wmo405 = (period: Partial<IebPeriod>, bsn = TEST_BSN) =>
+  build('WMO405', { identificatie: nextId('EB'), ieb: [{ bsn, periods: [{ ...DEFAULT_IEB_PERIOD, ...period }] }] });
+
+const tkb = (bsn: string, budget: string) =>
+  build('WMO501', { identificatie: nextId('TKB'), tkb: [{ bsn, budget, functies: [DEFAULT_FUNCTIE] }] });
+
+/** The rule codes and retourcodes of a rejection. */
+const rejectedWith = (r: HttpResult) =>
+  (r.body.findings as { code: string; retourcode: string | null }[]).map((f) => `${f.code}/${f.retourcode}`);
+
+describe('chain memory: iEb and iPgb history rules across messages, over HTTP', () => {
+  let g: TestGateway;
+  const send = (xml: string) => g.post('/berichten', xml, KEYS.andereGemeente);
+
+  beforeAll(async () => {
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    for (const origin of ['http://cak.example', 'http://svb.example', 'http://gemeente.example']) {
+      nock(origin).persist().post(/.*/).reply(200, 'ontvangen');
+    }
+    g = await startTestGateway({
+      extraParties: ['{ id: svb, kind: svb, codes: { organisatie: [SVB] } }'],
+      extraInbound: [`{ party: svb, apiKeys: ["${hashApiKey(SVB_KEY)}"], messages: [WMO502] }`],
+      extraDestinations: [
+        '{ id: cak, adapter: webhook, url: "http://cak.example/berichten", timeoutMs: 5000 }',
+        '{ id: svb, adapter: webhook, url: "http://svb.example/berichten", timeoutMs: 5000 }',
+      ],
+      routes: [
+        '{ direction: retour, afzender: "0363", destination: gemeente-retour }',
+        '{ direction: retour, afzender: "0384", destination: gemeente-retour }',
+        '{ standard: ieb, destination: cak }',
+        '{ standard: ipgb, message: WMO501, destination: svb }',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await g?.stop();
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+
+  it('TR102: a first delivery (StatusAanlevering 1) of a key delivered before is rejected with 9102', async () => {
+    const first = await send(wmo405({ nummer: '1021', status: '1' }));
+    expect(first.status, first.text).toBe(202);
+    const again = await send(wmo405({ nummer: '1021', status: '1' }));
+    expect(again.status).toBe(422);
+    expect(again.body.error.code).toBe('RULES_FAILED');
+    expect(rejectedWith(again)).toEqual(['TR102/9102']);
+    // Another key of the same client is new.
+    expect((await send(wmo405({ nummer: '1022', status: '1' }))).status).toBe(202);
+  });
+
+  it('TR103: a change (2) of a key never delivered is rejected with 9103; after a first delivery it is accepted', async () => {
+    const change = await send(wmo405({ nummer: '1031', status: '2' }));
+    expect(change.status).toBe(422);
+    expect(rejectedWith(change)).toEqual(['TR103/9103']);
+    expect((await send(wmo405({ nummer: '1031', status: '1' }))).status).toBe(202);
+    const later = await send(wmo405({ nummer: '1031', status: '2' }));
+    expect(later.status, later.text).toBe(202);
+  });
+
+  it('TR104: a change after a delete is rejected with 9104', async () => {
+    expect((await send(wmo405({ nummer: '1041', status: '1' }))).status).toBe(202);
+    expect((await send(wmo405({ nummer: '1041', status: '3' }))).status).toBe(202);
+    const change = await send(wmo405({ nummer: '1041', status: '2' }));
+    expect(change.status).toBe(422);
+    expect(rejectedWith(change)).toEqual(['TR104/9104']);
+  });
+
+  it('a rejected bericht adds nothing to the history', async () => {
+    // The TR103 rejection above did not count as a delivery: key 1051 changed twice is rejected twice.
+    expect(rejectedWith(await send(wmo405({ nummer: '1051', status: '2' })))).toEqual(['TR103/9103']);
+    expect(rejectedWith(await send(wmo405({ nummer: '1051', status: '2' })))).toEqual(['TR103/9103']);
+  });
+
+  it('TR574: a BudgetIdentificatie the Afzender used for another client is rejected with 9574', async () => {
+    const first = await send(tkb(TEST_BSN, 'PGB-574-A'));
+    expect(first.status, first.text).toBe(202);
+    const other = await send(tkb(OTHER_BSN, 'PGB-574-A'));
+    expect(other.status).toBe(422);
+    expect(rejectedWith(other)).toEqual(['TR574/9574']);
+    // The same budget number for the other client under a fresh budget is fine.
+    expect((await send(tkb(OTHER_BSN, 'PGB-574-B'))).status).toBe(202);
+  });
+
+  it('keeps the BSN out of the history: only an HMAC is stored', () => {
+    const db = new Database(join(g.dataDir, 'schakel.sqlite'), { readonly: true });
+    try {
+      const periods = db.prepare('SELECT * FROM history_periods').all() as Record<string, unknown>[];
+      const budgets = db.prepare('SELECT * FROM history_budgets').all() as Record<string, unknown>[];
+      expect(periods.length).toBeGreaterThan(0);
+      expect(budgets.length).toBeGreaterThan(0);
+      const text = JSON.stringify([...periods, ...budgets]);
+      expect(text).not.toContain(TEST_BSN);
+      expect(text).not.toContain(OTHER_BSN);
+      for (const row of [...periods, ...budgets]) expect(row.bsn_hash).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      db.close();
+    }
+  });
+});
