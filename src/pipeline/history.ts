@@ -13,7 +13,9 @@ import { TR507 } from '../rules/ipgb/serialised.ts';
 import { TR574 } from '../rules/ipgb/unique-budget.ts';
 import type { Rule } from '../rules/types.ts';
 import type { HistoryFacts, HistoryQuery, HistorySnapshot, HistoryStore } from '../store/types.ts';
-import { nodeFinding } from '../validation/validator.ts';
+import { buildAssessedRetour } from '../retour/istandaarden.ts';
+import type { Finding } from '../validation/finding.ts';
+import { nodeFinding, retourIdentificatie } from '../validation/validator.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import { SourceLocator } from '../xml/locate.ts';
 import { parseToTree } from '../xml/parse.ts';
@@ -113,10 +115,25 @@ export interface ChainHistoryOptions {
   /** The HMAC key; default `SCHAKEL_HISTORY_KEY` from the environment, else the store's own secret. */
   key?: Buffer | undefined;
   today?: () => Date;
+  /** Written as XsltVersie in the retours it builds (validation.rulesVersion). */
+  rulesVersion?: string;
 }
 
 /** The second rule pass against the store's history (see the module comment). */
 export class ChainHistory {
+  /** The retour for a heenbericht the history rules reject: level 3, per client class (standards.md §6.1). */
+  private retour(entry: CatalogueEntry, root: XNode, findings: Finding[]): string | undefined {
+    // iEb's BerichtCodes are not established (standards.md §4.4): without the retour's code there is no retour to build.
+    if (!catalogue.retourOf(entry)?.berichtCode) return undefined;
+    const issues = findings.map((f) => ({ retourcode: f.retourcode!, level: 3 as const, path: f.path }));
+    const today = this.today();
+    return buildAssessedRetour({ entry, root }, issues, {
+      identificatieRetour: retourIdentificatie(today),
+      dagtekeningRetour: today,
+      ...(this.opts.rulesVersion ? { xsltVersie: this.opts.rulesVersion } : {}),
+    });
+  }
+
   private hash: Promise<BsnHash> | undefined;
   private readonly today: () => Date;
 
@@ -157,7 +174,8 @@ export class ChainHistory {
       rule.check(ctx).map((v) => nodeFinding('rule', rule.code, rule.retourcode, v.node, v.text, locator)),
     );
     if (findings.length === 0) return { verdict, facts };
-    const judged: Verdict = { ...inner, valid: false, findings: [...inner.findings, ...findings] };
+    const retour = verdict.payload ? undefined : this.retour(entry, root, findings);
+    const judged: Verdict = { ...inner, valid: false, findings: [...inner.findings, ...findings], ...(retour ? { retour } : {}) };
     return { verdict: verdict.payload ? { ...verdict, valid: false, payload: judged } : judged, facts: null };
   }
 }

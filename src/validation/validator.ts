@@ -199,6 +199,6 @@ export function nodeFinding(level: Finding['level'], code: string, retourcode: s
 const RULE_LEVEL = new Map(ALL_RULES.map((r) => [r.code, r.level]));
 
 /** A retour's own Identificatie: at most 12 characters, unique enough per sender and day. */
-function retourIdentificatie(now: Date): string {
+export function retourIdentificatie(now: Date): string {
   return `S${now.getTime().toString(36).slice(-7)}${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`.slice(0, 12);
 }

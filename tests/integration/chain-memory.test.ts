@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, DEFAULT_FUNCTIE, DEFAULT_IEB_PERIOD, OTHER_BSN, TEST_BSN, type IebPeriod } from '../../src/examples/ieb-ipgb.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
+import { parseToTree } from '../../src/xml/parse.ts';
+import { child, descendants } from '../../src/xml/tree.ts';
 import { KEYS, startTestGateway, type HttpResult, type TestGateway } from '../helpers/gateway.ts';
 
 const SVB_KEY = 'test-key-svb-chain-memory';
@@ -31,6 +33,19 @@ const rejectedWith = (r: HttpResult) =>
 describe('chain memory: iEb and iPgb history rules across messages, over HTTP', () => {
   let g: TestGateway;
   const send = (xml: string) => g.post('/berichten', xml, KEYS.andereGemeente);
+
+  /** The answer carries the level-3 retour: valid against its XSD, the rule's code on the failing class. */
+  async function expectRetour(r: HttpResult, name: string, cls: string, code: string): Promise<void> {
+    const retour = r.body.retour as string;
+    expect(retour, 'the rejection carries its retour').toBeTypeOf('string');
+    const verdict = await g.gateway.validation.validate(new TextEncoder().encode(retour));
+    expect(verdict.message).toBe(name);
+    expect(verdict.findings).toEqual([]);
+    const root = parseToTree(retour);
+    const failing = descendants(root, cls).map((n) => child(n, 'RetourCodes')?.children.map((c) => c.text));
+    expect(failing).toContainEqual([code]);
+    expect(child(child(root, 'Header'), 'RetourCodes')?.children.map((c) => c.text)).toEqual(['0200']);
+  }
 
   beforeAll(async () => {
     nock.disableNetConnect();
@@ -67,6 +82,8 @@ describe('chain memory: iEb and iPgb history rules across messages, over HTTP', 
     expect(again.status).toBe(422);
     expect(again.body.error.code).toBe('RULES_FAILED');
     expect(rejectedWith(again)).toEqual(['TR102/9102']);
+    // iEb's BerichtCodes are not established (standards.md §4.4), so no WMO406 can be built: findings only.
+    expect(again.body.retour).toBeUndefined();
     // Another key of the same client is new.
     expect((await send(wmo405({ nummer: '1022', status: '1' }))).status).toBe(202);
   });
@@ -100,6 +117,7 @@ describe('chain memory: iEb and iPgb history rules across messages, over HTTP', 
     const other = await send(tkb(OTHER_BSN, 'PGB-574-A'));
     expect(other.status).toBe(422);
     expect(rejectedWith(other)).toEqual(['TR574/9574']);
+    await expectRetour(other, 'WMO502', 'Budget', '9574');
     // The same budget number for the other client under a fresh budget is fine.
     expect((await send(tkb(OTHER_BSN, 'PGB-574-B'))).status).toBe(202);
   });
