@@ -11,6 +11,7 @@ import type {
   OutboxMessage,
   StatusChange,
   StoredMessage,
+  UnansweredHeen,
 } from './types.ts';
 
 /**
@@ -265,4 +266,29 @@ export interface HistoryRefRow {
 /** An earlier delivery of an iEb period. */
 export interface HistoryDeliveryRow extends HistoryRefRow {
   status: string;
+}
+
+/** A heenbericht waiting for its answer (../types.ts `UnansweredHeen`). */
+export interface UnansweredRow {
+  id: string;
+  standard: Standard;
+  message_name: string;
+  afzender: string | null;
+  ontvanger: string | null;
+  status: MessageStatus;
+  received_at: number;
+  settled_at: number | null;
+}
+
+export function toUnanswered(r: UnansweredRow): UnansweredHeen {
+  return {
+    id: r.id,
+    standard: r.standard,
+    messageName: r.message_name,
+    afzender: r.afzender,
+    ontvanger: r.ontvanger,
+    status: r.status,
+    receivedAt: new Date(r.received_at),
+    deliveredAt: r.status === 'delivered' && r.settled_at !== null ? new Date(r.settled_at) : null,
+  };
 }

@@ -422,8 +422,26 @@ export interface MessageLog {
   statusCounts(filter?: { destination?: string; standard?: Standard }): Promise<StatusCounts>;
 }
 
+/** A heenbericht still waiting for its answer (standards.md §5 Expectations): metadata only. */
+export interface UnansweredHeen {
+  id: string;
+  standard: Standard;
+  messageName: string;
+  afzender: string | null;
+  ontvanger: string | null;
+  status: MessageStatus;
+  receivedAt: Date;
+  /** When it was delivered; null while it is still queued or in delivery. */
+  deliveredAt: Date | null;
+}
+
 /** Retours and answers linked to the heenbericht they answer. */
 export interface CorrelationStore {
+  /**
+   * iWmo/iJw/iEb/iPgb heenberichten received before `receivedBefore` that are queued, in delivery or delivered
+   * and have no answer linked yet, oldest first.
+   */
+  listUnanswered(filter: { receivedBefore: Date; limit: number }): Promise<UnansweredHeen[]>;
   /** The earliest non-rejected heenbericht with this key, or null. */
   findCorrelationTarget(key: CorrelationKey): Promise<StoredMessage | null>;
   /** Marks `retourId` as answering `heenId`; the first retour linked is the heen's answer. */

@@ -798,6 +798,27 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(snap.budgets[0]).toMatchObject({ heldByAnotherClient: false, pending: null });
       });
 
+      it('lists heenberichten without an answer, oldest first, with their delivery time', async () => {
+        const waiting = await store.insertMessage(wmo301({ berichtIdentificatie: 'W-1' }), 'a');
+        const answered = await store.insertMessage(wmo301({ berichtIdentificatie: 'W-2' }), 'a');
+        await store.insertMessage(wmo301({ berichtIdentificatie: 'W-3', status: 'rejected', dedup: null }), 'a');
+        await store.insertMessage(
+          wmo301({ messageName: 'WMO302', direction: 'retour', berichtIdentificatie: 'W-2', dedup: null, correlatedTo: answered.id }),
+          'a',
+        );
+        const t0 = now;
+        advance(HOUR);
+        const lease = await store.leaseDue('w1', 10, 60_000);
+        const mine = lease.find((l) => l.messageId === waiting.id)!;
+        await store.completeDelivery(mine, attemptAt(now, 'delivered'), { kind: 'delivered' });
+        advance(DAY);
+        expect(await store.listUnanswered({ receivedBefore: new Date(t0), limit: 10 })).toEqual([]);
+        const list = await store.listUnanswered({ receivedBefore: new Date(now), limit: 10 });
+        expect(list.map((u) => [u.id, u.messageName, u.status])).toEqual([[waiting.id, 'WMO301', 'delivered']]);
+        expect(list[0]!.receivedAt.getTime()).toBe(t0);
+        expect(list[0]!.deliveredAt!.getTime()).toBe(t0 + HOUR);
+      });
+
       it('creates one hashing secret per store and keeps it', async () => {
         const [a, b] = await Promise.all([store.historySecret(), store.historySecret()]);
         expect(a.length).toBe(32);

@@ -85,6 +85,12 @@ export const HISTORY_BUDGET_PENDING = `SELECT m.id, m.bericht_identificatie AS i
    AND m.status NOT IN ('rejected', 'cancelled')
  ORDER BY m.received_at, h.id LIMIT 1`;
 
+/** $1 received before, $2 limit. */
+export const UNANSWERED = `SELECT id, standard, message_name, afzender, ontvanger, status, received_at, settled_at FROM messages
+ WHERE status IN ('queued', 'delivering', 'delivered') AND received_at < $1 AND direction = 'heen'
+   AND answered_by IS NULL AND standard IN ('iwmo', 'ijw', 'ieb', 'ipgb')
+ ORDER BY received_at, id LIMIT $2`;
+
 export const SECRET_INSERT = 'INSERT INTO store_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING';
 export const SECRET_GET = 'SELECT value FROM store_secrets WHERE name = $1';
 

@@ -9,6 +9,7 @@ import {
   toStatusChange,
   toStored,
   toSummary,
+  toUnanswered,
   type AttemptRow,
   type AuditRow,
   type HistoryDeliveryRow,
@@ -17,6 +18,7 @@ import {
   type MessageRow,
   type OutboxMessageRow,
   type OutboxRow,
+  type UnansweredRow,
 } from '../rows.ts';
 import {
   AttemptListeners,
@@ -74,6 +76,7 @@ import {
   type StatusChange,
   type StatusCounts,
   type StoredMessage,
+  type UnansweredHeen,
 } from '../types.ts';
 import { assertSchemaName, migratePostgres } from './migrations.ts';
 import * as sql from './statements.ts';
@@ -287,6 +290,11 @@ export class PostgresStore implements MessageStore {
       await appendAudit(c, now, actor, 'message.correlated', retourId, { heen: heenId, firstAnswer });
       return { ok: true, firstAnswer };
     });
+  }
+
+  async listUnanswered(filter: { receivedBefore: Date; limit: number }): Promise<UnansweredHeen[]> {
+    const rows = await this.q<UnansweredRow>(sql.UNANSWERED, [filter.receivedBefore.getTime(), Math.max(1, filter.limit)], 'schakel-unanswered');
+    return rows.map(toUnanswered);
   }
 
   // ---- history ----

@@ -13,6 +13,7 @@ import type {
   MessageRow,
   OutboxMessageRow,
   OutboxRow,
+  UnansweredRow,
 } from '../rows.ts';
 import type { Condition, PurgeStep } from '../rules.ts';
 import type { MessageStatus } from '../types.ts';
@@ -177,6 +178,12 @@ export function prepareStatements(db: Database.Database) {
        WHERE h.afzender = ? AND h.budget = ? AND h.bsn_hash = ? AND m.answered_by IS NULL
          AND m.status NOT IN ('rejected', 'cancelled')
        ORDER BY m.received_at, h.id LIMIT 1`,
+    ),
+    unanswered: db.prepare<[number, number], UnansweredRow>(
+      `SELECT id, standard, message_name, afzender, ontvanger, status, received_at, settled_at FROM messages
+       WHERE status IN ('queued', 'delivering', 'delivered') AND received_at < ? AND direction = 'heen'
+         AND answered_by IS NULL AND standard IN ('iwmo', 'ijw', 'ieb', 'ipgb')
+       ORDER BY received_at, id LIMIT ?`,
     ),
     secretGet: db.prepare<[string], { value: Buffer }>('SELECT value FROM store_secrets WHERE name = ?'),
     secretInsert: db.prepare<[string, Buffer]>('INSERT OR IGNORE INTO store_secrets (name, value) VALUES (?, ?)'),

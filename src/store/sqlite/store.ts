@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { clean, toAttempt, toAuditEntry, toLease, toStatusChange, toStored, toSummary, type OutboxRow } from '../rows.ts';
+import { clean, toAttempt, toAuditEntry, toLease, toStatusChange, toStored, toSummary, toUnanswered, type OutboxRow } from '../rows.ts';
 import {
   AttemptListeners,
   auditConditions,
@@ -57,6 +57,7 @@ import {
   type StatusChange,
   type StatusCounts,
   type StoredMessage,
+  type UnansweredHeen,
 } from '../types.ts';
 import type { Standard } from '../../catalogue/types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -220,6 +221,10 @@ export class SqliteStore implements MessageStore {
       this.appendAudit(now, actor, 'message.correlated', retourId, { heen: heenId, firstAnswer });
       return { ok: true, firstAnswer };
     });
+  }
+
+  async listUnanswered(filter: { receivedBefore: Date; limit: number }): Promise<UnansweredHeen[]> {
+    return this.s.unanswered.all(filter.receivedBefore.getTime(), Math.max(1, filter.limit)).map(toUnanswered);
   }
 
   // ---- history ----
