@@ -27,6 +27,8 @@ export interface GatewayOptions {
   transport?: (store: MessageStore, logger: Logger) => Transport;
   /** Tests pin the clock for "not in the future" rules. */
   today?: () => Date;
+  /** Beheer's clock (answer deadlines, alerts, sessions); tests inject it. Default: the system clock. */
+  now?: () => Date;
   /** Certificates to watch for expiry (beheer alerts, metrics); the TLS profiles' when omitted. */
   certificates?: CertificateSource;
 }
@@ -107,6 +109,7 @@ export class Gateway {
       onQueued: () => this.transport.kick(),
       certificates: opts.certificates ?? (async () => this.tls.certificates()),
       validation: this.validation,
+      ...(opts.now ? { now: opts.now } : {}),
     });
   }
 

@@ -10,6 +10,7 @@ import { sendError } from '../http/errors.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { MessageStore, MessageSummary } from '../store/types.ts';
 import type { Alert } from './alerts.ts';
+import type { AwaitingReport } from './awaiting.ts';
 import { actorOf, principalOf, requireRole, type BeheerAuth } from './auth.ts';
 import { requireCsrf } from './csrf.ts';
 import { ACTION_FROM, JOB_ACTIONS, type Job, type JobRunner } from './jobs.ts';
@@ -35,6 +36,8 @@ export interface BeheerApiDeps {
   jobs: JobRunner;
   overview: OverviewService;
   alerts: () => Promise<Alert[]>;
+  /** "Wacht op antwoord": overdue answers, per party and per gemeente. */
+  awaiting: () => Promise<AwaitingReport>;
   /** "Test a bericht": the gateway's own validation, for a dry run. */
   validation: ValidationService;
 }
@@ -118,6 +121,10 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
 
   r.get('/meldingen', async (_req, res) => {
     res.json({ alerts: await d.alerts() });
+  });
+
+  r.get('/wacht-op-antwoord', async (_req, res) => {
+    res.json(await d.awaiting());
   });
 
   r.get('/berichten', async (req, res) => {

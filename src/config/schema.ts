@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deadlinesConfigSchema } from '../calendar/overdue.ts';
 import type { Direction, Standard } from '../catalogue/types.ts';
 import { alertsConfig, beheerConfig, metricsConfig } from './beheer.ts';
 
@@ -435,6 +436,8 @@ export const configSchema = z
     beheer: beheerConfig,
     metrics: metricsConfig,
     alerts: alertsConfig,
+    // Answer deadlines in working days (standards.md §5 Expectations; src/calendar): "Wacht op antwoord".
+    deadlines: deadlinesConfigSchema,
   })
   .superRefine((c, ctx) => {
     const unique = (ids: string[], path: (string | number)[], what: string) => {
