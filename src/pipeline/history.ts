@@ -9,7 +9,6 @@ import { TR103 } from '../rules/ieb/change-needs-delivery.ts';
 import { isIebHeen, periodKey, periodsOf } from '../rules/ieb/messages.ts';
 import { TR102 } from '../rules/ieb/new-key.ts';
 import { budgetsOf, isTkb } from '../rules/ipgb/messages.ts';
-import { TR507 } from '../rules/ipgb/serialised.ts';
 import { TR574 } from '../rules/ipgb/unique-budget.ts';
 import type { Rule } from '../rules/types.ts';
 import type { HistoryFacts, HistoryQuery, HistorySnapshot, HistoryStore } from '../store/types.ts';
@@ -34,8 +33,12 @@ import type { XNode } from '../xml/tree.ts';
  * - The facts the pass computed go into the store with the bericht, in the transaction that stores it.
  */
 
-/** The rules that need earlier messages; the first pass ran them without a history. */
-export const HISTORY_RULES: readonly Rule[] = [TR102, TR103, TR104, TR574, TR507];
+/**
+ * The rules that need earlier messages; the first pass ran them without a history. TR507 is not among them: a
+ * next TKB on a budget whose retour has not come is not rejected but held back and delivered after it
+ * (standards.md §6.4), which the store decides when it stores the TKB (store/rules.ts `serialisedStatus`).
+ */
+export const HISTORY_RULES: readonly Rule[] = [TR102, TR103, TR104, TR574];
 
 /** Whether the history is read for (and written by) this message. A TKB retour ends a wait through correlation. */
 export function usesHistory(entry: CatalogueEntry): boolean {

@@ -434,6 +434,25 @@ export function historyRef(r: HistoryRefRow): HistoryMessageRef {
   return { id: r.id, identificatie: r.identificatie ?? '', dagtekening: r.dagtekening ?? '' };
 }
 
+/**
+ * TR507 (standards.md §6.4): TKBs on one (Afzender, Bsn, BudgetIdentificatie) are delivered one at a time. A TKB
+ * whose key has an earlier TKB without retour is stored on hold with this reason and the earlier one's id; the
+ * retour that answers that one releases the oldest held TKB of each of its keys, in the same transaction.
+ */
+export const TR507_HOLD_PREFIX = 'wacht op retour van ';
+export const TR507_ACTOR = 'schakel:tr507';
+
+/** The status and reason a new message is stored with, given the TKB on its key still waiting for a retour. */
+export function serialisedStatus(m: NewMessage, pending: { id: string } | undefined): Pick<NewMessage, 'status' | 'statusReason'> {
+  if (!pending || m.status !== 'queued') return { status: m.status, statusReason: m.statusReason ?? null };
+  return { status: 'on_hold', statusReason: `${TR507_HOLD_PREFIX}${pending.id}` };
+}
+
+/** Whether this message is serialised per budget key (a queued TKB with budgets). */
+export function isSerialised(m: Pick<NewMessage, 'status' | 'history'>): boolean {
+  return m.status === 'queued' && (m.history?.budgets.length ?? 0) > 0;
+}
+
 /** The history rows one message writes: none for a rejected message (it takes no part in the chain's memory). */
 export function historyToWrite(m: Pick<NewMessage, 'status' | 'history'>): HistoryFacts {
   if (m.status === 'rejected' || !m.history) return { periods: [], budgets: [] };

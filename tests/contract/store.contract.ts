@@ -819,6 +819,44 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(list[0]!.deliveredAt!.getTime()).toBe(t0 + HOUR);
       });
 
+      it('TR507: holds the next TKB on a budget until the retour on the previous one, then releases it', async () => {
+        const t1 = await store.insertMessage(tkbOf('S-1'), 'a');
+        expect((await store.getMessage(t1.id))!.status).toBe('queued');
+        const t2 = await store.insertMessage(tkbOf('S-2'), 'a');
+        const t3 = await store.insertMessage(tkbOf('S-3'), 'a');
+        const other = await store.insertMessage(tkbOf('S-4', { ...budget, budget: 'PGB-OTHER' }), 'a');
+        expect(await store.getMessage(t2.id)).toMatchObject({ status: 'on_hold', statusReason: `wacht op retour van ${t1.id}` });
+        expect((await store.getMessage(t3.id))!.status).toBe('on_hold');
+        expect((await store.getMessage(other.id))!.status).toBe('queued');
+        expect((await store.leaseDue('w', 10, 60_000)).map((l) => l.messageId).sort()).toEqual([t1.id, other.id].sort());
+        // The retour on S-1, linked in its own insert, releases S-2 (only).
+        advance(1000);
+        await store.insertMessage(
+          wmo301({ messageName: 'WMO502', direction: 'retour', berichtIdentificatie: 'S-1', dedup: null, correlatedTo: t1.id, history: null }),
+          'a',
+        );
+        expect((await store.getMessage(t2.id))!.status).toBe('queued');
+        expect((await store.getMessage(t3.id))!.status).toBe('on_hold');
+        expect((await store.statusHistory(t2.id)).at(-1)).toMatchObject({ from: 'on_hold', to: 'queued', actor: 'schakel:tr507' });
+        // Due now: S-2 (and the retour itself, which goes to its own destination); S-3 still waits.
+        const due = (await store.leaseDue('w', 10, 60_000)).map((l) => l.messageId);
+        expect(due).toContain(t2.id);
+        expect(due).not.toContain(t3.id);
+        // A retour linked afterwards (linkRetour) releases the next.
+        const r2 = await store.insertMessage(
+          wmo301({ messageName: 'WMO502', direction: 'retour', berichtIdentificatie: 'S-2', dedup: null, history: null }),
+          'a',
+        );
+        await store.linkRetour(r2.id, t2.id, 'a');
+        expect((await store.getMessage(t3.id))!.status).toBe('queued');
+      });
+
+      it('TR507: of two TKBs on one budget stored at once, exactly one is delivered first', async () => {
+        const [a, b] = await Promise.all([store.insertMessage(tkbOf('P-1'), 'a'), store.insertMessage(tkbOf('P-2'), 'a')]);
+        const statuses = [(await store.getMessage(a.id))!.status, (await store.getMessage(b.id))!.status].sort();
+        expect(statuses).toEqual(['on_hold', 'queued']);
+      });
+
       it('creates one hashing secret per store and keeps it', async () => {
         const [a, b] = await Promise.all([store.historySecret(), store.historySecret()]);
         expect(a.length).toBe(32);

@@ -82,7 +82,7 @@ export const HISTORY_BUDGET_OTHER = `SELECT 1 AS one FROM history_budgets h JOIN
 export const HISTORY_BUDGET_PENDING = `SELECT m.id, m.bericht_identificatie AS identificatie, m.dagtekening
  FROM history_budgets h JOIN messages m ON m.id = h.message_id
  WHERE h.afzender = $1 AND h.budget = $2 AND h.bsn_hash = $3 AND m.answered_by IS NULL
-   AND m.status NOT IN ('rejected', 'cancelled')
+   AND m.status NOT IN ('rejected', 'cancelled', 'on_hold')
  ORDER BY m.received_at, h.id LIMIT 1`;
 
 /** $1 received before, $2 limit. */
@@ -90,6 +90,19 @@ export const UNANSWERED = `SELECT id, standard, message_name, afzender, ontvange
  WHERE status IN ('queued', 'delivering', 'delivered') AND received_at < $1 AND direction = 'heen'
    AND answered_by IS NULL AND standard IN ('iwmo', 'ijw', 'ieb', 'ipgb')
  ORDER BY received_at, id LIMIT $2`;
+
+/** TR507: the budget keys of a TKB. */
+export const BUDGET_KEYS_OF = 'SELECT afzender, bsn_hash, budget FROM history_budgets WHERE message_id = $1 ORDER BY id';
+
+/** TR507: one budget key's lock for this transaction ($1: the key as text); taken in sorted order. */
+export const LOCK_BUDGET = 'SELECT pg_advisory_xact_lock(hashtext($1))';
+
+/** TR507: the oldest TKB held on a key ($1 afzender, $2 bsn hash, $3 budget, $4 the hold reason's prefix), locked. */
+export const HELD_NEXT = `SELECT m.id, m.destination FROM history_budgets h JOIN messages m ON m.id = h.message_id
+ WHERE h.afzender = $1 AND h.bsn_hash = $2 AND h.budget = $3 AND m.status = 'on_hold' AND m.status_reason LIKE $4 || '%'
+ ORDER BY m.received_at, h.id LIMIT 1 FOR UPDATE OF m`;
+
+export const ANSWERED_BY = 'SELECT answered_by FROM messages WHERE id = $1';
 
 export const SECRET_INSERT = 'INSERT INTO store_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING';
 export const SECRET_GET = 'SELECT value FROM store_secrets WHERE name = $1';

@@ -29,6 +29,10 @@ import {
   duplicateKind,
   HISTORY_SECRET,
   historyRef,
+  isSerialised,
+  serialisedStatus,
+  TR507_ACTOR,
+  TR507_HOLD_PREFIX,
   historyToWrite,
   messageConditions,
   messageValues,
@@ -56,6 +60,7 @@ import {
   type CompleteResult,
   type CorrelationKey,
   type DeliveryAttempt,
+  type HistoryBudgetKey,
   type HistoryFacts,
   type HistoryQuery,
   type HistorySnapshot,
@@ -191,6 +196,8 @@ export class PostgresStore implements MessageStore {
   async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
     const prepared = prepareBody(m);
     await this.ready;
+    // TR507: a TKB, and an answer that may release one, decide under their budget keys' locks.
+    if (isSerialised(m) || (m.correlatedTo && m.countsAsAnswer !== false)) return this.insertSerialised(m, actor, prepared);
     for (let round = 0; round < 3; round++) {
       const v = messageValues(m, m.id ?? randomUUID(), this.now(), prepared);
       const [inserted] = await this.q<MessageRow>(
@@ -217,6 +224,48 @@ export class PostgresStore implements MessageStore {
       // The conflicting message went away in between (retention); try again.
     }
     throw new Error('insert kept conflicting with a message that disappeared');
+  }
+
+  /**
+   * The insert of a TKB or an answer in one transaction under the advisory locks of the budget keys involved
+   * (sorted, so two never wait on each other): whether the TKB waits (on_hold, TR507), and whether the answer
+   * releases the next TKB held on its heen's keys. Two instances never deliver two TKBs of one key at once.
+   */
+  private insertSerialised(m: NewMessage, actor: string, prepared: { body: Buffer; contentHash: string }): Promise<InsertResult> {
+    return this.tx(async (c, now) => {
+      const own = isSerialised(m) ? m.history!.budgets : [];
+      const answered = m.correlatedTo ? (await c.query<BudgetKeyRow>(sql.BUDGET_KEYS_OF, [m.correlatedTo])).rows.map(keyOfRow) : [];
+      await lockBudgets(c, [...own, ...answered]);
+      let pending: HistoryRefRow | undefined;
+      for (const b of own) {
+        pending ??= (await c.query<HistoryRefRow>(sql.HISTORY_BUDGET_PENDING, [b.afzender, b.budget, b.bsnHash])).rows[0];
+      }
+      const decided = { ...m, ...serialisedStatus(m, pending) };
+      const v = messageValues(decided, decided.id ?? randomUUID(), now, prepared);
+      const { rows } = await c.query<MessageRow>(sql.INSERT_MESSAGE, [...insertParams(v, actor), ...historyParams(historyToWrite(decided))]);
+      const inserted = rows[0];
+      if (inserted) {
+        if (v.answersHeen) {
+          const { rows: heen } = await c.query<{ answered_by: string | null }>(sql.ANSWERED_BY, [v.correlatedTo]);
+          if (heen[0]?.answered_by === v.id) await releaseHeld(c, v.correlatedTo!, now);
+        }
+        return { kind: 'inserted', id: inserted.id, message: toStored(inserted) };
+      }
+      if (!v.dedupScope || m.status === 'rejected' || m.id) throw new Error(`message id ${v.id} exists already`);
+      const { rows: found } = await c.query<{ id: string; content_hash: string }>(sql.FIND_DUPLICATE, [
+        v.dedupScope,
+        v.dedupSender,
+        v.dedupId,
+        v.messageName,
+        v.now,
+        actor,
+        v.contentHash,
+        auditDetails({ messageName: m.messageName }),
+      ]);
+      const e = found[0];
+      if (!e) throw new Error('insert conflicted with a message that disappeared');
+      return { kind: duplicateKind(e.content_hash, v.contentHash), id: e.id };
+    });
   }
 
   async getMessage(id: string): Promise<StoredMessage | null> {
@@ -281,12 +330,14 @@ export class PostgresStore implements MessageStore {
     answerSummary?: string | null,
   ): Promise<{ ok: boolean; firstAnswer: boolean }> {
     return this.tx(async (c, now) => {
+      await lockBudgets(c, (await c.query<BudgetKeyRow>(sql.BUDGET_KEYS_OF, [heenId])).rows.map(keyOfRow));
       const heen = await c.query(sql.LOCK_MESSAGE, [heenId]);
       if (heen.rowCount !== 1) return { ok: false, firstAnswer: false };
       const linked = await c.query(sql.LINK_RETOUR, [heenId, now, retourId]);
       if (linked.rowCount !== 1) return { ok: false, firstAnswer: false };
       const answered = await c.query(sql.ANSWER_HEEN, [retourId, clean(answerSummary), now, heenId]);
       const firstAnswer = answered.rowCount === 1;
+      if (firstAnswer) await releaseHeld(c, heenId, now);
       await appendAudit(c, now, actor, 'message.correlated', retourId, { heen: heenId, firstAnswer });
       return { ok: true, firstAnswer };
     });
@@ -602,6 +653,36 @@ function historyParams(h: HistoryFacts): unknown[] {
     b.map((x) => x.bsnHash),
     b.map((x) => x.budget),
   ];
+}
+
+interface BudgetKeyRow {
+  afzender: string;
+  bsn_hash: string;
+  budget: string;
+}
+
+function keyOfRow(r: BudgetKeyRow): HistoryBudgetKey {
+  return { afzender: r.afzender, bsnHash: r.bsn_hash, budget: r.budget };
+}
+
+/** TR507: takes the transaction's advisory lock of each budget key, in one order for every transaction. */
+async function lockBudgets(c: Client, keys: readonly HistoryBudgetKey[]): Promise<void> {
+  const texts = [...new Set(keys.map((k) => JSON.stringify([k.afzender, k.bsnHash, k.budget])))].sort();
+  for (const t of texts) await c.query(sql.LOCK_BUDGET, [t]);
+}
+
+/** TR507: the retour on `heenId` arrived; the oldest TKB held on each of its budget keys goes out. */
+async function releaseHeld(c: Client, heenId: string, now: number): Promise<void> {
+  const { rows: keys } = await c.query<BudgetKeyRow>(sql.BUDGET_KEYS_OF, [heenId]);
+  for (const k of keys) {
+    const { rows } = await c.query<{ id: string; destination: string | null }>(sql.HELD_NEXT, [k.afzender, k.bsn_hash, k.budget, TR507_HOLD_PREFIX]);
+    const next = rows[0];
+    if (!next?.destination) continue;
+    await c.query(sql.INSERT_OUTBOX, [next.id, next.destination, now]);
+    await setStatus(c, next.id, { status: 'queued', reason: null, settledAt: null, nextAttemptAt: now }, now);
+    await c.query(sql.INSERT_HISTORY, [next.id, now, 'on_hold', 'queued', TR507_ACTOR, `retour op ${heenId} ontvangen`]);
+    await appendAudit(c, now, TR507_ACTOR, 'message.release', next.id, { from: 'on_hold', to: 'queued', after: heenId });
+  }
 }
 
 function refColumns(refs: readonly PublishRef[]): unknown[] {

@@ -176,7 +176,7 @@ export function prepareStatements(db: Database.Database) {
       `SELECT m.id, m.bericht_identificatie AS identificatie, m.dagtekening
        FROM history_budgets h JOIN messages m ON m.id = h.message_id
        WHERE h.afzender = ? AND h.budget = ? AND h.bsn_hash = ? AND m.answered_by IS NULL
-         AND m.status NOT IN ('rejected', 'cancelled')
+         AND m.status NOT IN ('rejected', 'cancelled', 'on_hold')
        ORDER BY m.received_at, h.id LIMIT 1`,
     ),
     unanswered: db.prepare<[number, number], UnansweredRow>(
@@ -184,6 +184,14 @@ export function prepareStatements(db: Database.Database) {
        WHERE status IN ('queued', 'delivering', 'delivered') AND received_at < ? AND direction = 'heen'
          AND answered_by IS NULL AND standard IN ('iwmo', 'ijw', 'ieb', 'ipgb')
        ORDER BY received_at, id LIMIT ?`,
+    ),
+    budgetKeysOf: db.prepare<[string], { afzender: string; bsn_hash: string; budget: string }>(
+      'SELECT afzender, bsn_hash, budget FROM history_budgets WHERE message_id = ? ORDER BY id',
+    ),
+    heldNext: db.prepare<[string, string, string, string], { id: string; destination: string | null }>(
+      `SELECT m.id, m.destination FROM history_budgets h JOIN messages m ON m.id = h.message_id
+       WHERE h.afzender = ? AND h.bsn_hash = ? AND h.budget = ? AND m.status = 'on_hold' AND m.status_reason LIKE ? || '%'
+       ORDER BY m.received_at, h.id LIMIT 1`,
     ),
     secretGet: db.prepare<[string], { value: Buffer }>('SELECT value FROM store_secrets WHERE name = ?'),
     secretInsert: db.prepare<[string, Buffer]>('INSERT OR IGNORE INTO store_secrets (name, value) VALUES (?, ?)'),

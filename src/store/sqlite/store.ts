@@ -12,6 +12,10 @@ import {
   duplicateKind,
   HISTORY_SECRET,
   historyRef,
+  isSerialised,
+  serialisedStatus,
+  TR507_ACTOR,
+  TR507_HOLD_PREFIX,
   historyToWrite,
   messageConditions,
   messageValues,
@@ -139,6 +143,11 @@ export class SqliteStore implements MessageStore {
   async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
     const prepared = prepareBody(m);
     return this.write((now): InsertResult => {
+      // TR507: decided here, in the one writer's transaction, so two TKBs on a key never both go out.
+      const pending = isSerialised(m)
+        ? m.history!.budgets.map((b) => this.s.historyBudgetPending.get(b.afzender, b.budget, b.bsnHash)).find((p) => p !== undefined)
+        : undefined;
+      m = { ...m, ...serialisedStatus(m, pending) };
       if (m.status !== 'rejected' && m.dedup) {
         const existing =
           m.dedup.scope === 'istd'
@@ -155,7 +164,9 @@ export class SqliteStore implements MessageStore {
       this.s.insertMessage.run(row);
       this.s.history.run(v.id, now, null, v.status, actor, v.statusReason);
       if (v.status === 'queued') this.s.outboxInsert.run(v.id, v.destination!, now, now);
-      if (v.answersHeen) this.s.answerHeen.run(v.id, v.answerSummary, now, v.correlatedTo!);
+      if (v.answersHeen && this.s.answerHeen.run(v.id, v.answerSummary, now, v.correlatedTo!).changes === 1) {
+        this.releaseHeld(v.correlatedTo!, now);
+      }
       const facts = historyToWrite(m);
       for (const p of facts.periods) this.s.historyPeriodInsert.run(v.id, p.messageName, p.afzender, p.bsnHash, p.nummer, p.status);
       for (const b of facts.budgets) this.s.historyBudgetInsert.run(v.id, b.afzender, b.bsnHash, b.budget);
@@ -218,6 +229,7 @@ export class SqliteStore implements MessageStore {
       const linked = this.s.linkRetour.run(heenId, now, retourId).changes === 1;
       if (!linked) return { ok: false, firstAnswer: false };
       const firstAnswer = this.s.answerHeen.run(retourId, clean(answerSummary), now, heenId).changes === 1;
+      if (firstAnswer) this.releaseHeld(heenId, now);
       this.appendAudit(now, actor, 'message.correlated', retourId, { heen: heenId, firstAnswer });
       return { ok: true, firstAnswer };
     });
@@ -448,6 +460,18 @@ export class SqliteStore implements MessageStore {
       this.s.history.run(m.id, now, m.status, 'delivering', owner, null);
     }
     return toLease(row, token, m, owner, leaseUntil);
+  }
+
+  /** TR507: the retour on `heenId` arrived; the oldest TKB held on each of its budget keys goes out. */
+  private releaseHeld(heenId: string, now: number): void {
+    for (const k of this.s.budgetKeysOf.all(heenId)) {
+      const next = this.s.heldNext.get(k.afzender, k.bsn_hash, k.budget, TR507_HOLD_PREFIX);
+      if (!next?.destination) continue;
+      this.s.outboxInsert.run(next.id, next.destination, now, now);
+      this.setStatus(next.id, { status: 'queued', reason: null, settledAt: null, nextAttemptAt: now }, now);
+      this.s.history.run(next.id, now, 'on_hold', 'queued', TR507_ACTOR, `retour op ${heenId} ontvangen`);
+      this.appendAudit(now, TR507_ACTOR, 'message.release', next.id, { from: 'on_hold', to: 'queued', after: heenId });
+    }
   }
 
   /** A beheer action (rules: `planAction`) in one write, audited when it changed something. */
