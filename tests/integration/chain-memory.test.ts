@@ -12,7 +12,7 @@ import { build, DEFAULT_FUNCTIE, DEFAULT_IEB_PERIOD, OTHER_BSN, TEST_BSN, type I
 import { hashApiKey } from '../../src/security/api-keys.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { child, descendants } from '../../src/xml/tree.ts';
-import { KEYS, startTestGateway, type HttpResult, type TestGateway } from '../helpers/gateway.ts';
+import { eventually, KEYS, startTestGateway, type HttpResult, type TestGateway } from '../helpers/gateway.ts';
 
 const SVB_KEY = 'test-key-svb-chain-memory';
 
@@ -29,6 +29,9 @@ const tkb = (bsn: string, budget: string) =>
 /** The rule codes and retourcodes of a rejection. */
 const rejectedWith = (r: HttpResult) =>
   (r.body.findings as { code: string; retourcode: string | null }[]).map((f) => `${f.code}/${f.retourcode}`);
+
+/** What the nock'd destinations received, in order. */
+const delivered: { to: string; message: string; body: string }[] = [];
 
 describe('chain memory: iEb and iPgb history rules across messages, over HTTP', () => {
   let g: TestGateway;
@@ -51,7 +54,13 @@ describe('chain memory: iEb and iPgb history rules across messages, over HTTP', 
     nock.disableNetConnect();
     nock.enableNetConnect('127.0.0.1');
     for (const origin of ['http://cak.example', 'http://svb.example', 'http://gemeente.example']) {
-      nock(origin).persist().post(/.*/).reply(200, 'ontvangen');
+      nock(origin)
+        .persist()
+        .post(/.*/)
+        .reply(function (uri, body) {
+          delivered.push({ to: `${origin}${uri}`, message: String(this.req.headers['x-schakel-message']), body: String(body) });
+          return [200, 'ontvangen'];
+        });
     }
     g = await startTestGateway({
       extraParties: ['{ id: svb, kind: svb, codes: { organisatie: [SVB] } }'],
@@ -120,6 +129,33 @@ describe('chain memory: iEb and iPgb history rules across messages, over HTTP', 
     await expectRetour(other, 'WMO502', 'Budget', '9574');
     // The same budget number for the other client under a fresh budget is fine.
     expect((await send(tkb(OTHER_BSN, 'PGB-574-B'))).status).toBe(202);
+  });
+
+  it('TR507: the second TKB on a budget is held until the first one\'s retour arrives, then delivered', async () => {
+    const client = { bsn: TEST_BSN, budget: 'PGB-507-A', functies: [DEFAULT_FUNCTIE] };
+    const first = await send(build('WMO501', { identificatie: 'TKB-507-1', tkb: [client] }));
+    expect(first.status, first.text).toBe(202);
+    const second = await send(build('WMO501', { identificatie: 'TKB-507-2', tkb: [client] }));
+    expect(second.status, second.text).toBe(202);
+    const store = g.gateway.store;
+    await eventually(async () => (await store.getMessage(first.body.id))!.status === 'delivered');
+    expect(await store.getMessage(second.body.id)).toMatchObject({ status: 'on_hold', statusReason: `wacht op retour van ${first.body.id}` });
+    // Held, not refused: nothing went to the SVB for it, and it stays held while the retour is missing.
+    expect(delivered.filter((d) => d.body.includes('TKB-507-2'))).toEqual([]);
+
+    const retour = await g.post('/inbound/svb', build('WMO502', { identificatie: 'TKB-507-1', tkb: [client] }), SVB_KEY);
+    expect(retour.status, retour.text).toBe(202);
+    expect((await store.getMessage(first.body.id))!.answeredBy).toBe(retour.body.id);
+    await eventually(async () => (await store.getMessage(second.body.id))!.status === 'delivered');
+    const history = await store.statusHistory(second.body.id);
+    expect(history.map((h) => [h.from, h.to, h.actor])).toEqual([
+      [null, 'on_hold', 'caller:andere-gemeente'],
+      ['on_hold', 'queued', 'schakel:tr507'],
+      ['queued', 'delivering', expect.any(String)],
+      ['delivering', 'delivered', 'transport'],
+    ]);
+    const toSvb = delivered.filter((d) => d.to === 'http://svb.example/berichten' && /TKB-507-[12]/.test(d.body)).map((d) => /TKB-507-[12]/.exec(d.body)![0]);
+    expect(toSvb).toEqual(['TKB-507-1', 'TKB-507-2']);
   });
 
   it('keeps the BSN out of the history: only an HMAC is stored', () => {
