@@ -10,6 +10,7 @@ import type {
   MessageSummary,
   OutboxMessage,
   StatusChange,
+  HeldTkb,
   StoredMessage,
   UnansweredHeen,
 } from './types.ts';
@@ -266,6 +267,28 @@ export interface HistoryRefRow {
 /** An earlier delivery of an iEb period. */
 export interface HistoryDeliveryRow extends HistoryRefRow {
   status: string;
+}
+
+/** A TKB held back by TR507 (../types.ts `HeldTkb`). */
+export interface HeldTkbRow {
+  afzender: string;
+  budget: string;
+  bsn_hash: string;
+  id: string;
+  bericht_identificatie: string | null;
+  received_at: number;
+  status_reason: string | null;
+}
+
+export function toHeldTkb(r: HeldTkbRow, prefix: string): HeldTkb {
+  const reason = r.status_reason ?? '';
+  return {
+    key: { afzender: r.afzender, bsnHash: r.bsn_hash, budget: r.budget },
+    id: r.id,
+    berichtIdentificatie: r.bericht_identificatie,
+    receivedAt: new Date(r.received_at),
+    waitingFor: reason.startsWith(prefix) ? reason.slice(prefix.length) : null,
+  };
 }
 
 /** A heenbericht waiting for its answer (../types.ts `UnansweredHeen`). */

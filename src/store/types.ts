@@ -514,6 +514,18 @@ export interface HistoryStore {
    * same for every instance on this store.
    */
   historySecret(): Promise<Buffer>;
+  /** TR507: the TKBs held back per budget key, oldest first within a key (at most `limit` rows). */
+  listHeldTkbs(limit: number): Promise<HeldTkb[]>;
+}
+
+/** A TKB held back by TR507 (metadata only; the client only as its Bsn's HMAC). */
+export interface HeldTkb {
+  key: HistoryBudgetKey;
+  id: string;
+  berichtIdentificatie: string | null;
+  receivedAt: Date;
+  /** The TKB whose retour it waits for, from its hold reason. */
+  waitingFor: string | null;
 }
 
 export interface RetentionStore {

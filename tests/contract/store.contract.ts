@@ -828,6 +828,10 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(await store.getMessage(t2.id)).toMatchObject({ status: 'on_hold', statusReason: `wacht op retour van ${t1.id}` });
         expect((await store.getMessage(t3.id))!.status).toBe('on_hold');
         expect((await store.getMessage(other.id))!.status).toBe('queued');
+        expect((await store.listHeldTkbs(10)).map((x) => [x.key, x.id, x.berichtIdentificatie, x.waitingFor])).toEqual([
+          [budget, t2.id, 'S-2', t1.id],
+          [budget, t3.id, 'S-3', t1.id],
+        ]);
         expect((await store.leaseDue('w', 10, 60_000)).map((l) => l.messageId).sort()).toEqual([t1.id, other.id].sort());
         // The retour on S-1, linked in its own insert, releases S-2 (only).
         advance(1000);

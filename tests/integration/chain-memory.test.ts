@@ -12,9 +12,11 @@ import { build, DEFAULT_FUNCTIE, DEFAULT_IEB_PERIOD, OTHER_BSN, TEST_BSN, type I
 import { hashApiKey } from '../../src/security/api-keys.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { child, descendants } from '../../src/xml/tree.ts';
+import { beheerUsersYaml, loginBeheer } from '../helpers/beheer-client.ts';
 import { eventually, KEYS, startTestGateway, type HttpResult, type TestGateway } from '../helpers/gateway.ts';
 
 const SVB_KEY = 'test-key-svb-chain-memory';
+const BEHEER_PASSWORD = 'chain-memory-beheer-1';
 
 let seq = 0;
 /** A fresh BerichtIdentificatie (TR056 wants one per bericht). */
@@ -69,6 +71,7 @@ describe('chain memory: iEb and iPgb history rules across messages, over HTTP', 
         '{ id: cak, adapter: webhook, url: "http://cak.example/berichten", timeoutMs: 5000 }',
         '{ id: svb, adapter: webhook, url: "http://svb.example/berichten", timeoutMs: 5000 }',
       ],
+      extraYaml: await beheerUsersYaml({ beheerder: { password: BEHEER_PASSWORD, role: 'beheerder' } }),
       routes: [
         '{ direction: retour, afzender: "0363", destination: gemeente-retour }',
         '{ direction: retour, afzender: "0384", destination: gemeente-retour }',
@@ -156,6 +159,30 @@ describe('chain memory: iEb and iPgb history rules across messages, over HTTP', 
     ]);
     const toSvb = delivered.filter((d) => d.to === 'http://svb.example/berichten' && /TKB-507-[12]/.test(d.body)).map((d) => /TKB-507-[12]/.exec(d.body)![0]);
     expect(toSvb).toEqual(['TKB-507-1', 'TKB-507-2']);
+  });
+
+  it('TR507 in beheer: the queue per budget, and a held TKB released by hand (audited)', async () => {
+    const client = { bsn: OTHER_BSN, budget: 'PGB-507-B', functies: [DEFAULT_FUNCTIE] };
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const r = await send(build('WMO501', { identificatie: `TKB-507-B${n}`, tkb: [client] }));
+      expect(r.status, r.text).toBe(202);
+      ids.push(r.body.id);
+    }
+    const beheer = await loginBeheer(g.url, 'beheerder', BEHEER_PASSWORD);
+    const queue = await beheer.call('GET', '/api/beheer/budgetwachtrij');
+    expect(queue.status).toBe(200);
+    expect(queue.body.queues).toEqual([
+      expect.objectContaining({ afzender: '0363', budget: 'PGB-507-B', waitingFor: ids[0], held: [expect.objectContaining({ id: ids[1] }), expect.objectContaining({ id: ids[2] })] }),
+    ]);
+    expect(queue.text).not.toContain(OTHER_BSN);
+
+    const job = await beheer.call('POST', '/api/beheer/jobs', { action: 'release', ids: [ids[2]] }, { 'x-csrf-token': beheer.csrf });
+    expect(job.status, job.text).toBe(202);
+    await eventually(async () => (await g.gateway.store.getMessage(ids[2]!))!.status === 'delivered');
+    expect((await g.gateway.store.getMessage(ids[1]!))!.status).toBe('on_hold');
+    const audit = await g.gateway.store.listAudit({ targetId: ids[2]!, action: 'message.release' });
+    expect(audit.map((a) => a.actor)).toEqual([expect.stringContaining('beheerder')]);
   });
 
   it('keeps the BSN out of the history: only an HMAC is stored', () => {

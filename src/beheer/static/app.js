@@ -131,6 +131,7 @@ const ROUTES = [
   [/^#\/bericht\/([\w.-]+)$/, (m) => viewDetail(m[1])],
   [/^#\/meldingen$/, () => viewAlerts()],
   [/^#\/wacht-op-antwoord$/, () => viewAwaiting()],
+  [/^#\/budgetwachtrij$/, () => viewBudgetQueues()],
   [/^#\/taken$/, () => viewJobs()],
   [/^#\/taak\/([\w-]+)$/, (m) => viewJob(m[1])],
   [/^#\/audit$/, () => viewAudit()],
@@ -598,6 +599,20 @@ async function viewAwaiting() {
       h('tr', {}, h('td', {}, h('a', { href: `#/bericht/${i.id}` }, i.message)), h('td', {}, i.answer), h('td', {}, i.party), h('td', {}, i.gemeente || '—'),
         h('td', {}, fmtTime(i.sentAt)), h('td', {}, fmtTime(i.due)), h('td', { class: 'num' }, String(i.workingDaysLate)))),
       { empty: 'Geen berichten die te lang wachten.' }),
+  );
+}
+
+// TR507: TKBs held back per budget until the retour on the previous one; release one from its detail page.
+async function viewBudgetQueues() {
+  const { queues } = await api('/budgetwachtrij');
+  show(main(),
+    h('h1', {}, 'Budgetwachtrij (TR507)'),
+    h('p', { class: 'meta' }, 'Een volgende TKB over hetzelfde budget wacht tot de retour op de vorige binnen is en gaat dan vanzelf. Vrijgeven met de hand kan op de pagina van het bericht.'),
+    table('Wachtende TKB\'s per budget', ['Afzender', 'Budget', 'Cliënt (sleutel)', 'Wacht op', 'Vastgehouden'], queues.map((q) =>
+      h('tr', {}, h('td', {}, q.afzender), h('td', {}, q.budget), h('td', {}, q.client),
+        h('td', {}, q.waitingFor ? h('a', { href: `#/bericht/${q.waitingFor}` }, 'vorige TKB') : '—'),
+        h('td', {}, ...q.held.map((m, i) => h('span', {}, i ? ', ' : '', h('a', { href: `#/bericht/${m.id}` }, m.berichtIdentificatie || m.id)))))),
+      { empty: 'Geen TKB\'s in de wachtrij.' }),
   );
 }
 

@@ -104,6 +104,12 @@ export const HELD_NEXT = `SELECT m.id, m.destination FROM history_budgets h JOIN
 
 export const ANSWERED_BY = 'SELECT answered_by FROM messages WHERE id = $1';
 
+/** TR507: held TKBs per key; $1 the hold reason's prefix, $2 limit. */
+export const HELD_TKBS = `SELECT h.afzender, h.budget, h.bsn_hash, m.id, m.bericht_identificatie, m.received_at, m.status_reason
+       FROM history_budgets h JOIN messages m ON m.id = h.message_id
+       WHERE m.status = 'on_hold' AND m.status_reason LIKE $1 || '%'
+       ORDER BY h.afzender, h.budget, h.bsn_hash, m.received_at, h.id LIMIT $2`;
+
 export const SECRET_INSERT = 'INSERT INTO store_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING';
 export const SECRET_GET = 'SELECT value FROM store_secrets WHERE name = $1';
 

@@ -9,9 +9,11 @@ import {
   toStatusChange,
   toStored,
   toSummary,
+  toHeldTkb,
   toUnanswered,
   type AttemptRow,
   type AuditRow,
+  type HeldTkbRow,
   type HistoryDeliveryRow,
   type HistoryRefRow,
   type HistoryRow,
@@ -60,6 +62,7 @@ import {
   type CompleteResult,
   type CorrelationKey,
   type DeliveryAttempt,
+  type HeldTkb,
   type HistoryBudgetKey,
   type HistoryFacts,
   type HistoryQuery,
@@ -372,6 +375,11 @@ export class PostgresStore implements MessageStore {
       }),
     );
     return { periods, budgets };
+  }
+
+  async listHeldTkbs(limit: number): Promise<HeldTkb[]> {
+    const rows = await this.q<HeldTkbRow>(sql.HELD_TKBS, [TR507_HOLD_PREFIX, Math.max(1, limit)]);
+    return rows.map((r) => toHeldTkb(r, TR507_HOLD_PREFIX));
   }
 
   async historySecret(): Promise<Buffer> {

@@ -7,6 +7,7 @@ import type { Standard } from '../../catalogue/types.ts';
 import type {
   AttemptRow,
   AuditRow,
+  HeldTkbRow,
   HistoryDeliveryRow,
   HistoryRefRow,
   HistoryRow,
@@ -192,6 +193,12 @@ export function prepareStatements(db: Database.Database) {
       `SELECT m.id, m.destination FROM history_budgets h JOIN messages m ON m.id = h.message_id
        WHERE h.afzender = ? AND h.bsn_hash = ? AND h.budget = ? AND m.status = 'on_hold' AND m.status_reason LIKE ? || '%'
        ORDER BY m.received_at, h.id LIMIT 1`,
+    ),
+    heldTkbs: db.prepare<[string, number], HeldTkbRow>(
+      `SELECT h.afzender, h.budget, h.bsn_hash, m.id, m.bericht_identificatie, m.received_at, m.status_reason
+       FROM history_budgets h JOIN messages m ON m.id = h.message_id
+       WHERE m.status = 'on_hold' AND m.status_reason LIKE ? || '%'
+       ORDER BY h.afzender, h.budget, h.bsn_hash, m.received_at, h.id LIMIT ?`,
     ),
     secretGet: db.prepare<[string], { value: Buffer }>('SELECT value FROM store_secrets WHERE name = ?'),
     secretInsert: db.prepare<[string, Buffer]>('INSERT OR IGNORE INTO store_secrets (name, value) VALUES (?, ?)'),

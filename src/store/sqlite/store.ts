@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { clean, toAttempt, toAuditEntry, toLease, toStatusChange, toStored, toSummary, toUnanswered, type OutboxRow } from '../rows.ts';
+import { clean, toAttempt, toAuditEntry, toLease, toStatusChange, toStored, toSummary, toHeldTkb, toUnanswered, type OutboxRow } from '../rows.ts';
 import {
   AttemptListeners,
   auditConditions,
@@ -42,6 +42,7 @@ import {
   type CompleteResult,
   type CorrelationKey,
   type DeliveryAttempt,
+  type HeldTkb,
   type HistoryQuery,
   type HistorySnapshot,
   type InsertResult,
@@ -258,6 +259,10 @@ export class SqliteStore implements MessageStore {
         };
       }),
     };
+  }
+
+  async listHeldTkbs(limit: number): Promise<HeldTkb[]> {
+    return this.s.heldTkbs.all(TR507_HOLD_PREFIX, Math.max(1, limit)).map((r) => toHeldTkb(r, TR507_HOLD_PREFIX));
   }
 
   async historySecret(): Promise<Buffer> {
