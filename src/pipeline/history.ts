@@ -22,7 +22,7 @@ import type { XNode } from '../xml/tree.ts';
 
 /**
  * The chain's memory in the running gateway (issue 13 item 1): the level-3 rules of iEb (TR102–TR104) and iPgb
- * (TR574, TR507) read the store's history of earlier berichten.
+ * (TR574) read the store's history of earlier berichten; TR507 holds instead of rejecting (see HISTORY_RULES).
  *
  * - The worker's verdict judges the bericht alone (levels 1, 2 and the rules as far as the bericht shows). When
  *   that verdict is valid and the bericht is one the history is read for (an iEb heenbericht or a TKB), this
