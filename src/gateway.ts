@@ -19,6 +19,7 @@ import { secureOptionsOf, TlsProfiles } from './security/tls-profiles.ts';
 import { retentionAges } from './store/retention.ts';
 import type { MessageStore } from './store/types.ts';
 import type { Transport } from './transport/types.ts';
+import { ChainHistory } from './pipeline/history.ts';
 import { ValidationService } from './validation/service.ts';
 
 export interface GatewayOptions {
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   transport?: (store: MessageStore, logger: Logger) => Transport;
   /** Tests pin the clock for "not in the future" rules. */
   today?: () => Date;
+  /** Beheer's clock (answer deadlines, alerts, sessions); tests inject it. Default: the system clock. */
+  now?: () => Date;
   /** Certificates to watch for expiry (beheer alerts, metrics); the TLS profiles' when omitted. */
   certificates?: CertificateSource;
 }
@@ -51,6 +54,8 @@ const RETENTION_INTERVAL_MS = 10 * 60 * 1000;
 export class Gateway {
   readonly logger: Logger;
   readonly store: MessageStore;
+  /** The chain's memory: the iEb/iPgb rules that need earlier berichten. */
+  readonly history: ChainHistory;
   readonly validation: ValidationService;
   readonly transport: Transport;
   readonly metrics = new GatewayMetrics();
@@ -92,6 +97,11 @@ export class Gateway {
       ...(opts.today ? { today: opts.today } : {}),
     });
     this.store = opts.store ?? openStore(config);
+    this.history = new ChainHistory({
+      store: this.store,
+      key: ChainHistory.keyFromEnv(),
+      ...(opts.today ? { today: opts.today } : {}),
+    });
     // Every delivery attempt the store records, whichever transport made it, also counts for metrics and health.
     this.store.onAttemptRecorded((e) => {
       this.metrics.attempted(e);
@@ -109,6 +119,7 @@ export class Gateway {
       onQueued: () => this.transport.kick(),
       certificates: opts.certificates ?? (async () => this.tls.certificates()),
       validation: this.validation,
+      ...(opts.now ? { now: opts.now } : {}),
     });
   }
 
@@ -128,6 +139,7 @@ export class Gateway {
       store: this.store,
       validation: this.validation,
       routes: () => this.opts.config.routes,
+      history: this.history,
       onQueued: () => this.transport.kick(),
       ready: () => this.running,
       metrics: this.metrics,

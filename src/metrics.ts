@@ -30,6 +30,7 @@ export class GatewayMetrics implements PipelineMetrics {
   readonly oldestWaiting: client.Gauge<'destination'>;
   readonly certificateDaysLeft: client.Gauge<'certificate'>;
   readonly alerts: client.Gauge<'alert' | 'destination'>;
+  readonly answersOverdue: client.Gauge<'standard'>;
   private readonly collectors: (() => Promise<void>)[] = [];
 
   constructor(options: { processMetrics?: boolean } = {}) {
@@ -101,6 +102,12 @@ export class GatewayMetrics implements PipelineMetrics {
       name: 'schakel_alert',
       help: 'Active alerts (1); an alert that clears disappears',
       labelNames: ['alert', 'destination'],
+      registers,
+    });
+    this.answersOverdue = new client.Gauge({
+      name: 'schakel_answers_overdue',
+      help: 'Heenberichten whose answer is overdue (working days, standards.md §5), by standard; read from the store on scrape',
+      labelNames: ['standard'],
       registers,
     });
   }

@@ -13,6 +13,7 @@ export const ALERT_KINDS = [
   'oldest-waiting',
   'destination-unhealthy',
   'certificate-expiring',
+  'answers-overdue',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

@@ -11,6 +11,7 @@ import type { GatewayMetrics } from '../metrics.ts';
 import { presentedKey } from '../http/auth.ts';
 import { verifyApiKey } from '../security/api-keys.ts';
 import type { MessageStore } from '../store/types.ts';
+import { AwaitingAnswers, overdueAlerts, type AwaitingReport } from './awaiting.ts';
 import { daysLeft, evaluateAlerts, noCertificates, type Alert, type CertificateSource, type DestinationHealth } from './alerts.ts';
 import { BeheerAuth } from './auth.ts';
 import { JobRunner } from './jobs.ts';
@@ -38,6 +39,8 @@ export class Beheer {
   readonly auth: BeheerAuth;
   readonly jobs: JobRunner;
   readonly overview: OverviewService;
+  /** "Wacht op antwoord": heenberichten whose answer is overdue. */
+  readonly awaiting: AwaitingAnswers;
   readonly page: express.Router;
   readonly api: express.Router;
   private readonly certificates: CertificateSource;
@@ -59,6 +62,12 @@ export class Beheer {
       pageSize: () => d.config().limits.listPageMax,
       now: this.now,
     });
+    this.awaiting = new AwaitingAnswers({
+      store: d.store,
+      deadlines: () => d.config().deadlines,
+      now: this.now,
+      limit: () => d.config().limits.listPageMax,
+    });
     this.page = beheerPageRouter({ auth: this.auth, store: d.store });
     this.api = beheerApiRouter({
       config: d.config,
@@ -67,14 +76,16 @@ export class Beheer {
       jobs: this.jobs,
       overview: this.overview,
       alerts: () => this.alerts(),
+      awaiting: () => this.awaiting.report(),
       validation: d.validation,
     });
     d.metrics.onScrape(() => this.collect());
   }
 
-  async alerts(overview?: Overview): Promise<Alert[]> {
+  async alerts(overview?: Overview, awaiting?: AwaitingReport): Promise<Alert[]> {
     const o = overview ?? (await this.overview.get({ deliveredToday: false }));
-    return evaluateAlerts(o, this.d.health, await this.certificates(), this.d.config().alerts, this.now());
+    const late = awaiting ?? (await this.awaiting.report());
+    return [...evaluateAlerts(o, this.d.health, await this.certificates(), this.d.config().alerts, this.now()), ...overdueAlerts(late)];
   }
 
   /** GET /metrics: a scraper's bearer token (config metrics.bearerToken) or a beheer session. */
@@ -110,8 +121,11 @@ export class Beheer {
     }
     m.certificateDaysLeft.reset();
     for (const c of await this.certificates()) m.certificateDaysLeft.set({ certificate: c.name }, daysLeft(c, this.now()));
+    const awaiting = await this.awaiting.report();
+    m.answersOverdue.reset();
+    for (const [standard, n] of Object.entries(awaiting.perStandard)) m.answersOverdue.set({ standard }, n);
     m.alerts.reset();
-    for (const a of await this.alerts(overview)) m.alerts.set({ alert: a.alert, destination: a.destination }, 1);
+    for (const a of await this.alerts(overview, awaiting)) m.alerts.set({ alert: a.alert, destination: a.destination }, 1);
   }
 
   async close(): Promise<void> {

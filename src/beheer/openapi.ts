@@ -43,6 +43,20 @@ export function beheerOpenApi(errors: Errors) {
         get: { summary: 'Queues per destination and per standard (queued, in delivery, delivered today, failed, dead, on hold, oldest waiting) and alerts', security: session, responses: { '200': { description: 'The overview' }, ...common } },
       },
       '/api/beheer/meldingen': { get: { summary: 'Active alerts', security: session, responses: { '200': { description: '{alerts}' }, ...common } } },
+      '/api/beheer/budgetwachtrij': {
+        get: {
+          summary: 'TR507: TKBs held back per budget (Afzender, BudgetIdentificatie, client as a hash prefix) and the TKB each waits for',
+          security: session,
+          responses: { '200': { description: '{queues}' }, ...common },
+        },
+      },
+      '/api/beheer/wacht-op-antwoord': {
+        get: {
+          summary: 'Wacht op antwoord: heenberichten whose answer is overdue (working days), per party and per gemeente; metadata only',
+          security: session,
+          responses: { '200': { description: '{now, total, perParty, perGemeente, perStandard, items}' }, ...common },
+        },
+      },
       '/api/beheer/berichten': {
         get: {
           summary: 'Search on metadata (a bsn parameter is refused: BSN_NOT_IN_URL)',

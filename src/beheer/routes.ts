@@ -9,8 +9,9 @@ import type { Config } from '../config/schema.ts';
 import { describeMessage } from '../http/describe.ts';
 import { sendError } from '../http/errors.ts';
 import { redactBsn } from '../security/redact.ts';
-import type { MessageStore, MessageSummary } from '../store/types.ts';
+import type { HeldTkb, MessageStore, MessageSummary } from '../store/types.ts';
 import type { Alert } from './alerts.ts';
+import type { AwaitingReport } from './awaiting.ts';
 import { actorOf, principalOf, requireRole, type BeheerAuth } from './auth.ts';
 import { requireCsrf } from './csrf.ts';
 import { ACTION_FROM, JOB_ACTIONS, type Job, type JobRunner } from './jobs.ts';
@@ -36,6 +37,8 @@ export interface BeheerApiDeps {
   jobs: JobRunner;
   overview: OverviewService;
   alerts: () => Promise<Alert[]>;
+  /** "Wacht op antwoord": overdue answers, per party and per gemeente. */
+  awaiting: () => Promise<AwaitingReport>;
   /** "Test a bericht": the gateway's own validation, for a dry run. */
   validation: ValidationService;
 }
@@ -118,6 +121,21 @@ function invalid(res: Response, error: z.ZodError): void {
   sendError(res, 400, 'INVALID_REQUEST', `${where}${first?.message ?? 'invalid request'}`);
 }
 
+/**
+ * Held TKBs per budget key: Afzender, BudgetIdentificatie and a short client reference (the start of the Bsn's
+ * HMAC, never the Bsn), with the TKB each waits for.
+ */
+export function budgetQueues(held: readonly HeldTkb[]) {
+  const queues = new Map<string, { afzender: string; budget: string; client: string; waitingFor: string | null; held: { id: string; berichtIdentificatie: string | null; receivedAt: string }[] }>();
+  for (const h of held) {
+    const k = JSON.stringify([h.key.afzender, h.key.budget, h.key.bsnHash]);
+    const q = queues.get(k) ?? { afzender: h.key.afzender, budget: h.key.budget, client: h.key.bsnHash.slice(0, 10), waitingFor: h.waitingFor, held: [] };
+    q.held.push({ id: h.id, berichtIdentificatie: h.berichtIdentificatie, receivedAt: h.receivedAt.toISOString() });
+    queues.set(k, q);
+  }
+  return [...queues.values()];
+}
+
 export function beheerApiRouter(d: BeheerApiDeps): express.Router {
   const r = express.Router();
   const limits = () => d.config().limits;
@@ -136,6 +154,15 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
 
   r.get('/meldingen', async (_req, res) => {
     res.json({ alerts: await d.alerts() });
+  });
+
+  r.get('/wacht-op-antwoord', async (_req, res) => {
+    res.json(await d.awaiting());
+  });
+
+  // TR507: the TKBs held back per budget; each can be released by hand (POST …/acties, audited).
+  r.get('/budgetwachtrij', async (_req, res) => {
+    res.json({ queues: budgetQueues(await d.store.listHeldTkbs(limits().listPageMax)) });
   });
 
   r.get('/berichten', async (req, res) => {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { deadlinesConfigSchema } from '../calendar/overdue.ts';
 import type { Direction, Standard } from '../catalogue/types.ts';
 import { alertsConfig, beheerConfig, metricsConfig } from './beheer.ts';
 
@@ -485,6 +486,8 @@ export const configSchema = z
     beheer: beheerConfig.describe('Functioneel beheer: /beheer users and sessions'),
     metrics: metricsConfig.describe('Access to /metrics'),
     alerts: alertsConfig.describe('Alert thresholds (beheer and schakel_alert)'),
+    // Answer deadlines in working days (standards.md §5 Expectations; src/calendar): "Wacht op antwoord".
+    deadlines: deadlinesConfigSchema.describe('Answer deadlines in working days per standard and message (Wacht op antwoord, schakel_answers_overdue)'),
   })
   .superRefine((c, ctx) => {
     const unique = (ids: string[], path: (string | number)[], what: string) => {

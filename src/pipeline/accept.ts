@@ -9,6 +9,7 @@ import type { Verdict } from '../validation/verdict.ts';
 import type { ChannelContext, Situation } from './answer-channel.ts';
 import { answerRefusal, type AnswerRefusal } from './answerer.ts';
 import { caseFacts } from './case-reference.ts';
+import type { ChainHistory, HistoryJudgement } from './history.ts';
 import { correlationKey, dedupKey, partiesOf } from './identity.ts';
 import { answerSummary, messageFacts } from './message-facts.ts';
 import { planOf } from './plan.ts';
@@ -60,6 +61,12 @@ export interface PipelineDeps {
   onQueued?: () => void;
   /** Counts outcomes and validation time (src/metrics.ts). */
   metrics?: PipelineMetrics;
+  /** The chain's memory for the iEb/iPgb level-3 rules (./history.ts); without it they judge the bericht alone. */
+  history?: ChainHistory;
+}
+
+function judgeWithHistory(deps: PipelineDeps, verdict: Verdict, source: Uint8Array): Promise<HistoryJudgement> {
+  return deps.history ? deps.history.judge(verdict, source) : Promise.resolve({ verdict, facts: null });
 }
 
 /**
@@ -77,25 +84,30 @@ export async function accept(deps: PipelineDeps, input: AcceptInput): Promise<Ac
 async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<AcceptOutcome> {
   const started = performance.now();
   // No retour yet: none is built before the sender is known to be allowed to send this (see below).
-  const verdict = await deps.validation.validate(input.source);
-  deps.metrics?.validated(verdict, (performance.now() - started) / 1000);
-  const { entry, payloadEntry: planned, effective, header, route } = planOf(verdict, deps.routes());
+  const first = await deps.validation.validate(input.source);
+  deps.metrics?.validated(first, (performance.now() - started) / 1000);
+  const { entry, payloadEntry: planned, effective, header, route } = planOf(first, deps.routes());
   const channel = input.channel ?? { channel: input.via.kind === 'caller' ? 'internal' : 'party', replyTo: null };
   // Not recognised (or not readable): nothing to store under a standard, nothing to answer but the refusal.
-  if (!entry) return { kind: 'invalid', verdict, situation: 'cannot-take' };
-  const denial = authorise(input.permissions, effective, verdict);
+  if (!entry) return { kind: 'invalid', verdict: first, situation: 'cannot-take' };
+  const denial = authorise(input.permissions, effective, first);
   if (denial) {
-    const kept = await reject(deps, { ...input, channel, verdict, situation: 'cannot-take', reason: `refused: ${denial.code}` });
-    return { ...denial, verdict, situation: 'cannot-take', rejectedId: kept.rejectedId };
+    const kept = await reject(deps, { ...input, channel, verdict: first, situation: 'cannot-take', reason: `refused: ${denial.code}` });
+    return { ...denial, verdict: first, situation: 'cannot-take', rejectedId: kept.rejectedId };
   }
+  // Authorised: the level-3 rules that need earlier berichten (iEb, iPgb) in a second pass against the store's
+  // history; a failure there comes with its retour (level 3), like any rule failure below.
+  const judged = await judgeWithHistory(deps, first, input.source);
+  const verdict = judged.verdict;
   if (!verdict.valid) {
     const situation = situationOf(verdict);
     const earlier = await earlierRejection(deps, { via: input.via, channel, verdict });
     if (earlier) return { kind: 'repeat', message: earlier };
     // Authorised: now the retour the standard prescribes for a rule failure is built (the bericht judged again).
-    const judged = situation === 'level-2-4' ? await deps.validation.validate(input.source, { retour: true }) : verdict;
-    const rejection = await reject(deps, { ...input, channel, verdict: judged, situation, reason: rejectionReason(situation, judged) });
-    return { kind: 'invalid', verdict: judged, situation, ...rejection };
+    // A history failure (first was valid) already carries its level-3 retour.
+    const withRetour = situation === 'level-2-4' && !first.valid ? await deps.validation.validate(input.source, { retour: true }) : verdict;
+    const rejection = await reject(deps, { ...input, channel, verdict: withRetour, situation, reason: rejectionReason(situation, withRetour) });
+    return { kind: 'invalid', verdict: withRetour, situation, ...rejection };
   }
   const payloadEntry = planned ?? entry;
   if (!route) {
@@ -130,6 +142,7 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
       countsAsAnswer: byCase === null,
       caseRef: cases.caseRef,
       findings: [],
+      history: judged.facts,
     },
     `${input.via.kind}:${input.via.id}`,
   );

@@ -17,10 +17,20 @@ export interface XsdVersie {
  * schema, but every iJw example, like iWmo, carries 1.0.0 (standards.md §8 item 3); 1.0.0 is used, and no rule
  * rejects on XsdVersie. Callers may pass other values.
  */
-export const RETOUR_XSD_VERSIE: Record<'iwmo' | 'ijw', XsdVersie> = {
+export const RETOUR_XSD_VERSIE: Record<RetourStandard, XsdVersie> = {
   iwmo: { basisschema: '1.0.0', bericht: '1.0.0' },
   ijw: { basisschema: '1.0.0', bericht: '1.0.0' },
+  // The project's MODELLED iEb 4.0 / iPgb 2.1 packs (standards.md §4.4).
+  ieb: { basisschema: '1.0.0', bericht: '1.0.0' },
+  ipgb: { basisschema: '1.0.0', bericht: '1.0.0' },
 };
+
+/** The standards whose heenberichten get a retourbericht built by the gateway. */
+type RetourStandard = 'iwmo' | 'ijw' | 'ieb' | 'ipgb';
+const RETOUR_STANDARDS: ReadonlySet<string> = new Set<RetourStandard>(['iwmo', 'ijw', 'ieb', 'ipgb']);
+
+/** iEb/iPgb (MODELLED): LDT_RetourCode is a pattern there, the codes of their own code lists (EB001, PGB001). */
+const MODELLED_RETOURCODE = /^[0-9A-Z]{4}$/;
 
 /** LDT_RetourCode of the iWmo and iJw 3.2 basisschema (the same 59 values in both). */
 export const RETOURCODES: ReadonlySet<string> = new Set(
@@ -65,14 +75,11 @@ export function buildRetour(
   opts: RetourOptions,
   cat: Catalogue = defaultCatalogue,
 ): string {
-  const { entry, root } = heen;
-  if ((entry.standard !== 'iwmo' && entry.standard !== 'ijw') || entry.direction !== 'heen') {
-    throw new Error(`buildRetour: ${entry.name} is not an iWmo/iJw heenbericht`);
-  }
+  const { entry } = heen;
   const retour = retourEntryOf(entry, cat);
   const o = normalised(opts);
   const retourCodes = [...new Set(codes)];
-  checkCodes(retourCodes);
+  checkCodes(entry, retourCodes);
   const x = openRetour(heen, retour, o);
   if (headerShape(retour) === 'antwoord' && retourCodes.length === 0) throw new Error(`buildRetour: a ${messageNumber(retour)} needs at least one RetourCode`);
   x.retourCodes(retourCodes);
@@ -83,16 +90,17 @@ export function buildRetour(
 
 /** The catalogue's retour for an iWmo/iJw heenbericht; throws for anything else. */
 function retourEntryOf(entry: CatalogueEntry, cat: Catalogue): CatalogueEntry {
-  if ((entry.standard !== 'iwmo' && entry.standard !== 'ijw') || entry.direction !== 'heen') {
-    throw new Error(`buildRetour: ${entry.name} is not an iWmo/iJw heenbericht`);
+  if (!RETOUR_STANDARDS.has(entry.standard) || entry.direction !== 'heen') {
+    throw new Error(`buildRetour: ${entry.name} is not an iWmo/iJw heenbericht (nor an iEb/iPgb one)`);
   }
   const retour = cat.retourOf(entry);
   if (!retour?.berichtCode) throw new Error(`buildRetour: the catalogue has no retour for ${entry.name}`);
   return retour;
 }
 
-function checkCodes(codes: string[]): void {
-  for (const c of codes) if (!RETOURCODES.has(c)) throw new Error(`buildRetour: ${c} is not an LDT_RetourCode`);
+function checkCodes(entry: CatalogueEntry, codes: string[]): void {
+  const valid = entry.standard === 'ieb' || entry.standard === 'ipgb' ? (c: string) => MODELLED_RETOURCODE.test(c) : (c: string) => RETOURCODES.has(c);
+  for (const c of codes) if (!valid(c)) throw new Error(`buildRetour: ${c} is not an LDT_RetourCode`);
 }
 
 type Normalised = RetourOptions & { dagtekeningRetour: string };
@@ -117,7 +125,7 @@ function openRetour(heen: { entry: CatalogueEntry; root: XNode }, retour: Catalo
     if (text === undefined || text === '') throw new Error(`buildRetour: the ${entry.name} header has no ${path}`);
     return text;
   };
-  const own = opts.xsdVersieRetour ?? RETOUR_XSD_VERSIE[entry.standard as 'iwmo' | 'ijw'];
+  const own = opts.xsdVersieRetour ?? RETOUR_XSD_VERSIE[entry.standard as RetourStandard];
   const x = new XmlWriter(retour.name.toLowerCase(), retour.namespace, entry.standard, basisschemaNamespace(retour));
 
   x.open('Bericht', true);
@@ -137,8 +145,9 @@ function openRetour(heen: { entry: CatalogueEntry; root: XNode }, retour: Catalo
   } else {
     x.leaf('BerichtVersie', copy('BerichtVersie'));
     x.leaf('BerichtSubversie', copy('BerichtSubversie'));
+    // iEb and the TKB leave out the fixed chain party: Afzender only (standards.md §4.4).
     x.leaf('Afzender', copy('Afzender'));
-    x.leaf('Ontvanger', copy('Ontvanger'));
+    if (entry.standard !== 'ieb' && entry.standard !== 'ipgb') x.leaf('Ontvanger', copy('Ontvanger'));
     x.identificatie('BerichtIdentificatie', copy('BerichtIdentificatie/Identificatie'), copy('BerichtIdentificatie/Dagtekening'));
     x.xsdVersie('XsdVersie', { basisschema: copy('XsdVersie/BasisschemaXsdVersie'), bericht: copy('XsdVersie/BerichtXsdVersie') });
     x.leaf('IdentificatieRetour', opts.identificatieRetour);
@@ -259,6 +268,10 @@ export const RETOUR_CLASSES: Record<string, ReadonlySet<string>> = {
   '317': new Set(['Client', 'Verzoek', 'OngewijzigdProduct', 'TeWijzigenProduct', 'NieuwProduct']),
   '319': new Set(['Antwoord', 'Woonplaatsbeginsel']),
   '323': new Set(['Declaratie', 'Client', 'Prestatie']),
+  // iEb 4.0 and the TKB (MODELLED packs, WMO406/WMO408/WMO502/JW502).
+  '405': new Set(['Client', 'PeriodeEigenBijdrageAbo']),
+  '407': new Set(['Client', 'PeriodeBeschermdWonen']),
+  '501': new Set(['Client', 'Budget', 'FunctieBudget', 'Relatie', 'Contact']),
 };
 
 /** No remark on this class; this class is not assessed (below a rejected one). */
@@ -288,8 +301,9 @@ export function buildAssessedRetour(
   cat: Catalogue = defaultCatalogue,
 ): string {
   const retour = retourEntryOf(heen.entry, cat);
-  checkCodes(issues.map((i) => i.retourcode));
-  const nr = messageNumber(heen.entry)!;
+  checkCodes(heen.entry, issues.map((i) => i.retourcode));
+  // The number keys RETOUR_CLASSES for iEb/iPgb too (messageNumber answers for iWmo/iJw only).
+  const nr = /(\d{3})$/.exec(heen.entry.name)![1]!;
   const antwoord = headerShape(retour) === 'antwoord';
   if (issues.some((i) => i.level === 2)) return buildRetour(heen, [TECHNICAL], opts, cat);
 

@@ -10,7 +10,9 @@ import type {
   MessageSummary,
   OutboxMessage,
   StatusChange,
+  HeldTkb,
   StoredMessage,
+  UnansweredHeen,
 } from './types.ts';
 
 /**
@@ -252,5 +254,64 @@ export function toAuditEntry(r: AuditRow): AuditEntry {
     action: r.action,
     targetId: r.target_id,
     details: JSON.parse(r.details) as Record<string, unknown>,
+  };
+}
+
+/** An earlier message in the history (../types.ts `HistoryMessageRef`). */
+export interface HistoryRefRow {
+  id: string;
+  identificatie: string | null;
+  dagtekening: string | null;
+}
+
+/** An earlier delivery of an iEb period. */
+export interface HistoryDeliveryRow extends HistoryRefRow {
+  status: string;
+}
+
+/** A TKB held back by TR507 (../types.ts `HeldTkb`). */
+export interface HeldTkbRow {
+  afzender: string;
+  budget: string;
+  bsn_hash: string;
+  id: string;
+  bericht_identificatie: string | null;
+  received_at: number;
+  status_reason: string | null;
+}
+
+export function toHeldTkb(r: HeldTkbRow, prefix: string): HeldTkb {
+  const reason = r.status_reason ?? '';
+  return {
+    key: { afzender: r.afzender, bsnHash: r.bsn_hash, budget: r.budget },
+    id: r.id,
+    berichtIdentificatie: r.bericht_identificatie,
+    receivedAt: new Date(r.received_at),
+    waitingFor: reason.startsWith(prefix) ? reason.slice(prefix.length) : null,
+  };
+}
+
+/** A heenbericht waiting for its answer (../types.ts `UnansweredHeen`). */
+export interface UnansweredRow {
+  id: string;
+  standard: Standard;
+  message_name: string;
+  afzender: string | null;
+  ontvanger: string | null;
+  status: MessageStatus;
+  received_at: number;
+  settled_at: number | null;
+}
+
+export function toUnanswered(r: UnansweredRow): UnansweredHeen {
+  return {
+    id: r.id,
+    standard: r.standard,
+    messageName: r.message_name,
+    afzender: r.afzender,
+    ontvanger: r.ontvanger,
+    status: r.status,
+    receivedAt: new Date(r.received_at),
+    deliveredAt: r.status === 'delivered' && r.settled_at !== null ? new Date(r.settled_at) : null,
   };
 }

@@ -6,12 +6,14 @@
 import { createHash } from 'node:crypto';
 import type { Standard } from '../catalogue/types.ts';
 import { redactDeep } from '../log.ts';
-import { clean, flattenDedup, redactFinding, type MessageRow, type OutboxRow } from './rows.ts';
+import { clean, flattenDedup, redactFinding, type HistoryRefRow, type MessageRow, type OutboxRow } from './rows.ts';
 import {
   SETTLED_STATUSES,
   type ActionResult,
   type AttemptReport,
   type AuditFilter,
+  type HistoryFacts,
+  type HistoryMessageRef,
   type Lease,
   type MessageFilter,
   type MessageStatus,
@@ -420,6 +422,41 @@ export function tally(result: PurgeResult, rows: readonly { standard: Standard }
     result.perStandard[r.standard] = (result.perStandard[r.standard] ?? 0) + 1;
   }
   return result;
+}
+
+// ---- history ---------------------------------------------------------------------------------------------
+
+/** The name of the store's own BSN hashing secret in store_secrets. */
+export const HISTORY_SECRET = 'history-bsn-hmac';
+
+/** A history row's message as the snapshot names it. */
+export function historyRef(r: HistoryRefRow): HistoryMessageRef {
+  return { id: r.id, identificatie: r.identificatie ?? '', dagtekening: r.dagtekening ?? '' };
+}
+
+/**
+ * TR507 (standards.md §6.4): TKBs on one (Afzender, Bsn, BudgetIdentificatie) are delivered one at a time. A TKB
+ * whose key has an earlier TKB without retour is stored on hold with this reason and the earlier one's id; the
+ * retour that answers that one releases the oldest held TKB of each of its keys, in the same transaction.
+ */
+export const TR507_HOLD_PREFIX = 'wacht op retour van ';
+export const TR507_ACTOR = 'schakel:tr507';
+
+/** The status and reason a new message is stored with, given the TKB on its key still waiting for a retour. */
+export function serialisedStatus(m: NewMessage, pending: { id: string } | undefined): Pick<NewMessage, 'status' | 'statusReason'> {
+  if (!pending || m.status !== 'queued') return { status: m.status, statusReason: m.statusReason ?? null };
+  return { status: 'on_hold', statusReason: `${TR507_HOLD_PREFIX}${pending.id}` };
+}
+
+/** Whether this message is serialised per budget key (a queued TKB with budgets). */
+export function isSerialised(m: Pick<NewMessage, 'status' | 'history'>): boolean {
+  return m.status === 'queued' && (m.history?.budgets.length ?? 0) > 0;
+}
+
+/** The history rows one message writes: none for a rejected message (it takes no part in the chain's memory). */
+export function historyToWrite(m: Pick<NewMessage, 'status' | 'history'>): HistoryFacts {
+  if (m.status === 'rejected' || !m.history) return { periods: [], budgets: [] };
+  return m.history;
 }
 
 // ---- audit -----------------------------------------------------------------------------------------------

@@ -92,6 +92,57 @@ export interface NewMessage {
    * envelope, so that the same bericht in a new envelope (another referentienummer, tijdstip) is a repeat.
    */
   contentHash?: string;
+  /**
+   * The facts the cross-message rules read later (iEb periods, iPgb budgets), keyed on hashed BSNs; written in
+   * the same transaction as the message, and only when it is not rejected.
+   */
+  history?: HistoryFacts | null;
+}
+
+/** iEb: one delivery of a period, as the history keeps it (the Bsn only as its HMAC). */
+export interface HistoryPeriodKey {
+  /** The heen message the period is delivered in (WMO405, WMO407). */
+  messageName: string;
+  afzender: string;
+  bsnHash: string;
+  nummer: string;
+}
+
+/** iPgb: a budget of a client, (Afzender, hashed Bsn, BudgetIdentificatie). */
+export interface HistoryBudgetKey {
+  afzender: string;
+  bsnHash: string;
+  budget: string;
+}
+
+/** What one bericht adds to the history. */
+export interface HistoryFacts {
+  periods: (HistoryPeriodKey & { status: string })[];
+  budgets: HistoryBudgetKey[];
+}
+
+/** The keys one bericht asks the history about. */
+export interface HistoryQuery {
+  periods: HistoryPeriodKey[];
+  budgets: HistoryBudgetKey[];
+}
+
+/** One earlier message in the history: its id and BerichtIdentificatie. */
+export interface HistoryMessageRef {
+  id: string;
+  identificatie: string;
+  dagtekening: string;
+}
+
+/** The history's answers for the keys of one query, in the query's order. */
+export interface HistorySnapshot {
+  /** Per queried period: its earlier deliveries, oldest first. */
+  periods: { key: HistoryPeriodKey; deliveries: (HistoryMessageRef & { status: string })[] }[];
+  /**
+   * Per queried budget: whether another client (another Bsn hash) of the same Afzender used it, and the
+   * oldest TKB on this key that is not rejected or cancelled and has no retour yet.
+   */
+  budgets: { key: HistoryBudgetKey; heldByAnotherClient: boolean; pending: HistoryMessageRef | null }[];
 }
 
 export type InsertResult =
@@ -371,8 +422,26 @@ export interface MessageLog {
   statusCounts(filter?: { destination?: string; standard?: Standard }): Promise<StatusCounts>;
 }
 
+/** A heenbericht still waiting for its answer (standards.md §5 Expectations): metadata only. */
+export interface UnansweredHeen {
+  id: string;
+  standard: Standard;
+  messageName: string;
+  afzender: string | null;
+  ontvanger: string | null;
+  status: MessageStatus;
+  receivedAt: Date;
+  /** When it was delivered; null while it is still queued or in delivery. */
+  deliveredAt: Date | null;
+}
+
 /** Retours and answers linked to the heenbericht they answer. */
 export interface CorrelationStore {
+  /**
+   * iWmo/iJw/iEb/iPgb heenberichten received before `receivedBefore` that are queued, in delivery or delivered
+   * and have no answer linked yet, oldest first.
+   */
+  listUnanswered(filter: { receivedBefore: Date; limit: number }): Promise<UnansweredHeen[]>;
   /** The earliest non-rejected heenbericht with this key, or null. */
   findCorrelationTarget(key: CorrelationKey): Promise<StoredMessage | null>;
   /** Marks `retourId` as answering `heenId`; the first retour linked is the heen's answer. */
@@ -436,6 +505,29 @@ export interface BeheerActions {
   cancel(id: string, actor: string, reason?: string): Promise<ActionResult>;
 }
 
+/** The history of iEb/iPgb berichten the level-3 rules read (written through `insertMessage`'s `history`). */
+export interface HistoryStore {
+  /** The history's answers for these keys. */
+  readHistory(query: HistoryQuery): Promise<HistorySnapshot>;
+  /**
+   * The store's own secret for hashing BSNs when no key is configured: created once (random, 32 bytes) and the
+   * same for every instance on this store.
+   */
+  historySecret(): Promise<Buffer>;
+  /** TR507: the TKBs held back per budget key, oldest first within a key (at most `limit` rows). */
+  listHeldTkbs(limit: number): Promise<HeldTkb[]>;
+}
+
+/** A TKB held back by TR507 (metadata only; the client only as its Bsn's HMAC). */
+export interface HeldTkb {
+  key: HistoryBudgetKey;
+  id: string;
+  berichtIdentificatie: string | null;
+  receivedAt: Date;
+  /** The TKB whose retour it waits for, from its hold reason. */
+  waitingFor: string | null;
+}
+
 export interface RetentionStore {
   /**
    * Drops bodies of messages settled longer ago than their standard's age (delivered: since the confirmed
@@ -458,6 +550,7 @@ export interface MessageStore
     DeliveryOutbox,
     BrokerOutbox,
     BeheerActions,
+    HistoryStore,
     RetentionStore,
     AuditLog {
   close(): Promise<void>;

@@ -197,7 +197,8 @@ function xsdFinding(d: ErrorDetail, locator: SourceLocator): Finding {
   return { level: 'xsd', code: 'XSD_INVALID', retourcode: null, line, column, path, text: redactBsn(d.message.trim()) };
 }
 
-function nodeFinding(level: Finding['level'], code: string, retourcode: string | null, node: XNode, text: string, locator: SourceLocator): Finding {
+/** A finding at an element of the bericht, with its line and column. */
+export function nodeFinding(level: Finding['level'], code: string, retourcode: string | null, node: XNode, text: string, locator: SourceLocator): Finding {
   return {
     level,
     code,
@@ -213,6 +214,6 @@ function nodeFinding(level: Finding['level'], code: string, retourcode: string |
 const RULE_LEVEL = new Map(ALL_RULES.map((r) => [r.code, r.level]));
 
 /** A retour's own Identificatie: at most 12 characters, unique enough per sender and day. */
-function retourIdentificatie(now: Date): string {
+export function retourIdentificatie(now: Date): string {
   return `S${now.getTime().toString(36).slice(-7)}${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`.slice(0, 12);
 }

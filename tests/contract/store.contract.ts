@@ -734,5 +734,139 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect((await store.insertMessage(wmo301({ berichtIdentificatie: 'OLD' }), 'a')).kind).toBe('inserted');
       });
     });
+
+    describe('history (iEb periods, iPgb budgets; hashed BSNs)', () => {
+      const H1 = 'a'.repeat(64);
+      const H2 = 'b'.repeat(64);
+      const period = { messageName: 'WMO405', afzender: '0363', bsnHash: H1, nummer: '1001' };
+      const budget = { afzender: '0363', bsnHash: H1, budget: 'PGB-1' };
+      const ieb = (id: string, status: string, extra: Partial<NewMessage> = {}): NewMessage =>
+        wmo301({
+          standard: 'ieb',
+          release: '4.0',
+          messageName: 'WMO405',
+          ontvanger: 'CAK',
+          berichtIdentificatie: id,
+          history: { periods: [{ ...period, status }], budgets: [] },
+          ...extra,
+        });
+      const tkbOf = (id: string, key = budget, extra: Partial<NewMessage> = {}): NewMessage =>
+        wmo301({
+          standard: 'ipgb',
+          release: '2.1',
+          messageName: 'WMO501',
+          ontvanger: 'SVB',
+          berichtIdentificatie: id,
+          history: { periods: [], budgets: [key] },
+          ...extra,
+        });
+
+      it('answers period deliveries oldest first, leaving out rejected and cancelled berichten', async () => {
+        await store.insertMessage(ieb('E-1', '1'), 'a');
+        advance(1000);
+        await store.insertMessage(ieb('E-2', '2'), 'a');
+        advance(1000);
+        await store.insertMessage(ieb('E-3', '3', { status: 'rejected', dedup: null }), 'a');
+        const cancelled = await store.insertMessage(ieb('E-4', '3'), 'a');
+        await store.cancel(cancelled.id, 'beheer:test');
+        const other = { ...period, nummer: '9999' };
+        const snap = await store.readHistory({ periods: [period, other], budgets: [] });
+        expect(snap.periods[0]!.deliveries.map((d) => [d.identificatie, d.dagtekening, d.status])).toEqual([
+          ['E-1', '2026-01-15', '1'],
+          ['E-2', '2026-01-15', '2'],
+        ]);
+        expect(snap.periods[1]).toEqual({ key: other, deliveries: [] });
+      });
+
+      it('answers whether a budget is held by another client and which TKB waits for its retour', async () => {
+        const first = await store.insertMessage(tkbOf('T-1'), 'a');
+        let snap = await store.readHistory({ periods: [], budgets: [budget, { ...budget, bsnHash: H2 }] });
+        expect(snap.budgets[0]).toMatchObject({ heldByAnotherClient: false, pending: { id: first.id, identificatie: 'T-1' } });
+        expect(snap.budgets[1]).toMatchObject({ heldByAnotherClient: true, pending: null });
+        // The retour, linked in its own insert, ends the wait.
+        await store.insertMessage(
+          wmo301({ messageName: 'WMO502', direction: 'retour', berichtIdentificatie: 'T-1', dedup: null, correlatedTo: first.id, history: null }),
+          'a',
+        );
+        snap = await store.readHistory({ periods: [], budgets: [budget] });
+        expect(snap.budgets[0]!.pending).toBeNull();
+      });
+
+      it('keeps the history with its message: a rejected one writes none', async () => {
+        await store.insertMessage(tkbOf('T-9', budget, { status: 'rejected', dedup: null }), 'a');
+        const snap = await store.readHistory({ periods: [], budgets: [{ ...budget, bsnHash: H2 }] });
+        expect(snap.budgets[0]).toMatchObject({ heldByAnotherClient: false, pending: null });
+      });
+
+      it('lists heenberichten without an answer, oldest first, with their delivery time', async () => {
+        const waiting = await store.insertMessage(wmo301({ berichtIdentificatie: 'W-1' }), 'a');
+        const answered = await store.insertMessage(wmo301({ berichtIdentificatie: 'W-2' }), 'a');
+        await store.insertMessage(wmo301({ berichtIdentificatie: 'W-3', status: 'rejected', dedup: null }), 'a');
+        await store.insertMessage(
+          wmo301({ messageName: 'WMO302', direction: 'retour', berichtIdentificatie: 'W-2', dedup: null, correlatedTo: answered.id }),
+          'a',
+        );
+        const t0 = now;
+        advance(HOUR);
+        const lease = await store.leaseDue('w1', 10, 60_000);
+        const mine = lease.find((l) => l.messageId === waiting.id)!;
+        await store.completeDelivery(mine, attemptAt(now, 'delivered'), { kind: 'delivered' });
+        advance(DAY);
+        expect(await store.listUnanswered({ receivedBefore: new Date(t0), limit: 10 })).toEqual([]);
+        const list = await store.listUnanswered({ receivedBefore: new Date(now), limit: 10 });
+        expect(list.map((u) => [u.id, u.messageName, u.status])).toEqual([[waiting.id, 'WMO301', 'delivered']]);
+        expect(list[0]!.receivedAt.getTime()).toBe(t0);
+        expect(list[0]!.deliveredAt!.getTime()).toBe(t0 + HOUR);
+      });
+
+      it('TR507: holds the next TKB on a budget until the retour on the previous one, then releases it', async () => {
+        const t1 = await store.insertMessage(tkbOf('S-1'), 'a');
+        expect((await store.getMessage(t1.id))!.status).toBe('queued');
+        const t2 = await store.insertMessage(tkbOf('S-2'), 'a');
+        const t3 = await store.insertMessage(tkbOf('S-3'), 'a');
+        const other = await store.insertMessage(tkbOf('S-4', { ...budget, budget: 'PGB-OTHER' }), 'a');
+        expect(await store.getMessage(t2.id)).toMatchObject({ status: 'on_hold', statusReason: `wacht op retour van ${t1.id}` });
+        expect((await store.getMessage(t3.id))!.status).toBe('on_hold');
+        expect((await store.getMessage(other.id))!.status).toBe('queued');
+        expect((await store.listHeldTkbs(10)).map((x) => [x.key, x.id, x.berichtIdentificatie, x.waitingFor])).toEqual([
+          [budget, t2.id, 'S-2', t1.id],
+          [budget, t3.id, 'S-3', t1.id],
+        ]);
+        expect((await store.leaseDue('w', 10, 60_000)).map((l) => l.messageId).sort()).toEqual([t1.id, other.id].sort());
+        // The retour on S-1, linked in its own insert, releases S-2 (only).
+        advance(1000);
+        await store.insertMessage(
+          wmo301({ messageName: 'WMO502', direction: 'retour', berichtIdentificatie: 'S-1', dedup: null, correlatedTo: t1.id, history: null }),
+          'a',
+        );
+        expect((await store.getMessage(t2.id))!.status).toBe('queued');
+        expect((await store.getMessage(t3.id))!.status).toBe('on_hold');
+        expect((await store.statusHistory(t2.id)).at(-1)).toMatchObject({ from: 'on_hold', to: 'queued', actor: 'schakel:tr507' });
+        // Due now: S-2 (and the retour itself, which goes to its own destination); S-3 still waits.
+        const due = (await store.leaseDue('w', 10, 60_000)).map((l) => l.messageId);
+        expect(due).toContain(t2.id);
+        expect(due).not.toContain(t3.id);
+        // A retour linked afterwards (linkRetour) releases the next.
+        const r2 = await store.insertMessage(
+          wmo301({ messageName: 'WMO502', direction: 'retour', berichtIdentificatie: 'S-2', dedup: null, history: null }),
+          'a',
+        );
+        await store.linkRetour(r2.id, t2.id, 'a');
+        expect((await store.getMessage(t3.id))!.status).toBe('queued');
+      });
+
+      it('TR507: of two TKBs on one budget stored at once, exactly one is delivered first', async () => {
+        const [a, b] = await Promise.all([store.insertMessage(tkbOf('P-1'), 'a'), store.insertMessage(tkbOf('P-2'), 'a')]);
+        const statuses = [(await store.getMessage(a.id))!.status, (await store.getMessage(b.id))!.status].sort();
+        expect(statuses).toEqual(['on_hold', 'queued']);
+      });
+
+      it('creates one hashing secret per store and keeps it', async () => {
+        const [a, b] = await Promise.all([store.historySecret(), store.historySecret()]);
+        expect(a.length).toBe(32);
+        expect(b.equals(a)).toBe(true);
+        expect((await store.historySecret()).equals(a)).toBe(true);
+      });
+    });
   });
 }

@@ -77,6 +77,26 @@ describe.skipIf(!available)('PostgreSQL store', () => {
       );
     });
 
+    it('TR507: TKBs on one budget stored by two instances at once go out one at a time', async () => {
+      await sql('TRUNCATE messages, status_history, delivery_attempts, audit_log, outbox RESTART IDENTITY CASCADE');
+      const [a, b] = [open(), open()];
+      const key = { afzender: '0363', bsnHash: 'c'.repeat(64), budget: 'PGB-SCALE' };
+      const tkb = (n: number) =>
+        wmo301({ standard: 'ipgb', release: '2.1', messageName: 'WMO501', ontvanger: 'SVB', berichtIdentificatie: `SC-${n}`, history: { periods: [], budgets: [key] } });
+      const results = await Promise.all(Array.from({ length: 10 }, (_, n) => (n % 2 ? a : b).insertMessage(tkb(n), 'a')));
+      const statuses = async () => Promise.all(results.map(async (r) => (await a.getMessage(r.id))!.status));
+      expect((await statuses()).filter((x) => x === 'queued')).toHaveLength(1);
+      expect((await statuses()).filter((x) => x === 'on_hold')).toHaveLength(9);
+      // Its retour, stored by either instance, releases exactly one more.
+      const first = results[(await statuses()).indexOf('queued')]!;
+      await b.insertMessage(
+        wmo301({ messageName: 'WMO502', direction: 'retour', berichtIdentificatie: 'SC-R', dedup: null, correlatedTo: first.id }),
+        'a',
+      );
+      expect((await statuses()).filter((x) => x === 'queued')).toHaveLength(2);
+      expect((await statuses()).filter((x) => x === 'on_hold')).toHaveLength(8);
+    });
+
     it('stores one message when two instances insert the same identity at the same moment', async () => {
       await sql('TRUNCATE messages, status_history, delivery_attempts, audit_log, outbox RESTART IDENTITY CASCADE');
       const a = open();

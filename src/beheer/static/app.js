@@ -1,5 +1,5 @@
 // Schakel functioneel beheer: one page over /api/beheer. Views are chosen by the location hash (#/overzicht,
-// #/zoeken?…, #/bericht/<id>, #/meldingen, #/taken, #/taak/<id>, #/audit, #/testen). Everything is built with DOM calls
+// #/zoeken?…, #/bericht/<id>, #/meldingen, #/wacht-op-antwoord, #/taken, #/taak/<id>, #/audit, #/testen). Everything is built with DOM calls
 // and textContent (never innerHTML), so nothing from the server is interpreted as markup. A BSN typed in the
 // search form is sent in a POST body only: it never goes into the address bar or the browser history.
 'use strict';
@@ -130,6 +130,8 @@ const ROUTES = [
   [/^#\/zoeken(?:\?(.*))?$/, (m) => viewSearch(new URLSearchParams(m[1] || ''))],
   [/^#\/bericht\/([\w.-]+)$/, (m) => viewDetail(m[1])],
   [/^#\/meldingen$/, () => viewAlerts()],
+  [/^#\/wacht-op-antwoord$/, () => viewAwaiting()],
+  [/^#\/budgetwachtrij$/, () => viewBudgetQueues()],
   [/^#\/taken$/, () => viewJobs()],
   [/^#\/taak\/([\w-]+)$/, (m) => viewJob(m[1])],
   [/^#\/audit$/, () => viewAudit()],
@@ -588,6 +590,35 @@ async function viewAlerts() {
   const { alerts } = await api('/meldingen');
   setAlertCount(alerts.length);
   show(main(), h('h1', {}, 'Meldingen'), alertList(alerts));
+}
+
+// "Wacht op antwoord": heenberichten whose answer is overdue in working days, per party and per gemeente.
+async function viewAwaiting() {
+  const r = await api('/wacht-op-antwoord');
+  show(main(),
+    h('h1', {}, 'Wacht op antwoord'),
+    h('p', { class: 'meta' }, `${r.total} bericht(en) wachten langer op hun antwoord dan de termijn in werkdagen (weekend en feestdagen tellen niet).`),
+    table('Per partij', ['Partij', 'Berichten'], r.perParty.map((p) => h('tr', {}, h('td', {}, p.party || '—'), h('td', { class: 'num' }, String(p.count)))), { empty: 'Niets te laat.' }),
+    table('Per gemeente', ['Gemeente', 'Berichten'], r.perGemeente.map((g) => h('tr', {}, h('td', {}, g.gemeente || '—'), h('td', { class: 'num' }, String(g.count)))), { empty: 'Niets te laat.' }),
+    table('Berichten', ['Bericht', 'Verwacht', 'Partij', 'Gemeente', 'Verstuurd', 'Uiterlijk', 'Werkdagen te laat'], r.items.map((i) =>
+      h('tr', {}, h('td', {}, h('a', { href: `#/bericht/${i.id}` }, i.message)), h('td', {}, i.answer), h('td', {}, i.party), h('td', {}, i.gemeente || '—'),
+        h('td', {}, fmtTime(i.sentAt)), h('td', {}, fmtTime(i.due)), h('td', { class: 'num' }, String(i.workingDaysLate)))),
+      { empty: 'Geen berichten die te lang wachten.' }),
+  );
+}
+
+// TR507: TKBs held back per budget until the retour on the previous one; release one from its detail page.
+async function viewBudgetQueues() {
+  const { queues } = await api('/budgetwachtrij');
+  show(main(),
+    h('h1', {}, 'Budgetwachtrij (TR507)'),
+    h('p', { class: 'meta' }, 'Een volgende TKB over hetzelfde budget wacht tot de retour op de vorige binnen is en gaat dan vanzelf. Vrijgeven met de hand kan op de pagina van het bericht.'),
+    table('Wachtende TKB\'s per budget', ['Afzender', 'Budget', 'Cliënt (sleutel)', 'Wacht op', 'Vastgehouden'], queues.map((q) =>
+      h('tr', {}, h('td', {}, q.afzender), h('td', {}, q.budget), h('td', {}, q.client),
+        h('td', {}, q.waitingFor ? h('a', { href: `#/bericht/${q.waitingFor}` }, 'vorige TKB') : '—'),
+        h('td', {}, ...q.held.map((m, i) => h('span', {}, i ? ', ' : '', h('a', { href: `#/bericht/${m.id}` }, m.berichtIdentificatie || m.id)))))),
+      { empty: 'Geen TKB\'s in de wachtrij.' }),
+  );
 }
 
 async function viewJobs() {

@@ -5,8 +5,9 @@ import { budgetsOf, isTkb } from './messages.ts';
 
 /**
  * TR507 (iPgb, level 3, retourcode 9507): no next TKB on the same budget of the same client, (Afzender, Bsn,
- * BudgetIdentificatie), before the retour on the previous one has arrived. The rule reports it; holding the
- * message back and serialising delivery per key is the delivery layer's job. Needs a history.
+ * BudgetIdentificatie), before the retour on the previous one has arrived. The rule reports it when given a
+ * history; the running gateway does not reject on it but holds the next TKB back and releases it when the
+ * retour arrives (standards.md §6.4; store/rules.ts `serialisedStatus`, pipeline/history.ts `HISTORY_RULES`).
  */
 export const TR507: Rule = {
   code: 'TR507',

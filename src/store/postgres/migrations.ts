@@ -143,6 +143,38 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX ix_outbox_leased ON outbox (lease_until) WHERE lease_until IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'message-history',
+    // The history the level-3 rules of iEb/iPgb read: keyed on an HMAC of the Bsn, never the Bsn itself. Rows go
+    // with their message (retention deletes both).
+    sql: `
+      CREATE TABLE store_secrets (
+        name  text PRIMARY KEY,
+        value bytea NOT NULL
+      );
+      CREATE TABLE history_periods (
+        id           bigserial PRIMARY KEY,
+        message_id   text NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        message_name text NOT NULL,
+        afzender     text NOT NULL,
+        bsn_hash     text NOT NULL,
+        nummer       text NOT NULL,
+        status       text NOT NULL
+      );
+      CREATE INDEX ix_history_periods_key ON history_periods (message_name, afzender, bsn_hash, nummer, id);
+      CREATE INDEX ix_history_periods_message ON history_periods (message_id);
+      CREATE TABLE history_budgets (
+        id         bigserial PRIMARY KEY,
+        message_id text NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        afzender   text NOT NULL,
+        bsn_hash   text NOT NULL,
+        budget     text NOT NULL
+      );
+      CREATE INDEX ix_history_budgets_key ON history_budgets (afzender, budget, bsn_hash);
+      CREATE INDEX ix_history_budgets_message ON history_budgets (message_id);
+    `,
+  },
 ];
 
 /** Arbitrary first key of the advisory lock that serialises migrations of one schema across instances. */

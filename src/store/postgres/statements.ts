@@ -37,6 +37,15 @@ export const INSERT_MESSAGE = `WITH ins AS (
  ), answer AS (
    UPDATE messages SET answered_by = ins.id, answer_summary = $31, updated_at = $2::bigint
    FROM ins WHERE messages.id = $25::text AND messages.answered_by IS NULL AND $33::boolean
+ ), history_period_rows AS (
+   INSERT INTO history_periods (message_id, message_name, afzender, bsn_hash, nummer, status)
+   SELECT ins.id, p.n, p.a, p.h, p.k, p.s
+   FROM ins, unnest($34::text[], $35::text[], $36::text[], $37::text[], $38::text[]) WITH ORDINALITY AS p(n, a, h, k, s, o)
+   ORDER BY p.o
+ ), history_budget_rows AS (
+   INSERT INTO history_budgets (message_id, afzender, bsn_hash, budget)
+   SELECT ins.id, b.a, b.h, b.g FROM ins, unnest($39::text[], $40::text[], $41::text[]) WITH ORDINALITY AS b(a, h, g, o)
+   ORDER BY b.o
  )
  SELECT * FROM ins`;
 
@@ -56,6 +65,53 @@ export const FIND_DUPLICATE = `WITH existing AS (
      id, $8 FROM existing
  )
  SELECT id, content_hash FROM existing`;
+
+/** $1 message name, $2 afzender, $3 bsn hash, $4 nummer. */
+export const HISTORY_DELIVERIES = `SELECT m.id, m.bericht_identificatie AS identificatie, m.dagtekening, h.status
+ FROM history_periods h JOIN messages m ON m.id = h.message_id
+ WHERE h.message_name = $1 AND h.afzender = $2 AND h.bsn_hash = $3 AND h.nummer = $4
+   AND m.status NOT IN ('rejected', 'cancelled')
+ ORDER BY h.id`;
+
+/** $1 afzender, $2 budget, $3 bsn hash: whether another client of this Afzender used the budget. */
+export const HISTORY_BUDGET_OTHER = `SELECT 1 AS one FROM history_budgets h JOIN messages m ON m.id = h.message_id
+ WHERE h.afzender = $1 AND h.budget = $2 AND h.bsn_hash <> $3 AND m.status NOT IN ('rejected', 'cancelled')
+ LIMIT 1`;
+
+/** $1 afzender, $2 budget, $3 bsn hash: the oldest TKB on the key still waiting for its retour. */
+export const HISTORY_BUDGET_PENDING = `SELECT m.id, m.bericht_identificatie AS identificatie, m.dagtekening
+ FROM history_budgets h JOIN messages m ON m.id = h.message_id
+ WHERE h.afzender = $1 AND h.budget = $2 AND h.bsn_hash = $3 AND m.answered_by IS NULL
+   AND m.status NOT IN ('rejected', 'cancelled', 'on_hold')
+ ORDER BY m.received_at, h.id LIMIT 1`;
+
+/** $1 received before, $2 limit. */
+export const UNANSWERED = `SELECT id, standard, message_name, afzender, ontvanger, status, received_at, settled_at FROM messages
+ WHERE status IN ('queued', 'delivering', 'delivered') AND received_at < $1 AND direction = 'heen'
+   AND answered_by IS NULL AND standard IN ('iwmo', 'ijw', 'ieb', 'ipgb')
+ ORDER BY received_at, id LIMIT $2`;
+
+/** TR507: the budget keys of a TKB. */
+export const BUDGET_KEYS_OF = 'SELECT afzender, bsn_hash, budget FROM history_budgets WHERE message_id = $1 ORDER BY id';
+
+/** TR507: one budget key's lock for this transaction ($1: the key as text); taken in sorted order. */
+export const LOCK_BUDGET = 'SELECT pg_advisory_xact_lock(hashtext($1))';
+
+/** TR507: the oldest TKB held on a key ($1 afzender, $2 bsn hash, $3 budget, $4 the hold reason's prefix), locked. */
+export const HELD_NEXT = `SELECT m.id, m.destination FROM history_budgets h JOIN messages m ON m.id = h.message_id
+ WHERE h.afzender = $1 AND h.bsn_hash = $2 AND h.budget = $3 AND m.status = 'on_hold' AND m.status_reason LIKE $4 || '%'
+ ORDER BY m.received_at, h.id LIMIT 1 FOR UPDATE OF m`;
+
+export const ANSWERED_BY = 'SELECT answered_by FROM messages WHERE id = $1';
+
+/** TR507: held TKBs per key; $1 the hold reason's prefix, $2 limit. */
+export const HELD_TKBS = `SELECT h.afzender, h.budget, h.bsn_hash, m.id, m.bericht_identificatie, m.received_at, m.status_reason
+       FROM history_budgets h JOIN messages m ON m.id = h.message_id
+       WHERE m.status = 'on_hold' AND m.status_reason LIKE $1 || '%'
+       ORDER BY h.afzender, h.budget, h.bsn_hash, m.received_at, h.id LIMIT $2`;
+
+export const SECRET_INSERT = 'INSERT INTO store_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING';
+export const SECRET_GET = 'SELECT value FROM store_secrets WHERE name = $1';
 
 export const GET_MESSAGE = `SELECT ${META_COLUMNS}, findings FROM messages WHERE id = $1`;
 export const GET_BODY = 'SELECT body FROM messages WHERE id = $1';

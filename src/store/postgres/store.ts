@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Standard } from '../../catalogue/types.ts';
 import {
@@ -9,12 +9,18 @@ import {
   toStatusChange,
   toStored,
   toSummary,
+  toHeldTkb,
+  toUnanswered,
   type AttemptRow,
   type AuditRow,
+  type HeldTkbRow,
+  type HistoryDeliveryRow,
+  type HistoryRefRow,
   type HistoryRow,
   type MessageRow,
   type OutboxMessageRow,
   type OutboxRow,
+  type UnansweredRow,
 } from '../rows.ts';
 import {
   AttemptListeners,
@@ -23,6 +29,13 @@ import {
   DEFAULT_ANSWER_EXCERPT_CHARS,
   DEFAULT_LIST_PAGE_MAX,
   duplicateKind,
+  HISTORY_SECRET,
+  historyRef,
+  isSerialised,
+  serialisedStatus,
+  TR507_ACTOR,
+  TR507_HOLD_PREFIX,
+  historyToWrite,
   messageConditions,
   messageValues,
   PURGE_ACTION,
@@ -49,6 +62,11 @@ import {
   type CompleteResult,
   type CorrelationKey,
   type DeliveryAttempt,
+  type HeldTkb,
+  type HistoryBudgetKey,
+  type HistoryFacts,
+  type HistoryQuery,
+  type HistorySnapshot,
   type InsertResult,
   type Lease,
   type LeaseForPublishOptions,
@@ -66,6 +84,7 @@ import {
   type StatusChange,
   type StatusCounts,
   type StoredMessage,
+  type UnansweredHeen,
 } from '../types.ts';
 import { assertSchemaName, migratePostgres } from './migrations.ts';
 import * as sql from './statements.ts';
@@ -182,9 +201,15 @@ export class PostgresStore implements MessageStore {
   async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
     const prepared = prepareBody(m);
     await this.ready;
+    // TR507: a TKB, and an answer that may release one, decide under their budget keys' locks.
+    if (isSerialised(m) || (m.correlatedTo && m.countsAsAnswer !== false)) return this.insertSerialised(m, actor, prepared);
     for (let round = 0; round < 3; round++) {
       const v = messageValues(m, m.id ?? randomUUID(), this.now(), prepared);
-      const [inserted] = await this.q<MessageRow>(sql.INSERT_MESSAGE, insertParams(v, actor), 'schakel-insert-message');
+      const [inserted] = await this.q<MessageRow>(
+        sql.INSERT_MESSAGE,
+        [...insertParams(v, actor), ...historyParams(historyToWrite(m))],
+        'schakel-insert-message',
+      );
       if (inserted) return { kind: 'inserted', id: inserted.id, message: toStored(inserted) };
 
       // The identity (or the id) exists: compare contents and audit the repeat.
@@ -204,6 +229,48 @@ export class PostgresStore implements MessageStore {
       // The conflicting message went away in between (retention); try again.
     }
     throw new Error('insert kept conflicting with a message that disappeared');
+  }
+
+  /**
+   * The insert of a TKB or an answer in one transaction under the advisory locks of the budget keys involved
+   * (sorted, so two never wait on each other): whether the TKB waits (on_hold, TR507), and whether the answer
+   * releases the next TKB held on its heen's keys. Two instances never deliver two TKBs of one key at once.
+   */
+  private insertSerialised(m: NewMessage, actor: string, prepared: { body: Buffer; contentHash: string }): Promise<InsertResult> {
+    return this.tx(async (c, now) => {
+      const own = isSerialised(m) ? m.history!.budgets : [];
+      const answered = m.correlatedTo ? (await c.query<BudgetKeyRow>(sql.BUDGET_KEYS_OF, [m.correlatedTo])).rows.map(keyOfRow) : [];
+      await lockBudgets(c, [...own, ...answered]);
+      let pending: HistoryRefRow | undefined;
+      for (const b of own) {
+        pending ??= (await c.query<HistoryRefRow>(sql.HISTORY_BUDGET_PENDING, [b.afzender, b.budget, b.bsnHash])).rows[0];
+      }
+      const decided = { ...m, ...serialisedStatus(m, pending) };
+      const v = messageValues(decided, decided.id ?? randomUUID(), now, prepared);
+      const { rows } = await c.query<MessageRow>(sql.INSERT_MESSAGE, [...insertParams(v, actor), ...historyParams(historyToWrite(decided))]);
+      const inserted = rows[0];
+      if (inserted) {
+        if (v.answersHeen) {
+          const { rows: heen } = await c.query<{ answered_by: string | null }>(sql.ANSWERED_BY, [v.correlatedTo]);
+          if (heen[0]?.answered_by === v.id) await releaseHeld(c, v.correlatedTo!, now);
+        }
+        return { kind: 'inserted', id: inserted.id, message: toStored(inserted) };
+      }
+      if (!v.dedupScope || m.status === 'rejected' || m.id) throw new Error(`message id ${v.id} exists already`);
+      const { rows: found } = await c.query<{ id: string; content_hash: string }>(sql.FIND_DUPLICATE, [
+        v.dedupScope,
+        v.dedupSender,
+        v.dedupId,
+        v.messageName,
+        v.now,
+        actor,
+        v.contentHash,
+        auditDetails({ messageName: m.messageName }),
+      ]);
+      const e = found[0];
+      if (!e) throw new Error('insert conflicted with a message that disappeared');
+      return { kind: duplicateKind(e.content_hash, v.contentHash), id: e.id };
+    });
   }
 
   async getMessage(id: string): Promise<StoredMessage | null> {
@@ -268,15 +335,62 @@ export class PostgresStore implements MessageStore {
     answerSummary?: string | null,
   ): Promise<{ ok: boolean; firstAnswer: boolean }> {
     return this.tx(async (c, now) => {
+      await lockBudgets(c, (await c.query<BudgetKeyRow>(sql.BUDGET_KEYS_OF, [heenId])).rows.map(keyOfRow));
       const heen = await c.query(sql.LOCK_MESSAGE, [heenId]);
       if (heen.rowCount !== 1) return { ok: false, firstAnswer: false };
       const linked = await c.query(sql.LINK_RETOUR, [heenId, now, retourId]);
       if (linked.rowCount !== 1) return { ok: false, firstAnswer: false };
       const answered = await c.query(sql.ANSWER_HEEN, [retourId, clean(answerSummary), now, heenId]);
       const firstAnswer = answered.rowCount === 1;
+      if (firstAnswer) await releaseHeld(c, heenId, now);
       await appendAudit(c, now, actor, 'message.correlated', retourId, { heen: heenId, firstAnswer });
       return { ok: true, firstAnswer };
     });
+  }
+
+  async listUnanswered(filter: { receivedBefore: Date; limit: number }): Promise<UnansweredHeen[]> {
+    const rows = await this.q<UnansweredRow>(sql.UNANSWERED, [filter.receivedBefore.getTime(), Math.max(1, filter.limit)], 'schakel-unanswered');
+    return rows.map(toUnanswered);
+  }
+
+  // ---- history ----
+
+  async readHistory(query: HistoryQuery): Promise<HistorySnapshot> {
+    const periods = await Promise.all(
+      query.periods.map(async (key) => ({
+        key,
+        deliveries: (
+          await this.q<HistoryDeliveryRow>(
+            sql.HISTORY_DELIVERIES,
+            [key.messageName, key.afzender, key.bsnHash, key.nummer],
+            'schakel-history-deliveries',
+          )
+        ).map((r) => ({ ...historyRef(r), status: r.status })),
+      })),
+    );
+    const budgets = await Promise.all(
+      query.budgets.map(async (key) => {
+        const params = [key.afzender, key.budget, key.bsnHash];
+        const [other] = await this.q(sql.HISTORY_BUDGET_OTHER, params, 'schakel-history-budget-other');
+        const [pending] = await this.q<HistoryRefRow>(sql.HISTORY_BUDGET_PENDING, params, 'schakel-history-budget-pending');
+        return { key, heldByAnotherClient: other !== undefined, pending: pending ? historyRef(pending) : null };
+      }),
+    );
+    return { periods, budgets };
+  }
+
+  async listHeldTkbs(limit: number): Promise<HeldTkb[]> {
+    const rows = await this.q<HeldTkbRow>(sql.HELD_TKBS, [TR507_HOLD_PREFIX, Math.max(1, limit)]);
+    return rows.map((r) => toHeldTkb(r, TR507_HOLD_PREFIX));
+  }
+
+  async historySecret(): Promise<Buffer> {
+    const read = async () => (await this.q<{ value: Buffer }>(sql.SECRET_GET, [HISTORY_SECRET]))[0]?.value;
+    const existing = await read();
+    if (existing) return existing;
+    // Instances racing here all keep the first one written.
+    await this.q(sql.SECRET_INSERT, [HISTORY_SECRET, randomBytes(32)]);
+    return (await read())!;
   }
 
   // ---- delivery outbox ----
@@ -533,6 +647,52 @@ function insertParams(v: MessageValues, actor: string): unknown[] {
     v.caseRef,
     v.answersHeen,
   ];
+}
+
+/** The parameters $34 … $41 of `INSERT_MESSAGE`: the history rows as column arrays. */
+function historyParams(h: HistoryFacts): unknown[] {
+  const p = h.periods;
+  const b = h.budgets;
+  return [
+    p.map((x) => x.messageName),
+    p.map((x) => x.afzender),
+    p.map((x) => x.bsnHash),
+    p.map((x) => x.nummer),
+    p.map((x) => x.status),
+    b.map((x) => x.afzender),
+    b.map((x) => x.bsnHash),
+    b.map((x) => x.budget),
+  ];
+}
+
+interface BudgetKeyRow {
+  afzender: string;
+  bsn_hash: string;
+  budget: string;
+}
+
+function keyOfRow(r: BudgetKeyRow): HistoryBudgetKey {
+  return { afzender: r.afzender, bsnHash: r.bsn_hash, budget: r.budget };
+}
+
+/** TR507: takes the transaction's advisory lock of each budget key, in one order for every transaction. */
+async function lockBudgets(c: Client, keys: readonly HistoryBudgetKey[]): Promise<void> {
+  const texts = [...new Set(keys.map((k) => JSON.stringify([k.afzender, k.bsnHash, k.budget])))].sort();
+  for (const t of texts) await c.query(sql.LOCK_BUDGET, [t]);
+}
+
+/** TR507: the retour on `heenId` arrived; the oldest TKB held on each of its budget keys goes out. */
+async function releaseHeld(c: Client, heenId: string, now: number): Promise<void> {
+  const { rows: keys } = await c.query<BudgetKeyRow>(sql.BUDGET_KEYS_OF, [heenId]);
+  for (const k of keys) {
+    const { rows } = await c.query<{ id: string; destination: string | null }>(sql.HELD_NEXT, [k.afzender, k.bsn_hash, k.budget, TR507_HOLD_PREFIX]);
+    const next = rows[0];
+    if (!next?.destination) continue;
+    await c.query(sql.INSERT_OUTBOX, [next.id, next.destination, now]);
+    await setStatus(c, next.id, { status: 'queued', reason: null, settledAt: null, nextAttemptAt: now }, now);
+    await c.query(sql.INSERT_HISTORY, [next.id, now, 'on_hold', 'queued', TR507_ACTOR, `retour op ${heenId} ontvangen`]);
+    await appendAudit(c, now, TR507_ACTOR, 'message.release', next.id, { from: 'on_hold', to: 'queued', after: heenId });
+  }
 }
 
 function refColumns(refs: readonly PublishRef[]): unknown[] {

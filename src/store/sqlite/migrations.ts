@@ -145,6 +145,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ix_outbox_leased ON outbox (lease_until) WHERE lease_until IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'message-history',
+    // The history the level-3 rules of iEb/iPgb read: keyed on an HMAC of the Bsn, never the Bsn itself. Rows go
+    // with their message (retention deletes both).
+    sql: `
+      CREATE TABLE store_secrets (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+      );
+      CREATE TABLE history_periods (
+        id           INTEGER PRIMARY KEY,
+        message_id   TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        message_name TEXT NOT NULL,
+        afzender     TEXT NOT NULL,
+        bsn_hash     TEXT NOT NULL,
+        nummer       TEXT NOT NULL,
+        status       TEXT NOT NULL
+      );
+      CREATE INDEX ix_history_periods_key ON history_periods (message_name, afzender, bsn_hash, nummer, id);
+      CREATE INDEX ix_history_periods_message ON history_periods (message_id);
+      CREATE TABLE history_budgets (
+        id         INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        afzender   TEXT NOT NULL,
+        bsn_hash   TEXT NOT NULL,
+        budget     TEXT NOT NULL
+      );
+      CREATE INDEX ix_history_budgets_key ON history_budgets (afzender, budget, bsn_hash);
+      CREATE INDEX ix_history_budgets_message ON history_budgets (message_id);
+    `,
+  },
 ];
 
 /** Brings the database to the newest version; refuses a database written by a newer Schakel. */

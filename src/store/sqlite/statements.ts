@@ -4,7 +4,18 @@
  */
 import type Database from 'better-sqlite3';
 import type { Standard } from '../../catalogue/types.ts';
-import type { AttemptRow, AuditRow, HistoryRow, MessageRow, OutboxMessageRow, OutboxRow } from '../rows.ts';
+import type {
+  AttemptRow,
+  AuditRow,
+  HeldTkbRow,
+  HistoryDeliveryRow,
+  HistoryRefRow,
+  HistoryRow,
+  MessageRow,
+  OutboxMessageRow,
+  OutboxRow,
+  UnansweredRow,
+} from '../rows.ts';
 import type { Condition, PurgeStep } from '../rules.ts';
 import type { MessageStatus } from '../types.ts';
 
@@ -143,6 +154,54 @@ export function prepareStatements(db: Database.Database) {
        WHERE afzender = ? AND message_name = ? AND case_ref = ? AND status <> 'rejected'
        ORDER BY received_at DESC, id DESC LIMIT 1`,
     ),
+    historyPeriodInsert: db.prepare<[string, string, string, string, string, string]>(
+      `INSERT INTO history_periods (message_id, message_name, afzender, bsn_hash, nummer, status)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    historyBudgetInsert: db.prepare<[string, string, string, string]>(
+      'INSERT INTO history_budgets (message_id, afzender, bsn_hash, budget) VALUES (?, ?, ?, ?)',
+    ),
+    historyDeliveries: db.prepare<[string, string, string, string], HistoryDeliveryRow>(
+      `SELECT m.id, m.bericht_identificatie AS identificatie, m.dagtekening, h.status
+       FROM history_periods h JOIN messages m ON m.id = h.message_id
+       WHERE h.message_name = ? AND h.afzender = ? AND h.bsn_hash = ? AND h.nummer = ?
+         AND m.status NOT IN ('rejected', 'cancelled')
+       ORDER BY h.id`,
+    ),
+    historyBudgetOther: db.prepare<[string, string, string], { one: number }>(
+      `SELECT 1 AS one FROM history_budgets h JOIN messages m ON m.id = h.message_id
+       WHERE h.afzender = ? AND h.budget = ? AND h.bsn_hash <> ? AND m.status NOT IN ('rejected', 'cancelled')
+       LIMIT 1`,
+    ),
+    historyBudgetPending: db.prepare<[string, string, string], HistoryRefRow>(
+      `SELECT m.id, m.bericht_identificatie AS identificatie, m.dagtekening
+       FROM history_budgets h JOIN messages m ON m.id = h.message_id
+       WHERE h.afzender = ? AND h.budget = ? AND h.bsn_hash = ? AND m.answered_by IS NULL
+         AND m.status NOT IN ('rejected', 'cancelled', 'on_hold')
+       ORDER BY m.received_at, h.id LIMIT 1`,
+    ),
+    unanswered: db.prepare<[number, number], UnansweredRow>(
+      `SELECT id, standard, message_name, afzender, ontvanger, status, received_at, settled_at FROM messages
+       WHERE status IN ('queued', 'delivering', 'delivered') AND received_at < ? AND direction = 'heen'
+         AND answered_by IS NULL AND standard IN ('iwmo', 'ijw', 'ieb', 'ipgb')
+       ORDER BY received_at, id LIMIT ?`,
+    ),
+    budgetKeysOf: db.prepare<[string], { afzender: string; bsn_hash: string; budget: string }>(
+      'SELECT afzender, bsn_hash, budget FROM history_budgets WHERE message_id = ? ORDER BY id',
+    ),
+    heldNext: db.prepare<[string, string, string, string], { id: string; destination: string | null }>(
+      `SELECT m.id, m.destination FROM history_budgets h JOIN messages m ON m.id = h.message_id
+       WHERE h.afzender = ? AND h.bsn_hash = ? AND h.budget = ? AND m.status = 'on_hold' AND m.status_reason LIKE ? || '%'
+       ORDER BY m.received_at, h.id LIMIT 1`,
+    ),
+    heldTkbs: db.prepare<[string, number], HeldTkbRow>(
+      `SELECT h.afzender, h.budget, h.bsn_hash, m.id, m.bericht_identificatie, m.received_at, m.status_reason
+       FROM history_budgets h JOIN messages m ON m.id = h.message_id
+       WHERE m.status = 'on_hold' AND m.status_reason LIKE ? || '%'
+       ORDER BY h.afzender, h.budget, h.bsn_hash, m.received_at, h.id LIMIT ?`,
+    ),
+    secretGet: db.prepare<[string], { value: Buffer }>('SELECT value FROM store_secrets WHERE name = ?'),
+    secretInsert: db.prepare<[string, Buffer]>('INSERT OR IGNORE INTO store_secrets (name, value) VALUES (?, ?)'),
   };
 }
 

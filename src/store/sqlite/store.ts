@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { clean, toAttempt, toAuditEntry, toLease, toStatusChange, toStored, toSummary, type OutboxRow } from '../rows.ts';
+import { clean, toAttempt, toAuditEntry, toLease, toStatusChange, toStored, toSummary, toHeldTkb, toUnanswered, type OutboxRow } from '../rows.ts';
 import {
   AttemptListeners,
   auditConditions,
@@ -10,6 +10,13 @@ import {
   DEFAULT_ANSWER_EXCERPT_CHARS,
   DEFAULT_LIST_PAGE_MAX,
   duplicateKind,
+  HISTORY_SECRET,
+  historyRef,
+  isSerialised,
+  serialisedStatus,
+  TR507_ACTOR,
+  TR507_HOLD_PREFIX,
+  historyToWrite,
   messageConditions,
   messageValues,
   PURGE_ACTION,
@@ -35,6 +42,9 @@ import {
   type CompleteResult,
   type CorrelationKey,
   type DeliveryAttempt,
+  type HeldTkb,
+  type HistoryQuery,
+  type HistorySnapshot,
   type InsertResult,
   type Lease,
   type LeaseForPublishOptions,
@@ -52,6 +62,7 @@ import {
   type StatusChange,
   type StatusCounts,
   type StoredMessage,
+  type UnansweredHeen,
 } from '../types.ts';
 import type { Standard } from '../../catalogue/types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -135,6 +146,11 @@ export class SqliteStore implements MessageStore {
   async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
     const prepared = prepareBody(m);
     return this.write((now): InsertResult => {
+      // TR507: decided here, in the one writer's transaction, so two TKBs on a key never both go out.
+      const pending = isSerialised(m)
+        ? m.history!.budgets.map((b) => this.s.historyBudgetPending.get(b.afzender, b.budget, b.bsnHash)).find((p) => p !== undefined)
+        : undefined;
+      m = { ...m, ...serialisedStatus(m, pending) };
       if (m.status !== 'rejected' && m.dedup) {
         const existing =
           m.dedup.scope === 'istd'
@@ -151,7 +167,12 @@ export class SqliteStore implements MessageStore {
       this.s.insertMessage.run(row);
       this.s.history.run(v.id, now, null, v.status, actor, v.statusReason);
       if (v.status === 'queued') this.s.outboxInsert.run(v.id, v.destination!, now, now);
-      if (v.answersHeen) this.s.answerHeen.run(v.id, v.answerSummary, now, v.correlatedTo!);
+      if (v.answersHeen && this.s.answerHeen.run(v.id, v.answerSummary, now, v.correlatedTo!).changes === 1) {
+        this.releaseHeld(v.correlatedTo!, now);
+      }
+      const facts = historyToWrite(m);
+      for (const p of facts.periods) this.s.historyPeriodInsert.run(v.id, p.messageName, p.afzender, p.bsnHash, p.nummer, p.status);
+      for (const b of facts.budgets) this.s.historyBudgetInsert.run(v.id, b.afzender, b.bsnHash, b.budget);
       return { kind: 'inserted', id: v.id, message: toStored(this.s.getMeta.get(v.id)!) };
     });
   }
@@ -211,8 +232,47 @@ export class SqliteStore implements MessageStore {
       const linked = this.s.linkRetour.run(heenId, now, retourId).changes === 1;
       if (!linked) return { ok: false, firstAnswer: false };
       const firstAnswer = this.s.answerHeen.run(retourId, clean(answerSummary), now, heenId).changes === 1;
+      if (firstAnswer) this.releaseHeld(heenId, now);
       this.appendAudit(now, actor, 'message.correlated', retourId, { heen: heenId, firstAnswer });
       return { ok: true, firstAnswer };
+    });
+  }
+
+  async listUnanswered(filter: { receivedBefore: Date; limit: number }): Promise<UnansweredHeen[]> {
+    return this.s.unanswered.all(filter.receivedBefore.getTime(), Math.max(1, filter.limit)).map(toUnanswered);
+  }
+
+  // ---- history ----
+
+  async readHistory(query: HistoryQuery): Promise<HistorySnapshot> {
+    return {
+      periods: query.periods.map((key) => ({
+        key,
+        deliveries: this.s.historyDeliveries
+          .all(key.messageName, key.afzender, key.bsnHash, key.nummer)
+          .map((r) => ({ ...historyRef(r), status: r.status })),
+      })),
+      budgets: query.budgets.map((key) => {
+        const pending = this.s.historyBudgetPending.get(key.afzender, key.budget, key.bsnHash);
+        return {
+          key,
+          heldByAnotherClient: this.s.historyBudgetOther.get(key.afzender, key.budget, key.bsnHash) !== undefined,
+          pending: pending ? historyRef(pending) : null,
+        };
+      }),
+    };
+  }
+
+  async listHeldTkbs(limit: number): Promise<HeldTkb[]> {
+    return this.s.heldTkbs.all(TR507_HOLD_PREFIX, Math.max(1, limit)).map((r) => toHeldTkb(r, TR507_HOLD_PREFIX));
+  }
+
+  async historySecret(): Promise<Buffer> {
+    const existing = this.s.secretGet.get(HISTORY_SECRET);
+    if (existing) return existing.value;
+    return this.write(() => {
+      this.s.secretInsert.run(HISTORY_SECRET, randomBytes(32));
+      return this.s.secretGet.get(HISTORY_SECRET)!.value;
     });
   }
 
@@ -407,6 +467,18 @@ export class SqliteStore implements MessageStore {
       this.s.history.run(m.id, now, m.status, 'delivering', owner, null);
     }
     return toLease(row, token, m, owner, leaseUntil);
+  }
+
+  /** TR507: the retour on `heenId` arrived; the oldest TKB held on each of its budget keys goes out. */
+  private releaseHeld(heenId: string, now: number): void {
+    for (const k of this.s.budgetKeysOf.all(heenId)) {
+      const next = this.s.heldNext.get(k.afzender, k.bsn_hash, k.budget, TR507_HOLD_PREFIX);
+      if (!next?.destination) continue;
+      this.s.outboxInsert.run(next.id, next.destination, now, now);
+      this.setStatus(next.id, { status: 'queued', reason: null, settledAt: null, nextAttemptAt: now }, now);
+      this.s.history.run(next.id, now, 'on_hold', 'queued', TR507_ACTOR, `retour op ${heenId} ontvangen`);
+      this.appendAudit(now, TR507_ACTOR, 'message.release', next.id, { from: 'on_hold', to: 'queued', after: heenId });
+    }
   }
 
   /** A beheer action (rules: `planAction`) in one write, audited when it changed something. */
