@@ -56,11 +56,23 @@ const workingDays = z.number().int().min(1).max(60);
  */
 export const deadlinesConfigSchema = z
   .strictObject({
-    liberationDay: z.enum(['every-year', 'lustrum']).default('every-year'),
+    liberationDay: z
+      .enum(['every-year', 'lustrum'])
+      .default('every-year')
+      .describe('Bevrijdingsdag (5 May) as a holiday every year, or only in lustrum years'),
     retourWithin: z
-      .strictObject({ iwmo: workingDays.optional(), ijw: workingDays.optional(), ieb: workingDays.optional(), ipgb: workingDays.optional() })
-      .default({ iwmo: 3, ijw: 3, ieb: 3, ipgb: 3 }),
-    byMessage: z.record(z.string().regex(/^[A-Z]+[0-9]{3}$/), workingDays).default({ WMO323: 10, JW323: 10 }),
+      .strictObject({
+        iwmo: workingDays.optional().describe('iWmo: working days within which a heenbericht expects its retour'),
+        ijw: workingDays.optional().describe('iJw: working days within which a heenbericht expects its retour'),
+        ieb: workingDays.optional().describe('iEb: working days within which a heenbericht expects its retour'),
+        ipgb: workingDays.optional().describe('iPgb: working days within which a heenbericht expects its retour'),
+      })
+      .default({ iwmo: 3, ijw: 3, ieb: 3, ipgb: 3 })
+      .describe('Working days per standard within which a heenbericht expects its retour (OP090: 3)'),
+    byMessage: z
+      .record(z.string().regex(/^[A-Z]+[0-9]{3}$/), workingDays)
+      .default({ WMO323: 10, JW323: 10 })
+      .describe('Working days per message name, over the standard (a 323 expects its 325 within 10)'),
   })
   .prefault({});
 

@@ -24,6 +24,8 @@ const OPERATION_IDS: Readonly<Record<string, string>> = {
   'get /api/beheer/jobs/{id}': 'beheerGetJob',
   'get /api/beheer/audit': 'beheerListAudit',
   'post /api/beheer/test-bericht': 'beheerTestBericht',
+  'get /api/beheer/budgetwachtrij': 'beheerListBudgetQueue',
+  'get /api/beheer/wacht-op-antwoord': 'beheerListAwaitingAnswers',
   'get /metrics': 'getMetrics',
 };
 
