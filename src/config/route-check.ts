@@ -120,10 +120,6 @@ function isInternal(adapter: string | undefined): boolean {
   return adapter === 'webhook' || adapter === 'amqp';
 }
 
-function channelOf(entry: CatalogueEntry): string {
-  return entry.standard === 'stuf-jz' ? 'CORV' : 'GGK';
-}
-
 /** Which party kinds play a catalogue role. Justice and melder roles are all reached through CORV. */
 const KINDS_OF_ROLE: Partial<Record<Role, readonly PartyKind[]>> = {
   aanbieder: ['aanbieder'],

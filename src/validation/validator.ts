@@ -16,7 +16,7 @@ import { lastStepName, SourceLocator } from '../xml/locate.ts';
 import type { SchemaPacks } from '../xml/packs.ts';
 import { XsdEngine, XsdLimitError } from '../xml/xsd.ts';
 import { DEFAULT_LIMITS, parseXml, toTree, XmlInputError, type ParseLimits, type ParsedXml } from '../xml/parse.ts';
-import { child, pathOf, textAt, type XNode } from '../xml/tree.ts';
+import { pathOf, type XNode } from '../xml/tree.ts';
 import type { Finding } from './finding.ts';
 import type { Verdict } from './verdict.ts';
 

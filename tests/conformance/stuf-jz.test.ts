@@ -22,7 +22,6 @@ import {
   build,
   MESSAGES,
   NS,
-  PARTIES,
   TEST_BSNS,
   type BuildOptions,
   type MessageSpec,

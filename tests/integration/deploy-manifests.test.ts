@@ -191,6 +191,7 @@ describe('deploy/k8s', () => {
       expect(c.livenessProbe.exec.command).toEqual(['schakel', 'healthcheck']);
       expect(c.readinessProbe.exec.command).toEqual(['schakel', 'healthcheck', '--ready']);
       expect(c.startupProbe.exec.command).toEqual(['schakel', 'healthcheck']);
+      for (const p of [c.livenessProbe, c.readinessProbe, c.startupProbe]) probe.parse(p);
       const preStop = Number(c.lifecycle.preStop.exec.command[1]);
       const requestTimeoutMs = gatewayConfig(objects).server.requestTimeoutMs;
       expect(spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(preStop * 1000 + requestTimeoutMs + DELIVERY_ABORT_MS);

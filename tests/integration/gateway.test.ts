@@ -3,8 +3,6 @@
  * HTTP endpoints intercepted with nock. Official iWmo examples; the clock is pinned to 2026-11-01.
  */
 import { hashApiKey } from '../../src/security/api-keys.ts';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -14,7 +14,7 @@ import { channelFor, daiChannel, directChannel, stufFacts, type ChannelRequest }
 import { readDaiRequest } from '../../src/stuf/dai-envelope.ts';
 import { documentElement } from '../../src/xml/document-element.ts';
 import { readSoapRequest, rootLocalName, SoapRequestError } from '../../src/stuf/soap-request.ts';
-import { buildSoapEnvelope, buildSoapFault, readSoap, readSoapFault, SOAP11_NS, SOAP12_NS } from '../../src/stuf/soap.ts';
+import { buildSoapEnvelope, buildSoapFault, readSoap, readSoapFault, SOAP11_NS } from '../../src/stuf/soap.ts';
 import { defaultAdapterRegistry } from '../../adapters/registry.ts';
 import { ConfigError, parseConfig } from '../../src/config/load.ts';
 import { answeredFrom, buildBv03, buildFo01, buildFo03, STUF016 } from '../../src/stuf/replies.ts';

@@ -102,7 +102,6 @@ interface Failing {
   text?: RegExp;
 }
 
-const TPR = '<wmo301:ToegewezenProduct>';
 const FAILING: Record<string, Failing[]> = {
   CS002: [{ why: 'client Bsn with a wrong check digit', base: 'WMO301', edits: [sub('<wmo301:Bsn>999900006<', '<wmo301:Bsn>999900007<')] }],
   TR135: [{ why: 'Dagtekening after the system date', base: 'JW305', edits: [sub(/<ijw:Dagtekening>[0-9-]+</, '<ijw:Dagtekening>2026-11-02<')] }],

@@ -2,6 +2,7 @@
 // #/zoeken?…, #/bericht/<id>, #/meldingen, #/wacht-op-antwoord, #/taken, #/taak/<id>, #/audit, #/testen). Everything is built with DOM calls
 // and textContent (never innerHTML), so nothing from the server is interpreted as markup. A BSN typed in the
 // search form is sent in a POST body only: it never goes into the address bar or the browser history.
+// @ts-check — type-checked by tsconfig.beheer.json (npm run typecheck)
 'use strict';
 
 const STATUS = {
@@ -125,6 +126,7 @@ function every(ms, fn) {
 
 // ---- routing ---------------------------------------------------------------------------------------------
 
+/** @type {Array<[RegExp, (m: RegExpMatchArray) => unknown]>} */
 const ROUTES = [
   [/^#\/(overzicht)?$/, () => viewOverview()],
   [/^#\/zoeken(?:\?(.*))?$/, (m) => viewSearch(new URLSearchParams(m[1] || ''))],
@@ -149,11 +151,11 @@ async function route() {
     if (here === target || (here === '#/' && target === '#/overzicht') || (here.startsWith('#/bericht') && target === '#/zoeken')) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  const found = ROUTES.map(([re, view]) => [hash.match(re), view]).find(([m]) => m);
+  const found = ROUTES.map(([re, view]) => /** @type {const} */ ([hash.match(re), view])).find(([m]) => m);
   const container = main();
   try {
     if (!found) throw new ApiError(404, 'NOT_FOUND', 'Deze pagina bestaat niet.');
-    await found[1](found[0]);
+    await found[1](/** @type {RegExpMatchArray} */ (found[0]));
   } catch (err) {
     show(container, h('h1', { tabindex: '-1' }, 'Fout'), errorBox(err));
   }
@@ -255,6 +257,8 @@ async function viewOverview() {
 
 // ---- search ----------------------------------------------------------------------------------------------
 
+/** @typedef {{ options?: string[], labels?: Record<string, string>, type?: string, placeholder?: string }} FieldOptions */
+/** @type {Array<[string, string, FieldOptions?]>} */
 const FIELDS = [
   ['berichtIdentificatie', 'BerichtIdentificatie'],
   ['message', 'Berichttype', { placeholder: 'bijv. WMO301' }],
@@ -271,6 +275,7 @@ const FIELDS = [
 
 function filterForm(params, onSubmit) {
   const inputs = {};
+  /** @param {[string, string, FieldOptions?]} f */
   const field = ([name, label, o = {}]) => {
     const id = `f-${name}`;
     let input;
@@ -540,7 +545,7 @@ async function viewDetail(id) {
       // In the action area, which every re-render keeps, so the outcome stays in view.
       actionArea.append(h('p', { class: r ? 'error' : 'ok', role: 'status' }, r ? `${ACTIONS[action]} niet gelukt: ${REASONS[r.reason] || r.reason}` : `${ACTIONS[action]}: gelukt.`));
       const now = await render();
-      const line = container.querySelector('.status-line');
+      const line = /** @type {HTMLElement | null} */ (container.querySelector('.status-line'));
       line?.setAttribute('tabindex', '-1');
       line?.focus();
       watch(now);
@@ -569,7 +574,7 @@ async function viewDetail(id) {
       const onStatus = document.activeElement?.classList.contains('status-line');
       const now = await render().catch(() => null);
       if (onStatus) {
-        const line = container.querySelector('.status-line');
+        const line = /** @type {HTMLElement | null} */ (container.querySelector('.status-line'));
         line?.setAttribute('tabindex', '-1');
         line?.focus();
       }
@@ -736,8 +741,8 @@ async function viewTest() {
 async function start() {
   session = await api('/session');
   document.getElementById('who').textContent = `${session.user} (${session.role})`;
-  document.getElementById('logout-csrf').value = session.csrfToken;
-  for (const el of document.querySelectorAll('[data-role="beheerder"]')) el.hidden = !isBeheerder();
+  /** @type {HTMLInputElement} */ (document.getElementById('logout-csrf')).value = session.csrfToken;
+  for (const el of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-role="beheerder"]'))) el.hidden = !isBeheerder();
   document.getElementById('skip').addEventListener('click', (e) => {
     e.preventDefault();
     main().focus();
