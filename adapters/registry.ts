@@ -1,10 +1,10 @@
+import type { MessageStore } from '../src/store/types.ts';
 import type { Adapter, AdapterLookup, AdapterName, DestinationConfig } from '../src/transport/adapter.ts';
 import { amqpAdapter } from './amqp/index.ts';
-import { webhookAdapter } from './webhook/index.ts';
 import { corvAdapter } from './corv/index.ts';
-import { ggkAdapter } from './ggk/index.ts';
 import { storedHeenReferentienummer } from './ggk/heen.ts';
-import type { MessageStore } from '../src/store/types.ts';
+import { ggkAdapter } from './ggk/index.ts';
+import { webhookAdapter } from './webhook/index.ts';
 
 /** Adapter name → implementation. */
 export class AdapterRegistry implements AdapterLookup {

@@ -31,17 +31,17 @@ import { removeTopology } from '../tests/helpers/rabbitmq.ts';
 import {
   closeAgents,
   freePort,
+  type Instance,
   instanceConfigYaml,
   OFFICIAL_WMO301,
   readOfficialWmo301,
   startInstance,
   wmo301Variant,
-  type Instance,
 } from '../tests/helpers/scale-out.ts';
 import { AMQP_URL, createSchema, PG_URL, probePostgres, probeRabbitMq, uniqueName } from '../tests/helpers/services.ts';
 import { BeheerClient, beheerYaml } from './chaos/beheer.ts';
 import { ensureRabbitMqRunning, restartRabbitMq, stallPostgres, stallSqlite } from './chaos/faults.ts';
-import { runLoad, sleep, type LoadStats } from './chaos/load.ts';
+import { type LoadStats, runLoad, sleep } from './chaos/load.ts';
 import { DeliveryTally, exitCodeOf, formatTable, type ScenarioRow } from './chaos/tally.ts';
 
 type Scenario = 'embedded' | 'scale-out';
@@ -54,12 +54,18 @@ const { values: args } = parseArgs({
     'drain-seconds': { type: 'string', default: '180' },
   },
 });
-const USAGE = 'usage: npm run chaos -- [--scenario embedded|scale-out|all] [--messages N] [--seconds S] [--drain-seconds D]';
+const USAGE =
+  'usage: npm run chaos -- [--scenario embedded|scale-out|all] [--messages N] [--seconds S] [--drain-seconds D]';
 const scenarios: Scenario[] = args.scenario === 'all' ? ['embedded', 'scale-out'] : [args.scenario as Scenario];
 const MESSAGES = Number(args.messages);
 const LOAD_MS = Number(args.seconds) * 1000;
 const DRAIN_MS = Number(args['drain-seconds']) * 1000;
-if (!scenarios.every((s) => s === 'embedded' || s === 'scale-out') || !(MESSAGES > 0) || !(LOAD_MS > 0) || !(DRAIN_MS > 0)) {
+if (
+  !scenarios.every((s) => s === 'embedded' || s === 'scale-out') ||
+  !(MESSAGES > 0) ||
+  !(LOAD_MS > 0) ||
+  !(DRAIN_MS > 0)
+) {
   console.error(USAGE);
   process.exit(2);
 }
@@ -87,7 +93,9 @@ if (scenarios.includes('scale-out')) {
 }
 
 const official = readOfficialWmo301();
-const runTag = Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0');
+const runTag = Math.floor(Math.random() * 36 ** 4)
+  .toString(36)
+  .padStart(4, '0');
 const children = new Set<Instance>();
 let brokerTouched = false;
 
@@ -122,7 +130,9 @@ for (const scenario of scenarios) {
   }
 }
 console.log(`\n${formatTable(rows)}`);
-console.log('lost = accepted (202/200) but never answered 2xx by the receiver; dead = dead or failed in the store; time to drain from the end of the load and the last fault');
+console.log(
+  'lost = accepted (202/200) but never answered 2xx by the receiver; dead = dead or failed in the store; time to drain from the end of the load and the last fault',
+);
 for (const p of problems) console.error(`chaos: ${p}`);
 process.exitCode = exitCodeOf(rows) || (problems.length ? 2 : 0);
 
@@ -136,7 +146,8 @@ interface Fault {
 }
 
 async function runScenario(scenario: Scenario): Promise<ScenarioRow> {
-  const log = (t0: number, text: string) => console.log(`[${scenario} ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${text}`);
+  const log = (t0: number, text: string) =>
+    console.log(`[${scenario} ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${text}`);
   const dir = mkdtempSync(join(tmpdir(), `schakel-chaos-${scenario}-`));
   const schema = uniqueName('schakel_chaos');
   const prefix = uniqueName('schakel-chaos');
@@ -183,7 +194,10 @@ async function runScenario(scenario: Scenario): Promise<ScenarioRow> {
       return instance;
     };
     await Promise.all(names.map(start));
-    const live = () => [...instances.values()].filter((i): i is Instance => i !== null && i.child.exitCode === null && i.child.signalCode === null).map((i) => i.url);
+    const live = () =>
+      [...instances.values()]
+        .filter((i): i is Instance => i !== null && i.child.exitCode === null && i.child.signalCode === null)
+        .map((i) => i.url);
 
     const victim = names[names.length - 1]!;
     let killedBy: NodeJS.Signals | null = null;
@@ -203,7 +217,10 @@ async function runScenario(scenario: Scenario): Promise<ScenarioRow> {
           scenario === 'embedded'
             ? `database stalled ${STALL_MS / 1000} s (another connection holds BEGIN EXCLUSIVE)`
             : `database stalled ${STALL_MS / 1000} s (LOCK TABLE messages, outbox IN ACCESS EXCLUSIVE MODE)`,
-        run: () => (scenario === 'embedded' ? stallSqlite(join(dir, 'data', 'schakel.sqlite'), STALL_MS) : stallPostgres(PG_URL, schema, STALL_MS)),
+        run: () =>
+          scenario === 'embedded'
+            ? stallSqlite(join(dir, 'data', 'schakel.sqlite'), STALL_MS)
+            : stallPostgres(PG_URL, schema, STALL_MS),
       },
       {
         at: 0.5,
@@ -224,7 +241,8 @@ async function runScenario(scenario: Scenario): Promise<ScenarioRow> {
               name: `RabbitMQ stop_app, ${BROKER_DOWN_MS / 1000} s down, start_app`,
               run: async () => {
                 brokerTouched = true;
-                if (!(await restartRabbitMq(BROKER_DOWN_MS))) throw new Error('the broker lock stayed taken by a running test suite; RabbitMQ was not restarted');
+                if (!(await restartRabbitMq(BROKER_DOWN_MS)))
+                  throw new Error('the broker lock stayed taken by a running test suite; RabbitMQ was not restarted');
               },
             },
           ]
@@ -242,9 +260,13 @@ async function runScenario(scenario: Scenario): Promise<ScenarioRow> {
       }
       return performance.now();
     })();
-    const body = (i: number) => wmo301Variant(official, `${runTag}${scenario === 'embedded' ? 'E' : 'S'}${i.toString(36).padStart(5, '0')}`);
+    const body = (i: number) =>
+      wmo301Variant(official, `${runTag}${scenario === 'embedded' ? 'E' : 'S'}${i.toString(36).padStart(5, '0')}`);
     const [stats, faultsEnded] = await Promise.all([
-      runLoad({ count: MESSAGES, durationMs: LOAD_MS, concurrency: CONCURRENCY, urls: live, body, giveUpMs: 60_000 }, tally),
+      runLoad(
+        { count: MESSAGES, durationMs: LOAD_MS, concurrency: CONCURRENCY, urls: live, body, giveUpMs: 60_000 },
+        tally,
+      ),
       chaos,
     ]);
     const quietFrom = Math.max(stats.endedAt, faultsEnded);
@@ -274,21 +296,29 @@ async function runScenario(scenario: Scenario): Promise<ScenarioRow> {
         .join(', ')}; receiver: ${row.delivered} delivered, ${row.duplicates} duplicates` +
         (tally.unreceipted().length ? `, ${tally.unreceipted().length} delivered without a receipt the load saw` : ''),
     );
-    const lostBroker = [...instances.values()].filter((i) => i?.output.some((l) => l.includes('lost the connection to RabbitMQ'))).map((i) => i!.name);
+    const lostBroker = [...instances.values()]
+      .filter((i) => i?.output.some((l) => l.includes('lost the connection to RabbitMQ')))
+      .map((i) => i!.name);
     log(
       t0,
       `faults seen: the receiver answered 503 × ${refused}; slowest answer to a post ${(stats.slowestMs / 1000).toFixed(1)} s; ` +
         `instance ${victim} ended by ${killedBy ?? 'nothing'}` +
         (scenario === 'scale-out' ? `; lost the connection to RabbitMQ: ${lostBroker.join(', ') || 'none'}` : ''),
     );
-    if (row.lost > 0) log(t0, `LOST (accepted, never delivered): ${tally.missing().slice(0, 20).join(', ')}${row.lost > 20 ? ', …' : ''}`);
+    if (row.lost > 0)
+      log(
+        t0,
+        `LOST (accepted, never delivered): ${tally.missing().slice(0, 20).join(', ')}${row.lost > 20 ? ', …' : ''}`,
+      );
     return row;
   } finally {
     for (const i of instances.values()) if (i) await i.stop();
     closeAgents();
     await receiver.close();
     if (scenario === 'scale-out') {
-      await ensureRabbitMqRunning().catch((e: unknown) => console.error(`chaos: RabbitMQ may not be running: ${String(e)}; run \`rabbitmqctl start_app\``));
+      await ensureRabbitMqRunning().catch((e: unknown) =>
+        console.error(`chaos: RabbitMQ may not be running: ${String(e)}; run \`rabbitmqctl start_app\``),
+      );
       await removeTopology(topology(prefix, RETRY, DELIVERY_LIMIT), ['receiver']).catch(() => undefined);
     }
     await dropSchema?.().catch(() => undefined);
@@ -297,6 +327,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioRow> {
 }
 
 function describeLoad(s: LoadStats): string {
-  const list = (m: Map<number, number>) => [...m].map(([status, n]) => `${status === 0 ? 'no answer' : status} × ${n}`).join(', ') || 'none';
+  const list = (m: Map<number, number>) =>
+    [...m].map(([status, n]) => `${status === 0 ? 'no answer' : status} × ${n}`).join(', ') || 'none';
   return `answers ${list(s.answers)}; posted again after ${list(s.retried)}${s.gaveUp ? `; gave up on ${s.gaveUp}` : ''}`;
 }

@@ -21,15 +21,15 @@ import { removeTopology } from '../tests/helpers/rabbitmq.ts';
 import {
   closeAgents,
   freePort,
+  type Instance,
   instanceConfigYaml,
   OFFICIAL_WMO301,
+  type PostResult,
   postBericht,
   readOfficialWmo301,
   runBounded,
   startInstance,
   wmo301Variant,
-  type Instance,
-  type PostResult,
 } from '../tests/helpers/scale-out.ts';
 import { AMQP_URL, createSchema, PG_URL, probePostgres, probeRabbitMq, uniqueName } from '../tests/helpers/services.ts';
 
@@ -57,7 +57,9 @@ const WARMUP = Number(args.warmup);
 const GOAL = mode === 'scale-out' ? 2000 : 1000;
 
 if (!existsSync(OFFICIAL_WMO301)) {
-  console.error(`bench:ingest needs the official WMO301 example at ${OFFICIAL_WMO301}; it is absent, nothing measured.`);
+  console.error(
+    `bench:ingest needs the official WMO301 example at ${OFFICIAL_WMO301}; it is absent, nothing measured.`,
+  );
   process.exit(2);
 }
 const probes = await Promise.all(mode === 'scale-out' ? [probePostgres(), probeRabbitMq()] : [probeRabbitMq()]);
@@ -95,7 +97,10 @@ try {
     instances.push(await startInstance(name, yaml, join(dir, `${name}.yaml`), port, { nodeArgs }));
   }
   const post = (i: number, tag: string) =>
-    postBericht(instances[i % instances.length]!.url, wmo301Variant(official, `${tag}${i.toString(36).padStart(8, '0')}`));
+    postBericht(
+      instances[i % instances.length]!.url,
+      wmo301Variant(official, `${tag}${i.toString(36).padStart(8, '0')}`),
+    );
 
   // Warm-up: schemas compiled, connections open, JIT warm.
   await runBounded(WARMUP, CONCURRENCY, (i) => post(i, 'W'));
@@ -103,8 +108,10 @@ try {
   const cpuBefore = cpuByComponent();
   const deadline = Date.now() + SECONDS * 1000;
   const started = performance.now();
-  const results = await runBounded(COUNT, CONCURRENCY, async (i): Promise<PostResult | null> =>
-    Date.now() > deadline ? null : post(i, 'B'),
+  const results = await runBounded(
+    COUNT,
+    CONCURRENCY,
+    async (i): Promise<PostResult | null> => (Date.now() > deadline ? null : post(i, 'B')),
   );
   const elapsed = (performance.now() - started) / 1000;
   const cpuAfter = cpuByComponent();
@@ -135,14 +142,28 @@ try {
   );
   line('accepted (202)', `${accepted.length} in ${elapsed.toFixed(1)} s = ${rate.toFixed(0)} msg/s`);
   line('answers', [...statuses].map(([s, n]) => `${s === 0 ? 'network error' : s}: ${n}`).join(', '));
-  line('ack latency (POST → 202)', `p50 ${pct(latencies, 0.5)} ms, p99 ${pct(latencies, 0.99)} ms, max ${pct(latencies, 1)} ms`);
-  line('delivered to the receiver', `${delivered} of ${accepted.length}, ${(delivered / deliveredAfter).toFixed(0)} msg/s end to end`);
+  line(
+    'ack latency (POST → 202)',
+    `p50 ${pct(latencies, 0.5)} ms, p99 ${pct(latencies, 0.99)} ms, max ${pct(latencies, 1)} ms`,
+  );
+  line(
+    'delivered to the receiver',
+    `${delivered} of ${accepted.length}, ${(delivered / deliveredAfter).toFixed(0)} msg/s end to end`,
+  );
   if (cpu) {
-    line('CPU per accepted message', Object.entries(cpu).map(([k, v]) => `${k} ${perMessage(v)}`).join(', '));
+    line(
+      'CPU per accepted message',
+      Object.entries(cpu)
+        .map(([k, v]) => `${k} ${perMessage(v)}`)
+        .join(', '),
+    );
     const total = Object.values(cpu).reduce((a, b) => a + b, 0);
     line('CPU used / available', `${total.toFixed(1)} s of ${(elapsed * cpuCount()).toFixed(1)} s`);
   }
-  line('RabbitMQ raw publish-confirm', `${raw.toFixed(0)} msg/s (amqplib confirm channel, window ${WINDOW}, same body, quorum queue)`);
+  line(
+    'RabbitMQ raw publish-confirm',
+    `${raw.toFixed(0)} msg/s (amqplib confirm channel, window ${WINDOW}, same body, quorum queue)`,
+  );
   line('goal', `≥ ${GOAL} msg/s ${mode}: ${rate >= GOAL ? 'met' : `not met (${((100 * rate) / GOAL).toFixed(0)}%)`}`);
 } finally {
   for (const i of instances) await i.stop();
@@ -150,7 +171,9 @@ try {
   await receiver.close();
   await dropSchema?.();
   if (mode === 'scale-out') {
-    await removeTopology(topology(prefix, { baseDelayMs: 100, maxDelayMs: 2000 }, 20), ['receiver']).catch(() => undefined);
+    await removeTopology(topology(prefix, { baseDelayMs: 100, maxDelayMs: 2000 }, 20), ['receiver']).catch(
+      () => undefined,
+    );
   }
   rmSync(dir, { recursive: true, force: true });
 }

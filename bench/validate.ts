@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { catalogue } from '../src/catalogue/catalogue.ts';
-import { SchemaPacks, DEFAULT_SCHEMAS_DIR } from '../src/xml/packs.ts';
-import { parseXml } from '../src/xml/parse.ts';
 import { BerichtValidator } from '../src/validation/validator.ts';
+import { DEFAULT_SCHEMAS_DIR, SchemaPacks } from '../src/xml/packs.ts';
+import { parseXml } from '../src/xml/parse.ts';
 import { XsdEngine } from '../src/xml/xsd.ts';
 
 const N = Number(process.env.BENCH_N ?? 5000);
@@ -66,7 +66,11 @@ try {
 engineRound(); // warm-up: JIT and wasm tiers
 pipelineRound();
 // Rounds alternate between the two engines so that both see the same machine; each keeps its best round.
-const rounds = Array.from({ length: ROUNDS }, () => ({ engine: engineRound(), native: xmllintRound(), pipeline: pipelineRound() }));
+const rounds = Array.from({ length: ROUNDS }, () => ({
+  engine: engineRound(),
+  native: xmllintRound(),
+  pipeline: pipelineRound(),
+}));
 const engineUs = Math.min(...rounds.map((r) => r.engine));
 const native = Math.min(...rounds.map((r) => r.native));
 const pipeline = Math.min(...rounds.map((r) => r.pipeline));

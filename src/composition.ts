@@ -18,9 +18,9 @@ import { openPostgresStore, PostgresStore } from './store/postgres.ts';
 import { openSqliteStoreFromConfig } from './store/sqlite.ts';
 import type { MessageStore } from './store/types.ts';
 import type { AdapterLookup } from './transport/adapter.ts';
+import type { DeliveryTls } from './transport/delivery.ts';
 import { embeddedTransportFromConfig } from './transport/embedded.ts';
 import { rabbitMqTransportFromConfig } from './transport/rabbitmq.ts';
-import type { DeliveryTls } from './transport/delivery.ts';
 import type { Transport } from './transport/types.ts';
 
 /**

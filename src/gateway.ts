@@ -5,21 +5,21 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { DestinationHealth, type CertificateSource } from './beheer/alerts.ts';
+import { type CertificateSource, DestinationHealth } from './beheer/alerts.ts';
 import { Beheer } from './beheer/index.ts';
+import { createTransport, openStore } from './composition.ts';
 import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
-import { createTransport, openStore } from './composition.ts';
 import { createApp } from './http/app.ts';
 import { answerClientError, serverTimeouts } from './http/connection.ts';
 import { createLogger, type Logger } from './log.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { ChainHistory } from './pipeline/history.ts';
 import { TlsHealth } from './security/tls-health.ts';
 import { secureOptionsOf, TlsProfiles } from './security/tls-profiles.ts';
 import { retentionAges } from './store/retention.ts';
 import type { MessageStore } from './store/types.ts';
 import type { Transport } from './transport/types.ts';
-import { ChainHistory } from './pipeline/history.ts';
 import { ValidationService } from './validation/service.ts';
 
 export interface GatewayOptions {
@@ -69,7 +69,10 @@ export class Gateway {
   private server: http.Server | https.Server | null = null;
   private readonly reloadOnSighup = () => {
     const report = this.tls.reload();
-    this.logger.info({ changed: report.changed, failed: report.failed.map((f) => f.profile) }, 'SIGHUP: certificate profiles reloaded');
+    this.logger.info(
+      { changed: report.changed, failed: report.failed.map((f) => f.profile) },
+      'SIGHUP: certificate profiles reloaded',
+    );
   };
   private retentionTimer: NodeJS.Timeout | null = null;
   private running = false;
@@ -86,7 +89,8 @@ export class Gateway {
     // A broken destination profile disables that destination only; without its own certificate the gateway cannot serve HTTPS at all.
     if (config.server.tls) {
       const use = this.tls.use(config.server.tls.profile);
-      if (use.kind === 'unusable') throw new ConfigError('certificates', [{ path: 'server.tls.profile', message: use.reason }]);
+      if (use.kind === 'unusable')
+        throw new ConfigError('certificates', [{ path: 'server.tls.profile', message: use.reason }]);
     }
     this.connections = new TlsHealth(this.tls, () => this.opts.config.destinations, this.logger);
     this.validation = new ValidationService({
@@ -158,7 +162,10 @@ export class Gateway {
     if (this.tls.configured) process.on('SIGHUP', this.reloadOnSighup);
     this.scheduleRetention();
     this.running = true;
-    this.logger.info({ port: this.port, host: this.config.server.host, dataDir: this.config.dataDir }, 'schakel gateway listening');
+    this.logger.info(
+      { port: this.port, host: this.config.server.host, dataDir: this.config.dataDir },
+      'schakel gateway listening',
+    );
   }
 
   /** HTTP, or HTTPS with the server.tls profile (swapped in place when the profile reloads) and client certificates per its mode. */
@@ -179,7 +186,8 @@ export class Gateway {
       app,
     );
     this.tls.onChange((profile, loaded) => {
-      if (profile === serverTls.profile && this.server === server) server.setSecureContext({ ...secureOptionsOf(loaded), minVersion: 'TLSv1.2' });
+      if (profile === serverTls.profile && this.server === server)
+        server.setSecureContext({ ...secureOptionsOf(loaded), minVersion: 'TLSv1.2' });
     });
     return server;
   }
@@ -197,7 +205,8 @@ export class Gateway {
       try {
         const bodies = await this.store.purgeBodies(ages.body);
         const metadata = await this.store.purgeMetadata(ages.metadata);
-        if (bodies.total || metadata.total) this.logger.info({ bodies: bodies.total, metadata: metadata.total }, 'retention purge');
+        if (bodies.total || metadata.total)
+          this.logger.info({ bodies: bodies.total, metadata: metadata.total }, 'retention purge');
       } catch (e) {
         this.logger.error({ err: e }, 'retention purge failed');
       }

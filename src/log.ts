@@ -1,4 +1,4 @@
-import { pino, stdTimeFunctions, type DestinationStream, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino, stdTimeFunctions } from 'pino';
 import pretty from 'pino-pretty';
 import { redactBsn } from './security/redact.ts';
 
@@ -37,7 +37,10 @@ export function logFormat(env: NodeJS.ProcessEnv = process.env, isTty = process.
 }
 
 /** Readable lines (time, level, message, then the fields) for a person at a terminal. */
-export function prettyStream(destination?: NodeJS.WritableStream, colorize = process.stdout.isTTY === true): DestinationStream {
+export function prettyStream(
+  destination?: NodeJS.WritableStream,
+  colorize = process.stdout.isTTY === true,
+): DestinationStream {
   return pretty({
     colorize,
     sync: true,
@@ -56,7 +59,8 @@ export function prettyStream(destination?: NodeJS.WritableStream, colorize = pro
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const format = options.format ?? (options.destination ? 'json' : logFormat());
-  const destination = format === 'pretty' ? prettyStream(options.destination as NodeJS.WritableStream | undefined) : options.destination;
+  const destination =
+    format === 'pretty' ? prettyStream(options.destination as NodeJS.WritableStream | undefined) : options.destination;
   const logger = pino(
     {
       level: options.level ?? 'info',

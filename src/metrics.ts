@@ -147,7 +147,8 @@ function outcomeLabels(outcome: AcceptOutcome): { standard: string; message: str
     return { standard: outcome.message.standard, message: outcome.message.messageName };
   }
   const verdict = outcome.verdict.payload ?? outcome.verdict;
-  const entry = (verdict.message ? catalogue.byName(verdict.message) : undefined) ??
+  const entry =
+    (verdict.message ? catalogue.byName(verdict.message) : undefined) ??
     (outcome.verdict.message ? catalogue.byName(outcome.verdict.message) : undefined);
   return entry ? { standard: entry.standard, message: entry.name } : { standard: UNKNOWN, message: UNKNOWN };
 }
@@ -180,4 +181,3 @@ function rejectionCode(outcome: AcceptOutcome): string | null {
   }
   return code && CODE.test(code) ? code : 'OTHER';
 }
-

@@ -65,7 +65,14 @@ const OPTIONAL = { min: 0 } as const;
 /** WMO405 / WMO407: Client(Bsn) → a period class with <p>StartNummer, <p>Startdatum, <p>Stopdatum, <p>Kostprijs, StatusAanlevering. */
 function iebBody(periodClass: string, p: 'Eb' | 'Bw'): LocalType[] {
   return [
-    { name: 'Client', cls: true, fields: [{ name: 'Bsn', type: 'b:LDT_BurgerServicenummer' }, { name: periodClass, type: `m:${periodClass}`, ...ONE_OR_MORE }] },
+    {
+      name: 'Client',
+      cls: true,
+      fields: [
+        { name: 'Bsn', type: 'b:LDT_BurgerServicenummer' },
+        { name: periodClass, type: `m:${periodClass}`, ...ONE_OR_MORE },
+      ],
+    },
     {
       name: periodClass,
       cls: true,
@@ -155,7 +162,10 @@ const BAB_BODY: LocalType[] = [
   {
     name: 'Client',
     cls: true,
-    fields: [{ name: 'Bsn', type: 'b:LDT_BurgerServicenummer' }, { name: 'FunctieBudgetBesteed', type: 'm:FunctieBudgetBesteed', ...ONE_OR_MORE }],
+    fields: [
+      { name: 'Bsn', type: 'b:LDT_BurgerServicenummer' },
+      { name: 'FunctieBudgetBesteed', type: 'm:FunctieBudgetBesteed', ...ONE_OR_MORE },
+    ],
   },
   {
     name: 'FunctieBudgetBesteed',
@@ -194,15 +204,42 @@ const IPGB_MESSAGES: MessageModel[] = [
 /** iWmo basisschema types the packs re-declare (their dependencies are added automatically). */
 const REUSED = {
   ieb: [
-    'LDT_BerichtCode', 'LDT_BerichtVersie', 'LDT_BerichtSubversie', 'LDT_Gemeente', 'CDT_BerichtIdentificatie',
-    'CDT_XsdVersie', 'LDT_IdentificatieBericht', 'LDT_Versie', 'LDT_Datum', 'LDT_BurgerServicenummer', 'LDT_Nummer',
-    'LDT_Bedrag', 'LDT_StatusAanlevering',
+    'LDT_BerichtCode',
+    'LDT_BerichtVersie',
+    'LDT_BerichtSubversie',
+    'LDT_Gemeente',
+    'CDT_BerichtIdentificatie',
+    'CDT_XsdVersie',
+    'LDT_IdentificatieBericht',
+    'LDT_Versie',
+    'LDT_Datum',
+    'LDT_BurgerServicenummer',
+    'LDT_Nummer',
+    'LDT_Bedrag',
+    'LDT_StatusAanlevering',
   ],
   ipgb: [
-    'LDT_BerichtCode', 'LDT_BerichtVersie', 'LDT_BerichtSubversie', 'LDT_Gemeente', 'CDT_BerichtIdentificatie',
-    'CDT_XsdVersie', 'LDT_IdentificatieBericht', 'LDT_Versie', 'LDT_Datum', 'LDT_BurgerServicenummer', 'LDT_Bedrag',
-    'LDT_Referentie', 'CDT_Geboortedatum', 'LDT_Geslacht', 'CDT_VolledigeNaam', 'LDT_Persoonsid', 'LDT_Organisatienaam',
-    'CDT_Telefoonnummers', 'LDT_Emailadres', 'CDT_Adres', 'CDT_GeslotenPeriode',
+    'LDT_BerichtCode',
+    'LDT_BerichtVersie',
+    'LDT_BerichtSubversie',
+    'LDT_Gemeente',
+    'CDT_BerichtIdentificatie',
+    'CDT_XsdVersie',
+    'LDT_IdentificatieBericht',
+    'LDT_Versie',
+    'LDT_Datum',
+    'LDT_BurgerServicenummer',
+    'LDT_Bedrag',
+    'LDT_Referentie',
+    'CDT_Geboortedatum',
+    'LDT_Geslacht',
+    'CDT_VolledigeNaam',
+    'LDT_Persoonsid',
+    'LDT_Organisatienaam',
+    'CDT_Telefoonnummers',
+    'LDT_Emailadres',
+    'CDT_Adres',
+    'CDT_GeslotenPeriode',
   ],
 };
 
@@ -266,7 +303,9 @@ function main(): void {
       messages: Object.fromEntries(spec.messages.map((m) => [m.name, `${m.name}.xsd`])),
     };
     fs.writeFileSync(path.join(dir, 'pack.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    console.log(`${manifest.id}: ${spec.messages.length} messages + basisschema.xsd → schemas/${spec.standard}/${spec.release}`);
+    console.log(
+      `${manifest.id}: ${spec.messages.length} messages + basisschema.xsd → schemas/${spec.standard}/${spec.release}`,
+    );
   }
 }
 
@@ -355,7 +394,10 @@ function messageSchema(spec: PackSpec, m: MessageModel): string {
     complex('Header', header);
   if (m.retour) text += complex('RetourCodes', [{ name: 'RetourCode', type: 'b:LDT_RetourCode', max: 'unbounded' }]);
   for (const t of m.types) {
-    text += complex(t.name, m.retour && t.cls ? [...t.fields, { name: 'RetourCodes', type: 'm:RetourCodes' }] : t.fields);
+    text += complex(
+      t.name,
+      m.retour && t.cls ? [...t.fields, { name: 'RetourCodes', type: 'm:RetourCodes' }] : t.fields,
+    );
   }
   return `${text}</xs:schema>\n`;
 }

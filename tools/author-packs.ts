@@ -9,11 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  type AuthoredPack,
   authorPack,
   createPackNaming,
   globalElementNames,
   readAppinfoVersions,
-  type AuthoredPack,
   type SourceSchema,
 } from '../src/xml/pack-author.ts';
 import type { PackManifest } from '../src/xml/packs.ts';
@@ -63,7 +63,13 @@ function writePack(spec: PackSpec): void {
   }
 }
 
-function iStandaardSpec(referenceDir: string, standard: string, label: string, folder: string, prefix: string): PackSpec {
+function iStandaardSpec(
+  referenceDir: string,
+  standard: string,
+  label: string,
+  folder: string,
+  prefix: string,
+): PackSpec {
   const sourceRoot = path.join(referenceDir, 'istandaarden-3.2', folder);
   const messagePattern = new RegExp(`^${prefix}\\d{3}\\.xsd$`);
   return {
@@ -77,7 +83,10 @@ function iStandaardSpec(referenceDir: string, standard: string, label: string, f
       origin: `authored: structural expression of the Zorginstituut ${label} 3.2 XSDs, no documentation text`,
       versions: iStandaardVersions(sources, messagePattern),
       messages: Object.fromEntries(
-        [...pack.files.keys()].filter((name) => messagePattern.test(name)).sort().map((name) => [name.slice(0, -4), name]),
+        [...pack.files.keys()]
+          .filter((name) => messagePattern.test(name))
+          .sort()
+          .map((name) => [name.slice(0, -4), name]),
       ),
     }),
   };
@@ -152,10 +161,12 @@ function serviceMessages(pack: AuthoredPack): Record<string, string> {
   for (const [name, text] of pack.files) {
     for (const element of globalElementNames(text)) if (!declaredIn.has(element)) declaredIn.set(element, name);
   }
-  return Object.fromEntries(SERVICE_MESSAGES.flatMap((message) => {
-    const file = declaredIn.get(message);
-    return file === undefined ? [] : [[message, file]];
-  }));
+  return Object.fromEntries(
+    SERVICE_MESSAGES.flatMap((message) => {
+      const file = declaredIn.get(message);
+      return file === undefined ? [] : [[message, file]];
+    }),
+  );
 }
 
 function packFile(pack: AuthoredPack, name: string): string {
@@ -171,7 +182,10 @@ function required(values: Record<string, string>, key: string, where: string): s
 }
 
 function listXsd(dir: string): string[] {
-  return fs.readdirSync(dir).filter((name) => name.toLowerCase().endsWith('.xsd')).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.toLowerCase().endsWith('.xsd'))
+    .sort();
 }
 
 main();

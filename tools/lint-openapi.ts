@@ -17,10 +17,14 @@ try {
   const file = join(dir, 'openapi.json');
   writeFileSync(file, JSON.stringify(openApiDocument(), null, 2));
   const cli = createRequire(import.meta.url).resolve('@redocly/cli/bin/cli.js');
-  const r = spawnSync(process.execPath, [cli, 'lint', file, '--config', join(root, 'redocly.yaml'), '--format', 'stylish', '--max-problems', '200'], {
-    stdio: 'inherit',
-    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [cli, 'lint', file, '--config', join(root, 'redocly.yaml'), '--format', 'stylish', '--max-problems', '200'],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    },
+  );
   process.exitCode = r.status ?? 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import tls from 'node:tls';
 import amqp, { type ChannelModel } from 'amqplib';
 import { oinOfPeer } from '../../src/security/oin.ts';
-import { OinMismatchError } from '../http/post.ts';
 import type { ClientTls } from '../../src/transport/adapter.ts';
+import { OinMismatchError } from '../http/post.ts';
 import { PublishChannel } from './publish-channel.ts';
 
 export interface AmqpConnectionsOptions {
@@ -31,7 +31,11 @@ export class AmqpConnections {
   private readonly options: AmqpConnectionsOptions & { connectionName: string };
 
   constructor(options: AmqpConnectionsOptions = {}) {
-    this.options = { ...options, connectionName: options.connectionName ?? `schakel-amqp:${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}` };
+    this.options = {
+      ...options,
+      connectionName:
+        options.connectionName ?? `schakel-amqp:${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    };
   }
 
   /** The name the connections carry in RabbitMQ's connection list. */
@@ -88,7 +92,9 @@ class Broker {
       if (this.channels.get(destinationId) === existing) this.channels.delete(destinationId);
       return this.channel(destinationId, timeoutMs);
     }
-    const opening = this.connect(timeoutMs).then(async (connection) => new PublishChannel(await connection.createConfirmChannel()));
+    const opening = this.connect(timeoutMs).then(
+      async (connection) => new PublishChannel(await connection.createConfirmChannel()),
+    );
     this.channels.set(destinationId, opening);
     opening.catch(() => {
       if (this.channels.get(destinationId) === opening) this.channels.delete(destinationId);
@@ -152,7 +158,9 @@ function tlsSocketOptions(profile: ClientTls | undefined): Record<string, unknow
             const got = oinOfPeer(cert);
             return got === expectedOin
               ? undefined
-              : new OinMismatchError(`broker certificate carries OIN ${got ?? '(none)'}, profile "${profile.profile}" expects ${expectedOin}`);
+              : new OinMismatchError(
+                  `broker certificate carries OIN ${got ?? '(none)'}, profile "${profile.profile}" expects ${expectedOin}`,
+                );
           },
         }
       : {}),

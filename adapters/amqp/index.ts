@@ -1,7 +1,7 @@
-import { internalPayload } from '../internal-payload.ts';
 import type { Options } from 'amqplib';
-import { OinMismatchError } from '../http/post.ts';
 import type { Adapter, DeliveryOutcome, DestinationConfig, OutgoingMessage } from '../../src/transport/adapter.ts';
+import { OinMismatchError } from '../http/post.ts';
+import { internalPayload } from '../internal-payload.ts';
 import { AmqpConnections, type AmqpConnectionsOptions } from './connections.ts';
 import type { PublishTarget } from './publish-channel.ts';
 
@@ -38,7 +38,11 @@ export function amqpAdapter(options: AmqpConnectionsOptions = {}): AmqpAdapter {
       const where = `${hostOf(destination.url)}${target.exchange === '' ? ` queue "${target.routingKey}"` : ` exchange "${target.exchange}"`}`;
       let channel;
       try {
-        channel = await withinDeadline(connections.channel({ url: destination.url, tls }, destination.id, destination.timeoutMs), deadline, signal);
+        channel = await withinDeadline(
+          connections.channel({ url: destination.url, tls }, destination.id, destination.timeoutMs),
+          deadline,
+          signal,
+        );
       } catch (err) {
         const reason = `RabbitMQ at ${hostOf(destination.url)} unreachable: ${redactUrl(errorText(err))}`;
         return { kind: 'retry', reason, ...(isTlsRefusal(err) ? { tlsRefused: true } : {}) };

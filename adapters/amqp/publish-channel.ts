@@ -42,7 +42,13 @@ export class PublishChannel {
    * Publishes and waits for the broker's confirm, at most until `deadline` (epoch ms) or `signal` aborts.
    * `properties.messageId` and the `x-schakel-attempt` header identify a returned message.
    */
-  publish(target: PublishTarget, body: Buffer, properties: Options.Publish, deadline: number, signal: AbortSignal): Promise<PublishResult> {
+  publish(
+    target: PublishTarget,
+    body: Buffer,
+    properties: Options.Publish,
+    deadline: number,
+    signal: AbortSignal,
+  ): Promise<PublishResult> {
     const key = returnKey(properties.messageId, properties.headers)!;
     return new Promise<PublishResult>((resolve) => {
       let settled = false;
@@ -62,14 +68,24 @@ export class PublishChannel {
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        this.ch.publish(target.exchange, target.routingKey, body, { ...properties, mandatory: true }, (err: unknown) => {
-          // The broker's return comes before its ack; either way the bookkeeping ends here, even after a timeout.
-          const returned = this.returned.get(key);
-          this.returned.delete(key);
-          if (err) finish({ kind: 'not-confirmed', reason: this.failureReason(err) });
-          else if (returned !== undefined) finish({ kind: 'not-confirmed', reason: `returned by RabbitMQ as unroutable (${returned})${describe(target)}` });
-          else finish({ kind: 'confirmed' });
-        });
+        this.ch.publish(
+          target.exchange,
+          target.routingKey,
+          body,
+          { ...properties, mandatory: true },
+          (err: unknown) => {
+            // The broker's return comes before its ack; either way the bookkeeping ends here, even after a timeout.
+            const returned = this.returned.get(key);
+            this.returned.delete(key);
+            if (err) finish({ kind: 'not-confirmed', reason: this.failureReason(err) });
+            else if (returned !== undefined)
+              finish({
+                kind: 'not-confirmed',
+                reason: `returned by RabbitMQ as unroutable (${returned})${describe(target)}`,
+              });
+            else finish({ kind: 'confirmed' });
+          },
+        );
       } catch (err) {
         finish({ kind: 'not-confirmed', reason: this.failureReason(err) });
       }

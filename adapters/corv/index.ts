@@ -1,8 +1,8 @@
-import { corvOperation } from '../digikoppeling/actions.ts';
-import { outcomeOfAnswer, readStufAnswer, type FoutPolicy } from '../digikoppeling/answer.ts';
-import { channelFor, stufFacts, type ChannelRequest } from '../digikoppeling/channel.ts';
-import { documentElement } from '../../src/xml/document-element.ts';
 import type { Adapter, DeliveryOutcome } from '../../src/transport/adapter.ts';
+import { documentElement } from '../../src/xml/document-element.ts';
+import { corvOperation } from '../digikoppeling/actions.ts';
+import { type FoutPolicy, outcomeOfAnswer, readStufAnswer } from '../digikoppeling/answer.ts';
+import { type ChannelRequest, channelFor, stufFacts } from '../digikoppeling/channel.ts';
 
 /**
  * CORV's StUF codes beyond the plek: StUF016 (zender and referentienummer not unique) means the first copy
@@ -32,7 +32,10 @@ export function corvAdapter(): Adapter {
         return { kind: 'failed', reason: `corv adapter cannot serve a "${destination.adapter}" destination` };
       }
       if (!CORV_STANDARDS.has(message.standard)) {
-        return { kind: 'failed', reason: `CORV carries StUF-Jeugdzorg and StUF service messages; ${message.messageName} is not one` };
+        return {
+          kind: 'failed',
+          reason: `CORV carries StUF-Jeugdzorg and StUF service messages; ${message.messageName} is not one`,
+        };
       }
       let facts: Pick<ChannelRequest, 'routing' | 'element'>;
       try {

@@ -31,7 +31,9 @@ export function stufServiceOperation(code: string): SoapOperation {
 
 /** The operation of a message sent to CORV: a jz0100 root (vtoDi01 …) or a StUF service message (Bv01, Fo01). */
 export function corvOperation(messageName: string, overrides: Readonly<Record<string, string>> = {}): SoapOperation {
-  const base = SERVICE_MESSAGES.has(messageName) ? stufServiceOperation(messageName) : { operation: messageName, soapAction: `${JZ0100_NS}/${messageName}` };
+  const base = SERVICE_MESSAGES.has(messageName)
+    ? stufServiceOperation(messageName)
+    : { operation: messageName, soapAction: `${JZ0100_NS}/${messageName}` };
   const override = overrides[messageName];
   return override === undefined ? base : { ...base, soapAction: override };
 }

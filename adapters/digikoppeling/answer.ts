@@ -1,11 +1,11 @@
 import { STUF0301_NS } from '../../src/catalogue/data/stuf.ts';
 import { redactBsn } from '../../src/security/redact.ts';
+import { readSoap, readSoapFault, type SoapFault } from '../../src/stuf/soap.ts';
+import type { DeliveryOutcome } from '../../src/transport/adapter.ts';
 import { parseToTree, XmlInputError } from '../../src/xml/parse.ts';
 import { child, textAt, type XNode } from '../../src/xml/tree.ts';
 import type { PostResult } from '../http/post.ts';
-import type { DeliveryOutcome } from '../../src/transport/adapter.ts';
 import { parseRetryAfter } from '../webhook/index.ts';
-import { readSoap, readSoapFault, type SoapFault } from '../../src/stuf/soap.ts';
 
 /**
  * What the other side answered to a StUF message sent in SOAP (standards.md §4.6, §6.5): a Bv03 (the WSDL's
@@ -42,7 +42,8 @@ export const ANSWER_BYTES = 256 * 1024;
 
 /** Reads the answer of one exchange. Never throws: an answer that is not SOAP is `not-soap`. */
 export function readStufAnswer(result: PostResult): StufAnswer {
-  if (result.kind === 'unreachable') return { kind: 'unreachable', reason: result.reason, tlsRefused: result.tlsRefused };
+  if (result.kind === 'unreachable')
+    return { kind: 'unreachable', reason: result.reason, tlsRefused: result.tlsRefused };
   const retryAfter = result.headers['retry-after'];
   const retryAfterMs = parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : null);
   const http: HttpFacts = {
@@ -62,7 +63,13 @@ export function readStufAnswer(result: PostResult): StufAnswer {
     return { kind: 'not-soap', why: `the answer is not XML (${e.message})`, excerpt: excerpt(), http };
   }
   const soap = readSoap(root);
-  if (!soap) return { kind: 'not-soap', why: `the answer is a {${root.ns}}${root.name}, not a SOAP Envelope`, excerpt: excerpt(), http };
+  if (!soap)
+    return {
+      kind: 'not-soap',
+      why: `the answer is a {${root.ns}}${root.name}, not a SOAP Envelope`,
+      excerpt: excerpt(),
+      http,
+    };
   const message = soap.body?.[0];
   if (!message) return { kind: 'other-soap', element: '(an empty Body)', http };
 
@@ -146,7 +153,9 @@ export function outcomeOfAnswer(answer: StufAnswer, ctx: OutcomeContext): Delive
     case 'soap-fault': {
       const { fault, http } = answer;
       const text = redactBsn(`SOAP fault ${fault.code || '(no code)'}: ${fault.text || '(no text)'}`);
-      return fault.side === 'server' ? retry(text, http, text) : { kind: 'failed', reason: text, status: http.status, answer: text };
+      return fault.side === 'server'
+        ? retry(text, http, text)
+        : { kind: 'failed', reason: text, status: http.status, answer: text };
     }
     case 'other-soap': {
       const text = `the SOAP answer carries ${answer.element}, not a Bv03/Bv04 or Fo03`;
@@ -159,10 +168,15 @@ export function outcomeOfAnswer(answer: StufAnswer, ctx: OutcomeContext): Delive
 
 function outcomeOfFout(answer: Extract<StufAnswer, { kind: 'foutbericht' }>, ctx: OutcomeContext): DeliveryOutcome {
   const { fout, http } = answer;
-  const summary = redactBsn(`${answer.berichtcode} ${fout.code || '(no code)'} (${fout.plek || 'plek unknown'}): ${fout.omschrijving || '(no omschrijving)'}`);
+  const summary = redactBsn(
+    `${answer.berichtcode} ${fout.code || '(no code)'} (${fout.plek || 'plek unknown'}): ${fout.omschrijving || '(no omschrijving)'}`,
+  );
   const excerpt = fout.details ? `${summary}; details: ${redactBsn(fout.details)}` : summary;
   if (ctx.policy.duplicateCodes.has(fout.code)) {
-    return delivered(http, `${summary} — referentienummer ${ctx.referentienummer} was received before: the first copy arrived (delivered as a duplicate)`);
+    return delivered(
+      http,
+      `${summary} — referentienummer ${ctx.referentienummer} was received before: the first copy arrived (delivered as a duplicate)`,
+    );
   }
   if (ctx.policy.retryCodes.has(fout.code) || fout.plek === 'server') return retry(summary, http, excerpt);
   return { kind: 'failed', reason: summary, status: http.status, answer: excerpt };
@@ -171,17 +185,32 @@ function outcomeOfFout(answer: Extract<StufAnswer, { kind: 'foutbericht' }>, ctx
 function outcomeOfStatus(http: HttpFacts, why: string, excerpt: string, ctx: OutcomeContext): DeliveryOutcome {
   const status = `HTTP ${http.status}${http.statusText ? ` ${http.statusText}` : ''}`;
   if (http.status >= 200 && http.status < 300) {
-    return retry(`${status} without a Bv03/Bv04 or Fo03 (${why}): the outcome is unclear; the resend reuses referentienummer ${ctx.referentienummer}`, http, excerpt);
+    return retry(
+      `${status} without a Bv03/Bv04 or Fo03 (${why}): the outcome is unclear; the resend reuses referentienummer ${ctx.referentienummer}`,
+      http,
+      excerpt,
+    );
   }
-  if (http.status === 408 || http.status === 429 || http.status >= 500) return retry(`${status}: ${why}`, http, excerpt);
+  if (http.status === 408 || http.status === 429 || http.status >= 500)
+    return retry(`${status}: ${why}`, http, excerpt);
   if (http.status >= 300 && http.status < 400) {
-    return { kind: 'failed', reason: `${status}: redirects are not followed; configure the final URL`, status: http.status, answer: excerpt };
+    return {
+      kind: 'failed',
+      reason: `${status}: redirects are not followed; configure the final URL`,
+      status: http.status,
+      answer: excerpt,
+    };
   }
   return { kind: 'failed', reason: `${status}: ${why}`, status: http.status, answer: excerpt };
 }
 
 function delivered(http: HttpFacts, answer: string): DeliveryOutcome {
-  return { kind: 'delivered', status: http.status, answer, ...(http.peerOin !== undefined ? { peerOin: http.peerOin } : {}) };
+  return {
+    kind: 'delivered',
+    status: http.status,
+    answer,
+    ...(http.peerOin !== undefined ? { peerOin: http.peerOin } : {}),
+  };
 }
 
 function retry(reason: string, http: HttpFacts, answer: string): DeliveryOutcome {

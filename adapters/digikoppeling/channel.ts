@@ -1,14 +1,20 @@
 import type { DestinationConfig } from '../../src/config/schema.ts';
+import {
+  type Addressing,
+  ebmsAction,
+  type StufRouting,
+  stufAddressing,
+  stufEbmsAction,
+} from '../../src/stuf/dai-addressing.ts';
+import { buildDaiEnvelope, DAI_REQUEST_HEADERS } from '../../src/stuf/dai-envelope.ts';
+import { buildSoapEnvelope, soapRequestHeaders } from '../../src/stuf/soap.ts';
 import { readSysteem } from '../../src/stuf/stuurgegevens.ts';
+import type { ClientTls } from '../../src/transport/adapter.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { child, textAt } from '../../src/xml/tree.ts';
-import { ebmsAction, stufAddressing, stufEbmsAction, type Addressing, type StufRouting } from '../../src/stuf/dai-addressing.ts';
-import { buildDaiEnvelope, DAI_REQUEST_HEADERS } from '../../src/stuf/dai-envelope.ts';
-import { post, type PostResult } from '../http/post.ts';
-import type { ClientTls } from '../../src/transport/adapter.ts';
+import { type PostResult, post } from '../http/post.ts';
 import type { SoapOperation } from './actions.ts';
 import { ANSWER_BYTES } from './answer.ts';
-import { buildSoapEnvelope, soapRequestHeaders } from '../../src/stuf/soap.ts';
 
 /**
  * How a StUF message (a GGK envelope, a StUF-JZ message, a Bv/Fo) reaches the GGK or CORV. Two channels exist:
@@ -60,7 +66,16 @@ export function directChannel(name: string): DigikoppelingChannel {
     kind: 'direct',
     name,
     send: (request, signal, tls) =>
-      post(postRequest(request.url, buildSoapEnvelope(request.bericht), soapRequestHeaders('1.1', request.operation.soapAction), request.timeoutMs, signal, tls)),
+      post(
+        postRequest(
+          request.url,
+          buildSoapEnvelope(request.bericht),
+          soapRequestHeaders('1.1', request.operation.soapAction),
+          request.timeoutMs,
+          signal,
+          tls,
+        ),
+      ),
   };
 }
 
@@ -69,12 +84,24 @@ export function daiChannel(settings: DaiSettings): DigikoppelingChannel {
     kind: 'dai',
     name: 'the Digikoppeling adapter',
     send: (request, signal, tls) =>
-      post(postRequest(request.url, buildDaiEnvelope(daiAddressing(settings, request), request.bericht), DAI_REQUEST_HEADERS, request.timeoutMs, signal, tls)),
+      post(
+        postRequest(
+          request.url,
+          buildDaiEnvelope(daiAddressing(settings, request), request.bericht),
+          DAI_REQUEST_HEADERS,
+          request.timeoutMs,
+          signal,
+          tls,
+        ),
+      ),
   };
 }
 
 /** The WS-Addressing headers of one message on a DAI endpoint (Appendix B). */
-export function daiAddressing(settings: DaiSettings, request: Pick<ChannelRequest, 'routing' | 'element' | 'flow'>): Addressing {
+export function daiAddressing(
+  settings: DaiSettings,
+  request: Pick<ChannelRequest, 'routing' | 'element' | 'flow'>,
+): Addressing {
   const { messageName, standard } = request.flow;
   const service = settings.services?.[messageName] ?? settings.services?.[standard] ?? settings.service;
   const action = settings.actions?.[messageName] ?? stufEbmsAction(request.element.ns, request.element.name);
@@ -84,10 +111,19 @@ export function daiAddressing(settings: DaiSettings, request: Pick<ChannelReques
 /** Checks that an ebMS Service and Action give a wsa:Action that is a URN (no spaces, no characters to escape). */
 export function daiActionProblem(service: string, action: string): string | undefined {
   const value = ebmsAction(service, action);
-  return /^[A-Za-z0-9()+,\-.:=@;$_!*'/%]+$/.test(value) ? undefined : `wsa:Action "${value}" holds characters a URN does not allow`;
+  return /^[A-Za-z0-9()+,\-.:=@;$_!*'/%]+$/.test(value)
+    ? undefined
+    : `wsa:Action "${value}" holds characters a URN does not allow`;
 }
 
-function postRequest(url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal, tls: ClientTls | undefined) {
+function postRequest(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  signal: AbortSignal,
+  tls: ClientTls | undefined,
+) {
   return { url, body, headers, timeoutMs, signal, tls, answerBytes: ANSWER_BYTES };
 }
 
@@ -107,10 +143,16 @@ export function stufFacts(bericht: Uint8Array | string): Pick<ChannelRequest, 'r
   const root = parseToTree(bericht);
   const s = child(root, 'stuurgegevens');
   const referentienummer = textAt(s, 'referentienummer');
-  if (!s || !referentienummer) throw new Error(`the {${root.ns}}${root.name} has no stuurgegevens/referentienummer to address it with`);
+  if (!s || !referentienummer)
+    throw new Error(`the {${root.ns}}${root.name} has no stuurgegevens/referentienummer to address it with`);
   const crossRefnummer = textAt(s, 'crossRefnummer');
   return {
-    routing: { zender: readSysteem(child(s, 'zender')), ontvanger: readSysteem(child(s, 'ontvanger')), referentienummer, ...(crossRefnummer ? { crossRefnummer } : {}) },
+    routing: {
+      zender: readSysteem(child(s, 'zender')),
+      ontvanger: readSysteem(child(s, 'ontvanger')),
+      referentienummer,
+      ...(crossRefnummer ? { crossRefnummer } : {}),
+    },
     element: { ns: root.ns, name: root.name },
   };
 }

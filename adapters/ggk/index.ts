@@ -1,9 +1,9 @@
 import { EnvelopeError, EnvelopeTooLargeError, GGK_MAX_ENVELOPE_BYTES, wrap } from '../../src/stuf/ggk-envelope.ts';
-import { ggkOperation, type SoapOperation } from '../digikoppeling/actions.ts';
-import { outcomeOfAnswer, readStufAnswer, type FoutPolicy } from '../digikoppeling/answer.ts';
-import { channelFor, stufFacts, type ChannelRequest } from '../digikoppeling/channel.ts';
-import type { Adapter, DeliveryOutcome, OutgoingMessage } from '../../src/transport/adapter.ts';
 import { prepareEnvelope } from '../../src/stuf/ggk-envelope-options.ts';
+import type { Adapter, DeliveryOutcome, OutgoingMessage } from '../../src/transport/adapter.ts';
+import { ggkOperation, type SoapOperation } from '../digikoppeling/actions.ts';
+import { type FoutPolicy, outcomeOfAnswer, readStufAnswer } from '../digikoppeling/answer.ts';
+import { type ChannelRequest, channelFor, stufFacts } from '../digikoppeling/channel.ts';
 import type { HeenReferentienummer } from './heen.ts';
 import { ggkReferentienummer } from './referentienummer.ts';
 
@@ -57,17 +57,29 @@ export function ggkAdapter(options: GgkAdapterOptions = {}): Adapter {
         signal,
         tls,
       );
-      return outcomeOfAnswer(readStufAnswer(result), { policy: GGK_FOUT_POLICY, referentienummer: built.referentienummer });
+      return outcomeOfAnswer(readStufAnswer(result), {
+        policy: GGK_FOUT_POLICY,
+        referentienummer: built.referentienummer,
+      });
     },
   };
 }
 
 type GgkDestination = Extract<Parameters<Adapter['deliver']>[1], { adapter: 'ggk' }>;
 
-type Built = { kind: 'built'; xml: string | Buffer; operation: SoapOperation; referentienummer: string } | Extract<DeliveryOutcome, { kind: 'failed' }>;
+type Built =
+  | { kind: 'built'; xml: string | Buffer; operation: SoapOperation; referentienummer: string }
+  | Extract<DeliveryOutcome, { kind: 'failed' }>;
 
-async function buildEnvelope(message: OutgoingMessage, destination: GgkDestination, options: GgkAdapterOptions): Promise<Built> {
-  const crossRefnummer = message.correlatedTo && options.heenReferentienummer ? await options.heenReferentienummer(message.correlatedTo) : undefined;
+async function buildEnvelope(
+  message: OutgoingMessage,
+  destination: GgkDestination,
+  options: GgkAdapterOptions,
+): Promise<Built> {
+  const crossRefnummer =
+    message.correlatedTo && options.heenReferentienummer
+      ? await options.heenReferentienummer(message.correlatedTo)
+      : undefined;
   const prepared = prepareEnvelope(message, {
     applicatie: destination.applicatie,
     administratie: destination.administratie,
@@ -79,7 +91,12 @@ async function buildEnvelope(message: OutgoingMessage, destination: GgkDestinati
   if (prepared.kind === 'refused') return { kind: 'failed', reason: prepared.reason };
   if (prepared.kind === 'envelope') {
     if (message.body.length > GGK_MAX_ENVELOPE_BYTES) return tooLarge(message.body.length);
-    return { kind: 'built', xml: message.body, operation: ggkOperation(prepared.operation), referentienummer: prepared.referentienummer };
+    return {
+      kind: 'built',
+      xml: message.body,
+      operation: ggkOperation(prepared.operation),
+      referentienummer: prepared.referentienummer,
+    };
   }
   const referentienummer = ggkReferentienummer(message.id);
   try {

@@ -2,8 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { oinOfPeer } from '../../src/security/oin.ts';
-import { deadline } from '../../src/transport/deadline.ts';
 import type { ClientTls } from '../../src/transport/adapter.ts';
+import { deadline } from '../../src/transport/deadline.ts';
 
 /** One HTTP(S) POST of an outgoing message: the one place where adapters touch the wire. */
 export interface PostRequest {
@@ -106,7 +106,12 @@ export function post(request: PostRequest): Promise<PostResult> {
     let handshakeDone = false;
     let answered = false;
     const refusedAfterHandshake = (code: string) =>
-      secure && (request.tls?.options.cert ?? request.tls?.options.pfx) !== undefined && handshakeDone && !answered && !req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');
+      secure &&
+      (request.tls?.options.cert ?? request.tls?.options.pfx) !== undefined &&
+      handshakeDone &&
+      !answered &&
+      !req.reusedSocket &&
+      (code === 'ECONNRESET' || code === 'EPIPE');
     const unreachable = (err: unknown) => {
       const code = (err as { code?: string }).code ?? '';
       if (refusedAfterHandshake(code) && !until.timedOut && !request.signal.aborted) {

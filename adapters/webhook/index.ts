@@ -1,6 +1,6 @@
+import type { Adapter, DeliveryOutcome } from '../../src/transport/adapter.ts';
 import { post } from '../http/post.ts';
 import { internalPayload } from '../internal-payload.ts';
-import type { Adapter, DeliveryOutcome } from '../../src/transport/adapter.ts';
 
 export interface WebhookAdapterOptions {
   /** Bytes of the receiver's reply read for the answer excerpt; the rest is discarded. */
@@ -43,9 +43,17 @@ export function webhookAdapter(options: WebhookAdapterOptions = {}): Adapter {
         tls,
         answerBytes,
       });
-      if (result.kind === 'unreachable') return { kind: 'retry', reason: result.reason, ...(result.tlsRefused ? { tlsRefused: true } : {}) };
-      const outcome = outcomeOfStatus(result.status, result.statusText, result.answer.toString('utf8').trim(), result.headers['retry-after']);
-      return outcome.kind === 'delivered' && result.peerOin !== undefined ? { ...outcome, peerOin: result.peerOin } : outcome;
+      if (result.kind === 'unreachable')
+        return { kind: 'retry', reason: result.reason, ...(result.tlsRefused ? { tlsRefused: true } : {}) };
+      const outcome = outcomeOfStatus(
+        result.status,
+        result.statusText,
+        result.answer.toString('utf8').trim(),
+        result.headers['retry-after'],
+      );
+      return outcome.kind === 'delivered' && result.peerOin !== undefined
+        ? { ...outcome, peerOin: result.peerOin }
+        : outcome;
     },
   };
 }

@@ -22,7 +22,10 @@ export class BeheerClient {
   async totals(): Promise<StatusCounts> {
     for (let attempt = 0; attempt < 2; attempt++) {
       if (!this.cookie) this.cookie = await this.login();
-      const res = await fetch(`${this.baseUrl()}/api/beheer/overzicht`, { headers: { cookie: this.cookie }, signal: AbortSignal.timeout(15_000) });
+      const res = await fetch(`${this.baseUrl()}/api/beheer/overzicht`, {
+        headers: { cookie: this.cookie },
+        signal: AbortSignal.timeout(15_000),
+      });
       if (res.status === 401) {
         this.cookie = null;
         continue;
@@ -36,7 +39,10 @@ export class BeheerClient {
   private async login(): Promise<string> {
     const url = this.baseUrl();
     const page = await fetch(`${url}/beheer/login`, { redirect: 'manual', signal: AbortSignal.timeout(15_000) });
-    const loginCookie = page.headers.getSetCookie().find((c) => c.startsWith('schakel_login='))?.split(';')[0];
+    const loginCookie = page.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('schakel_login='))
+      ?.split(';')[0];
     const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
     if (!loginCookie || !token) throw new Error(`the beheer login page (${page.status}) gave no form token`);
     const res = await fetch(`${url}/beheer/login`, {
@@ -46,7 +52,10 @@ export class BeheerClient {
       body: new URLSearchParams({ _csrf: token, name: USER, password: PASSWORD }),
       signal: AbortSignal.timeout(15_000),
     });
-    const session = res.headers.getSetCookie().find((c) => c.startsWith('schakel_beheer='))?.split(';')[0];
+    const session = res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('schakel_beheer='))
+      ?.split(';')[0];
     if (res.status !== 303 || !session) throw new Error(`beheer login answered ${res.status}`);
     return session;
   }

@@ -4,7 +4,7 @@
  * killed) or a 5xx (nothing stored) is posted again, as a client would, until it gets an answer or `giveUpMs`
  * passes. A 202 or a 200 (repeat: stored before, its answer lost) carries the message id.
  */
-import { postBericht, type PostResult } from '../../tests/helpers/scale-out.ts';
+import { type PostResult, postBericht } from '../../tests/helpers/scale-out.ts';
 import type { DeliveryTally } from './tally.ts';
 
 export interface LoadOptions {

@@ -70,10 +70,20 @@ export function evaluateAlerts(
   for (const d of overview.destinations) {
     const waiting = d.queued + d.delivering;
     if (waiting >= t.queueDepth) {
-      alerts.push({ alert: 'queue-depth', destination: d.key, severity: 'warning', text: `${waiting} berichten wachten (drempel ${t.queueDepth})` });
+      alerts.push({
+        alert: 'queue-depth',
+        destination: d.key,
+        severity: 'warning',
+        text: `${waiting} berichten wachten (drempel ${t.queueDepth})`,
+      });
     }
     if (d.dead >= t.deadLetters) {
-      alerts.push({ alert: 'dead-letters', destination: d.key, severity: 'critical', text: d.dead === 1 ? '1 bericht is onbestelbaar' : `${d.dead} berichten zijn onbestelbaar` });
+      alerts.push({
+        alert: 'dead-letters',
+        destination: d.key,
+        severity: 'critical',
+        text: d.dead === 1 ? '1 bericht is onbestelbaar' : `${d.dead} berichten zijn onbestelbaar`,
+      });
     }
     if (d.oldestWaitingAt) {
       const minutes = (now.getTime() - Date.parse(d.oldestWaitingAt)) / 60_000;
@@ -88,7 +98,12 @@ export function evaluateAlerts(
     }
     const streak = health.failingStreak(d.key);
     if (streak >= t.unhealthyAfterFailures) {
-      alerts.push({ alert: 'destination-unhealthy', destination: d.key, severity: 'critical', text: `laatste ${streak} afleverpogingen mislukt` });
+      alerts.push({
+        alert: 'destination-unhealthy',
+        destination: d.key,
+        severity: 'critical',
+        text: `laatste ${streak} afleverpogingen mislukt`,
+      });
     }
   }
   for (const c of certificates) {

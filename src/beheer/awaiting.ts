@@ -5,7 +5,13 @@
  * covers both directions: a party that owes the gateway's gemeente a retour, and a gemeente that owes one to
  * a party (the gateway's own answers must leave within the same limits).
  */
-import { deadlineConfigOf, groupOverdue, overdueAnswers, type DeadlinesConfig, type OverdueAnswer } from '../calendar/overdue.ts';
+import {
+  type DeadlinesConfig,
+  deadlineConfigOf,
+  groupOverdue,
+  type OverdueAnswer,
+  overdueAnswers,
+} from '../calendar/overdue.ts';
 import type { CorrelationStore, UnansweredHeen } from '../store/types.ts';
 import type { Alert } from './alerts.ts';
 
@@ -55,7 +61,10 @@ export class AwaitingAnswers {
     const now = this.d.now();
     // n working days are at least n calendar days: anything received more recently cannot be overdue yet.
     const shortest = Math.min(...Object.values(config.retourWithin), ...Object.values(config.byMessage ?? {}));
-    const rows = await this.d.store.listUnanswered({ receivedBefore: new Date(now.getTime() - shortest * DAY_MS), limit: this.d.limit() });
+    const rows = await this.d.store.listUnanswered({
+      receivedBefore: new Date(now.getTime() - shortest * DAY_MS),
+      limit: this.d.limit(),
+    });
     const standards = new Map(rows.map((r) => [r.id, r.standard]));
     return overdueAnswers(rows.map(waitingOf), now, config).map((o) => ({ ...o, standard: standards.get(o.id)! }));
   }
@@ -63,7 +72,9 @@ export class AwaitingAnswers {
   async report(): Promise<AwaitingReport> {
     const list = await this.overdue();
     const counts = (by: 'party' | 'gemeente') =>
-      [...groupOverdue(list, by)].map(([key, items]) => ({ key, count: items.length })).sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+      [...groupOverdue(list, by)]
+        .map(([key, items]) => ({ key, count: items.length }))
+        .sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
     const perStandard: Record<string, number> = {};
     for (const o of list) perStandard[o.standard] = (perStandard[o.standard] ?? 0) + 1;
     return {
@@ -94,7 +105,10 @@ export function overdueAlerts(report: Pick<AwaitingReport, 'perParty'>): Alert[]
     alert: 'answers-overdue' as const,
     destination: party,
     severity: 'warning' as const,
-    text: count === 1 ? `1 bericht wacht te lang op antwoord van ${party}` : `${count} berichten wachten te lang op antwoord van ${party}`,
+    text:
+      count === 1
+        ? `1 bericht wacht te lang op antwoord van ${party}`
+        : `${count} berichten wachten te lang op antwoord van ${party}`,
   }));
 }
 

@@ -38,7 +38,12 @@ export function requireCsrf(req: Request, res: Response, next: NextFunction): vo
   if (SAFE_METHODS.has(req.method)) return next();
   const session = res.locals.session as Session | undefined;
   if (!session || !tokensMatch(presentedCsrfToken(req), session.csrfToken)) {
-    return sendError(res, 403, 'CSRF_TOKEN', 'a state-changing request needs the session\'s CSRF token (X-CSRF-Token header)');
+    return sendError(
+      res,
+      403,
+      'CSRF_TOKEN',
+      "a state-changing request needs the session's CSRF token (X-CSRF-Token header)",
+    );
   }
   next();
 }

@@ -2,24 +2,32 @@
  * Functioneel beheer, composed: sessions, jobs, the overview, alerts, the page, the API and /metrics. The
  * gateway makes one and mounts its routers; `close()` lets running jobs finish their current messages.
  */
-import type { NextFunction, Request, Response } from 'express';
+
 import type express from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/schema.ts';
+import { presentedKey } from '../http/auth.ts';
 import { sendError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
 import type { GatewayMetrics } from '../metrics.ts';
-import { presentedKey } from '../http/auth.ts';
 import { verifyApiKey } from '../security/api-keys.ts';
 import type { MessageStore } from '../store/types.ts';
-import { AwaitingAnswers, overdueAlerts, type AwaitingReport } from './awaiting.ts';
-import { daysLeft, evaluateAlerts, noCertificates, type Alert, type CertificateSource, type DestinationHealth } from './alerts.ts';
+import type { ValidationService } from '../validation/service.ts';
+import {
+  type Alert,
+  type CertificateSource,
+  type DestinationHealth,
+  daysLeft,
+  evaluateAlerts,
+  noCertificates,
+} from './alerts.ts';
 import { BeheerAuth } from './auth.ts';
+import { AwaitingAnswers, type AwaitingReport, overdueAlerts } from './awaiting.ts';
 import { JobRunner } from './jobs.ts';
-import { OverviewService, type Overview } from './overview.ts';
+import { type Overview, OverviewService } from './overview.ts';
 import { beheerPageRouter } from './page.ts';
 import { beheerApiRouter } from './routes.ts';
 import { SessionStore } from './session.ts';
-import type { ValidationService } from '../validation/service.ts';
 
 export interface BeheerDeps {
   config: () => Config;
@@ -49,7 +57,11 @@ export class Beheer {
   constructor(private readonly d: BeheerDeps) {
     this.now = d.now ?? (() => new Date());
     this.certificates = d.certificates ?? noCertificates;
-    this.auth = new BeheerAuth(() => d.config().beheer, new SessionStore(() => this.now().getTime()), () => this.now().getTime());
+    this.auth = new BeheerAuth(
+      () => d.config().beheer,
+      new SessionStore(() => this.now().getTime()),
+      () => this.now().getTime(),
+    );
     this.jobs = new JobRunner({
       store: d.store,
       logger: d.logger,
@@ -85,7 +97,10 @@ export class Beheer {
   async alerts(overview?: Overview, awaiting?: AwaitingReport): Promise<Alert[]> {
     const o = overview ?? (await this.overview.get({ deliveredToday: false }));
     const late = awaiting ?? (await this.awaiting.report());
-    return [...evaluateAlerts(o, this.d.health, await this.certificates(), this.d.config().alerts, this.now()), ...overdueAlerts(late)];
+    return [
+      ...evaluateAlerts(o, this.d.health, await this.certificates(), this.d.config().alerts, this.now()),
+      ...overdueAlerts(late),
+    ];
   }
 
   /** GET /metrics: a scraper's bearer token (config metrics.bearerToken) or a beheer session. */
@@ -93,10 +108,16 @@ export class Beheer {
     try {
       const token = this.d.config().metrics.bearerToken;
       const key = presentedKey(req);
-      const allowed = (key !== undefined && token !== undefined && verifyApiKey(key, [token])) || this.auth.principal(req) !== null;
+      const allowed =
+        (key !== undefined && token !== undefined && verifyApiKey(key, [token])) || this.auth.principal(req) !== null;
       if (!allowed) {
         res.set('WWW-Authenticate', 'Bearer realm="metrics"');
-        return sendError(res, 401, 'UNAUTHENTICATED', 'metrics need the scrape token (Authorization: Bearer) or a beheer session');
+        return sendError(
+          res,
+          401,
+          'UNAUTHENTICATED',
+          'metrics need the scrape token (Authorization: Bearer) or a beheer session',
+        );
       }
       const { contentType, text } = await this.d.metrics.render();
       res.type(contentType).send(text);
@@ -117,15 +138,20 @@ export class Beheer {
       const counts = { queued: d.queued, delivering: d.delivering, on_hold: d.onHold, failed: d.failed, dead: d.dead };
       for (const [status, n] of Object.entries(counts)) m.queueDepth.set({ destination: d.key, status }, n);
       m.deadLetters.set({ destination: d.key }, d.dead);
-      m.oldestWaiting.set({ destination: d.key }, d.oldestWaitingAt ? Math.max(0, (now - Date.parse(d.oldestWaitingAt)) / 1000) : 0);
+      m.oldestWaiting.set(
+        { destination: d.key },
+        d.oldestWaitingAt ? Math.max(0, (now - Date.parse(d.oldestWaitingAt)) / 1000) : 0,
+      );
     }
     m.certificateDaysLeft.reset();
-    for (const c of await this.certificates()) m.certificateDaysLeft.set({ certificate: c.name }, daysLeft(c, this.now()));
+    for (const c of await this.certificates())
+      m.certificateDaysLeft.set({ certificate: c.name }, daysLeft(c, this.now()));
     const awaiting = await this.awaiting.report();
     m.answersOverdue.reset();
     for (const [standard, n] of Object.entries(awaiting.perStandard)) m.answersOverdue.set({ standard }, n);
     m.alerts.reset();
-    for (const a of await this.alerts(overview, awaiting)) m.alerts.set({ alert: a.alert, destination: a.destination }, 1);
+    for (const a of await this.alerts(overview, awaiting))
+      m.alerts.set({ alert: a.alert, destination: a.destination }, 1);
   }
 
   async close(): Promise<void> {

@@ -59,7 +59,13 @@ export class JobRunner {
   constructor(private readonly o: JobRunnerOptions) {}
 
   /** Starts a job over these ids (deduplicated) and returns at once; the work goes on in the background. */
-  start(input: { action: JobAction; actor: string; ids: readonly string[]; selection: Job['selection']; reason?: string }): Job {
+  start(input: {
+    action: JobAction;
+    actor: string;
+    ids: readonly string[];
+    selection: Job['selection'];
+    reason?: string;
+  }): Job {
     if (this.closing) throw new Error('the gateway is stopping');
     const ids = [...new Set(input.ids)];
     const job: Job = {
@@ -112,10 +118,15 @@ export class JobRunner {
     const worker = async () => {
       while (!this.closing && next < ids.length) {
         const id = ids[next++]!;
-        const result = await this.act(job.action, id, job.actor, reason).catch((err: unknown): ActionResult | 'error' => {
-          log.error({ err: err instanceof Error ? { name: err.name, message: err.message } : String(err), messageId: id }, 'beheer action failed');
-          return 'error';
-        });
+        const result = await this.act(job.action, id, job.actor, reason).catch(
+          (err: unknown): ActionResult | 'error' => {
+            log.error(
+              { err: err instanceof Error ? { name: err.name, message: err.message } : String(err), messageId: id },
+              'beheer action failed',
+            );
+            return 'error';
+          },
+        );
         const r: JobResult =
           result === 'error'
             ? { id, ok: false, reason: 'error' }
@@ -137,7 +148,14 @@ export class JobRunner {
       .audit({
         actor: job.actor,
         action: 'beheer.job-finished',
-        details: { jobId: job.id, action: job.action, total: job.total, done: job.done, ok: job.ok, failed: job.failed },
+        details: {
+          jobId: job.id,
+          action: job.action,
+          total: job.total,
+          done: job.done,
+          ok: job.ok,
+          failed: job.failed,
+        },
       })
       .catch((err: unknown) => log.error({ err: String(err) }, 'audit of a finished job failed'));
     // Done once its audit entry is written too (the store resolves a write once it is on disk).

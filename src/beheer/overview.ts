@@ -105,7 +105,12 @@ export class OverviewService {
    */
   private async oldestWaiting(filter: MessageFilter, waiting: number): Promise<string | null> {
     if (waiting <= 0) return null;
-    const page = await this.o.store.listMessages({ ...filter, status: [...WAITING_STATUSES], limit: 1, offset: waiting - 1 });
+    const page = await this.o.store.listMessages({
+      ...filter,
+      status: [...WAITING_STATUSES],
+      limit: 1,
+      offset: waiting - 1,
+    });
     return page.items[0]?.receivedAt.toISOString() ?? null;
   }
 
@@ -126,7 +131,12 @@ export class OverviewService {
     let total = 0;
     const pageSize = Math.max(1, this.o.pageSize());
     for (;;) {
-      const page = await this.o.store.listMessages({ status: 'delivered', receivedFrom: since, limit: Math.min(pageSize, limit - scanned), offset: scanned });
+      const page = await this.o.store.listMessages({
+        status: 'delivered',
+        receivedFrom: since,
+        limit: Math.min(pageSize, limit - scanned),
+        offset: scanned,
+      });
       total = page.total;
       for (const m of page.items) {
         if (m.settledAt && m.settledAt >= midnight) {

@@ -9,7 +9,7 @@ import type { FailureCharge } from '../http/rate-limit.ts';
 import type { Logger } from '../log.ts';
 import type { MessageStore } from '../store/types.ts';
 import { escapeAttr, escapeText } from '../xml/escape.ts';
-import { actorOf, principalOf, type BeheerAuth } from './auth.ts';
+import { actorOf, type BeheerAuth, principalOf } from './auth.ts';
 import { CSRF_FIELD, requireCsrf, tokensMatch } from './csrf.ts';
 import { cookieHeader, randomToken, readCookie } from './session.ts';
 
@@ -74,7 +74,10 @@ export function beheerPageRouter(d: { auth: BeheerAuth; store: MessageStore }): 
 
   const showLogin = (req: Request, res: Response, status: number, o: { name?: string; error?: string } = {}) => {
     const token = randomToken();
-    res.append('Set-Cookie', cookieHeader(LOGIN_COOKIE, token, { secure: d.auth.secureCookie(req), maxAgeSeconds: 3600 }));
+    res.append(
+      'Set-Cookie',
+      cookieHeader(LOGIN_COOKIE, token, { secure: d.auth.secureCookie(req), maxAgeSeconds: 3600 }),
+    );
     res.status(status).type('html').send(loginPage(token, o));
   };
 
@@ -96,8 +99,14 @@ export function beheerPageRouter(d: { auth: BeheerAuth; store: MessageStore }): 
     const wait = charge?.reserve() ?? 0;
     if (wait > 0) {
       res.set('Retry-After', String(Math.max(1, Math.ceil(wait / 1000))));
-      (res.locals.log as Logger | undefined)?.warn({ clientAddress: charge!.clientAddress }, 'client address over its failed-authentication budget');
-      return showLogin(req, res, 429, { name, error: 'Te veel mislukte aanmeldingen vanaf dit adres; probeer het later opnieuw.' });
+      (res.locals.log as Logger | undefined)?.warn(
+        { clientAddress: charge!.clientAddress },
+        'client address over its failed-authentication budget',
+      );
+      return showLogin(req, res, 429, {
+        name,
+        error: 'Te veel mislukte aanmeldingen vanaf dit adres; probeer het later opnieuw.',
+      });
     }
     const result = await d.auth.login(name, password);
     if (!result.ok) {
@@ -106,7 +115,11 @@ export function beheerPageRouter(d: { auth: BeheerAuth; store: MessageStore }): 
       await d.store.audit({
         actor: 'anonymous',
         action: 'beheer.login-failed',
-        details: { user: name.slice(0, 100), reason: result.reason, clientAddress: charge?.clientAddress ?? req.ip ?? null },
+        details: {
+          user: name.slice(0, 100),
+          reason: result.reason,
+          clientAddress: charge?.clientAddress ?? req.ip ?? null,
+        },
       });
       const error =
         result.reason === 'locked'

@@ -10,25 +10,25 @@ import { describeMessage } from '../http/describe.ts';
 import { sendError } from '../http/errors.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { HeldTkb, MessageStore, MessageSummary } from '../store/types.ts';
+import type { ValidationService } from '../validation/service.ts';
 import type { Alert } from './alerts.ts';
+import { actorOf, type BeheerAuth, principalOf, requireRole } from './auth.ts';
 import type { AwaitingReport } from './awaiting.ts';
-import { actorOf, principalOf, requireRole, type BeheerAuth } from './auth.ts';
 import { requireCsrf } from './csrf.ts';
 import { ACTION_FROM, JOB_ACTIONS, type Job, type JobRunner } from './jobs.ts';
 import type { OverviewService } from './overview.ts';
-import { testBerichtHandlers } from './test-bericht.ts';
-import type { ValidationService } from '../validation/service.ts';
 import {
   bsnSchema,
   dropEmpty,
   matchingIds,
   pageSchema,
+  type SearchFilter,
   searchBsn,
   searchFilterSchema,
   searchMessages,
   TooManyMessages,
-  type SearchFilter,
 } from './search.ts';
+import { testBerichtHandlers } from './test-bericht.ts';
 
 export interface BeheerApiDeps {
   config: () => Config;
@@ -126,10 +126,25 @@ function invalid(res: Response, error: z.ZodError): void {
  * HMAC, never the Bsn), with the TKB each waits for.
  */
 export function budgetQueues(held: readonly HeldTkb[]) {
-  const queues = new Map<string, { afzender: string; budget: string; client: string; waitingFor: string | null; held: { id: string; berichtIdentificatie: string | null; receivedAt: string }[] }>();
+  const queues = new Map<
+    string,
+    {
+      afzender: string;
+      budget: string;
+      client: string;
+      waitingFor: string | null;
+      held: { id: string; berichtIdentificatie: string | null; receivedAt: string }[];
+    }
+  >();
   for (const h of held) {
     const k = JSON.stringify([h.key.afzender, h.key.budget, h.key.bsnHash]);
-    const q = queues.get(k) ?? { afzender: h.key.afzender, budget: h.key.budget, client: h.key.bsnHash.slice(0, 10), waitingFor: h.waitingFor, held: [] };
+    const q = queues.get(k) ?? {
+      afzender: h.key.afzender,
+      budget: h.key.budget,
+      client: h.key.bsnHash.slice(0, 10),
+      waitingFor: h.waitingFor,
+      held: [],
+    };
     q.held.push({ id: h.id, berichtIdentificatie: h.berichtIdentificatie, receivedAt: h.receivedAt.toISOString() });
     queues.set(k, q);
   }
@@ -144,7 +159,12 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
 
   r.get('/session', (_req, res) => {
     const p = principalOf(res);
-    res.json({ user: p.name, role: p.role, csrfToken: p.session.csrfToken, expiresAt: p.session.expiresAt.toISOString() });
+    res.json({
+      user: p.name,
+      role: p.role,
+      csrfToken: p.session.csrfToken,
+      expiresAt: p.session.expiresAt.toISOString(),
+    });
   });
 
   r.get('/overzicht', async (_req, res) => {
@@ -168,7 +188,12 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
   r.get('/berichten', async (req, res) => {
     const query = dropEmpty(req.query as Record<string, unknown>);
     if ('bsn' in query) {
-      return sendError(res, 400, 'BSN_NOT_IN_URL', 'search on a BSN with POST /api/beheer/berichten/zoeken, never in a URL');
+      return sendError(
+        res,
+        400,
+        'BSN_NOT_IN_URL',
+        'search on a BSN with POST /api/beheer/berichten/zoeken, never in a URL',
+      );
     }
     const parsed = searchFilterSchema.extend(pageSchema.shape).safeParse(query);
     if (!parsed.success) return invalid(res, parsed.error);
@@ -198,9 +223,22 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     await d.store.audit({
       actor: actorOf(p),
       action: 'beheer.bsn-search',
-      details: { filter, matches: found.items.map((m) => m.id), matchCount: found.total, scanned: found.scanned, complete: found.complete },
+      details: {
+        filter,
+        matches: found.items.map((m) => m.id),
+        matchCount: found.total,
+        scanned: found.scanned,
+        complete: found.complete,
+      },
     });
-    res.json({ items: found.items.map(rowOf), total: found.total, scanned: found.scanned, complete: found.complete, limit: page.limit, offset: 0 });
+    res.json({
+      items: found.items.map(rowOf),
+      total: found.total,
+      scanned: found.scanned,
+      complete: found.complete,
+      limit: page.limit,
+      offset: 0,
+    });
   });
 
   r.get('/berichten/:id', async (req, res) => {
@@ -225,7 +263,12 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     if (!m) return sendError(res, 404, 'NOT_FOUND', 'no bericht with this id');
     const body = await d.store.getBody(id);
     if (!body) return sendError(res, 410, 'BODY_PURGED', 'the body of this bericht is no longer stored');
-    await d.store.audit({ actor: actorOf(principalOf(res)), action: 'beheer.body-view', targetId: id, details: { message: m.messageName } });
+    await d.store.audit({
+      actor: actorOf(principalOf(res)),
+      action: 'beheer.body-view',
+      targetId: id,
+      details: { message: m.messageName },
+    });
     res
       .status(200)
       .set('Content-Type', 'text/plain; charset=utf-8')
@@ -247,7 +290,8 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
       try {
         selected = await matchingIds(d.store, filter as SearchFilter, max, limits().listPageMax);
       } catch (e) {
-        if (e instanceof TooManyMessages) return sendError(res, 422, 'TOO_MANY_MESSAGES', `${e.message}; narrow the filter`);
+        if (e instanceof TooManyMessages)
+          return sendError(res, 422, 'TOO_MANY_MESSAGES', `${e.message}; narrow the filter`);
         throw e;
       }
     }
@@ -269,7 +313,8 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
 
   r.get('/jobs/:id', (req: Request, res: Response) => {
     const job = d.jobs.get(String(req.params.id));
-    if (!job) return sendError(res, 404, 'NOT_FOUND', 'no such job (job progress is kept in memory and lost on restart)');
+    if (!job)
+      return sendError(res, 404, 'NOT_FOUND', 'no such job (job progress is kept in memory and lost on restart)');
     const results = req.query.results === 'failed' || req.query.results === 'none' ? req.query.results : 'all';
     res.json(jobView(job, results, principalOf(res).role));
   });

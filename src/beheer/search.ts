@@ -4,7 +4,13 @@
  */
 import { z } from 'zod';
 import { DIRECTIONS, STANDARDS } from '../config/schema.ts';
-import { MESSAGE_STATUSES, type MessageFilter, type MessageStore, type MessageSummary, type StoredMessage } from '../store/types.ts';
+import {
+  MESSAGE_STATUSES,
+  type MessageFilter,
+  type MessageStore,
+  type MessageSummary,
+  type StoredMessage,
+} from '../store/types.ts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
@@ -32,7 +38,10 @@ const count = (max: number) => z.coerce.number().int().min(0).max(max);
 export const searchFilterSchema = z.strictObject({
   id: text(64).optional(),
   berichtIdentificatie: text(100).optional(),
-  message: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{1,39}$/, 'a message name such as WMO301').optional(),
+  message: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]{1,39}$/, 'a message name such as WMO301')
+    .optional(),
   standard: z.enum(STANDARDS).optional(),
   direction: z.enum(DIRECTIONS).optional(),
   afzender: text(100).optional(),
@@ -110,7 +119,11 @@ export interface SearchPage {
 }
 
 /** Metadata search, newest first. */
-export async function searchMessages(store: MessageStore, f: SearchFilter, page: { limit?: number; offset?: number }): Promise<SearchPage> {
+export async function searchMessages(
+  store: MessageStore,
+  f: SearchFilter,
+  page: { limit?: number; offset?: number },
+): Promise<SearchPage> {
   const filter = toMessageFilter(f);
   if (f.id) {
     const m = await store.getMessage(f.id);
@@ -126,7 +139,12 @@ export async function searchMessages(store: MessageStore, f: SearchFilter, page:
  * TooManyMessages when more match. Messages received after the call started are left out, so the listing is
  * stable while it pages.
  */
-export async function matchingIds(store: MessageStore, f: SearchFilter, max: number, pageSize: number): Promise<string[]> {
+export async function matchingIds(
+  store: MessageStore,
+  f: SearchFilter,
+  max: number,
+  pageSize: number,
+): Promise<string[]> {
   if (f.id) return (await searchMessages(store, f, {})).items.map((m) => m.id);
   const filter = { ...toMessageFilter(f) };
   const cutoff = new Date(Date.now() + 1);

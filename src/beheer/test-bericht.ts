@@ -49,10 +49,23 @@ export function testBerichtHandlers(d: TestBerichtDeps): express.RequestHandler[
     const destination = plan.route ? d.config().destinations.find((x) => x.id === plan.route!.destination) : undefined;
     const routed = plan.payloadEntry;
     const route = !verdict.valid
-      ? { kind: 'refused', text: 'an invalid bericht is not routed: the sender gets the findings (and the retour, where the standard prescribes one)' }
+      ? {
+          kind: 'refused',
+          text: 'an invalid bericht is not routed: the sender gets the findings (and the retour, where the standard prescribes one)',
+        }
       : plan.route && destination
-        ? { kind: 'route', destination: destination.id, adapter: destination.adapter, message: routed?.name ?? null, direction: routed?.direction ?? null }
-        : { kind: 'no-route', code: 'NO_ROUTE', text: `no route for ${routed?.name ?? 'this bericht'} to ${plan.header.ontvanger ?? plan.header.afzender ?? 'this party'}; add one to the route table` };
+        ? {
+            kind: 'route',
+            destination: destination.id,
+            adapter: destination.adapter,
+            message: routed?.name ?? null,
+            direction: routed?.direction ?? null,
+          }
+        : {
+            kind: 'no-route',
+            code: 'NO_ROUTE',
+            text: `no route for ${routed?.name ?? 'this bericht'} to ${plan.header.ontvanger ?? plan.header.afzender ?? 'this party'}; add one to the route table`,
+          };
     await d.store.audit({
       actor: actorOf(principalOf(res)),
       action: 'beheer.test-bericht',

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { answerDeadline, DEFAULT_DEADLINES, isOverdue, workingDaysBetween, type AnswerDeadline, type DeadlineConfig } from './working-days.ts';
+import {
+  type AnswerDeadline,
+  answerDeadline,
+  DEFAULT_DEADLINES,
+  type DeadlineConfig,
+  isOverdue,
+  workingDaysBetween,
+} from './working-days.ts';
 
 /**
  * The pure part of "Wacht op antwoord" (standards.md §5 Expectations, OP090): which sent berichten have not
@@ -26,13 +33,21 @@ export interface OverdueAnswer extends AwaitingAnswer {
 }
 
 /** The berichten whose answer is overdue at `now`, most overdue first. */
-export function overdueAnswers(waiting: AwaitingAnswer[], now: Date, config: DeadlineConfig = DEFAULT_DEADLINES): OverdueAnswer[] {
+export function overdueAnswers(
+  waiting: AwaitingAnswer[],
+  now: Date,
+  config: DeadlineConfig = DEFAULT_DEADLINES,
+): OverdueAnswer[] {
   const out: OverdueAnswer[] = [];
   for (const w of waiting) {
     const deadline = answerDeadline(w.messageName, w.sentAt, config);
     if (!deadline || !isOverdue(deadline, now)) continue;
     // The deadline is the midnight that ends the last allowed day; one ms before it is still that day.
-    out.push({ ...w, deadline, workingDaysLate: workingDaysBetween(new Date(deadline.due.getTime() - 1), now, config) });
+    out.push({
+      ...w,
+      deadline,
+      workingDaysLate: workingDaysBetween(new Date(deadline.due.getTime() - 1), now, config),
+    });
   }
   return out.sort((a, b) => a.deadline.due.getTime() - b.deadline.due.getTime());
 }
@@ -80,6 +95,8 @@ export type DeadlinesConfig = z.infer<typeof deadlinesConfigSchema>;
 
 /** The calendar's DeadlineConfig from the config section. */
 export function deadlineConfigOf(c: DeadlinesConfig): DeadlineConfig {
-  const retourWithin = Object.fromEntries(Object.entries(c.retourWithin).filter(([, v]) => v !== undefined)) as DeadlineConfig['retourWithin'];
+  const retourWithin = Object.fromEntries(
+    Object.entries(c.retourWithin).filter(([, v]) => v !== undefined),
+  ) as DeadlineConfig['retourWithin'];
   return { liberationDay: c.liberationDay, retourWithin, byMessage: c.byMessage };
 }

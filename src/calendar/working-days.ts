@@ -1,4 +1,4 @@
-import { catalogue as defaultCatalogue, type Catalogue } from '../catalogue/catalogue.ts';
+import { type Catalogue, catalogue as defaultCatalogue } from '../catalogue/catalogue.ts';
 import type { CatalogueEntry, Standard } from '../catalogue/types.ts';
 
 /**
@@ -57,7 +57,8 @@ export function nationalHolidays(year: number, opts: CalendarOptions = {}): Map<
     [dayOf(year, 12, 25), 'Eerste Kerstdag'],
     [dayOf(year, 12, 26), 'Tweede Kerstdag'],
   ]);
-  if ((opts.liberationDay ?? 'every-year') === 'every-year' || year % 5 === 0) out.set(dayOf(year, 5, 5), 'Bevrijdingsdag');
+  if ((opts.liberationDay ?? 'every-year') === 'every-year' || year % 5 === 0)
+    out.set(dayOf(year, 5, 5), 'Bevrijdingsdag');
   return out;
 }
 
@@ -214,7 +215,9 @@ const PARTS = new Intl.DateTimeFormat('en-CA', {
 /** The calendar day in the Netherlands and the milliseconds since its local midnight (wall clock). */
 export function amsterdamWallClock(instant: Date): { day: Day; ms: number } {
   const p = Object.fromEntries(PARTS.formatToParts(instant).map((x) => [x.type, x.value]));
-  const ms = ((Number(p.hour) * 60 + Number(p.minute)) * 60 + Number(p.second)) * 1000 + (instant.getTime() % 1000 + 1000) % 1000;
+  const ms =
+    ((Number(p.hour) * 60 + Number(p.minute)) * 60 + Number(p.second)) * 1000 +
+    (((instant.getTime() % 1000) + 1000) % 1000);
   return { day: `${p.year}-${p.month}-${p.day}`, ms };
 }
 

@@ -1,5 +1,5 @@
 import { child, pathOf, textAt, type XNode } from '../xml/tree.ts';
-import { catalogue as defaultCatalogue, type Catalogue } from './catalogue.ts';
+import { type Catalogue, catalogue as defaultCatalogue } from './catalogue.ts';
 import { GGK_NS, JZ0100_NS, STUF0301_NS } from './data/stuf.ts';
 import type { CatalogueEntry } from './types.ts';
 
@@ -52,7 +52,12 @@ function recogniseIstandaard(root: XNode, m: RegExpExecArray, cat: Catalogue): R
     };
   }
   if (root.name !== entry.rootElement) {
-    return { ok: false, code: 'UNKNOWN_ROOT', reason: `${name} has root element ${entry.rootElement}, not ${root.name}`, node: root };
+    return {
+      ok: false,
+      code: 'UNKNOWN_ROOT',
+      reason: `${name} has root element ${entry.rootElement}, not ${root.name}`,
+      node: root,
+    };
   }
   const codeNode = child(child(root, 'Header'), 'BerichtCode');
   if (entry.berichtCode && codeNode && codeNode.text !== entry.berichtCode) {
@@ -73,7 +78,12 @@ function recogniseStuf(root: XNode, cat: Catalogue): Recognition {
   const candidates = cat.byRoot(root.ns, root.name);
   const entry = candidates[0];
   if (!entry) {
-    return { ok: false, code: 'UNKNOWN_ROOT', reason: `{${root.ns}}${root.name} is not a message root of this namespace`, node: root };
+    return {
+      ok: false,
+      code: 'UNKNOWN_ROOT',
+      reason: `{${root.ns}}${root.name} is not a message root of this namespace`,
+      node: root,
+    };
   }
   const stuurgegevens = child(root, 'stuurgegevens');
   const berichtcodeNode = child(stuurgegevens, 'berichtcode');

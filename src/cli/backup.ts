@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../config/load.ts';
-import { CONFIG_OPTION, configFileOf, OperatorError, stringOption, UsageError, type CommandSpec } from './command.ts';
+import { CONFIG_OPTION, type CommandSpec, configFileOf, OperatorError, stringOption, UsageError } from './command.ts';
 
 /**
  * `schakel backup --to FILE [CONFIG]`: a consistent copy of the embedded SQLite store, taken with SQLite's
@@ -31,7 +31,8 @@ Exit status: 0 written, 1 failed (or a PostgreSQL store: use pg_dump), 2 usage o
       );
     }
     const source = join(config.dataDir, 'schakel.sqlite');
-    if (!existsSync(source)) throw new OperatorError(`there is no store at ${source} (has the gateway run with this configuration?)`);
+    if (!existsSync(source))
+      throw new OperatorError(`there is no store at ${source} (has the gateway run with this configuration?)`);
     const target = resolve(to);
     if (existsSync(target)) throw new OperatorError(`${target} exists already: give a new file`);
     mkdirSync(dirname(target), { recursive: true });

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, lineInConfig, loadConfig, type ConfigIssue } from '../config/load.ts';
+import { ConfigError, type ConfigIssue, lineInConfig, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger } from '../log.ts';
 import { TlsProfiles } from '../security/tls-profiles.ts';
 import { SchemaPacks } from '../xml/packs.ts';
-import { CONFIG_OPTION, configFileOf, OperatorError, type CommandSpec } from './command.ts';
+import { CONFIG_OPTION, type CommandSpec, configFileOf, OperatorError } from './command.ts';
 import { applyLogLevel, configSource, dataDirProblem } from './preflight.ts';
 
 /**

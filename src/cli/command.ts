@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.ts';
 import { schakelVersion } from './version.ts';
 
@@ -69,14 +69,29 @@ export function commandHelp(name: string, spec: CommandSpec, summary: string): s
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${key}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
     return `  ${flag.padEnd(28)} ${o.help}`;
   });
-  return [`usage: schakel ${name} ${spec.usage}`.trimEnd(), '', summary, '', 'options:', ...lines, ...(spec.details ? ['', spec.details.trimEnd()] : []), ''].join('\n');
+  return [
+    `usage: schakel ${name} ${spec.usage}`.trimEnd(),
+    '',
+    summary,
+    '',
+    'options:',
+    ...lines,
+    ...(spec.details ? ['', spec.details.trimEnd()] : []),
+    '',
+  ].join('\n');
 }
 
 /**
  * Parses `argv` strictly against the command's options (node:util parseArgs): an unknown option, a missing
  * value or a stray argument is a usage error (exit 2). --help and --version print and exit 0 without running.
  */
-export async function runCommand(name: string, summary: string, spec: CommandSpec, argv: string[], io: Io): Promise<number> {
+export async function runCommand(
+  name: string,
+  summary: string,
+  spec: CommandSpec,
+  argv: string[],
+  io: Io,
+): Promise<number> {
   const usage = () => `usage: schakel ${name} ${spec.usage}`.trimEnd() + `\n(schakel ${name} --help for more)\n`;
   let parsed: ParsedArgs;
   try {
@@ -151,7 +166,12 @@ export function configFileOf(args: ParsedArgs): string | undefined {
 }
 
 export const CONFIG_OPTION: Record<string, OptionSpec> = {
-  config: { type: 'string', short: 'c', value: 'FILE', help: 'configuration file (also as the first argument; default $SCHAKEL_CONFIG, else the demo config)' },
+  config: {
+    type: 'string',
+    short: 'c',
+    value: 'FILE',
+    help: 'configuration file (also as the first argument; default $SCHAKEL_CONFIG, else the demo config)',
+  },
 };
 
 /** The parsed arguments written back as argv, for a command whose runner takes argv (example, demo). */

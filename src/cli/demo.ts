@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig } from '../config/load.ts';
-import { DEMO_KEYS, outcomeOf, postBericht, startDemoParties, type DemoParties } from '../examples/demo-parties.ts';
+import { DEMO_KEYS, type DemoParties, outcomeOf, postBericht, startDemoParties } from '../examples/demo-parties.ts';
 import { makeExample } from '../examples/examples.ts';
 import { Gateway } from '../gateway.ts';
 import type { MessageStatus } from '../store/types.ts';
@@ -17,11 +17,19 @@ const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.
 
 /** What the demo posts as the gemeente's wijkteam (Afzender 0363), and what each one shows in beheer. */
 const SCENARIO: readonly { name: string; invalid?: string; shows: string }[] = [
-  { name: 'WMO301', shows: 'delivered to Demo Zorg, answered with a WMO302; Demo Zorg then starts (WMO305 → WMO306) and sends a WMO307 that breaks TR018' },
+  {
+    name: 'WMO301',
+    shows:
+      'delivered to Demo Zorg, answered with a WMO302; Demo Zorg then starts (WMO305 → WMO306) and sends a WMO307 that breaks TR018',
+  },
   { name: 'JW301', shows: 'delivered to Demo Jeugdhulp and answered with a JW302' },
   { name: 'JW319', shows: 'Demo Jeugdhulp refuses it (400): failed' },
   { name: 'WMO405', shows: 'the CAK is down (503): retried, then dead' },
-  { name: 'WMO301', invalid: 'TR135', shows: 'refused by the gateway (422, TR135) with the retour WMO302 8848 in the answer' },
+  {
+    name: 'WMO301',
+    invalid: 'TR135',
+    shows: 'refused by the gateway (422, TR135) with the retour WMO302 8848 in the answer',
+  },
 ];
 
 /**
@@ -56,7 +64,9 @@ export async function runDemo(argv: string[]): Promise<number> {
   try {
     parties = await startDemoParties({ port: partiesPort, validator, log });
     const text = readFileSync(DEMO_CONFIG, 'utf8').replaceAll('127.0.0.1:8081', `127.0.0.1:${parties.port}`);
-    const config = parseConfig(text, DEMO_CONFIG, { env: { ...process.env, PORT: String(port), SCHAKEL_DATA_DIR: dataDir } });
+    const config = parseConfig(text, DEMO_CONFIG, {
+      env: { ...process.env, PORT: String(port), SCHAKEL_DATA_DIR: dataDir },
+    });
     gateway = new Gateway({ config });
     await gateway.start();
     const url = `http://127.0.0.1:${gateway.port}`;
@@ -71,13 +81,21 @@ export async function runDemo(argv: string[]): Promise<number> {
       log(`wijkteam sends ${label}: ${outcomeOf(r)} — ${step.shows}`);
       if (typeof r.body.id === 'string') posted.push({ label, id: r.body.id });
     }
-    await settle(gateway, posted.map((p) => p.id), stopSignal);
+    await settle(
+      gateway,
+      posted.map((p) => p.id),
+      stopSignal,
+    );
     await parties.settled();
     for (const p of posted) {
       const m = await gateway.store.getMessage(p.id);
-      log(`${p.label.padEnd(20)} ${m?.status ?? '?'}${m?.answeredBy ? `, answered by ${m.answeredBy}` : ''}${m?.answerSummary ? ` (${m.answerSummary})` : ''}`);
+      log(
+        `${p.label.padEnd(20)} ${m?.status ?? '?'}${m?.answeredBy ? `, answered by ${m.answeredBy}` : ''}${m?.answerSummary ? ` (${m.answerSummary})` : ''}`,
+      );
     }
-    log(`ready. Open ${url}/beheer — beheerder / schakel-demo-beheerder-Vb7Kq2 (Overzicht, Zoeken, Bericht testen). Ctrl-C stops.`);
+    log(
+      `ready. Open ${url}/beheer — beheerder / schakel-demo-beheerder-Vb7Kq2 (Overzicht, Zoeken, Bericht testen). Ctrl-C stops.`,
+    );
     const signal = await stopSignal;
     log(`${signal}: stopping`);
     return 0;
@@ -111,8 +129,8 @@ async function settle(gateway: Gateway, ids: readonly string[], stop: Promise<st
 export const command: CommandSpec = {
   usage: '[--port 8080] [--parties-port 8081]',
   options: {
-    port: { type: 'string', value: 'PORT', help: 'the gateway\'s port (default 8080)' },
-    'parties-port': { type: 'string', value: 'PORT', help: 'the demo parties\' port (default 8081)' },
+    port: { type: 'string', value: 'PORT', help: "the gateway's port (default 8080)" },
+    'parties-port': { type: 'string', value: 'PORT', help: "the demo parties' port (default 8081)" },
   },
   run: (args) => runDemo(argvOf(args)),
 };

@@ -77,7 +77,8 @@ export async function runExample(argv: string[], out: Writable, err: Writable): 
       writeAll(values.out, out);
       return 0;
     }
-    if (positionals.length !== 1) throw new ExampleError(positionals.length ? 'give one message name' : 'no message name given');
+    if (positionals.length !== 1)
+      throw new ExampleError(positionals.length ? 'give one message name' : 'no message name given');
     out.write(
       makeExample(positionals[0]!, {
         ...(values.afzender !== undefined ? { afzender: values.afzender } : {}),
@@ -106,18 +107,24 @@ function readFile(file: string): Buffer {
 function writeAll(dir: string, out: Writable): void {
   fs.mkdirSync(path.join(dir, 'invalid'), { recursive: true });
   for (const name of exampleNames()) fs.writeFileSync(path.join(dir, `${name}.xml`), makeExample(name));
-  for (const [name, rule] of INVALID_SET) fs.writeFileSync(path.join(dir, 'invalid', `${name}-${rule}.xml`), makeExample(name, { invalid: rule }));
+  for (const [name, rule] of INVALID_SET)
+    fs.writeFileSync(path.join(dir, 'invalid', `${name}-${rule}.xml`), makeExample(name, { invalid: rule }));
   out.write(`wrote ${exampleNames().length} examples and ${INVALID_SET.length} invalid ones to ${dir}\n`);
 }
 
 /** `schakel example` in the command table (src/cli/commands.ts). */
 export const command: CommandSpec = {
-  usage: '<MESSAGE> [--afzender X] [--ontvanger Y] [--invalid RULE] [--payload MESSAGE] | --answer FILE | --list | --all --out DIR',
+  usage:
+    '<MESSAGE> [--afzender X] [--ontvanger Y] [--invalid RULE] [--payload MESSAGE] | --answer FILE | --list | --all --out DIR',
   details: EXAMPLE_USAGE,
   options: {
     afzender: { type: 'string', value: 'CODE', help: 'the Afzender (gemeentecode or AGB) in the header' },
     ontvanger: { type: 'string', value: 'CODE', help: 'the Ontvanger in the header' },
-    invalid: { type: 'string', value: 'RULE', help: 'break exactly this rule (XSD, CS002, TR135 …; --list shows which)' },
+    invalid: {
+      type: 'string',
+      value: 'RULE',
+      help: 'break exactly this rule (XSD, CS002, TR135 …; --list shows which)',
+    },
     payload: { type: 'string', value: 'MESSAGE', help: 'for ggk_Di01/ggk_Du01: the bericht inside the envelope' },
     answer: { type: 'string', value: 'FILE', help: 'print the retour or StUF answer to this heenbericht ("-": stdin)' },
     list: { type: 'boolean', help: 'list every message and the rules --invalid can break in it' },

@@ -1,5 +1,5 @@
 import { hashPassword } from '../security/passwords.ts';
-import { OperatorError, type CommandSpec, type Io } from './command.ts';
+import { type CommandSpec, type Io, OperatorError } from './command.ts';
 
 /**
  * `schakel hash-password`: makes the `passwordHash` of a beheer user (config `beheer.users[].passwordHash`).

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { runCommand, type Io } from './command.ts';
+import { type Io, runCommand } from './command.ts';
 import { COMMANDS } from './commands.ts';
 import { schakelVersion } from './version.ts';
 
@@ -19,7 +19,10 @@ function overview(): string {
 }
 
 /** The `schakel` command. Returns the process exit code. */
-export async function main(argv: string[], io: Io = { out: process.stdout as Writable, err: process.stderr as Writable }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { out: process.stdout as Writable, err: process.stderr as Writable },
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
     io.err.write(overview());

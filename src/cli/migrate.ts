@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { loadConfig } from '../config/load.ts';
 import { openPostgresStore } from '../store/postgres.ts';
 import { openSqliteStoreFromConfig } from '../store/sqlite.ts';
-import { CONFIG_OPTION, configFileOf, runCommand, type CommandSpec } from './command.ts';
+import { CONFIG_OPTION, type CommandSpec, configFileOf, runCommand } from './command.ts';
 
 /**
  * `schakel migrate [--config FILE]`: brings the configured store to this Schakel's schema version and exits.
@@ -22,7 +22,9 @@ export const command: CommandSpec = {
         const store = openPostgresStore({ url: config.store.url, schema: config.store.schema ?? null, poolSize: 1 });
         try {
           const version = await store.ready;
-          out.write(`PostgreSQL store${config.store.schema ? ` (schema ${config.store.schema})` : ''}: schema version ${version}\n`);
+          out.write(
+            `PostgreSQL store${config.store.schema ? ` (schema ${config.store.schema})` : ''}: schema version ${version}\n`,
+          );
         } finally {
           await store.close();
         }
@@ -40,6 +42,10 @@ export const command: CommandSpec = {
 };
 
 /** `schakel migrate` with its arguments, for tests and scripts. */
-export function runMigrate(argv: string[], out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+export function runMigrate(
+  argv: string[],
+  out: Writable = process.stdout,
+  err: Writable = process.stderr,
+): Promise<number> {
   return runCommand('migrate', "bring the store's schema to this version and exit", command, argv, { out, err });
 }

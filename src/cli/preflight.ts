@@ -5,7 +5,10 @@ import type { Config } from '../config/schema.ts';
 import { OperatorError } from './command.ts';
 
 /** The configuration file loadConfig reads for this argument: the given file, else $SCHAKEL_CONFIG, else the demo. */
-export function configSource(file: string | undefined, env: NodeJS.ProcessEnv = process.env): { path: string; demo: boolean } {
+export function configSource(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): { path: string; demo: boolean } {
   const fromEnv = env.SCHAKEL_CONFIG?.trim() ? env.SCHAKEL_CONFIG : undefined;
   const path = resolve(file ?? fromEnv ?? defaultConfigPath());
   return { path, demo: path === resolve(defaultConfigPath()) };
@@ -64,8 +67,10 @@ export function ensureWritableDataDir(dataDir: string): void {
 export function listenProblem(e: unknown, host: string, port: number): string | null {
   const code = (e as NodeJS.ErrnoException | null)?.code;
   const where = `${host}:${port}`;
-  if (code === 'EADDRINUSE') return `port ${port} on ${host} is already in use (another gateway?): stop it or set server.port / PORT`;
-  if (code === 'EACCES') return `no permission to listen on ${where} (ports below 1024 need privileges): use a port of 1024 or more`;
+  if (code === 'EADDRINUSE')
+    return `port ${port} on ${host} is already in use (another gateway?): stop it or set server.port / PORT`;
+  if (code === 'EACCES')
+    return `no permission to listen on ${where} (ports below 1024 need privileges): use a port of 1024 or more`;
   if (code === 'EADDRNOTAVAIL') return `${host} is not an address of this host: set server.host / SCHAKEL_HOST`;
   return null;
 }

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { OperatorError, stringOption, UsageError, type CommandSpec, type Io } from './command.ts';
+import { type CommandSpec, type Io, OperatorError, stringOption, UsageError } from './command.ts';
 import { listenProblem } from './preflight.ts';
 
 /**
@@ -12,7 +12,8 @@ export const command: CommandSpec = {
   run: (args, io) => {
     const given = stringOption(args, 'port');
     const port = given === undefined ? 8081 : /^[0-9]{1,5}$/.test(given) ? Number(given) : NaN;
-    if (!Number.isInteger(port) || port > 65535) throw new UsageError(`--port must be a port number 0-65535, not "${given}"`);
+    if (!Number.isInteger(port) || port > 65535)
+      throw new UsageError(`--port must be a port number 0-65535, not "${given}"`);
     return receive(port, io);
   },
 };

@@ -19,16 +19,17 @@ import type { Writable } from 'node:stream';
 import {
   createPackNaming,
   globalElementNames,
+  type PackNaming,
   readAppinfoVersions,
   resolveLocation,
   stripPreamble,
   targetNamespaceOf,
-  type PackNaming,
 } from '../xml/pack-author.ts';
-import { DEFAULT_SCHEMAS_DIR, SchemaPacks, type PackManifest } from '../xml/packs.ts';
-import { runCommand, stringOption, UsageError, type CommandSpec, type ParsedArgs } from './command.ts';
+import { DEFAULT_SCHEMAS_DIR, type PackManifest, SchemaPacks } from '../xml/packs.ts';
+import { type CommandSpec, type ParsedArgs, runCommand, stringOption, UsageError } from './command.ts';
 
-const USAGE = 'usage: schakel schemas import <dir> --standard <name> --release <x.y> [--group <g>] [--into <schemas dir>]';
+const USAGE =
+  'usage: schakel schemas import <dir> --standard <name> --release <x.y> [--group <g>] [--into <schemas dir>]';
 const NAME = /^[a-z][a-z0-9-]*$/;
 const RELEASE = /^[0-9]+(\.[0-9]+)*$/;
 const UTF8_BOM = '\xEF\xBB\xBF';
@@ -73,10 +74,14 @@ export class ImportUsageError extends Error {}
 
 /** Imports the pack and reports; throws {@link ImportUsageError} when nothing can be imported. */
 export function importPack(req: ImportRequest): ImportReport {
-  if (!NAME.test(req.standard)) throw new ImportUsageError(`--standard must be a lower-case name (e.g. iwmo, ieb, stuf-jz), not "${req.standard}"`);
-  if (!RELEASE.test(req.release)) throw new ImportUsageError(`--release must be digits and dots (e.g. 3.2), not "${req.release}"`);
-  if (req.group !== undefined && !NAME.test(req.group)) throw new ImportUsageError(`--group must be a lower-case name, not "${req.group}"`);
-  if (!fs.existsSync(req.dir) || !fs.statSync(req.dir).isDirectory()) throw new ImportUsageError(`${req.dir} is not a directory`);
+  if (!NAME.test(req.standard))
+    throw new ImportUsageError(`--standard must be a lower-case name (e.g. iwmo, ieb, stuf-jz), not "${req.standard}"`);
+  if (!RELEASE.test(req.release))
+    throw new ImportUsageError(`--release must be digits and dots (e.g. 3.2), not "${req.release}"`);
+  if (req.group !== undefined && !NAME.test(req.group))
+    throw new ImportUsageError(`--group must be a lower-case name, not "${req.group}"`);
+  if (!fs.existsSync(req.dir) || !fs.statSync(req.dir).isDirectory())
+    throw new ImportUsageError(`${req.dir} is not a directory`);
   const sourcePaths = listXsd(req.dir);
   if (sourcePaths.length === 0) throw new ImportUsageError(`${req.dir} holds no .xsd files`);
   let naming: PackNaming;
@@ -85,7 +90,12 @@ export function importPack(req: ImportRequest): ImportReport {
   } catch (e) {
     throw new ImportUsageError(`cannot flatten the pack: ${(e as Error).message}`);
   }
-  const target = path.resolve(req.into ?? DEFAULT_SCHEMAS_DIR, req.standard, req.release, ...(req.group ? [req.group] : []));
+  const target = path.resolve(
+    req.into ?? DEFAULT_SCHEMAS_DIR,
+    req.standard,
+    req.release,
+    ...(req.group ? [req.group] : []),
+  );
   prepareTarget(target);
 
   const fixes = new Map<string, string[]>();
@@ -136,7 +146,11 @@ function prepareTarget(target: string): void {
  * The official bytes with only the mechanical repairs. The text is handled as latin1, byte for byte, so that the
  * content (whatever its encoding) is written back unchanged.
  */
-function clean(sourcePath: string, bytes: Buffer, naming: PackNaming): { bytes: Buffer; fixes: string[]; unresolved: string[] } {
+function clean(
+  sourcePath: string,
+  bytes: Buffer,
+  naming: PackNaming,
+): { bytes: Buffer; fixes: string[]; unresolved: string[] } {
   const fixes: string[] = [];
   const unresolved: string[] = [];
   let text = bytes.toString('latin1');
@@ -180,7 +194,9 @@ function istandaardMessages(texts: Map<string, string>): Record<string, string> 
 /** Global message roots, keyed to the first file declaring them; message files (`…msg…`) first. */
 function stufMessages(texts: Map<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  const names = [...texts.keys()].sort((a, b) => Number(!/msg/i.test(a)) - Number(!/msg/i.test(b)) || a.localeCompare(b));
+  const names = [...texts.keys()].sort(
+    (a, b) => Number(!/msg/i.test(a)) - Number(!/msg/i.test(b)) || a.localeCompare(b),
+  );
   for (const name of names) {
     for (const root of safe(() => globalElementNames(texts.get(name)!), [])) {
       if (STUF_MESSAGE_ROOT.test(root) && !(root in out)) out[root] = name;
@@ -278,9 +294,12 @@ export function formatReport(r: ImportReport): string {
   const lines = [`imported pack ${r.manifest.id} into ${r.target}`];
   for (const [file, fixes] of r.fixes) for (const f of fixes) lines.push(`  repaired ${file}: ${f}`);
   for (const u of r.unresolved) lines.push(`  unresolved ${u}`);
-  if (r.messages.length === 0) lines.push('  no message schemas found (iStandaarden: files named like WMO301.xsd; StUF: roots like vtoDi01)');
+  if (r.messages.length === 0)
+    lines.push('  no message schemas found (iStandaarden: files named like WMO301.xsd; StUF: roots like vtoDi01)');
   for (const m of r.messages) {
-    lines.push(`  ${m.message}  ${m.file}  {${m.namespace}}${m.root}  ${m.error === undefined ? 'compiled ok' : `ERROR ${m.error}`}`);
+    lines.push(
+      `  ${m.message}  ${m.file}  {${m.namespace}}${m.root}  ${m.error === undefined ? 'compiled ok' : `ERROR ${m.error}`}`,
+    );
   }
   const failed = r.messages.filter((m) => m.error !== undefined).length;
   lines.push(`${r.messages.length} messages: ${r.messages.length - failed} compiled, ${failed} failed`);

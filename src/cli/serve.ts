@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { Gateway } from '../gateway.ts';
 import type { Logger } from '../log.ts';
-import { CONFIG_OPTION, configFileOf, OperatorError, type CommandSpec } from './command.ts';
+import { CONFIG_OPTION, type CommandSpec, configFileOf, OperatorError } from './command.ts';
 import { applyLogLevel, configSource, ensureWritableDataDir, listenProblem, withoutCredentials } from './preflight.ts';
 import { schakelVersion } from './version.ts';
 
@@ -56,10 +56,14 @@ Exit status: 0 stopped by a signal, 1 could not start (port in use, data folder 
 function storeProblem(e: unknown, config: Config): OperatorError | null {
   const code = String((e as { code?: unknown } | null)?.code ?? '');
   if (config.store.kind === 'sqlite' && /^(EACCES|EROFS|ENOTDIR|EPERM|SQLITE_CANTOPEN|SQLITE_READONLY)/.test(code)) {
-    return new OperatorError(`the data folder ${config.dataDir} is not writable (${code}): mount a writable volume there or set dataDir / SCHAKEL_DATA_DIR`);
+    return new OperatorError(
+      `the data folder ${config.dataDir} is not writable (${code}): mount a writable volume there or set dataDir / SCHAKEL_DATA_DIR`,
+    );
   }
   if (config.store.kind === 'postgres' && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|28P01|3D000)$/.test(code)) {
-    return new OperatorError(`the PostgreSQL store at ${withoutCredentials(config.store.url)} cannot be used (${code}: ${(e as Error).message})`);
+    return new OperatorError(
+      `the PostgreSQL store at ${withoutCredentials(config.store.url)} cannot be used (${code}: ${(e as Error).message})`,
+    );
   }
   return null;
 }
@@ -81,7 +85,9 @@ export function logStartup(logger: Logger, config: Config, source: { path: strin
       config: source.demo ? `${source.path} (the demo configuration)` : source.path,
       store,
       transport,
-      tls: config.server.tls ? { profile: config.server.tls.profile, clientCertificates: config.server.tls.clientCertificates } : null,
+      tls: config.server.tls
+        ? { profile: config.server.tls.profile, clientCertificates: config.server.tls.clientCertificates }
+        : null,
       logLevel: config.log.level,
     },
     `schakel ${schakelVersion()} started`,
@@ -89,7 +95,11 @@ export function logStartup(logger: Logger, config: Config, source: { path: strin
   logger.info(
     {
       routes: config.routes.length,
-      destinations: config.destinations.map((d) => ({ id: d.id, adapter: d.adapter, ...('url' in d && typeof d.url === 'string' ? { url: withoutCredentials(d.url) } : {}) })),
+      destinations: config.destinations.map((d) => ({
+        id: d.id,
+        adapter: d.adapter,
+        ...('url' in d && typeof d.url === 'string' ? { url: withoutCredentials(d.url) } : {}),
+      })),
     },
     `${config.routes.length} routes to ${config.destinations.length} destinations`,
   );

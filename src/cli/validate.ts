@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import { SchemaPacks } from '../xml/packs.ts';
+import type { Finding } from '../validation/finding.ts';
 import { BerichtValidator } from '../validation/validator.ts';
 import type { Verdict } from '../validation/verdict.ts';
-import type { Finding } from '../validation/finding.ts';
-import { runCommand, type CommandSpec } from './command.ts';
+import { SchemaPacks } from '../xml/packs.ts';
+import { type CommandSpec, runCommand } from './command.ts';
 
 const STANDARD_LABEL: Record<string, string> = {
   iwmo: 'iWmo',
@@ -25,7 +25,12 @@ export const command: CommandSpec = {
   },
   positionals: { min: 1, max: Infinity },
   details: 'Exit status: 0 every file valid, 1 any invalid, 2 usage error or an unreadable file.',
-  run: (parsed, { out, err }) => validateFiles({ files: parsed.positionals, json: parsed.values.json === true, retour: parsed.values.retour === true }, out, err),
+  run: (parsed, { out, err }) =>
+    validateFiles(
+      { files: parsed.positionals, json: parsed.values.json === true, retour: parsed.values.retour === true },
+      out,
+      err,
+    ),
 };
 
 /** `schakel validate` with its arguments, for tests and scripts. */
@@ -33,7 +38,11 @@ export function runValidate(argv: string[], out: Writable, err: Writable): Promi
   return runCommand('validate', 'recognise and validate berichten', command, argv, { out, err });
 }
 
-async function validateFiles(args: { files: string[]; json: boolean; retour: boolean }, out: Writable, err: Writable): Promise<number> {
+async function validateFiles(
+  args: { files: string[]; json: boolean; retour: boolean },
+  out: Writable,
+  err: Writable,
+): Promise<number> {
   const validator = new BerichtValidator(SchemaPacks.load());
   let exit = 0;
   for (const file of args.files) {

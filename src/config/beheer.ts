@@ -12,10 +12,16 @@ export type BeheerRole = (typeof BEHEER_ROLES)[number];
 const positiveInt = z.number().int().positive();
 
 const beheerUser = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_", "@" or "-"').describe('Login name'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_", "@" or "-"')
+    .describe('Login name'),
   role: z.enum(BEHEER_ROLES).describe('viewer: looks; beheerder: also resends, holds, cancels, reads bodies'),
   /** `scrypt:<salt>:<hash>` (see `hashPassword`); never a plaintext password. */
-  passwordHash: z.string().regex(PASSWORD_HASH_PATTERN, 'must be "scrypt:<salt>:<hash>" (make one with schakel hash-password)').describe('scrypt:<salt>:<hash> from schakel hash-password; never a plaintext password'),
+  passwordHash: z
+    .string()
+    .regex(PASSWORD_HASH_PATTERN, 'must be "scrypt:<salt>:<hash>" (make one with schakel hash-password)')
+    .describe('scrypt:<salt>:<hash> from schakel hash-password; never a plaintext password'),
 });
 
 export const beheerConfig = z
@@ -26,7 +32,8 @@ export const beheerConfig = z
       .superRefine((users, ctx) => {
         const seen = new Set<string>();
         users.forEach((u, i) => {
-          if (seen.has(u.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate user "${u.name}"` });
+          if (seen.has(u.name))
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate user "${u.name}"` });
           seen.add(u.name);
         });
       })
@@ -34,7 +41,10 @@ export const beheerConfig = z
     /** A session ends this long after login. */
     sessionTtlMinutes: positiveInt.default(480).describe('A session ends this long after login'),
     /** The session cookie's Secure flag: `auto` sets it when the request came over TLS (req.secure). */
-    secureCookie: z.enum(['auto', 'always', 'never']).default('auto').describe('The session cookie Secure flag: auto sets it when the request came over TLS'),
+    secureCookie: z
+      .enum(['auto', 'always', 'never'])
+      .default('auto')
+      .describe('The session cookie Secure flag: auto sets it when the request came over TLS'),
     /** Most stored bodies one BSN search reads (newest first among the other filters' matches). */
     bsnSearchMaxScan: positiveInt.default(5000).describe('Most stored bodies one BSN search reads'),
     /** Most messages one bulk action may touch. */
@@ -47,7 +57,13 @@ export const beheerConfig = z
 export const metricsConfig = z
   .strictObject({
     /** `sha256:<hex>` of the token a scraper sends as `Authorization: Bearer <token>`; a beheer session works too. */
-    bearerToken: z.string().regex(API_KEY_HASH_PATTERN, 'must be "sha256:" followed by 64 lower-case hex digits').optional().describe('sha256:<hex> of the token a scraper sends as Authorization: Bearer <token> (schakel new-api-key); a beheer session works too'),
+    bearerToken: z
+      .string()
+      .regex(API_KEY_HASH_PATTERN, 'must be "sha256:" followed by 64 lower-case hex digits')
+      .optional()
+      .describe(
+        'sha256:<hex> of the token a scraper sends as Authorization: Bearer <token> (schakel new-api-key); a beheer session works too',
+      ),
   })
   .prefault({});
 
@@ -58,9 +74,15 @@ export const alertsConfig = z
     /** Dead messages for one destination at or above which it alerts (1: any dead letter). */
     deadLetters: positiveInt.default(1).describe('Dead messages for one destination at or above which it alerts'),
     /** A waiting message received longer ago than this alerts. */
-    oldestWaitingMinutes: z.number().positive().default(60).describe('A waiting message received longer ago than this alerts'),
+    oldestWaitingMinutes: z
+      .number()
+      .positive()
+      .default(60)
+      .describe('A waiting message received longer ago than this alerts'),
     /** A destination whose last this many delivery attempts all failed is unhealthy. */
-    unhealthyAfterFailures: positiveInt.default(5).describe('A destination whose last this many attempts all failed is unhealthy'),
+    unhealthyAfterFailures: positiveInt
+      .default(5)
+      .describe('A destination whose last this many attempts all failed is unhealthy'),
     /** A certificate expiring within this many days alerts. */
     certificateDays: positiveInt.default(30).describe('A certificate expiring within this many days alerts'),
   })

@@ -11,13 +11,18 @@ export const CONFIG_JSON_SCHEMA_PATH = 'config/schakel.schema.json';
  * must exist …) are not expressible in JSON Schema: `schakel check-config` checks those.
  */
 export function configJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const generated = z.toJSONSchema(configSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as Record<string, unknown>;
   const { $schema, ...rest } = generated;
   return {
     $schema,
     $id: 'https://schakel.invalid/schakel.schema.json',
     title: 'Schakel configuration',
-    description: 'Configuration file of the Schakel gateway (schakel serve FILE). Check one with schakel check-config FILE.',
+    description:
+      'Configuration file of the Schakel gateway (schakel serve FILE). Check one with schakel check-config FILE.',
     ...rest,
   };
 }

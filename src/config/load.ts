@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigIssue } from './issue.ts';
 import { checkRouteTable } from './route-check.ts';
-import { configSchema, type Config } from './schema.ts';
+import { type Config, configSchema } from './schema.ts';
 
 export type { ConfigIssue };
 
@@ -138,7 +138,11 @@ const ENV_REFERENCE = /\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}/g;
  * Secrets stay out of the file: any string value may hold `${ENV:NAME}`, replaced (in place) by that
  * environment variable (webhook headers, AMQP destination URLs …). A variable that is not set is an issue.
  */
-function substituteEnv(node: unknown, env: Env, at: (string | number)[]): { at: (string | number)[]; message: string }[] {
+function substituteEnv(
+  node: unknown,
+  env: Env,
+  at: (string | number)[],
+): { at: (string | number)[]; message: string }[] {
   const issues: { at: (string | number)[]; message: string }[] = [];
   const visit = (value: unknown, path: (string | number)[], set: (v: string) => void) => {
     if (typeof value === 'string') {
@@ -146,7 +150,8 @@ function substituteEnv(node: unknown, env: Env, at: (string | number)[]): { at: 
       set(
         value.replace(ENV_REFERENCE, (_m, name: string) => {
           const v = env[name];
-          if (v === undefined) issues.push({ at: path, message: `environment variable ${name} (named by \${ENV:${name}}) is not set` });
+          if (v === undefined)
+            issues.push({ at: path, message: `environment variable ${name} (named by \${ENV:${name}}) is not set` });
           return v ?? '';
         }),
       );

@@ -24,9 +24,23 @@ export function checkRouteTable(config: Config, lineOf?: (routeIndex: number) =>
   const adapters = new Map(config.destinations.map((d) => [d.id, d.adapter]));
   const counterparties = counterpartyCodes(config);
   const found = new Map<string, Finding>();
-  const report = (index: number, kind: Finding['kind'], destination: string, message: string, gemeente: string, party: string | undefined) => {
+  const report = (
+    index: number,
+    kind: Finding['kind'],
+    destination: string,
+    message: string,
+    gemeente: string,
+    party: string | undefined,
+  ) => {
     const key = `${index}\u0000${kind}\u0000${destination}`;
-    const f = found.get(key) ?? { index, kind, destination, messages: new Set(), gemeenten: new Set(), parties: new Set() };
+    const f = found.get(key) ?? {
+      index,
+      kind,
+      destination,
+      messages: new Set(),
+      gemeenten: new Set(),
+      parties: new Set(),
+    };
     f.messages.add(message);
     f.gemeenten.add(gemeente);
     if (party) f.parties.add(party);
@@ -52,7 +66,8 @@ export function checkRouteTable(config: Config, lineOf?: (routeIndex: number) =>
     for (const entry of CHAIN_MESSAGES.filter(receivedByGemeente)) {
       for (const x of [...counterparties(entry.sender), undefined]) {
         const r = route(entry, x, g);
-        if (r && isInternal(adapters.get(r.destination)) && !partyDestinations.has(r.destination)) inbox.add(r.destination);
+        if (r && isInternal(adapters.get(r.destination)) && !partyDestinations.has(r.destination))
+          inbox.add(r.destination);
       }
     }
 
@@ -68,7 +83,8 @@ export function checkRouteTable(config: Config, lineOf?: (routeIndex: number) =>
         if (!r) continue;
         const adapter = adapters.get(r.destination);
         if (adapter === 'ggk' || adapter === 'corv') report(r.index, 'back-to-chain', r.destination, entry.name, g, x);
-        else if (x !== undefined && towards.get(x)?.has(r.destination)) report(r.index, 'back-to-sender', r.destination, entry.name, g, x);
+        else if (x !== undefined && towards.get(x)?.has(r.destination))
+          report(r.index, 'back-to-sender', r.destination, entry.name, g, x);
       }
     }
   }
@@ -77,7 +93,11 @@ export function checkRouteTable(config: Config, lineOf?: (routeIndex: number) =>
     .sort((a, b) => a.index - b.index || a.kind.localeCompare(b.kind))
     .map((f) => {
       const line = lineOf?.(f.index);
-      return { path: `routes[${f.index}]`, message: describe(f, adapters.get(f.destination)), ...(line ? { line } : {}) };
+      return {
+        path: `routes[${f.index}]`,
+        message: describe(f, adapters.get(f.destination)),
+        ...(line ? { line } : {}),
+      };
     });
 }
 
@@ -110,7 +130,8 @@ const CHAIN_MESSAGES: readonly CatalogueEntry[] = catalogue.entries.filter((e) =
 );
 
 const sentByGemeente = (e: CatalogueEntry) => e.sender.includes('gemeente') && e.receiver.some((r) => r !== 'gemeente');
-const receivedByGemeente = (e: CatalogueEntry) => e.receiver.includes('gemeente') && e.sender.some((r) => r !== 'gemeente');
+const receivedByGemeente = (e: CatalogueEntry) =>
+  e.receiver.includes('gemeente') && e.sender.some((r) => r !== 'gemeente');
 
 /** A party the gemeente sends to: the configured ones, or any party when none is configured for that role. */
 const sentTo = (codes: string[]): (string | undefined)[] => (codes.length ? codes : [undefined]);
@@ -139,7 +160,8 @@ function counterpartyCodes(config: Config): (roles: readonly Role[]) => string[]
       const kinds = KINDS_OF_ROLE[role] ?? JUSTICE_KINDS;
       for (const p of config.parties.external) {
         if (!kinds.includes(p.kind)) continue;
-        for (const c of [...p.codes.agb, ...p.codes.organisatie, ...(kinds === JUSTICE_KINDS && p.oin ? [p.oin] : [])]) codes.add(c);
+        for (const c of [...p.codes.agb, ...p.codes.organisatie, ...(kinds === JUSTICE_KINDS && p.oin ? [p.oin] : [])])
+          codes.add(c);
       }
     }
     return [...codes];

@@ -24,9 +24,7 @@ export const ADAPTER_NAMES = ['webhook', 'ggk', 'corv', 'amqp'] as const;
 
 const MiB = 1024 * 1024;
 
-const id = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lower-case letters, digits, ".", "_" or "-"');
+const id = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lower-case letters, digits, ".", "_" or "-"');
 const gemeentecode = z.string().regex(/^[0-9]{4}$/, 'a CBS gemeentecode is 4 digits (quote it in YAML: "0363")');
 const agbCode = z.string().regex(/^[0-9]{8}$/, 'an AGB code is 8 digits (quote it in YAML)');
 const oin = z.string().regex(/^[0-9]{20}$/, 'an OIN is 20 digits (quote it in YAML)');
@@ -42,19 +40,32 @@ const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const serverTls = z.strictObject({
   profile: id.describe('The certificate profile (tls.profiles[].id) the gateway serves HTTPS with'),
   /** none: no client certificates; optional: verified when sent (API keys still work); required: mutual TLS. */
-  clientCertificates: z.enum(['none', 'optional', 'required']).default('required').describe('none: no client certificates; optional: verified when sent (API keys still work); required: mutual TLS'),
+  clientCertificates: z
+    .enum(['none', 'optional', 'required'])
+    .default('required')
+    .describe('none: no client certificates; optional: verified when sent (API keys still work); required: mutual TLS'),
 });
 
 /** Requests per caller / inbound party (token bucket), and failed authentications per client IP. */
 const rateLimit = z.strictObject({
   /** Requests per second one caller or inbound party may make, sustained. */
-  perSecond: z.number().positive().default(500).describe('Requests per second one caller or inbound party may make, sustained'),
+  perSecond: z
+    .number()
+    .positive()
+    .default(500)
+    .describe('Requests per second one caller or inbound party may make, sustained'),
   /** Requests it may make at once above that (the bucket's size). */
   burst: positiveInt.default(1000).describe('Requests it may make at once above that (the bucket size)'),
   /** Failed authentications (401) per minute one client IP may cause, sustained. */
-  failuresPerMinute: z.number().positive().default(60).describe('Failed authentications (401) per minute one client IP may cause, sustained'),
+  failuresPerMinute: z
+    .number()
+    .positive()
+    .default(60)
+    .describe('Failed authentications (401) per minute one client IP may cause, sustained'),
   /** Failed authentications it may cause at once; then its requests get 429 until the bucket refills. */
-  failureBurst: positiveInt.default(60).describe('Failed authentications it may cause at once; then its requests get 429 until the bucket refills'),
+  failureBurst: positiveInt
+    .default(60)
+    .describe('Failed authentications it may cause at once; then its requests get 429 until the bucket refills'),
 });
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -66,7 +77,9 @@ function isProxyAddress(v: string): boolean {
   const max = isIP(address) === 4 ? 32 : isIP(address) === 6 ? 128 : 0;
   return max > 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= max;
 }
-const proxyAddress = z.string().refine(isProxyAddress, { error: 'an IP address, a CIDR range, or loopback / linklocal / uniquelocal' });
+const proxyAddress = z
+  .string()
+  .refine(isProxyAddress, { error: 'an IP address, a CIDR range, or loopback / linklocal / uniquelocal' });
 const trustProxy = z.union([
   z.boolean(),
   z.number().int().min(0).max(100),
@@ -77,16 +90,36 @@ const trustProxy = z.union([
 ]);
 
 const server = z.strictObject({
-  port: z.number().int().min(0).max(65535).default(8080).describe('TCP port of the HTTP(S) server; env PORT overrides it'),
-  host: z.string().min(1).default('127.0.0.1').describe('Address to listen on (127.0.0.1: this host only; 0.0.0.0: every interface); env SCHAKEL_HOST overrides it'),
-  bodyLimitBytes: positiveInt.default(25 * MiB).describe('Largest bericht body accepted, counted after decompression (413 BODY_TOO_LARGE above it)'),
-  requestTimeoutMs: positiveInt.default(30_000).describe('A request body must have arrived within this time (408 REQUEST_TIMEOUT)'),
-  rateLimit: rateLimit.prefault({}).describe('Requests per caller or inbound party (token bucket), and failed authentications per client IP'),
+  port: z
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(8080)
+    .describe('TCP port of the HTTP(S) server; env PORT overrides it'),
+  host: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe(
+      'Address to listen on (127.0.0.1: this host only; 0.0.0.0: every interface); env SCHAKEL_HOST overrides it',
+    ),
+  bodyLimitBytes: positiveInt
+    .default(25 * MiB)
+    .describe('Largest bericht body accepted, counted after decompression (413 BODY_TOO_LARGE above it)'),
+  requestTimeoutMs: positiveInt
+    .default(30_000)
+    .describe('A request body must have arrived within this time (408 REQUEST_TIMEOUT)'),
+  rateLimit: rateLimit
+    .prefault({})
+    .describe('Requests per caller or inbound party (token bucket), and failed authentications per client IP'),
   /**
    * Bytes of bericht bodies read and judged at once; more waits its turn with its body unread (memory stays
    * bounded under many large uploads). A body larger than this goes alone.
    */
-  bodiesInFlightBytes: positiveInt.default(64 * MiB).describe('Bytes of bericht bodies read and judged at once; more waits its turn (memory stays bounded)'),
+  bodiesInFlightBytes: positiveInt
+    .default(64 * MiB)
+    .describe('Bytes of bericht bodies read and judged at once; more waits its turn (memory stays bounded)'),
   /**
    * Of those bytes, what one caller or inbound party may hold at once (beyond one request of its own), so that
    * one key holder declaring large bodies and sending nothing cannot keep the others waiting.
@@ -95,8 +128,14 @@ const server = z.strictObject({
     .default(32 * MiB)
     .describe('Of those bytes, what one caller or inbound party may hold at once beyond one request of its own'),
   /** How long a request may wait for that turn; then 503 SERVER_BUSY with Retry-After. */
-  admissionWaitMs: positiveInt.default(30_000).describe('How long a request may wait for that turn; then 503 SERVER_BUSY with Retry-After'),
-  tls: serverTls.optional().describe('Serve HTTPS with a certificate profile and, when asked, client certificates (mutual TLS); plain HTTP when absent'),
+  admissionWaitMs: positiveInt
+    .default(30_000)
+    .describe('How long a request may wait for that turn; then 503 SERVER_BUSY with Retry-After'),
+  tls: serverTls
+    .optional()
+    .describe(
+      'Serve HTTPS with a certificate profile and, when asked, client certificates (mutual TLS); plain HTTP when absent',
+    ),
   /**
    * Which proxies in front of the gateway to believe about the client address (X-Forwarded-For), with the
    * semantics of Express's `trust proxy`: false (default: the peer is the client), true (any), a hop count, or
@@ -105,24 +144,36 @@ const server = z.strictObject({
    */
   trustProxy: trustProxy
     .default(false)
-    .describe('Proxies to believe about the client address (X-Forwarded-For), as Express trust proxy: false, true, a hop count, or addresses / CIDR ranges / loopback, linklocal, uniquelocal'),
+    .describe(
+      'Proxies to believe about the client address (X-Forwarded-For), as Express trust proxy: false, true, a hop count, or addresses / CIDR ranges / loopback, linklocal, uniquelocal',
+    ),
 });
 
-const gemeente = z.strictObject({ code: gemeentecode.describe('CBS gemeentecode, 4 digits (quote it in YAML)'), name: z.string().min(1).describe('Name of the gemeente') });
+const gemeente = z.strictObject({
+  code: gemeentecode.describe('CBS gemeentecode, 4 digits (quote it in YAML)'),
+  name: z.string().min(1).describe('Name of the gemeente'),
+});
 
 const partyCodes = z
   .strictObject({
     agb: z.array(agbCode).default([]).describe('AGB codes (8 digits) the party sends and receives as'),
     gemeentecode: z.array(gemeentecode).default([]).describe('Gemeentecodes the party acts for'),
     /** GGK/StUF `organisatie` values (CAK, SVB, an instance code …). */
-    organisatie: z.array(z.string().min(1).max(200)).default([]).describe('GGK/StUF organisatie values (CAK, SVB, an instance code …)'),
+    organisatie: z
+      .array(z.string().min(1).max(200))
+      .default([])
+      .describe('GGK/StUF organisatie values (CAK, SVB, an instance code …)'),
   })
   .prefault({});
 
 const party = z.strictObject({
   id: id.describe('Identifier of the party, used by inbound[].party'),
   name: z.string().min(1).optional().describe('Display name'),
-  kind: z.enum(PARTY_KINDS).describe('What kind of party: an aanbieder, CAK, SVB, the GGK or CORV hub, Raad voor de Kinderbescherming, Veilig Thuis, other'),
+  kind: z
+    .enum(PARTY_KINDS)
+    .describe(
+      'What kind of party: an aanbieder, CAK, SVB, the GGK or CORV hub, Raad voor de Kinderbescherming, Veilig Thuis, other',
+    ),
   codes: partyCodes.describe('The codes the party sends and receives as'),
   oin: oin.optional().describe('The party OIN (20 digits)'),
 });
@@ -133,15 +184,23 @@ const keyOrOin = {
   path: ['apiKeys'],
 };
 
-const caller = z.strictObject({
-  id: id.describe('Identifier of the internal system'),
-  apiKeys: z.array(apiKeyHash).default([]).describe('sha256 hashes of its API keys (schakel new-api-key); never a plaintext key'),
-  /** OINs whose verified client certificate (subject serialNumber) authenticates as this caller. */
-  oins: z.array(oin).default([]).describe('OINs whose verified client certificate (subject serialNumber) authenticates as this caller'),
-  /** Afzender codes this system may send as, or '*'. */
-  afzenders: z.array(z.string().min(1)).min(1).describe('Afzender codes this system may send as, or "*"'),
-  messages: z.array(messagePattern).min(1).describe('Message names it may send (WMO301 …), or "*"'),
-}).refine((c) => c.apiKeys.length > 0 || c.oins.length > 0, keyOrOin);
+const caller = z
+  .strictObject({
+    id: id.describe('Identifier of the internal system'),
+    apiKeys: z
+      .array(apiKeyHash)
+      .default([])
+      .describe('sha256 hashes of its API keys (schakel new-api-key); never a plaintext key'),
+    /** OINs whose verified client certificate (subject serialNumber) authenticates as this caller. */
+    oins: z
+      .array(oin)
+      .default([])
+      .describe('OINs whose verified client certificate (subject serialNumber) authenticates as this caller'),
+    /** Afzender codes this system may send as, or '*'. */
+    afzenders: z.array(z.string().min(1)).min(1).describe('Afzender codes this system may send as, or "*"'),
+    messages: z.array(messagePattern).min(1).describe('Message names it may send (WMO301 …), or "*"'),
+  })
+  .refine((c) => c.apiKeys.length > 0 || c.oins.length > 0, keyOrOin);
 
 /**
  * A party that delivers through the gemeente's Digikoppeling adapter over DAI (`POST /dai/{party}`): the wsa:From
@@ -150,28 +209,42 @@ const caller = z.strictObject({
  */
 const inboundDai = z.strictObject({
   from: z
-    .array(z.string().min(1).max(500).regex(/^urn:dkintern:/, 'a DAI address starts with "urn:dkintern:"'))
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(500)
+        .regex(/^urn:dkintern:/, 'a DAI address starts with "urn:dkintern:"'),
+    )
     .min(1)
     .optional()
     .describe('wsa:From values its adapter may deliver with, each exact or ending in * (a prefix)'),
 });
 
-const inbound = z.strictObject({
-  party: id.describe('The external party (parties.external[].id) that posts to /inbound/<party> (or /dai/<party>)'),
-  apiKeys: z.array(apiKeyHash).default([]).describe('sha256 hashes of its API keys (schakel new-api-key)'),
-  /** OINs whose verified client certificate authenticates as this party (over DAI: the adapter's certificate). */
-  oins: z.array(oin).default([]).describe('OINs whose verified client certificate authenticates as this party (over DAI: the adapter certificate)'),
-  messages: z.array(messagePattern).min(1).describe('Message names it may send, or "*"'),
-  dai: inboundDai.optional().describe('The party delivers through the gemeente Digikoppeling adapter over DAI (POST /dai/<party>)'),
-}).refine((c) => c.apiKeys.length > 0 || c.oins.length > 0, keyOrOin);
+const inbound = z
+  .strictObject({
+    party: id.describe('The external party (parties.external[].id) that posts to /inbound/<party> (or /dai/<party>)'),
+    apiKeys: z.array(apiKeyHash).default([]).describe('sha256 hashes of its API keys (schakel new-api-key)'),
+    /** OINs whose verified client certificate authenticates as this party (over DAI: the adapter's certificate). */
+    oins: z
+      .array(oin)
+      .default([])
+      .describe(
+        'OINs whose verified client certificate authenticates as this party (over DAI: the adapter certificate)',
+      ),
+    messages: z.array(messagePattern).min(1).describe('Message names it may send, or "*"'),
+    dai: inboundDai
+      .optional()
+      .describe('The party delivers through the gemeente Digikoppeling adapter over DAI (POST /dai/<party>)'),
+  })
+  .refine((c) => c.apiKeys.length > 0 || c.oins.length > 0, keyOrOin);
 
-const headers = z.record(
-  z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not a valid HTTP header name'),
-  z.string(),
-);
+const headers = z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not a valid HTTP header name'), z.string());
 
 /** The certificate profile (`tls.profiles[].id`) a destination connects with. */
-const tlsProfile = id.optional().describe('The certificate profile (tls.profiles[].id) the destination connects with (https or amqps)');
+const tlsProfile = id
+  .optional()
+  .describe('The certificate profile (tls.profiles[].id) the destination connects with (https or amqps)');
 
 const destinationId = id.describe('Identifier of the destination, used by routes[].destination');
 
@@ -181,7 +254,9 @@ const webhookDestination = z.strictObject({
   tlsProfile,
   url: url.describe('Where the bericht is posted'),
   timeoutMs: positiveInt.default(30_000).describe('Longest wait for the answer; then the attempt is retried'),
-  headers: headers.default({}).describe('Extra request headers (e.g. an Authorization for the receiver); values may be ${ENV:NAME}'),
+  headers: headers
+    .default({})
+    .describe('Extra request headers (e.g. an Authorization for the receiver); values may be ${ENV:NAME}'),
 });
 
 /**
@@ -192,15 +267,32 @@ const webhookDestination = z.strictObject({
  *   Action per message name where the CPA does not use the Appendix B convention (namespace/element name).
  * - `direct`: plain SOAP 1.1 to `url` (an OntvangAsynchroon test endpoint); neither the GGK nor CORV takes it.
  */
-const ebmsName = z.string().min(1).max(255).regex(/^[A-Za-z0-9()+,\-.:=@;$_!*'/]+$/, 'must be URN characters (it goes into wsa:Action): letters, digits and ()+,-.:=@;$_!*\'/');
+const ebmsName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(
+    /^[A-Za-z0-9()+,\-.:=@;$_!*'/]+$/,
+    "must be URN characters (it goes into wsa:Action): letters, digits and ()+,-.:=@;$_!*'/",
+  );
 const messageOrStandard = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{1,39}$/, 'must be a message name or a standard');
 const daiEndpoint = z.strictObject({
   kind: z.literal('dai').describe('Through the gemeente Digikoppeling adapter at url, over DAI 1.0'),
   service: ebmsName.describe('The ebMS Service of the CPA'),
-  services: z.record(messageOrStandard, ebmsName).optional().describe('Another ebMS Service per message name (WMO301, vtoDi01 …) or per standard (iwmo, stuf-jz …)'),
-  actions: z.record(messagePattern, ebmsName).optional().describe('An ebMS Action per message name, where the CPA does not use namespace/element name'),
+  services: z
+    .record(messageOrStandard, ebmsName)
+    .optional()
+    .describe('Another ebMS Service per message name (WMO301, vtoDi01 …) or per standard (iwmo, stuf-jz …)'),
+  actions: z
+    .record(messagePattern, ebmsName)
+    .optional()
+    .describe('An ebMS Action per message name, where the CPA does not use namespace/element name'),
 });
-const directEndpoint = z.strictObject({ kind: z.literal('direct').describe('Plain SOAP 1.1 to url (an OntvangAsynchroon test endpoint; not taken in production)') });
+const directEndpoint = z.strictObject({
+  kind: z
+    .literal('direct')
+    .describe('Plain SOAP 1.1 to url (an OntvangAsynchroon test endpoint; not taken in production)'),
+});
 const digikoppelingEndpoint = z
   .discriminatedUnion('kind', [daiEndpoint, directEndpoint])
   .optional()
@@ -214,11 +306,26 @@ const ggkDestination = z.strictObject({
   url: url.describe('The GGK endpoint (or the ebMS2 adapter)'),
   timeoutMs: positiveInt.default(60_000).describe('Longest wait for the answer; then the attempt is retried'),
   /** Our `zender/applicatie` in the GGK envelope; `organisatie` comes from the message's Afzender. */
-  applicatie: z.string().min(3).max(50).default('Schakel').describe('Our zender/applicatie in the GGK envelope (DAI: the second part of wsa:From)'),
+  applicatie: z
+    .string()
+    .min(3)
+    .max(50)
+    .default('Schakel')
+    .describe('Our zender/applicatie in the GGK envelope (DAI: the second part of wsa:From)'),
   /** Our `zender/administratie` (DAI: the third part of wsa:From), when the gemeente's adapter routes on it. */
-  administratie: z.string().min(1).max(50).optional().describe('Our zender/administratie (DAI: the third part of wsa:From)'),
+  administratie: z
+    .string()
+    .min(1)
+    .max(50)
+    .optional()
+    .describe('Our zender/administratie (DAI: the third part of wsa:From)'),
   /** The GGK's `ontvanger/applicatie` (DAI: the second part of wsa:To); default `GGk`. */
-  ontvangerApplicatie: z.string().min(3).max(50).optional().describe('The GGK ontvanger/applicatie (DAI: the second part of wsa:To); default GGk'),
+  ontvangerApplicatie: z
+    .string()
+    .min(3)
+    .max(50)
+    .optional()
+    .describe('The GGK ontvanger/applicatie (DAI: the second part of wsa:To); default GGk'),
   /** The envelope's applicatieVersie/applicatieSubversie (our application's version); default 0001/0000. */
   applicatieVersie: versienr.optional().describe('The envelope applicatieVersie (default 0001)'),
   applicatieSubversie: versienr.optional().describe('The envelope applicatieSubversie (default 0000)'),
@@ -233,28 +340,41 @@ const corvDestination = z.strictObject({
   url: url.describe('The CORV endpoint (or the ebMS2 adapter)'),
   timeoutMs: positiveInt.default(60_000).describe('Longest wait for the answer; then the attempt is retried'),
   /** The college's own OIN for this aansluitpunt. */
-  oin: oin.describe('The college\'s own OIN for this aansluitpunt'),
+  oin: oin.describe("The college's own OIN for this aansluitpunt"),
   /** `{ kind: dai, service: … }` in production; default `{ kind: direct }` (a test endpoint). */
   endpoint: digikoppelingEndpoint,
   /** direct: SOAPAction per message name, replacing the default `<jz0100 namespace>/<message>` (adapters/digikoppeling/actions.ts). */
-  soapActions: z.record(messagePattern, z.string().min(1)).optional().describe('direct: SOAPAction per message name, replacing the default <jz0100 namespace>/<message>'),
+  soapActions: z
+    .record(messagePattern, z.string().min(1))
+    .optional()
+    .describe('direct: SOAPAction per message name, replacing the default <jz0100 namespace>/<message>'),
 });
 
-const amqpDestination = z.strictObject({
-  id: destinationId,
-  adapter: z.literal('amqp').describe('Publish the bericht to a RabbitMQ (AMQP 0-9-1) broker'),
-  tlsProfile,
-  url: z.url({ protocol: /^amqps?$/, error: 'must be an amqp(s) URL' }).describe('amqp(s)://user:password@host/vhost; may be ${ENV:NAME} so the password stays out of the file'),
-  /** Publish to this exchange with `routingKey` ("" is the default exchange, where the key names a queue) … */
-  exchange: z.string().max(255).optional().describe('Exchange to publish to ("" is the default exchange, where routingKey names a queue)'),
-  routingKey: z.string().max(255).optional().describe('Routing key for the exchange'),
-  /** … or straight to this queue. */
-  queue: z.string().min(1).max(255).optional().describe('Or straight to this queue'),
-  /** Longest wait for the connection and the broker's publisher confirm; then the delivery is retried. */
-  timeoutMs: positiveInt.default(10_000).describe('Longest wait for the connection and the broker publisher confirm; then the delivery is retried'),
-}).refine((d) => (d.queue === undefined) !== (d.exchange === undefined && d.routingKey === undefined), {
-  message: 'give either exchange (with routingKey) or queue',
-});
+const amqpDestination = z
+  .strictObject({
+    id: destinationId,
+    adapter: z.literal('amqp').describe('Publish the bericht to a RabbitMQ (AMQP 0-9-1) broker'),
+    tlsProfile,
+    url: z
+      .url({ protocol: /^amqps?$/, error: 'must be an amqp(s) URL' })
+      .describe('amqp(s)://user:password@host/vhost; may be ${ENV:NAME} so the password stays out of the file'),
+    /** Publish to this exchange with `routingKey` ("" is the default exchange, where the key names a queue) … */
+    exchange: z
+      .string()
+      .max(255)
+      .optional()
+      .describe('Exchange to publish to ("" is the default exchange, where routingKey names a queue)'),
+    routingKey: z.string().max(255).optional().describe('Routing key for the exchange'),
+    /** … or straight to this queue. */
+    queue: z.string().min(1).max(255).optional().describe('Or straight to this queue'),
+    /** Longest wait for the connection and the broker's publisher confirm; then the delivery is retried. */
+    timeoutMs: positiveInt
+      .default(10_000)
+      .describe('Longest wait for the connection and the broker publisher confirm; then the delivery is retried'),
+  })
+  .refine((d) => (d.queue === undefined) !== (d.exchange === undefined && d.routingKey === undefined), {
+    message: 'give either exchange (with routingKey) or queue',
+  });
 
 const destination = z.discriminatedUnion('adapter', [
   webhookDestination,
@@ -279,7 +399,12 @@ const retry = z
     maxAttempts: positiveInt.default(8).describe('Delivery attempts before a bericht is dead (waits for beheer)'),
     baseDelayMs: positiveInt.default(30_000).describe('Wait before the second attempt; doubles per attempt'),
     maxDelayMs: positiveInt.default(6 * 60 * 60 * 1000).describe('Longest wait between attempts'),
-    jitter: z.number().min(0).max(1).default(0.2).describe('Random share of each wait (0-1), so retries do not come in waves'),
+    jitter: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.2)
+      .describe('Random share of each wait (0-1), so retries do not come in waves'),
   })
   .prefault({})
   .refine((r) => r.maxDelayMs >= r.baseDelayMs, {
@@ -299,9 +424,16 @@ const retentionOverride = z
 
 const retention = z
   .strictObject({
-    bodyDays: z.number().positive().default(30).describe('Days a bericht body (which may hold a BSN) is kept; then it is purged'),
+    bodyDays: z
+      .number()
+      .positive()
+      .default(30)
+      .describe('Days a bericht body (which may hold a BSN) is kept; then it is purged'),
     metadataDays: z.number().positive().default(730).describe('Days the metadata (status, attempts, audit) is kept'),
-    perStandard: z.partialRecord(z.enum(STANDARDS), retentionOverride).default({}).describe('Other periods per standard'),
+    perStandard: z
+      .partialRecord(z.enum(STANDARDS), retentionOverride)
+      .default({})
+      .describe('Other periods per standard'),
   })
   .prefault({});
 
@@ -310,7 +442,9 @@ const limits = z
     /** Most rows one list/search call returns. */
     listPageMax: positiveInt.default(500).describe('Most rows one list/search call returns'),
     /** Characters of a receiver's answer kept with a delivery attempt. */
-    answerExcerptChars: positiveInt.default(500).describe('Characters of a receiver\'s answer kept with a delivery attempt'),
+    answerExcerptChars: positiveInt
+      .default(500)
+      .describe("Characters of a receiver's answer kept with a delivery attempt"),
   })
   .prefault({});
 
@@ -327,14 +461,20 @@ const embeddedTransport = z.strictObject({
   concurrency: positiveInt.default(16).describe('Deliveries running at once'),
   pollIntervalMs: positiveInt.default(1000).describe('Longest sleep between looks at the outbox'),
   /** How long a leased delivery stays reserved; a crashed worker's rows come back after it. */
-  leaseMs: positiveInt.default(5 * 60 * 1000).describe('How long a leased delivery stays reserved; a crashed worker\'s rows come back after it'),
+  leaseMs: positiveInt
+    .default(5 * 60 * 1000)
+    .describe("How long a leased delivery stays reserved; a crashed worker's rows come back after it"),
 });
 
 /** Scale-out: the outbox relay publishes to RabbitMQ, consumers on every instance deliver. */
 const rabbitmqTransport = z.strictObject({
-  kind: z.literal('rabbitmq').describe('Scale-out: the outbox relay publishes to RabbitMQ, consumers on every instance deliver'),
+  kind: z
+    .literal('rabbitmq')
+    .describe('Scale-out: the outbox relay publishes to RabbitMQ, consumers on every instance deliver'),
   /** amqp(s)://user:password@host:port/vhost; env SCHAKEL_RABBITMQ_URL overrides it. */
-  url: z.url({ protocol: /^amqps?$/, error: 'must be an amqp(s) URL' }).describe('amqp(s)://user:password@host:port/vhost; env SCHAKEL_RABBITMQ_URL overrides it'),
+  url: z
+    .url({ protocol: /^amqps?$/, error: 'must be an amqp(s) URL' })
+    .describe('amqp(s)://user:password@host:port/vhost; env SCHAKEL_RABBITMQ_URL overrides it'),
   /** Prefix of every exchange and queue; instances with the same prefix (and vhost) share the work. */
   queuePrefix: z
     .string()
@@ -344,7 +484,9 @@ const rabbitmqTransport = z.strictObject({
   /** Deliveries running at once in this instance. */
   concurrency: positiveInt.default(16).describe('Deliveries running at once in this instance'),
   /** Unacknowledged broker messages per destination queue for this instance; default 2 × concurrency. */
-  prefetch: positiveInt.optional().describe('Unacknowledged broker messages per destination queue for this instance; default 2 × concurrency'),
+  prefetch: positiveInt
+    .optional()
+    .describe('Unacknowledged broker messages per destination queue for this instance; default 2 × concurrency'),
   /** Publishes awaiting the broker's confirm at once (pipelined, never one at a time). */
   publishWindow: positiveInt.default(256).describe('Publishes awaiting the broker confirm at once'),
   /** Outbox rows the relay takes per round. */
@@ -352,15 +494,28 @@ const rabbitmqTransport = z.strictObject({
   /** Longest sleep of the relay between looks at the outbox when nothing wakes it earlier. */
   pollIntervalMs: positiveInt.default(1000).describe('Longest sleep of the relay between looks at the outbox'),
   /** After a message was queued the relay waits this long, so messages queued together share its statements. */
-  relayLingerMs: z.number().int().min(0).default(20).describe('Wait after a message was queued, so messages queued together share statements'),
+  relayLingerMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(20)
+    .describe('Wait after a message was queued, so messages queued together share statements'),
   /** How long a claimed delivery stays reserved; an attempt is aborted before it runs out. */
-  leaseMs: positiveInt.default(5 * 60 * 1000).describe('How long a claimed delivery stays reserved; an attempt is aborted before it runs out'),
+  leaseMs: positiveInt
+    .default(5 * 60 * 1000)
+    .describe('How long a claimed delivery stays reserved; an attempt is aborted before it runs out'),
   /** How long the relay's reservation of a row being published lasts (a crashed relay's rows come back after it). */
-  publishLeaseMs: positiveInt.default(30_000).describe('How long the relay\'s reservation of a row being published lasts'),
+  publishLeaseMs: positiveInt
+    .default(30_000)
+    .describe("How long the relay's reservation of a row being published lasts"),
   /** A published delivery still unclaimed this long after it fell due is published again (the broker lost it). */
-  republishAfterMs: positiveInt.default(60 * 60 * 1000).describe('A published delivery still unclaimed this long after it fell due is published again'),
+  republishAfterMs: positiveInt
+    .default(60 * 60 * 1000)
+    .describe('A published delivery still unclaimed this long after it fell due is published again'),
   /** Quorum queue x-delivery-limit: a message redelivered this often (it keeps killing its consumer) is dead-lettered. */
-  deliveryLimit: positiveInt.default(20).describe('Quorum queue x-delivery-limit: a message redelivered this often is dead-lettered'),
+  deliveryLimit: positiveInt
+    .default(20)
+    .describe('Quorum queue x-delivery-limit: a message redelivered this often is dead-lettered'),
   /** Reconnect backoff after the connection to the broker is lost. */
   reconnectBaseDelayMs: positiveInt.default(250).describe('First reconnect wait after the broker connection is lost'),
   reconnectMaxDelayMs: positiveInt.default(15_000).describe('Longest reconnect wait'),
@@ -380,11 +535,17 @@ const postgresStore = z.strictObject({
   /** Shared by any number of gateway instances. */
   kind: z.literal('postgres').describe('PostgreSQL, shared by any number of gateway instances'),
   /** postgres://user:password@host:port/database; env SCHAKEL_POSTGRES_URL overrides it. */
-  url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').describe('postgres://user:password@host:port/database; env SCHAKEL_POSTGRES_URL overrides it'),
+  url: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .describe('postgres://user:password@host:port/database; env SCHAKEL_POSTGRES_URL overrides it'),
   /** Connections per instance. */
   poolSize: positiveInt.default(10).describe('Connections per instance'),
   /** Apply pending migrations at startup (under an advisory lock); false: only `schakel migrate` does. */
-  migrateOnStart: z.boolean().default(true).describe('Apply pending migrations at start-up (under an advisory lock); false: only schakel migrate does'),
+  migrateOnStart: z
+    .boolean()
+    .default(true)
+    .describe('Apply pending migrations at start-up (under an advisory lock); false: only schakel migrate does'),
   /** Schema of the tables (created when missing); default: the connection's search_path. */
   schema: z
     .string()
@@ -405,7 +566,11 @@ const store = z
 const tlsProfileEntry = z
   .strictObject({
     id: id.describe('Identifier of the profile, used by server.tls.profile and destinations[].tlsProfile'),
-    cert: z.string().min(1).optional().describe('Our certificate (PEM file, with its chain), relative to the configuration file'),
+    cert: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Our certificate (PEM file, with its chain), relative to the configuration file'),
     key: z.string().min(1).optional().describe('Its private key (PEM file)'),
     pkcs12: z.string().min(1).optional().describe('Or certificate and key in one PKCS#12 file'),
     passphraseEnv: z
@@ -414,27 +579,40 @@ const tlsProfileEntry = z
       .optional()
       .describe('Environment variable holding the PKCS#12 or key passphrase'),
     passphrase: z
-      .never({ error: 'never put a passphrase in the file: name the environment variable that holds it in passphraseEnv' })
+      .never({
+        error: 'never put a passphrase in the file: name the environment variable that holds it in passphraseEnv',
+      })
       .optional()
       .describe('Not allowed: a passphrase never goes in the file (use passphraseEnv)'),
     ca: z.array(z.string().min(1)).default([]).describe('CA certificates (PEM files) trusted for the other side'),
-    expectOin: oin.optional().describe('The OIN the other side\'s certificate must carry'),
+    expectOin: oin.optional().describe("The OIN the other side's certificate must carry"),
   })
   .superRefine((p, ctx) => {
     if (p.pkcs12 !== undefined && (p.cert !== undefined || p.key !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['pkcs12'], message: 'give cert + key or pkcs12, not both' });
     } else if (p.pkcs12 === undefined && (p.cert === undefined || p.key === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [p.cert === undefined ? 'cert' : 'key'], message: 'give cert + key (PEM files) or pkcs12' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [p.cert === undefined ? 'cert' : 'key'],
+        message: 'give cert + key (PEM files) or pkcs12',
+      });
     }
   });
 
 const tls = z
   .strictObject({
-    profiles: z.array(tlsProfileEntry).default([]).describe('Certificate profiles: our certificate and key, the CAs we trust, the OIN we expect'),
+    profiles: z
+      .array(tlsProfileEntry)
+      .default([])
+      .describe('Certificate profiles: our certificate and key, the CAs we trust, the OIN we expect'),
     /** A certificate expiring within this many days is logged (warn) and shown in /healthz. */
-    expiryWarningDays: positiveInt.default(30).describe('A certificate expiring within this many days is logged (warn) and shown in /healthz'),
+    expiryWarningDays: positiveInt
+      .default(30)
+      .describe('A certificate expiring within this many days is logged (warn) and shown in /healthz'),
     /** How often the profiles are read from disk again (also on SIGHUP). */
-    reloadIntervalMs: positiveInt.default(60_000).describe('How often the profiles are read from disk again (also on SIGHUP)'),
+    reloadIntervalMs: positiveInt
+      .default(60_000)
+      .describe('How often the profiles are read from disk again (also on SIGHUP)'),
   })
   .prefault({});
 
@@ -442,27 +620,49 @@ const tls = z
 const validation = z
   .strictObject({
     /** Validation worker threads (each compiles the schema packs once); 0 judges everything on the event loop. */
-    workers: z.number().int().min(0).max(64).default(1).describe('Validation worker threads; 0 judges everything on the event loop'),
+    workers: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(1)
+      .describe('Validation worker threads; 0 judges everything on the event loop'),
     /** Documents up to this size are judged on the event loop even when there are workers. */
-    inlineMaxBytes: z.number().int().min(0).default(0).describe('Documents up to this size are judged on the event loop even when there are workers'),
+    inlineMaxBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('Documents up to this size are judged on the event loop even when there are workers'),
     /**
      * Product list for TR381 (ProductCode fits ProductCategorie, S329): `standard;categorie;code` lines, see
      * data/productcodes.example.csv (a test list). Relative to the working directory. Absent: TR381 is off.
      */
-    productList: z.string().min(1).optional().describe('Product list file for TR381 (standard;categorie;code lines); absent: TR381 is off'),
+    productList: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Product list file for TR381 (standard;categorie;code lines); absent: TR381 is off'),
   })
   .prefault({});
 
 const log = z
   .strictObject({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Lowest level logged; env LOG_LEVEL overrides it'),
+    level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('Lowest level logged; env LOG_LEVEL overrides it'),
   })
   .prefault({});
 
 export const configSchema = z
   .strictObject({
     server: server.prefault({}).describe('The HTTP(S) server'),
-    dataDir: z.string().min(1).default('.schakel').describe('Folder of the SQLite store, relative to this file; env SCHAKEL_DATA_DIR overrides it'),
+    dataDir: z
+      .string()
+      .min(1)
+      .default('.schakel')
+      .describe('Folder of the SQLite store, relative to this file; env SCHAKEL_DATA_DIR overrides it'),
     log: log.describe('Logging'),
     validation: validation.describe('Where berichten are judged: worker threads keep the event loop free'),
     parties: z
@@ -475,7 +675,10 @@ export const configSchema = z
     callers: z.array(caller).default([]).describe('Internal systems that post to /berichten'),
     inbound: z.array(inbound).default([]).describe('External parties that post to /inbound/<party>'),
     destinations: z.array(destination).default([]).describe('Where berichten are delivered'),
-    routes: z.array(route).default([]).describe('Which bericht goes to which destination; the first matching route wins'),
+    routes: z
+      .array(route)
+      .default([])
+      .describe('Which bericht goes to which destination; the first matching route wins'),
     tls: tls.describe('Certificate profiles (Digikoppeling/PKIoverheid)'),
     retry: retry.describe('Delivery retries'),
     retention: retention.describe('How long bodies and metadata are kept'),
@@ -487,7 +690,9 @@ export const configSchema = z
     metrics: metricsConfig.describe('Access to /metrics'),
     alerts: alertsConfig.describe('Alert thresholds (beheer and schakel_alert)'),
     // Answer deadlines in working days (standards.md §5 Expectations; src/calendar): "Wacht op antwoord".
-    deadlines: deadlinesConfigSchema.describe('Answer deadlines in working days per standard and message (Wacht op antwoord, schakel_answers_overdue)'),
+    deadlines: deadlinesConfigSchema.describe(
+      'Answer deadlines in working days per standard and message (Wacht op antwoord, schakel_answers_overdue)',
+    ),
   })
   .superRefine((c, ctx) => {
     const unique = (ids: string[], path: (string | number)[], what: string) => {
@@ -497,11 +702,31 @@ export const configSchema = z
         seen.add(v);
       });
     };
-    unique(c.parties.gemeenten.map((g) => g.code), ['parties', 'gemeenten'], 'gemeentecode');
-    unique(c.parties.external.map((p) => p.id), ['parties', 'external'], 'party id');
-    unique(c.callers.map((x) => x.id), ['callers'], 'caller id');
-    unique(c.inbound.map((x) => x.party), ['inbound'], 'inbound party');
-    unique(c.destinations.map((d) => d.id), ['destinations'], 'destination id');
+    unique(
+      c.parties.gemeenten.map((g) => g.code),
+      ['parties', 'gemeenten'],
+      'gemeentecode',
+    );
+    unique(
+      c.parties.external.map((p) => p.id),
+      ['parties', 'external'],
+      'party id',
+    );
+    unique(
+      c.callers.map((x) => x.id),
+      ['callers'],
+      'caller id',
+    );
+    unique(
+      c.inbound.map((x) => x.party),
+      ['inbound'],
+      'inbound party',
+    );
+    unique(
+      c.destinations.map((d) => d.id),
+      ['destinations'],
+      'destination id',
+    );
     checkTlsReferences(c, ctx, unique);
 
     const partyIds = new Set(c.parties.external.map((p) => p.id));
@@ -536,17 +761,33 @@ function checkTlsReferences(
   ctx: z.core.$RefinementCtx<unknown>,
   unique: (ids: string[], path: (string | number)[], what: string) => void,
 ): void {
-  unique(c.tls.profiles.map((p) => p.id), ['tls', 'profiles'], 'TLS profile id');
-  for (const [section, holders] of [['callers', c.callers], ['inbound', c.inbound]] as const) {
+  unique(
+    c.tls.profiles.map((p) => p.id),
+    ['tls', 'profiles'],
+    'TLS profile id',
+  );
+  for (const [section, holders] of [
+    ['callers', c.callers],
+    ['inbound', c.inbound],
+  ] as const) {
     const owner = new Map<string, number>();
     holders.forEach((h, i) =>
       h.oins.forEach((value, j) => {
         // The gemeente's one Digikoppeling adapter delivers for several parties (GGK, CORV) on /dai/{party} with
         // one certificate; the party in the path tells them apart, so DAI parties may share an OIN.
-        if ('dai' in h && h.dai !== undefined && holders.every((o, k) => k === i || !o.oins.includes(value) || ('dai' in o && o.dai !== undefined))) return;
+        if (
+          'dai' in h &&
+          h.dai !== undefined &&
+          holders.every((o, k) => k === i || !o.oins.includes(value) || ('dai' in o && o.dai !== undefined))
+        )
+          return;
         const first = owner.get(value);
         if (first !== undefined && first !== i) {
-          ctx.addIssue({ code: 'custom', path: [section, i, 'oins', j], message: `OIN ${value} is already given to ${section}[${first}]` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [section, i, 'oins', j],
+            message: `OIN ${value} is already given to ${section}[${first}]`,
+          });
         }
         owner.set(value, first ?? i);
       }),
@@ -556,16 +797,28 @@ function checkTlsReferences(
   c.destinations.forEach((d, i) => {
     if (d.tlsProfile === undefined) return;
     if (!profiles.has(d.tlsProfile)) {
-      ctx.addIssue({ code: 'custom', path: ['destinations', i, 'tlsProfile'], message: `unknown TLS profile "${d.tlsProfile}"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['destinations', i, 'tlsProfile'],
+        message: `unknown TLS profile "${d.tlsProfile}"`,
+      });
     } else if (!/^(https|amqps):/.test(d.url)) {
-      ctx.addIssue({ code: 'custom', path: ['destinations', i, 'tlsProfile'], message: 'a TLS profile needs an https (or amqps) URL' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['destinations', i, 'tlsProfile'],
+        message: 'a TLS profile needs an https (or amqps) URL',
+      });
     }
   });
   const serverTls = c.server.tls;
   if (serverTls === undefined) return;
   const profile = profiles.get(serverTls.profile);
   if (!profile) {
-    ctx.addIssue({ code: 'custom', path: ['server', 'tls', 'profile'], message: `unknown TLS profile "${serverTls.profile}"` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['server', 'tls', 'profile'],
+      message: `unknown TLS profile "${serverTls.profile}"`,
+    });
   } else if (serverTls.clientCertificates !== 'none' && profile.ca.length === 0) {
     ctx.addIssue({
       code: 'custom',

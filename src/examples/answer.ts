@@ -13,17 +13,17 @@
  */
 import { catalogue } from '../catalogue/catalogue.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
+import { calendarDay } from '../rules/istandaarden/dates.ts';
 import { unwrap } from '../stuf/ggk-envelope.ts';
 import { answeredFrom, buildFo01 } from '../stuf/replies.ts';
-import { calendarDay } from '../rules/istandaarden/dates.ts';
 import type { BerichtValidator } from '../validation/validator.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import { parseToTree } from '../xml/parse.ts';
 import type { XNode } from '../xml/tree.ts';
-import { envelopeAround, ExampleError, freshIdentificatie, retourOf } from './examples.ts';
+import { ExampleError, envelopeAround, freshIdentificatie, retourOf } from './examples.ts';
 import { BODY_CLASSES } from './ieb-ipgb.ts';
-import { build as buildStuf, specOf, stufTijdstip, type MessageName as StufName } from './stuf-jz.ts';
-import { bt, m, mt, retourCodes, serialiseBericht, type El } from './tree.ts';
+import { build as buildStuf, type MessageName as StufName, specOf, stufTijdstip } from './stuf-jz.ts';
+import { bt, type El, m, mt, retourCodes, serialiseBericht } from './tree.ts';
 
 export interface AnswerOptions {
   validator: BerichtValidator;
@@ -35,19 +35,25 @@ export interface AnswerOptions {
 export function answerTo(source: Uint8Array, opts: AnswerOptions): string {
   const verdict = opts.validator.validate(source, { retour: true });
   const entry = verdict.message ? catalogue.byName(verdict.message) : undefined;
-  if (!entry) throw new ExampleError(`cannot answer: the bericht is not recognised (${verdict.findings[0]?.text ?? 'unknown'})`);
+  if (!entry)
+    throw new ExampleError(`cannot answer: the bericht is not recognised (${verdict.findings[0]?.text ?? 'unknown'})`);
   const now = opts.now ?? new Date();
   if (entry.name === 'ggk_Di01') {
-    if (!verdict.xsdValid) throw new ExampleError(`cannot answer: the ggk_Di01 envelope is not valid (${firstText(verdict)})`);
+    if (!verdict.xsdValid)
+      throw new ExampleError(`cannot answer: the ggk_Di01 envelope is not valid (${firstText(verdict)})`);
     const envelope = unwrap(source);
     const inner = answerTo(envelope.payload, opts);
     const innerEntry = catalogue.byName(opts.validator.validate(Buffer.from(inner)).message ?? '');
     if (!innerEntry) throw new ExampleError('cannot answer: the answer to the payload is not recognised');
     return envelopeAround(innerEntry, inner, envelope.stuurgegevens.referentienummer);
   }
-  if (entry.direction !== 'heen') throw new ExampleError(`${entry.name} is a ${entry.direction}bericht: nothing answers it`);
+  if (entry.direction !== 'heen')
+    throw new ExampleError(`${entry.name} is a ${entry.direction}bericht: nothing answers it`);
   if (entry.answeredBy.length === 0) throw new ExampleError(`${entry.name} is not answered by another message`);
-  if (!verdict.xsdValid) throw new ExampleError(`cannot answer: the ${entry.name} is not valid against its schema (${firstText(verdict)}); the standard prescribes no retour for that`);
+  if (!verdict.xsdValid)
+    throw new ExampleError(
+      `cannot answer: the ${entry.name} is not valid against its schema (${firstText(verdict)}); the standard prescribes no retour for that`,
+    );
   const dagtekening = calendarDay(now);
   switch (entry.standard) {
     case 'iwmo':
@@ -91,7 +97,12 @@ function modelledRetour(heen: CatalogueEntry, root: XNode, verdict: Verdict, dag
     return { name: node.name, basis, content };
   };
   const prefix = retour.name.toLowerCase();
-  return serialiseBericht(convert(root), { messagePrefix: prefix, message: retour.namespace, basisPrefix: retour.standard, basis: basisNs });
+  return serialiseBericht(convert(root), {
+    messagePrefix: prefix,
+    message: retour.namespace,
+    basisPrefix: retour.standard,
+    basis: basisNs,
+  });
 }
 
 function firstOtherNamespace(node: XNode, ns: string): string | undefined {
@@ -107,7 +118,11 @@ function stufAnswer(heen: CatalogueEntry, root: XNode, verdict: Verdict, now: Da
   const answered = answeredFrom(root);
   if (!verdict.valid) {
     const f = verdict.findings[0]!;
-    return buildFo01(answered, { code: f.code.slice(0, 7), plek: 'client', omschrijving: f.text.slice(0, 200) }, { tijdstip: now });
+    return buildFo01(
+      answered,
+      { code: f.code.slice(0, 7), plek: 'client', omschrijving: f.text.slice(0, 200) },
+      { tijdstip: now },
+    );
   }
   const name = heen.answeredBy[0] as StufName;
   const spec = specOf(name);

@@ -43,8 +43,16 @@ export interface DemoPartiesOptions {
 }
 
 /** POSTs a bericht to the gateway; returns the status and the JSON answer. */
-export async function postBericht(url: string, key: string, xml: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/xml' }, body: xml });
+export async function postBericht(
+  url: string,
+  key: string,
+  xml: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/xml' },
+    body: xml,
+  });
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   return { status: res.status, body };
 }
@@ -99,8 +107,20 @@ export async function startDemoParties(opts: DemoPartiesOptions): Promise<DemoPa
       const answerName = opts.validator.validate(Buffer.from(answer)).message ?? 'answer';
       await send(party, `/inbound/${party}`, DEMO_KEYS[party], answer, answerName);
       if (name === 'WMO301') {
-        await send(party, `/inbound/${party}`, DEMO_KEYS[party], makeExample('WMO305', { afzender: '42420001', ontvanger: '0363' }), 'WMO305 (start levering)');
-        await send(party, `/inbound/${party}`, DEMO_KEYS[party], makeExample('WMO307', { afzender: '42420001', ontvanger: '0363', invalid: 'TR018' }), 'WMO307 breaking TR018');
+        await send(
+          party,
+          `/inbound/${party}`,
+          DEMO_KEYS[party],
+          makeExample('WMO305', { afzender: '42420001', ontvanger: '0363' }),
+          'WMO305 (start levering)',
+        );
+        await send(
+          party,
+          `/inbound/${party}`,
+          DEMO_KEYS[party],
+          makeExample('WMO307', { afzender: '42420001', ontvanger: '0363', invalid: 'TR018' }),
+          'WMO307 breaking TR018',
+        );
       }
     });
     return 200;
@@ -112,7 +132,13 @@ export async function startDemoParties(opts: DemoPartiesOptions): Promise<DemoPa
     if (entry?.direction === 'heen' && entry.answeredBy.length) {
       later(`gemeente ${code} answering ${name}`, async () => {
         const answer = answerTo(body, { validator: opts.validator });
-        await send(`gemeente ${code}`, '/berichten', DEMO_KEYS.wijkteam, answer, opts.validator.validate(Buffer.from(answer)).message ?? 'answer');
+        await send(
+          `gemeente ${code}`,
+          '/berichten',
+          DEMO_KEYS.wijkteam,
+          answer,
+          opts.validator.validate(Buffer.from(answer)).message ?? 'answer',
+        );
       });
     }
     return 200;
@@ -135,7 +161,9 @@ export async function startDemoParties(opts: DemoPartiesOptions): Promise<DemoPa
         opts.log(`cak is down: ${name} attempt ${String(req.headers['x-schakel-attempt'] ?? '?')} refused (503)`);
         status = 503;
       }
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(status === 200 ? 'ontvangen\n' : status === 503 ? 'in onderhoud\n' : 'niet aangenomen\n');
+      res
+        .writeHead(status, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(status === 200 ? 'ontvangen\n' : status === 503 ? 'in onderhoud\n' : 'niet aangenomen\n');
     });
   });
   await new Promise<void>((resolve, reject) => {

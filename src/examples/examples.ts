@@ -5,18 +5,26 @@
  * configuration (config/default.yaml). `schakel example` prints them; the tests validate every one.
  */
 import { randomUUID } from 'node:crypto';
-import { prepareEnvelope } from '../stuf/ggk-envelope-options.ts';
 import { catalogue } from '../catalogue/catalogue.ts';
+import { recognise } from '../catalogue/recognise.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
-import { wrap } from '../stuf/ggk-envelope.ts';
 import { buildRetour } from '../retour/istandaarden.ts';
 import { calendarDay } from '../rules/istandaarden/dates.ts';
-import { recognise } from '../catalogue/recognise.ts';
+import { wrap } from '../stuf/ggk-envelope.ts';
+import { prepareEnvelope } from '../stuf/ggk-envelope-options.ts';
 import { parseToTree } from '../xml/parse.ts';
-import { build as buildModelled, type ModelledName, DEFAULT_IEB_PERIOD, DEFAULT_FUNCTIE } from './ieb-ipgb.ts';
-import { breakerFor, BREAKERS, type Breaker } from './invalid.ts';
+import { build as buildModelled, DEFAULT_FUNCTIE, DEFAULT_IEB_PERIOD, type ModelledName } from './ieb-ipgb.ts';
+import { BREAKERS, type Breaker, breakerFor } from './invalid.ts';
 import { buildIstandaard, parseIstandaardHeen } from './istandaarden.ts';
-import { build as buildStuf, PARTIES, specOf, stufTijdstip, TEST_BSNS, type MessageName as StufName, type Party } from './stuf-jz.ts';
+import {
+  build as buildStuf,
+  PARTIES,
+  type Party,
+  type MessageName as StufName,
+  specOf,
+  stufTijdstip,
+  TEST_BSNS,
+} from './stuf-jz.ts';
 
 /** Codes of the demo configuration (config/default.yaml). */
 export const DEMO_CODES = {
@@ -71,7 +79,9 @@ function entryOf(name: string): CatalogueEntry {
 export function breakableRules(name: string): string[] {
   const entry = entryOf(name);
   const target = entry.standard === 'ggk' ? undefined : entry;
-  return BREAKERS.filter((b) => (target ? b.appliesTo(target) : !b.inPayload ? b.appliesTo(entry) : b.appliesTo(payloadEntry(entry)))).map((b) => b.rule);
+  return BREAKERS.filter((b) =>
+    target ? b.appliesTo(target) : !b.inPayload ? b.appliesTo(entry) : b.appliesTo(payloadEntry(entry)),
+  ).map((b) => b.rule);
 }
 
 function payloadEntry(envelope: CatalogueEntry, payload?: string): CatalogueEntry {
@@ -91,7 +101,9 @@ export function makeExample(name: string, opts: ExampleOptions = {}): string {
       throw new ExampleError(`${inner.name} does not travel in a GGK envelope (iWmo, iJw, iEb and iPgb berichten do)`);
     }
     if ((inner.direction === 'retour') !== (entry.name === 'ggk_Du01')) {
-      throw new ExampleError(`${inner.name} is a ${inner.direction}bericht: it travels in a ${inner.direction === 'retour' ? 'ggk_Du01' : 'ggk_Di01'}`);
+      throw new ExampleError(
+        `${inner.name} is a ${inner.direction}bericht: it travels in a ${inner.direction === 'retour' ? 'ggk_Du01' : 'ggk_Di01'}`,
+      );
     }
     let payload = plain(inner, { ...opts, now });
     if (breaker?.inPayload) payload = breaker.apply(payload, ctx);
@@ -104,12 +116,20 @@ export function makeExample(name: string, opts: ExampleOptions = {}): string {
 
 function checkedBreaker(entry: CatalogueEntry, opts: ExampleOptions): Breaker {
   const breaker = breakerFor(opts.invalid!);
-  const can = entry.standard === 'ggk' ? breakableRules(entry.name) : BREAKERS.filter((b) => b.appliesTo(entry)).map((b) => b.rule);
-  if (!breaker) throw new ExampleError(`--invalid ${opts.invalid}: not a rule the examples can break; in ${entry.name}: ${can.join(', ')}`);
+  const can =
+    entry.standard === 'ggk'
+      ? breakableRules(entry.name)
+      : BREAKERS.filter((b) => b.appliesTo(entry)).map((b) => b.rule);
+  if (!breaker)
+    throw new ExampleError(
+      `--invalid ${opts.invalid}: not a rule the examples can break; in ${entry.name}: ${can.join(', ')}`,
+    );
   const target = entry.standard === 'ggk' && breaker.inPayload ? payloadEntry(entry, opts.payload) : entry;
   if (!breaker.appliesTo(target)) {
     const where = BREAKERS.includes(breaker) ? exampleNames().filter((n) => breaker.appliesTo(entryOf(n))) : [];
-    throw new ExampleError(`--invalid ${breaker.rule}: cannot be broken in ${target.name} alone (it can in: ${where.join(', ') || 'none'}); in ${entry.name}: ${can.join(', ')}`);
+    throw new ExampleError(
+      `--invalid ${breaker.rule}: cannot be broken in ${target.name} alone (it can in: ${where.join(', ') || 'none'}); in ${entry.name}: ${can.join(', ')}`,
+    );
   }
   return breaker;
 }
@@ -120,7 +140,8 @@ export function envelopeAround(inner: CatalogueEntry, payload: string, crossRefn
     { body: Buffer.from(payload), messageName: inner.name },
     { applicatie: 'Schakel', applicatieVersie: '0001', applicatieSubversie: '0000', crossRefnummer },
   );
-  if (prepared.kind !== 'wrap') throw new ExampleError(prepared.kind === 'refused' ? prepared.reason : `${inner.name} is already an envelope`);
+  if (prepared.kind !== 'wrap')
+    throw new ExampleError(prepared.kind === 'refused' ? prepared.reason : `${inner.name} is already an envelope`);
   return wrap(Buffer.from(payload), prepared.options);
 }
 
@@ -170,7 +191,10 @@ export function retourOf(heen: string, dagtekening: string): string {
   const r = recognise(root);
   if (!r.ok) throw new ExampleError(`not a bericht the gateway recognises: ${r.reason}`);
   const codes = r.entry.name.endsWith('323') ? ['0200'] : [];
-  return buildRetour({ entry: r.entry, root }, codes, { identificatieRetour: freshIdentificatie(), dagtekeningRetour: dagtekening });
+  return buildRetour({ entry: r.entry, root }, codes, {
+    identificatieRetour: freshIdentificatie(),
+    dagtekeningRetour: dagtekening,
+  });
 }
 
 function modelled(entry: CatalogueEntry, opts: ExampleOptions, dagtekening: string): string {

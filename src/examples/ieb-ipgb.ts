@@ -10,16 +10,25 @@
  * A retour is built from the same data as its heen: the heen's header elements 1–7 unchanged, then
  * IdentificatieRetour … and RetourCodes, and every body class copied with RetourCodes (0200) appended.
  */
-import { b, bt, m, mt, retourCodes, serialiseBericht, type El } from './tree.ts';
+import { b, bt, type El, m, mt, retourCodes, serialiseBericht } from './tree.ts';
 
 export type IebName = 'WMO405' | 'WMO406' | 'WMO407' | 'WMO408';
 export type IpgbName = 'WMO501' | 'WMO502' | 'JW501' | 'JW502' | 'WMO507' | 'WMO508' | 'JW507' | 'JW508';
 export type ModelledName = IebName | IpgbName;
 
 export const MODELLED_MESSAGES: readonly ModelledName[] = [
-  'WMO405', 'WMO406', 'WMO407', 'WMO408',
-  'WMO501', 'WMO502', 'WMO507', 'WMO508',
-  'JW501', 'JW502', 'JW507', 'JW508',
+  'WMO405',
+  'WMO406',
+  'WMO407',
+  'WMO408',
+  'WMO501',
+  'WMO502',
+  'WMO507',
+  'WMO508',
+  'JW501',
+  'JW502',
+  'JW507',
+  'JW508',
 ];
 
 export const TEST_BSN = '999990019';
@@ -30,8 +39,14 @@ export const DAGTEKENING = '2026-10-15';
 export const TODAY = new Date('2026-11-01T10:00:00Z');
 
 const CODES: Record<IpgbName, string> = {
-  WMO501: '458', WMO502: '459', JW501: '460', JW502: '461',
-  WMO507: '464', WMO508: '465', JW507: '466', JW508: '467',
+  WMO501: '458',
+  WMO502: '459',
+  JW501: '460',
+  JW502: '461',
+  WMO507: '464',
+  WMO508: '465',
+  JW507: '466',
+  JW508: '467',
 };
 
 export function isRetour(name: ModelledName): boolean {
@@ -119,12 +134,40 @@ export interface BuildOptions extends HeaderOptions {
   retourCodes?: string[];
 }
 
-export const DEFAULT_IEB_PERIOD: IebPeriod = { nummer: '1001', start: '2026-09-01', kostprijs: { bedrag: '2150', start: '2026-09-01' }, status: '1' };
-export const DEFAULT_FUNCTIE: FunctieBudget = { zorgfunctie: '01', bedrag: '1250000', ingang: '2026-11-01', eind: '2027-10-31', verantwoordingsvrij: '25000' };
-export const DEFAULT_BESTEDING: Besteding = { budget: 'PGB-2025-0007', zorgfunctie: '01', begin: '2025-01-01', eind: '2025-12-31', besteed: '1100000', ziekengeld: '0', reden: '01' };
+export const DEFAULT_IEB_PERIOD: IebPeriod = {
+  nummer: '1001',
+  start: '2026-09-01',
+  kostprijs: { bedrag: '2150', start: '2026-09-01' },
+  status: '1',
+};
+export const DEFAULT_FUNCTIE: FunctieBudget = {
+  zorgfunctie: '01',
+  bedrag: '1250000',
+  ingang: '2026-11-01',
+  eind: '2027-10-31',
+  verantwoordingsvrij: '25000',
+};
+export const DEFAULT_BESTEDING: Besteding = {
+  budget: 'PGB-2025-0007',
+  zorgfunctie: '01',
+  begin: '2025-01-01',
+  eind: '2025-12-31',
+  besteed: '1100000',
+  ziekengeld: '0',
+  reden: '01',
+};
 
 /** Body classes: a retour appends RetourCodes to each (not to composite values such as EbKostprijs). */
-export const BODY_CLASSES: ReadonlySet<string> = new Set(['Client', 'PeriodeEigenBijdrageAbo', 'PeriodeBeschermdWonen', 'Budget', 'FunctieBudget', 'Relatie', 'Contact', 'FunctieBudgetBesteed']);
+export const BODY_CLASSES: ReadonlySet<string> = new Set([
+  'Client',
+  'PeriodeEigenBijdrageAbo',
+  'PeriodeBeschermdWonen',
+  'Budget',
+  'FunctieBudget',
+  'Relatie',
+  'Contact',
+  'FunctieBudgetBesteed',
+]);
 
 function withRetourCodes(el: El): El {
   if (typeof el.content === 'string') return el;
@@ -150,7 +193,12 @@ function iebClients(name: ModelledName, clients: IebClient[]): El[] {
           mt(`${p}StartNummer`, period.nummer),
           mt(`${p}Startdatum`, period.start),
           period.stop === undefined ? undefined : mt(`${p}Stopdatum`, period.stop),
-          period.kostprijs && m(`${p}Kostprijs`, mt('KostprijsBedrag', period.kostprijs.bedrag), mt('KostprijsStartdatum', period.kostprijs.start)),
+          period.kostprijs &&
+            m(
+              `${p}Kostprijs`,
+              mt('KostprijsBedrag', period.kostprijs.bedrag),
+              mt('KostprijsStartdatum', period.kostprijs.start),
+            ),
           mt('StatusAanlevering', period.status),
         ),
       ),
@@ -159,7 +207,12 @@ function iebClients(name: ModelledName, clients: IebClient[]): El[] {
 }
 
 function naam(achternaam: string, voorletters: string): El {
-  return b('Naam', b('Geslachtsnaam', bt('Achternaam', achternaam)), bt('Voorletters', voorletters), bt('NaamGebruik', '1'));
+  return b(
+    'Naam',
+    b('Geslachtsnaam', bt('Achternaam', achternaam)),
+    bt('Voorletters', voorletters),
+    bt('NaamGebruik', '1'),
+  );
 }
 
 function tkbClients(clients: TkbClient[]): El[] {
@@ -181,11 +234,21 @@ function tkbClients(clients: TkbClient[]): El[] {
             'FunctieBudget',
             mt('Zorgfunctie', f.zorgfunctie),
             mt('FunctieBudgetBedrag', f.bedrag),
-            m('FunctieBudgetPeriode', bt('Ingangsdatum', f.ingang), f.eind === undefined ? undefined : bt('Einddatum', f.eind)),
+            m(
+              'FunctieBudgetPeriode',
+              bt('Ingangsdatum', f.ingang),
+              f.eind === undefined ? undefined : bt('Einddatum', f.eind),
+            ),
             f.verantwoordingsvrij === undefined ? undefined : mt('VerantwoordingsvrijBedrag', f.verantwoordingsvrij),
           ),
         ),
-        m('Relatie', mt('Nummer', 'REL-1'), mt('Soort', '02'), { ...naam('Proefvertegenwoordiger', 'B'), basis: false }, mt('Ingangsdatum', '2026-11-01')),
+        m(
+          'Relatie',
+          mt('Nummer', 'REL-1'),
+          mt('Soort', '02'),
+          { ...naam('Proefvertegenwoordiger', 'B'), basis: false },
+          mt('Ingangsdatum', '2026-11-01'),
+        ),
         m('Contact', mt('Ingangsdatum', '2026-11-01'), mt('Emailadres', 'budgethouder@example.org')),
       ),
     ),
@@ -231,7 +294,11 @@ export function build(name: ModelledName, opts: BuildOptions = {}): string {
     mt('BerichtVersie', opts.versie ?? (standard === 'ipgb' ? '2' : '4')),
     mt('BerichtSubversie', opts.subversie ?? (standard === 'ipgb' ? '1' : '0')),
     mt(bab ? 'Ontvanger' : 'Afzender', opts.gemeente ?? GEMEENTE),
-    m('BerichtIdentificatie', bt('Identificatie', opts.identificatie ?? `${heenOf(name)}-0001`), bt('Dagtekening', opts.dagtekening ?? DAGTEKENING)),
+    m(
+      'BerichtIdentificatie',
+      bt('Identificatie', opts.identificatie ?? `${heenOf(name)}-0001`),
+      bt('Dagtekening', opts.dagtekening ?? DAGTEKENING),
+    ),
     m('XsdVersie', bt('BasisschemaXsdVersie', '1.0.0'), bt('BerichtXsdVersie', '1.0.0')),
     ...(retour
       ? [
@@ -249,7 +316,12 @@ export function build(name: ModelledName, opts: BuildOptions = {}): string {
   else body = tkbClients(opts.tkb ?? [{ bsn: TEST_BSN, budget: 'PGB-2026-0001', functies: [DEFAULT_FUNCTIE] }]);
   if (retour) body = body.map(withRetourCodes);
 
-  return serialiseBericht(m('Bericht', header, ...body), { messagePrefix: mp, message: nsMessage, basisPrefix: standard, basis: nsBasis });
+  return serialiseBericht(m('Bericht', header, ...body), {
+    messagePrefix: mp,
+    message: nsMessage,
+    basisPrefix: standard,
+    basis: nsBasis,
+  });
 }
 
 /** Replaces the first occurrence of each `from`; a replacement that finds nothing throws (a test that cannot fail is no test). */

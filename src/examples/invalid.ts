@@ -5,11 +5,11 @@
  * without breaking another one, is refused with the list of messages it can be tried on.
  */
 import type { CatalogueEntry } from '../catalogue/types.ts';
-import { addYears } from '../rules/istandaarden/dates.ts';
-import { forMessages } from '../rules/istandaarden/messages.ts';
-import { TR135 } from '../rules/istandaarden/dagtekening.ts';
 import { CS002 } from '../rules/istandaarden/bsn.ts';
+import { TR135 } from '../rules/istandaarden/dagtekening.ts';
+import { addYears } from '../rules/istandaarden/dates.ts';
 import { TR101_KEYS } from '../rules/istandaarden/duplicates.ts';
+import { forMessages } from '../rules/istandaarden/messages.ts';
 import { IB009 } from '../rules/stuf/referentienummer.ts';
 
 /** What a breaker knows besides the text: the day the example is dated. */
@@ -71,11 +71,17 @@ export const BREAKERS: readonly Breaker[] = [
     how: 'an element the schema does not allow, at the end of the document element',
     appliesTo: () => true,
     inPayload: false,
-    apply: (xml) => edit(xml, /<\/([\w-]+):([\w-]+)>\s*$/, (_all, prefix, name) => `  <${prefix}:Onverwacht>niet in het schema</${prefix}:Onverwacht>\n</${prefix}:${name}>\n`),
+    apply: (xml) =>
+      edit(
+        xml,
+        /<\/([\w-]+):([\w-]+)>\s*$/,
+        (_all, prefix, name) =>
+          `  <${prefix}:Onverwacht>niet in het schema</${prefix}:Onverwacht>\n</${prefix}:${name}>\n`,
+      ),
   },
   {
     rule: 'CS002',
-    how: 'the client\'s Bsn fails the elfproef',
+    how: "the client's Bsn fails the elfproef",
     appliesTo: (entry) => CS002.appliesTo(entry) && entry.direction === 'heen' && numberOf(entry) !== '319',
     inPayload: true,
     apply: (xml, ctx) => edit(xml, new RegExp(`>${ctx.bsn}<`, 'g'), `>${failingBsn(ctx.bsn)}<`),
@@ -89,29 +95,35 @@ export const BREAKERS: readonly Breaker[] = [
   },
   {
     rule: 'TR134',
-    how: 'the client\'s Geboortedatum lies after the Dagtekening',
+    how: "the client's Geboortedatum lies after the Dagtekening",
     appliesTo: hasGeboortedatum,
     inPayload: true,
-    apply: (xml, ctx) => edit(xml, /(<[\w-]+:Geboortedatum>\s*<[\w-]+:Datum>)[0-9-]+</, `$1${nextDay(ctx.dagtekening)}<`),
+    apply: (xml, ctx) =>
+      edit(xml, /(<[\w-]+:Geboortedatum>\s*<[\w-]+:Datum>)[0-9-]+</, `$1${nextDay(ctx.dagtekening)}<`),
   },
   {
     rule: 'TR002',
-    how: 'the client\'s Geboortedatum is 121 years before the Dagtekening',
+    how: "the client's Geboortedatum is 121 years before the Dagtekening",
     appliesTo: hasGeboortedatum,
     inPayload: true,
-    apply: (xml, ctx) => edit(xml, /(<[\w-]+:Geboortedatum>\s*<[\w-]+:Datum>)[0-9-]+</, `$1${addYears(ctx.dagtekening, -121)}<`),
+    apply: (xml, ctx) =>
+      edit(xml, /(<[\w-]+:Geboortedatum>\s*<[\w-]+:Datum>)[0-9-]+</, `$1${addYears(ctx.dagtekening, -121)}<`),
   },
   {
     rule: 'TR018',
-    how: 'the StopProduct\'s Einddatum lies before its Begindatum',
+    how: "the StopProduct's Einddatum lies before its Begindatum",
     appliesTo: forMessages('307'),
     inPayload: true,
     apply: (xml) =>
-      edit(xml, /(<([\w-]+):Begindatum>)([0-9-]+)(<\/\2:Begindatum>[\s\S]*?<\2:Einddatum>)[0-9-]+</, (_all, open, _p, begin, middle) => {
-        const before = new Date(`${begin}T12:00:00Z`);
-        before.setUTCDate(before.getUTCDate() - 1);
-        return `${open}${begin}${middle}${before.toISOString().slice(0, 10)}<`;
-      }),
+      edit(
+        xml,
+        /(<([\w-]+):Begindatum>)([0-9-]+)(<\/\2:Begindatum>[\s\S]*?<\2:Einddatum>)[0-9-]+</,
+        (_all, open, _p, begin, middle) => {
+          const before = new Date(`${begin}T12:00:00Z`);
+          before.setUTCDate(before.getUTCDate() - 1);
+          return `${open}${begin}${middle}${before.toISOString().slice(0, 10)}<`;
+        },
+      ),
   },
   {
     rule: 'TR101',
@@ -119,15 +131,22 @@ export const BREAKERS: readonly Breaker[] = [
     // Only where a doubled product line breaks TR101 alone: in 301/315/317/323 it also breaks the rules on
     // overlapping products, unique references and totals (TR302, TR383/TR386, TR353, TR315/TR358).
     appliesTo: (entry) =>
-      entry.direction === 'heen' && TR101_ONLY.has(numberOf(entry)) && TR101_KEYS[numberOf(entry)] !== undefined && REPEATABLE[numberOf(entry)] !== undefined,
+      entry.direction === 'heen' &&
+      TR101_ONLY.has(numberOf(entry)) &&
+      TR101_KEYS[numberOf(entry)] !== undefined &&
+      REPEATABLE[numberOf(entry)] !== undefined,
     inPayload: true,
     apply: (xml, _ctx) => {
-      return edit(xml, /(\n[ \t]*<([\w-]+):(ToegewezenProduct|StartProduct|StopProduct|AangevraagdProduct|TeWijzigenProduct|Prestatie)>[\s\S]*?<\/\2:\3>)/, '$1$1');
+      return edit(
+        xml,
+        /(\n[ \t]*<([\w-]+):(ToegewezenProduct|StartProduct|StopProduct|AangevraagdProduct|TeWijzigenProduct|Prestatie)>[\s\S]*?<\/\2:\3>)/,
+        '$1$1',
+      );
     },
   },
   {
     rule: 'IB009',
-    how: 'the envelope\'s referentienummer is not a UUID v4',
+    how: "the envelope's referentienummer is not a UUID v4",
     appliesTo: (entry) => IB009.appliesTo(entry),
     inPayload: false,
     apply: (xml) => edit(xml, /(<StUF:referentienummer>)[^<]+</, '$1REF-0001<'),

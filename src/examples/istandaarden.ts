@@ -8,7 +8,7 @@
  * The retours (302 … 325) are made from a heen by the gateway's own retour builder (src/retour/istandaarden.ts).
  */
 import { addMonths, addYears } from '../rules/istandaarden/dates.ts';
-import { b, bt, m, mt, serialiseBericht, type El } from './tree.ts';
+import { b, bt, type El, m, mt, serialiseBericht } from './tree.ts';
 
 export type IstandaardStandard = 'iwmo' | 'ijw';
 export type HeenNumber = '301' | '305' | '307' | '315' | '317' | '319' | '323';
@@ -66,7 +66,9 @@ const firstOfMonth = (d: string): string => `${d.slice(0, 8)}01`;
 
 /** Product category and code: Wmo 02 (begeleiding), Jw 45 (jeugdhulp ambulant). */
 function product(standard: IstandaardStandard): El {
-  return standard === 'iwmo' ? m('Product', bt('Categorie', '02'), bt('Code', '02A01')) : m('Product', bt('Categorie', '45'), bt('Code', '45A01'));
+  return standard === 'iwmo'
+    ? m('Product', bt('Categorie', '02'), bt('Code', '02A01'))
+    : m('Product', bt('Categorie', '45'), bt('Code', '45A01'));
 }
 
 function geboortedatum(): El {
@@ -102,7 +104,13 @@ function body(standard: IstandaardStandard, nr: HeenNumber, o: IstandaardOptions
           m(
             'Contact',
             mt('Soort', '01'),
-            m('Adres', b('Huis', bt('Huisnummer', '1')), bt('Postcode', '9999ZZ'), bt('Straatnaam', 'Proefstraat'), bt('Plaatsnaam', 'Proefdorp')),
+            m(
+              'Adres',
+              b('Huis', bt('Huisnummer', '1')),
+              bt('Postcode', '9999ZZ'),
+              bt('Straatnaam', 'Proefstraat'),
+              bt('Plaatsnaam', 'Proefdorp'),
+            ),
           ),
         ),
         m(
@@ -130,7 +138,14 @@ function body(standard: IstandaardStandard, nr: HeenNumber, o: IstandaardOptions
         verkorteNaam(),
         m(
           'StartProducten',
-          m('StartProduct', mt('ToewijzingNummer', TOEWIJZING_NUMMER), product(standard), mt('ToewijzingIngangsdatum', day(d, -14)), mt('Begindatum', d), mt('StatusAanlevering', '1')),
+          m(
+            'StartProduct',
+            mt('ToewijzingNummer', TOEWIJZING_NUMMER),
+            product(standard),
+            mt('ToewijzingIngangsdatum', day(d, -14)),
+            mt('Begindatum', d),
+            mt('StatusAanlevering', '1'),
+          ),
         ),
       );
     case '307':
@@ -182,7 +197,16 @@ function body(standard: IstandaardStandard, nr: HeenNumber, o: IstandaardOptions
           'Verzoek',
           mt('ReferentieAanbieder', REFERENTIE_AANBIEDER),
           mt('RedenVerzoek', '1'),
-          m('TeWijzigenProducten', m('TeWijzigenProduct', mt('ToewijzingNummer', TOEWIJZING_NUMMER), mt('GewensteIngangsdatum', day(d, 14)), mt('Einddatum', day(addYears(d, 1), 14)), omvang())),
+          m(
+            'TeWijzigenProducten',
+            m(
+              'TeWijzigenProduct',
+              mt('ToewijzingNummer', TOEWIJZING_NUMMER),
+              mt('GewensteIngangsdatum', day(d, 14)),
+              mt('Einddatum', day(addYears(d, 1), 14)),
+              omvang(),
+            ),
+          ),
         ),
       );
     case '319':

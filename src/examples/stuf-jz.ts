@@ -50,7 +50,11 @@ function escape(text: string): string {
 }
 
 function render(el: XmlElement, indent: string, out: string[], rootAttrs = ''): void {
-  const attrs = rootAttrs + Object.entries(el.attrs).map(([k, v]) => ` ${k}="${escape(v)}"`).join('');
+  const attrs =
+    rootAttrs +
+    Object.entries(el.attrs)
+      .map(([k, v]) => ` ${k}="${escape(v)}"`)
+      .join('');
   if (el.children.length === 0) {
     out.push(`${indent}<${el.name}${attrs}/>`);
   } else if (el.children.every((c) => typeof c === 'string')) {
@@ -67,7 +71,9 @@ function render(el: XmlElement, indent: string, out: string[], rootAttrs = ''): 
 
 /** Serialises a document: XML declaration, every NS prefix declared on the root, two-space indentation. */
 export function serialise(root: XmlElement): string {
-  const decls = Object.entries(NS).map(([p, uri]) => ` xmlns:${p}="${uri}"`).join('');
+  const decls = Object.entries(NS)
+    .map(([p, uri]) => ` xmlns:${p}="${uri}"`)
+    .join('');
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   render(root, '', out, decls);
   return `${out.join('\n')}\n`;
@@ -140,7 +146,14 @@ const BG_PERSOON_ELEMENT: Record<PersoonVeld, string> = {
   geslachtsaanduiding: 'BG:geslachtsaanduiding',
   geboortedatum: 'BG:geboortedatum',
 };
-const PERSOON_ORDER: PersoonVeld[] = ['bsn', 'geslachtsnaam', 'voorletters', 'voornamen', 'geslachtsaanduiding', 'geboortedatum'];
+const PERSOON_ORDER: PersoonVeld[] = [
+  'bsn',
+  'geslachtsnaam',
+  'voorletters',
+  'voornamen',
+  'geslachtsaanduiding',
+  'geboortedatum',
+];
 
 /** The BG children of an NPS, in schema order; each NPS restriction allows a different subset. */
 function persoon(p: Persoon, fields: PersoonVeld[]): XmlElement[] {
@@ -154,7 +167,12 @@ function nps(p: Persoon, fields: PersoonVeld[], ...more: Child[]): XmlElement {
 
 /** A ZKN `organisatorischeEenheid` (vv/gm initiator and uitvoerende): identificatie (≤24) is the OIN. */
 function oeh(party: keyof typeof ORGANISATIES): XmlElement {
-  return ent('ZKN:organisatorischeEenheid', 'OEH', x('ZKN:identificatie', PARTIES[party].organisatie), x('ZKN:naam', ORGANISATIES[party]));
+  return ent(
+    'ZKN:organisatorischeEenheid',
+    'OEH',
+    x('ZKN:identificatie', PARTIES[party].organisatie),
+    x('ZKN:naam', ORGANISATIES[party]),
+  );
 }
 
 /** `%PDF-1.4` and a comment line, base64: a stand-in attachment. */
@@ -163,7 +181,14 @@ const PDF_STUB = Buffer.from('%PDF-1.4\n% fictitious test attachment\n').toStrin
 // ---------------------------------------------------------------------------------------------------------
 // Stuurgegevens.
 
-export type StuurgegevensElement = 'berichtcode' | 'zender' | 'ontvanger' | 'referentienummer' | 'tijdstipBericht' | 'crossRefnummer' | 'functie';
+export type StuurgegevensElement =
+  | 'berichtcode'
+  | 'zender'
+  | 'ontvanger'
+  | 'referentienummer'
+  | 'tijdstipBericht'
+  | 'crossRefnummer'
+  | 'functie';
 
 export interface BuildOptions {
   /** Default: a fresh UUID v4. */
@@ -189,7 +214,15 @@ export const TIJDSTIP = '20261015093000123';
 /** yyyyMMddHHmmssSSS in Dutch local time: the project's own StUF Tijdstip. */
 export { stufTijdstip } from '../stuf/stuurgegevens.ts';
 
-const STUURGEGEVENS_ORDER: StuurgegevensElement[] = ['berichtcode', 'zender', 'ontvanger', 'referentienummer', 'tijdstipBericht', 'crossRefnummer', 'functie'];
+const STUURGEGEVENS_ORDER: StuurgegevensElement[] = [
+  'berichtcode',
+  'zender',
+  'ontvanger',
+  'referentienummer',
+  'tijdstipBericht',
+  'crossRefnummer',
+  'functie',
+];
 
 /**
  * The stuurgegevens of a message (§4.5): berichtcode, zender, ontvanger, referentienummer, tijdstipBericht,
@@ -272,15 +305,44 @@ function foutBody(code: string, plek: 'client' | 'server', omschrijving: string)
 }
 
 /** Di01 spec: the root is the functie, the body one `JZ:object`. */
-function di01(name: StufJzRoot, group: MessageSpec['group'], from: Party, to: Party, object: () => XmlElement, crossRef = false): MessageSpec {
-  return { name, rootElement: name, namespace: NS.JZ, group, berichtcode: 'Di01', functie: name, crossRef, from, to, body: () => [object()] };
+function di01(
+  name: StufJzRoot,
+  group: MessageSpec['group'],
+  from: Party,
+  to: Party,
+  object: () => XmlElement,
+  crossRef = false,
+): MessageSpec {
+  return {
+    name,
+    rootElement: name,
+    namespace: NS.JZ,
+    group,
+    berichtcode: 'Di01',
+    functie: name,
+    crossRef,
+    from,
+    to,
+    body: () => [object()],
+  };
 }
 
 function service(name: ServiceMessage, body: () => XmlElement[] = () => []): MessageSpec {
-  return { name, rootElement: `${name}Bericht`, namespace: NS.StUF, group: 'jz', berichtcode: name, crossRef: true, from: PARTIES.rvdk, to: PARTIES.gemeente, body };
+  return {
+    name,
+    rootElement: `${name}Bericht`,
+    namespace: NS.StUF,
+    group: 'jz',
+    berichtcode: name,
+    crossRef: true,
+    from: PARTIES.rvdk,
+    to: PARTIES.gemeente,
+    body,
+  };
 }
 
-const zaaktype = (tag: string, omschrijving: string) => ent(tag, 'ZAKZKT', ent('ZKN:gerelateerde', 'ZKT', x('ZKN:omschrijvingGeneriek', omschrijving)));
+const zaaktype = (tag: string, omschrijving: string) =>
+  ent(tag, 'ZAKZKT', ent('ZKN:gerelateerde', 'ZKT', x('ZKN:omschrijvingGeneriek', omschrijving)));
 /**
  * `StUF:extraElementen` is REQUIRED (1..1, at least one extraElement) in ZAK-vto, ZAK-zorgmelding and
  * ZAK-notificatiejr, but neither the schemas nor §2.4 name the extraElement(s) expected there: the names used
@@ -299,7 +361,12 @@ const SPECS: MessageSpec[] = [
       x('ZKN:registratiedatum', '20261015'),
       extra('toelichting', 'Zorgen over de veiligheid van het kind; vrijwillige hulp is niet van de grond gekomen.'),
       zaaktype('ZKN:isVan', 'Overwegen kinderbeschermingsmaatregel'),
-      ent('ZKN:heeftBetrekkingOp', 'ZAKOBJ', ent('ZKN:gerelateerde', 'OBJ', nps(KIND, PERSOON_ORDER)), x('ZKN:omschrijving', 'Client (kind)')),
+      ent(
+        'ZKN:heeftBetrekkingOp',
+        'ZAKOBJ',
+        ent('ZKN:gerelateerde', 'OBJ', nps(KIND, PERSOON_ORDER)),
+        x('ZKN:omschrijving', 'Client (kind)'),
+      ),
       ent(
         'ZKN:heeftAlsBelanghebbende',
         'ZAKBTRBLH',
@@ -316,7 +383,11 @@ const SPECS: MessageSpec[] = [
           ent('ZKN:nietNatuurlijkPersoon', 'NNP', x('BG:statutaireNaam', ORGANISATIES.gemeente)),
         ),
       ),
-      ent('ZKN:heeftBetrekkingOpAndere', 'ZAKZAKBTR', ent('ZKN:gerelateerde', 'ZAK', zaaktype('ZKN:isVan', 'Uitvoeren onderzoek kinderbeschermingsmaatregel'))),
+      ent(
+        'ZKN:heeftBetrekkingOpAndere',
+        'ZAKZAKBTR',
+        ent('ZKN:gerelateerde', 'ZAK', zaaktype('ZKN:isVan', 'Uitvoeren onderzoek kinderbeschermingsmaatregel')),
+      ),
       ent(
         'ZKN:heeftRelevant',
         'ZAKEDC',
@@ -337,8 +408,18 @@ const SPECS: MessageSpec[] = [
       'ZAK',
       x('ZKN:identificatie', ZAAK_ID),
       zaaktype('ZKN:isVan', 'Uitvoeren onderzoek kinderbeschermingsmaatregel'),
-      ent('ZKN:heeftBetrekkingOp', 'ZAKOBJ', ent('ZKN:gerelateerde', 'OBJ', nps(KIND, ['bsn', 'geslachtsnaam', 'voorletters', 'geboortedatum'])), x('ZKN:omschrijving', 'Client (kind)')),
-      ent('ZKN:heeft', 'ZAKSTT', ent('ZKN:gerelateerde', 'STT', x('ZKN:omschrijving', 'Intake afgerond')), x('ZKN:datumStatusGezet', '20261020143000000')),
+      ent(
+        'ZKN:heeftBetrekkingOp',
+        'ZAKOBJ',
+        ent('ZKN:gerelateerde', 'OBJ', nps(KIND, ['bsn', 'geslachtsnaam', 'voorletters', 'geboortedatum'])),
+        x('ZKN:omschrijving', 'Client (kind)'),
+      ),
+      ent(
+        'ZKN:heeft',
+        'ZAKSTT',
+        ent('ZKN:gerelateerde', 'STT', x('ZKN:omschrijving', 'Intake afgerond')),
+        x('ZKN:datumStatusGezet', '20261020143000000'),
+      ),
     ),
   ),
   di01('notificatiejrDi01', 'jz', PARTIES.rvdk, PARTIES.gemeente, () =>
@@ -347,7 +428,12 @@ const SPECS: MessageSpec[] = [
       'ZAK',
       extra('soortNotificatie', 'Start jeugdreclassering'),
       zaaktype('ZKN:isVan', 'Signaal behandelen'),
-      ent('ZKN:heeftBetrekkingOp', 'ZAKOBJ', ent('ZKN:gerelateerde', 'OBJ', nps(KIND, ['bsn', 'geslachtsnaam', 'voorletters', 'geboortedatum'])), x('ZKN:omschrijving', 'jeugdige')),
+      ent(
+        'ZKN:heeftBetrekkingOp',
+        'ZAKOBJ',
+        ent('ZKN:gerelateerde', 'OBJ', nps(KIND, ['bsn', 'geslachtsnaam', 'voorletters', 'geboortedatum'])),
+        x('ZKN:omschrijving', 'jeugdige'),
+      ),
     ),
   ),
   di01('zorgmeldingDi01', 'jz', PARTIES.politie, PARTIES.gemeente, () =>
@@ -357,11 +443,25 @@ const SPECS: MessageSpec[] = [
       x('ZKN:kenmerk', x('ZKN:kenmerk', 'PL-2026-0456789'), x('ZKN:bron', 'Zorgmelding')),
       extra('aanleiding', 'Huiselijke ruzie, kind aanwezig'),
       zaaktype('ZKN:isVan', 'Signaal behandelen'),
-      ent('ZKN:heeftAlsInitiator', 'ZAKBTRINI', ent('ZKN:heeftAlsAanspreekpunt', 'ZAKBTRINICTP', ent('ZKN:gerelateerde', 'CTP', x('ZKN:naam', 'Wijkagent Test')))),
+      ent(
+        'ZKN:heeftAlsInitiator',
+        'ZAKBTRINI',
+        ent(
+          'ZKN:heeftAlsAanspreekpunt',
+          'ZAKBTRINICTP',
+          ent('ZKN:gerelateerde', 'CTP', x('ZKN:naam', 'Wijkagent Test')),
+        ),
+      ),
       ent(
         'ZKN:heeftRelevant',
         'ZAKEDC',
-        ent('ZKN:gerelateerde', 'EDC', x('ZKN:dct.omschrijving', 'Zorgmelding'), x('ZKN:creatiedatum', '20261015'), x('ZKN:inhoud', PDF_STUB)),
+        ent(
+          'ZKN:gerelateerde',
+          'EDC',
+          x('ZKN:dct.omschrijving', 'Zorgmelding'),
+          x('ZKN:creatiedatum', '20261015'),
+          x('ZKN:inhoud', PDF_STUB),
+        ),
       ),
     ),
   ),
@@ -373,7 +473,15 @@ const SPECS: MessageSpec[] = [
       x('ZKN:kenmerk', x('ZKN:kenmerk', 'PL-2026-0456789'), x('ZKN:bron', 'Zorgmelding')),
       x('ZKN:resultaat', x('ZKN:omschrijving', 'Vervolgactie nodig')),
       zaaktype('ZKN:isVan', 'Signaal behandelen'),
-      ent('ZKN:heeftAlsInitiator', 'ZAKBTRINI', ent('ZKN:heeftAlsAanspreekpunt', 'ZAKBTRINICTP', ent('ZKN:gerelateerde', 'CTP', x('ZKN:naam', 'Wijkagent Test')))),
+      ent(
+        'ZKN:heeftAlsInitiator',
+        'ZAKBTRINI',
+        ent(
+          'ZKN:heeftAlsAanspreekpunt',
+          'ZAKBTRINICTP',
+          ent('ZKN:gerelateerde', 'CTP', x('ZKN:naam', 'Wijkagent Test')),
+        ),
+      ),
     ),
   ),
 
@@ -388,7 +496,11 @@ const SPECS: MessageSpec[] = [
       x('JZ:locatieIncident', 'Proefstraat 1, Proefdorp'),
       x('JZ:omschrijvingIncident', 'Melding huiselijk geweld; een minderjarige was getuige.'),
       x('JZ:indicatieAgenderingAfstemmingsoverlegGewenst', 'Nee'),
-      x('JZ:contactgegevensVerdiepingOpInfo', x('JZ:naamContactpersoon', 'Wijkagent Test'), x('JZ:telefoonnummer', '0999123456')),
+      x(
+        'JZ:contactgegevensVerdiepingOpInfo',
+        x('JZ:naamContactpersoon', 'Wijkagent Test'),
+        x('JZ:telefoonnummer', '0999123456'),
+      ),
       x('JZ:indicatieSASHIngevuld', 'Nee'),
       ent(
         'JZ:betreft',
@@ -397,7 +509,16 @@ const SPECS: MessageSpec[] = [
           'JZ:gerelateerde',
           'ZOS',
           x('JZ:omschrijvingZorgelijkeSituatie', 'Zorgen over de thuissituatie van het kind.'),
-          ent('JZ:heeftBetrokken', 'ZOSNPS', ent('JZ:gerelateerde', 'NPS', ...persoon(KIND, ['bsn', 'geslachtsnaam', 'voornamen', 'geslachtsaanduiding', 'geboortedatum'])), x('JZ:jeugzorgrol', 'jeugdige')),
+          ent(
+            'JZ:heeftBetrokken',
+            'ZOSNPS',
+            ent(
+              'JZ:gerelateerde',
+              'NPS',
+              ...persoon(KIND, ['bsn', 'geslachtsnaam', 'voornamen', 'geslachtsaanduiding', 'geboortedatum']),
+            ),
+            x('JZ:jeugzorgrol', 'jeugdige'),
+          ),
         ),
       ),
       ent('JZ:isIngediendDoor', 'VTMBTR', ent('JZ:gerelateerde', 'BTR', x('ZKN:naam', ORGANISATIES.politie))),
@@ -410,8 +531,21 @@ const SPECS: MessageSpec[] = [
       x('ZKN:identificatie', ZAAK_ID),
       x('ZKN:uitkomst', 'vervolgstappen belegd bij VT'),
       x('ZKN:status', 'uitkomst veiligheidsbeoordeling'),
-      ent('ZKN:naarAanleidingVan', 'ZAKVTM', ent('ZKN:gerelateerde', 'VTM', x('JZ:identificatieVtMelding', VT_MELDING_ID))),
-      ent('ZKN:isUitgevoerdDoor', 'ZAKBTR', ent('ZKN:gerelateerde', 'BTR', x('ZKN:naam', ORGANISATIES.veiligThuis), x('ZKN:oinNummer', PARTIES.veiligThuis.organisatie))),
+      ent(
+        'ZKN:naarAanleidingVan',
+        'ZAKVTM',
+        ent('ZKN:gerelateerde', 'VTM', x('JZ:identificatieVtMelding', VT_MELDING_ID)),
+      ),
+      ent(
+        'ZKN:isUitgevoerdDoor',
+        'ZAKBTR',
+        ent(
+          'ZKN:gerelateerde',
+          'BTR',
+          x('ZKN:naam', ORGANISATIES.veiligThuis),
+          x('ZKN:oinNummer', PARTIES.veiligThuis.organisatie),
+        ),
+      ),
     ),
   ),
   // ---- vv: verrijkingsverzoeken (Veilig Thuis → gegevenshouder) and the answers (crossRefnummer = the verzoek's referentienummer)
@@ -422,7 +556,11 @@ const SPECS: MessageSpec[] = [
       x('JZ:identificatie', VERZOEK_ID),
       x('JZ:soortVerzoeker', '05'),
       x('JZ:redenVerzoek', x('JZ:code', '01')),
-      ent('JZ:heeftBetrekkingOp', 'ZAKOBJ', ent('ZKN:gerelateerde', 'OBJ', nps(KIND, ['bsn', 'geslachtsnaam', 'voorletters', 'geboortedatum']))),
+      ent(
+        'JZ:heeftBetrekkingOp',
+        'ZAKOBJ',
+        ent('ZKN:gerelateerde', 'OBJ', nps(KIND, ['bsn', 'geslachtsnaam', 'voorletters', 'geboortedatum'])),
+      ),
       ent('JZ:heeftAlsInitiator', 'ZAKBTRINI', ent('ZKN:gerelateerde', 'BTR', oeh('veiligThuis'))),
     ),
   ),
@@ -437,7 +575,12 @@ const SPECS: MessageSpec[] = [
         'VVZ',
         x('JZ:identificatie', ANTWOORD_ID),
         x('JZ:verzoekidentificatie', VERZOEK_ID),
-        ent('JZ:heeftBetrekkingOp', 'ZAKOBJ', ent('ZKN:gerelateerde', 'OBJ', nps(KIND, ['bsn', 'geslachtsnaam', 'voorletters', 'geboortedatum'])), x('ZKN:indicatieBekend', 'J')),
+        ent(
+          'JZ:heeftBetrekkingOp',
+          'ZAKOBJ',
+          ent('ZKN:gerelateerde', 'OBJ', nps(KIND, ['bsn', 'geslachtsnaam', 'voorletters', 'geboortedatum'])),
+          x('ZKN:indicatieBekend', 'J'),
+        ),
         ent('JZ:heeftAlsInitiator', 'ZAKBTRINI', ent('ZKN:gerelateerde', 'BTR', oeh('veiligThuis'))),
         ent('JZ:heeftAlsUitvoerende', 'ZAKBTRUTV', ent('ZKN:gerelateerde', 'BTR', oeh('gegevenshouder'))),
       ),
@@ -451,7 +594,11 @@ const SPECS: MessageSpec[] = [
       x('JZ:soortVerzoeker', '05'),
       x('JZ:redenVerzoek', x('JZ:code', '01')),
       x('JZ:specifiekeVraag', x('JZ:code', 'VT-001')),
-      ent('JZ:heeftBetrekkingOp', 'ZAKOBJ', ent('ZKN:gerelateerde', 'OBJ', nps(KIND, ['bsn', 'geslachtsnaam', 'voorletters', 'geboortedatum']))),
+      ent(
+        'JZ:heeftBetrekkingOp',
+        'ZAKOBJ',
+        ent('ZKN:gerelateerde', 'OBJ', nps(KIND, ['bsn', 'geslachtsnaam', 'voorletters', 'geboortedatum'])),
+      ),
       ent('JZ:heeftAlsInitiator', 'ZAKBTRINI', ent('ZKN:gerelateerde', 'BTR', oeh('veiligThuis'))),
     ),
   ),
@@ -493,14 +640,31 @@ const SPECS: MessageSpec[] = [
           nps(
             KIND,
             ['bsn', 'geslachtsnaam', 'voornamen', 'geslachtsaanduiding', 'geboortedatum'],
-            x('BG:adres', x('BG:soortadres', '01'), x('BG:nederlandsadres', x('BG:wpl.woonplaatsNaam', 'Proefdorp'), x('BG:aoa.postcode', '9999ZZ'), x('BG:aoa.huisnummer', '1'))),
+            x(
+              'BG:adres',
+              x('BG:soortadres', '01'),
+              x(
+                'BG:nederlandsadres',
+                x('BG:wpl.woonplaatsNaam', 'Proefdorp'),
+                x('BG:aoa.postcode', '9999ZZ'),
+                x('BG:aoa.huisnummer', '1'),
+              ),
+            ),
           ),
         ),
         x('ZKN:hoedanigheid', '001'),
       ),
       ent('ZKN:heeftAlsInitiator', 'ZAKBTRINI', ent('ZKN:gerelateerde', 'BTR', oeh('politie'))),
       ent('ZKN:heeftAlsUitvoerende', 'ZAKBTRUTV', ent('ZKN:gerelateerde', 'BTR', oeh('veiligThuis'))),
-      ent('ZKN:betreft', 'ZAKZOS', ent('ZKN:gerelateerde', 'ZOS', x('JZ:omschrijvingZorgelijkeSituatie', 'Zorgen over de thuissituatie van het kind.'))),
+      ent(
+        'ZKN:betreft',
+        'ZAKZOS',
+        ent(
+          'ZKN:gerelateerde',
+          'ZOS',
+          x('JZ:omschrijvingZorgelijkeSituatie', 'Zorgen over de thuissituatie van het kind.'),
+        ),
+      ),
       x('JZ:datumTijdMelding', '20261015091500'),
       x('JZ:soortmeldingCode', 'VT'),
       x('JZ:redenMelding', x('JZ:omschrijving', 'Huiselijk geweld in aanwezigheid van een minderjarige.')),
@@ -522,7 +686,9 @@ const SPECS: MessageSpec[] = [
   // ---- StUF0301 service messages (RvdK answering a vtoDi01 of the gemeente): crossRefnummer, no functie
   service('Bv01'),
   service('Bv03'),
-  service('Fo01', () => [foutBody('StUF010', 'client', 'Combinatie van ontvangende organisatie, applicatie en administratie onbekend')]),
+  service('Fo01', () => [
+    foutBody('StUF010', 'client', 'Combinatie van ontvangende organisatie, applicatie en administratie onbekend'),
+  ]),
   service('Fo03', () => [foutBody('StUF016', 'client', 'Combinatie zender en referentienummer niet uniek')]),
 ];
 

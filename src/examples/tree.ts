@@ -51,6 +51,9 @@ export interface Namespaces {
 export function serialiseBericht(root: El, ns: Namespaces): string {
   const lines: string[] = [];
   render(root, ns.messagePrefix, ns.basisPrefix, '', lines);
-  lines[0] = lines[0]!.replace('>', ` xmlns:${ns.messagePrefix}="${ns.message}" xmlns:${ns.basisPrefix}="${ns.basis}">`);
+  lines[0] = lines[0]!.replace(
+    '>',
+    ` xmlns:${ns.messagePrefix}="${ns.message}" xmlns:${ns.basisPrefix}="${ns.basis}">`,
+  );
   return `<?xml version="1.0" encoding="UTF-8"?>\n${lines.join('\n')}\n`;
 }

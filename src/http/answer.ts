@@ -15,7 +15,12 @@ const INPUT_STATUS: Readonly<Record<string, number>> = XML_INPUT_STATUS;
  * status, time and URL are shown to its own source only. Another source that sends the same identification
  * gets a neutral 409 with the standard's code, and learns nothing about the earlier message.
  */
-export function answer(res: Response, outcome: AcceptOutcome, asker: MessageSource, earlier: MessageSource | null = null): void {
+export function answer(
+  res: Response,
+  outcome: AcceptOutcome,
+  asker: MessageSource,
+  earlier: MessageSource | null = null,
+): void {
   switch (outcome.kind) {
     case 'accepted':
       res.status(202).location(`/berichten/${outcome.message.id}`).json(receipt(outcome.message));
@@ -25,7 +30,10 @@ export function answer(res: Response, outcome: AcceptOutcome, asker: MessageSour
         const stuf = outcome.message.standard === 'stuf-jz' || outcome.message.standard === 'stuf';
         return notUnique(res, stuf ? 'StUF016' : 'TR056', stuf ? 'StUF016' : '9056', outcome.message.messageName);
       }
-      res.status(200).location(`/berichten/${outcome.message.id}`).json({ ...receipt(outcome.message), repeat: true });
+      res
+        .status(200)
+        .location(`/berichten/${outcome.message.id}`)
+        .json({ ...receipt(outcome.message), repeat: true });
       return;
     case 'invalid':
       return invalid(res, outcome.verdict, kept(outcome));
@@ -39,7 +47,8 @@ export function answer(res: Response, outcome: AcceptOutcome, asker: MessageSour
         refused: `/berichten/${outcome.refusedId}`,
       });
     case 'conflict':
-      if (!earlier || !sameSource(earlier, asker)) return notUnique(res, outcome.code, outcome.retourcode, outcome.verdict.message);
+      if (!earlier || !sameSource(earlier, asker))
+        return notUnique(res, outcome.code, outcome.retourcode, outcome.verdict.message);
       return sendError(res, 409, outcome.code, outcome.text, {
         retourcode: outcome.retourcode,
         message: (outcome.verdict.payload ?? outcome.verdict).message,
@@ -55,13 +64,24 @@ export function answer(res: Response, outcome: AcceptOutcome, asker: MessageSour
 function kept(outcome: Partial<Rejected>): Record<string, unknown> {
   return {
     ...(outcome.rejectedId ? { rejected: `/berichten/${outcome.rejectedId}` } : {}),
-    ...(outcome.answer ? { answerSent: { id: outcome.answer.id, message: outcome.answer.message, destination: outcome.answer.destination } } : {}),
+    ...(outcome.answer
+      ? {
+          answerSent: {
+            id: outcome.answer.id,
+            message: outcome.answer.message,
+            destination: outcome.answer.destination,
+          },
+        }
+      : {}),
   };
 }
 
 /** The answer to another source's duplicate: the rule that refuses it, nothing about the message it repeats. */
 function notUnique(res: Response, code: string, retourcode: string, message: string | null): void {
-  sendError(res, 409, code, 'this identification was received before from another sender; it must be unique', { retourcode, message });
+  sendError(res, 409, code, 'this identification was received before from another sender; it must be unique', {
+    retourcode,
+    message,
+  });
 }
 
 function sameSource(a: MessageSource, b: MessageSource): boolean {
@@ -78,14 +98,20 @@ function invalid(res: Response, v: Verdict, extra: Record<string, unknown>): voi
     : !inner.xsdValid
       ? `${inner.message} is not valid against its schema (${inner.findings.length} finding(s)); first: ${first?.text ?? ''}`
       : `${inner.message} fails ${inner.findings.length} technical rule check(s); first: ${first?.code} ${first?.text ?? ''}`;
-  sendError(res, status, inner.message && !inner.xsdValid ? 'XSD_INVALID' : inner.message ? 'RULES_FAILED' : code, summary, {
-    line: first?.line ?? null,
-    column: first?.column ?? null,
-    message: inner.message,
-    standard: inner.standard,
-    findings: inner.findings,
-    ...(v.payload ? { envelope: { message: v.message, valid: v.xsdValid, findings: v.findings } } : {}),
-    ...(inner.retour ? { retour: inner.retour } : {}),
-    ...extra,
-  });
+  sendError(
+    res,
+    status,
+    inner.message && !inner.xsdValid ? 'XSD_INVALID' : inner.message ? 'RULES_FAILED' : code,
+    summary,
+    {
+      line: first?.line ?? null,
+      column: first?.column ?? null,
+      message: inner.message,
+      standard: inner.standard,
+      findings: inner.findings,
+      ...(v.payload ? { envelope: { message: v.message, valid: v.xsdValid, findings: v.findings } } : {}),
+      ...(inner.retour ? { retour: inner.retour } : {}),
+      ...extra,
+    },
+  );
 }

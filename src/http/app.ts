@@ -2,20 +2,20 @@ import express, { type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Beheer } from '../beheer/index.ts';
 import type { CallerConfig, Config, InboundConfig } from '../config/schema.ts';
-import { accept, type AcceptOutcome, type PipelineDeps } from '../pipeline/accept.ts';
+import { type AcceptOutcome, accept, type PipelineDeps } from '../pipeline/accept.ts';
 import type { MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
-import { requireKey } from './auth.ts';
+import { BodyAdmission } from './admission.ts';
 import { answer } from './answer.ts';
+import { requireKey } from './auth.ts';
 import { rawXmlBody, requireXmlContentType } from './body.ts';
+import { daiInbound, unwrapDai } from './dai-inbound.ts';
 import { describeMessage } from './describe.ts';
 import { errorHandler, sendError } from './errors.ts';
-import { BodyAdmission } from './admission.ts';
 import { openApiDocument } from './openapi.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { requestContext } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
-import { daiInbound, unwrapDai } from './dai-inbound.ts';
-import { soapAuthRefusal, soapInbound, unwrapSoap, type SoapUnwrap } from './soap-inbound.ts';
+import { type SoapUnwrap, soapAuthRefusal, soapInbound, unwrapSoap } from './soap-inbound.ts';
 
 export interface AppDeps extends PipelineDeps {
   config: () => Config;
@@ -62,7 +62,10 @@ export function createApp(deps: AppDeps): express.Express {
     admission,
     admissionWaitMs: deps.config().server.admissionWaitMs,
   });
-  const callerAuth = limiter.perHolder(requireKey<CallerConfig>(() => deps.config().callers, 'caller'), 'caller');
+  const callerAuth = limiter.perHolder(
+    requireKey<CallerConfig>(() => deps.config().callers, 'caller'),
+    'caller',
+  );
 
   // The API description is for those who use the API: any internal system or external party with a key.
   const anyHolder = requireKey(
@@ -73,27 +76,38 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(openApiDocument());
   });
 
-  app.post('/berichten', callerAuth, requireXmlContentType, rawXmlBody(limit(), bodyOptions()), async (req, res, next) => {
-    try {
-      const caller = res.locals.caller as CallerConfig;
-      const via = { kind: 'caller', id: caller.id } as const;
-      const outcome = await accept(deps, {
-        source: req.body as Buffer,
-        via,
-        permissions: { afzenders: caller.afzenders, messages: caller.messages },
-      });
-      logOutcome(res, outcome.kind, outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined);
-      answer(res, outcome, via, await earlierSource(deps.store, outcome));
-    } catch (e) {
-      next(e);
-    }
-  });
+  app.post(
+    '/berichten',
+    callerAuth,
+    requireXmlContentType,
+    rawXmlBody(limit(), bodyOptions()),
+    async (req, res, next) => {
+      try {
+        const caller = res.locals.caller as CallerConfig;
+        const via = { kind: 'caller', id: caller.id } as const;
+        const outcome = await accept(deps, {
+          source: req.body as Buffer,
+          via,
+          permissions: { afzenders: caller.afzenders, messages: caller.messages },
+        });
+        logOutcome(
+          res,
+          outcome.kind,
+          outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined,
+        );
+        answer(res, outcome, via, await earlierSource(deps.store, outcome));
+      } catch (e) {
+        next(e);
+      }
+    },
+  );
 
   app.get('/berichten/:id', callerAuth, async (req, res, next) => {
     try {
       const caller = res.locals.caller as CallerConfig;
       const m = await deps.store.getMessage(String(req.params.id));
-      if (!m || !(await visibleTo(deps.store, m, caller.id))) return sendError(res, 404, 'NOT_FOUND', 'no bericht with this id for this caller');
+      if (!m || !(await visibleTo(deps.store, m, caller.id)))
+        return sendError(res, 404, 'NOT_FOUND', 'no bericht with this id for this caller');
       res.json(await describeMessage(deps.store, m));
     } catch (e) {
       next(e);
@@ -112,26 +126,46 @@ export function createApp(deps: AppDeps): express.Express {
       'party',
     );
   const inboundAuth = inboundAuthFor(unwrapSoap);
-  const inboundPermissions = (party: InboundConfig) => ({ afzenders: partySenderCodes(deps.config(), party.party), messages: party.messages });
-  // A SOAP request (GGK ggk_Du01, CORV notificatieDi01 …) is answered in SOAP by soapInbound; a bare bericht goes on.
-  app.post('/inbound/:party', inboundAuth, requireXmlContentType, rawXmlBody(limit(), bodyOptions()), soapInbound(deps, inboundPermissions), async (req, res, next) => {
-    try {
-      const party = res.locals.party as InboundConfig;
-      const via = { kind: 'inbound', id: party.party } as const;
-      const outcome = await accept(deps, {
-        source: req.body as Buffer,
-        via,
-        permissions: { afzenders: partySenderCodes(deps.config(), party.party), messages: party.messages },
-      });
-      logOutcome(res, outcome.kind, outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined);
-      answer(res, outcome, via, await earlierSource(deps.store, outcome));
-    } catch (e) {
-      next(e);
-    }
+  const inboundPermissions = (party: InboundConfig) => ({
+    afzenders: partySenderCodes(deps.config(), party.party),
+    messages: party.messages,
   });
+  // A SOAP request (GGK ggk_Du01, CORV notificatieDi01 …) is answered in SOAP by soapInbound; a bare bericht goes on.
+  app.post(
+    '/inbound/:party',
+    inboundAuth,
+    requireXmlContentType,
+    rawXmlBody(limit(), bodyOptions()),
+    soapInbound(deps, inboundPermissions),
+    async (req, res, next) => {
+      try {
+        const party = res.locals.party as InboundConfig;
+        const via = { kind: 'inbound', id: party.party } as const;
+        const outcome = await accept(deps, {
+          source: req.body as Buffer,
+          via,
+          permissions: { afzenders: partySenderCodes(deps.config(), party.party), messages: party.messages },
+        });
+        logOutcome(
+          res,
+          outcome.kind,
+          outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined,
+        );
+        answer(res, outcome, via, await earlierSource(deps.store, outcome));
+      } catch (e) {
+        next(e);
+      }
+    },
+  );
 
   // The gemeente's Digikoppeling adapter delivers over DAI 1.0 (WS-Addressing, dai:bericht): src/http/dai-inbound.ts.
-  app.post('/dai/:party', inboundAuthFor(unwrapDai), requireXmlContentType, rawXmlBody(limit(), bodyOptions()), daiInbound(deps, inboundPermissions));
+  app.post(
+    '/dai/:party',
+    inboundAuthFor(unwrapDai),
+    requireXmlContentType,
+    rawXmlBody(limit(), bodyOptions()),
+    daiInbound(deps, inboundPermissions),
+  );
 
   if (deps.beheer) {
     app.use('/beheer', deps.beheer.page);
@@ -172,5 +206,8 @@ async function visibleTo(store: MessageStore, m: StoredMessage, callerId: string
 
 function logOutcome(res: Response, kind: string, m?: StoredMessage): void {
   if (m) res.locals.messageType = m.messageName;
-  (res.locals.log as Logger).info({ outcome: kind, ...(m ? { id: m.id, message: m.messageName, destination: m.destination } : {}) }, 'bericht');
+  (res.locals.log as Logger).info(
+    { outcome: kind, ...(m ? { id: m.id, message: m.messageName, destination: m.destination } : {}) },
+    'bericht',
+  );
 }

@@ -14,9 +14,7 @@ export interface KeyHolder {
 }
 
 /** The client certificate a request came with over HTTPS, if one was presented. */
-export type PresentedCertificate =
-  | { verified: true; oin: string | undefined }
-  | { verified: false; reason: string };
+export type PresentedCertificate = { verified: true; oin: string | undefined } | { verified: false; reason: string };
 
 export function presentedCertificate(req: Request): PresentedCertificate | undefined {
   const socket = req.socket as Partial<TLSSocket>;
@@ -46,19 +44,37 @@ const jsonRefusal: AuthRefusal = (_req, res, status, code, message) => sendError
  * → that holder, else 403 OIN_MISSING / OIN_UNKNOWN. Without a certificate: the API key, 401 without a valid one.
  * Refusals are answered by `refuse` (the JSON error unless the endpoint gives another).
  */
-export function requireKey<T extends KeyHolder>(holders: () => readonly T[], slot: string, scope?: (req: Request, h: T) => boolean, refuse: AuthRefusal = jsonRefusal) {
+export function requireKey<T extends KeyHolder>(
+  holders: () => readonly T[],
+  slot: string,
+  scope?: (req: Request, h: T) => boolean,
+  refuse: AuthRefusal = jsonRefusal,
+) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const certificate = presentedCertificate(req);
     if (certificate) {
       if (!certificate.verified) {
-        return refuse(req, res, 401, 'CLIENT_CERTIFICATE_UNTRUSTED', `the client certificate is not trusted here (${certificate.reason})`);
+        return refuse(
+          req,
+          res,
+          401,
+          'CLIENT_CERTIFICATE_UNTRUSTED',
+          `the client certificate is not trusted here (${certificate.reason})`,
+        );
       }
       const oin = certificate.oin;
       if (oin === undefined) {
-        return refuse(req, res, 403, 'OIN_MISSING', 'the client certificate carries no OIN (20 digits in its subject serialNumber)');
+        return refuse(
+          req,
+          res,
+          403,
+          'OIN_MISSING',
+          'the client certificate carries no OIN (20 digits in its subject serialNumber)',
+        );
       }
       const holder = holders().find((h) => (h.oins ?? []).includes(oin) && (!scope || scope(req, h)));
-      if (!holder) return refuse(req, res, 403, 'OIN_UNKNOWN', `OIN ${oin} of the client certificate is not allowed here`);
+      if (!holder)
+        return refuse(req, res, 403, 'OIN_UNKNOWN', `OIN ${oin} of the client certificate is not allowed here`);
       res.locals[slot] = holder;
       const log = (res.locals.log as Logger | undefined)?.child({ oin, [slot]: holder.id });
       if (log) {

@@ -12,7 +12,12 @@ const XML_TYPES = /^(application|text)\/([\w.+-]+\+)?xml$/i;
 export function requireXmlContentType(req: Request, res: Response, next: NextFunction): void {
   const type = (req.get('content-type') ?? '').split(';')[0]!.trim();
   if (!XML_TYPES.test(type)) {
-    return sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', `send the bericht as application/xml; got "${type || 'no content type'}"`);
+    return sendError(
+      res,
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `send the bericht as application/xml; got "${type || 'no content type'}"`,
+    );
   }
   next();
 }
@@ -65,7 +70,10 @@ export function rawXmlBody(limitBytes: number, options: BodyOptions = {}) {
   function read(req: Request, res: Response, next: NextFunction): void {
     void readBody(req, limitBytes, timeoutMs).then((result) => {
       if (result.kind === 'aborted') {
-        (res.locals.log as Logger | undefined)?.info({ status: 'aborted' }, 'the client closed the connection while sending the body');
+        (res.locals.log as Logger | undefined)?.info(
+          { status: 'aborted' },
+          'the client closed the connection while sending the body',
+        );
         return;
       }
       if (result.kind === 'refused') return refuse(req, res, result.status, result.code, result.message);
@@ -91,7 +99,12 @@ async function admit(req: Request, res: Response, limitBytes: number, options: B
   const gone = new AbortController();
   const onClose = () => gone.abort();
   res.once('close', onClose);
-  const release = await options.admission.acquire(bytes, options.admissionWaitMs ?? 10_000, gone.signal, ownerOf(req, res));
+  const release = await options.admission.acquire(
+    bytes,
+    options.admissionWaitMs ?? 10_000,
+    gone.signal,
+    ownerOf(req, res),
+  );
   res.off('close', onClose);
   if (!release) {
     if (!gone.signal.aborted) {
@@ -117,7 +130,13 @@ function ownerOf(req: Request, res: Response): string {
 function readBody(req: Request, limitBytes: number, timeoutMs: number): Promise<BodyResult> {
   const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity' && !DECODERS[encoding]) {
-    return Promise.resolve(refused(415, 'UNSUPPORTED_CONTENT_ENCODING', `Content-Encoding "${encoding}" is not supported; send identity, gzip, deflate or br`));
+    return Promise.resolve(
+      refused(
+        415,
+        'UNSUPPORTED_CONTENT_ENCODING',
+        `Content-Encoding "${encoding}" is not supported; send identity, gzip, deflate or br`,
+      ),
+    );
   }
   const declared = Number(req.get('content-length'));
   if (encoding === 'identity' && Number.isFinite(declared) && declared > limitBytes) {
@@ -161,7 +180,9 @@ function readBody(req: Request, limitBytes: number, timeoutMs: number): Promise<
     source.on('data', onData);
     if (decoder) req.on('data', onWire);
     source.once('end', () => finish({ kind: 'ok', body: Buffer.concat(chunks, size) }));
-    source.once('error', () => finish(!decoder ? { kind: 'aborted' } : refused(400, 'BODY_UNREADABLE', `the ${encoding} stream is corrupt`)));
+    source.once('error', () =>
+      finish(!decoder ? { kind: 'aborted' } : refused(400, 'BODY_UNREADABLE', `the ${encoding} stream is corrupt`)),
+    );
     req.once('aborted', () => finish({ kind: 'aborted' }));
     req.once('close', () => {
       if (!req.complete) finish({ kind: 'aborted' });
@@ -207,7 +228,8 @@ function lingerOnClose(socket: Socket): void {
 
 /** Starts with "<" after whitespace; UTF-16/32 text counts too, so that the parser names its encoding. */
 function looksLikeXml(b: Buffer): boolean {
-  if ((b[0] === 0xfe && b[1] === 0xff) || (b[0] === 0xff && b[1] === 0xfe) || b[0] === 0x00 || b[1] === 0x00) return true;
+  if ((b[0] === 0xfe && b[1] === 0xff) || (b[0] === 0xff && b[1] === 0xfe) || b[0] === 0x00 || b[1] === 0x00)
+    return true;
   let i = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
   while (i < b.length && (b[i] === 0x20 || b[i] === 0x09 || b[i] === 0x0a || b[i] === 0x0d)) i++;
   return b[i] === 0x3c;

@@ -29,10 +29,25 @@ export function serverTimeouts(requestTimeoutMs: number): {
 }
 
 const REFUSALS: Record<string, { status: number; reason: string; code: string; message: string }> = {
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout', code: 'REQUEST_TIMEOUT', message: 'the request did not arrive in time' },
-  HPE_HEADER_OVERFLOW: { status: 431, reason: 'Request Header Fields Too Large', code: 'HEADERS_TOO_LARGE', message: 'the request headers are too large' },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    reason: 'Request Timeout',
+    code: 'REQUEST_TIMEOUT',
+    message: 'the request did not arrive in time',
+  },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    reason: 'Request Header Fields Too Large',
+    code: 'HEADERS_TOO_LARGE',
+    message: 'the request headers are too large',
+  },
 };
-const BAD_REQUEST = { status: 400, reason: 'Bad Request', code: 'BAD_REQUEST', message: 'the request is not valid HTTP/1.1' };
+const BAD_REQUEST = {
+  status: 400,
+  reason: 'Bad Request',
+  code: 'BAD_REQUEST',
+  message: 'the request is not valid HTTP/1.1',
+};
 
 /** Node's 'clientError' listener: answers in the error shape when the connection can still carry an answer. */
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
@@ -51,7 +66,9 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     'X-Request-Id': requestId,
     Connection: 'close',
   };
-  const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const head = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   socket.end(`HTTP/1.1 ${r.status} ${r.reason}\r\n${head}\r\n${body}`);
   // A request being handled must not write after this answer; a sender still sending must not hold the socket.
   if (inFlight) socket.once('finish', () => socket.destroy());

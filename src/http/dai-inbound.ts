@@ -1,15 +1,15 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { stufAddress, stufMessageId, stufRelatesTo, type Addressing } from '../stuf/dai-addressing.ts';
-import { AddressingError, readDaiRequest, type DaiRequest } from '../stuf/dai-envelope.ts';
-import { SoapRequestError } from '../stuf/soap-request.ts';
 import type { InboundConfig } from '../config/schema.ts';
 import type { Permissions } from '../pipeline/accept.ts';
-import { answeredFrom, buildFo03, type AnsweredMessage, type Fout } from '../stuf/replies.ts';
 import { redactBsn } from '../security/redact.ts';
+import { type Addressing, stufAddress, stufMessageId, stufRelatesTo } from '../stuf/dai-addressing.ts';
+import { AddressingError, type DaiRequest, readDaiRequest } from '../stuf/dai-envelope.ts';
+import { type AnsweredMessage, answeredFrom, buildFo03, type Fout } from '../stuf/replies.ts';
+import { SoapRequestError } from '../stuf/soap-request.ts';
 import { textAt } from '../xml/tree.ts';
 import { sendError } from './errors.ts';
-import { answerStufRequest, sendFault, type SoapInboundDeps, type SoapUnwrap } from './soap-inbound.ts';
+import { answerStufRequest, type SoapInboundDeps, type SoapUnwrap, sendFault } from './soap-inbound.ts';
 
 /**
  * `POST /dai/{party}`: the endpoint the gemeente's Digikoppeling adapter delivers to over Digikoppeling Adapter
@@ -30,11 +30,19 @@ import { answerStufRequest, sendFault, type SoapInboundDeps, type SoapUnwrap } f
  *
  * A party without a `dai` section has no DAI endpoint (404).
  */
-export function daiInbound(deps: SoapInboundDeps, permissionsOf: (party: InboundConfig) => Permissions): RequestHandler {
+export function daiInbound(
+  deps: SoapInboundDeps,
+  permissionsOf: (party: InboundConfig) => Permissions,
+): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const party = res.locals.party as InboundConfig;
     if (!party.dai) {
-      return sendError(res, 404, 'DAI_NOT_CONFIGURED', `party "${party.party}" has no DAI endpoint (configure inbound[].dai)`);
+      return sendError(
+        res,
+        404,
+        'DAI_NOT_CONFIGURED',
+        `party "${party.party}" has no DAI endpoint (configure inbound[].dai)`,
+      );
     }
     let request: DaiRequest;
     try {
@@ -49,8 +57,16 @@ export function daiInbound(deps: SoapInboundDeps, permissionsOf: (party: Inbound
       (res.locals.log as Logger | undefined)?.warn({ code: problem.code, party: party.party }, 'DAI request refused');
       return refuse(res, request, problem);
     }
-    (res.locals.log as Logger | undefined)?.debug({ messageId: request.addressing.messageId, action: request.addressing.action }, 'DAI request');
-    return answerStufRequest(deps, { version: request.version, message: request.message, root: request.root }, res, permissionsOf);
+    (res.locals.log as Logger | undefined)?.debug(
+      { messageId: request.addressing.messageId, action: request.addressing.action },
+      'DAI request',
+    );
+    return answerStufRequest(
+      deps,
+      { version: request.version, message: request.message, root: request.root },
+      res,
+      permissionsOf,
+    );
   };
 }
 
@@ -70,14 +86,21 @@ interface Problem {
 }
 
 /** Whether the headers may come from this party and agree with the bericht's stuurgegevens (Appendix B). */
-export function addressingProblem(request: Pick<DaiRequest, 'addressing' | 'root'>, party: Pick<InboundConfig, 'dai'>): Problem | undefined {
+export function addressingProblem(
+  request: Pick<DaiRequest, 'addressing' | 'root'>,
+  party: Pick<InboundConfig, 'dai'>,
+): Problem | undefined {
   const a: Addressing = request.addressing;
   const allowed = party.dai?.from;
   if (allowed && !allowed.some((f) => (f.endsWith('*') ? a.from.startsWith(f.slice(0, -1)) : a.from === f))) {
     return { code: 'IB002', text: `wsa:From ${a.from} is not an address this party's adapter delivers from` };
   }
   const s = stuurgegevens(request.root);
-  if (!s) return { code: 'WSA002', text: `the {${request.root.ns}}${request.root.name} in dai:bericht has no StUF stuurgegevens to check the WS-Addressing headers against` };
+  if (!s)
+    return {
+      code: 'WSA002',
+      text: `the {${request.root.ns}}${request.root.name} in dai:bericht has no StUF stuurgegevens to check the WS-Addressing headers against`,
+    };
   const expected: [string, string | undefined, string | undefined][] = [
     ['wsa:From', a.from, stufAddress(s.zender)],
     ['wsa:To', a.to, stufAddress(s.ontvanger)],
@@ -102,12 +125,21 @@ function stuurgegevens(root: DaiRequest['root']): (AnsweredMessage & { crossRefn
 /** A fault with a Fo03 answering the bericht, or without one when its stuurgegevens cannot be answered. */
 function refuse(res: Response, request: Pick<DaiRequest, 'root' | 'version'> | undefined, problem: Problem): void {
   const text = redactBsn(problem.text);
-  const fout: Fout = { code: problem.code, plek: 'client', omschrijving: text.length <= 200 ? text : `${text.slice(0, 199)}…`, ...(text.length > 200 ? { details: text.slice(0, 1000) } : {}) };
+  const fout: Fout = {
+    code: problem.code,
+    plek: 'client',
+    omschrijving: text.length <= 200 ? text : `${text.slice(0, 199)}…`,
+    ...(text.length > 200 ? { details: text.slice(0, 1000) } : {}),
+  };
   let fo03: string | undefined;
   try {
     if (request) fo03 = buildFo03(answeredFrom(request.root), fout);
   } catch {
     // The stuurgegevens cannot be answered in StUF: a plain fault.
   }
-  sendFault(res, request?.version ?? '1.1', { side: 'client', text: `${problem.code}: ${text}`, ...(fo03 ? { detail: fo03 } : {}) });
+  sendFault(res, request?.version ?? '1.1', {
+    side: 'client',
+    text: `${problem.code}: ${text}`,
+    ...(fo03 ? { detail: fo03 } : {}),
+  });
 }

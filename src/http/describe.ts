@@ -9,7 +9,11 @@ const CONVERSATION_MAX = 200;
  * attempt, source, body facts); never the body itself.
  */
 export async function describeMessage(store: MessageStore, m: StoredMessage, view: 'caller' | 'beheer' = 'caller') {
-  const [history, attempts, linked] = await Promise.all([store.statusHistory(m.id), store.deliveryAttempts(m.id), linkedTo(store, m.id)]);
+  const [history, attempts, linked] = await Promise.all([
+    store.statusHistory(m.id),
+    store.deliveryAttempts(m.id),
+    linkedTo(store, m.id),
+  ]);
   const beheer = view === 'beheer';
   return {
     id: m.id,
@@ -74,12 +78,24 @@ async function answerSent(store: MessageStore, m: StoredMessage) {
  * with the kind of answer the receiver gave (a CORV Bv03 or Fo03), and every message linked to it. Ids, message
  * names, times and statuses only: no content, no personal data.
  */
-async function threadOf(store: MessageStore, m: StoredMessage, ownAttempts: DeliveryAttempt[], ownLinked: MessageSummary[]) {
+async function threadOf(
+  store: MessageStore,
+  m: StoredMessage,
+  ownAttempts: DeliveryAttempt[],
+  ownLinked: MessageSummary[],
+) {
   const heen = m.correlatedTo ? await store.getMessage(m.correlatedTo) : m;
   if (!heen) return null;
-  const [attempts, linked] = heen === m ? [ownAttempts, ownLinked] : await Promise.all([store.deliveryAttempts(heen.id), linkedTo(store, heen.id)]);
+  const [attempts, linked] =
+    heen === m
+      ? [ownAttempts, ownLinked]
+      : await Promise.all([store.deliveryAttempts(heen.id), linkedTo(store, heen.id)]);
   const events = [
-    { at: heen.receivedAt, order: 0, event: { type: 'received', id: heen.id, message: heen.messageName, status: heen.status } },
+    {
+      at: heen.receivedAt,
+      order: 0,
+      event: { type: 'received', id: heen.id, message: heen.messageName, status: heen.status },
+    },
     ...attempts.map((a) => ({
       at: a.startedAt,
       order: 1,

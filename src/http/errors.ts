@@ -6,7 +6,14 @@ import type { Finding } from '../validation/finding.ts';
 
 /** Every error answer has one shape: a machine-readable code, a human text, and the request id. */
 export interface ErrorBody {
-  error: { code: string; message: string; requestId: string; retourcode?: string; line?: number | null; column?: number | null };
+  error: {
+    code: string;
+    message: string;
+    requestId: string;
+    retourcode?: string;
+    line?: number | null;
+    column?: number | null;
+  };
   findings?: Finding[];
   retour?: string;
   [extra: string]: unknown;
@@ -41,10 +48,18 @@ export function sendError(
 const PARSER_ERRORS: Record<string, { status: number; code: string; message: string }> = {
   'entity.parse.failed': { status: 400, code: 'INVALID_JSON', message: 'the body is not valid JSON' },
   'entity.too.large': { status: 413, code: 'BODY_TOO_LARGE', message: 'the body is larger than this endpoint accepts' },
-  'encoding.unsupported': { status: 415, code: 'UNSUPPORTED_CONTENT_ENCODING', message: 'this Content-Encoding is not supported' },
+  'encoding.unsupported': {
+    status: 415,
+    code: 'UNSUPPORTED_CONTENT_ENCODING',
+    message: 'this Content-Encoding is not supported',
+  },
   'charset.unsupported': { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'this charset is not supported' },
   'request.aborted': { status: 400, code: 'REQUEST_ABORTED', message: 'the request was aborted' },
-  'request.size.invalid': { status: 400, code: 'BODY_UNREADABLE', message: 'the body does not match its Content-Length' },
+  'request.size.invalid': {
+    status: 400,
+    code: 'BODY_UNREADABLE',
+    message: 'the body does not match its Content-Length',
+  },
 };
 
 /** Retry-After of a 503 STORE_UNAVAILABLE. */
@@ -60,13 +75,25 @@ export function errorHandler(err: unknown, _req: Request, res: Response, _next: 
   const refusal = refusalOf(err);
   const log = res.locals.log as Logger | undefined;
   if (refusal) log?.info({ code: refusal.code }, 'request refused');
-  else log?.error({ err: err instanceof Error ? { name: err.name, message: err.message } : { name: 'unknown', message: String(err) } }, 'request failed');
+  else
+    log?.error(
+      {
+        err:
+          err instanceof Error ? { name: err.name, message: err.message } : { name: 'unknown', message: String(err) },
+      },
+      'request failed',
+    );
   if (res.headersSent) return;
   if (refusal) return sendError(res, refusal.status, refusal.code, refusal.message);
   if (isStoreUnavailable(err)) {
     // The gateway cannot take responsibility (standards.md §5): the sender keeps the bericht and tries again.
     res.set('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
-    return sendError(res, 503, 'STORE_UNAVAILABLE', 'the message store cannot be used right now; nothing was taken, try again later');
+    return sendError(
+      res,
+      503,
+      'STORE_UNAVAILABLE',
+      'the message store cannot be used right now; nothing was taken, try again later',
+    );
   }
   sendError(res, 500, 'INTERNAL', 'the gateway could not handle this request; nothing was stored');
 }
@@ -79,5 +106,7 @@ function refusalOf(err: unknown): { status: number; code: string; message: strin
   if (known) return known;
   // Express's own 4xx (a path whose percent-encoding is broken, …): the status stands, the text does not.
   const status = Number(e.status);
-  return status >= 400 && status < 500 ? { status, code: 'BAD_REQUEST', message: 'the request could not be read' } : undefined;
+  return status >= 400 && status < 500
+    ? { status, code: 'BAD_REQUEST', message: 'the request could not be read' }
+    : undefined;
 }

@@ -29,7 +29,12 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   INVALID_REQUEST: 'A beheer request with invalid parameters',
   BSN_NOT_IN_URL: 'A BSN in a URL (search with POST /api/beheer/berichten/zoeken)',
   // XML input (src/xml/parse.ts)
-  ...Object.fromEntries(Object.keys(XML_INPUT_STATUS).map((code) => [code, `The XML cannot be read (${code.toLowerCase().replace(/_/g, ' ')})`])),
+  ...Object.fromEntries(
+    Object.keys(XML_INPUT_STATUS).map((code) => [
+      code,
+      `The XML cannot be read (${code.toLowerCase().replace(/_/g, ' ')})`,
+    ]),
+  ),
   // Recognition and validation
   UNKNOWN_NAMESPACE: 'Not recognised: the root element has no namespace of a known standard',
   UNKNOWN_ROOT: 'Not recognised: an unknown root element',
@@ -46,7 +51,8 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   XSD_LIMIT: 'The schema engine gave up on this document (a resource limit); the bericht is refused, not judged',
   // Conversations (src/pipeline/answerer.ts)
   NOT_THE_ADDRESSEE: 'A retour or StUF answer to a heenbericht that was not addressed to this caller or party',
-  ANSWER_PARTIES_MISMATCH: "A retour whose header does not carry the heen's Afzender and Ontvanger (StUF: zender is not the heen's ontvanger)",
+  ANSWER_PARTIES_MISMATCH:
+    "A retour whose header does not carry the heen's Afzender and Ontvanger (StUF: zender is not the heen's ontvanger)",
   RETOUR_ALREADY_RECEIVED: 'A second retour to a heenbericht that has one (IV028)',
   // DAI (src/http/dai-inbound.ts; as Fo03 codes in a SOAP fault)
   DAI_NOT_CONFIGURED: 'The party has no DAI endpoint',

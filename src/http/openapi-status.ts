@@ -16,26 +16,35 @@ export function statusSchemas(): Record<string, unknown> {
         outcome: { enum: ['delivered', 'retry', 'failed'] },
         httpStatus: { type: ['integer', 'null'] },
         reason: nullableString,
-        answerMessage: { type: ['string', 'null'], description: 'The StUF answer the receiver gave (Bv03, Fo03, SOAP Fault), by name only', examples: ['Bv03'] },
+        answerMessage: {
+          type: ['string', 'null'],
+          description: 'The StUF answer the receiver gave (Bv03, Fo03, SOAP Fault), by name only',
+          examples: ['Bv03'],
+        },
         nextAttemptAt: { type: ['string', 'null'], format: 'date-time' },
       },
     },
     LinkedMessage: {
       type: 'object',
-      description: 'A message linked to the heenbericht: a retour, a StUF Bv01/Fo01 (crossRefnummer), a CORV notificatie (zaak identificatie)',
+      description:
+        'A message linked to the heenbericht: a retour, a StUF Bv01/Fo01 (crossRefnummer), a CORV notificatie (zaak identificatie)',
       properties: {
         id: { type: 'string' },
         message: { type: 'string', examples: ['Bv01', 'notificatieDi01', 'WMO302'] },
         direction: { enum: ['heen', 'retour'] },
         status: { type: 'string' },
         receivedAt: time,
-        summary: { type: ['string', 'null'], description: "For the heenbericht's answer: its retourcodes or Fo01 code" },
+        summary: {
+          type: ['string', 'null'],
+          description: "For the heenbericht's answer: its retourcodes or Fo01 code",
+        },
       },
     },
     ThreadEvent: {
       type: 'object',
       required: ['at', 'type', 'id'],
-      description: 'received: the heenbericht arrived; attempt: a delivery attempt of it; linked: a message linked to it arrived',
+      description:
+        'received: the heenbericht arrived; attempt: a delivery attempt of it; linked: a message linked to it arrived',
       properties: {
         at: time,
         type: { enum: ['received', 'attempt', 'linked'] },
@@ -80,15 +89,31 @@ export function statusSchemas(): Record<string, unknown> {
         attempts: { type: 'array', items: { $ref: '#/components/schemas/Attempt' } },
         history: {
           type: 'array',
-          items: { type: 'object', properties: { at: time, from: nullableString, to: { type: 'string' }, actor: { type: 'string' }, reason: nullableString } },
+          items: {
+            type: 'object',
+            properties: {
+              at: time,
+              from: nullableString,
+              to: { type: 'string' },
+              actor: { type: 'string' },
+              reason: nullableString,
+            },
+          },
         },
-        conversation: { type: 'array', description: 'Messages linked to this one, oldest first', items: { $ref: '#/components/schemas/LinkedMessage' } },
+        conversation: {
+          type: 'array',
+          description: 'Messages linked to this one, oldest first',
+          items: { $ref: '#/components/schemas/LinkedMessage' },
+        },
         thread: {
           type: ['object', 'null'],
           description:
             'The whole conversation in order, the same for the heenbericht and every message linked to it: a VTO, its attempts with the Bv03, its Bv01/Fo01 and notificaties',
           properties: {
-            heen: { type: 'object', properties: { id: { type: 'string' }, message: { type: 'string' }, status: { type: 'string' } } },
+            heen: {
+              type: 'object',
+              properties: { id: { type: 'string' }, message: { type: 'string' }, status: { type: 'string' } },
+            },
             events: { type: 'array', items: { $ref: '#/components/schemas/ThreadEvent' } },
           },
         },

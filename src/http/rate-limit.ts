@@ -158,7 +158,10 @@ export class RateLimiter {
 
   /** 429 for a client address over its failed-authentication budget, with a warning naming the address. */
   refuseAddress(res: Response, ip: string, waitMs: number): void {
-    (res.locals.log as Logger | undefined)?.warn({ clientAddress: ip, retryAfterMs: Math.ceil(waitMs) }, 'client address over its failed-authentication budget');
+    (res.locals.log as Logger | undefined)?.warn(
+      { clientAddress: ip, retryAfterMs: Math.ceil(waitMs) },
+      'client address over its failed-authentication budget',
+    );
     tooMany(res, waitMs, 'too many failed authentications from this address');
   }
 
@@ -174,7 +177,12 @@ export class RateLimiter {
         const id = holder?.id ?? holder?.party;
         if (id === undefined) return next();
         const wait = this.holders.take(`${slot}:${id}`, this.holderRate());
-        if (wait > 0) return tooMany(res, wait, `${slot} "${id}" is over its rate limit of ${this.config().perSecond} requests per second`);
+        if (wait > 0)
+          return tooMany(
+            res,
+            wait,
+            `${slot} "${id}" is over its rate limit of ${this.config().perSecond} requests per second`,
+          );
         next();
       });
       // A key check answers 401 synchronously: count it now, not when the answer has been written, so a burst of

@@ -7,7 +7,12 @@ const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
 /** Who made the request, as far as authentication found out: a caller, an inbound party, a beheer user. */
 function actorOf(res: Response): Record<string, string> {
-  const l = res.locals as { caller?: { id?: unknown }; party?: { party?: unknown }; holder?: { id?: unknown }; principal?: { name?: unknown } };
+  const l = res.locals as {
+    caller?: { id?: unknown };
+    party?: { party?: unknown };
+    holder?: { id?: unknown };
+    principal?: { name?: unknown };
+  };
   if (typeof l.caller?.id === 'string') return { caller: l.caller.id };
   if (typeof l.party?.party === 'string') return { party: l.party.party };
   if (typeof l.holder?.id === 'string') return { holder: l.holder.id };

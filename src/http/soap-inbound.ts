@@ -1,14 +1,24 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { readSoapRequest, rootLocalName, SoapRequestError, type SoapRequest } from '../stuf/soap-request.ts';
-import { buildSoapEnvelope, buildSoapFault, soapContentType, type FaultSpec, type SoapVersion } from '../stuf/soap.ts';
 import type { Config, InboundConfig } from '../config/schema.ts';
-import { accept, type AcceptOutcome, type Permissions, type PipelineDeps } from '../pipeline/accept.ts';
-import { answerFor, soapChannel, type Channel } from '../pipeline/answer-channel.ts';
+import { type AcceptOutcome, accept, type Permissions, type PipelineDeps } from '../pipeline/accept.ts';
+import { answerFor, type Channel, soapChannel } from '../pipeline/answer-channel.ts';
 import { ANSWER_REFUSAL_ANSWERS } from '../pipeline/answerer.ts';
-import { answeredFrom, buildBv03, buildFo03, findingDetails, fout, STUF016, STUF055, type AnsweredMessage, type Fout } from '../stuf/replies.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { MessageStore } from '../store/types.ts';
+import {
+  type AnsweredMessage,
+  answeredFrom,
+  buildBv03,
+  buildFo03,
+  type Fout,
+  findingDetails,
+  fout,
+  STUF016,
+  STUF055,
+} from '../stuf/replies.ts';
+import { buildSoapEnvelope, buildSoapFault, type FaultSpec, type SoapVersion, soapContentType } from '../stuf/soap.ts';
+import { readSoapRequest, rootLocalName, type SoapRequest, SoapRequestError } from '../stuf/soap-request.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import { parseToTree, XmlInputError } from '../xml/parse.ts';
 import type { XNode } from '../xml/tree.ts';
@@ -46,7 +56,10 @@ export interface SoapInboundDeps extends PipelineDeps {
   config: () => Config;
 }
 
-export function soapInbound(deps: SoapInboundDeps, permissionsOf: (party: InboundConfig) => Permissions): RequestHandler {
+export function soapInbound(
+  deps: SoapInboundDeps,
+  permissionsOf: (party: InboundConfig) => Permissions,
+): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const body = req.body as Buffer;
     const soap12Type = mediaType(req) === 'application/soap+xml';
@@ -60,7 +73,11 @@ export function soapInbound(deps: SoapInboundDeps, permissionsOf: (party: Inboun
       return next(e);
     }
     if (!request) {
-      if (soap12Type) return sendFault(res, '1.2', { side: 'client', text: 'application/soap+xml was sent, but the root element is no SOAP Envelope' });
+      if (soap12Type)
+        return sendFault(res, '1.2', {
+          side: 'client',
+          text: 'application/soap+xml was sent, but the root element is no SOAP Envelope',
+        });
       return next();
     }
 
@@ -99,15 +116,26 @@ export async function answerStufRequest(
     });
     const m = outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined;
     (res.locals.log as Logger | undefined)?.info(
-      { outcome: outcome.kind, soap: request.version, ...(m ? { id: m.id, message: m.messageName, destination: m.destination } : {}) },
+      {
+        outcome: outcome.kind,
+        soap: request.version,
+        ...(m ? { id: m.id, message: m.messageName, destination: m.destination } : {}),
+      },
       'bericht',
     );
     await answerSoap(res, request, outcome, channel.channel, deps.store);
   } catch (e) {
-    (res.locals.log as Logger | undefined)?.error({ err: { name: (e as Error).name, message: (e as Error).message } }, 'SOAP request failed');
+    (res.locals.log as Logger | undefined)?.error(
+      { err: { name: (e as Error).name, message: (e as Error).message } },
+      'SOAP request failed',
+    );
     if (!res.headersSent) {
       const text = 'the gateway could not handle this request; it did not take the message';
-      sendFault(res, request.version, { side: 'server', text, ...fo03Detail(answeredFrom(request.root), fout(STUF058, text, undefined, 'server')) });
+      sendFault(res, request.version, {
+        side: 'server',
+        text,
+        ...fo03Detail(answeredFrom(request.root), fout(STUF058, text, undefined, 'server')),
+      });
     }
   }
 }
@@ -126,7 +154,13 @@ function mediaType(req: Request): string {
   return (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-async function answerSoap(res: Response, request: SoapRequest, outcome: AcceptOutcome, channel: Channel, store: MessageStore): Promise<void> {
+async function answerSoap(
+  res: Response,
+  request: SoapRequest,
+  outcome: AcceptOutcome,
+  channel: Channel,
+  store: MessageStore,
+): Promise<void> {
   const answered = answeredFrom(request.root);
   const taken = outcome.kind === 'accepted' ? outcome.message.id : takenRejection(outcome, channel);
   if (taken) {
@@ -154,7 +188,11 @@ function fo03Detail(answered: AnsweredMessage, f: Fout): { detail?: string } {
   }
 }
 
-async function foutOf(outcome: Exclude<AcceptOutcome, { kind: 'accepted' }>, answered: AnsweredMessage, store: MessageStore): Promise<Fout> {
+async function foutOf(
+  outcome: Exclude<AcceptOutcome, { kind: 'accepted' }>,
+  answered: AnsweredMessage,
+  store: MessageStore,
+): Promise<Fout> {
   switch (outcome.kind) {
     case 'repeat':
       return { ...STUF016, details: 'this message was received and accepted before: the first copy arrived' };
@@ -178,12 +216,19 @@ async function foutOf(outcome: Exclude<AcceptOutcome, { kind: 'accepted' }>, ans
  * Whether the stored message has the same StUF zender organisatie and referentienummer as the one received: then
  * the sender resent the message it sent before (perhaps with another tijdstipBericht) and the first copy arrived.
  */
-async function sameZenderAndReferentienummer(store: MessageStore, existingId: string, answered: AnsweredMessage): Promise<boolean> {
+async function sameZenderAndReferentienummer(
+  store: MessageStore,
+  existingId: string,
+  answered: AnsweredMessage,
+): Promise<boolean> {
   const body = await store.getBody(existingId);
   if (!body || !answered.referentienummer) return false;
   try {
     const earlier = answeredFrom(parseToTree(body));
-    return earlier.referentienummer === answered.referentienummer && earlier.zender.organisatie === answered.zender.organisatie;
+    return (
+      earlier.referentienummer === answered.referentienummer &&
+      earlier.zender.organisatie === answered.zender.organisatie
+    );
   } catch (e) {
     if (e instanceof XmlInputError) return false;
     throw e;
@@ -195,7 +240,11 @@ function foutOfVerdict(verdict: Verdict): Fout {
   const inner = verdict.payload && !verdict.payload.valid && verdict.xsdValid ? verdict.payload : verdict;
   const first = inner.findings[0];
   const code = first && /^[A-Za-z]{2,4}[0-9]{3}$/.test(first.code) ? first.code : STUF055;
-  const what = !inner.message ? 'the bericht is not recognised' : !inner.xsdValid ? `${inner.message} is not valid against its schema` : `${inner.message} fails a technical rule`;
+  const what = !inner.message
+    ? 'the bericht is not recognised'
+    : !inner.xsdValid
+      ? `${inner.message} is not valid against its schema`
+      : `${inner.message} fails a technical rule`;
   return fout(code, `${what}: ${first?.text ?? 'no details'}`, findingDetails(inner.findings));
 }
 
@@ -203,15 +252,28 @@ function foutOfVerdict(verdict: Verdict): Fout {
 const STUF058 = 'StUF058';
 
 /** A SOAP fault; its HTTP status is SOAP's (1.1: 500; 1.2: 400 client, 500 server) unless `status` is given. */
-export function sendFault(res: Response, version: SoapVersion, fault: FaultSpec, status = version === '1.2' && fault.side === 'client' ? 400 : 500): void {
-  res.status(status).type(soapContentType(version)).send(buildSoapFault({ ...fault, text: redactBsn(fault.text) }, version));
+export function sendFault(
+  res: Response,
+  version: SoapVersion,
+  fault: FaultSpec,
+  status = version === '1.2' && fault.side === 'client' ? 400 : 500,
+): void {
+  res
+    .status(status)
+    .type(soapContentType(version))
+    .send(buildSoapFault({ ...fault, text: redactBsn(fault.text) }, version));
 }
 
 /** The SOAP version of a request body and the StUF message it carries; undefined when the body is no SOAP request. */
-export type SoapUnwrap = (body: Buffer, limits: { maxBytes: number }, soap12Type: boolean) => { version: SoapVersion; root?: XNode } | undefined;
+export type SoapUnwrap = (
+  body: Buffer,
+  limits: { maxBytes: number },
+  soap12Type: boolean,
+) => { version: SoapVersion; root?: XNode } | undefined;
 
 /** `POST /inbound/{party}`: the message in the SOAP Body. */
-export const unwrapSoap: SoapUnwrap = (body, limits, soap12Type) => readSoapRequest(body, limits, soap12Type ? '1.2' : '1.1');
+export const unwrapSoap: SoapUnwrap = (body, limits, soap12Type) =>
+  readSoapRequest(body, limits, soap12Type ? '1.2' : '1.1');
 
 const NOT_AUTHORISED = 'not authorised: the credentials of this request are not accepted on this endpoint';
 
@@ -226,7 +288,11 @@ const NOT_AUTHORISED = 'not authorised: the credentials of this request are not 
  * the same limits and admission as any body; a 401 counts against the client address's failure budget at once.
  * Anything else, or a text/xml body that is no SOAP Envelope, gets the JSON error.
  */
-export function soapAuthRefusal(deps: { config: () => Config }, readBody: RequestHandler, unwrap: SoapUnwrap): AuthRefusal {
+export function soapAuthRefusal(
+  deps: { config: () => Config },
+  readBody: RequestHandler,
+  unwrap: SoapUnwrap,
+): AuthRefusal {
   return (req, res, status, code, message) => {
     const type = mediaType(req);
     if (type !== 'text/xml' && type !== 'application/soap+xml') return sendError(res, status, code, message);
@@ -234,7 +300,8 @@ export function soapAuthRefusal(deps: { config: () => Config }, readBody: Reques
     void readBody(req, res, (err?: unknown) => {
       const body = req.body as Buffer | undefined;
       const soap12Type = type === 'application/soap+xml';
-      if (err || !Buffer.isBuffer(body) || (!soap12Type && rootLocalName(body) !== 'Envelope')) return sendError(res, status, code, message);
+      if (err || !Buffer.isBuffer(body) || (!soap12Type && rootLocalName(body) !== 'Envelope'))
+        return sendError(res, status, code, message);
       let version: SoapVersion = soap12Type ? '1.2' : '1.1';
       let root: XNode | undefined;
       try {
@@ -243,7 +310,11 @@ export function soapAuthRefusal(deps: { config: () => Config }, readBody: Reques
         root = request?.root;
       } catch (e) {
         if (e instanceof SoapRequestError) version = e.version;
-        else if (!(e instanceof XmlInputError)) (res.locals.log as Logger | undefined)?.warn({ err: { name: (e as Error).name } }, 'refused SOAP request not read');
+        else if (!(e instanceof XmlInputError))
+          (res.locals.log as Logger | undefined)?.warn(
+            { err: { name: (e as Error).name } },
+            'refused SOAP request not read',
+          );
       }
       res.locals.errorCode = code;
       (res.locals.log as Logger | undefined)?.info({ code, status }, 'SOAP request refused: not authorised');

@@ -3,17 +3,17 @@ import type { HeaderFacts } from '../catalogue/header.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import type { RouteConfig } from '../config/schema.ts';
 import type { CorrelationKey, MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
-import type { ValidationService } from '../validation/service.ts';
 import type { Finding } from '../validation/finding.ts';
+import type { ValidationService } from '../validation/service.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import type { ChannelContext, Situation } from './answer-channel.ts';
-import { answerRefusal, type AnswerRefusal } from './answerer.ts';
+import { type AnswerRefusal, answerRefusal } from './answerer.ts';
 import { caseFacts } from './case-reference.ts';
 import type { ChainHistory, HistoryJudgement } from './history.ts';
 import { correlationKey, dedupKey, partiesOf } from './identity.ts';
 import { answerSummary, messageFacts } from './message-facts.ts';
 import { planOf } from './plan.ts';
-import { earlierRejection, reject, situationOf, type OwnAnswer } from './reject.ts';
+import { earlierRejection, type OwnAnswer, reject, situationOf } from './reject.ts';
 
 /** What a caller or party may hand in: '*' or a list of Afzender codes and message names. */
 export interface Permissions {
@@ -41,9 +41,22 @@ export type AcceptOutcome =
   | { kind: 'accepted'; message: StoredMessage; verdict: Verdict }
   | { kind: 'repeat'; message: StoredMessage }
   | ({ kind: 'invalid'; verdict: Verdict } & Rejected)
-  | ({ kind: 'forbidden'; code: 'AFZENDER_NOT_ALLOWED' | 'MESSAGE_NOT_ALLOWED'; text: string; verdict: Verdict } & Partial<Rejected>)
+  | ({
+      kind: 'forbidden';
+      code: 'AFZENDER_NOT_ALLOWED' | 'MESSAGE_NOT_ALLOWED';
+      text: string;
+      verdict: Verdict;
+    } & Partial<Rejected>)
   | ({ kind: 'no-route'; verdict: Verdict; text: string } & Partial<Rejected>)
-  | ({ kind: 'conflict'; existingId: string; code: string; retourcode: string; text: string; verdict: Verdict; retour?: string } & Partial<Rejected>)
+  | ({
+      kind: 'conflict';
+      existingId: string;
+      code: string;
+      retourcode: string;
+      text: string;
+      verdict: Verdict;
+      retour?: string;
+    } & Partial<Rejected>)
   /** A retour or StUF answer that does not come from the addressee of the heen it names, or a second retour: stored as rejected. */
   | ({ kind: 'refused-answer'; refusedId: string; verdict: Verdict } & AnswerRefusal);
 
@@ -92,7 +105,13 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
   if (!entry) return { kind: 'invalid', verdict: first, situation: 'cannot-take' };
   const denial = authorise(input.permissions, effective, first);
   if (denial) {
-    const kept = await reject(deps, { ...input, channel, verdict: first, situation: 'cannot-take', reason: `refused: ${denial.code}` });
+    const kept = await reject(deps, {
+      ...input,
+      channel,
+      verdict: first,
+      situation: 'cannot-take',
+      reason: `refused: ${denial.code}`,
+    });
     return { ...denial, verdict: first, situation: 'cannot-take', rejectedId: kept.rejectedId };
   }
   // Authorised: the level-3 rules that need earlier berichten (iEb, iPgb) in a second pass against the store's
@@ -105,14 +124,29 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
     if (earlier) return { kind: 'repeat', message: earlier };
     // Authorised: now the retour the standard prescribes for a rule failure is built (the bericht judged again).
     // A history failure (first was valid) already carries its level-3 retour.
-    const withRetour = situation === 'level-2-4' && !first.valid ? await deps.validation.validate(input.source, { retour: true }) : verdict;
-    const rejection = await reject(deps, { ...input, channel, verdict: withRetour, situation, reason: rejectionReason(situation, withRetour) });
+    const withRetour =
+      situation === 'level-2-4' && !first.valid
+        ? await deps.validation.validate(input.source, { retour: true })
+        : verdict;
+    const rejection = await reject(deps, {
+      ...input,
+      channel,
+      verdict: withRetour,
+      situation,
+      reason: rejectionReason(situation, withRetour),
+    });
     return { kind: 'invalid', verdict: withRetour, situation, ...rejection };
   }
   const payloadEntry = planned ?? entry;
   if (!route) {
     const text = `no route for ${payloadEntry.name} to ${header.ontvanger ?? header.afzender ?? 'this party'}; add one to the route table`;
-    const kept = await reject(deps, { ...input, channel, verdict, situation: 'cannot-take', reason: 'refused: NO_ROUTE' });
+    const kept = await reject(deps, {
+      ...input,
+      channel,
+      verdict,
+      situation: 'cannot-take',
+      reason: 'refused: NO_ROUTE',
+    });
     return { kind: 'no-route', verdict, text, situation: 'cannot-take', rejectedId: kept.rejectedId };
   }
   const found = await answeredHeen(deps.store, payloadEntry, header, input.permissions);
@@ -171,7 +205,11 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
  * Whether this caller or party may send this message as its Afzender. `v` is the bericht (inside an envelope);
  * when that is not recognised, the envelope's functie names the message.
  */
-function authorise(p: Permissions, v: Verdict, envelope: Verdict): { kind: 'forbidden'; code: 'AFZENDER_NOT_ALLOWED' | 'MESSAGE_NOT_ALLOWED'; text: string } | null {
+function authorise(
+  p: Permissions,
+  v: Verdict,
+  envelope: Verdict,
+): { kind: 'forbidden'; code: 'AFZENDER_NOT_ALLOWED' | 'MESSAGE_NOT_ALLOWED'; text: string } | null {
   const name = v.message ?? envelope.header.functie ?? envelope.message ?? '';
   if (!p.messages.includes('*') && !p.messages.includes(name)) {
     return { kind: 'forbidden', code: 'MESSAGE_NOT_ALLOWED', text: `this caller may not send ${name}` };
@@ -180,7 +218,11 @@ function authorise(p: Permissions, v: Verdict, envelope: Verdict): { kind: 'forb
   const entry = catalogue.byName(name);
   const sender = entry ? partiesOf(entry, v.header).from : v.header.afzender;
   if (!p.afzenders.includes('*') && (!sender || !p.afzenders.includes(sender))) {
-    return { kind: 'forbidden', code: 'AFZENDER_NOT_ALLOWED', text: `this caller may not send as Afzender ${sender ?? '(none)'}` };
+    return {
+      kind: 'forbidden',
+      code: 'AFZENDER_NOT_ALLOWED',
+      text: `this caller may not send as Afzender ${sender ?? '(none)'}`,
+    };
   }
   return null;
 }
@@ -216,7 +258,11 @@ async function answeredHeen(
  * message's id, so the answer's crossRefnummer names it. Only a heenbericht of the party the answer is for;
  * whether the party that hands it in may answer it is checked like any answer.
  */
-async function sentThroughGgk(store: MessageStore, entry: CatalogueEntry, h: HeaderFacts): Promise<StoredMessage | null> {
+async function sentThroughGgk(
+  store: MessageStore,
+  entry: CatalogueEntry,
+  h: HeaderFacts,
+): Promise<StoredMessage | null> {
   if (entry.standard !== 'stuf' || !h.crossRefnummer || !UUID.test(h.crossRefnummer)) return null;
   const sent = await store.getMessage(h.crossRefnummer);
   return sent && sent.direction === 'heen' && sent.afzender === h.ontvanger ? sent : null;
@@ -242,7 +288,17 @@ async function storeRefusedAnswer(
       status: 'rejected',
       statusReason: `${refusal.code}: ${refusal.text}`,
       correlatedTo: null,
-      findings: [{ level: 'rule', code: refusal.code, retourcode: null, line: null, column: null, path: null, text: refusal.text }],
+      findings: [
+        {
+          level: 'rule',
+          code: refusal.code,
+          retourcode: null,
+          line: null,
+          column: null,
+          path: null,
+          text: refusal.text,
+        },
+      ],
     },
     `${input.via.kind}:${input.via.id}`,
   );
@@ -264,7 +320,8 @@ async function firstTarget(store: MessageStore, keys: readonly CorrelationKey[])
 function rejectionReason(situation: Situation, verdict: Verdict): string {
   const inner = verdict.payload ?? verdict;
   const first = (situation === 'cannot-take' ? verdict : inner).findings[0];
-  const level = situation === 'level-1' ? 'level 1 (schema)' : situation === 'level-2-4' ? 'technical rules' : 'not taken';
+  const level =
+    situation === 'level-1' ? 'level 1 (schema)' : situation === 'level-2-4' ? 'technical rules' : 'not taken';
   return `rejected: ${level}, ${inner.findings.length || verdict.findings.length} finding(s)${first ? `; first ${first.code}` : ''}`;
 }
 
@@ -272,8 +329,13 @@ function rejectionReason(situation: Situation, verdict: Verdict): string {
  * TR056: the same BerichtIdentificatie from this Afzender with other content. The bericht is kept as rejected
  * and answered with the retour the standard prescribes (RetourCode 9056) on its channel.
  */
-async function rejectTr056(deps: PipelineDeps, input: AcceptInput & { channel: ChannelContext }, existingId: string): Promise<AcceptOutcome> {
-  const text = 'BerichtIdentificatie is not unique for this Afzender and message: an earlier bericht with other content has it';
+async function rejectTr056(
+  deps: PipelineDeps,
+  input: AcceptInput & { channel: ChannelContext },
+  existingId: string,
+): Promise<AcceptOutcome> {
+  const text =
+    'BerichtIdentificatie is not unique for this Afzender and message: an earlier bericht with other content has it';
   const verdict = await deps.validation.validate(input.source, { retour: true, retourCodes: ['9056'] });
   const tr056: Finding = {
     level: 'rule',
@@ -284,7 +346,13 @@ async function rejectTr056(deps: PipelineDeps, input: AcceptInput & { channel: C
     path: '/Bericht/Header/BerichtIdentificatie/Identificatie',
     text: `${text} (${existingId})`,
   };
-  const rejection = await reject(deps, { ...input, verdict, situation: 'level-2-4', reason: 'rejected: TR056 (9056)', findings: [tr056] });
+  const rejection = await reject(deps, {
+    ...input,
+    verdict,
+    situation: 'level-2-4',
+    reason: 'rejected: TR056 (9056)',
+    findings: [tr056],
+  });
   const retour = (verdict.payload ?? verdict).retour;
   return {
     kind: 'conflict',

@@ -44,7 +44,10 @@ export interface AnswerContext {
 }
 
 /** Why this answer may not answer that heenbericht, or null when it may. */
-export async function answerRefusal(store: Pick<MessageStore, 'getMessage'>, a: AnswerContext): Promise<AnswerRefusal | null> {
+export async function answerRefusal(
+  store: Pick<MessageStore, 'getMessage'>,
+  a: AnswerContext,
+): Promise<AnswerRefusal | null> {
   const heen = storedParties(a.heen);
   if (!owns(a.senderCodes, heen.to)) {
     return {
@@ -57,9 +60,10 @@ export async function answerRefusal(store: Pick<MessageStore, 'getMessage'>, a: 
     if (answer.from !== heen.to || answer.to !== heen.from) {
       return {
         code: 'ANSWER_PARTIES_MISMATCH',
-        text: a.entry.standard === 'stuf'
-          ? `the ${a.entry.name}'s zender is not the ontvanger of the message it answers`
-          : `the ${a.entry.name} does not come from the addressee of the ${a.heen.messageName} it answers: its header must carry the heenbericht's Afzender and Ontvanger unchanged`,
+        text:
+          a.entry.standard === 'stuf'
+            ? `the ${a.entry.name}'s zender is not the ontvanger of the message it answers`
+            : `the ${a.entry.name} does not come from the addressee of the ${a.heen.messageName} it answers: its header must carry the heenbericht's Afzender and Ontvanger unchanged`,
       };
     }
   }
@@ -75,7 +79,10 @@ export async function answerRefusal(store: Pick<MessageStore, 'getMessage'>, a: 
 /** The stored heenbericht's sender and addressee, with the chain party of an older iEb/iPgb row filled in. */
 function storedParties(m: StoredMessage): { from?: string; to?: string } {
   const entry = catalogue.byName(m.messageName);
-  const h: HeaderFacts = { ...(m.afzender ? { afzender: m.afzender } : {}), ...(m.ontvanger ? { ontvanger: m.ontvanger } : {}) };
+  const h: HeaderFacts = {
+    ...(m.afzender ? { afzender: m.afzender } : {}),
+    ...(m.ontvanger ? { ontvanger: m.ontvanger } : {}),
+  };
   const p = entry ? headerParties(entry, h) : h;
   return { ...(p.afzender ? { from: p.afzender } : {}), ...(p.ontvanger ? { to: p.ontvanger } : {}) };
 }
@@ -89,7 +96,12 @@ function isIstandaard(entry: CatalogueEntry): boolean {
 }
 
 /** Whether the heen's first answer has this answer's identity (a resend: the store answers it as a repeat or TR056). */
-async function sameRetour(store: Pick<MessageStore, 'getMessage'>, firstId: string, entry: CatalogueEntry, h: HeaderFacts): Promise<boolean> {
+async function sameRetour(
+  store: Pick<MessageStore, 'getMessage'>,
+  firstId: string,
+  entry: CatalogueEntry,
+  h: HeaderFacts,
+): Promise<boolean> {
   const first = await store.getMessage(firstId);
   const key = dedupKey(entry, h);
   const was = first?.dedup;

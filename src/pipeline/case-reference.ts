@@ -36,7 +36,10 @@ const REFERS_TO_CASE: Readonly<Record<string, { opener: string; paths: readonly 
     paths: ['object/heeftBetrekkingOpAndere/gerelateerde/identificatie', 'object/identificatie'],
   },
   zorgmeldingTerugkoppelingDi01: { opener: 'zorgmeldingDi01', paths: ['object/kenmerk/kenmerk'] },
-  vtTerugkoppelingDi01: { opener: 'vtMeldingDi01', paths: ['object/naarAanleidingVan/gerelateerde/identificatieVtMelding'] },
+  vtTerugkoppelingDi01: {
+    opener: 'vtMeldingDi01',
+    paths: ['object/naarAanleidingVan/gerelateerde/identificatieVtMelding'],
+  },
   uitkomstMeldingGeneriekDi01: { opener: 'meldingGeneriekDi01', paths: ['object/uwIdentificatie'] },
 };
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { catalogue } from '../catalogue/catalogue.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
-import { envelopePayload } from '../stuf/ggk-envelope.ts';
+import { buildAssessedRetour } from '../retour/istandaarden.ts';
 import { loadGemeenten } from '../rules/gemeenten.ts';
 import type { BudgetKey, MessageHistory, MessageRef, PeriodDelivery, PeriodKey } from '../rules/history.ts';
 import { TR104 } from '../rules/ieb/after-delete.ts';
@@ -12,7 +12,7 @@ import { budgetsOf, isTkb } from '../rules/ipgb/messages.ts';
 import { TR574 } from '../rules/ipgb/unique-budget.ts';
 import type { Rule } from '../rules/types.ts';
 import type { HistoryFacts, HistoryQuery, HistorySnapshot, HistoryStore } from '../store/types.ts';
-import { buildAssessedRetour } from '../retour/istandaarden.ts';
+import { envelopePayload } from '../stuf/ggk-envelope.ts';
 import type { Finding } from '../validation/finding.ts';
 import { nodeFinding, retourIdentificatie } from '../validation/validator.ts';
 import type { Verdict } from '../validation/verdict.ts';
@@ -58,7 +58,9 @@ export function historyFacts(entry: CatalogueEntry, root: XNode, hash: BsnHash):
     ? periodsOf(entry, root).flatMap((period) => {
         const key = periodKey(entry, root, period);
         const status = period.status?.text;
-        return key && status ? [{ messageName: key.message, afzender: key.afzender, bsnHash: hash(key.bsn), nummer: key.nummer, status }] : [];
+        return key && status
+          ? [{ messageName: key.message, afzender: key.afzender, bsnHash: hash(key.bsn), nummer: key.nummer, status }]
+          : [];
       })
     : [];
   const budgets = isTkb(entry)
@@ -86,9 +88,17 @@ export class SnapshotHistory implements MessageHistory {
   periodDeliveries(key: PeriodKey): readonly PeriodDelivery[] {
     const bsnHash = this.hash(key.bsn);
     const found = this.snapshot.periods.find(
-      (p) => p.key.messageName === key.message && p.key.afzender === key.afzender && p.key.bsnHash === bsnHash && p.key.nummer === key.nummer,
+      (p) =>
+        p.key.messageName === key.message &&
+        p.key.afzender === key.afzender &&
+        p.key.bsnHash === bsnHash &&
+        p.key.nummer === key.nummer,
     );
-    return (found?.deliveries ?? []).map(({ identificatie, dagtekening, status }) => ({ identificatie, dagtekening, status }));
+    return (found?.deliveries ?? []).map(({ identificatie, dagtekening, status }) => ({
+      identificatie,
+      dagtekening,
+      status,
+    }));
   }
 
   budgetHeldByAnotherClient(key: BudgetKey): boolean {
@@ -102,7 +112,9 @@ export class SnapshotHistory implements MessageHistory {
 
   private budget(key: BudgetKey) {
     const bsnHash = this.hash(key.bsn);
-    return this.snapshot.budgets.find((b) => b.key.afzender === key.afzender && b.key.bsnHash === bsnHash && b.key.budget === key.budget);
+    return this.snapshot.budgets.find(
+      (b) => b.key.afzender === key.afzender && b.key.bsnHash === bsnHash && b.key.budget === key.budget,
+    );
   }
 }
 
@@ -171,14 +183,25 @@ export class ChainHistory {
     const hash = await this.hasher();
     const facts = historyFacts(entry, root, hash);
     const snapshot = await this.opts.store.readHistory(historyQuery(facts));
-    const ctx = { entry, root, today: this.today(), gemeenten: loadGemeenten(), history: new SnapshotHistory(snapshot, hash) };
+    const ctx = {
+      entry,
+      root,
+      today: this.today(),
+      gemeenten: loadGemeenten(),
+      history: new SnapshotHistory(snapshot, hash),
+    };
     const locator = new SourceLocator(bytes);
     const findings = HISTORY_RULES.filter((r) => r.appliesTo(entry)).flatMap((rule) =>
       rule.check(ctx).map((v) => nodeFinding('rule', rule.code, rule.retourcode, v.node, v.text, locator)),
     );
     if (findings.length === 0) return { verdict, facts };
     const retour = verdict.payload ? undefined : this.retour(entry, root, findings);
-    const judged: Verdict = { ...inner, valid: false, findings: [...inner.findings, ...findings], ...(retour ? { retour } : {}) };
+    const judged: Verdict = {
+      ...inner,
+      valid: false,
+      findings: [...inner.findings, ...findings],
+      ...(retour ? { retour } : {}),
+    };
     return { verdict: verdict.payload ? { ...verdict, valid: false, payload: judged } : judged, facts: null };
   }
 }

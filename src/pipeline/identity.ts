@@ -11,7 +11,9 @@ import type { CorrelationKey, DedupKey } from '../store/types.ts';
  */
 export function dedupKey(entry: CatalogueEntry, h: HeaderFacts): DedupKey | null {
   if (isStuf(entry)) {
-    return h.afzender && h.referentienummer ? { scope: 'stuf', zender: h.afzender, referentienummer: h.referentienummer } : null;
+    return h.afzender && h.referentienummer
+      ? { scope: 'stuf', zender: h.afzender, referentienummer: h.referentienummer }
+      : null;
   }
   const { from } = partiesOf(entry, h);
   const identificatie = copiesHeenHeader(entry, h) ? h.identificatieRetour : h.identificatie;
@@ -39,7 +41,12 @@ export function headerParties(entry: CatalogueEntry, h: HeaderFacts): { afzender
 
 /** A retourbericht whose header is the heen's, copied unchanged (302 … 320, 406, 408, 502, 508): not a 325, not StUF. */
 export function copiesHeenHeader(entry: CatalogueEntry, h: HeaderFacts): boolean {
-  return !isStuf(entry) && entry.direction === 'retour' && !isDeclaratieAntwoord(entry) && h.identificatieRetour !== undefined;
+  return (
+    !isStuf(entry) &&
+    entry.direction === 'retour' &&
+    !isDeclaratieAntwoord(entry) &&
+    h.identificatieRetour !== undefined
+  );
 }
 
 export function isDeclaratieAntwoord(entry: CatalogueEntry): boolean {
@@ -61,7 +68,9 @@ export function partiesOf(entry: CatalogueEntry, h: HeaderFacts): { from?: strin
 export function correlationKey(entry: CatalogueEntry, h: HeaderFacts): CorrelationKey | null {
   if (isStuf(entry)) {
     // The answer's crossRefnummer is the answered message's referentienummer from the zender it answers.
-    return h.crossRefnummer && h.ontvanger ? { scope: 'stuf', zender: h.ontvanger, referentienummer: h.crossRefnummer } : null;
+    return h.crossRefnummer && h.ontvanger
+      ? { scope: 'stuf', zender: h.ontvanger, referentienummer: h.crossRefnummer }
+      : null;
   }
   if (!entry.answers) return null;
   const declaratieAntwoord = isDeclaratieAntwoord(entry);

@@ -1,13 +1,13 @@
 import { catalogue } from '../catalogue/catalogue.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import { findRoute } from '../config/routes.ts';
-import { answeredFrom, buildFo01, findingDetails, fout, STUF055, type Fout } from '../stuf/replies.ts';
 import type { RouteConfig } from '../config/schema.ts';
 import type { MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
+import { answeredFrom, buildFo01, type Fout, findingDetails, fout, STUF055 } from '../stuf/replies.ts';
 import type { Finding } from '../validation/finding.ts';
+import type { ValidationService } from '../validation/service.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import { parseToTree } from '../xml/parse.ts';
-import type { ValidationService } from '../validation/service.ts';
 import { answerFor, type ChannelContext, type Situation } from './answer-channel.ts';
 import { routeKey } from './identity.ts';
 import { answerSummary, messageFacts } from './message-facts.ts';
@@ -44,7 +44,8 @@ export interface Rejection {
 export function situationOf(verdict: Verdict): Exclude<Situation, 'repeat' | 'accepted'> {
   if (!verdict.message) return 'cannot-take';
   // A GGK envelope that is itself not valid cannot be taken: its stuurgegevens are not to be trusted.
-  if (verdict.standard === 'ggk' && (!verdict.xsdValid || !verdict.payload)) return verdict.xsdValid ? 'level-1' : 'cannot-take';
+  if (verdict.standard === 'ggk' && (!verdict.xsdValid || !verdict.payload))
+    return verdict.xsdValid ? 'level-1' : 'cannot-take';
   return (verdict.payload ?? verdict).xsdValid ? 'level-2-4' : 'level-1';
 }
 
@@ -64,10 +65,18 @@ export interface RejectInput {
  * An earlier copy of this message that was rejected: the same StUF (zender, referentienummer) from the same
  * party. A resend of it is answered as a repeat (Fo03 StUF016: the first copy arrived and was answered).
  */
-export async function earlierRejection(deps: RejectDeps, input: Pick<RejectInput, 'via' | 'channel' | 'verdict'>): Promise<StoredMessage | null> {
+export async function earlierRejection(
+  deps: RejectDeps,
+  input: Pick<RejectInput, 'via' | 'channel' | 'verdict'>,
+): Promise<StoredMessage | null> {
   const ref = input.verdict.header.referentienummer;
   if (!ref || (input.channel.channel !== 'ggk' && input.channel.channel !== 'corv')) return null;
-  const page = await deps.store.listMessages({ sourceId: input.via.id, referentienummer: ref, status: 'rejected', limit: 1 });
+  const page = await deps.store.listMessages({
+    sourceId: input.via.id,
+    referentienummer: ref,
+    status: 'rejected',
+    limit: 1,
+  });
   const first = page.items[0];
   return first && first.source.kind === input.via.kind ? deps.store.getMessage(first.id) : null;
 }
@@ -78,7 +87,11 @@ export async function reject(deps: RejectDeps, r: RejectInput): Promise<Rejectio
   const entry = entryOf(inner) ?? entryOf(r.verdict);
   if (!entry) throw new Error('reject: an unrecognised bericht is not stored');
   const envelopeRef = r.verdict.standard === 'ggk' ? r.verdict.header.referentienummer : undefined;
-  const findings = [...(r.findings ?? []), ...(r.verdict.payload && !r.verdict.xsdValid ? r.verdict.findings : []), ...inner.findings];
+  const findings = [
+    ...(r.findings ?? []),
+    ...(r.verdict.payload && !r.verdict.xsdValid ? r.verdict.findings : []),
+    ...inner.findings,
+  ];
   const stored = await deps.store.insertMessage(
     {
       ...messageFacts(entry, inner.header),
@@ -102,20 +115,38 @@ function entryOf(v: Verdict): CatalogueEntry | undefined {
   return v.message ? catalogue.byName(v.message) : undefined;
 }
 
-async function followUp(deps: RejectDeps, r: RejectInput, rejectedId: string, findings: Finding[]): Promise<OwnAnswer | undefined> {
+async function followUp(
+  deps: RejectDeps,
+  r: RejectInput,
+  rejectedId: string,
+  findings: Finding[],
+): Promise<OwnAnswer | undefined> {
   const retour = (r.verdict.payload ?? r.verdict).retour;
   const crossRef = r.verdict.header.referentienummer;
   switch (answerFor(r.channel.channel, r.situation).followUp) {
     case 'none':
       return undefined;
     case 'retour-routed':
-      return retour ? storeOwnAnswer(deps, retour, { correlatedTo: rejectedId, destination: 'route', via: r.via }) : undefined;
+      return retour
+        ? storeOwnAnswer(deps, retour, { correlatedTo: rejectedId, destination: 'route', via: r.via })
+        : undefined;
     case 'retour-reply':
-      if (retour) return storeOwnAnswer(deps, retour, { correlatedTo: rejectedId, destination: r.channel.replyTo, via: r.via, crossRef });
+      if (retour)
+        return storeOwnAnswer(deps, retour, {
+          correlatedTo: rejectedId,
+          destination: r.channel.replyTo,
+          via: r.via,
+          crossRef,
+        });
       // No retourbericht exists for this bericht (a retour itself, or one the gateway cannot build): a Fo01 with the rule.
       return sendFo01(deps, r, rejectedId, ruleFout(r.verdict, findings));
     case 'fo01':
-      return sendFo01(deps, r, rejectedId, r.situation === 'level-1' ? schemaFout(r.verdict) : ruleFout(r.verdict, findings));
+      return sendFo01(
+        deps,
+        r,
+        rejectedId,
+        r.situation === 'level-1' ? schemaFout(r.verdict) : ruleFout(r.verdict, findings),
+      );
   }
 }
 
@@ -131,7 +162,11 @@ function ruleFout(verdict: Verdict, findings: Finding[]): Fout {
   const inner = verdict.payload ?? verdict;
   const first = findings[0];
   const code = first && /^[A-Za-z]{2,4}[0-9]{3}$/.test(first.code) ? first.code : STUF055;
-  return fout(code, `${inner.message ?? 'the bericht'} fails a technical rule: ${first?.text ?? 'no details'}`, findingDetails(findings));
+  return fout(
+    code,
+    `${inner.message ?? 'the bericht'} fails a technical rule: ${first?.text ?? 'no details'}`,
+    findingDetails(findings),
+  );
 }
 
 async function sendFo01(deps: RejectDeps, r: RejectInput, rejectedId: string, f: Fout): Promise<OwnAnswer | undefined> {
@@ -161,7 +196,8 @@ async function storeOwnAnswer(deps: RejectDeps, text: string, t: OwnAnswerTarget
   const entry = entryOf(verdict);
   if (!entry || !verdict.xsdValid) return undefined;
   const h = verdict.header;
-  const destination = t.destination === 'route' ? (findRoute(deps.routes(), routeKey(entry, h))?.destination ?? null) : t.destination;
+  const destination =
+    t.destination === 'route' ? (findRoute(deps.routes(), routeKey(entry, h))?.destination ?? null) : t.destination;
   const summary = answerSummary(bytes);
   const result = await deps.store.insertMessage(
     {
@@ -172,7 +208,9 @@ async function storeOwnAnswer(deps: RejectDeps, text: string, t: OwnAnswerTarget
       source: { kind: 'caller', id: 'schakel' },
       status: destination ? 'queued' : 'received',
       destination,
-      statusReason: destination ? null : `built for a rejected bericht from ${t.via.kind} ${t.via.id}; no destination for it`,
+      statusReason: destination
+        ? null
+        : `built for a rejected bericht from ${t.via.kind} ${t.via.id}; no destination for it`,
       correlatedTo: t.correlatedTo,
       answerSummary: summary,
     },

@@ -1,4 +1,4 @@
-import { catalogue as defaultCatalogue, type Catalogue } from '../catalogue/catalogue.ts';
+import { type Catalogue, catalogue as defaultCatalogue } from '../catalogue/catalogue.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import { calendarDay, isoDay } from '../rules/istandaarden/dates.ts';
 import { headerShape, messageNumber } from '../rules/istandaarden/messages.ts';
@@ -81,7 +81,8 @@ export function buildRetour(
   const retourCodes = [...new Set(codes)];
   checkCodes(entry, retourCodes);
   const x = openRetour(heen, retour, o);
-  if (headerShape(retour) === 'antwoord' && retourCodes.length === 0) throw new Error(`buildRetour: a ${messageNumber(retour)} needs at least one RetourCode`);
+  if (headerShape(retour) === 'antwoord' && retourCodes.length === 0)
+    throw new Error(`buildRetour: a ${messageNumber(retour)} needs at least one RetourCode`);
   x.retourCodes(retourCodes);
   x.close('Header');
   x.close('Bericht');
@@ -99,7 +100,10 @@ function retourEntryOf(entry: CatalogueEntry, cat: Catalogue): CatalogueEntry {
 }
 
 function checkCodes(entry: CatalogueEntry, codes: string[]): void {
-  const valid = entry.standard === 'ieb' || entry.standard === 'ipgb' ? (c: string) => MODELLED_RETOURCODE.test(c) : (c: string) => RETOURCODES.has(c);
+  const valid =
+    entry.standard === 'ieb' || entry.standard === 'ipgb'
+      ? (c: string) => MODELLED_RETOURCODE.test(c)
+      : (c: string) => RETOURCODES.has(c);
   for (const c of codes) if (!valid(c)) throw new Error(`buildRetour: ${c} is not an LDT_RetourCode`);
 }
 
@@ -139,17 +143,31 @@ function openRetour(heen: { entry: CatalogueEntry; root: XNode }, retour: Catalo
     x.leaf('Ontvanger', copy('Afzender'));
     x.identificatie('BerichtIdentificatie', opts.identificatieRetour, opts.dagtekeningRetour);
     x.xsdVersie('XsdVersie', own);
-    x.identificatie('DeclaratieIdentificatie', copy('BerichtIdentificatie/Identificatie'), copy('BerichtIdentificatie/Dagtekening'));
+    x.identificatie(
+      'DeclaratieIdentificatie',
+      copy('BerichtIdentificatie/Identificatie'),
+      copy('BerichtIdentificatie/Dagtekening'),
+    );
     if (opts.xsltVersie !== undefined) x.leaf('XsltVersie', opts.xsltVersie);
-    x.xsdVersie('XsdVersieDeclaratie', { basisschema: copy('XsdVersie/BasisschemaXsdVersie'), bericht: copy('XsdVersie/BerichtXsdVersie') });
+    x.xsdVersie('XsdVersieDeclaratie', {
+      basisschema: copy('XsdVersie/BasisschemaXsdVersie'),
+      bericht: copy('XsdVersie/BerichtXsdVersie'),
+    });
   } else {
     x.leaf('BerichtVersie', copy('BerichtVersie'));
     x.leaf('BerichtSubversie', copy('BerichtSubversie'));
     // iEb and the TKB leave out the fixed chain party: Afzender only (standards.md §4.4).
     x.leaf('Afzender', copy('Afzender'));
     if (entry.standard !== 'ieb' && entry.standard !== 'ipgb') x.leaf('Ontvanger', copy('Ontvanger'));
-    x.identificatie('BerichtIdentificatie', copy('BerichtIdentificatie/Identificatie'), copy('BerichtIdentificatie/Dagtekening'));
-    x.xsdVersie('XsdVersie', { basisschema: copy('XsdVersie/BasisschemaXsdVersie'), bericht: copy('XsdVersie/BerichtXsdVersie') });
+    x.identificatie(
+      'BerichtIdentificatie',
+      copy('BerichtIdentificatie/Identificatie'),
+      copy('BerichtIdentificatie/Dagtekening'),
+    );
+    x.xsdVersie('XsdVersie', {
+      basisschema: copy('XsdVersie/BasisschemaXsdVersie'),
+      bericht: copy('XsdVersie/BerichtXsdVersie'),
+    });
     x.leaf('IdentificatieRetour', opts.identificatieRetour);
     x.leaf('DagtekeningRetour', opts.dagtekeningRetour);
     if (opts.xsltVersie !== undefined) x.leaf('XsltVersie', opts.xsltVersie);
@@ -162,11 +180,15 @@ const VERSIE = /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$/;
 
 function checkOptions(opts: Normalised): void {
   const id = opts.identificatieRetour;
-  if (id.length < 1 || id.length > 12 || !/\S/.test(id)) throw new Error('buildRetour: identificatieRetour must be 1–12 characters and not blank');
-  if (isoDay(opts.dagtekeningRetour) !== opts.dagtekeningRetour) throw new Error('buildRetour: dagtekeningRetour must be a yyyy-mm-dd day');
-  if (opts.xsltVersie !== undefined && !VERSIE.test(opts.xsltVersie)) throw new Error('buildRetour: xsltVersie must be a version x.y.z');
+  if (id.length < 1 || id.length > 12 || !/\S/.test(id))
+    throw new Error('buildRetour: identificatieRetour must be 1–12 characters and not blank');
+  if (isoDay(opts.dagtekeningRetour) !== opts.dagtekeningRetour)
+    throw new Error('buildRetour: dagtekeningRetour must be a yyyy-mm-dd day');
+  if (opts.xsltVersie !== undefined && !VERSIE.test(opts.xsltVersie))
+    throw new Error('buildRetour: xsltVersie must be a version x.y.z');
   const v = opts.xsdVersieRetour;
-  if (v && !(VERSIE.test(v.basisschema) && VERSIE.test(v.bericht))) throw new Error('buildRetour: xsdVersieRetour must be versions x.y.z');
+  if (v && !(VERSIE.test(v.basisschema) && VERSIE.test(v.bericht)))
+    throw new Error('buildRetour: xsdVersieRetour must be versions x.y.z');
 }
 
 /** …/iwmo/3_2/wmo302/schema → …/iwmo/3_2/basisschema/schema */
@@ -301,17 +323,32 @@ export function buildAssessedRetour(
   cat: Catalogue = defaultCatalogue,
 ): string {
   const retour = retourEntryOf(heen.entry, cat);
-  checkCodes(heen.entry, issues.map((i) => i.retourcode));
+  checkCodes(
+    heen.entry,
+    issues.map((i) => i.retourcode),
+  );
   // The number keys RETOUR_CLASSES for iEb/iPgb too (messageNumber answers for iWmo/iJw only).
   const nr = /(\d{3})$/.exec(heen.entry.name)![1]!;
   const antwoord = headerShape(retour) === 'antwoord';
   if (issues.some((i) => i.level === 2)) return buildRetour(heen, [TECHNICAL], opts, cat);
 
-  const located = issues.map((i) => ({ code: i.retourcode, node: i.node ?? (i.path ? nodeAtPath(heen.root, i.path) : undefined) }));
+  const located = issues.map((i) => ({
+    code: i.retourcode,
+    node: i.node ?? (i.path ? nodeAtPath(heen.root, i.path) : undefined),
+  }));
   const units = clientUnits(heen.root, nr);
-  const unitOf = (node: XNode | undefined): XNode | undefined => units.find((u) => node !== undefined && isWithin(node, u));
-  const headerCodes = located.filter((i) => !unitOf(i.node) && !(antwoord && i.node && isWithin(i.node, declaratieOf(heen.root))));
-  if (headerCodes.length > 0) return buildRetour(heen, headerCodes.map((i) => i.code), opts, cat);
+  const unitOf = (node: XNode | undefined): XNode | undefined =>
+    units.find((u) => node !== undefined && isWithin(node, u));
+  const headerCodes = located.filter(
+    (i) => !unitOf(i.node) && !(antwoord && i.node && isWithin(i.node, declaratieOf(heen.root))),
+  );
+  if (headerCodes.length > 0)
+    return buildRetour(
+      heen,
+      headerCodes.map((i) => i.code),
+      opts,
+      cat,
+    );
 
   const codesByClass = new Map<XNode, string[]>();
   const classes = RETOUR_CLASSES[nr] ?? new Set<string>();
@@ -340,7 +377,12 @@ export function buildAssessedRetour(
 /** The client units of a heen: the Clients (323: below Declaratie/Clienten), or the 319's Antwoord. */
 function clientUnits(root: XNode, nr: string): XNode[] {
   if (nr === '319') return root.children.filter((c) => c.name === 'Antwoord');
-  if (nr === '323') return declaratieOf(root)?.children.find((c) => c.name === 'Clienten')?.children.filter((c) => c.name === 'Client') ?? [];
+  if (nr === '323')
+    return (
+      declaratieOf(root)
+        ?.children.find((c) => c.name === 'Clienten')
+        ?.children.filter((c) => c.name === 'Client') ?? []
+    );
   return root.children.filter((c) => c.name === 'Client');
 }
 
@@ -382,11 +424,16 @@ function copyClass(
 }
 
 /** The 325 body for a 323 with level-3/4 issues inside clients, or the fully approved answer without. */
-function writeDeclaratieAntwoord(x: XmlWriter, heen: { entry: CatalogueEntry; root: XNode }, codesByClass: Map<XNode, string[]>): void {
+function writeDeclaratieAntwoord(
+  x: XmlWriter,
+  heen: { entry: CatalogueEntry; root: XNode },
+  codesByClass: Map<XNode, string[]>,
+): void {
   const declaratie = declaratieOf(heen.root);
   if (!declaratie) throw new Error('buildRetour: the 323 has no Declaratie');
   const clients = clientUnits(heen.root, '323');
-  const prestatiesOf = (client: XNode): XNode[] => child(client, 'Prestaties')?.children.filter((c) => c.name === 'Prestatie') ?? [];
+  const prestatiesOf = (client: XNode): XNode[] =>
+    child(client, 'Prestaties')?.children.filter((c) => c.name === 'Prestatie') ?? [];
   // A code on a Client (not on one of its Prestaties) rejects each of its Prestaties.
   const rejected = new Map<XNode, string[]>();
   for (const client of clients) {
@@ -422,7 +469,8 @@ function writeDeclaratieAntwoord(x: XmlWriter, heen: { entry: CatalogueEntry; ro
       x.open('Client');
       copyClass(x, heen, child(client, 'Bsn')!, new Set(), new Map(), false);
       x.open('Prestaties');
-      for (const p of prestatiesOf(client).filter((q) => rejected.has(q))) copyClass(x, heen, p, prestatieClasses, new Map([[p, rejected.get(p)!]]), false);
+      for (const p of prestatiesOf(client).filter((q) => rejected.has(q)))
+        copyClass(x, heen, p, prestatieClasses, new Map([[p, rejected.get(p)!]]), false);
       x.close('Prestaties');
       x.retourCodes([NO_REMARK]);
       x.close('Client');

@@ -1,13 +1,13 @@
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import { textAt, type XNode } from '../xml/tree.ts';
 import {
-  sameMessage,
   type BudgetKey,
   type HistoryRecorder,
   type MessageHistory,
   type MessageRef,
   type PeriodDelivery,
   type PeriodKey,
+  sameMessage,
 } from './history.ts';
 import { isIebHeen, periodKey, periodsOf } from './ieb/messages.ts';
 import { budgetsOf, isTkb, isTkbRetour } from './ipgb/messages.ts';
@@ -58,7 +58,8 @@ export class MemoryHistory implements MessageHistory, HistoryRecorder {
       }
     } else if (isTkbRetour(entry)) {
       const afzender = textAt(root, 'Header/Afzender');
-      for (const [id, w] of this.waiting) if (w.afzender === afzender && sameMessage(ref, w.tkb)) this.waiting.delete(id);
+      for (const [id, w] of this.waiting)
+        if (w.afzender === afzender && sameMessage(ref, w.tkb)) this.waiting.delete(id);
     }
   }
 }

@@ -41,9 +41,12 @@ export function parseProductList(text: string, source: string): ProductList {
     const parts = line.split(';').map((p) => p.trim());
     const [standard, categorie, code] = parts as [string, string, string];
     if (parts.length !== 3) throw new ProductListError(source, i + 1, 'expected standard;categorie;code');
-    if (!STANDARDS.has(standard as ProductStandard)) throw new ProductListError(source, i + 1, `unknown standard ${standard} (iwmo or ijw)`);
-    if (!CATEGORIE.test(categorie)) throw new ProductListError(source, i + 1, `categorie ${categorie} is not 2 characters`);
-    if (code !== '*' && !CODE.test(code)) throw new ProductListError(source, i + 1, `code ${code} is not 5 characters or *`);
+    if (!STANDARDS.has(standard as ProductStandard))
+      throw new ProductListError(source, i + 1, `unknown standard ${standard} (iwmo or ijw)`);
+    if (!CATEGORIE.test(categorie))
+      throw new ProductListError(source, i + 1, `categorie ${categorie} is not 2 characters`);
+    if (code !== '*' && !CODE.test(code))
+      throw new ProductListError(source, i + 1, `code ${code} is not 5 characters or *`);
     const byCategorie = entries.get(standard as ProductStandard) ?? new Map<string, Set<string>>();
     const codes = byCategorie.get(categorie) ?? new Set<string>();
     codes.add(code);
@@ -67,7 +70,9 @@ export function loadProductList(file: string): ProductList {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`product list ${file} (validation.productList) cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(
+      `product list ${file} (validation.productList) cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
   return parseProductList(text, file);
 }

@@ -8,7 +8,7 @@
  * Node's X509Certificate, which reads every key type (forge's reader refuses anything but RSA) and checks that a
  * private key belongs to a certificate.
  */
-import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import forge from 'node-forge';
 import type { TlsProfileConfig } from '../config/schema.ts';
@@ -69,7 +69,14 @@ export function loadProfile(profile: TlsProfileConfig, env: Env): LoadedProfile 
     const identity =
       profile.pkcs12 !== undefined
         ? identityFromPkcs12(read(profile.pkcs12), profile.pkcs12, passphrase, profile.passphraseEnv)
-        : identityFromPem(read(requirePath(profile.cert, 'cert')), profile.cert!, read(requirePath(profile.key, 'key')), profile.key!, passphrase, profile.passphraseEnv);
+        : identityFromPem(
+            read(requirePath(profile.cert, 'cert')),
+            profile.cert!,
+            read(requirePath(profile.key, 'key')),
+            profile.key!,
+            passphrase,
+            profile.passphraseEnv,
+          );
     const ca = profile.ca.flatMap((path) => {
       const found = pemCertificates(read(path).toString('utf8'));
       if (found.length === 0) throw new CertificateError(`no PEM certificate in CA file ${path}`);
@@ -95,7 +102,10 @@ export function loadProfile(profile: TlsProfileConfig, env: Env): LoadedProfile 
  * Why a loaded certificate cannot be used at `now` (expired, not yet valid), or undefined when it can. The
  * dates are UTC, as in the certificate.
  */
-export function validityProblem(facts: Pick<CertificateFacts, 'notBefore' | 'notAfter'>, now: Date): string | undefined {
+export function validityProblem(
+  facts: Pick<CertificateFacts, 'notBefore' | 'notAfter'>,
+  now: Date,
+): string | undefined {
   if (now.getTime() > facts.notAfter.getTime()) return `certificate expired on ${facts.notAfter.toISOString()}`;
   if (now.getTime() < facts.notBefore.getTime()) return `certificate not valid before ${facts.notBefore.toISOString()}`;
   return undefined;
@@ -155,14 +165,22 @@ function identityFromPem(
   if (chain.length === 0) throw new CertificateError(`no PEM certificate in ${certPath}`);
   const leaf = new X509Certificate(chain[0]!);
   const key = privateKeyFromPem(keyBytes, keyPath, passphrase, passphraseEnv);
-  if (!leaf.checkPrivateKey(key)) throw new CertificateError(`key does not match certificate (${keyPath}, ${certPath})`);
+  if (!leaf.checkPrivateKey(key))
+    throw new CertificateError(`key does not match certificate (${keyPath}, ${certPath})`);
   return { facts: factsOf(leaf), chain, key: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }
 
-function privateKeyFromPem(bytes: Buffer, path: string, passphrase: string | undefined, passphraseEnv: string | undefined): KeyObject {
+function privateKeyFromPem(
+  bytes: Buffer,
+  path: string,
+  passphrase: string | undefined,
+  passphraseEnv: string | undefined,
+): KeyObject {
   const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(bytes.toString('latin1'));
   if (encrypted && passphrase === undefined) {
-    throw new CertificateError(`the key in ${path} is encrypted; name the environment variable that holds its passphrase in passphraseEnv`);
+    throw new CertificateError(
+      `the key in ${path} is encrypted; name the environment variable that holds its passphrase in passphraseEnv`,
+    );
   }
   try {
     return createPrivateKey(passphrase !== undefined ? { key: bytes, passphrase } : { key: bytes });
@@ -174,7 +192,12 @@ function privateKeyFromPem(bytes: Buffer, path: string, passphrase: string | und
   }
 }
 
-function identityFromPkcs12(bytes: Buffer, path: string, passphrase: string | undefined, passphraseEnv: string | undefined): Identity {
+function identityFromPkcs12(
+  bytes: Buffer,
+  path: string,
+  passphrase: string | undefined,
+  passphraseEnv: string | undefined,
+): Identity {
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(bytes.toString('binary')), false, passphrase ?? '');
@@ -203,7 +226,9 @@ function identityFromPkcs12(bytes: Buffer, path: string, passphrase: string | un
   const leafIndex = certs.findIndex((pem) => new X509Certificate(pem).checkPrivateKey(key));
   if (leafIndex < 0) {
     throw new CertificateError(
-      certs.length === 0 ? `the PKCS#12 file ${path} holds no certificate` : `key does not match certificate: no certificate in ${path} belongs to its private key`,
+      certs.length === 0
+        ? `the PKCS#12 file ${path} holds no certificate`
+        : `key does not match certificate: no certificate in ${path} belongs to its private key`,
     );
   }
   const leaf = certs[leafIndex]!;
@@ -232,7 +257,9 @@ function passphraseOf(profile: TlsProfileConfig, env: Env): string | undefined {
   if (profile.passphraseEnv === undefined) return undefined;
   const value = env[profile.passphraseEnv];
   if (value === undefined || value === '') {
-    throw new CertificateError(`${profile.pkcs12 !== undefined ? 'PKCS#12' : 'key'} passphrase env ${profile.passphraseEnv} not set`);
+    throw new CertificateError(
+      `${profile.pkcs12 !== undefined ? 'PKCS#12' : 'key'} passphrase env ${profile.passphraseEnv} not set`,
+    );
   }
   return value;
 }

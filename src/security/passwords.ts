@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, type ScryptOptions, timingSafeEqual } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 /** `scrypt:<salt>:<hash>`, both base64url: how a beheer user's password is kept in configuration. */

@@ -37,7 +37,8 @@ const NINE_DIGITS = /(?<!\d)\d{9}(?!\d)/g;
 export function redactBsn(text: string): string {
   let out = text.replace(IN_XML, (_m, open: string) => `${open}${REDACTED_BSN}`);
   if (LIBXML_SUBJECT.test(out)) {
-    for (const pattern of LIBXML_VALUES) out = out.replace(pattern, (_m, a: string, _v: string, b: string) => `${a}${REDACTED_BSN}${b}`);
+    for (const pattern of LIBXML_VALUES)
+      out = out.replace(pattern, (_m, a: string, _v: string, b: string) => `${a}${REDACTED_BSN}${b}`);
   }
   out = out.replace(KEY_VALUE, (_m, key: string) => `${key}${REDACTED_BSN}`);
   return out.replace(NINE_DIGITS, REDACTED_BSN);

@@ -3,9 +3,10 @@
  * used, and from a refused TLS handshake until a delivery to it succeeds. This is what deliveries consult
  * (`DeliveryTls`) and what /healthz shows; it never stops the gateway or another destination.
  */
-import type { DeliveryOutcome } from '../transport/adapter.ts';
+
 import type { DestinationConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
+import type { DeliveryOutcome } from '../transport/adapter.ts';
 import type { DeliveryTls } from '../transport/delivery.ts';
 import type { TlsProfiles } from './tls-profiles.ts';
 
@@ -56,9 +57,22 @@ export class TlsHealth implements DeliveryTls {
       const seen = this.problems.get(d.id);
       if (tls.kind === 'unusable') {
         const since = seen && seen.since < tls.since ? seen.since : tls.since;
-        return { destination: d.id, state: 'unhealthy', ...profile, reason: `TLS profile unusable: ${tls.reason}`, since: since.toISOString() };
+        return {
+          destination: d.id,
+          state: 'unhealthy',
+          ...profile,
+          reason: `TLS profile unusable: ${tls.reason}`,
+          since: since.toISOString(),
+        };
       }
-      if (seen) return { destination: d.id, state: 'unhealthy', ...profile, reason: seen.reason, since: seen.since.toISOString() };
+      if (seen)
+        return {
+          destination: d.id,
+          state: 'unhealthy',
+          ...profile,
+          reason: seen.reason,
+          since: seen.since.toISOString(),
+        };
       return { destination: d.id, state: 'healthy', ...profile };
     });
   }

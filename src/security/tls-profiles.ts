@@ -4,16 +4,15 @@
  * half-written, wrong passphrase, key not matching) or that brings a certificate not valid yet leaves the
  * current certificate in use and says why. A profile that cannot be used disables only what uses it.
  */
-import type { ClientTls } from '../transport/adapter.ts';
+
 import type { CertificateInfo } from '../beheer/alerts.ts';
 import type { DestinationConfig, TlsConfig, TlsProfileConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import { daysUntilExpiry, loadProfile, validityProblem, type Env, type LoadedProfile } from './certificates.ts';
+import type { ClientTls } from '../transport/adapter.ts';
+import { daysUntilExpiry, type Env, type LoadedProfile, loadProfile, validityProblem } from './certificates.ts';
 
 /** Whether a profile can be used now; when not, why and since when. */
-export type ProfileUse =
-  | { kind: 'usable'; profile: LoadedProfile }
-  | { kind: 'unusable'; reason: string; since: Date };
+export type ProfileUse = { kind: 'usable'; profile: LoadedProfile } | { kind: 'unusable'; reason: string; since: Date };
 
 /** A destination's TLS side: its client certificate (none without a profile), or why it cannot connect. */
 export type DestinationTls = { kind: 'ok'; tls?: ClientTls } | { kind: 'unusable'; reason: string; since: Date };
@@ -125,7 +124,12 @@ export class TlsProfiles {
     const state = this.states.get(id);
     const now = new Date(this.clock());
     if (!state) return { kind: 'unusable', reason: `unknown TLS profile "${id}"`, since: now };
-    if (!state.good) return { kind: 'unusable', reason: state.loadError ?? `profile ${id}: not loaded`, since: state.failingSince ?? now };
+    if (!state.good)
+      return {
+        kind: 'unusable',
+        reason: state.loadError ?? `profile ${id}: not loaded`,
+        since: state.failingSince ?? now,
+      };
     const problem = validityProblem(state.good.certificate, now);
     if (problem) {
       const since = now < state.good.certificate.notBefore ? now : state.good.certificate.notAfter;
@@ -145,7 +149,15 @@ export class TlsProfiles {
   /** Certificates in use and when they expire (beheer alerts, the days-left gauge). */
   certificates(): CertificateInfo[] {
     return [...this.states.values()].flatMap((s) =>
-      s.good ? [{ name: s.config.id, destination: this.usedBy(s.config.id).join(',') || s.config.id, notAfter: s.good.certificate.notAfter }] : [],
+      s.good
+        ? [
+            {
+              name: s.config.id,
+              destination: this.usedBy(s.config.id).join(',') || s.config.id,
+              notAfter: s.good.certificate.notAfter,
+            },
+          ]
+        : [],
     );
   }
 
@@ -202,7 +214,13 @@ export class TlsProfiles {
     this.recovered(state);
     const c = candidate.certificate;
     this.log.info(
-      { profile: id, oin: c.oin, subject: c.subject, notAfter: c.notAfter.toISOString(), fingerprint256: c.fingerprint256 },
+      {
+        profile: id,
+        oin: c.oin,
+        subject: c.subject,
+        notAfter: c.notAfter.toISOString(),
+        fingerprint256: c.fingerprint256,
+      },
       first ? 'certificate profile loaded' : 'certificate profile reloaded: new certificate in use',
     );
     if (!first) {
@@ -222,8 +240,16 @@ export class TlsProfiles {
     state.loadError = reason;
     state.failingSince ??= now;
     if (repeated) return;
-    if (state.good) this.log.error({ profile: state.config.id, reason }, 'certificate profile reload failed; the last good certificate stays in use');
-    else this.log.error({ profile: state.config.id, reason, usedBy: this.usedBy(state.config.id) }, 'certificate profile unusable');
+    if (state.good)
+      this.log.error(
+        { profile: state.config.id, reason },
+        'certificate profile reload failed; the last good certificate stays in use',
+      );
+    else
+      this.log.error(
+        { profile: state.config.id, reason, usedBy: this.usedBy(state.config.id) },
+        'certificate profile unusable',
+      );
   }
 
   private recovered(state: ProfileState): void {
@@ -239,7 +265,12 @@ export class TlsProfiles {
     if (state.warnedDay === day) return;
     const cert = state.good.certificate;
     const daysLeft = daysUntilExpiry(cert, now);
-    const fields = { profile: state.config.id, usedBy: this.usedBy(state.config.id), notAfter: cert.notAfter.toISOString(), daysLeft };
+    const fields = {
+      profile: state.config.id,
+      usedBy: this.usedBy(state.config.id),
+      notAfter: cert.notAfter.toISOString(),
+      daysLeft,
+    };
     if (now > cert.notAfter) this.log.error(fields, 'certificate expired: what uses this profile cannot connect');
     else if (daysLeft <= this.o.tls.expiryWarningDays) this.log.warn(fields, 'certificate expires soon');
     else return;

@@ -1,5 +1,5 @@
 import type { Standard } from '../catalogue/types.ts';
-import { STANDARDS, type RetentionConfig } from '../config/schema.ts';
+import { type RetentionConfig, STANDARDS } from '../config/schema.ts';
 import type { RetentionAges } from './types.ts';
 
 const HOUR = 60 * 60 * 1000;

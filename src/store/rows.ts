@@ -5,12 +5,12 @@ import type {
   AuditEntry,
   DedupKey,
   DeliveryAttempt,
+  HeldTkb,
   Lease,
   MessageStatus,
   MessageSummary,
   OutboxMessage,
   StatusChange,
-  HeldTkb,
   StoredMessage,
   UnansweredHeen,
 } from './types.ts';

@@ -6,9 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { Standard } from '../catalogue/types.ts';
 import { redactDeep } from '../log.ts';
-import { clean, flattenDedup, redactFinding, type HistoryRefRow, type MessageRow, type OutboxRow } from './rows.ts';
+import { clean, flattenDedup, type HistoryRefRow, type MessageRow, type OutboxRow, redactFinding } from './rows.ts';
 import {
-  SETTLED_STATUSES,
   type ActionResult,
   type AttemptReport,
   type AuditFilter,
@@ -22,6 +21,7 @@ import {
   type PurgeResult,
   type RecordedAttempt,
   type RetentionAges,
+  SETTLED_STATUSES,
 } from './types.ts';
 
 /** A list page when the caller names no limit. */
@@ -443,7 +443,10 @@ export const TR507_HOLD_PREFIX = 'wacht op retour van ';
 export const TR507_ACTOR = 'schakel:tr507';
 
 /** The status and reason a new message is stored with, given the TKB on its key still waiting for a retour. */
-export function serialisedStatus(m: NewMessage, pending: { id: string } | undefined): Pick<NewMessage, 'status' | 'statusReason'> {
+export function serialisedStatus(
+  m: NewMessage,
+  pending: { id: string } | undefined,
+): Pick<NewMessage, 'status' | 'statusReason'> {
   if (!pending || m.status !== 'queued') return { status: m.status, statusReason: m.statusReason ?? null };
   return { status: 'on_hold', statusReason: `${TR507_HOLD_PREFIX}${pending.id}` };
 }

@@ -319,11 +319,7 @@ export interface AttemptReport {
 }
 
 /** What happens to the message after an attempt; the transport decides, the store records it atomically. */
-export type NextStep =
-  | { kind: 'delivered' }
-  | { kind: 'retry'; at: Date }
-  | { kind: 'failed' }
-  | { kind: 'dead' };
+export type NextStep = { kind: 'delivered' } | { kind: 'retry'; at: Date } | { kind: 'failed' } | { kind: 'dead' };
 
 /**
  * Scale-out (broker transport): a delivery reserved for publishing. The relay publishes it to the broker with
@@ -481,7 +477,12 @@ export interface BrokerOutbox {
    * claimed lease ran out), oldest due first, each under a new token. Several relays lease disjoint rows. Does
    * not change the message's status: it stays queued until a consumer claims it.
    */
-  leaseForPublish(owner: string, limit: number, leaseMs: number, options?: LeaseForPublishOptions): Promise<PublishLease[]>;
+  leaseForPublish(
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    options?: LeaseForPublishOptions,
+  ): Promise<PublishLease[]>;
   /** The broker confirmed these publications: they wait there with a free lease. Returns how many were still publishing. */
   markPublished(refs: readonly PublishRef[]): Promise<number>;
   /** Publishing these failed: due again at once for the relay. Returns how many were still publishing. */

@@ -80,12 +80,18 @@ export function stufDomain(s: Pick<Systeem, 'organisatie' | 'applicatie' | 'admi
 }
 
 /** wsa:MessageID (ebMS) of a StUF bericht: its referentienummer at the zender's domain. */
-export function stufMessageId(referentienummer: string, zender: Pick<Systeem, 'organisatie' | 'applicatie' | 'administratie'>): string {
+export function stufMessageId(
+  referentienummer: string,
+  zender: Pick<Systeem, 'organisatie' | 'applicatie' | 'administratie'>,
+): string {
   return `${DKINTERN}${escapeUrn(`${referentienummer}@${stufDomain(zender)}`)}`;
 }
 
 /** wsa:RelatesTo (ebMS) of a StUF bericht: its crossRefnummer at the ontvanger's domain. */
-export function stufRelatesTo(crossRefnummer: string, ontvanger: Pick<Systeem, 'organisatie' | 'applicatie' | 'administratie'>): string {
+export function stufRelatesTo(
+  crossRefnummer: string,
+  ontvanger: Pick<Systeem, 'organisatie' | 'applicatie' | 'administratie'>,
+): string {
   return stufMessageId(crossRefnummer, ontvanger);
 }
 
@@ -119,7 +125,8 @@ export function stufAddressing(routing: StufRouting, ebms: { service: string; ac
 export function ebmsOf(addressing: Addressing, service: string): EbmsFacts | undefined {
   const prefix = `${DKINTERN}${service}:`;
   if (!addressing.action.startsWith(prefix)) return undefined;
-  const strip = (v: string | undefined) => (v === undefined ? undefined : v.startsWith(DKINTERN) ? v.slice(DKINTERN.length) : v);
+  const strip = (v: string | undefined) =>
+    v === undefined ? undefined : v.startsWith(DKINTERN) ? v.slice(DKINTERN.length) : v;
   const refToMessageId = strip(addressing.relatesTo);
   const conversationId = strip(addressing.conversationId);
   return {

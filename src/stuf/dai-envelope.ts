@@ -1,11 +1,11 @@
-import { toTree, type ParseLimits } from '../xml/parse.ts';
-import { escapeText, escapeAttr } from '../xml/escape.ts';
-import { child, type XNode } from '../xml/tree.ts';
 import { canonicalElement } from '../xml/canonical.ts';
 import { documentElement } from '../xml/document-element.ts';
-import { readSoap, SOAP11_NS, type FaultSpec, type SoapVersion } from './soap.ts';
+import { escapeAttr, escapeText } from '../xml/escape.ts';
+import { type ParseLimits, toTree } from '../xml/parse.ts';
+import { child, type XNode } from '../xml/tree.ts';
+import { type Addressing, CONVERSATION_ID, DAI_NS, WSA_NS } from './dai-addressing.ts';
+import { type FaultSpec, readSoap, SOAP11_NS, type SoapVersion } from './soap.ts';
 import { parseSoapRequest, SoapRequestError } from './soap-request.ts';
-import { CONVERSATION_ID, DAI_NS, WSA_NS, type Addressing } from './dai-addressing.ts';
 
 /**
  * The DAI message (standards.md §7; DAI 1.0 §3.1): a SOAP 1.1 envelope whose Header holds only the WS-Addressing
@@ -14,7 +14,10 @@ import { CONVERSATION_ID, DAI_NS, WSA_NS, type Addressing } from './dai-addressi
  */
 
 /** The HTTP headers of a DAI request: SOAP 1.1 with the empty SOAPAction (§3.1). */
-export const DAI_REQUEST_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' };
+export const DAI_REQUEST_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/xml; charset=utf-8',
+  soapaction: '""',
+};
 
 /** The WS-Addressing header blocks, in the order of §3.1. */
 export function addressingHeader(a: Addressing): string {
@@ -25,7 +28,9 @@ export function addressingHeader(a: Addressing): string {
     el('Action', a.action),
     el('MessageID', a.messageId),
     a.relatesTo !== undefined ? el('RelatesTo', a.relatesTo) : '',
-    a.conversationId !== undefined ? el('RelatesTo', a.conversationId, ` RelationshipType="${escapeAttr(CONVERSATION_ID)}"`) : '',
+    a.conversationId !== undefined
+      ? el('RelatesTo', a.conversationId, ` RelationshipType="${escapeAttr(CONVERSATION_ID)}"`)
+      : '',
   ].join('');
 }
 
@@ -63,9 +68,14 @@ export class AddressingError extends Error {
  * or empty, appears twice, or when the Header holds anything else (DAI allows no other headers).
  */
 export function readAddressing(headerBlocks: readonly XNode[]): Addressing {
-  const foreign = headerBlocks.filter((b) => b.ns !== WSA_NS || !['To', 'From', 'Action', 'MessageID', 'RelatesTo'].includes(b.name));
+  const foreign = headerBlocks.filter(
+    (b) => b.ns !== WSA_NS || !['To', 'From', 'Action', 'MessageID', 'RelatesTo'].includes(b.name),
+  );
   if (foreign.length) {
-    throw new AddressingError('WSA_FOREIGN_HEADER', `the SOAP Header may hold only the WS-Addressing elements; it also holds ${foreign.map((b) => `{${b.ns}}${b.name}`).join(', ')}`);
+    throw new AddressingError(
+      'WSA_FOREIGN_HEADER',
+      `the SOAP Header may hold only the WS-Addressing elements; it also holds ${foreign.map((b) => `{${b.ns}}${b.name}`).join(', ')}`,
+    );
   }
   const one = (name: string): string => {
     const found = headerBlocks.filter((b) => b.name === name);
@@ -79,10 +89,21 @@ export function readAddressing(headerBlocks: readonly XNode[]): Addressing {
   const relates = headerBlocks.filter((b) => b.name === 'RelatesTo');
   const plain = relates.filter((r) => r.attrs['RelationshipType'] === undefined);
   const conversation = relates.filter((r) => r.attrs['RelationshipType'] === CONVERSATION_ID);
-  const other = relates.filter((r) => r.attrs['RelationshipType'] !== undefined && r.attrs['RelationshipType'] !== CONVERSATION_ID);
-  if (other.length) throw new AddressingError('WSA_FOREIGN_HEADER', `wsa:RelatesTo with RelationshipType "${other[0]!.attrs['RelationshipType']}" is not part of DAI`);
-  if (plain.length > 1) throw new AddressingError('WSA_DUPLICATE', 'wsa:RelatesTo (without RelationshipType) appears more than once');
-  if (conversation.length > 1) throw new AddressingError('WSA_DUPLICATE', `wsa:RelatesTo RelationshipType="${CONVERSATION_ID}" appears more than once`);
+  const other = relates.filter(
+    (r) => r.attrs['RelationshipType'] !== undefined && r.attrs['RelationshipType'] !== CONVERSATION_ID,
+  );
+  if (other.length)
+    throw new AddressingError(
+      'WSA_FOREIGN_HEADER',
+      `wsa:RelatesTo with RelationshipType "${other[0]!.attrs['RelationshipType']}" is not part of DAI`,
+    );
+  if (plain.length > 1)
+    throw new AddressingError('WSA_DUPLICATE', 'wsa:RelatesTo (without RelationshipType) appears more than once');
+  if (conversation.length > 1)
+    throw new AddressingError(
+      'WSA_DUPLICATE',
+      `wsa:RelatesTo RelationshipType="${CONVERSATION_ID}" appears more than once`,
+    );
   return {
     to: one('To'),
     from: one('From'),
@@ -118,9 +139,14 @@ export function readDaiRequest(body: Uint8Array, limits: ParseLimits): DaiReques
     if (!soap.body) return refuse('DAI_NO_BODY: the SOAP Envelope has no Body');
     const bericht = soap.body.length === 1 ? soap.body[0]! : undefined;
     if (!bericht || bericht.ns !== DAI_NS || bericht.name !== 'bericht') {
-      return refuse(`DAI_NO_BERICHT: the SOAP Body must carry exactly one {${DAI_NS}}bericht; it carries ${soap.body.map((b) => `{${b.ns}}${b.name}`).join(', ') || 'nothing'}`);
+      return refuse(
+        `DAI_NO_BERICHT: the SOAP Body must carry exactly one {${DAI_NS}}bericht; it carries ${soap.body.map((b) => `{${b.ns}}${b.name}`).join(', ') || 'nothing'}`,
+      );
     }
-    if (bericht.children.length !== 1) return refuse(`DAI_BERICHT_CONTENT: dai:bericht must hold exactly one element; it holds ${bericht.children.length}`);
+    if (bericht.children.length !== 1)
+      return refuse(
+        `DAI_BERICHT_CONTENT: dai:bericht must hold exactly one element; it holds ${bericht.children.length}`,
+      );
     let addressing: Addressing;
     try {
       addressing = readAddressing(soap.headerBlocks);
@@ -129,7 +155,12 @@ export function readDaiRequest(body: Uint8Array, limits: ParseLimits): DaiReques
       throw e;
     }
     const bodyIndex = tree.children.findIndex((c) => c.name === 'Body' && c.ns === tree.ns);
-    return { version: soap.version, addressing, message: canonicalElement(doc, [bodyIndex, 0, 0]), root: bericht.children[0]! };
+    return {
+      version: soap.version,
+      addressing,
+      message: canonicalElement(doc, [bodyIndex, 0, 0]),
+      root: bericht.children[0]!,
+    };
   } finally {
     doc.dispose();
   }

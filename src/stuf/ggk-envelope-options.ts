@@ -2,10 +2,10 @@ import { catalogue } from '../catalogue/catalogue.ts';
 import { GGK_NS, STUF0301_NS } from '../catalogue/data/stuf.ts';
 import { extractHeader, type HeaderFacts } from '../catalogue/header.ts';
 import type { CatalogueEntry, Standard } from '../catalogue/types.ts';
-import type { EnvelopeVersions, WrapOptions } from './ggk-envelope.ts';
+import type { OutgoingMessage } from '../transport/adapter.ts';
 import { parseToTree, XmlInputError } from '../xml/parse.ts';
 import { textAt, type XNode } from '../xml/tree.ts';
-import type { OutgoingMessage } from '../transport/adapter.ts';
+import type { EnvelopeVersions, WrapOptions } from './ggk-envelope.ts';
 
 /**
  * What the GGK envelope of an outgoing bericht says (standards.md §4.6, §5):
@@ -45,19 +45,26 @@ export interface EnvelopeSettings {
 }
 
 /** Reads the outgoing bericht and says how it goes into (or already is) a GGK envelope. */
-export function prepareEnvelope(message: Pick<OutgoingMessage, 'body' | 'messageName'>, settings: EnvelopeSettings): Prepared {
+export function prepareEnvelope(
+  message: Pick<OutgoingMessage, 'body' | 'messageName'>,
+  settings: EnvelopeSettings,
+): Prepared {
   let root: XNode;
   try {
     root = parseToTree(message.body);
   } catch (e) {
-    if (e instanceof XmlInputError) return { kind: 'refused', reason: `the stored bericht cannot be read: ${e.message}` };
+    if (e instanceof XmlInputError)
+      return { kind: 'refused', reason: `the stored bericht cannot be read: ${e.message}` };
     throw e;
   }
   if (root.ns === GGK_NS || (root.ns === STUF0301_NS && root.name === 'Fo01Bericht')) return passThrough(root);
 
   const entry = catalogue.byName(message.messageName);
   if (!entry || !GGK_STANDARDS.has(entry.standard)) {
-    return { kind: 'refused', reason: `${message.messageName} does not travel through the GGK (iWmo, iJw, iEb and iPgb berichten do)` };
+    return {
+      kind: 'refused',
+      reason: `${message.messageName} does not travel through the GGK (iWmo, iJw, iEb and iPgb berichten do)`,
+    };
   }
   const header = extractHeader(entry, root);
   const copiesHeen = entry.direction === 'retour' && header.identificatieRetour !== undefined;
@@ -65,12 +72,19 @@ export function prepareEnvelope(message: Pick<OutgoingMessage, 'body' | 'message
   const zender = (copiesHeen ? header.ontvanger : header.afzender) ?? chainParty;
   const ontvanger = (copiesHeen ? header.afzender : header.ontvanger) ?? chainParty;
   if (!zender || !ontvanger) {
-    return { kind: 'refused', reason: `the ${message.messageName} header names no ${zender ? 'receiver' : 'sender'} for the GGK envelope` };
+    return {
+      kind: 'refused',
+      reason: `the ${message.messageName} header names no ${zender ? 'receiver' : 'sender'} for the GGK envelope`,
+    };
   }
 
   const du01 = entry.direction === 'retour';
   const options: Omit<WrapOptions, 'referentienummer'> = {
-    zender: { organisatie: zender, applicatie: settings.applicatie, ...optional('administratie', settings.administratie) },
+    zender: {
+      organisatie: zender,
+      applicatie: settings.applicatie,
+      ...optional('administratie', settings.administratie),
+    },
     ontvanger: { organisatie: ontvanger, ...optional('applicatie', settings.ontvangerApplicatie) },
     functie: entry.name,
     versions: versions(entry, root, settings),
@@ -103,7 +117,11 @@ const PASS_THROUGH: ReadonlyMap<string, 'ggk_Di01' | 'ggk_Du01' | 'Fo01'> = new 
 function passThrough(root: XNode): Prepared {
   const operation = PASS_THROUGH.get(root.name);
   const referentienummer = textAt(root, 'stuurgegevens/referentienummer');
-  if (!operation || !referentienummer) return { kind: 'refused', reason: `the stored bericht is a {${root.ns}}${root.name}, not a GGK envelope the GGK takes` };
+  if (!operation || !referentienummer)
+    return {
+      kind: 'refused',
+      reason: `the stored bericht is a {${root.ns}}${root.name}, not a GGK envelope the GGK takes`,
+    };
   return { kind: 'envelope', operation, referentienummer };
 }
 

@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { catalogue as defaultCatalogue, type Catalogue } from '../catalogue/catalogue.ts';
+import { type Catalogue, catalogue as defaultCatalogue } from '../catalogue/catalogue.ts';
 import { GGK_NS, STUF0301_NS } from '../catalogue/data/stuf.ts';
 import { recognise } from '../catalogue/recognise.ts';
-import { isUuidV4, leaf, readSysteem, renderSysteem, stufTijdstip, systeemProblems, type Systeem } from './stuurgegevens.ts';
 import { escapeAttr } from '../xml/escape.ts';
 import { SchemaPacks } from '../xml/packs.ts';
-import { parseXml, toTree, XmlInputError, type ParsedXml } from '../xml/parse.ts';
+import { type ParsedXml, parseXml, toTree, XmlInputError } from '../xml/parse.ts';
 import { child, textAt, type XNode } from '../xml/tree.ts';
 import { XsdEngine } from '../xml/xsd.ts';
+import {
+  isUuidV4,
+  leaf,
+  readSysteem,
+  renderSysteem,
+  type Systeem,
+  stufTijdstip,
+  systeemProblems,
+} from './stuurgegevens.ts';
 
 /**
  * The StUF-GGK envelope (ggk0310 v2.1, standards.md §4.6): a bericht travels through the GGK base64-encoded in
@@ -132,23 +140,34 @@ function checkOptions(opts: WrapOptions, du01: boolean, cat: Catalogue, empty: b
     ...systeemProblems('ontvanger', { ...opts.ontvanger, applicatie: opts.ontvanger.applicatie ?? 'GGk' }, true),
   ];
   if (opts.functie.length < 1 || opts.functie.length > 30) problems.push('functie must be 1–30 characters');
-  if (opts.referentienummer !== undefined && !isUuidV4(opts.referentienummer)) problems.push('referentienummer must be a UUID v4 in lower case');
+  if (opts.referentienummer !== undefined && !isUuidV4(opts.referentienummer))
+    problems.push('referentienummer must be a UUID v4 in lower case');
   for (const [name, value] of [
     ['crossRefnummer', opts.crossRefnummer],
     ['crossRefnummerBericht', opts.crossRefnummerBericht],
     ['referentienummerBericht', opts.referentienummerBericht],
   ] as const) {
-    if (value !== undefined && (value.length < 1 || value.length > 40)) problems.push(`${name} must be 1–40 characters`);
+    if (value !== undefined && (value.length < 1 || value.length > 40))
+      problems.push(`${name} must be 1–40 characters`);
   }
-  if (!du01 && opts.crossRefnummerBericht !== undefined) problems.push('crossRefnummerBericht belongs in a Du01 (give crossRefnummer)');
-  for (const name of VERSION_NAMES) if (!VERSIENR.test(opts.versions[name])) problems.push(`${name} must be four digits`);
-  if (opts.bestandsnaam !== undefined && opts.bestandsnaam.length > 255) problems.push('bestandsnaam is at most 255 characters');
-  if (opts.contentType !== undefined && opts.contentType.length < 3) problems.push('contentType is at least 3 characters');
+  if (!du01 && opts.crossRefnummerBericht !== undefined)
+    problems.push('crossRefnummerBericht belongs in a Du01 (give crossRefnummer)');
+  for (const name of VERSION_NAMES)
+    if (!VERSIENR.test(opts.versions[name])) problems.push(`${name} must be four digits`);
+  if (opts.bestandsnaam !== undefined && opts.bestandsnaam.length > 255)
+    problems.push('bestandsnaam is at most 255 characters');
+  if (opts.contentType !== undefined && opts.contentType.length < 3)
+    problems.push('contentType is at least 3 characters');
   const entry = cat.byName(opts.functie);
   if (entry && (entry.direction === 'retour') !== du01) {
-    problems.push(du01 ? `${opts.functie} is a heenbericht: it travels in a Di01 (leave out crossRefnummer)` : `${opts.functie} is a retour: it travels in a Du01 (give crossRefnummer)`);
+    problems.push(
+      du01
+        ? `${opts.functie} is a heenbericht: it travels in a Di01 (leave out crossRefnummer)`
+        : `${opts.functie} is a retour: it travels in a Du01 (give crossRefnummer)`,
+    );
   }
-  if (problems.length) throw new EnvelopeError('ENVELOPE_OPTIONS', `cannot build the GGK envelope: ${problems.join('; ')}`);
+  if (problems.length)
+    throw new EnvelopeError('ENVELOPE_OPTIONS', `cannot build the GGK envelope: ${problems.join('; ')}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -186,7 +205,11 @@ let sharedEngine: XsdEngine | undefined;
  * Reads a GGK envelope after validating it against the envelope pack (ggk-0310): throws
  * {@link EnvelopeInvalidError} when the document is not an envelope or not valid. The payload is not judged here.
  */
-export function unwrap(envelope: string | Uint8Array, packs?: SchemaPacks, cat: Catalogue = defaultCatalogue): Unwrapped {
+export function unwrap(
+  envelope: string | Uint8Array,
+  packs?: SchemaPacks,
+  cat: Catalogue = defaultCatalogue,
+): Unwrapped {
   const source = typeof envelope === 'string' ? Buffer.from(envelope) : envelope;
   let doc: ParsedXml;
   try {
@@ -199,12 +222,19 @@ export function unwrap(envelope: string | Uint8Array, packs?: SchemaPacks, cat: 
     const root = toTree(doc);
     const recognition = recognise(root, cat);
     if (!recognition.ok || recognition.entry.standard !== 'ggk') {
-      throw new EnvelopeInvalidError('not a GGK envelope', [recognition.ok ? `it is a ${recognition.entry.name}` : recognition.reason]);
+      throw new EnvelopeInvalidError('not a GGK envelope', [
+        recognition.ok ? `it is a ${recognition.entry.name}` : recognition.reason,
+      ]);
     }
     const schemas = packs ?? (sharedPacks ??= SchemaPacks.load());
-    if (!schemas.has(recognition.entry.schema)) throw new EnvelopeInvalidError(`no schema pack is loaded for ${recognition.entry.name}`);
+    if (!schemas.has(recognition.entry.schema))
+      throw new EnvelopeInvalidError(`no schema pack is loaded for ${recognition.entry.name}`);
     const errors = (sharedEngine ??= new XsdEngine()).validate(schemas.validator(recognition.entry.schema), doc);
-    if (errors.length) throw new EnvelopeInvalidError(`${recognition.entry.name} is not valid against its schema`, errors.map((d) => `line ${d.line}: ${d.message.trim()}`));
+    if (errors.length)
+      throw new EnvelopeInvalidError(
+        `${recognition.entry.name} is not valid against its schema`,
+        errors.map((d) => `line ${d.line}: ${d.message.trim()}`),
+      );
     return { message: recognition.entry.name, ...read(root) };
   } finally {
     doc.dispose();

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { STUF0301_NS } from '../catalogue/data/stuf.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { Finding } from '../validation/finding.ts';
-import { leaf, readSysteem, renderSysteem, stufTijdstip, systeemProblems, type Systeem } from './stuurgegevens.ts';
 import { child, textAt, type XNode } from '../xml/tree.ts';
+import { leaf, readSysteem, renderSysteem, type Systeem, stufTijdstip, systeemProblems } from './stuurgegevens.ts';
 
 /**
  * The StUF0301 answers (standards.md §2.4, §4.5, §6.5): Bv03 (synchronous acknowledgement), Fo03 (synchronous
@@ -35,7 +35,11 @@ export interface Fout {
 }
 
 /** A repeated (zender, referentienummer): the message was received before (§6.5; VNG test set). */
-export const STUF016: Fout = { code: 'StUF016', plek: 'client', omschrijving: 'Combinatie zender en referentienummer niet uniek' };
+export const STUF016: Fout = {
+  code: 'StUF016',
+  plek: 'client',
+  omschrijving: 'Combinatie zender en referentienummer niet uniek',
+};
 
 /** The schema failure of a bericht the receiver took (Fo01 on level 1, standards.md §6.1, §6.5). */
 export const STUF055 = 'StUF055';
@@ -57,7 +61,10 @@ export function fout(code: string, omschrijving: string, details?: string, plek:
 export function findingDetails(findings: readonly Finding[], max = 10): string {
   return findings
     .slice(0, max)
-    .map((f) => `${f.code}${f.retourcode ? ` (retourcode ${f.retourcode})` : ''}${f.line !== null ? ` line ${f.line}` : ''}${f.path ? ` ${f.path}` : ''}: ${f.text}`)
+    .map(
+      (f) =>
+        `${f.code}${f.retourcode ? ` (retourcode ${f.retourcode})` : ''}${f.line !== null ? ` line ${f.line}` : ''}${f.path ? ` ${f.path}` : ''}: ${f.text}`,
+    )
     .join('; ');
 }
 
@@ -68,7 +75,11 @@ function clip(text: string, max: number): string {
 /** The zender, ontvanger and referentienummer of any StUF message tree (a jz0100 root, an envelope, a Bv/Fo). */
 export function answeredFrom(root: XNode): AnsweredMessage {
   const s = child(root, 'stuurgegevens');
-  return { zender: readSysteem(child(s, 'zender')), ontvanger: readSysteem(child(s, 'ontvanger')), referentienummer: textAt(s, 'referentienummer') ?? '' };
+  return {
+    zender: readSysteem(child(s, 'zender')),
+    ontvanger: readSysteem(child(s, 'ontvanger')),
+    referentienummer: textAt(s, 'referentienummer') ?? '',
+  };
 }
 
 export function buildBv03(answered: AnsweredMessage, opts: ReplyOptions = {}): string {
@@ -88,14 +99,24 @@ export function buildDuplicateFo03(answered: AnsweredMessage, opts: ReplyOptions
   return buildFo03(answered, STUF016, opts);
 }
 
-function reply(berichtcode: 'Bv03' | 'Fo01' | 'Fo03', answered: AnsweredMessage, fout: Fout | undefined, opts: ReplyOptions): string {
+function reply(
+  berichtcode: 'Bv03' | 'Fo01' | 'Fo03',
+  answered: AnsweredMessage,
+  fout: Fout | undefined,
+  opts: ReplyOptions,
+): string {
   // The answer goes back: our zender is the answered message's ontvanger, and the other way round.
   const zender = answered.ontvanger;
   const ontvanger = answered.zender;
   const referentienummer = opts.referentienummer ?? randomUUID();
-  const problems = [...systeemProblems('zender (the answered ontvanger)', zender, false), ...systeemProblems('ontvanger (the answered zender)', ontvanger, false)];
-  if (answered.referentienummer.length < 1 || answered.referentienummer.length > 40) problems.push('the answered referentienummer must be 1–40 characters');
-  if (referentienummer.length < 1 || referentienummer.length > 40) problems.push('referentienummer must be 1–40 characters');
+  const problems = [
+    ...systeemProblems('zender (the answered ontvanger)', zender, false),
+    ...systeemProblems('ontvanger (the answered zender)', ontvanger, false),
+  ];
+  if (answered.referentienummer.length < 1 || answered.referentienummer.length > 40)
+    problems.push('the answered referentienummer must be 1–40 characters');
+  if (referentienummer.length < 1 || referentienummer.length > 40)
+    problems.push('referentienummer must be 1–40 characters');
   if (fout) {
     if (fout.code.length < 1 || fout.code.length > 7) problems.push('code must be 1–7 characters');
     if (fout.omschrijving.length > 200) problems.push('omschrijving is at most 200 characters');

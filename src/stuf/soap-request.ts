@@ -1,8 +1,8 @@
-import { parseXml, toTree, XmlInputError, type ParsedXml, type ParseLimits } from '../xml/parse.ts';
-import type { XNode } from '../xml/tree.ts';
 import { canonicalElement } from '../xml/canonical.ts';
 import { documentElement } from '../xml/document-element.ts';
-import { mustUnderstandBlocks, readSoap, type FaultSpec, type SoapVersion } from './soap.ts';
+import { type ParsedXml, type ParseLimits, parseXml, toTree, XmlInputError } from '../xml/parse.ts';
+import type { XNode } from '../xml/tree.ts';
+import { type FaultSpec, mustUnderstandBlocks, readSoap, type SoapVersion } from './soap.ts';
 
 /**
  * A SOAP request received by the gateway (a GGK ggk_Du01, a CORV notificatieDi01, Bv01, Fo01 …): the one
@@ -66,7 +66,11 @@ export function parseSoapRequest(body: Uint8Array, limits: ParseLimits, versionH
  * {@link SoapRequestError} for a SOAP request that cannot be taken (not well-formed, no Body, not exactly one
  * message in the Body, a header block that must be understood), with the fault to answer.
  */
-export function readSoapRequest(body: Uint8Array, limits: ParseLimits, versionHint: SoapVersion = '1.1'): SoapRequest | undefined {
+export function readSoapRequest(
+  body: Uint8Array,
+  limits: ParseLimits,
+  versionHint: SoapVersion = '1.1',
+): SoapRequest | undefined {
   const doc = parseSoapRequest(body, limits, versionHint);
   try {
     const tree = toTree(doc);
@@ -77,10 +81,14 @@ export function readSoapRequest(body: Uint8Array, limits: ParseLimits, versionHi
     };
     const blocks = mustUnderstandBlocks(soap);
     if (blocks.length) {
-      refuse(`header block(s) ${blocks.map((b) => `{${b.ns}}${b.name}`).join(', ')} must be understood; this endpoint understands none`, 'MustUnderstand');
+      refuse(
+        `header block(s) ${blocks.map((b) => `{${b.ns}}${b.name}`).join(', ')} must be understood; this endpoint understands none`,
+        'MustUnderstand',
+      );
     }
     if (!soap.body) return refuse('the SOAP Envelope has no Body');
-    if (soap.body.length !== 1) return refuse(`the SOAP Body must carry exactly one message; it carries ${soap.body.length}`);
+    if (soap.body.length !== 1)
+      return refuse(`the SOAP Body must carry exactly one message; it carries ${soap.body.length}`);
     const root = soap.body[0]!;
     const bodyIndex = tree.children.findIndex((c) => c.name === 'Body' && c.ns === tree.ns);
     return { version: soap.version, message: canonicalElement(doc, [bodyIndex, 0]), root };

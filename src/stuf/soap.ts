@@ -1,6 +1,6 @@
+import { documentElement } from '../xml/document-element.ts';
 import { escapeText } from '../xml/escape.ts';
 import { child, type XNode } from '../xml/tree.ts';
-import { documentElement } from '../xml/document-element.ts';
 
 /**
  * SOAP as Digikoppeling WUS and the StUF WSDLs use it (standards.md §4.6, §7): document/literal, one message
@@ -41,7 +41,9 @@ export function soapContentType(version: SoapVersion): string {
 /** A SOAP envelope whose Body carries one message: the given document, without its XML declaration. */
 export function buildSoapEnvelope(message: Uint8Array | string, version: SoapVersion = '1.1'): Buffer {
   return Buffer.concat([
-    Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="${soapNamespace(version)}"><soap:Body>`),
+    Buffer.from(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="${soapNamespace(version)}"><soap:Body>`,
+    ),
     documentElement(message),
     Buffer.from('</soap:Body></soap:Envelope>\n'),
   ]);
@@ -62,7 +64,15 @@ export interface FaultSpec {
 
 /** A SOAP fault envelope: 1.1 faultcode/faultstring/detail, 1.2 Code/Reason/Detail. */
 export function buildSoapFault(fault: FaultSpec, version: SoapVersion = '1.1'): Buffer {
-  const code = fault.code ?? (version === '1.1' ? (fault.side === 'client' ? 'Client' : 'Server') : fault.side === 'client' ? 'Sender' : 'Receiver');
+  const code =
+    fault.code ??
+    (version === '1.1'
+      ? fault.side === 'client'
+        ? 'Client'
+        : 'Server'
+      : fault.side === 'client'
+        ? 'Sender'
+        : 'Receiver');
   const text = escapeText(fault.text);
   const detail = fault.detail === undefined ? undefined : documentElement(fault.detail);
   const parts =
@@ -79,7 +89,9 @@ export function buildSoapFault(fault: FaultSpec, version: SoapVersion = '1.1'): 
         ];
   const chunks = parts.flat().map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
   return Buffer.concat([
-    Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="${soapNamespace(version)}"><soap:Body>`),
+    Buffer.from(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="${soapNamespace(version)}"><soap:Body>`,
+    ),
     ...chunks,
     Buffer.from('</soap:Body></soap:Envelope>\n'),
   ]);
@@ -123,9 +135,7 @@ export function readSoapFault(node: XNode, version: SoapVersion): SoapFault | un
       : (node.children.find((c) => c.name === 'Code')?.children.find((c) => c.name === 'Value')?.text ?? '');
   const code = qname.includes(':') ? qname.slice(qname.indexOf(':') + 1) : qname;
   const text =
-    version === '1.1'
-      ? (child(node, 'faultstring')?.text ?? '')
-      : (child(child(node, 'Reason'), 'Text')?.text ?? '');
+    version === '1.1' ? (child(node, 'faultstring')?.text ?? '') : (child(child(node, 'Reason'), 'Text')?.text ?? '');
   const detail = (version === '1.1' ? child(node, 'detail') : child(node, 'Detail'))?.children ?? [];
   return { code, side: faultSide(code), text, detail };
 }

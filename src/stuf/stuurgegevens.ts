@@ -58,7 +58,8 @@ export function systeemProblems(role: string, s: Systeem, organisatieRequired: b
     out.push(`${role}.organisatie is required and at most 200 characters`);
   }
   if (s.applicatie.length < 3 || s.applicatie.length > 50) out.push(`${role}.applicatie must be 3–50 characters`);
-  if (s.administratie !== undefined && s.administratie.length > 50) out.push(`${role}.administratie is at most 50 characters`);
+  if (s.administratie !== undefined && s.administratie.length > 50)
+    out.push(`${role}.administratie is at most 50 characters`);
   if (s.gebruiker !== undefined && s.gebruiker.length > 100) out.push(`${role}.gebruiker is at most 100 characters`);
   return out;
 }

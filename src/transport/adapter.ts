@@ -2,8 +2,9 @@
  * The transports' port to the outside: what one adapter (adapters/) does and what a delivery returns. Adapters
  * implement it; the composition root (src/composition.ts) hands a transport the adapters as an `AdapterLookup`.
  */
-import type { AdapterName, DestinationConfig } from '../config/schema.ts';
+
 import type { ConnectionOptions } from 'node:tls';
+import type { AdapterName, DestinationConfig } from '../config/schema.ts';
 import type { OutboxMessage } from '../store/types.ts';
 
 export type { AdapterName, DestinationConfig } from '../config/schema.ts';

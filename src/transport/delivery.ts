@@ -1,9 +1,9 @@
-import type { AdapterLookup, ClientTls, DeliveryOutcome } from './adapter.ts';
 import type { DestinationConfig, RetryConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { CompleteResult, DeliveryOutbox, Lease, NextStep } from '../store/types.ts';
-import { decideNextStep } from './retry-policy.ts';
+import type { AdapterLookup, ClientTls, DeliveryOutcome } from './adapter.ts';
 import { deadline } from './deadline.ts';
+import { decideNextStep } from './retry-policy.ts';
 
 /** What one delivery needs; the embedded and the RabbitMQ transport both deliver a lease through `deliverLease`. */
 export interface DeliveryContext {
@@ -34,8 +34,7 @@ export interface DeliveryTls {
 
 export type DeliveryResult =
   /** Interrupted by a forced stop: the lease was handed back, no attempt counted. */
-  | { kind: 'released' }
-  | { kind: 'recorded' | 'lease-lost'; next: NextStep };
+  { kind: 'released' } | { kind: 'recorded' | 'lease-lost'; next: NextStep };
 
 /**
  * One delivery of a leased message: the destination's adapter, then the attempt and the next step (retry with
@@ -101,13 +100,19 @@ async function attempt(ctx: DeliveryContext, lease: Lease): Promise<DeliveryOutc
   if (!body) return { kind: 'failed', reason: 'the message body is no longer stored' };
   const tls = ctx.tls?.resolve(destination) ?? { kind: 'ok' as const };
   // A profile that cannot be used (files broken, certificate expired) stops only this destination; no connection is tried.
-  if (tls.kind === 'unusable') return { kind: 'retry', reason: `TLS profile unusable: ${tls.reason}`, tlsRefused: true };
+  if (tls.kind === 'unusable')
+    return { kind: 'retry', reason: `TLS profile unusable: ${tls.reason}`, tlsRefused: true };
 
   const margin = Math.min(1000, Math.floor(ctx.leaseMs / 10));
   const leaseLeft = Math.max(1, lease.leaseUntil.getTime() - ctx.clock() - margin);
   const until = deadline(ctx.shutdown, leaseLeft);
   try {
-    return await adapter.deliver({ ...lease.message, body, attempt: lease.attempt }, destination, until.signal, tls.tls);
+    return await adapter.deliver(
+      { ...lease.message, body, attempt: lease.attempt },
+      destination,
+      until.signal,
+      tls.tls,
+    );
   } catch (err) {
     return { kind: 'retry', reason: `adapter error: ${err instanceof Error ? err.message : String(err)}` };
   } finally {

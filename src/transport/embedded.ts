@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { AdapterLookup } from './adapter.ts';
 import type { Config, DestinationConfig, RetryConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { DeliveryOutbox, Lease } from '../store/types.ts';
-import { deliverLease, type DeliveryTls } from './delivery.ts';
+import type { AdapterLookup } from './adapter.ts';
+import { type DeliveryTls, deliverLease } from './delivery.ts';
 import { Doorbell } from './doorbell.ts';
 import type { Transport } from './types.ts';
 
@@ -158,7 +158,6 @@ export class EmbeddedTransport implements Transport {
   private sleep(ms: number): Promise<void> {
     return this.bell.sleep(ms, () => !this.running);
   }
-
 
   private spawn(lease: Lease): void {
     const work = this.deliver(lease)

@@ -198,5 +198,4 @@ export class OutboxRelay {
   private sleep(ms: number): Promise<void> {
     return this.bell.sleep(ms, () => !this.running);
   }
-
 }

@@ -36,7 +36,11 @@ export interface Topology {
 /** The header that selects a delay level on `p.delay`. */
 export const DELAY_HEADER = 'schakel-delay';
 
-export function topology(prefix: string, retry: Pick<RetryConfig, 'baseDelayMs' | 'maxDelayMs'>, deliveryLimit: number): Topology {
+export function topology(
+  prefix: string,
+  retry: Pick<RetryConfig, 'baseDelayMs' | 'maxDelayMs'>,
+  deliveryLimit: number,
+): Topology {
   return {
     prefix,
     deliverExchange: `${prefix}.deliver`,

@@ -24,14 +24,14 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
-import type { AdapterLookup } from './adapter.ts';
 import type { Config, DestinationConfig, RabbitMqTransportConfig, RetryConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { BrokerOutbox, DeliveryOutbox, PublishLease, PublishRef } from '../store/types.ts';
-import { backoffDelay, type BackoffPolicy } from './backoff.ts';
-import { deliverLease, type DeliveryContext, type DeliveryTls } from './delivery.ts';
-import { OutboxRelay, type DeliveryPublisher } from './outbox-relay.ts';
-import { assertTopology, DELAY_HEADER, levelFor, topology, type Topology } from './rabbitmq-topology.ts';
+import type { AdapterLookup } from './adapter.ts';
+import { type BackoffPolicy, backoffDelay } from './backoff.ts';
+import { type DeliveryContext, type DeliveryTls, deliverLease } from './delivery.ts';
+import { type DeliveryPublisher, OutboxRelay } from './outbox-relay.ts';
+import { assertTopology, DELAY_HEADER, levelFor, type Topology, topology } from './rabbitmq-topology.ts';
 import type { Transport } from './types.ts';
 
 export interface RabbitMqTransportOptions {
@@ -76,7 +76,9 @@ export function rabbitMqTransportFromConfig(
 ): RabbitMqTransport {
   const unsupported = adapters.unsupported(config.destinations);
   if (unsupported.length > 0) {
-    throw new Error(`no adapter available for destination(s): ${unsupported.map((d) => `${d.id} (${d.adapter})`).join(', ')}`);
+    throw new Error(
+      `no adapter available for destination(s): ${unsupported.map((d) => `${d.id} (${d.adapter})`).join(', ')}`,
+    );
   }
   const t = config.transport;
   return new RabbitMqTransport({
@@ -137,7 +139,9 @@ export class RabbitMqTransport implements Transport {
   readonly topology: Topology;
   readonly owner: string;
   readonly stats = { delivered: 0, retried: 0, stale: 0, busy: 0, dead: 0, unacked: 0, reconnects: 0 };
-  private readonly o: Required<Omit<RabbitMqTransportOptions, 'logger' | 'owner' | 'clock' | 'random' | 'republishAfterMs' | 'tls'>> &
+  private readonly o: Required<
+    Omit<RabbitMqTransportOptions, 'logger' | 'owner' | 'clock' | 'random' | 'republishAfterMs' | 'tls'>
+  > &
     Pick<RabbitMqTransportOptions, 'republishAfterMs'>;
   private readonly log: Logger;
   private readonly clock: () => number;
@@ -230,7 +234,12 @@ export class RabbitMqTransport implements Transport {
     this.relay.start();
     await firstAttempt;
     this.log.info(
-      { owner: this.owner, concurrency: this.o.concurrency, prefetch: this.o.prefetch, publishWindow: this.o.publishWindow },
+      {
+        owner: this.owner,
+        concurrency: this.o.concurrency,
+        prefetch: this.o.prefetch,
+        publishWindow: this.o.publishWindow,
+      },
       'transport started',
     );
   }
@@ -474,7 +483,11 @@ export class RabbitMqTransport implements Transport {
         const reason = `RabbitMQ dead-lettered the delivery (${death?.reason ?? 'unknown reason'}): it was redelivered without an outcome being recorded`;
         const now = new Date(this.clock());
         await this.storeCall(() =>
-          this.o.store.completeDelivery(claim.lease, { startedAt: now, finishedAt: now, outcome: 'failed', reason }, { kind: 'dead' }),
+          this.o.store.completeDelivery(
+            claim.lease,
+            { startedAt: now, finishedAt: now, outcome: 'failed', reason },
+            { kind: 'dead' },
+          ),
         );
         this.stats.dead++;
         this.log.error({ messageId: ref.m, destination: ref.d, reason }, 'delivery gave up: message is dead');

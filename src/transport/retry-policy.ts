@@ -1,6 +1,6 @@
-import type { DeliveryOutcome } from './adapter.ts';
 import type { RetryConfig } from '../config/schema.ts';
 import type { NextStep } from '../store/types.ts';
+import type { DeliveryOutcome } from './adapter.ts';
 import { backoffDelay } from './backoff.ts';
 
 /**

@@ -1,22 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { ErrorDetail } from 'libxml2-wasm';
-import { catalogue as defaultCatalogue, type Catalogue } from '../catalogue/catalogue.ts';
+import { type Catalogue, catalogue as defaultCatalogue } from '../catalogue/catalogue.ts';
 import { extractHeader } from '../catalogue/header.ts';
 import { recognise } from '../catalogue/recognise.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
-import { envelopePayload } from '../stuf/ggk-envelope.ts';
 import { buildAssessedRetour } from '../retour/istandaarden.ts';
 import { loadGemeenten } from '../rules/gemeenten.ts';
 import type { MessageHistory } from '../rules/history.ts';
-import { ALL_RULES, rulesFor } from '../rules/registry.ts';
 import { loadProductList, type ProductList } from '../rules/products.ts';
+import { ALL_RULES, rulesFor } from '../rules/registry.ts';
 import type { GemeenteList } from '../rules/types.ts';
 import { redactBsn } from '../security/redact.ts';
+import { envelopePayload } from '../stuf/ggk-envelope.ts';
 import { lastStepName, SourceLocator } from '../xml/locate.ts';
 import type { SchemaPacks } from '../xml/packs.ts';
-import { XsdEngine, XsdLimitError } from '../xml/xsd.ts';
-import { DEFAULT_LIMITS, parseXml, toTree, XmlInputError, type ParseLimits, type ParsedXml } from '../xml/parse.ts';
+import { DEFAULT_LIMITS, type ParsedXml, type ParseLimits, parseXml, toTree, XmlInputError } from '../xml/parse.ts';
 import { pathOf, type XNode } from '../xml/tree.ts';
+import { XsdEngine, XsdLimitError } from '../xml/xsd.ts';
 import type { Finding } from './finding.ts';
 import type { Verdict } from './verdict.ts';
 
@@ -112,7 +112,16 @@ export class BerichtValidator {
       findings: [],
     };
     if (!this.packs.has(entry.schema)) {
-      base.findings.push(nodeFinding('xsd', 'NO_SCHEMA', null, root, `no schema pack is loaded for ${entry.name} (${entry.schema.pack})`, locator));
+      base.findings.push(
+        nodeFinding(
+          'xsd',
+          'NO_SCHEMA',
+          null,
+          root,
+          `no schema pack is loaded for ${entry.name} (${entry.schema.pack})`,
+          locator,
+        ),
+      );
       return base;
     }
     base.findings.push(...this.xsdFindings(entry, doc, locator));
@@ -133,7 +142,9 @@ export class BerichtValidator {
       return this.xsd.validate(this.packs.validator(entry.schema), doc).map((d) => xsdFinding(d, locator));
     } catch (e) {
       if (!(e instanceof XsdLimitError)) throw e;
-      return [{ level: 'xsd', code: 'XSD_LIMIT', retourcode: null, line: null, column: null, path: null, text: e.message }];
+      return [
+        { level: 'xsd', code: 'XSD_LIMIT', retourcode: null, line: null, column: null, path: null, text: e.message },
+      ];
     }
   }
 
@@ -166,7 +177,9 @@ export class BerichtValidator {
     if (entry.direction !== 'heen' || !this.catalogue.retourOf(entry)) return undefined;
     if (entry.standard !== 'iwmo' && entry.standard !== 'ijw') return undefined;
     // Level 2 answers with the Header only (0001); levels 3/4 per class (standards.md §6.1).
-    const issues = findings.flatMap((f) => (f.retourcode === null ? [] : [{ retourcode: f.retourcode, level: RULE_LEVEL.get(f.code) ?? 2, path: f.path }]));
+    const issues = findings.flatMap((f) =>
+      f.retourcode === null ? [] : [{ retourcode: f.retourcode, level: RULE_LEVEL.get(f.code) ?? 2, path: f.path }],
+    );
     // Codes the caller adds (TR056's 9056, found by the store): a header error of level 3, Header only.
     for (const retourcode of extra) issues.push({ retourcode, level: 3, path: '/Bericht/Header' });
     const today = this.today();
@@ -180,13 +193,32 @@ export class BerichtValidator {
 }
 
 function empty(): Verdict {
-  return { message: null, standard: null, release: null, direction: null, header: {}, xsdValid: false, valid: false, findings: [] };
+  return {
+    message: null,
+    standard: null,
+    release: null,
+    direction: null,
+    header: {},
+    xsdValid: false,
+    valid: false,
+    findings: [],
+  };
 }
 
 function unreadable(e: XmlInputError): Verdict {
   return {
     ...empty(),
-    findings: [{ level: 'xsd', code: e.code, retourcode: null, line: e.line, column: e.column, path: null, text: redactBsn(e.message) }],
+    findings: [
+      {
+        level: 'xsd',
+        code: e.code,
+        retourcode: null,
+        line: e.line,
+        column: e.column,
+        path: null,
+        text: redactBsn(e.message),
+      },
+    ],
   };
 }
 
@@ -198,7 +230,14 @@ function xsdFinding(d: ErrorDetail, locator: SourceLocator): Finding {
 }
 
 /** A finding at an element of the bericht, with its line and column. */
-export function nodeFinding(level: Finding['level'], code: string, retourcode: string | null, node: XNode, text: string, locator: SourceLocator): Finding {
+export function nodeFinding(
+  level: Finding['level'],
+  code: string,
+  retourcode: string | null,
+  node: XNode,
+  text: string,
+  locator: SourceLocator,
+): Finding {
   return {
     level,
     code,
@@ -215,5 +254,7 @@ const RULE_LEVEL = new Map(ALL_RULES.map((r) => [r.code, r.level]));
 
 /** A retour's own Identificatie: at most 12 characters, unique enough per sender and day. */
 export function retourIdentificatie(now: Date): string {
-  return `S${now.getTime().toString(36).slice(-7)}${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`.slice(0, 12);
+  return `S${now.getTime().toString(36).slice(-7)}${Math.floor(Math.random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0')}`.slice(0, 12);
 }

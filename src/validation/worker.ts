@@ -2,8 +2,8 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SchemaPacks } from '../xml/packs.ts';
-import { BerichtValidator, type ValidateOptions } from './validator.ts';
 import type { ParseLimits } from '../xml/parse.ts';
+import { BerichtValidator, type ValidateOptions } from './validator.ts';
 
 /** A validation worker: compiles the schema packs once at start, then judges berichten posted to it. */
 export interface WorkerRequest {

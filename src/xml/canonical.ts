@@ -1,10 +1,14 @@
-import { canonicalizeSubtree, XmlC14NMode } from 'libxml2-wasm/lib/c14n.mjs';
 import type { XmlDocument, XmlNode, XmlOutputBufferHandler } from 'libxml2-wasm';
-import { xmlDocGetRootElement, XmlTreeCommonStruct } from 'libxml2-wasm/lib/libxml2.mjs';
+import { canonicalizeSubtree, XmlC14NMode } from 'libxml2-wasm/lib/c14n.mjs';
+import { XmlTreeCommonStruct, xmlDocGetRootElement } from 'libxml2-wasm/lib/libxml2.mjs';
 import type { ParsedXml } from './parse.ts';
 
 const ELEMENT = 1;
-const node_ = XmlTreeCommonStruct as unknown as { type(p: number): number; children(p: number): number; next(p: number): number };
+const node_ = XmlTreeCommonStruct as unknown as {
+  type(p: number): number;
+  children(p: number): number;
+  next(p: number): number;
+};
 
 /**
  * One element of a parsed document as a standalone document: Canonical XML 1.0 (inclusive) of its subtree, so

@@ -5,13 +5,17 @@
  * gateway never accepts one in a bericht anyway).
  */
 export function documentElement(document: Uint8Array | string): Buffer {
-  const buf = typeof document === 'string' ? Buffer.from(document) : Buffer.from(document.buffer, document.byteOffset, document.byteLength);
+  const buf =
+    typeof document === 'string'
+      ? Buffer.from(document)
+      : Buffer.from(document.buffer, document.byteOffset, document.byteLength);
   let i = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
   for (;;) {
     while (i < buf.length && isXmlSpace(buf[i]!)) i++;
     if (startsWith(buf, i, '<?')) i = after(buf, i, '?>');
     else if (startsWith(buf, i, '<!--')) i = after(buf, i, '-->');
-    else if (startsWith(buf, i, '<!')) throw new Error('a document with a DOCTYPE cannot be embedded in a SOAP message');
+    else if (startsWith(buf, i, '<!'))
+      throw new Error('a document with a DOCTYPE cannot be embedded in a SOAP message');
     else break;
   }
   if (buf[i] !== 0x3c) throw new Error('the document has no root element');

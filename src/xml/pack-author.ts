@@ -4,7 +4,7 @@
  * comments, processing instructions), our own file names and formatting, and only pack-local references.
  */
 import path from 'node:path';
-import { ParseOption, XmlDocument, type XmlAttribute, type XmlElement } from 'libxml2-wasm';
+import { ParseOption, type XmlAttribute, XmlDocument, type XmlElement } from 'libxml2-wasm';
 
 export const XSD_NAMESPACE = 'http://www.w3.org/2001/XMLSchema';
 export const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';

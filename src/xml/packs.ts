@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { XmlBufferInputProvider, XmlDocument, XsdValidator, xmlRegisterInputProvider, XmlLibError } from 'libxml2-wasm';
+import { XmlBufferInputProvider, XmlDocument, XmlLibError, XsdValidator, xmlRegisterInputProvider } from 'libxml2-wasm';
 import type { SchemaRef } from '../catalogue/types.ts';
 import { withLinearPatterns } from './patterns.ts';
 
@@ -151,7 +151,10 @@ export class SchemaPacks {
       return validator;
     } catch (e) {
       doc?.dispose();
-      const detail = e instanceof XmlLibError ? e.details.map((d) => `${d.file ?? file}:${d.line}: ${d.message.trim()}`).join('; ') : String(e);
+      const detail =
+        e instanceof XmlLibError
+          ? e.details.map((d) => `${d.file ?? file}:${d.line}: ${d.message.trim()}`).join('; ')
+          : String(e);
       throw new SchemaPackError(pack, file, `does not compile: ${detail}`);
     }
   }
@@ -174,7 +177,8 @@ export interface ProbeResult {
 /** Serves a pack folder's XSD files to libxml2 under a virtual directory, which it returns (see patterns.ts). */
 function registerPackDir(packDir: string, virtualDir: string): string {
   const files = fs.readdirSync(packDir).filter((f) => f.toLowerCase().endsWith('.xsd'));
-  for (const f of files) registerPackFile(`${virtualDir}/${f}`, withLinearPatterns(fs.readFileSync(path.join(packDir, f))));
+  for (const f of files)
+    registerPackFile(`${virtualDir}/${f}`, withLinearPatterns(fs.readFileSync(path.join(packDir, f))));
   return virtualDir;
 }
 
@@ -200,4 +204,3 @@ function readManifest(packDir: string): PackManifest {
   }
   return m as PackManifest;
 }
-

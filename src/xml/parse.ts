@@ -1,6 +1,9 @@
-import { ParseOption, type ErrorDetail } from 'libxml2-wasm';
+import { type ErrorDetail, ParseOption } from 'libxml2-wasm';
 import {
   error as errorCollector,
+  XmlNodeStruct,
+  XmlNsStruct,
+  XmlTreeCommonStruct,
   xmlCtxtSetErrorHandler,
   xmlDocGetRootElement,
   xmlFreeDoc,
@@ -8,9 +11,6 @@ import {
   xmlNewParserCtxt,
   xmlNodeGetContent,
   xmlReadMemory,
-  XmlNodeStruct,
-  XmlNsStruct,
-  XmlTreeCommonStruct,
 } from 'libxml2-wasm/lib/libxml2.mjs';
 import type { XNode } from './tree.ts';
 
@@ -69,7 +69,10 @@ export const DEFAULT_LIMITS: ParseLimits = { maxBytes: 25 * 1024 * 1024 };
  * reaches the parser.
  */
 const PARSE_OPTIONS =
-  ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_BIG_LINES | ParseOption.XML_PARSE_HUGE;
+  ParseOption.XML_PARSE_NONET |
+  ParseOption.XML_PARSE_NO_XXE |
+  ParseOption.XML_PARSE_BIG_LINES |
+  ParseOption.XML_PARSE_HUGE;
 
 /**
  * A parsed document in libxml2's memory. The owner must dispose it (a bare handle, without the library's
@@ -167,8 +170,18 @@ const COMMENT_OPEN = Buffer.from('<!--');
  * behind a megabyte of comment) is seen whole at little cost.
  */
 function checkProlog(buf: Uint8Array): void {
-  if ((buf[0] === 0xfe && buf[1] === 0xff) || (buf[0] === 0xff && buf[1] === 0xfe) || buf[0] === 0x00 || buf[1] === 0x00) {
-    throw new XmlInputError('XML_ENCODING_UNSUPPORTED', 'UTF-16/UTF-32 input is not accepted; berichten are UTF-8', 1, 1);
+  if (
+    (buf[0] === 0xfe && buf[1] === 0xff) ||
+    (buf[0] === 0xff && buf[1] === 0xfe) ||
+    buf[0] === 0x00 ||
+    buf[1] === 0x00
+  ) {
+    throw new XmlInputError(
+      'XML_ENCODING_UNSUPPORTED',
+      'UTF-16/UTF-32 input is not accepted; berichten are UTF-8',
+      1,
+      1,
+    );
   }
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
     throw new XmlInputError(
@@ -212,7 +225,12 @@ function checkDeclaredEncoding(b: Buffer, from: number, end: number): void {
   const enc = /^<\?xml\s[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(pi);
   if (enc && !/^(utf-?8|us-ascii)$/i.test(enc[1]!)) {
     const [line, column] = lineCol(b, from);
-    throw new XmlInputError('XML_ENCODING_UNSUPPORTED', `encoding "${enc[1]}" is not accepted; berichten are UTF-8`, line, column);
+    throw new XmlInputError(
+      'XML_ENCODING_UNSUPPORTED',
+      `encoding "${enc[1]}" is not accepted; berichten are UTF-8`,
+      line,
+      column,
+    );
   }
 }
 
@@ -241,7 +259,11 @@ const node_ = XmlTreeCommonStruct as unknown as {
   children(p: number): number;
   next(p: number): number;
 };
-const element_ = XmlNodeStruct as unknown as { namespace(p: number): number; properties(p: number): number; line(p: number): number };
+const element_ = XmlNodeStruct as unknown as {
+  namespace(p: number): number;
+  properties(p: number): number;
+  line(p: number): number;
+};
 const ns_ = XmlNsStruct as unknown as { href(p: number): string };
 
 /**
@@ -259,7 +281,8 @@ function convert(ptr: number, parent: XNode | null): XNode {
     children: [],
     parent,
   };
-  for (let a = element_.properties(ptr); a; a = node_.next(a)) node.attrs[node_.name_(a)] = xmlNodeGetContent(a) as string;
+  for (let a = element_.properties(ptr); a; a = node_.next(a))
+    node.attrs[node_.name_(a)] = xmlNodeGetContent(a) as string;
   let text = '';
   for (let c = node_.children(ptr); c; c = node_.next(c)) {
     const type = node_.type(c);

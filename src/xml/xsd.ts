@@ -17,7 +17,9 @@ type Ptr = { _ptr: number };
 export class XsdLimitError extends Error {
   override readonly name = 'XsdLimitError';
   constructor() {
-    super('libxml2 could not complete the schema validation of this document (a value exceeds its limits); it was not accepted');
+    super(
+      'libxml2 could not complete the schema validation of this document (a value exceeds its limits); it was not accepted',
+    );
   }
 }
 
@@ -36,7 +38,8 @@ export class XsdEngine {
     const ret = xmlSchemaValidateDoc(this.context(schema), doc.ptr);
     const found = details.splice(0);
     if (ret < 0) throw new XsdLimitError();
-    if (ret > 0 && found.length === 0) found.push({ message: 'the document is not valid against its schema', level: 2, line: 0, col: 0 });
+    if (ret > 0 && found.length === 0)
+      found.push({ message: 'the document is not valid against its schema', level: 2, line: 0, col: 0 });
     return found;
   }
 

@@ -8,18 +8,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSoapEnvelope, readSoap, readSoapFault } from '../../src/stuf/soap.ts';
-import { hashPassword } from '../../src/security/passwords.ts';
+import { build as buildModelled, GEMEENTE as GEMEENTE_0363 } from '../../src/examples/ieb-ipgb.ts';
+import { build as buildJz, PARTIES } from '../../src/examples/stuf-jz.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
+import { hashPassword } from '../../src/security/passwords.ts';
 import type { MessageStore } from '../../src/store/types.ts';
+import { buildSoapEnvelope, readSoap, readSoapFault } from '../../src/stuf/soap.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt, type XNode } from '../../src/xml/tree.ts';
-import { startChainSim, ggkSoap, type ChainSim, type SimReceived } from '../helpers/chain-sim.ts';
-import { eventually, KEYS, replaceOnce, startTestGateway, withIdentificatie, type TestGateway } from '../helpers/gateway.ts';
-import { startReceiver, type Receiver, type ReceivedRequest } from '../helpers/http-receiver.ts';
-import { build as buildModelled, GEMEENTE as GEMEENTE_0363 } from '../../src/examples/ieb-ipgb.ts';
+import { type ChainSim, ggkSoap, type SimReceived, startChainSim } from '../helpers/chain-sim.ts';
+import {
+  eventually,
+  KEYS,
+  replaceOnce,
+  startTestGateway,
+  type TestGateway,
+  withIdentificatie,
+} from '../helpers/gateway.ts';
+import { type ReceivedRequest, type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
-import { build as buildJz, PARTIES } from '../../src/examples/stuf-jz.ts';
 
 if (!hasReference) {
   if (process.env.CI === 'true') throw new Error(`chain tests need the reference data: ${skipReason}`);
@@ -39,7 +46,8 @@ const bounded = { timeoutMs: 20_000 };
 const BROKEN_BSN = '123456789';
 const BEHEER = { name: 'fb', password: 'fb-wachtwoord-chain' };
 
-const example = (dir: 'wmo' | 'jw', name: string) => fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2', dir, `${name}.xml`), 'utf8');
+const example = (dir: 'wmo' | 'jw', name: string) =>
+  fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2', dir, `${name}.xml`), 'utf8');
 /** The official JW315 has an impossible date (2027-06-31, the pack's known quirk); this one is schema-valid. */
 const validJw315 = () => example('jw', 'JW315').replaceAll('2027-06-31', '2027-06-30');
 
@@ -115,7 +123,9 @@ describeChain('conversations in the chain', () => {
         `{ party: aanbieder-b, apiKeys: ["${hashApiKey(KEY.aanbiederB)}"], messages: [WMO302] }`,
       ],
       extraYaml: `beheer:\n  users:\n    - { name: ${BEHEER.name}, role: viewer, passwordHash: "${await hashPassword(BEHEER.password)}" }\n`,
-      extraCallers: [`{ id: jeugdteam, apiKeys: ["${hashApiKey(KEY.jeugdteam)}"], afzenders: ["${GEMEENTE_OIN}"], messages: ["*"] }`],
+      extraCallers: [
+        `{ id: jeugdteam, apiKeys: ["${hashApiKey(KEY.jeugdteam)}"], afzenders: ["${GEMEENTE_OIN}"], messages: ["*"] }`,
+      ],
       extraDestinations: [
         `{ id: ggk, adapter: ggk, url: "${sim.ggkUrl}", timeoutMs: 5000, applicatie: "Schakel" }`,
         `{ id: corv, adapter: corv, url: "${sim.corvUrl}", timeoutMs: 5000, oin: "${GEMEENTE_OIN}" }`,
@@ -163,12 +173,21 @@ describeChain('conversations in the chain', () => {
       expect(di01.root).toBe('envelopHeenbericht-ggk_Di01');
 
       const wmo302 = withIdentificatie(example('wmo', 'WMO302'), 'CHAIN0301001');
-      const du01 = ggkSoap(wmo302, { zender: '42420001', ontvanger: '0384', functie: 'WMO302', crossRefnummer: di01.referentienummer!, crossRefnummerBericht: 'CHAIN0301001' });
+      const du01 = ggkSoap(wmo302, {
+        zender: '42420001',
+        ontvanger: '0384',
+        functie: 'WMO302',
+        crossRefnummer: di01.referentienummer!,
+        crossRefnummerBericht: 'CHAIN0301001',
+      });
       const a = await postGgk(du01.soap);
       expect(a.status).toBe(200);
       expect(soapAnswer(a.text).first.name).toBe('Bv03Bericht');
       const wmo302Id = idFrom(a.headers.get('location'));
-      await eventually(async () => expect((await g.get(`/berichten/${r.body.id}`)).body.answer?.id).toBe(wmo302Id), bounded);
+      await eventually(
+        async () => expect((await g.get(`/berichten/${r.body.id}`)).body.answer?.id).toBe(wmo302Id),
+        bounded,
+      );
       await eventually(() => expect(inbox('/gemeente-retour').some((d) => bodyOf(d) === wmo302)).toBe(true), bounded);
     });
 
@@ -186,7 +205,10 @@ describeChain('conversations in the chain', () => {
       expect(retourCodes(du01.payload!)).toContain('0001');
       expect(textAt(du01.payloadRoot, 'Header/BerichtIdentificatie/Identificatie')).toBe('CHAINJW31501');
       // The envelope goes back the way the Di01 came: from the gemeente to the aanbieder.
-      expect([textAt(du01.message, 'stuurgegevens/zender/organisatie'), textAt(du01.message, 'stuurgegevens/ontvanger/organisatie')]).toEqual(['0384', '42420001']);
+      expect([
+        textAt(du01.message, 'stuurgegevens/zender/organisatie'),
+        textAt(du01.message, 'stuurgegevens/ontvanger/organisatie'),
+      ]).toEqual(['0384', '42420001']);
 
       // Kept as rejected, with its findings and the answer sent; nothing reached the gemeente's inbox.
       const detail = await eventually(async () => {
@@ -194,12 +216,18 @@ describeChain('conversations in the chain', () => {
         expect(d.answerSent?.status).toBe('delivered');
         return d;
       }, bounded);
-      expect(detail).toMatchObject({ status: 'rejected', message: 'JW315', answerSent: { message: 'JW316', summary: expect.stringContaining('0001'), destination: 'ggk' } });
+      expect(detail).toMatchObject({
+        status: 'rejected',
+        message: 'JW315',
+        answerSent: { message: 'JW316', summary: expect.stringContaining('0001'), destination: 'ggk' },
+      });
       // Beheer's search lists it among the rejected ones, with no personal data in the list.
       const list = await beheer('/api/beheer/berichten?status=rejected&message=JW315&limit=500');
       expect(list.items.map((m: { id: string }) => m.id)).toContain(rejectedId);
       expect(JSON.stringify(list)).not.toMatch(new RegExp(`${BROKEN_BSN}|999900006`));
-      expect(detail.findings).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'CS002', retourcode: '0001' })]));
+      expect(detail.findings).toEqual(
+        expect.arrayContaining([expect.objectContaining({ code: 'CS002', retourcode: '0001' })]),
+      );
       expect(inbox('/gemeente-inbox').some((d) => bodyOf(d).includes('CHAINJW31501'))).toBe(false);
     });
 
@@ -209,7 +237,10 @@ describeChain('conversations in the chain', () => {
       const a = await postGgk(di01.soap);
       expect(a.status).toBe(200);
       expect(soapAnswer(a.text).first.name).toBe('Bv03Bericht');
-      const fo01 = await receivedBy('ggk', (m) => m.root === 'Fo01Bericht' && m.crossRefnummer === di01.referentienummer);
+      const fo01 = await receivedBy(
+        'ggk',
+        (m) => m.root === 'Fo01Bericht' && m.crossRefnummer === di01.referentienummer,
+      );
       expect(fo01.soapAction).toBe('"http://www.egem.nl/StUF/StUF0301/Fo01"');
       expect(textAt(fo01.message, 'body/code')).toBe('StUF055');
       expect(textAt(fo01.message, 'body/plek')).toBe('client');
@@ -242,7 +273,11 @@ describeChain('conversations in the chain', () => {
       const heenId = idFrom(a.headers.get('location'));
       await eventually(() => expect(inbox('/gemeente-inbox').some((d) => bodyOf(d) === wmo323)).toBe(true), bounded);
 
-      const wmo325 = replaceOnce(example('wmo', 'WMO325'), /(<(?:[\w-]+:)?DeclaratieIdentificatie>\s*<(?:[\w-]+:)?Identificatie>)[^<]*(<)/, '$1CHAIN0323001$2');
+      const wmo325 = replaceOnce(
+        example('wmo', 'WMO325'),
+        /(<(?:[\w-]+:)?DeclaratieIdentificatie>\s*<(?:[\w-]+:)?Identificatie>)[^<]*(<)/,
+        '$1CHAIN0323001$2',
+      );
       const r = await g.post('/berichten', wmo325, KEYS.wijkteam);
       expect(r.status).toBe(202);
       const du01 = await receivedBy('ggk', (m) => m.functie === 'WMO325');
@@ -251,20 +286,32 @@ describeChain('conversations in the chain', () => {
       expect((await g.get(`/berichten/${r.body.id}`)).body.correlatedTo).toBe(heenId);
     });
 
-    it('iPgb TKB: WMO501 to the SVB through the GGK; the SVB\'s WMO502 comes back as a Du01 and is its answer', async () => {
+    it("iPgb TKB: WMO501 to the SVB through the GGK; the SVB's WMO502 comes back as a Du01 and is its answer", async () => {
       const tkb = buildModelled('WMO501', { identificatie: 'CHAINTKB0001' });
       const r = await g.post('/berichten', tkb, KEYS.andereGemeente);
       expect(r.status).toBe(202);
       const di01 = await receivedBy('ggk', (m) => m.functie === 'WMO501');
       expect(textAt(di01.message, 'stuurgegevens/ontvanger/organisatie')).toBe('SVB');
       const wmo502 = buildModelled('WMO502', { identificatie: 'CHAINTKB0001' });
-      const a = await postGgk(ggkSoap(wmo502, { zender: 'SVB', ontvanger: GEMEENTE_0363, functie: 'WMO502', crossRefnummer: di01.referentienummer!, crossRefnummerBericht: 'CHAINTKB0001' }).soap);
+      const a = await postGgk(
+        ggkSoap(wmo502, {
+          zender: 'SVB',
+          ontvanger: GEMEENTE_0363,
+          functie: 'WMO502',
+          crossRefnummer: di01.referentienummer!,
+          crossRefnummerBericht: 'CHAINTKB0001',
+        }).soap,
+      );
       expect(a.status).toBe(200);
       const retourId = idFrom(a.headers.get('location'));
-      await eventually(async () => expect((await g.get(`/berichten/${r.body.id}`, KEYS.andereGemeente)).body.answer?.id).toBe(retourId), bounded);
+      await eventually(
+        async () =>
+          expect((await g.get(`/berichten/${r.body.id}`, KEYS.andereGemeente)).body.answer?.id).toBe(retourId),
+        bounded,
+      );
     });
 
-    it('iPgb BAB: the SVB\'s WMO507 through the GGK → gemeente; the gemeente\'s WMO508 goes back as a Du01 answering that Di01', async () => {
+    it("iPgb BAB: the SVB's WMO507 through the GGK → gemeente; the gemeente's WMO508 goes back as a Du01 answering that Di01", async () => {
       const bab = buildModelled('WMO507', { identificatie: 'CHAINBAB0001' });
       const di01 = ggkSoap(bab, { zender: 'SVB', ontvanger: GEMEENTE_0363, functie: 'WMO507' });
       const a = await postGgk(di01.soap);
@@ -278,17 +325,29 @@ describeChain('conversations in the chain', () => {
       expect(du01.crossRefnummer).toBe(di01.referentienummer);
     });
 
-    it('iEb: WMO405 to the CAK through the GGK; the CAK\'s WMO406 comes back as a Du01 and is its answer', async () => {
+    it("iEb: WMO405 to the CAK through the GGK; the CAK's WMO406 comes back as a Du01 and is its answer", async () => {
       const ieb = buildModelled('WMO405', { identificatie: 'CHAINIEB0001' });
       const r = await g.post('/berichten', ieb, KEYS.andereGemeente);
       expect(r.status).toBe(202);
       const di01 = await receivedBy('ggk', (m) => m.functie === 'WMO405');
       expect(textAt(di01.message, 'stuurgegevens/ontvanger/organisatie')).toBe('CAK');
       const wmo406 = buildModelled('WMO406', { identificatie: 'CHAINIEB0001' });
-      const a = await postGgk(ggkSoap(wmo406, { zender: 'CAK', ontvanger: GEMEENTE_0363, functie: 'WMO406', crossRefnummer: di01.referentienummer!, crossRefnummerBericht: 'CHAINIEB0001' }).soap);
+      const a = await postGgk(
+        ggkSoap(wmo406, {
+          zender: 'CAK',
+          ontvanger: GEMEENTE_0363,
+          functie: 'WMO406',
+          crossRefnummer: di01.referentienummer!,
+          crossRefnummerBericht: 'CHAINIEB0001',
+        }).soap,
+      );
       expect(a.status).toBe(200);
       const retourId = idFrom(a.headers.get('location'));
-      await eventually(async () => expect((await g.get(`/berichten/${r.body.id}`, KEYS.andereGemeente)).body.answer?.id).toBe(retourId), bounded);
+      await eventually(
+        async () =>
+          expect((await g.get(`/berichten/${r.body.id}`, KEYS.andereGemeente)).body.answer?.id).toBe(retourId),
+        bounded,
+      );
     });
 
     it('VTO → CORV (Bv03) → Bv01 from CORV (its answer) → a notificatie about its zaak (in its conversation)', async () => {
@@ -298,7 +357,10 @@ describeChain('conversations in the chain', () => {
       expect(r.status).toBe(202);
       const sent = await receivedBy('corv', (m) => m.root === 'vtoDi01' && m.referentienummer === vtoRef);
       expect(sent.soapAction).toBe('"http://www.stufstandaarden.nl/koppelvlak/jz0100/vtoDi01"');
-      await eventually(async () => expect((await g.get(`/berichten/${r.body.id}`, KEY.jeugdteam)).body.status).toBe('delivered'), bounded);
+      await eventually(
+        async () => expect((await g.get(`/berichten/${r.body.id}`, KEY.jeugdteam)).body.status).toBe('delivered'),
+        bounded,
+      );
 
       const b = await postCorv(buildSoapEnvelope(buildJz('Bv01', { crossRefnummer: vtoRef })));
       expect(b.status).toBe(200);
@@ -309,16 +371,21 @@ describeChain('conversations in the chain', () => {
       const notificatieId = idFrom(n.headers.get('location'));
       const heen = await g.get(`/berichten/${r.body.id}`, KEY.jeugdteam);
       expect(heen.body.answer?.id).toBe(bv01Id);
-      expect(heen.body.conversation.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining([bv01Id, notificatieId]));
+      expect(heen.body.conversation.map((c: { id: string }) => c.id)).toEqual(
+        expect.arrayContaining([bv01Id, notificatieId]),
+      );
     });
 
-    it('zorgmelding from CORV → the gemeente; the gemeente\'s terugkoppeling → CORV', async () => {
+    it("zorgmelding from CORV → the gemeente; the gemeente's terugkoppeling → CORV", async () => {
       const melding = buildJz('zorgmeldingDi01', { zender: PARTIES.politie, ontvanger: PARTIES.gemeente });
       const m = await postCorv(buildSoapEnvelope(melding));
       expect(m.status).toBe(200);
       expect(soapAnswer(m.text).first.name).toBe('Bv03Bericht');
       const meldingRef = textAt(parseToTree(melding), 'stuurgegevens/referentienummer');
-      await eventually(() => expect(inbox('/gemeente-inbox').some((d) => bodyOf(d).includes(meldingRef!))).toBe(true), bounded);
+      await eventually(
+        () => expect(inbox('/gemeente-inbox').some((d) => bodyOf(d).includes(meldingRef!))).toBe(true),
+        bounded,
+      );
 
       const terugkoppeling = buildJz('zorgmeldingTerugkoppelingDi01');
       const t = await g.post('/berichten', terugkoppeling, KEY.jeugdteam);
@@ -329,11 +396,15 @@ describeChain('conversations in the chain', () => {
   });
 
   describe('forgeries are refused', () => {
-    it('a WMO302 from an aanbieder that was not the WMO301\'s addressee gets a 4xx and never becomes its answer', async () => {
+    it("a WMO302 from an aanbieder that was not the WMO301's addressee gets a 4xx and never becomes its answer", async () => {
       const wmo301 = withIdentificatie(example('wmo', 'WMO301'), 'CHAINFORGE01');
       const r = await g.post('/berichten', wmo301, KEYS.wijkteam);
       expect(r.status).toBe(202);
-      const forged = replaceOnce(withIdentificatie(example('wmo', 'WMO302'), 'CHAINFORGE01'), /<wmo302:Ontvanger>42420001</, `<wmo302:Ontvanger>${AGB_B}<`);
+      const forged = replaceOnce(
+        withIdentificatie(example('wmo', 'WMO302'), 'CHAINFORGE01'),
+        /<wmo302:Ontvanger>42420001</,
+        `<wmo302:Ontvanger>${AGB_B}<`,
+      );
       const f = await g.post('/inbound/aanbieder-b', forged, KEY.aanbiederB);
       expect(f.status).toBeGreaterThanOrEqual(400);
       expect(f.status).toBeLessThan(500);
@@ -344,7 +415,11 @@ describeChain('conversations in the chain', () => {
     it('a WMO315 with a foreign Afzender and a broken BSN: 403, no retour built, nothing sent to the foreign party', async () => {
       const before = (await g.gateway.store.listMessages({ messageName: 'WMO316', limit: 500 })).total;
       const forged = replaceOnce(
-        replaceOnce(withIdentificatie(example('wmo', 'WMO315'), 'CHAINFORGE02'), /<wmo315:Afzender>42420001</, '<wmo315:Afzender>65656055<'),
+        replaceOnce(
+          withIdentificatie(example('wmo', 'WMO315'), 'CHAINFORGE02'),
+          /<wmo315:Afzender>42420001</,
+          '<wmo315:Afzender>65656055<',
+        ),
         /999900006/,
         BROKEN_BSN,
       );
@@ -362,11 +437,19 @@ describeChain('conversations in the chain', () => {
   describe('answers per channel (standards.md §5): one test per cell', () => {
     describe('internal system, POST /berichten', () => {
       it('cannot take: 403 for an Afzender the caller may not use; 5xx while the store is down, nothing stored', async () => {
-        const r = await g.post('/berichten', withIdentificatie(example('wmo', 'WMO301'), 'CHAININT0001'), KEYS.andereGemeente);
+        const r = await g.post(
+          '/berichten',
+          withIdentificatie(example('wmo', 'WMO301'), 'CHAININT0001'),
+          KEYS.andereGemeente,
+        );
         expect([r.status, r.body.error.code]).toEqual([403, 'AFZENDER_NOT_ALLOWED']);
         storeDown = true;
         try {
-          const d = await g.post('/berichten', withIdentificatie(example('wmo', 'WMO301'), 'CHAININT0002'), KEYS.wijkteam);
+          const d = await g.post(
+            '/berichten',
+            withIdentificatie(example('wmo', 'WMO301'), 'CHAININT0002'),
+            KEYS.wijkteam,
+          );
           expect(d.status).toBeGreaterThanOrEqual(500);
         } finally {
           storeDown = false;
@@ -375,14 +458,26 @@ describeChain('conversations in the chain', () => {
       });
 
       it('level 1: 422 with findings and no retour', async () => {
-        const r = await g.post('/berichten', replaceOnce(withIdentificatie(example('wmo', 'WMO301'), 'CHAININT0003'), /<wmo301:Ontvanger>42420001</, '<wmo301:Ontvanger>4242<'), KEYS.wijkteam);
+        const r = await g.post(
+          '/berichten',
+          replaceOnce(
+            withIdentificatie(example('wmo', 'WMO301'), 'CHAININT0003'),
+            /<wmo301:Ontvanger>42420001</,
+            '<wmo301:Ontvanger>4242<',
+          ),
+          KEYS.wijkteam,
+        );
         expect([r.status, r.body.error.code]).toEqual([422, 'XSD_INVALID']);
         expect(r.body.findings.length).toBeGreaterThan(0);
         expect(r.body.retour).toBeUndefined();
       });
 
       it('level 2–4: 422 with findings and the retour (0001); TR056: 409 with the retour (9056)', async () => {
-        const r = await g.post('/berichten', replaceOnce(withIdentificatie(example('wmo', 'WMO301'), 'CHAININT0004'), /999900006/, BROKEN_BSN), KEYS.wijkteam);
+        const r = await g.post(
+          '/berichten',
+          replaceOnce(withIdentificatie(example('wmo', 'WMO301'), 'CHAININT0004'), /999900006/, BROKEN_BSN),
+          KEYS.wijkteam,
+        );
         expect([r.status, r.body.error.code]).toEqual([422, 'RULES_FAILED']);
         expect(r.body.retour).toMatch(/<wmo302:RetourCode>0001</);
         const xml = withIdentificatie(example('wmo', 'WMO301'), 'CHAININT0005');
@@ -393,7 +488,11 @@ describeChain('conversations in the chain', () => {
       });
 
       it('accepted: 202', async () => {
-        const r = await g.post('/berichten', withIdentificatie(example('wmo', 'WMO301'), 'CHAININT0006'), KEYS.wijkteam);
+        const r = await g.post(
+          '/berichten',
+          withIdentificatie(example('wmo', 'WMO301'), 'CHAININT0006'),
+          KEYS.wijkteam,
+        );
         expect(r.status).toBe(202);
       });
     });
@@ -401,7 +500,9 @@ describeChain('conversations in the chain', () => {
     describe('from the GGK (ggk_Di01)', () => {
       it('cannot take: an envelope that is not valid, a message the GGK may not hand in, the store down → Fo03', async () => {
         const wmo315 = withIdentificatie(example('wmo', 'WMO315'), 'CHAINGGK0001');
-        const broken = ggkSoap(wmo315, { zender: '42420001', ontvanger: '0384', functie: 'WMO315' }).soap.toString('utf8').replace(/<StUF:functie>WMO315<\/StUF:functie>/, '');
+        const broken = ggkSoap(wmo315, { zender: '42420001', ontvanger: '0384', functie: 'WMO315' })
+          .soap.toString('utf8')
+          .replace(/<StUF:functie>WMO315<\/StUF:functie>/, '');
         const e = await postGgk(broken);
         expect(e.status).toBe(500);
         expect(soapAnswer(e.text).fo03).toBeDefined();
@@ -413,7 +514,13 @@ describeChain('conversations in the chain', () => {
 
         storeDown = true;
         try {
-          const d = await postGgk(ggkSoap(withIdentificatie(example('wmo', 'WMO315'), 'CHAINGGK0003'), { zender: '42420001', ontvanger: '0384', functie: 'WMO315' }).soap);
+          const d = await postGgk(
+            ggkSoap(withIdentificatie(example('wmo', 'WMO315'), 'CHAINGGK0003'), {
+              zender: '42420001',
+              ontvanger: '0384',
+              functie: 'WMO315',
+            }).soap,
+          );
           expect(d.status).toBe(500);
           const a = soapAnswer(d.text);
           expect(a.fault?.side).toBe('server');
@@ -424,13 +531,21 @@ describeChain('conversations in the chain', () => {
       });
 
       it('a repeat of (zender, referentienummer) → Fo03 StUF016, also for a Di01 that was rejected', async () => {
-        const di01 = ggkSoap(withIdentificatie(example('wmo', 'WMO315'), 'CHAINGGK0004'), { zender: '42420001', ontvanger: '0384', functie: 'WMO315' });
+        const di01 = ggkSoap(withIdentificatie(example('wmo', 'WMO315'), 'CHAINGGK0004'), {
+          zender: '42420001',
+          ontvanger: '0384',
+          functie: 'WMO315',
+        });
         expect((await postGgk(di01.soap)).status).toBe(200);
         const again = await postGgk(di01.soap);
         expect(again.status).toBe(500);
         expect(textAt(soapAnswer(again.text).fo03, 'body/code')).toBe('StUF016');
 
-        const invalid = ggkSoap(withIdentificatie(example('jw', 'JW315'), 'CHAINGGK0005'), { zender: '42420001', ontvanger: '0384', functie: 'JW315' });
+        const invalid = ggkSoap(withIdentificatie(example('jw', 'JW315'), 'CHAINGGK0005'), {
+          zender: '42420001',
+          ontvanger: '0384',
+          functie: 'JW315',
+        });
         expect((await postGgk(invalid.soap)).status).toBe(200);
         await receivedBy('ggk', (m) => m.root === 'Fo01Bericht' && m.crossRefnummer === invalid.referentienummer);
         const resend = await postGgk(invalid.soap);
@@ -495,7 +610,9 @@ describeChain('conversations in the chain', () => {
       expect.arrayContaining([
         expect.stringMatching(/^schakel_rejected_total\{standard="ijw",message="JW315",code="CS002"\} [1-9]/),
         expect.stringMatching(/^schakel_rejected_total\{standard="ijw",message="JW315",code="XSD_INVALID"\} [1-9]/),
-        expect.stringMatching(/^schakel_rejected_total\{standard="iwmo",message="WMO315",code="AFZENDER_NOT_ALLOWED"\} [1-9]/),
+        expect.stringMatching(
+          /^schakel_rejected_total\{standard="iwmo",message="WMO315",code="AFZENDER_NOT_ALLOWED"\} [1-9]/,
+        ),
         expect.stringMatching(/^schakel_rejected_total\{standard="iwmo",message="WMO315",code="TR056"\} [1-9]/),
       ]),
     );
@@ -514,7 +631,10 @@ let beheerCookie: string | undefined;
 async function beheer(p: string): Promise<any> {
   if (!beheerCookie) {
     const form = await fetch(`${g.url}/beheer/login`);
-    const loginCookie = form.headers.getSetCookie().find((c) => c.startsWith('schakel_login='))!.split(';')[0]!;
+    const loginCookie = form.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('schakel_login='))!
+      .split(';')[0]!;
     const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
     const res = await fetch(`${g.url}/beheer/login`, {
       method: 'POST',
@@ -523,7 +643,10 @@ async function beheer(p: string): Promise<any> {
       body: new URLSearchParams({ _csrf: token, name: BEHEER.name, password: BEHEER.password }),
     });
     expect(res.status).toBe(303);
-    beheerCookie = res.headers.getSetCookie().find((c) => c.startsWith('schakel_beheer='))!.split(';')[0]!;
+    beheerCookie = res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('schakel_beheer='))!
+      .split(';')[0]!;
   }
   const r = await fetch(g.url + p, { headers: { cookie: beheerCookie } });
   expect(r.status).toBe(200);

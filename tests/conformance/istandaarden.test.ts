@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SchemaPacks } from '../../src/xml/packs.ts';
 import { BerichtValidator } from '../../src/validation/validator.ts';
-import { mutants, type MutantKind } from '../helpers/mutants.ts';
+import { SchemaPacks } from '../../src/xml/packs.ts';
+import { type MutantKind, mutants } from '../helpers/mutants.ts';
 import { istandaardExamples, officialVerdict } from '../helpers/official.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
 
@@ -52,7 +52,14 @@ describe.skipIf(!hasReference)('iWmo/iJw 3.2 conformance with the official schem
       const list = mutants(source, seedOf(ex.name), 4);
       expect(list.length).toBeGreaterThanOrEqual(20);
       const kinds = new Set<MutantKind>(list.map((m) => m.kind));
-      expect([...kinds].sort()).toEqual(['bad-date', 'break-pattern', 'remove-element', 'reorder', 'wrong-berichtcode', 'wrong-namespace']);
+      expect([...kinds].sort()).toEqual([
+        'bad-date',
+        'break-pattern',
+        'remove-element',
+        'reorder',
+        'wrong-berichtcode',
+        'wrong-namespace',
+      ]);
       const disagreements: string[] = [];
       let rejected = 0;
       for (const m of list) {

@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import {
   ParseOption,
   XmlBufferInputProvider,
   XmlDocument,
+  type XmlElement,
   XsdValidator,
   xmlRegisterInputProvider,
-  type XmlElement,
 } from 'libxml2-wasm';
 import { xmlRegisterFsInputProviders } from 'libxml2-wasm/lib/nodejs.mjs';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   authorPack,
   createPackNaming,
@@ -83,7 +83,9 @@ describe('schema packs', () => {
     Object.entries(pack.manifest.messages).map(([key, file]) => ({ id: pack.manifest.id, key, file, pack })),
   );
   // iStandaarden keys are message codes (WMO301) whose root is always `Bericht`; elsewhere the key is the root.
-  const rootKeyedEntries = entries.filter(({ pack }) => !['iwmo', 'ijw', 'ieb', 'ipgb'].includes(pack.manifest.standard));
+  const rootKeyedEntries = entries.filter(
+    ({ pack }) => !['iwmo', 'ijw', 'ieb', 'ipgb'].includes(pack.manifest.standard),
+  );
 
   it.each(entries)('$id $key compiles offline', ({ pack, file }) => {
     expect(() => packSchema(pack, file)).not.toThrow();
@@ -93,19 +95,26 @@ describe('schema packs', () => {
     expect(globalElementNames(packText(pack, file))).toContain(key);
   });
 
-  it.each(packs.map((pack) => [pack.folder, pack]))('%s: schemaLocations name files of the same pack', (_folder, pack) => {
-    for (const [name, buffer] of xsdFiles(pack)) {
-      for (const location of schemaLocations(buffer.toString('utf8'))) {
-        expect(location, `${name} → ${location}`).toMatch(/^[\w.-]+\.xsd$/);
-        expect(pack.files.has(location), `${name} → ${location}`).toBe(true);
+  it.each(packs.map((pack) => [pack.folder, pack]))(
+    '%s: schemaLocations name files of the same pack',
+    (_folder, pack) => {
+      for (const [name, buffer] of xsdFiles(pack)) {
+        for (const location of schemaLocations(buffer.toString('utf8'))) {
+          expect(location, `${name} → ${location}`).toMatch(/^[\w.-]+\.xsd$/);
+          expect(pack.files.has(location), `${name} → ${location}`).toBe(true);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('the modelled packs (iEb, iPgb) say so and name the way to replace them', () => {
     for (const pack of packs.filter((p) => MODELLED_STANDARDS.has(p.manifest.standard))) {
-      expect(pack.manifest.origin).toMatch(/authored from standards\.md \(MODELLED\); replace with the official pack via `schakel schemas import`/);
-      expect(Object.keys(pack.manifest.messages).every((key) => pack.manifest.messages[key] === `${key}.xsd`)).toBe(true);
+      expect(pack.manifest.origin).toMatch(
+        /authored from standards\.md \(MODELLED\); replace with the official pack via `schakel schemas import`/,
+      );
+      expect(Object.keys(pack.manifest.messages).every((key) => pack.manifest.messages[key] === `${key}.xsd`)).toBe(
+        true,
+      );
     }
   });
 
@@ -158,13 +167,16 @@ describe.skipIf(!hasReference)(hasReference ? equivalenceTitle : `${equivalenceT
   });
 
   const authoredFromOfficial = packs.filter((pack) => !MODELLED_STANDARDS.has(pack.manifest.standard));
-  it.each(authoredFromOfficial.map((pack) => [pack.folder, pack]))('%s keeps the structure of every official schema', (_folder, pack) => {
-    const sources = officialSources(pack);
-    expect([...sources.keys()].sort()).toEqual([...xsdFiles(pack).keys()].sort());
-    for (const [name, source] of sources) {
-      expect(structure(fs.readFileSync(source)), name).toEqual(structure(packBuffer(pack, name)));
-    }
-  });
+  it.each(authoredFromOfficial.map((pack) => [pack.folder, pack]))(
+    '%s keeps the structure of every official schema',
+    (_folder, pack) => {
+      const sources = officialSources(pack);
+      expect([...sources.keys()].sort()).toEqual([...xsdFiles(pack).keys()].sort());
+      for (const [name, source] of sources) {
+        expect(structure(fs.readFileSync(source)), name).toEqual(structure(packBuffer(pack, name)));
+      }
+    },
+  );
 });
 
 describe('pack authoring rules', () => {
@@ -184,7 +196,10 @@ describe('pack authoring rules', () => {
   it('drops an unused XML-namespace import and the W3C xml.xsd itself', () => {
     const { files, droppedImports } = authorPack([
       { path: 'A.xsd', text: xsd(`${xmlImport}<xs:element name="e"/>`) },
-      { path: 'xml_resolved2025.xsd', text: `<xs:schema xmlns:xs="${XSD_NAMESPACE}" targetNamespace="${XML_NAMESPACE}"/>` },
+      {
+        path: 'xml_resolved2025.xsd',
+        text: `<xs:schema xmlns:xs="${XSD_NAMESPACE}" targetNamespace="${XML_NAMESPACE}"/>`,
+      },
     ]);
     expect([...files.keys()]).toEqual(['A.xsd']);
     expect(droppedImports.get('A.xsd')).toEqual(['http://www.w3.org/2001/xml.xsd']);
@@ -194,7 +209,11 @@ describe('pack authoring rules', () => {
     const body = `${xmlImport}<xs:element name="e"><xs:complexType><xs:attribute ref="xml:lang"/></xs:complexType></xs:element>`;
     const { files } = authorPack([{ path: 'A.xsd', text: xsd(body, 'xmlns="urn:a"') }]);
     expect(files.get('A.xsd')).toContain(`schemaLocation="${XML_NAMESPACE_SCHEMA_FILE}"`);
-    const pack: Pack = { folder: 'memory', manifest: manifest('test-xml-namespace', { A: 'A.xsd' }), files: toBuffers(files) };
+    const pack: Pack = {
+      folder: 'memory',
+      manifest: manifest('test-xml-namespace', { A: 'A.xsd' }),
+      files: toBuffers(files),
+    };
     registerPackProvider(pack);
     const schema = packSchema(pack, 'A.xsd');
     using ok = XmlDocument.fromString('<e xmlns="urn:a" xml:lang="nl"/>', { option: PARSE_OPTIONS });
@@ -236,7 +255,8 @@ function loadPacks(): Pack[] {
 /** Serves the pack's files, and nothing else, under pack://<id>/; relative schemaLocations resolve within it. */
 function registerPackProvider(pack: Pack): void {
   for (const [name, buffer] of pack.files) packBuffers[packUrl(pack, name)] = buffer;
-  if (!packProviderRegistered) packProviderRegistered = xmlRegisterInputProvider(new XmlBufferInputProvider(packBuffers));
+  if (!packProviderRegistered)
+    packProviderRegistered = xmlRegisterInputProvider(new XmlBufferInputProvider(packBuffers));
 }
 
 function packUrl(pack: Pack, name: string): string {
@@ -285,7 +305,9 @@ function structure(buffer: Uint8Array): string[] {
   return (doc.find('//xs:*[not(ancestor-or-self::xs:annotation)]', XS) as XmlElement[])
     .filter((element) => element.attr('namespace')?.value !== XML_NAMESPACE || element.name !== 'import')
     .map((element) => {
-      const attrs = element.attrs.filter((attr) => attr.name !== 'schemaLocation').map((attr) => `${attr.name}=${attr.value}`);
+      const attrs = element.attrs
+        .filter((attr) => attr.name !== 'schemaLocation')
+        .map((attr) => `${attr.name}=${attr.value}`);
       return `${element.name} ${attrs.sort().join(' ')}`;
     });
 }

@@ -10,28 +10,29 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParseOption, XmlDocument, type XsdValidator } from 'libxml2-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogue } from '../../src/catalogue/catalogue.ts';
+import {
+  type BuildOptions,
+  build,
+  MESSAGES,
+  type MessageSpec,
+  NS,
+  type StuurgegevensElement,
+  TEST_BSNS,
+} from '../../src/examples/stuf-jz.ts';
 import { BerichtValidator } from '../../src/validation/validator.ts';
 import type { Verdict } from '../../src/validation/verdict.ts';
 import { SchemaPacks } from '../../src/xml/packs.ts';
 import { officialSchema } from '../helpers/official.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
-import {
-  build,
-  MESSAGES,
-  NS,
-  TEST_BSNS,
-  type BuildOptions,
-  type MessageSpec,
-  type StuurgegevensElement,
-} from '../../src/examples/stuf-jz.ts';
 
 const JZ_REFERENCE = 'stuf-jeugdzorg-1.0.9';
 const hasJzReference = hasReference && fs.existsSync(path.join(referenceDir, JZ_REFERENCE));
 const jzSkipReason = hasReference ? `reference data not found at ${path.join(referenceDir, JZ_REFERENCE)}` : skipReason;
-if (!hasJzReference) console.warn(`SKIPPED conformance/stuf-jz (official schemas): ${jzSkipReason}; the project-pack checks still run`);
+if (!hasJzReference)
+  console.warn(`SKIPPED conformance/stuf-jz (official schemas): ${jzSkipReason}; the project-pack checks still run`);
 
 /** The main message schema of each official resolved group; the service messages use the jz group's StUF file. */
 const OFFICIAL_MSG_XSD: Record<MessageSpec['group'], string> = {
@@ -48,7 +49,9 @@ function officialXsdOf(spec: MessageSpec): string {
 
 /** libxml2's messages for a document against a compiled schema; [] when it is valid. */
 function xsdErrors(schema: XsdValidator, xml: string): string[] {
-  const doc = XmlDocument.fromBuffer(Buffer.from(xml), { option: ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE });
+  const doc = XmlDocument.fromBuffer(Buffer.from(xml), {
+    option: ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE,
+  });
   try {
     schema.validate(doc);
     return [];
@@ -85,10 +88,20 @@ interface NegativeCase {
 const WRONG_SERVICE_CODE: Record<string, string> = { Bv01: 'Bv03', Bv03: 'Bv01', Fo01: 'Fo03', Fo03: 'Fo01' };
 
 function negativeCases(spec: MessageSpec): NegativeCase[] {
-  const required: StuurgegevensElement[] = ['berichtcode', 'zender', 'ontvanger', 'referentienummer', 'tijdstipBericht'];
+  const required: StuurgegevensElement[] = [
+    'berichtcode',
+    'zender',
+    'ontvanger',
+    'referentienummer',
+    'tijdstipBericht',
+  ];
   if (spec.crossRef) required.push('crossRefnummer');
   if (spec.functie) required.push('functie');
-  const cases: NegativeCase[] = required.map((el) => ({ spec, label: `without stuurgegevens/${el}`, opts: { omit: [el] } }));
+  const cases: NegativeCase[] = required.map((el) => ({
+    spec,
+    label: `without stuurgegevens/${el}`,
+    opts: { omit: [el] },
+  }));
   cases.push(
     { spec, label: 'referentienummer of 41 characters', opts: { referentienummer: 'R'.repeat(41) } },
     { spec, label: 'tijdstipBericht as an ISO date', opts: { tijdstipBericht: '2026-10-15T09:30:00' } },
@@ -104,7 +117,12 @@ function negativeCases(spec: MessageSpec): NegativeCase[] {
     );
   } else {
     const wrong = WRONG_SERVICE_CODE[spec.name]!;
-    cases.push({ spec, label: `berichtcode ${wrong}`, opts: { berichtcode: wrong }, code: 'STUF_BERICHTCODE_MISMATCH' });
+    cases.push({
+      spec,
+      label: `berichtcode ${wrong}`,
+      opts: { berichtcode: wrong },
+      code: 'STUF_BERICHTCODE_MISMATCH',
+    });
   }
   return cases;
 }
@@ -125,10 +143,17 @@ function judge(xml: string): Verdict {
 
 describe('StUF-JZ 1.0.9 builders against the project schema packs', () => {
   it('cover every jz0100 root and StUF service message in the catalogue, and only those', () => {
-    const catalogued = catalogue.entries.filter((e) => e.standard === 'stuf-jz' || e.standard === 'stuf').map((e) => e.name);
+    const catalogued = catalogue.entries
+      .filter((e) => e.standard === 'stuf-jz' || e.standard === 'stuf')
+      .map((e) => e.name);
     expect(MESSAGES.map((m) => m.name).sort()).toEqual([...catalogued].sort());
     expect(MESSAGES.filter(isDi01)).toHaveLength(13);
-    expect(MESSAGES.filter((m) => m.namespace === NS.StUF).map((m) => m.name)).toEqual(['Bv01', 'Bv03', 'Fo01', 'Fo03']);
+    expect(MESSAGES.filter((m) => m.namespace === NS.StUF).map((m) => m.name)).toEqual([
+      'Bv01',
+      'Bv03',
+      'Fo01',
+      'Fo03',
+    ]);
   });
 
   it('use BSNs from the test range that pass the elfproef', () => {
@@ -197,14 +222,19 @@ describe('StUF-JZ 1.0.9 builders against the project schema packs', () => {
     expect(() => build('Bv01', { functie: 'vtoDi01' })).toThrow(/no functie/);
   });
 
-  it.each(JZ_ROOTS_IN_VT.map((s) => [s.name, s] as const))('%s: the vt pack (which re-declares the jz roots) accepts it too', (_name, spec) => {
-    const vt = packs.validator({ pack: 'stuf-jz-1.0.9-vt', message: spec.rootElement });
-    expect(xsdErrors(vt, build(spec.name))).toEqual([]);
-  });
+  it.each(JZ_ROOTS_IN_VT.map((s) => [s.name, s] as const))(
+    '%s: the vt pack (which re-declares the jz roots) accepts it too',
+    (_name, spec) => {
+      const vt = packs.validator({ pack: 'stuf-jz-1.0.9-vt', message: spec.rootElement });
+      expect(xsdErrors(vt, build(spec.name))).toEqual([]);
+    },
+  );
 
   it('the service messages carry organisatie 0..1 (Systeem), unlike the Di01 stuurgegevens (Systeem-corv, 1..1)', () => {
     for (const spec of MESSAGES.filter((m) => !isDi01(m))) {
-      const verdict = judge(build(spec.name, { zender: { organisatie: undefined }, ontvanger: { organisatie: undefined } }));
+      const verdict = judge(
+        build(spec.name, { zender: { organisatie: undefined }, ontvanger: { organisatie: undefined } }),
+      );
       expect(verdict.findings, spec.name).toEqual([]);
     }
   });
@@ -218,7 +248,10 @@ describe('StUF-JZ 1.0.9 builders against the project schema packs', () => {
         expect(verdict.valid, c.label).toBe(false);
         if (c.code) {
           expect(verdict.message, c.label).toBeNull();
-          expect(verdict.findings.map((f) => f.code), c.label).toEqual([c.code]);
+          expect(
+            verdict.findings.map((f) => f.code),
+            c.label,
+          ).toEqual([c.code]);
         } else {
           expect(verdict.message, c.label).toBe(spec.name);
           expect(verdict.findings.length, c.label).toBeGreaterThan(0);
@@ -237,9 +270,12 @@ describe.skipIf(!hasJzReference)(hasJzReference ? officialTitle : `${officialTit
     });
   }
 
-  it.each(JZ_ROOTS_IN_VT.map((s) => [s.name, s] as const))('%s: accepted by the official vt pack as well', (_name, spec) => {
-    expect(xsdErrors(officialSchema(OFFICIAL_MSG_XSD.vt), build(spec.name))).toEqual([]);
-  });
+  it.each(JZ_ROOTS_IN_VT.map((s) => [s.name, s] as const))(
+    '%s: accepted by the official vt pack as well',
+    (_name, spec) => {
+      expect(xsdErrors(officialSchema(OFFICIAL_MSG_XSD.vt), build(spec.name))).toEqual([]);
+    },
+  );
 
   it('the service messages without zender/ontvanger organisatie are accepted (Systeem, 0..1)', () => {
     for (const spec of MESSAGES.filter((m) => !isDi01(m))) {
@@ -252,7 +288,9 @@ describe.skipIf(!hasJzReference)(hasJzReference ? officialTitle : `${officialTit
     const cases = NEGATIVE_CASES.filter((c) => c.spec === spec);
     it(`${spec.name}: the same ${cases.length} broken stuurgegevens are rejected by the official schema`, () => {
       const schema = officialSchema(officialXsdOf(spec));
-      const accepted = cases.filter((c) => xsdErrors(schema, build(spec.name, c.opts)).length === 0).map((c) => c.label);
+      const accepted = cases
+        .filter((c) => xsdErrors(schema, build(spec.name, c.opts)).length === 0)
+        .map((c) => c.label);
       expect(accepted).toEqual([]);
     });
   }

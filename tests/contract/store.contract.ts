@@ -8,7 +8,11 @@ export type MakeStore = (clock: () => number) => Promise<{ store: MessageStore; 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-const attemptAt = (t: number, outcome: 'delivered' | 'retry' | 'failed', extra: { httpStatus?: number; reason?: string; answer?: string } = {}) => ({
+const attemptAt = (
+  t: number,
+  outcome: 'delivered' | 'retry' | 'failed',
+  extra: { httpStatus?: number; reason?: string; answer?: string } = {},
+) => ({
   startedAt: new Date(t),
   finishedAt: new Date(t + 5),
   outcome,
@@ -98,7 +102,10 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         const first = await store.insertMessage(wmo301({ body: '<Envelop ref="1"/>', contentHash: bericht }), 'a');
         const resent = await store.insertMessage(wmo301({ body: '<Envelop ref="2"/>', contentHash: bericht }), 'a');
         expect(resent).toEqual({ kind: 'duplicate-same', id: first.id });
-        const other = await store.insertMessage(wmo301({ body: '<Envelop ref="3"/>', contentHash: 'b'.repeat(64) }), 'a');
+        const other = await store.insertMessage(
+          wmo301({ body: '<Envelop ref="3"/>', contentHash: 'b'.repeat(64) }),
+          'a',
+        );
         expect(other).toEqual({ kind: 'duplicate-different', id: first.id });
       });
 
@@ -161,7 +168,15 @@ export function storeContract(name: string, makeStore: MakeStore): void {
             destination: null,
             statusReason: `bad value ${BSN}`,
             findings: [
-              { level: 'xsd', code: 'XSD', retourcode: null, line: 3, column: 9, path: '/Bericht/Client/Bsn', text: `'${BSN}' is not valid` },
+              {
+                level: 'xsd',
+                code: 'XSD',
+                retourcode: null,
+                line: 3,
+                column: 9,
+                path: '/Bericht/Client/Bsn',
+                text: `'${BSN}' is not valid`,
+              },
             ],
           }),
           'a',
@@ -198,7 +213,10 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         // The first worker comes back late: its attempt is kept, but the state belongs to the new lease.
         expect(await complete(first, 'delivered', { kind: 'delivered' })).toEqual({ kind: 'lease-lost' });
         expect((await store.getMessage(id))!.status).toBe('delivering');
-        expect(await complete(second, 'delivered', { kind: 'delivered' })).toEqual({ kind: 'recorded', status: 'delivered' });
+        expect(await complete(second, 'delivered', { kind: 'delivered' })).toEqual({
+          kind: 'recorded',
+          status: 'delivered',
+        });
         const attempts = await store.deliveryAttempts(id);
         expect(attempts.map((a) => [a.attemptNo, a.outcome, a.resultStatus])).toEqual([
           [1, 'delivered', 'delivering'],
@@ -230,14 +248,25 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(await store.nextDueAt()).toBeNull();
         expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued', 'delivering', 'delivered']);
         const [attempt] = await store.deliveryAttempts(id);
-        expect(attempt).toMatchObject({ attemptNo: 1, outcome: 'delivered', httpStatus: 202, answerExcerpt: 'ok', durationMs: 5 });
+        expect(attempt).toMatchObject({
+          attemptNo: 1,
+          outcome: 'delivered',
+          httpStatus: 202,
+          answerExcerpt: 'ok',
+          durationMs: 5,
+        });
       });
 
       it('schedules retries: not due before their time, attempt numbers counting up', async () => {
         const { id } = await store.insertMessage(wmo301(), 'a');
         let lease = await leaseOne();
         for (const delay of [1000, 2000, 4000]) {
-          const r = await complete(lease, 'retry', { kind: 'retry', at: new Date(now + delay) }, { httpStatus: 503, reason: 'HTTP 503' });
+          const r = await complete(
+            lease,
+            'retry',
+            { kind: 'retry', at: new Date(now + delay) },
+            { httpStatus: 503, reason: 'HTTP 503' },
+          );
           expect(r).toEqual({ kind: 'recorded', status: 'queued' });
           const m = (await store.getMessage(id))!;
           expect(m.status).toBe('queued');
@@ -261,9 +290,20 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         const failed = await store.insertMessage(wmo301({ berichtIdentificatie: 'ID-2' }), 'a');
         const [l1, l2] = await store.leaseDue('w', 10, 60_000);
         await complete(l1!, 'retry', { kind: 'dead' }, { reason: `HTTP 503 for ${BSN}` });
-        await complete(l2!, 'failed', { kind: 'failed' }, { httpStatus: 400, reason: 'HTTP 400 Bad Request', answer: `no such client ${BSN}` });
-        expect(await store.getMessage(dead.id)).toMatchObject({ status: 'dead', statusReason: 'HTTP 503 for *********' });
-        expect(await store.getMessage(failed.id)).toMatchObject({ status: 'failed', statusReason: 'HTTP 400 Bad Request' });
+        await complete(
+          l2!,
+          'failed',
+          { kind: 'failed' },
+          { httpStatus: 400, reason: 'HTTP 400 Bad Request', answer: `no such client ${BSN}` },
+        );
+        expect(await store.getMessage(dead.id)).toMatchObject({
+          status: 'dead',
+          statusReason: 'HTTP 503 for *********',
+        });
+        expect(await store.getMessage(failed.id)).toMatchObject({
+          status: 'failed',
+          statusReason: 'HTTP 400 Bad Request',
+        });
         const [attempt] = await store.deliveryAttempts(failed.id);
         expect(attempt!.answerExcerpt).toBe('no such client *********');
         expect(await store.nextDueAt()).toBeNull();
@@ -280,7 +320,10 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(first).toEqual({ kind: 'recorded', status: 'queued' });
         stop();
         advance(1000);
-        expect(await complete(await leaseOne(), 'delivered', { kind: 'delivered' })).toEqual({ kind: 'recorded', status: 'delivered' });
+        expect(await complete(await leaseOne(), 'delivered', { kind: 'delivered' })).toEqual({
+          kind: 'recorded',
+          status: 'delivered',
+        });
         stopBroken();
         expect(seen).toEqual([{ destination: 'dest-a', outcome: 'retry', next: 'retry', seconds: 0.005 }]);
       });
@@ -331,15 +374,27 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         const claim = await store.claimPublished(ref(p!), 'consumer-1', 20_000);
         expect(claim.kind).toBe('claimed');
         const lease = (claim as Extract<typeof claim, { kind: 'claimed' }>).lease;
-        expect(lease).toMatchObject({ outboxId: p!.outboxId, token: p!.token, owner: 'consumer-1', messageId: id, attempt: 1 });
+        expect(lease).toMatchObject({
+          outboxId: p!.outboxId,
+          token: p!.token,
+          owner: 'consumer-1',
+          messageId: id,
+          attempt: 1,
+        });
         expect(lease.leaseUntil.getTime()).toBe(now + 20_000);
         expect(lease.message.body!.toString('utf8')).toBe(wmo301().body);
         expect((await store.getMessage(id))!.status).toBe('delivering');
         // A second copy of the same publication (a broker redelivery) finds the claim live.
-        expect(await store.claimPublished(ref(p!), 'consumer-2', 20_000)).toEqual({ kind: 'busy', leaseUntil: new Date(now + 20_000) });
+        expect(await store.claimPublished(ref(p!), 'consumer-2', 20_000)).toEqual({
+          kind: 'busy',
+          leaseUntil: new Date(now + 20_000),
+        });
         expect(await store.hold(id, 'beheer')).toEqual({ ok: false, reason: 'in-flight', status: 'delivering' });
 
-        expect(await complete(lease, 'delivered', { kind: 'delivered' })).toEqual({ kind: 'recorded', status: 'delivered' });
+        expect(await complete(lease, 'delivered', { kind: 'delivered' })).toEqual({
+          kind: 'recorded',
+          status: 'delivered',
+        });
         expect(await store.claimPublished(ref(p!), 'consumer-2', 20_000)).toEqual({ kind: 'stale' });
         expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued', 'delivering', 'delivered']);
         expect((await store.deliveryAttempts(id)).map((a) => [a.attemptNo, a.outcome])).toEqual([[1, 'delivered']]);
@@ -395,7 +450,12 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         await store.markPublished([ref(p!)]);
         const claim = await store.claimPublished(ref(p!), 'consumer', 20_000);
         const lease = (claim as Extract<typeof claim, { kind: 'claimed' }>).lease;
-        await complete(lease, 'retry', { kind: 'retry', at: new Date(now + 5000) }, { httpStatus: 503, reason: 'HTTP 503' });
+        await complete(
+          lease,
+          'retry',
+          { kind: 'retry', at: new Date(now + 5000) },
+          { httpStatus: 503, reason: 'HTTP 503' },
+        );
         expect((await store.getMessage(id))!.status).toBe('queued');
         expect(await store.leaseForPublish('relay', 10, 30_000)).toEqual([]);
         expect(await store.leaseForPublish('relay', 10, 30_000, { horizonMs: 4999 })).toEqual([]);
@@ -406,7 +466,12 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         advance(5000);
         const again = await store.claimPublished(ref(retry!), 'consumer', 20_000);
         expect(again.kind === 'claimed' && again.lease.attempt).toBe(2);
-        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued', 'delivering', 'queued', 'delivering']);
+        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual([
+          'queued',
+          'delivering',
+          'queued',
+          'delivering',
+        ]);
       });
 
       it('republishes a published row the broker lost, only long after it fell due', async () => {
@@ -523,7 +588,13 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     describe('correlation', () => {
       it('finds the heenbericht a retour answers and links the first retour as its answer', async () => {
         const heen = await store.insertMessage(wmo301(), 'a');
-        const key = { scope: 'istd', messageName: 'WMO301', afzender: '0363', identificatie: 'ID-0001', dagtekening: '2026-01-15' } as const;
+        const key = {
+          scope: 'istd',
+          messageName: 'WMO301',
+          afzender: '0363',
+          identificatie: 'ID-0001',
+          dagtekening: '2026-01-15',
+        } as const;
         expect((await store.findCorrelationTarget(key))!.id).toBe(heen.id);
         expect(await store.findCorrelationTarget({ ...key, dagtekening: '2026-01-16' })).toBeNull();
 
@@ -550,7 +621,14 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       it('links at insert time when the pipeline already knows the heenbericht', async () => {
         const heen = await store.insertMessage(wmo301(), 'a');
         const retour = await store.insertMessage(
-          wmo301({ messageName: 'WMO302', direction: 'retour', dedup: { scope: 'istd', sender: '42420001', identificatie: 'R-1' }, correlatedTo: heen.id, answerSummary: '0001', body: '<r/>' }),
+          wmo301({
+            messageName: 'WMO302',
+            direction: 'retour',
+            dedup: { scope: 'istd', sender: '42420001', identificatie: 'R-1' },
+            correlatedTo: heen.id,
+            answerSummary: '0001',
+            body: '<r/>',
+          }),
           'a',
         );
         expect(await store.getMessage(heen.id)).toMatchObject({ answeredBy: retour.id, answerSummary: '0001' });
@@ -559,8 +637,14 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       it('finds the latest message that opened a case, from that zender; a follower linked to it is not its answer', async () => {
         const first = await store.insertMessage(stufDi01({ caseRef: 'zaak-hash-1' }), 'a');
         advance(1000);
-        const second = await store.insertMessage(stufDi01({ referentienummer: 'c3d4e5f6-0000-4000-8000-000000000001', caseRef: 'zaak-hash-1' }), 'a');
-        await store.insertMessage(stufDi01({ referentienummer: 'c3d4e5f6-0000-4000-8000-000000000002', caseRef: 'zaak-hash-2' }), 'a');
+        const second = await store.insertMessage(
+          stufDi01({ referentienummer: 'c3d4e5f6-0000-4000-8000-000000000001', caseRef: 'zaak-hash-1' }),
+          'a',
+        );
+        await store.insertMessage(
+          stufDi01({ referentienummer: 'c3d4e5f6-0000-4000-8000-000000000002', caseRef: 'zaak-hash-2' }),
+          'a',
+        );
         const key = { scope: 'case', zender: '0363', messageName: 'vtoDi01', caseRef: 'zaak-hash-1' } as const;
         expect((await store.findCorrelationTarget(key))!.id).toBe(second.id);
         expect(await store.findCorrelationTarget({ ...key, zender: '0384' })).toBeNull();
@@ -578,7 +662,10 @@ export function storeContract(name: string, makeStore: MakeStore): void {
             correlatedTo: second.id,
             countsAsAnswer,
           });
-        const notificatie = await store.insertMessage(follower('d4e5f6a7-0000-4000-8000-000000000001', false), 'inbound:corv');
+        const notificatie = await store.insertMessage(
+          follower('d4e5f6a7-0000-4000-8000-000000000001', false),
+          'inbound:corv',
+        );
         expect(await store.getMessage(second.id)).toMatchObject({ answeredBy: null });
         expect((await store.getMessage(notificatie.id))!.correlatedTo).toBe(second.id);
         const bv01 = await store.insertMessage(follower('d4e5f6a7-0000-4000-8000-000000000002', true), 'inbound:corv');
@@ -589,16 +676,29 @@ export function storeContract(name: string, makeStore: MakeStore): void {
 
       it('finds a StUF message by zender and referentienummer', async () => {
         const di01 = await store.insertMessage(stufDi01(), 'a');
-        const found = await store.findCorrelationTarget({ scope: 'stuf', zender: '0363', referentienummer: stufDi01().referentienummer! });
+        const found = await store.findCorrelationTarget({
+          scope: 'stuf',
+          zender: '0363',
+          referentienummer: stufDi01().referentienummer!,
+        });
         expect(found!.id).toBe(di01.id);
-        expect(await store.findCorrelationTarget({ scope: 'stuf', zender: '0384', referentienummer: stufDi01().referentienummer! })).toBeNull();
+        expect(
+          await store.findCorrelationTarget({
+            scope: 'stuf',
+            zender: '0384',
+            referentienummer: stufDi01().referentienummer!,
+          }),
+        ).toBeNull();
       });
     });
 
     describe('list, counts and audit', () => {
       it('lists newest first with filters and paging, never with bodies', async () => {
         for (let i = 0; i < 5; i++) {
-          await store.insertMessage(wmo301({ berichtIdentificatie: `ID-${i}`, afzender: i < 3 ? '0363' : '0384' }), 'a');
+          await store.insertMessage(
+            wmo301({ berichtIdentificatie: `ID-${i}`, afzender: i < 3 ? '0363' : '0384' }),
+            'a',
+          );
           advance(1000);
         }
         await store.insertMessage(stufDi01(), 'a');
@@ -610,7 +710,9 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(page.items.map((m) => m.berichtIdentificatie)).toEqual(['ID-3', 'ID-2']);
         expect((await store.listMessages({ afzender: '0384', standard: 'iwmo' })).total).toBe(2);
         expect((await store.listMessages({ status: ['delivered', 'dead'] })).total).toBe(0);
-        expect((await store.listMessages({ receivedFrom: new Date(now - 2000), receivedTo: new Date(now) })).total).toBe(2);
+        expect(
+          (await store.listMessages({ receivedFrom: new Date(now - 2000), receivedTo: new Date(now) })).total,
+        ).toBe(2);
         const text = JSON.stringify(all);
         expect(text).not.toContain(BSN);
         expect(text).not.toContain('<Bericht>');
@@ -631,7 +733,11 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       it('appends audit entries without BSN-shaped numbers', async () => {
         await store.audit({ actor: 'beheer:anna', action: 'config.reload', details: { note: `client ${BSN}`, n: 3 } });
         const [entry] = await store.listAudit({ actor: 'beheer:anna' });
-        expect(entry).toMatchObject({ action: 'config.reload', targetId: null, details: { note: 'client *********', n: 3 } });
+        expect(entry).toMatchObject({
+          action: 'config.reload',
+          targetId: null,
+          details: { note: 'client *********', n: 3 },
+        });
         expect(entry!.at.getTime()).toBe(now);
       });
     });
@@ -646,7 +752,8 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       const bodyAges = { default: 30 * DAY, perStandard: { 'stuf-jz': 24 * HOUR } };
 
       it('purges bodies per standard, counted from when the message settled, never of pending messages', async () => {
-        const pending = (await store.insertMessage(wmo301({ berichtIdentificatie: 'PENDING', status: 'on_hold' }), 'a')).id;
+        const pending = (await store.insertMessage(wmo301({ berichtIdentificatie: 'PENDING', status: 'on_hold' }), 'a'))
+          .id;
         const wmo = await settle(wmo301());
         const stuf = await settle(stufDi01());
 
@@ -672,12 +779,17 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         ]);
       });
 
-      it('counts a body\'s age from the confirmed delivery, not from receipt (StUF-JZ: 24 hours after delivery)', async () => {
+      it("counts a body's age from the confirmed delivery, not from receipt (StUF-JZ: 24 hours after delivery)", async () => {
         const vto = (await store.insertMessage(stufDi01(), 'a')).id;
         const received = now;
         // Five hours of retries before the receiver confirms it.
         advance(HOUR);
-        await complete(await leaseOne(), 'retry', { kind: 'retry', at: new Date(now + 4 * HOUR) }, { reason: 'HTTP 503' });
+        await complete(
+          await leaseOne(),
+          'retry',
+          { kind: 'retry', at: new Date(now + 4 * HOUR) },
+          { reason: 'HTTP 503' },
+        );
         advance(4 * HOUR);
         await complete(await leaseOne(), 'delivered', { kind: 'delivered' });
         const delivered = now;
@@ -691,21 +803,30 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(await store.purgeBodies(bodyAges)).toEqual({ total: 1, perStandard: { 'stuf-jz': 1 } });
         expect(await store.getMessage(vto)).toMatchObject({ status: 'delivered', hasBody: false, attempts: 2 });
         // The traffic data stays: type, status and the attempts with their errors.
-        expect((await store.deliveryAttempts(vto)).map((a) => [a.outcome, a.reason])).toEqual([['retry', 'HTTP 503'], ['delivered', null]]);
+        expect((await store.deliveryAttempts(vto)).map((a) => [a.outcome, a.reason])).toEqual([
+          ['retry', 'HTTP 503'],
+          ['delivered', null],
+        ]);
       });
 
       it('keeps the body of a failed or dead message at least the default age, so beheer can still resend it', async () => {
         const dead = (await store.insertMessage(stufDi01(), 'a')).id;
         await complete(await leaseOne(), 'retry', { kind: 'dead' }, { reason: 'HTTP 503' });
-        const failed = (await store.insertMessage(stufDi01({ referentienummer: 'b2c3d4e5-0000-4000-8000-000000000002' }), 'a')).id;
+        const failed = (
+          await store.insertMessage(stufDi01({ referentienummer: 'b2c3d4e5-0000-4000-8000-000000000002' }), 'a')
+        ).id;
         await complete(await leaseOne(), 'failed', { kind: 'failed' }, { reason: 'Fo03 StUF010' });
-        const pending = (await store.insertMessage(stufDi01({ referentienummer: 'b2c3d4e5-0000-4000-8000-000000000003' }), 'a')).id;
+        const pending = (
+          await store.insertMessage(stufDi01({ referentienummer: 'b2c3d4e5-0000-4000-8000-000000000003' }), 'a')
+        ).id;
         await store.hold(pending, 'beheer');
 
         advance(29 * DAY);
         expect((await store.purgeBodies(bodyAges)).total).toBe(0);
         expect(await store.resend(dead, 'beheer')).toEqual({ ok: true, status: 'queued' });
-        const cancelled = (await store.insertMessage(stufDi01({ referentienummer: 'b2c3d4e5-0000-4000-8000-000000000004' }), 'a')).id;
+        const cancelled = (
+          await store.insertMessage(stufDi01({ referentienummer: 'b2c3d4e5-0000-4000-8000-000000000004' }), 'a')
+        ).id;
         await store.cancel(cancelled, 'beheer');
         advance(DAY);
         // Failed 30 days ago: the default age reached. Cancelled: nothing left to deliver, the standard's 24 hours.
@@ -781,11 +902,21 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       it('answers whether a budget is held by another client and which TKB waits for its retour', async () => {
         const first = await store.insertMessage(tkbOf('T-1'), 'a');
         let snap = await store.readHistory({ periods: [], budgets: [budget, { ...budget, bsnHash: H2 }] });
-        expect(snap.budgets[0]).toMatchObject({ heldByAnotherClient: false, pending: { id: first.id, identificatie: 'T-1' } });
+        expect(snap.budgets[0]).toMatchObject({
+          heldByAnotherClient: false,
+          pending: { id: first.id, identificatie: 'T-1' },
+        });
         expect(snap.budgets[1]).toMatchObject({ heldByAnotherClient: true, pending: null });
         // The retour, linked in its own insert, ends the wait.
         await store.insertMessage(
-          wmo301({ messageName: 'WMO502', direction: 'retour', berichtIdentificatie: 'T-1', dedup: null, correlatedTo: first.id, history: null }),
+          wmo301({
+            messageName: 'WMO502',
+            direction: 'retour',
+            berichtIdentificatie: 'T-1',
+            dedup: null,
+            correlatedTo: first.id,
+            history: null,
+          }),
           'a',
         );
         snap = await store.readHistory({ periods: [], budgets: [budget] });
@@ -803,7 +934,13 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         const answered = await store.insertMessage(wmo301({ berichtIdentificatie: 'W-2' }), 'a');
         await store.insertMessage(wmo301({ berichtIdentificatie: 'W-3', status: 'rejected', dedup: null }), 'a');
         await store.insertMessage(
-          wmo301({ messageName: 'WMO302', direction: 'retour', berichtIdentificatie: 'W-2', dedup: null, correlatedTo: answered.id }),
+          wmo301({
+            messageName: 'WMO302',
+            direction: 'retour',
+            berichtIdentificatie: 'W-2',
+            dedup: null,
+            correlatedTo: answered.id,
+          }),
           'a',
         );
         const t0 = now;
@@ -825,30 +962,52 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         const t2 = await store.insertMessage(tkbOf('S-2'), 'a');
         const t3 = await store.insertMessage(tkbOf('S-3'), 'a');
         const other = await store.insertMessage(tkbOf('S-4', { ...budget, budget: 'PGB-OTHER' }), 'a');
-        expect(await store.getMessage(t2.id)).toMatchObject({ status: 'on_hold', statusReason: `wacht op retour van ${t1.id}` });
+        expect(await store.getMessage(t2.id)).toMatchObject({
+          status: 'on_hold',
+          statusReason: `wacht op retour van ${t1.id}`,
+        });
         expect((await store.getMessage(t3.id))!.status).toBe('on_hold');
         expect((await store.getMessage(other.id))!.status).toBe('queued');
         expect((await store.listHeldTkbs(10)).map((x) => [x.key, x.id, x.berichtIdentificatie, x.waitingFor])).toEqual([
           [budget, t2.id, 'S-2', t1.id],
           [budget, t3.id, 'S-3', t1.id],
         ]);
-        expect((await store.leaseDue('w', 10, 60_000)).map((l) => l.messageId).sort()).toEqual([t1.id, other.id].sort());
+        expect((await store.leaseDue('w', 10, 60_000)).map((l) => l.messageId).sort()).toEqual(
+          [t1.id, other.id].sort(),
+        );
         // The retour on S-1, linked in its own insert, releases S-2 (only).
         advance(1000);
         await store.insertMessage(
-          wmo301({ messageName: 'WMO502', direction: 'retour', berichtIdentificatie: 'S-1', dedup: null, correlatedTo: t1.id, history: null }),
+          wmo301({
+            messageName: 'WMO502',
+            direction: 'retour',
+            berichtIdentificatie: 'S-1',
+            dedup: null,
+            correlatedTo: t1.id,
+            history: null,
+          }),
           'a',
         );
         expect((await store.getMessage(t2.id))!.status).toBe('queued');
         expect((await store.getMessage(t3.id))!.status).toBe('on_hold');
-        expect((await store.statusHistory(t2.id)).at(-1)).toMatchObject({ from: 'on_hold', to: 'queued', actor: 'schakel:tr507' });
+        expect((await store.statusHistory(t2.id)).at(-1)).toMatchObject({
+          from: 'on_hold',
+          to: 'queued',
+          actor: 'schakel:tr507',
+        });
         // Due now: S-2 (and the retour itself, which goes to its own destination); S-3 still waits.
         const due = (await store.leaseDue('w', 10, 60_000)).map((l) => l.messageId);
         expect(due).toContain(t2.id);
         expect(due).not.toContain(t3.id);
         // A retour linked afterwards (linkRetour) releases the next.
         const r2 = await store.insertMessage(
-          wmo301({ messageName: 'WMO502', direction: 'retour', berichtIdentificatie: 'S-2', dedup: null, history: null }),
+          wmo301({
+            messageName: 'WMO502',
+            direction: 'retour',
+            berichtIdentificatie: 'S-2',
+            dedup: null,
+            history: null,
+          }),
           'a',
         );
         await store.linkRetour(r2.id, t2.id, 'a');
@@ -856,7 +1015,10 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       });
 
       it('TR507: of two TKBs on one budget stored at once, exactly one is delivered first', async () => {
-        const [a, b] = await Promise.all([store.insertMessage(tkbOf('P-1'), 'a'), store.insertMessage(tkbOf('P-2'), 'a')]);
+        const [a, b] = await Promise.all([
+          store.insertMessage(tkbOf('P-1'), 'a'),
+          store.insertMessage(tkbOf('P-2'), 'a'),
+        ]);
         const statuses = [(await store.getMessage(a.id))!.status, (await store.getMessage(b.id))!.status].sort();
         expect(statuses).toEqual(['on_hold', 'queued']);
       });

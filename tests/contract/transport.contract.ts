@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DestinationConfig, RetryConfig } from '../../src/config/schema.ts';
 import type { MessageStatus, MessageStore } from '../../src/store/types.ts';
 import type { Transport } from '../../src/transport/types.ts';
-import { startReceiver, type Receiver, type Reply } from '../helpers/http-receiver.ts';
+import { type Receiver, type Reply, startReceiver } from '../helpers/http-receiver.ts';
 import { wmo301 } from '../helpers/messages.ts';
 
 export interface TransportStartOptions {
@@ -46,7 +46,9 @@ export function transportContract(name: string, makeHarness: () => Promise<Trans
     async function enqueue(n = 1, destination = 'receiver'): Promise<string[]> {
       const ids: string[] = [];
       for (let i = 0; i < n; i++) {
-        ids.push((await h.store.insertMessage(wmo301({ berichtIdentificatie: `T-${i}`, destination }), 'caller:test')).id);
+        ids.push(
+          (await h.store.insertMessage(wmo301({ berichtIdentificatie: `T-${i}`, destination }), 'caller:test')).id,
+        );
       }
       return ids;
     }
@@ -56,14 +58,19 @@ export function transportContract(name: string, makeHarness: () => Promise<Trans
     }
 
     it('delivers a queued message and records one attempt', async () => {
-      const transport = await h.start({ destinations: [await receiving(() => ({ status: 200, body: 'ok' }))], retry: RETRY });
+      const transport = await h.start({
+        destinations: [await receiving(() => ({ status: 200, body: 'ok' }))],
+        retry: RETRY,
+      });
       const [id] = await enqueue();
       transport.kick();
       await until(id!, 'delivered');
       expect(receiver!.requests).toHaveLength(1);
       expect(receiver!.requests[0]!.body.toString()).toBe(wmo301({ berichtIdentificatie: 'T-0' }).body);
       expect(receiver!.requests[0]!.headers['x-schakel-id']).toBe(id);
-      expect(await h.store.deliveryAttempts(id!)).toMatchObject([{ attemptNo: 1, outcome: 'delivered', httpStatus: 200, answerExcerpt: 'ok' }]);
+      expect(await h.store.deliveryAttempts(id!)).toMatchObject([
+        { attemptNo: 1, outcome: 'delivered', httpStatus: 200, answerExcerpt: 'ok' },
+      ]);
       expect((await h.store.statusHistory(id!)).map((s) => s.to)).toEqual(['queued', 'delivering', 'delivered']);
     });
 
@@ -80,19 +87,32 @@ export function transportContract(name: string, makeHarness: () => Promise<Trans
         [3, 'retry', 503, 'queued'],
         [4, 'delivered', 200, 'delivered'],
       ]);
-      expect(attempts.slice(0, 3).map((a) => a.nextAttemptAt!.getTime() - a.finishedAt.getTime())).toEqual([20, 40, 80]);
+      expect(attempts.slice(0, 3).map((a) => a.nextAttemptAt!.getTime() - a.finishedAt.getTime())).toEqual([
+        20, 40, 80,
+      ]);
       for (let i = 1; i < attempts.length; i++) {
         // Never before its time.
         expect(attempts[i]!.startedAt.getTime()).toBeGreaterThanOrEqual(attempts[i - 1]!.nextAttemptAt!.getTime());
       }
       expect(receiver!.requests.map((r) => r.headers['x-schakel-attempt'])).toEqual(['1', '2', '3', '4']);
       expect((await h.store.statusHistory(id!)).map((s) => s.to)).toEqual([
-        'queued', 'delivering', 'queued', 'delivering', 'queued', 'delivering', 'queued', 'delivering', 'delivered',
+        'queued',
+        'delivering',
+        'queued',
+        'delivering',
+        'queued',
+        'delivering',
+        'queued',
+        'delivering',
+        'delivered',
       ]);
     });
 
     it('gives up after maxAttempts: the message is dead', async () => {
-      const transport = await h.start({ destinations: [await receiving(() => ({ status: 503 }))], retry: { ...RETRY, maxAttempts: 3 } });
+      const transport = await h.start({
+        destinations: [await receiving(() => ({ status: 503 }))],
+        retry: { ...RETRY, maxAttempts: 3 },
+      });
       const [id] = await enqueue();
       transport.kick();
       await until(id!, 'dead');
@@ -104,12 +124,17 @@ export function transportContract(name: string, makeHarness: () => Promise<Trans
     });
 
     it('does not retry a permanent refusal: the message failed', async () => {
-      const transport = await h.start({ destinations: [await receiving(() => ({ status: 400, body: 'nee' }))], retry: RETRY });
+      const transport = await h.start({
+        destinations: [await receiving(() => ({ status: 400, body: 'nee' }))],
+        retry: RETRY,
+      });
       const [id] = await enqueue();
       transport.kick();
       await until(id!, 'failed');
       expect(receiver!.requests).toHaveLength(1);
-      expect(await h.store.deliveryAttempts(id!)).toMatchObject([{ outcome: 'failed', httpStatus: 400, resultStatus: 'failed' }]);
+      expect(await h.store.deliveryAttempts(id!)).toMatchObject([
+        { outcome: 'failed', httpStatus: 400, resultStatus: 'failed' },
+      ]);
     });
 
     it('fails a message whose destination is not configured', async () => {
@@ -136,7 +161,10 @@ export function transportContract(name: string, makeHarness: () => Promise<Trans
     });
 
     it('stop() waits for the delivery in flight to finish and be recorded', async () => {
-      const transport = await h.start({ destinations: [await receiving(() => ({ status: 200, delayMs: 300 }))], retry: RETRY });
+      const transport = await h.start({
+        destinations: [await receiving(() => ({ status: 200, delayMs: 300 }))],
+        retry: RETRY,
+      });
       const [id] = await enqueue();
       transport.kick();
       await vi.waitFor(() => expect(receiver!.requests).toHaveLength(1), WAIT);

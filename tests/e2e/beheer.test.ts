@@ -3,22 +3,24 @@
  * (HTTP, SQLite) that delivers to a real local receiver we can switch off and on. Screenshots of the
  * overview and the detail page go to tests/out/.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/security/passwords.ts';
 import type { MessageStatus, MessageStore } from '../../src/store/types.ts';
-import { eventually, KEYS, startTestGateway, withIdentificatie, type TestGateway } from '../helpers/gateway.ts';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
+import { eventually, KEYS, startTestGateway, type TestGateway, withIdentificatie } from '../helpers/gateway.ts';
+import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { hasReference, istandaardExample, projectRoot, skipReason } from '../helpers/reference.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = path.join(projectRoot, 'tests', 'out');
 /** The Bsn in the official WMO301 example. */
 const BSN = '999900006';
-const USERS = { beheerder: { name: 'anna', password: 'anna-wachtwoord-1' }, viewer: { name: 'victor', password: 'victor-wachtwoord-1' } };
+const USERS = {
+  beheerder: { name: 'anna', password: 'anna-wachtwoord-1' },
+  viewer: { name: 'victor', password: 'victor-wachtwoord-1' },
+};
 const BULK = 200;
 
 let browser: Browser;
@@ -53,7 +55,8 @@ async function post(identificatie: string): Promise<string> {
   return r.body.id as string;
 }
 
-const statusOf = async (id: string): Promise<MessageStatus | undefined> => (await g.gateway.store.getMessage(id))?.status;
+const statusOf = async (id: string): Promise<MessageStatus | undefined> =>
+  (await g.gateway.store.getMessage(id))?.status;
 
 async function loggedIn(user: { name: string; password: string }): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'nl-NL' });
@@ -77,7 +80,8 @@ async function csrfToken(page: Page): Promise<string> {
 
 // CI installs Debian's chromium (.ci/run) and must run these tests; elsewhere a missing browser skips them visibly.
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing in CI: .ci/run installs the Debian package chromium`);
+if (!hasChromium && process.env.CI === 'true')
+  throw new Error(`${CHROMIUM} is missing in CI: .ci/run installs the Debian package chromium`);
 const browserSkip = !hasReference ? skipReason : !hasChromium ? `${CHROMIUM} not found (apt-get install chromium)` : '';
 if (browserSkip) console.warn(`SKIPPED e2e/beheer: ${browserSkip}`);
 
@@ -87,11 +91,21 @@ describe.skipIf(browserSkip !== '')(`beheer in the browser${browserSkip ? ` (${b
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
     wmo301 = istandaardExample('WMO301');
-    receiver = await startReceiver(() => (receiverUp ? { status: 200, body: 'ontvangen' } : { status: 503, body: 'Ontvanger in onderhoud' }));
+    receiver = await startReceiver(() =>
+      receiverUp ? { status: 200, body: 'ontvangen' } : { status: 503, body: 'Ontvanger in onderhoud' },
+    );
     const base = receiver.url;
-    const [beheerderHash, viewerHash] = await Promise.all([hashPassword(USERS.beheerder.password), hashPassword(USERS.viewer.password)]);
+    const [beheerderHash, viewerHash] = await Promise.all([
+      hashPassword(USERS.beheerder.password),
+      hashPassword(USERS.viewer.password),
+    ]);
     g = await startTestGateway({
-      destinations: { zorg: `${base}/zorg`, jeugd: `${base}/jeugd`, gemeenteRetour: `${base}/retour`, gemeenteInbox: `${base}/inbox` },
+      destinations: {
+        zorg: `${base}/zorg`,
+        jeugd: `${base}/jeugd`,
+        gemeenteRetour: `${base}/retour`,
+        gemeenteInbox: `${base}/inbox`,
+      },
       // One attempt: a delivery the receiver refuses is dead at once.
       maxAttempts: 1,
       wrapStore: slowResends,
@@ -105,7 +119,15 @@ describe.skipIf(browserSkip !== '')(`beheer in the browser${browserSkip ? ` (${b
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -152,18 +174,27 @@ describe.skipIf(browserSkip !== '')(`beheer in the browser${browserSkip ? ` (${b
     expect(await statusOf(single)).toBe('delivered');
     const attempts = await g.gateway.store.deliveryAttempts(single);
     expect(attempts.map((a) => a.outcome)).toEqual(['retry', 'delivered']);
-    expect(receiver.requests.slice(before).filter((r) => r.body.toString('utf8').includes('E2E-DOOD-1'))).toHaveLength(1);
-    await expect(page.getByRole('table', { name: 'Statusgeschiedenis' }).textContent()).resolves.toContain(`beheer:${USERS.beheerder.name}`);
+    expect(receiver.requests.slice(before).filter((r) => r.body.toString('utf8').includes('E2E-DOOD-1'))).toHaveLength(
+      1,
+    );
+    await expect(page.getByRole('table', { name: 'Statusgeschiedenis' }).textContent()).resolves.toContain(
+      `beheer:${USERS.beheerder.name}`,
+    );
   });
 
-  it(`bulk-resends ${BULK} dead messages matching a filter, with visible progress and a final count that matches the store`, { timeout: 180_000 }, async () => {
+  it(`bulk-resends ${BULK} dead messages matching a filter, with visible progress and a final count that matches the store`, {
+    timeout: 180_000,
+  }, async () => {
     receiverUp = false;
     const deadBefore = (await g.gateway.store.statusCounts()).dead;
     const ids: string[] = [];
     for (let i = 0; i < BULK; i += 10) {
       ids.push(...(await Promise.all(Array.from({ length: 10 }, (_, k) => post(`E2E-BULK-${i + k}`)))));
     }
-    await eventually(async () => (await g.gateway.store.statusCounts()).dead === deadBefore + BULK, { timeoutMs: 60_000, intervalMs: 200 });
+    await eventually(async () => (await g.gateway.store.statusCounts()).dead === deadBefore + BULK, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     const deliveredBefore = (await g.gateway.store.statusCounts()).delivered;
 
     const page = await loggedIn(USERS.beheerder);
@@ -201,9 +232,16 @@ describe.skipIf(browserSkip !== '')(`beheer in the browser${browserSkip ? ` (${b
     expect(seen.at(-1)).toBe(`Klaar. ${BULK} van ${BULK} verwerkt: ${BULK} gelukt, 0 mislukt.`);
 
     // The store agrees: every one of them was resent by this beheerder and is delivered under its own id.
-    const resent = await g.gateway.store.listAudit({ action: 'message.resend', actor: `beheer:${USERS.beheerder.name}`, limit: 500 });
+    const resent = await g.gateway.store.listAudit({
+      action: 'message.resend',
+      actor: `beheer:${USERS.beheerder.name}`,
+      limit: 500,
+    });
     expect(new Set(resent.map((a) => a.targetId))).toEqual(new Set([single, ...ids]));
-    await eventually(async () => (await g.gateway.store.statusCounts()).delivered === deliveredBefore + BULK, { timeoutMs: 60_000, intervalMs: 200 });
+    await eventually(async () => (await g.gateway.store.statusCounts()).delivered === deliveredBefore + BULK, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     expect((await g.gateway.store.statusCounts()).dead).toBe(0);
     // The list, read again after the job, is empty now.
     await page.getByText('0 berichten gevonden').waitFor();
@@ -222,14 +260,22 @@ describe.skipIf(browserSkip !== '')(`beheer in the browser${browserSkip ? ` (${b
     expect(body.status()).toBe(403);
     expect(((await body.json()) as { error: { code: string } }).error.code).toBe('ROLE_FORBIDDEN');
     const token = await csrfToken(page);
-    const job = await page.request.post(`${g.url}/api/beheer/jobs`, { headers: { 'x-csrf-token': token }, data: { action: 'resend', ids: [single] } });
+    const job = await page.request.post(`${g.url}/api/beheer/jobs`, {
+      headers: { 'x-csrf-token': token },
+      data: { action: 'resend', ids: [single] },
+    });
     expect(job.status()).toBe(403);
     expect(((await job.json()) as { error: { code: string } }).error.code).toBe('ROLE_FORBIDDEN');
-    const bsn = await page.request.post(`${g.url}/api/beheer/berichten/zoeken`, { headers: { 'x-csrf-token': token }, data: { bsn: BSN } });
+    const bsn = await page.request.post(`${g.url}/api/beheer/berichten/zoeken`, {
+      headers: { 'x-csrf-token': token },
+      data: { bsn: BSN },
+    });
     expect(bsn.status()).toBe(403);
     expect((await page.request.get(`${g.url}/api/beheer/audit`)).status()).toBe(403);
     // Nothing was resent by the viewer.
-    expect(await g.gateway.store.listAudit({ actor: `beheer:${USERS.viewer.name}`, action: 'message.resend' })).toEqual([]);
+    expect(await g.gateway.store.listAudit({ actor: `beheer:${USERS.viewer.name}`, action: 'message.resend' })).toEqual(
+      [],
+    );
   });
 
   it('a state-changing request without the CSRF token is refused', async () => {
@@ -237,7 +283,10 @@ describe.skipIf(browserSkip !== '')(`beheer in the browser${browserSkip ? ` (${b
     const r = await page.request.post(`${g.url}/api/beheer/jobs`, { data: { action: 'cancel', ids: [single] } });
     expect(r.status()).toBe(403);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe('CSRF_TOKEN');
-    const wrong = await page.request.post(`${g.url}/api/beheer/jobs`, { headers: { 'x-csrf-token': 'x'.repeat(43) }, data: { action: 'cancel', ids: [single] } });
+    const wrong = await page.request.post(`${g.url}/api/beheer/jobs`, {
+      headers: { 'x-csrf-token': 'x'.repeat(43) },
+      data: { action: 'cancel', ids: [single] },
+    });
     expect(wrong.status()).toBe(403);
     expect(await statusOf(single)).toBe('delivered');
   });
@@ -257,7 +306,9 @@ describe.skipIf(browserSkip !== '')(`beheer in the browser${browserSkip ? ` (${b
 
     const r = await page.request.get(`${g.url}/api/beheer/audit?limit=1000`);
     expect(r.status()).toBe(200);
-    const { entries } = (await r.json()) as { entries: { actor: string; action: string; targetId: string | null; details: Record<string, unknown> }[] };
+    const { entries } = (await r.json()) as {
+      entries: { actor: string; action: string; targetId: string | null; details: Record<string, unknown> }[];
+    };
     const actor = `beheer:${USERS.beheerder.name}`;
     expect(entries).toContainEqual(expect.objectContaining({ actor, action: 'message.resend', targetId: single }));
     expect(entries).toContainEqual(expect.objectContaining({ actor, action: 'beheer.body-view', targetId: single }));

@@ -7,20 +7,24 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_BSN, makeExample } from '../../src/examples/examples.ts';
 import { hashPassword } from '../../src/security/passwords.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
+import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { projectRoot } from '../helpers/reference.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = path.join(projectRoot, 'tests', 'out');
-const USERS = { beheerder: { name: 'bea', password: 'bea-wachtwoord-1' }, viewer: { name: 'vera', password: 'vera-wachtwoord-1' } };
+const USERS = {
+  beheerder: { name: 'bea', password: 'bea-wachtwoord-1' },
+  viewer: { name: 'vera', password: 'vera-wachtwoord-1' },
+};
 
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing in CI: .ci/run installs the Debian package chromium`);
+if (!hasChromium && process.env.CI === 'true')
+  throw new Error(`${CHROMIUM} is missing in CI: .ci/run installs the Debian package chromium`);
 const skip = hasChromium ? '' : `${CHROMIUM} not found (apt-get install chromium)`;
 if (skip) console.warn(`SKIPPED e2e/test-bericht: ${skip}`);
 
@@ -49,12 +53,20 @@ describe.skipIf(skip !== '')(`"test a bericht" in the browser${skip ? ` (${skip}
       received++;
       return { status: 200, body: 'ok' };
     });
-    const [beheerderHash, viewerHash] = await Promise.all([hashPassword(USERS.beheerder.password), hashPassword(USERS.viewer.password)]);
+    const [beheerderHash, viewerHash] = await Promise.all([
+      hashPassword(USERS.beheerder.password),
+      hashPassword(USERS.viewer.password),
+    ]);
     const base = receiver.url;
     g = await startTestGateway({
       // The examples are dated today; the test gateway's default pins another day.
       today: () => new Date(),
-      destinations: { zorg: `${base}/zorg`, jeugd: `${base}/jeugd`, gemeenteRetour: `${base}/retour`, gemeenteInbox: `${base}/inbox` },
+      destinations: {
+        zorg: `${base}/zorg`,
+        jeugd: `${base}/jeugd`,
+        gemeenteRetour: `${base}/retour`,
+        gemeenteInbox: `${base}/inbox`,
+      },
       extraYaml: `beheer:
   users:
     - { name: ${USERS.beheerder.name}, role: beheerder, passwordHash: "${beheerderHash}" }
@@ -64,7 +76,15 @@ describe.skipIf(skip !== '')(`"test a bericht" in the browser${skip ? ` (${skip}
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 120_000);
 
@@ -137,7 +157,8 @@ describe.skipIf(skip !== '')(`"test a bericht" in the browser${skip ? ` (${skip}
   it('refuses a viewer (ROLE_FORBIDDEN) and a request without the CSRF token', async () => {
     const viewer = await loggedIn(USERS.viewer);
     expect(await viewer.getByRole('link', { name: 'Bericht testen' }).isVisible()).toBe(false);
-    const token = ((await (await viewer.request.get(`${g.url}/api/beheer/session`)).json()) as { csrfToken: string }).csrfToken;
+    const token = ((await (await viewer.request.get(`${g.url}/api/beheer/session`)).json()) as { csrfToken: string })
+      .csrfToken;
     const asViewer = await viewer.request.post(`${g.url}/api/beheer/test-bericht`, {
       headers: { 'content-type': 'application/xml', 'x-csrf-token': token },
       data: makeExample('WMO301'),
@@ -146,7 +167,10 @@ describe.skipIf(skip !== '')(`"test a bericht" in the browser${skip ? ` (${skip}
     expect(((await asViewer.json()) as { error: { code: string } }).error.code).toBe('ROLE_FORBIDDEN');
 
     const beheerder = await loggedIn(USERS.beheerder);
-    const noToken = await beheerder.request.post(`${g.url}/api/beheer/test-bericht`, { headers: { 'content-type': 'application/xml' }, data: makeExample('WMO301') });
+    const noToken = await beheerder.request.post(`${g.url}/api/beheer/test-bericht`, {
+      headers: { 'content-type': 'application/xml' },
+      data: makeExample('WMO301'),
+    });
     expect(noToken.status()).toBe(403);
     expect(((await noToken.json()) as { error: { code: string } }).error.code).toBe('CSRF_TOKEN');
   });

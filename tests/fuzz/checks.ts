@@ -14,12 +14,19 @@ type Schema = Record<string, Json>;
 
 /** The parts of an OpenAPI 3.1 document the checks read. */
 export interface OpenApiDoc {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: Schema }> }> }>>;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema?: Schema }> }> }>
+  >;
   components: { schemas: Record<string, Schema> };
 }
 
 /** The documented statuses of an operation, each with its documented media types and their schemas (null: none given). */
-export function documentedResponses(doc: OpenApiDoc, route: string, method: string): Map<number, Map<string, Schema | null>> {
+export function documentedResponses(
+  doc: OpenApiDoc,
+  route: string,
+  method: string,
+): Map<number, Map<string, Schema | null>> {
   const op = doc.paths[route]?.[method];
   if (!op) throw new Error(`/openapi.json documents no ${method.toUpperCase()} ${route}`);
   return new Map(
@@ -34,8 +41,13 @@ export function documentedResponses(doc: OpenApiDoc, route: string, method: stri
 export function soapAnswer(text: string): { fault: boolean; code: string | null; texts: string[] } | null {
   if (!/^(?:<\?xml[^>]*\?>\s*)?<(?:[\w.-]+:)?Envelope[\s>]/.test(text)) return null;
   const fault = /<(?:[\w.-]+:)?Fault[\s>]/.test(text);
-  const code = /<(?:[\w.-]+:)?faultcode>\s*([^<\s]+)/.exec(text)?.[1] ?? /<(?:[\w.-]+:)?Code>\s*<(?:[\w.-]+:)?Value>\s*([^<\s]+)/.exec(text)?.[1] ?? null;
-  const texts = [...text.matchAll(/<(?:[\w.-]+:)?(?:faultstring|Text|omschrijving|foutomschrijving)[^>]*>([^<]*)</g)].map((m) => m[1]!);
+  const code =
+    /<(?:[\w.-]+:)?faultcode>\s*([^<\s]+)/.exec(text)?.[1] ??
+    /<(?:[\w.-]+:)?Code>\s*<(?:[\w.-]+:)?Value>\s*([^<\s]+)/.exec(text)?.[1] ??
+    null;
+  const texts = [
+    ...text.matchAll(/<(?:[\w.-]+:)?(?:faultstring|Text|omschrijving|foutomschrijving)[^>]*>([^<]*)</g),
+  ].map((m) => m[1]!);
   return { fault, code, texts };
 }
 
@@ -55,14 +67,17 @@ export function schemaProblems(doc: OpenApiDoc, schema: Schema, value: Json, at 
     const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
     if (!types.some((t) => hasType(t, value))) return [`${at}: expected ${types.join(' | ')}, got ${describe(value)}`];
   }
-  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) problems.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value))
+    problems.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
   if (isObject(value)) {
-    for (const key of (schema.required as string[] | undefined) ?? []) if (!(key in value)) problems.push(`${at}: required "${key}" missing`);
+    for (const key of (schema.required as string[] | undefined) ?? [])
+      if (!(key in value)) problems.push(`${at}: required "${key}" missing`);
     for (const [key, sub] of Object.entries((schema.properties as Record<string, Schema> | undefined) ?? {})) {
       if (key in value) problems.push(...schemaProblems(doc, sub, value[key], `${at}.${key}`));
     }
   }
-  if (Array.isArray(value) && schema.items) value.forEach((v, i) => problems.push(...schemaProblems(doc, schema.items as Schema, v, `${at}[${i}]`)));
+  if (Array.isArray(value) && schema.items)
+    value.forEach((v, i) => problems.push(...schemaProblems(doc, schema.items as Schema, v, `${at}[${i}]`)));
   return problems;
 }
 
@@ -93,7 +108,9 @@ const describe = (v: Json) => (v === null ? 'null' : Array.isArray(v) ? 'array' 
  * it, or `policy` when the answer is a refusal the official schema has no counterpart for (a DTD, a byte-order
  * mark, a declared encoding other than UTF-8, a nesting or size limit, a content type).
  */
-export type GatewayXsdVerdict = { kind: 'verdict'; xsdValid: boolean; message: string | null } | { kind: 'policy'; code: string };
+export type GatewayXsdVerdict =
+  | { kind: 'verdict'; xsdValid: boolean; message: string | null }
+  | { kind: 'policy'; code: string };
 
 export function gatewayXsdVerdict(status: number, body: Json): GatewayXsdVerdict {
   const b = isObject(body) ? body : {};
@@ -108,13 +125,16 @@ export function gatewayXsdVerdict(status: number, body: Json): GatewayXsdVerdict
     return { kind: 'verdict', xsdValid: code === 'NO_ROUTE' || code === 'RULES_FAILED', message };
   }
   // Not XML at all, or not well-formed (invalid UTF-8 is a well-formedness error to libxml2 too).
-  if (status === 400 && ['XML_NOT_WELL_FORMED', 'XML_EMPTY', 'XML_ENCODING_INVALID'].includes(code)) return { kind: 'verdict', xsdValid: false, message: null };
+  if (status === 400 && ['XML_NOT_WELL_FORMED', 'XML_EMPTY', 'XML_ENCODING_INVALID'].includes(code))
+    return { kind: 'verdict', xsdValid: false, message: null };
   if (status === 415 && code === 'NOT_XML') return { kind: 'verdict', xsdValid: false, message: null };
   return { kind: 'policy', code: `${status} ${code}` };
 }
 
 /** The official verdict: parsed by libxml2 as the gateway parses, validated against the official XSD of its root's namespace. */
-export type OfficialVerdict = { kind: 'verdict'; valid: boolean; why: string } | { kind: 'no-schema'; namespace: string };
+export type OfficialVerdict =
+  | { kind: 'verdict'; valid: boolean; why: string }
+  | { kind: 'no-schema'; namespace: string };
 
 export class OfficialJudge {
   private readonly byNamespace = new Map<string, string>();
@@ -140,7 +160,9 @@ export class OfficialJudge {
       const xsd = this.byNamespace.get(ns);
       if (!xsd) {
         // No official schema declares this root: no message of the reference can it be.
-        return ns.startsWith('http://www.istandaarden.nl/iwmo/') || ns.startsWith('http://www.istandaarden.nl/ijw/') || !ns.startsWith('http://www.istandaarden.nl/')
+        return ns.startsWith('http://www.istandaarden.nl/iwmo/') ||
+          ns.startsWith('http://www.istandaarden.nl/ijw/') ||
+          !ns.startsWith('http://www.istandaarden.nl/')
           ? { kind: 'verdict', valid: false, why: `no official schema for namespace "${ns}"` }
           : { kind: 'no-schema', namespace: ns };
       }
@@ -149,7 +171,11 @@ export class OfficialJudge {
         return { kind: 'verdict', valid: true, why: `valid against ${xsd}` };
       } catch (e) {
         const details = (e as { details?: { line: number; message: string }[] }).details ?? [];
-        return { kind: 'verdict', valid: false, why: `${xsd}: ${details[0] ? `line ${details[0].line}: ${details[0].message.trim()}` : String(e)}` };
+        return {
+          kind: 'verdict',
+          valid: false,
+          why: `${xsd}: ${details[0] ? `line ${details[0].line}: ${details[0].message.trim()}` : String(e)}`,
+        };
       }
     } finally {
       doc.dispose();

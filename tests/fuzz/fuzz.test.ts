@@ -14,22 +14,47 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEYS, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
-import { hasReference, skipReason } from '../helpers/reference.ts';
-import { documentedResponses, gatewayXsdVerdict, OfficialJudge, schemaProblems, soapAnswer, type OpenApiDoc } from './checks.ts';
-import { caseSeed, Dice, mutate, type FuzzLevel } from './mutate.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
-import { ALTERNATE_TARGET, ANY_SENDER_KEY, builtSeeds, envelopeSeeds, officialSeeds, soapSeeds, type FuzzSeed, type Target } from './seeds.ts';
+import { KEYS, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
+import { hasReference, skipReason } from '../helpers/reference.ts';
+import {
+  documentedResponses,
+  gatewayXsdVerdict,
+  OfficialJudge,
+  type OpenApiDoc,
+  schemaProblems,
+  soapAnswer,
+} from './checks.ts';
+import { caseSeed, Dice, type FuzzLevel, mutate } from './mutate.ts';
+import {
+  ALTERNATE_TARGET,
+  ANY_SENDER_KEY,
+  builtSeeds,
+  envelopeSeeds,
+  type FuzzSeed,
+  officialSeeds,
+  soapSeeds,
+  type Target,
+} from './seeds.ts';
 
 const DEFAULT_SEED = 20261101;
 const SEED = envInt('SCHAKEL_FUZZ_SEED', DEFAULT_SEED);
 const COUNT = envInt('SCHAKEL_FUZZ_COUNT', 1500);
 const SAVE = process.env.SCHAKEL_FUZZ_SAVE;
 const IN_FLIGHT = 8;
-const CONTENT_TYPES = ['application/xml', 'application/xml', 'application/xml', 'text/xml; charset=utf-8', 'application/soap+xml'];
+const CONTENT_TYPES = [
+  'application/xml',
+  'application/xml',
+  'application/xml',
+  'text/xml; charset=utf-8',
+  'application/soap+xml',
+];
 
-if (!hasReference) console.warn(`SKIPPED fuzz: official examples and the XSD comparison (${skipReason}); fuzzing the project's built berichten only`);
+if (!hasReference)
+  console.warn(
+    `SKIPPED fuzz: official examples and the XSD comparison (${skipReason}); fuzzing the project's built berichten only`,
+  );
 
 interface FuzzCase {
   index: number;
@@ -67,7 +92,8 @@ function fuzzCase(index: number): FuzzCase {
 }
 
 const unhandled: string[] = [];
-const onRejection = (reason: unknown) => unhandled.push(`unhandledRejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
+const onRejection = (reason: unknown) =>
+  unhandled.push(`unhandledRejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
 const onException = (err: Error) => unhandled.push(`uncaughtException: ${err.stack ?? err.message}`);
 
 let receiver: Receiver;
@@ -86,7 +112,9 @@ beforeAll(async () => {
     maxAttempts: 2,
     extraCallers: [`{ id: any-sender, apiKeys: ["${hashApiKey(ANY_SENDER_KEY)}"], afzenders: ["*"], messages: ["*"] }`],
   });
-  openapi = (await (await fetch(`${g.url}/openapi.json`, { headers: { authorization: `Bearer ${KEYS.wijkteam}` } })).json()) as OpenApiDoc;
+  openapi = (await (
+    await fetch(`${g.url}/openapi.json`, { headers: { authorization: `Bearer ${KEYS.wijkteam}` } })
+  ).json()) as OpenApiDoc;
 });
 
 afterAll(async () => {
@@ -106,7 +134,9 @@ describe(`fuzz: ${COUNT} mutants, seed ${SEED}`, () => {
   it(
     'answers every mutant with a documented status and body, stays up and leaves nothing unhandled',
     async () => {
-      console.log(`fuzz: seed ${SEED}, ${COUNT} mutants (reproduce: SCHAKEL_FUZZ_SEED=${SEED} SCHAKEL_FUZZ_COUNT=${COUNT})`);
+      console.log(
+        `fuzz: seed ${SEED}, ${COUNT} mutants (reproduce: SCHAKEL_FUZZ_SEED=${SEED} SCHAKEL_FUZZ_COUNT=${COUNT})`,
+      );
       let next = 0;
       const worker = async () => {
         for (let i = next++; i < COUNT; i = next++) {
@@ -137,25 +167,34 @@ describe(`fuzz: ${COUNT} mutants, seed ${SEED}`, () => {
         const statuses = new Set(outcomes.map((o) => o.status));
         for (const s of [400, 422]) expect(statuses.has(s), `no ${s} among ${[...statuses].join(', ')}`).toBe(true);
         // Some mutants stay valid and are stored (an unchanged example, a harmless edit).
-        if (COUNT >= 1000) expect(statuses.has(202) || statuses.has(200), `no 2xx among ${[...statuses].join(', ')}`).toBe(true);
+        if (COUNT >= 1000)
+          expect(statuses.has(202) || statuses.has(200), `no 2xx among ${[...statuses].join(', ')}`).toBe(true);
       }
     },
     Math.max(120_000, COUNT * 60),
   );
 
-  it.skipIf(!hasReference)("agrees with the official XSD's verdict on every mutant of an official example decided at XSD level", () => {
-    const compared = outcomes.filter((o) => o?.xsd);
-    expect(compared.length).toBeGreaterThan(COUNT / 2);
-    // Both verdicts occur, or the comparison proves nothing.
-    expect(compared.some((o) => o.xsd!.official)).toBe(true);
-    expect(compared.some((o) => !o.xsd!.official)).toBe(true);
-    const disagreements = compared.filter((o) => o.xsd!.gateway !== o.xsd!.official);
-    if (SAVE && disagreements.length) saveCases(disagreements);
-    expect(
-      disagreements.slice(0, 20).map((o) => `${caseLabel(o.fuzzCase)} → ${o.answer}; gateway ${o.xsd!.gateway}, official ${o.xsd!.official} (${o.xsd!.why})`),
-      `${disagreements.length} of ${compared.length} compared verdicts differ`,
-    ).toEqual([]);
-  });
+  it.skipIf(!hasReference)(
+    "agrees with the official XSD's verdict on every mutant of an official example decided at XSD level",
+    () => {
+      const compared = outcomes.filter((o) => o?.xsd);
+      expect(compared.length).toBeGreaterThan(COUNT / 2);
+      // Both verdicts occur, or the comparison proves nothing.
+      expect(compared.some((o) => o.xsd!.official)).toBe(true);
+      expect(compared.some((o) => !o.xsd!.official)).toBe(true);
+      const disagreements = compared.filter((o) => o.xsd!.gateway !== o.xsd!.official);
+      if (SAVE && disagreements.length) saveCases(disagreements);
+      expect(
+        disagreements
+          .slice(0, 20)
+          .map(
+            (o) =>
+              `${caseLabel(o.fuzzCase)} → ${o.answer}; gateway ${o.xsd!.gateway}, official ${o.xsd!.official} (${o.xsd!.why})`,
+          ),
+        `${disagreements.length} of ${compared.length} compared verdicts differ`,
+      ).toEqual([]);
+    },
+  );
 });
 
 async function post(c: FuzzCase): Promise<Outcome> {
@@ -176,7 +215,10 @@ async function post(c: FuzzCase): Promise<Outcome> {
   const documented = documentedResponses(openapi, route, 'post').get(res.status);
   const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (!documented) problems.push(`status ${res.status} is not documented for POST ${route}`);
-  else if (!documented.has(mediaType)) problems.push(`a ${res.status} answer in "${mediaType}" is not documented for POST ${route} (documented: ${[...documented.keys()].join(', ') || 'none'})`);
+  else if (!documented.has(mediaType))
+    problems.push(
+      `a ${res.status} answer in "${mediaType}" is not documented for POST ${route} (documented: ${[...documented.keys()].join(', ') || 'none'})`,
+    );
   const requestId = res.headers.get('x-request-id');
   if (!requestId) problems.push('no X-Request-Id header');
 
@@ -202,11 +244,14 @@ async function post(c: FuzzCase): Promise<Outcome> {
     if (res.status >= 400) {
       if (typeof code !== 'string' || code.length === 0) problems.push('an error answer without a code');
       const bodyRequestId = (body as { error?: { requestId?: unknown } } | null)?.error?.requestId;
-      if (requestId && bodyRequestId !== requestId) problems.push(`error.requestId ${String(bodyRequestId)} ≠ X-Request-Id ${requestId}`);
+      if (requestId && bodyRequestId !== requestId)
+        problems.push(`error.requestId ${String(bodyRequestId)} ≠ X-Request-Id ${requestId}`);
       texts = errorTexts(body);
     }
   }
-  for (const t of texts) if (/(?<!\d)\d{9}(?!\d)/.test(t)) problems.push(`a BSN-shaped number in an error text: ${JSON.stringify(t.slice(0, 120))}`);
+  for (const t of texts)
+    if (/(?<!\d)\d{9}(?!\d)/.test(t))
+      problems.push(`a BSN-shaped number in an error text: ${JSON.stringify(t.slice(0, 120))}`);
   const outcome: Outcome = { fuzzCase: c, status: res.status, answer, problems };
   if (c.seed.officialXsd && body !== null) compareWithOfficial(outcome, body);
   else if (c.seed.officialXsd && soap) outcome.skipped = 'a SOAP answer';
@@ -215,10 +260,16 @@ async function post(c: FuzzCase): Promise<Outcome> {
 
 /** The texts meant for people in an error answer: the message and every finding's text. */
 function errorTexts(body: unknown): string[] {
-  const b = body as { error?: { message?: string }; findings?: { text?: string }[]; envelope?: { findings?: { text?: string }[] } } | null;
-  return [b?.error?.message, ...(b?.findings ?? []).map((f) => f.text), ...(b?.envelope?.findings ?? []).map((f) => f.text)].filter(
-    (t): t is string => typeof t === 'string',
-  );
+  const b = body as {
+    error?: { message?: string };
+    findings?: { text?: string }[];
+    envelope?: { findings?: { text?: string }[] };
+  } | null;
+  return [
+    b?.error?.message,
+    ...(b?.findings ?? []).map((f) => f.text),
+    ...(b?.envelope?.findings ?? []).map((f) => f.text),
+  ].filter((t): t is string => typeof t === 'string');
 }
 
 function compareWithOfficial(o: Outcome, body: unknown): void {
@@ -249,7 +300,10 @@ function printSummary(): void {
   const tally = (key: (o: Outcome) => string) => {
     const m = new Map<string, number>();
     for (const o of outcomes) m.set(key(o), (m.get(key(o)) ?? 0) + 1);
-    return [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}: ${n}`).join(', ');
+    return [...m]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', ');
   };
   const compared = outcomes.filter((o) => o.xsd);
   const agreed = compared.filter((o) => o.xsd!.gateway === o.xsd!.official).length;
@@ -290,7 +344,11 @@ function groupFailures(failing: Outcome[]): string[] {
 
 function saveCases(list: Outcome[]): void {
   fs.mkdirSync(SAVE!, { recursive: true });
-  for (const o of list) fs.writeFileSync(path.join(SAVE!, `seed${SEED}-case${o.fuzzCase.index}-${o.fuzzCase.seed.name}.xml`), o.fuzzCase.body);
+  for (const o of list)
+    fs.writeFileSync(
+      path.join(SAVE!, `seed${SEED}-case${o.fuzzCase.index}-${o.fuzzCase.seed.name}.xml`),
+      o.fuzzCase.body,
+    );
   console.log(`fuzz: wrote ${list.length} failing mutants to ${SAVE}`);
 }
 

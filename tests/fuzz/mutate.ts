@@ -170,7 +170,10 @@ const renameElement: TextOp = (xml, d) => {
         return `${p}${localOf(q)}Anders`; // start tag only: mismatched end tag
     }
   };
-  return { xml: renameTags(xml, s, rename, endToo), note: `rename ${s.name} (${['other name', 'lower case', 'suffix', 'no prefix', 'unbound prefix', 'start tag only'][choice]})` };
+  return {
+    xml: renameTags(xml, s, rename, endToo),
+    note: `rename ${s.name} (${['other name', 'lower case', 'suffix', 'no prefix', 'unbound prefix', 'start tag only'][choice]})`,
+  };
 };
 
 const truncate: TextOp = (xml, d) => {
@@ -224,25 +227,55 @@ const changeNamespace: TextOp = (xml, d) => {
     const m = ISTANDAARD_NS.exec(rootTag);
     if (!m) return null;
     const [uri, std, rel, pfx, nr] = m as unknown as [string, string, string, string, string];
-    const nrs = ['301', '302', '305', '306', '307', '308', '315', '316', '317', '318', '319', '320', '323', '325', '399'];
+    const nrs = [
+      '301',
+      '302',
+      '305',
+      '306',
+      '307',
+      '308',
+      '315',
+      '316',
+      '317',
+      '318',
+      '319',
+      '320',
+      '323',
+      '325',
+      '399',
+    ];
     const other =
       choice === 0
         ? uri.replace(`${pfx}${nr}`, `${pfx}${d.pick(nrs)}`)
         : choice === 1
           ? uri.replace(rel, d.pick(['3_1', '3_3', '4_0', '32'])!)
           : uri.replace(`/${std}/`, std === 'iwmo' ? '/ijw/' : '/iwmo/');
-    return { xml: xml.split(uri).join(other), note: `namespace ${uri.replace(/^.*nl\//, '')} → ${other.replace(/^.*nl\//, '')}` };
+    return {
+      xml: xml.split(uri).join(other),
+      note: `namespace ${uri.replace(/^.*nl\//, '')} → ${other.replace(/^.*nl\//, '')}`,
+    };
   }
   if (choice === 3) {
     const decl = d.pick(decls);
     if (!decl) return null;
-    return { xml: rewriteRoot(rootTag.replace(decl[0], '')), note: `drop declaration xmlns${decl[1] ? `:${decl[1]}` : ''}` };
+    return {
+      xml: rewriteRoot(rootTag.replace(decl[0], '')),
+      note: `drop declaration xmlns${decl[1] ? `:${decl[1]}` : ''}`,
+    };
   }
   if (choice === 4) {
     const decl = d.pick(decls);
     if (!decl) return null;
-    const uri = d.pick(['urn:fuzz:onbekend', '', 'http://www.istandaarden.nl/iwmo/3_2/basisschema/schema', `${decl[2]}/`])!;
-    return { xml: rewriteRoot(rootTag.replace(decl[0], `xmlns${decl[1] ? `:${decl[1]}` : ''}="${uri}"`)), note: `xmlns${decl[1] ? `:${decl[1]}` : ''} := ${short(uri)}` };
+    const uri = d.pick([
+      'urn:fuzz:onbekend',
+      '',
+      'http://www.istandaarden.nl/iwmo/3_2/basisschema/schema',
+      `${decl[2]}/`,
+    ])!;
+    return {
+      xml: rewriteRoot(rootTag.replace(decl[0], `xmlns${decl[1] ? `:${decl[1]}` : ''}="${uri}"`)),
+      note: `xmlns${decl[1] ? `:${decl[1]}` : ''} := ${short(uri)}`,
+    };
   }
   const s = d.pick(all.filter((x) => x.depth > 0));
   if (!s) return null;
@@ -353,7 +386,11 @@ const FAMILIES: ValueFamily[] = [
         '２０２３-０６-０１',
       ])!,
   },
-  { name: 'long string', values: (_o, d) => d.pick(['A', 'é', '9', '<a/>'.replace(/[<>]/g, '_')])!.repeat(d.pick([13, 36, 256, 4097, 100_000])!) },
+  {
+    name: 'long string',
+    values: (_o, d) =>
+      d.pick(['A', 'é', '9', '<a/>'.replace(/[<>]/g, '_')])!.repeat(d.pick([13, 36, 256, 4097, 100_000])!),
+  },
   {
     name: 'non-digits in a code',
     prefer: NUMBER,
@@ -390,7 +427,20 @@ const FAMILIES: ValueFamily[] = [
   {
     name: 'control character',
     values: (o, d) => {
-      const c = d.pick(['\u0000', '\u0001', '\u0008', '\u000b', '\u000c', '\u001f', '\u007f', '\u0085', '\ufffe', '\uffff', '\t', '\r'])!;
+      const c = d.pick([
+        '\u0000',
+        '\u0001',
+        '\u0008',
+        '\u000b',
+        '\u000c',
+        '\u001f',
+        '\u007f',
+        '\u0085',
+        '\ufffe',
+        '\uffff',
+        '\t',
+        '\r',
+      ])!;
       const pos = d.int(o.length + 1);
       return o.slice(0, pos) + c + o.slice(pos);
     },
@@ -399,15 +449,49 @@ const FAMILIES: ValueFamily[] = [
     name: 'huge number',
     prefer: NUMBER,
     values: (_o, d) =>
-      d.pick(['99999999999999999999999999', '9'.repeat(400), '-1', '0', '-0', '00000000000000000001', '1e308', '1.5', '0x1F', 'NaN', 'Infinity', '2147483648', '18446744073709551616'])!,
+      d.pick([
+        '99999999999999999999999999',
+        '9'.repeat(400),
+        '-1',
+        '0',
+        '-0',
+        '00000000000000000001',
+        '1e308',
+        '1.5',
+        '0x1F',
+        'NaN',
+        'Infinity',
+        '2147483648',
+        '18446744073709551616',
+      ])!,
   },
-  { name: 'markup', values: (_o, d) => d.pick(['&amp;', '&lt;x&gt;', '&#65;', '&#x41;', '&#1114111;', '&#x110000;', '&#xFFFE;', '&lt;![CDATA[', '<![CDATA[123]]>'])! },
+  {
+    name: 'markup',
+    values: (_o, d) =>
+      d.pick([
+        '&amp;',
+        '&lt;x&gt;',
+        '&#65;',
+        '&#x41;',
+        '&#1114111;',
+        '&#x110000;',
+        '&#xFFFE;',
+        '&lt;![CDATA[',
+        '<![CDATA[123]]>',
+      ])!,
+  },
   { name: 'BSN-shaped', values: (_o, d) => d.pick(['123456782', '999900006', '000000000', '12345678', '1234567890'])! },
   {
     name: 'small edit',
     values: (o, d) => {
       const pos = d.int(o.length + 1);
-      return d.pick([o + o.slice(-1), o.slice(0, pos) + o.slice(pos + 1), o.toLowerCase(), o.toUpperCase(), o.split('').reverse().join('')])!;
+      return d.pick([
+        o + o.slice(-1),
+        o.slice(0, pos) + o.slice(pos + 1),
+        o.toLowerCase(),
+        o.toUpperCase(),
+        o.split('').reverse().join(''),
+      ])!;
     },
   },
 ];
@@ -415,7 +499,9 @@ const FAMILIES: ValueFamily[] = [
 function valueOp(family: ValueFamily): TextOp {
   return (xml, d) => {
     const all = leaves(xml);
-    const preferred = family.prefer ? all.filter((s) => family.prefer!.test(xml.slice(s.textStart, s.textEnd).trim())) : [];
+    const preferred = family.prefer
+      ? all.filter((s) => family.prefer!.test(xml.slice(s.textStart, s.textEnd).trim()))
+      : [];
     const s = d.pick(preferred.length && d.chance(0.8) ? preferred : all);
     if (!s) return null;
     const old = xml.slice(s.textStart, s.textEnd);
@@ -445,7 +531,8 @@ const INVALID_UTF8: number[][] = [
 
 /** A position, biased towards the first few hundred bytes (prolog, root, header). */
 const position = (b: Buffer, d: Dice) => (d.chance(0.3) ? d.int(Math.min(b.length, 300) + 1) : d.int(b.length + 1));
-const insert = (b: Buffer, at: number, bytes: number[]) => Buffer.concat([b.subarray(0, at), Buffer.from(bytes), b.subarray(at)]);
+const insert = (b: Buffer, at: number, bytes: number[]) =>
+  Buffer.concat([b.subarray(0, at), Buffer.from(bytes), b.subarray(at)]);
 const hex = (bytes: number[]) => bytes.map((x) => x.toString(16).padStart(2, '0')).join(' ');
 
 const BYTE_OPS: ByteOp[] = [
@@ -470,13 +557,20 @@ const BYTE_OPS: ByteOp[] = [
   (b, d) => {
     // Inside text content: after a '>' that is followed by a non-'<' byte.
     const candidates: number[] = [];
-    for (let i = 0; i < b.length - 1 && candidates.length < 400; i++) if (b[i] === 0x3e && b[i + 1] !== 0x3c && b[i + 1] !== 0x0a && b[i + 1] !== 0x0d) candidates.push(i + 1);
+    for (let i = 0; i < b.length - 1 && candidates.length < 400; i++)
+      if (b[i] === 0x3e && b[i + 1] !== 0x3c && b[i + 1] !== 0x0a && b[i + 1] !== 0x0d) candidates.push(i + 1);
     const at = d.pick(candidates) ?? position(b, d);
     const bytes = d.pick(INVALID_UTF8)!;
     return { body: insert(b, at, bytes), note: `invalid UTF-8 ${hex(bytes)} at ${at}` };
   },
   (b, d) => {
-    const bom = d.pick([[0xef, 0xbb, 0xbf], [0xfe, 0xff], [0xff, 0xfe], [0x00, 0x00, 0xfe, 0xff], [0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf]])!;
+    const bom = d.pick([
+      [0xef, 0xbb, 0xbf],
+      [0xfe, 0xff],
+      [0xff, 0xfe],
+      [0x00, 0x00, 0xfe, 0xff],
+      [0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf],
+    ])!;
     return { body: insert(b, 0, bom), note: `prefix ${hex(bom)}` };
   },
   (b, d) => {

@@ -11,13 +11,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/security/api-keys.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
-import { startTestGateway, withIdentificatie, type TestGateway } from '../helpers/gateway.ts';
+import { startTestGateway, type TestGateway, withIdentificatie } from '../helpers/gateway.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
 
 describe('element text keeps everything but XML whitespace', () => {
   it('trims space, tab, CR and LF only', () => {
     expect(parseToTree('<a> \t\r\n x \n</a>').text).toBe('x');
-    for (const c of ['\ufeff', '\u00a0', '\u2028', '\u3000']) expect(parseToTree(`<a>${c}x${c}</a>`).text).toBe(`${c}x${c}`);
+    for (const c of ['\ufeff', '\u00a0', '\u2028', '\u3000'])
+      expect(parseToTree(`<a>${c}x${c}</a>`).text).toBe(`${c}x${c}`);
   });
 });
 
@@ -29,7 +30,11 @@ describe.skipIf(!hasReference)(`fuzz regressions${hasReference ? '' : ` (${skipR
   beforeAll(async () => {
     jw317 = fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2/jw/JW317.xml'), 'utf8');
     // The aanbieder's JW317, handed in by a system that may send it: authorisation comes before any judgement.
-    g = await startTestGateway({ extraCallers: [`{ id: aanbieder-systeem, apiKeys: ["${hashApiKey(AANBIEDER_KEY)}"], afzenders: ["65656055"], messages: [JW317] }`] });
+    g = await startTestGateway({
+      extraCallers: [
+        `{ id: aanbieder-systeem, apiKeys: ["${hashApiKey(AANBIEDER_KEY)}"], afzenders: ["65656055"], messages: [JW317] }`,
+      ],
+    });
   });
   afterAll(async () => {
     await g?.stop();

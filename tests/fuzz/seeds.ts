@@ -5,12 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { build as buildModelled, MODELLED_MESSAGES } from '../../src/examples/ieb-ipgb.ts';
+import { build as buildStufJz, MESSAGES as STUF_JZ_MESSAGES } from '../../src/examples/stuf-jz.ts';
 import { wrap } from '../../src/stuf/ggk-envelope.ts';
 import { KEYS } from '../helpers/gateway.ts';
-import { build as buildModelled, MODELLED_MESSAGES } from '../../src/examples/ieb-ipgb.ts';
 import { istandaardExamples } from '../helpers/official.ts';
 import { hasReference, referenceDir } from '../helpers/reference.ts';
-import { build as buildStufJz, MESSAGES as STUF_JZ_MESSAGES } from '../../src/examples/stuf-jz.ts';
 
 /** Where a bericht is handed in, and with which key (tests/helpers/gateway.ts's test configuration). */
 export interface Target {
@@ -55,7 +55,12 @@ export function envelopeSeeds(official: readonly FuzzSeed[]): FuzzSeed[] {
     functie: 'WMO301',
     referentienummer: '9c0f7b90-5c69-41e5-a837-0800200c9a66',
     tijdstip: new Date('2026-10-15T09:30:00Z'),
-    versions: { applicatieVersie: '0003', applicatieSubversie: '0002', functieVersie: '0003', functieSubversie: '0002' },
+    versions: {
+      applicatieVersie: '0003',
+      applicatieSubversie: '0002',
+      functieVersie: '0003',
+      functieSubversie: '0002',
+    },
   });
   return [{ name: 'ggk_Di01(WMO301)', xml, officialXsd: null, target: CALLER }];
 }

@@ -9,11 +9,11 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wrap } from '../../src/stuf/ggk-envelope.ts';
-import { spawnGateway, type ChildGateway } from '../helpers/child-gateway.ts';
+import { type ChildGateway, spawnGateway } from '../helpers/child-gateway.ts';
 import { eventually, KEYS, testConfigYaml, withIdentificatie } from '../helpers/gateway.ts';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
+import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { largeDeclaratie } from '../helpers/large.ts';
-import { rawRequest, rssOf, sampleRss, streamBytes, type RawAnswer, type RawRequest } from '../helpers/raw-http.ts';
+import { type RawAnswer, type RawRequest, rawRequest, rssOf, sampleRss, streamBytes } from '../helpers/raw-http.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
 
 const MiB = 1024 * 1024;
@@ -68,10 +68,21 @@ beforeAll(async () => {
   cleanups.push(() => receiver.close());
   // The memory tests send bursts from one party: give it the whole in-flight budget (by default one key holder
   // holds at most half of it, so that it cannot keep the others waiting; round2.test.ts shows that).
-  gw = await childGateway((y) => y.replace('requestTimeoutMs: 30000', `requestTimeoutMs: 30000\n  bodiesInFlightPerHolderBytes: ${64 * MiB}`));
+  gw = await childGateway((y) =>
+    y.replace('requestTimeoutMs: 30000', `requestTimeoutMs: 30000\n  bodiesInFlightPerHolderBytes: ${64 * MiB}`),
+  );
 }, 120_000);
 
-function post(body: RawRequest['body'], o: { path?: string; key?: string; headers?: Record<string, string | number>; target?: ChildGateway; timeoutMs?: number } = {}): Promise<RawAnswer> {
+function post(
+  body: RawRequest['body'],
+  o: {
+    path?: string;
+    key?: string;
+    headers?: Record<string, string | number>;
+    target?: ChildGateway;
+    timeoutMs?: number;
+  } = {},
+): Promise<RawAnswer> {
   return rawRequest(`${(o.target ?? gw).url}${o.path ?? '/berichten'}`, {
     headers: { 'content-type': 'application/xml', authorization: `Bearer ${o.key ?? KEYS.wijkteam}`, ...o.headers },
     body,
@@ -117,7 +128,8 @@ const lineAt = (text: string, offset: number) => text.slice(0, offset).split('\n
 describe('hostile input (the gateway as a child process)', () => {
   describe('DTDs and entities', () => {
     it('XXE to a local file: 400 XML_DTD_FORBIDDEN, the file never read into the answer', async () => {
-      const xml = '<?xml version="1.0"?>\n<!DOCTYPE Bericht [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<Bericht xmlns="urn:schakel:test">&x;</Bericht>';
+      const xml =
+        '<?xml version="1.0"?>\n<!DOCTYPE Bericht [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<Bericht xmlns="urn:schakel:test">&x;</Bericht>';
       const a = await post(xml);
       expectRefusal(a, 400, 'XML_DTD_FORBIDDEN');
       expect(a.json.error).toMatchObject({ line: 2, column: 1 });
@@ -188,7 +200,12 @@ describe('hostile input (the gateway as a child process)', () => {
           zender: { organisatie: '65656055', applicatie: 'Test' },
           ontvanger: { organisatie: '0384' },
           functie: 'WMO323',
-          versions: { applicatieVersie: '0001', applicatieSubversie: '0000', functieVersie: '0003', functieSubversie: '0002' },
+          versions: {
+            applicatieVersie: '0001',
+            applicatieSubversie: '0000',
+            functieVersie: '0003',
+            functieSubversie: '0002',
+          },
         });
         const a = await post(envelope, { path: '/inbound/jeugd', key: KEYS.jeugd });
         // libxml2 alone refuses a text node over 10 MB ("Text node too long"): the envelope is read and its bericht judged.
@@ -216,7 +233,11 @@ describe('hostile input (the gateway as a child process)', () => {
 
     it('invalid UTF-8 bytes: 400 XML_ENCODING_INVALID at their line', async () => {
       const at = DOC.indexOf('Test');
-      const xml = Buffer.concat([Buffer.from(DOC.slice(0, at)), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(DOC.slice(at))]);
+      const xml = Buffer.concat([
+        Buffer.from(DOC.slice(0, at)),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from(DOC.slice(at)),
+      ]);
       const a = await post(xml);
       expectRefusal(a, 400, 'XML_ENCODING_INVALID');
       expect(a.json.error.line).toBe(lineAt(DOC, at));
@@ -258,7 +279,10 @@ describe('hostile input (the gateway as a child process)', () => {
     });
 
     it('no content type at all: 415 UNSUPPORTED_MEDIA_TYPE', async () => {
-      const a = await rawRequest(`${gw.url}/berichten`, { headers: { authorization: `Bearer ${KEYS.wijkteam}` }, body: DOC });
+      const a = await rawRequest(`${gw.url}/berichten`, {
+        headers: { authorization: `Bearer ${KEYS.wijkteam}` },
+        body: DOC,
+      });
       expectRefusal(a, 415, 'UNSUPPORTED_MEDIA_TYPE');
       await expectHealthy();
     });
@@ -270,19 +294,26 @@ describe('hostile input (the gateway as a child process)', () => {
 
     it('a JSON body: 415 UNSUPPORTED_MEDIA_TYPE as application/json, 415 NOT_XML as application/xml', async () => {
       const json = JSON.stringify({ bericht: 'WMO301' });
-      expectRefusal(await post(json, { headers: { 'content-type': 'application/json' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectRefusal(
+        await post(json, { headers: { 'content-type': 'application/json' } }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
       expectRefusal(await post(json), 415, 'NOT_XML');
       await expectHealthy();
     });
   });
 
   describe('Content-Encoding', () => {
-    it.skipIf(!hasReference)(`gzip is supported: a gzipped WMO301 is accepted (202)${hasReference ? '' : ` (${skipReason})`}`, async () => {
-      const xml = withIdentificatie(official('WMO301'), 'GZIP0001');
-      const a = await post(zlib.gzipSync(xml), { headers: { 'content-encoding': 'gzip' } });
-      expect(a.status, a.text.slice(0, 300)).toBe(202);
-      await expectHealthy();
-    });
+    it.skipIf(!hasReference)(
+      `gzip is supported: a gzipped WMO301 is accepted (202)${hasReference ? '' : ` (${skipReason})`}`,
+      async () => {
+        const xml = withIdentificatie(official('WMO301'), 'GZIP0001');
+        const a = await post(zlib.gzipSync(xml), { headers: { 'content-encoding': 'gzip' } });
+        expect(a.status, a.text.slice(0, 300)).toBe(202);
+        await expectHealthy();
+      },
+    );
 
     it('a gzip bomb (256 MB of zeros in 250 KB): 413 BODY_TOO_LARGE, counted after decompression, memory bounded', async () => {
       const bomb = zlib.gzipSync(Buffer.alloc(256 * MiB));
@@ -303,25 +334,37 @@ describe('hostile input (the gateway as a child process)', () => {
     });
 
     it('an unknown Content-Encoding (compress): 415 UNSUPPORTED_CONTENT_ENCODING', async () => {
-      expectRefusal(await post(DOC, { headers: { 'content-encoding': 'compress' } }), 415, 'UNSUPPORTED_CONTENT_ENCODING');
+      expectRefusal(
+        await post(DOC, { headers: { 'content-encoding': 'compress' } }),
+        415,
+        'UNSUPPORTED_CONTENT_ENCODING',
+      );
       await expectHealthy();
     });
   });
 
   describe('memory and time', () => {
-    it.skipIf(!hasProc)('a 100 MB body: 413 BODY_TOO_LARGE without holding it (RSS grows by far less than 100 MB)', async () => {
-      for (const framing of ['content-length', 'chunked'] as const) {
-        const total = 100 * MiB;
-        const sampler = sampleRss(gw.child.pid!);
-        const before = rssOf(gw.child.pid!)!;
-        const a = await post(streamBytes(total), framing === 'content-length' ? { headers: { 'content-length': total } } : {});
-        const peak = sampler.stop();
-        expectRefusal(a, 413, 'BODY_TOO_LARGE');
-        // At most the limit (25 MiB) is ever held, and with a declared length not even that.
-        expect(peak - before, `${framing}: RSS grew by ${((peak - before) / MiB).toFixed(1)} MiB`).toBeLessThan(BODY_LIMIT + 24 * MiB);
-        await expectHealthy();
-      }
-    });
+    it.skipIf(!hasProc)(
+      'a 100 MB body: 413 BODY_TOO_LARGE without holding it (RSS grows by far less than 100 MB)',
+      async () => {
+        for (const framing of ['content-length', 'chunked'] as const) {
+          const total = 100 * MiB;
+          const sampler = sampleRss(gw.child.pid!);
+          const before = rssOf(gw.child.pid!)!;
+          const a = await post(
+            streamBytes(total),
+            framing === 'content-length' ? { headers: { 'content-length': total } } : {},
+          );
+          const peak = sampler.stop();
+          expectRefusal(a, 413, 'BODY_TOO_LARGE');
+          // At most the limit (25 MiB) is ever held, and with a declared length not even that.
+          expect(peak - before, `${framing}: RSS grew by ${((peak - before) / MiB).toFixed(1)} MiB`).toBeLessThan(
+            BODY_LIMIT + 24 * MiB,
+          );
+          await expectHealthy();
+        }
+      },
+    );
 
     it('a slow-drip upload: 408 REQUEST_TIMEOUT after server.requestTimeoutMs, while the gateway serves others', async () => {
       const slow = await childGateway((y) => y.replace('requestTimeoutMs: 30000', 'requestTimeoutMs: 3000'));
@@ -356,7 +399,8 @@ describe('hostile input (the gateway as a child process)', () => {
         let got = '';
         let n = 0;
         const timer = setInterval(() => {
-          if (!socket.destroyed && socket.writable) socket.write(n++ === 0 ? 'POST /berichten HTTP/1.1\r\nHost: x\r\n' : `X-Drip-${n}: y\r\n`);
+          if (!socket.destroyed && socket.writable)
+            socket.write(n++ === 0 ? 'POST /berichten HTTP/1.1\r\nHost: x\r\n' : `X-Drip-${n}: y\r\n`);
         }, 200);
         socket.on('data', (c) => (got += c.toString('utf8')));
         socket.on('close', () => {
@@ -383,7 +427,9 @@ describe('hostile input (the gateway as a child process)', () => {
         const before = rssOf(gw.child.pid!)!;
         // Two rounds of 16 at once: the first shows what such a burst costs, the second that nothing piles up.
         const round = async (tag: string) => {
-          const bodies = Array.from({ length: COUNT }, (_, i) => Buffer.from(withIdentificatie(template, `${tag}${String(i).padStart(4, '0')}`)));
+          const bodies = Array.from({ length: COUNT }, (_, i) =>
+            Buffer.from(withIdentificatie(template, `${tag}${String(i).padStart(4, '0')}`)),
+          );
           const sampler = sampleRss(gw.child.pid!);
           let healthChecks = 0;
           let stop = false;
@@ -395,7 +441,9 @@ describe('hostile input (the gateway as a child process)', () => {
             }
           })();
           // Generous client timeouts: on a busy machine an answer may take long; what it says is what counts.
-          const sent = Promise.all(bodies.map((b) => post(b, { path: '/inbound/jeugd', key: KEYS.jeugd, timeoutMs: 300_000 })));
+          const sent = Promise.all(
+            bodies.map((b) => post(b, { path: '/inbound/jeugd', key: KEYS.jeugd, timeoutMs: 300_000 })),
+          );
           const [answers] = await Promise.all([sent.finally(() => (stop = true)), prober]);
           // The documented behaviour, whatever the machine's speed: each is accepted, or refused with 503
           // SERVER_BUSY (Retry-After) when its turn for a large body did not come within admissionWaitMs.
@@ -424,7 +472,9 @@ describe('hostile input (the gateway as a child process)', () => {
         // server.bodiesInFlightBytes; the validation worker collects after each large document) ...
         expect(first, `RSS grew by ${mib(first)}`).toBeLessThan(COUNT * 10 * MiB * 5);
         // ... and a second burst costs no more than the first: nothing accumulates.
-        expect(second, `RSS grew by ${mib(second)} in the second round, ${mib(first)} in the first`).toBeLessThan(first * 1.25 + 64 * MiB);
+        expect(second, `RSS grew by ${mib(second)} in the second round, ${mib(first)} in the first`).toBeLessThan(
+          first * 1.25 + 64 * MiB,
+        );
         await expectHealthy();
       },
       900_000,

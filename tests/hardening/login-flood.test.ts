@@ -13,10 +13,10 @@ import { SessionStore } from '../../src/beheer/session.ts';
 import { beheerConfig } from '../../src/config/beheer.ts';
 import { hashPassword, verifyPassword } from '../../src/security/passwords.ts';
 import { KEYS, withIdentificatie } from '../helpers/gateway.ts';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
-import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts';
+import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
+import { type RawAnswer, rawRequest } from '../helpers/raw-http.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
-import { startGatewayWith, type RunningGateway } from './support.ts';
+import { type RunningGateway, startGatewayWith } from './support.ts';
 
 const USER = { name: 'anna', password: 'anna-wachtwoord-123' };
 const FLOOD_ADDRESS = '198.51.100.7';
@@ -30,7 +30,11 @@ afterAll(async () => {
 
 /** A gateway with the beheer user, these server settings (YAML lines under `server:`), destinations at `receiver`. */
 async function gatewayWith(serverYaml: string, receiver: Receiver): Promise<RunningGateway> {
-  const g = await startGatewayWith({ serverYaml, users: [{ ...USER, role: 'beheerder' }], destinationUrl: receiver.url });
+  const g = await startGatewayWith({
+    serverYaml,
+    users: [{ ...USER, role: 'beheerder' }],
+    destinationUrl: receiver.url,
+  });
   cleanups.push(() => g.stop());
   return g;
 }
@@ -38,14 +42,27 @@ async function gatewayWith(serverYaml: string, receiver: Receiver): Promise<Runn
 /** The login form's double-submit pair (cookie + field): one pair serves any number of attempts. */
 async function loginForm(url: string): Promise<{ cookie: string; token: string }> {
   const page = await fetch(`${url}/beheer/login`);
-  const cookie = page.headers.getSetCookie().find((c) => c.startsWith('schakel_login='))!.split(';')[0]!;
+  const cookie = page.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('schakel_login='))!
+    .split(';')[0]!;
   const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
   return { cookie, token };
 }
 
-function login(url: string, form: { cookie: string; token: string }, name: string, password: string, from?: string): Promise<RawAnswer> {
+function login(
+  url: string,
+  form: { cookie: string; token: string },
+  name: string,
+  password: string,
+  from?: string,
+): Promise<RawAnswer> {
   return rawRequest(`${url}/beheer/login`, {
-    headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded', ...(from ? { 'x-forwarded-for': from } : {}) },
+    headers: {
+      cookie: form.cookie,
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(from ? { 'x-forwarded-for': from } : {}),
+    },
     body: new URLSearchParams({ _csrf: form.token, name, password }).toString(),
   });
 }
@@ -77,14 +94,21 @@ describe.skipIf(skipWithoutReference)('a login flood from one address', () => {
     receiver = await startReceiver();
     cleanups.push(() => receiver.close());
     // Behind a (loopback) proxy: the flood comes from one client address, the bericht from another.
-    g = await gatewayWith('  trustProxy: loopback\n  rateLimit: { failureBurst: 20, failuresPerMinute: 0.06 }', receiver);
+    g = await gatewayWith(
+      '  trustProxy: loopback\n  rateLimit: { failureBurst: 20, failuresPerMinute: 0.06 }',
+      receiver,
+    );
   });
 
   it('100 parallel failed logins: at most the burst (20) answered 401, the rest 429; a bericht posted meanwhile gets its 202 while most are still being checked', async () => {
     const xml = readFileSync(path.join(referenceDir, 'istandaarden-3.2/wmo/WMO301.xml'), 'utf8');
     const post = (body: string) =>
       rawRequest(`${g.url}/berichten`, {
-        headers: { authorization: `Bearer ${KEYS.wijkteam}`, 'content-type': 'application/xml', 'x-forwarded-for': '198.51.100.20' },
+        headers: {
+          authorization: `Bearer ${KEYS.wijkteam}`,
+          'content-type': 'application/xml',
+          'x-forwarded-for': '198.51.100.20',
+        },
         body,
       });
     // The first bericht of a process pays for warming up (schemas, rules); that is not what is measured here.
@@ -114,7 +138,9 @@ describe.skipIf(skipWithoutReference)('a login flood from one address', () => {
     const before = answered.filter((a) => a.status === 401 && a.at < at).length;
     expect(before).toBeLessThanOrEqual(refused / 2);
     // The address that was limited is named in a warning.
-    const warned = g.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 'warn' && l.clientAddress);
+    const warned = g.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.level === 'warn' && l.clientAddress);
     expect(warned.length).toBeGreaterThan(0);
     expect(new Set(warned.map((l) => l.clientAddress))).toEqual(new Set([FLOOD_ADDRESS]));
   }, 300_000);
@@ -135,7 +161,9 @@ describe('lockout of one user under parallel guesses', () => {
     // Locked: the right password gets no session either.
     const right = await login(g.url, form, USER.name, USER.password);
     expect(right.status).toBe(429);
-    expect(right.headers['set-cookie']?.some((c) => c.startsWith('schakel_beheer=') && !c.startsWith('schakel_beheer=;'))).toBeFalsy();
+    expect(
+      right.headers['set-cookie']?.some((c) => c.startsWith('schakel_beheer=') && !c.startsWith('schakel_beheer=;')),
+    ).toBeFalsy();
 
     const audit = await g.gateway.store.listAudit({ action: 'beheer.login-failed', limit: 100 });
     expect(audit).toHaveLength(26);
@@ -151,7 +179,9 @@ describe('lockout of one user under parallel guesses', () => {
   }, 300_000);
 
   it('20 wrong passwords and then the right one, all started before any check ends: the right one is locked out, no session', async () => {
-    const config = beheerConfig.parse({ users: [{ name: USER.name, role: 'beheerder', passwordHash: await hashPassword(USER.password) }] });
+    const config = beheerConfig.parse({
+      users: [{ name: USER.name, role: 'beheerder', passwordHash: await hashPassword(USER.password) }],
+    });
     const sessions = new SessionStore();
     cleanups.push(() => sessions.close());
     const auth = new BeheerAuth(() => config, sessions);

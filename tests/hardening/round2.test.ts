@@ -19,10 +19,10 @@ import { BSN_ELEMENTS, redactBsn } from '../../src/security/redact.ts';
 import { openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
 import { LINEAR_PATTERNS } from '../../src/xml/patterns.ts';
 import { KEYS, testConfigYaml, withIdentificatie } from '../helpers/gateway.ts';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
-import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts';
+import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
+import { type RawAnswer, rawRequest } from '../helpers/raw-http.ts';
 import { hasReference, projectRoot, referenceDir, skipReason } from '../helpers/reference.ts';
-import { beheerSession, startGatewayWith, type RunningGateway } from './support.ts';
+import { beheerSession, type RunningGateway, startGatewayWith } from './support.ts';
 
 const MiB = 1024 * 1024;
 const skipWithoutReference = !hasReference && process.env.CI !== 'true';
@@ -48,20 +48,34 @@ async function gatewayWith(receiver: Receiver, serverYaml = ''): Promise<Running
       { ...VIEWER, role: 'viewer' },
     ],
     destinationUrl: receiver.url,
-    extraCallers: [`{ id: tweede-systeem, apiKeys: ["${hashApiKey(TWEEDE_KEY)}"], afzenders: ["0384"], messages: ["*"] }`],
+    extraCallers: [
+      `{ id: tweede-systeem, apiKeys: ["${hashApiKey(TWEEDE_KEY)}"], afzenders: ["0384"], messages: ["*"] }`,
+    ],
   });
   cleanups.push(() => g.stop());
   return g;
 }
 
-function post(url: string, body: string | Buffer, key: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
-  return rawRequest(`${url}/berichten`, { headers: { authorization: `Bearer ${key}`, 'content-type': 'application/xml', ...headers }, body });
+function post(
+  url: string,
+  body: string | Buffer,
+  key: string,
+  headers: Record<string, string> = {},
+): Promise<RawAnswer> {
+  return rawRequest(`${url}/berichten`, {
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/xml', ...headers },
+    body,
+  });
 }
 
 function beheerJson(url: string, s: { cookie: string; csrf: string }, p: string, body?: unknown): Promise<RawAnswer> {
   return rawRequest(`${url}${p}`, {
     method: body === undefined ? 'GET' : 'POST',
-    headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      cookie: s.cookie,
+      'x-csrf-token': s.csrf,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 }
@@ -126,9 +140,15 @@ describe('item 3: admission budget shares per key holder', () => {
 
 describe('item 4: server.trustProxy', () => {
   it('behind a trusted proxy, one partner with a stale key is limited by its own address; a valid caller elsewhere is not; the limited address is logged', async () => {
-    const g = await gatewayWith(receiver, '  trustProxy: loopback\n  rateLimit: { failureBurst: 3, failuresPerMinute: 0.06 }');
+    const g = await gatewayWith(
+      receiver,
+      '  trustProxy: loopback\n  rateLimit: { failureBurst: 3, failuresPerMinute: 0.06 }',
+    );
     const get = (key: string, from: string) =>
-      rawRequest(`${g.url}/berichten/x`, { method: 'GET', headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': from } });
+      rawRequest(`${g.url}/berichten/x`, {
+        method: 'GET',
+        headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': from },
+      });
     const stale = [];
     for (let i = 0; i < 4; i++) stale.push((await get('stale-key', '203.0.113.5')).status);
     expect(stale).toEqual([401, 401, 401, 429]);
@@ -141,10 +161,20 @@ describe('item 4: server.trustProxy', () => {
 
   it('accepts Express trust proxy forms and refuses what is not an address', () => {
     const parse = (value: string) =>
-      parseConfig(testConfigYaml({ dataDir: '/tmp/x' }).replace('requestTimeoutMs: 30000', `requestTimeoutMs: 30000\n  trustProxy: ${value}`), 'test.yaml');
+      parseConfig(
+        testConfigYaml({ dataDir: '/tmp/x' }).replace(
+          'requestTimeoutMs: 30000',
+          `requestTimeoutMs: 30000\n  trustProxy: ${value}`,
+        ),
+        'test.yaml',
+      );
     expect(parse('false').server.trustProxy).toBe(false);
     expect(parse('2').server.trustProxy).toBe(2);
-    expect(parse('[loopback, "10.0.0.0/8", "fd00::/8"]').server.trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8']);
+    expect(parse('[loopback, "10.0.0.0/8", "fd00::/8"]').server.trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+    ]);
     expect(parse('"loopback, 192.168.1.10"').server.trustProxy).toBe('loopback, 192.168.1.10');
     expect(() => parse('[proxy.example]')).toThrow(ConfigError);
     expect(() => parse('"10.0.0.0/99"')).toThrow(/trustProxy/);
@@ -161,7 +191,10 @@ describe('item 5: BSNs masked by the element that carries them', () => {
         const p = join(dir, e.name);
         if (e.isDirectory()) walk(p);
         else if (e.name.endsWith('.xsd')) {
-          for (const m of readFileSync(p, 'utf8').matchAll(/element name="([^"]+)"[^>]*type="[\w]*:(?:LDT_BurgerServicenummer|BSN-e)"/g)) found.add(m[1]!);
+          for (const m of readFileSync(p, 'utf8').matchAll(
+            /element name="([^"]+)"[^>]*type="[\w]*:(?:LDT_BurgerServicenummer|BSN-e)"/g,
+          ))
+            found.add(m[1]!);
         }
       }
     };
@@ -184,7 +217,8 @@ describe('item 5: BSNs masked by the element that carries them', () => {
         expect(masked).toContain('*********');
       }
     }
-    for (const t of ['bsn: 999 900 006', '{"Bsn":"0999900006"}', 'inp.bsn=99990000']) expect(redactBsn(t)).not.toMatch(/9999|999 9/);
+    for (const t of ['bsn: 999 900 006', '{"Bsn":"0999900006"}', 'inp.bsn=99990000'])
+      expect(redactBsn(t)).not.toMatch(/9999|999 9/);
     const readable = [
       `Element '${ns}Afzender': [facet 'pattern'] The value '42420001' is not accepted by the pattern '[0-9]{8}'.`,
       `Element '${ns}Gemeentecode': The value '0384' is not valid.`,
@@ -194,18 +228,24 @@ describe('item 5: BSNs masked by the element that carries them', () => {
     for (const t of readable) expect(redactBsn(t)).toBe(t);
   });
 
-  it.skipIf(skipWithoutReference)('over HTTP: a Bsn of 8 or 10 digits or with spaces never comes back in the answer or the log', async () => {
-    const g = await gatewayWith(receiver);
-    for (const [i, value] of ['0999900006', '999 900 006', '99990000'].entries()) {
-      const xml = withIdentificatie(official('WMO301'), `BSNSHAPE${i}`).replace(/(<[\w]+:Bsn>)[^<]*(<)/, `$1${value}$2`);
-      const a = await post(g.url, xml, KEYS.wijkteam);
-      expect(a.status).toBe(422);
-      expect(a.json.error.code).toBe('XSD_INVALID');
-      expect(a.json.findings.map((f: { path: string }) => f.path).join()).toContain('Bsn');
-      expect(a.text).not.toContain(value);
-      expect(g.logs.join('\n')).not.toContain(value);
-    }
-  });
+  it.skipIf(skipWithoutReference)(
+    'over HTTP: a Bsn of 8 or 10 digits or with spaces never comes back in the answer or the log',
+    async () => {
+      const g = await gatewayWith(receiver);
+      for (const [i, value] of ['0999900006', '999 900 006', '99990000'].entries()) {
+        const xml = withIdentificatie(official('WMO301'), `BSNSHAPE${i}`).replace(
+          /(<[\w]+:Bsn>)[^<]*(<)/,
+          `$1${value}$2`,
+        );
+        const a = await post(g.url, xml, KEYS.wijkteam);
+        expect(a.status).toBe(422);
+        expect(a.json.error.code).toBe('XSD_INVALID');
+        expect(a.json.findings.map((f: { path: string }) => f.path).join()).toContain('Bsn');
+        expect(a.text).not.toContain(value);
+        expect(g.logs.join('\n')).not.toContain(value);
+      }
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -234,7 +274,33 @@ describe('item 6: the data folder and the SQLite files are for the owner only', 
 
 describe('item 7: no 500 for huge documents or huge filters', () => {
   it('each pattern of LINEAR_PATTERNS accepts exactly the strings the official one does', () => {
-    const corpus = ['', ' ', '  ', '\t', '\n', '\r\n', 'a', ' a', 'a ', ' a ', '.', ' . ', '..', 'a b', 'a\nb', '\na', 'a\n', ' \n ', '\t\tx\t', 'é', ' ü ', 'x'.repeat(50), `${' '.repeat(20)}.`, '\u00a0', ' \u00a0 '];
+    const corpus = [
+      '',
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\r\n',
+      'a',
+      ' a',
+      'a ',
+      ' a ',
+      '.',
+      ' . ',
+      '..',
+      'a b',
+      'a\nb',
+      '\na',
+      'a\n',
+      ' \n ',
+      '\t\tx\t',
+      'é',
+      ' ü ',
+      'x'.repeat(50),
+      `${' '.repeat(20)}.`,
+      '\u00a0',
+      ' \u00a0 ',
+    ];
     const schema = (p: string) =>
       XsdValidator.fromDoc(
         XmlDocument.fromString(
@@ -285,13 +351,21 @@ describe('item 7: no 500 for huge documents or huge filters', () => {
 
     it("a viewer's search with 40,000 status values gets 400; repeated values are one value (200); an unknown one 400", async () => {
       const s = await beheerSession(g.url, VIEWER);
-      const many = await beheerJson(g.url, s, '/api/beheer/berichten/zoeken', { status: Array.from({ length: 40_000 }, (_, i) => (i % 2 ? 'dead' : 'failed')) });
+      const many = await beheerJson(g.url, s, '/api/beheer/berichten/zoeken', {
+        status: Array.from({ length: 40_000 }, (_, i) => (i % 2 ? 'dead' : 'failed')),
+      });
       expect(`${many.status} ${many.json?.error?.code}`).toBe('400 INVALID_REQUEST');
-      const repeated = await beheerJson(g.url, s, '/api/beheer/berichten/zoeken', { status: Array.from({ length: 60 }, () => 'dead') });
+      const repeated = await beheerJson(g.url, s, '/api/beheer/berichten/zoeken', {
+        status: Array.from({ length: 60 }, () => 'dead'),
+      });
       expect(repeated.status).toBe(200);
       const unknown = await beheerJson(g.url, s, '/api/beheer/berichten/zoeken', { status: ['dead', 'weg'] });
       expect(`${unknown.status} ${unknown.json?.error?.code}`).toBe('400 INVALID_REQUEST');
-      const query = await beheerJson(g.url, s, `/api/beheer/berichten?status=${Array.from({ length: 500 }, () => 'dead').join(',')}`);
+      const query = await beheerJson(
+        g.url,
+        s,
+        `/api/beheer/berichten?status=${Array.from({ length: 500 }, () => 'dead').join(',')}`,
+      );
       expect(query.status).toBe(400);
     });
   });
@@ -353,9 +427,16 @@ describe('item 9: a job filter is masked in the job list for viewers', () => {
     for (const a of [list, one]) {
       for (const secret of ['KLANT4711', '0999900006', '999900006']) expect(a.text).not.toContain(secret);
     }
-    expect(one.json.selection.filter).toMatchObject({ berichtIdentificatie: '***', referentienummer: '***', afzender: '*********' });
+    expect(one.json.selection.filter).toMatchObject({
+      berichtIdentificatie: '***',
+      referentienummer: '***',
+      afzender: '*********',
+    });
     const asBeheerder = await beheerJson(g.url, anna, `/api/beheer/jobs/${made.json.jobId}`);
-    expect(asBeheerder.json.selection.filter).toMatchObject({ berichtIdentificatie: 'KLANT4711', afzender: '*********' });
+    expect(asBeheerder.json.selection.filter).toMatchObject({
+      berichtIdentificatie: 'KLANT4711',
+      afzender: '*********',
+    });
   });
 });
 
@@ -363,8 +444,10 @@ describe('item 9: a job filter is masked in the job list for viewers', () => {
 
 describe('item 10: the demo configuration serves on loopback only', () => {
   it('knows loopback addresses and the demo configuration, also when copied', () => {
-    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopbackHost(h), h).toBe(true);
-    for (const h of ['0.0.0.0', '::', '192.168.1.5', 'gateway.example', '::ffff:10.0.0.1']) expect(isLoopbackHost(h), h).toBe(false);
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1'])
+      expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '192.168.1.5', 'gateway.example', '::ffff:10.0.0.1'])
+      expect(isLoopbackHost(h), h).toBe(false);
     expect(demoServeRefusal(defaultConfigPath(), '0.0.0.0')).toMatch(/demo configuration/);
     expect(demoServeRefusal(defaultConfigPath(), '127.0.0.1')).toBeNull();
     expect(demoServeRefusal(join(projectRoot, 'config/scale-out.example.yaml'), '0.0.0.0')).toBeNull();
@@ -375,7 +458,11 @@ describe('item 10: the demo configuration serves on loopback only', () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const env: NodeJS.ProcessEnv = { ...process.env, SCHAKEL_HOST: '0.0.0.0', PORT: '0', SCHAKEL_DATA_DIR: dataDir };
     delete env.SCHAKEL_CONFIG;
-    const child = spawn(process.execPath, [path.join(projectRoot, 'bin/schakel.mjs'), 'serve'], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(projectRoot, 'bin/schakel.mjs'), 'serve'], {
+      cwd: projectRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
-import { Gateway } from '../../src/gateway.ts';
 import { makeExample } from '../../src/examples/examples.ts';
+import { Gateway } from '../../src/gateway.ts';
 import { createApp } from '../../src/http/app.ts';
 import { openApiDocument } from '../../src/http/openapi.ts';
 import { TokenBuckets } from '../../src/http/rate-limit.ts';
@@ -21,9 +21,9 @@ import type { MessageStore } from '../../src/store/types.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { descendants, textAt, type XNode } from '../../src/xml/tree.ts';
 import { daiRequest } from '../helpers/dai-adapter.ts';
-import { KEYS, startTestGateway, testConfigYaml, type TestGateway } from '../helpers/gateway.ts';
+import { KEYS, startTestGateway, type TestGateway, testConfigYaml } from '../helpers/gateway.ts';
 import { writeTestPki } from '../helpers/pki.ts';
-import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts';
+import { type RawAnswer, rawRequest } from '../helpers/raw-http.ts';
 import { beheerSession as loginAs } from './support.ts';
 
 /** A document that reaches validation and is refused there (422): the whole request path, nothing stored. */
@@ -71,11 +71,19 @@ beforeAll(async () => {
 });
 
 /** A request to the shared gateway; `key` null sends no credentials. */
-function call(method: string, path: string, o: { key?: string | null; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<RawAnswer> {
+function call(
+  method: string,
+  path: string,
+  o: { key?: string | null; body?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<RawAnswer> {
   const key = o.key === undefined ? KEYS.wijkteam : o.key;
   return rawRequest(g.url + path, {
     method,
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(o.body !== undefined ? { 'content-type': 'application/xml' } : {}), ...o.headers },
+    headers: {
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...(o.body !== undefined ? { 'content-type': 'application/xml' } : {}),
+      ...o.headers,
+    },
     ...(o.body !== undefined ? { body: o.body } : {}),
   });
 }
@@ -108,7 +116,9 @@ function joinPath(prefix: string, p: string | undefined): string {
 function endpointsOf(stack: Layer[], prefix = ''): Endpoint[] {
   const out: Endpoint[] = [];
   for (const l of stack) {
-    if (l.route) for (const m of Object.keys(l.route.methods)) out.push({ method: m.toUpperCase(), path: joinPath(prefix, l.route.path) });
+    if (l.route)
+      for (const m of Object.keys(l.route.methods))
+        out.push({ method: m.toUpperCase(), path: joinPath(prefix, l.route.path) });
     else if (l.handle?.stack) out.push(...endpointsOf(l.handle.stack, joinPath(prefix, l.rawPath)));
     else if (l.name === 'serveStatic') out.push({ method: 'GET', path: `${joinPath(prefix, l.rawPath)}/*` });
   }
@@ -125,7 +135,13 @@ function concrete(e: Endpoint): string {
  * The only routes anyone may call without credentials, each for a reason: probes, the API's own description
  * (no data), and the beheer login form with its stylesheet and script (there is no session before it).
  */
-const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /beheer/login', 'POST /beheer/login', 'GET /beheer/static/*']);
+const PUBLIC = new Set([
+  'GET /healthz',
+  'GET /readyz',
+  'GET /beheer/login',
+  'POST /beheer/login',
+  'GET /beheer/static/*',
+]);
 
 describe('authentication on every endpoint', () => {
   let endpoints: Endpoint[];
@@ -172,11 +188,15 @@ describe('authentication on every endpoint', () => {
   });
 
   it('and with a key that is not valid: 401 on every key-protected route', async () => {
-    const keyed = endpoints.filter((e) => !PUBLIC.has(`${e.method} ${e.path}`) && !e.path.startsWith('/beheer') && !e.path.startsWith('/api/beheer'));
+    const keyed = endpoints.filter(
+      (e) => !PUBLIC.has(`${e.method} ${e.path}`) && !e.path.startsWith('/beheer') && !e.path.startsWith('/api/beheer'),
+    );
     expect(keyed.length).toBeGreaterThan(2);
     for (const e of keyed) {
       const a = await call(e.method, concrete(e), { key: 'not-a-key-anyone-has' });
-      expect(`${e.method} ${e.path} ${a.status} ${a.json?.error?.code}`).toBe(`${e.method} ${e.path} 401 UNAUTHENTICATED`);
+      expect(`${e.method} ${e.path} ${a.status} ${a.json?.error?.code}`).toBe(
+        `${e.method} ${e.path} 401 UNAUTHENTICATED`,
+      );
     }
   });
 
@@ -230,7 +250,10 @@ describe('rate limits', () => {
         'requestTimeoutMs: 30000',
         'requestTimeoutMs: 30000\n  rateLimit: { perSecond: 0.01, burst: 3, failuresPerMinute: 0.06, failureBurst: 4 }',
       );
-      const gateway = new Gateway({ config: parseConfig(yaml, join(dataDir, 'test.yaml'), { env: {} }), logger: createLogger({ level: 'silent' }) });
+      const gateway = new Gateway({
+        config: parseConfig(yaml, join(dataDir, 'test.yaml'), { env: {} }),
+        logger: createLogger({ level: 'silent' }),
+      });
       await gateway.start();
       url = `http://127.0.0.1:${gateway.port}`;
       cleanups.push(async () => {
@@ -238,7 +261,8 @@ describe('rate limits', () => {
         rmSync(dataDir, { recursive: true, force: true });
       });
     });
-    const get = (path: string, key: string | null) => rawRequest(url + path, { method: 'GET', headers: key ? { authorization: `Bearer ${key}` } : {} });
+    const get = (path: string, key: string | null) =>
+      rawRequest(url + path, { method: 'GET', headers: key ? { authorization: `Bearer ${key}` } : {} });
 
     it('per caller: after a burst of 3 the caller gets 429 RATE_LIMITED with Retry-After; other callers and /healthz do not', async () => {
       const statuses = [];
@@ -255,7 +279,11 @@ describe('rate limits', () => {
     });
 
     it('per inbound party: its own bucket, limited the same way before the body is read', async () => {
-      const post = () => rawRequest(`${url}/inbound/zorg`, { headers: { authorization: `Bearer ${KEYS.zorg}`, 'content-type': 'application/xml' }, body: DOC });
+      const post = () =>
+        rawRequest(`${url}/inbound/zorg`, {
+          headers: { authorization: `Bearer ${KEYS.zorg}`, 'content-type': 'application/xml' },
+          body: DOC,
+        });
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await post()).status);
       expect(statuses).toEqual([422, 422, 422, 429]);
@@ -278,7 +306,7 @@ describe('rate limits', () => {
 
 // ---------------------------------------------------------------------------------------------------------
 
-describe('SOAP requests not authenticated as the path\'s party (standards.md §5: cannot take responsibility → Fo03)', () => {
+describe("SOAP requests not authenticated as the path's party (standards.md §5: cannot take responsibility → Fo03)", () => {
   const SOAP11 = 'http://schemas.xmlsoap.org/soap/envelope/';
   const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
   let url: string;
@@ -289,7 +317,10 @@ describe('SOAP requests not authenticated as the path\'s party (standards.md §5
       'requestTimeoutMs: 30000',
       'requestTimeoutMs: 30000\n  rateLimit: { perSecond: 100, burst: 100, failuresPerMinute: 0.06, failureBurst: 8 }',
     );
-    const gateway = new Gateway({ config: parseConfig(yaml, join(dataDir, 'test.yaml'), { env: {} }), logger: createLogger({ level: 'silent' }) });
+    const gateway = new Gateway({
+      config: parseConfig(yaml, join(dataDir, 'test.yaml'), { env: {} }),
+      logger: createLogger({ level: 'silent' }),
+    });
     await gateway.start();
     url = `http://127.0.0.1:${gateway.port}`;
     cleanups.push(async () => {
@@ -301,12 +332,21 @@ describe('SOAP requests not authenticated as the path\'s party (standards.md §5
   const di01 = makeExample('ggk_Di01');
   const referentienummer = textAt(parseToTree(di01), 'stuurgegevens/referentienummer');
   const element = di01.replace(/^<\?xml[^>]*\?>\s*/, '');
-  const envelope = (ns: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="${ns}"><soap:Body>${element}</soap:Body></soap:Envelope>`;
+  const envelope = (ns: string) =>
+    `<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="${ns}"><soap:Body>${element}</soap:Body></soap:Envelope>`;
   const send = (path: string, key: string | null, body: string, type = 'text/xml; charset=utf-8') =>
-    rawRequest(url + path, { headers: { 'content-type': type, ...(key ? { authorization: `Bearer ${key}` } : {}) }, body });
+    rawRequest(url + path, {
+      headers: { 'content-type': type, ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body,
+    });
 
   /** The fault of a SOAP answer: its code, its text and the Fo03 in its detail. */
-  function faultOf(a: RawAnswer): { ns: string | undefined; code: string | undefined; text: string | undefined; fo03: XNode | undefined } {
+  function faultOf(a: RawAnswer): {
+    ns: string | undefined;
+    code: string | undefined;
+    text: string | undefined;
+    fo03: XNode | undefined;
+  } {
     const root = parseToTree(a.text);
     const fault = descendants(root, 'Fault')[0];
     const v11 = root.ns === SOAP11;
@@ -318,7 +358,7 @@ describe('SOAP requests not authenticated as the path\'s party (standards.md §5
     };
   }
 
-  it('no key, a wrong key, another party\'s key, an unknown party: the same 401 fault with Fo03 IB002 answering the Di01', async () => {
+  it("no key, a wrong key, another party's key, an unknown party: the same 401 fault with Fo03 IB002 answering the Di01", async () => {
     const answers = [
       await send('/inbound/zorg', null, envelope(SOAP11)),
       await send('/inbound/zorg', 'not-a-key-anyone-has', envelope(SOAP11)),
@@ -327,24 +367,61 @@ describe('SOAP requests not authenticated as the path\'s party (standards.md §5
     ];
     const seen = answers.map((a) => {
       const f = faultOf(a);
-      return [a.status, a.headers['content-type'], f.ns, f.code, f.text, textAt(f.fo03, 'body/code'), textAt(f.fo03, 'body/plek'), textAt(f.fo03, 'body/omschrijving'), textAt(f.fo03, 'stuurgegevens/crossRefnummer'), textAt(f.fo03, 'stuurgegevens/ontvanger/organisatie')];
+      return [
+        a.status,
+        a.headers['content-type'],
+        f.ns,
+        f.code,
+        f.text,
+        textAt(f.fo03, 'body/code'),
+        textAt(f.fo03, 'body/plek'),
+        textAt(f.fo03, 'body/omschrijving'),
+        textAt(f.fo03, 'stuurgegevens/crossRefnummer'),
+        textAt(f.fo03, 'stuurgegevens/ontvanger/organisatie'),
+      ];
     });
-    expect(seen[0]!.slice(0, 7)).toEqual([401, 'text/xml; charset=utf-8', SOAP11, 'soap:Client', expect.stringMatching(/^IB002: not authorised/), 'IB002', 'client']);
+    expect(seen[0]!.slice(0, 7)).toEqual([
+      401,
+      'text/xml; charset=utf-8',
+      SOAP11,
+      'soap:Client',
+      expect.stringMatching(/^IB002: not authorised/),
+      'IB002',
+      'client',
+    ]);
     expect(seen[0]!.slice(8)).toEqual([referentienummer, '0363']);
     for (const s of seen) expect(s).toEqual(seen[0]);
     // Nothing about the configured parties: not their names, not whether the path's party exists.
-    for (const a of answers) expect(a.text).not.toMatch(/zorg|jeugd|nobody|not valid here|UNAUTHENTICATED.*UNAUTHENTICATED/i);
+    for (const a of answers)
+      expect(a.text).not.toMatch(/zorg|jeugd|nobody|not valid here|UNAUTHENTICATED.*UNAUTHENTICATED/i);
   });
 
   it('SOAP 1.2 (application/soap+xml) and DAI (/dai/{party}) get the fault in their own SOAP', async () => {
     const v12 = await send('/inbound/zorg', null, envelope(SOAP12), 'application/soap+xml; charset=utf-8');
     const f12 = faultOf(v12);
-    expect([v12.status, v12.headers['content-type'], f12.ns, f12.code, textAt(f12.fo03, 'body/code')]).toEqual([401, 'application/soap+xml; charset=utf-8', SOAP12, 'soap:Sender', 'IB002']);
+    expect([v12.status, v12.headers['content-type'], f12.ns, f12.code, textAt(f12.fo03, 'body/code')]).toEqual([
+      401,
+      'application/soap+xml; charset=utf-8',
+      SOAP12,
+      'soap:Sender',
+      'IB002',
+    ]);
 
-    const dai = daiRequest(di01, { to: 'urn:dkintern:42420001:GGk:', from: 'urn:dkintern:0363:Schakel:', action: 'urn:x', messageId: 'urn:dkintern:1@x' });
+    const dai = daiRequest(di01, {
+      to: 'urn:dkintern:42420001:GGk:',
+      from: 'urn:dkintern:0363:Schakel:',
+      action: 'urn:x',
+      messageId: 'urn:dkintern:1@x',
+    });
     const d = await send('/dai/zorg', 'not-a-key-anyone-has', dai);
     const fd = faultOf(d);
-    expect([d.status, fd.ns, fd.code, textAt(fd.fo03, 'body/code'), textAt(fd.fo03, 'stuurgegevens/crossRefnummer')]).toEqual([401, SOAP11, 'soap:Client', 'IB002', referentienummer]);
+    expect([
+      d.status,
+      fd.ns,
+      fd.code,
+      textAt(fd.fo03, 'body/code'),
+      textAt(fd.fo03, 'stuurgegevens/crossRefnummer'),
+    ]).toEqual([401, SOAP11, 'soap:Client', 'IB002', referentienummer]);
   });
 
   it('a request that is no SOAP still gets the JSON 401; every refusal counted against the address (8 → then 429)', async () => {
@@ -369,15 +446,21 @@ const EXPECTED_HEADERS: Record<string, string | RegExp> = {
   'x-request-id': /^[\w.-]{1,64}$/,
 };
 
-function headerProblems(name: string, a: { headers: Record<string, string | string[] | undefined> }, opts: { cacheable?: boolean; tls?: boolean } = {}): string[] {
+function headerProblems(
+  name: string,
+  a: { headers: Record<string, string | string[] | undefined> },
+  opts: { cacheable?: boolean; tls?: boolean } = {},
+): string[] {
   const problems: string[] = [];
   for (const [h, want] of Object.entries(EXPECTED_HEADERS)) {
     const got = String(a.headers[h] ?? '');
     if (typeof want === 'string' ? got !== want : !want.test(got)) problems.push(`${name}: ${h} = "${got}"`);
   }
-  if (!opts.cacheable && a.headers['cache-control'] !== 'no-store') problems.push(`${name}: cache-control = "${String(a.headers['cache-control'])}"`);
+  if (!opts.cacheable && a.headers['cache-control'] !== 'no-store')
+    problems.push(`${name}: cache-control = "${String(a.headers['cache-control'])}"`);
   const hsts = a.headers['strict-transport-security'];
-  if (opts.tls ? !/max-age=\d{7,}/.test(String(hsts)) : hsts !== undefined) problems.push(`${name}: strict-transport-security = "${String(hsts)}"`);
+  if (opts.tls ? !/max-age=\d{7,}/.test(String(hsts)) : hsts !== undefined)
+    problems.push(`${name}: strict-transport-security = "${String(hsts)}"`);
   return problems;
 }
 
@@ -423,7 +506,12 @@ describe('security headers on every answer', () => {
     });
     const [head, body] = text.split('\r\n\r\n') as [string, string];
     expect(head).toMatch(/^HTTP\/1\.1 400 /);
-    const headers = Object.fromEntries(head.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const headers = Object.fromEntries(
+      head
+        .split('\r\n')
+        .slice(1)
+        .map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+    );
     expect(headerProblems('client error', { headers })).toEqual([]);
     expect(JSON.parse(body).error).toMatchObject({ code: 'BAD_REQUEST', requestId: headers['x-request-id'] });
   });
@@ -454,7 +542,10 @@ tls:
     const health = await get('/healthz');
     const refused = await get('/berichten/x');
     expect([health.status, refused.status]).toEqual([200, 401]);
-    expect([...headerProblems('tls healthz', health, { tls: true }), ...headerProblems('tls 401', refused, { tls: true })]).toEqual([]);
+    expect([
+      ...headerProblems('tls healthz', health, { tls: true }),
+      ...headerProblems('tls 401', refused, { tls: true }),
+    ]).toEqual([]);
   });
 });
 
@@ -466,7 +557,9 @@ describe('no stack traces or internal paths in error bodies', () => {
     expect(a.status).toBe(500);
     expect(a.json.error).toMatchObject({ code: 'INTERNAL', requestId: 'sec-explode-1' });
     expect(a.text).not.toMatch(INTERNALS);
-    const logged = g.logs.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.requestId === 'sec-explode-1' && l.msg === 'request failed');
+    const logged = g.logs
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .filter((l) => l.requestId === 'sec-explode-1' && l.msg === 'request failed');
     expect(logged).toHaveLength(1);
     expect(logged[0]!.err.message).toContain('kaboom');
   });
@@ -474,7 +567,10 @@ describe('no stack traces or internal paths in error bodies', () => {
   it('malformed JSON, an oversized JSON body, an unknown route and a broken path: 4xx with a code, nothing internal', async () => {
     const { cookie, csrf } = await beheerSession(g.url);
     const json = (body: string) =>
-      rawRequest(`${g.url}/api/beheer/berichten/zoeken`, { headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body });
+      rawRequest(`${g.url}/api/beheer/berichten/zoeken`, {
+        headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' },
+        body,
+      });
     const cases: [string, RawAnswer, number, string][] = [
       ['malformed JSON', await json('{"status": [unclosed'), 400, 'INVALID_JSON'],
       ['2 MB of JSON', await json(`{"x":"${'y'.repeat(2 * 1024 * 1024)}"}`), 413, 'BODY_TOO_LARGE'],
@@ -497,7 +593,10 @@ describe('request ids', () => {
     const kept = await call('POST', '/berichten', { body: DOC, headers: { 'x-request-id': 'caller-trace-42' } });
     expect(kept.headers['x-request-id']).toBe('caller-trace-42');
     expect(kept.json.error.requestId).toBe('caller-trace-42');
-    const hostile = await call('GET', '/healthz', { key: null, headers: { 'x-request-id': 'x\u00e9"><script>' + 'a'.repeat(100) } });
+    const hostile = await call('GET', '/healthz', {
+      key: null,
+      headers: { 'x-request-id': 'x\u00e9"><script>' + 'a'.repeat(100) },
+    });
     expect(hostile.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     const generated = await Promise.all([call('GET', '/healthz'), call('GET', '/healthz')]);
     expect(generated[0]!.headers['x-request-id']).not.toBe(generated[1]!.headers['x-request-id']);
@@ -519,7 +618,11 @@ describe('request ids', () => {
     const lines = g.logs.slice(from).map((l) => JSON.parse(l) as { requestId?: string; msg: string });
     expect(lines.filter((l) => !l.requestId).map((l) => l.msg)).toEqual([]);
     const mine = g.logs.slice(before).map((l) => JSON.parse(l) as { requestId?: string; msg: string });
-    for (const id of ids) expect(mine.filter((l) => l.requestId === id).map((l) => l.msg), id).toContain('request');
+    for (const id of ids)
+      expect(
+        mine.filter((l) => l.requestId === id).map((l) => l.msg),
+        id,
+      ).toContain('request');
     expect(mine.filter((l) => l.requestId === ids[3]).map((l) => l.msg)).toContain('request failed');
     expect(mine.filter((l) => l.requestId === ids[0]).map((l) => l.msg)).toContain('bericht');
   });

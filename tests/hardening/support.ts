@@ -35,7 +35,11 @@ export async function startGatewayWith(o: {
   extraCallers?: string[];
 }): Promise<RunningGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'schakel-hardening-'));
-  const users = await Promise.all(o.users.map(async (u) => `    - { name: ${u.name}, role: ${u.role}, passwordHash: "${await hashPassword(u.password)}" }`));
+  const users = await Promise.all(
+    o.users.map(
+      async (u) => `    - { name: ${u.name}, role: ${u.role}, passwordHash: "${await hashPassword(u.password)}" }`,
+    ),
+  );
   const to = o.destinationUrl;
   const yaml = testConfigYaml({
     dataDir,
@@ -59,9 +63,15 @@ export async function startGatewayWith(o: {
 }
 
 /** Logs in to beheer: the session cookie and the CSRF token for state-changing calls. */
-export async function beheerSession(url: string, user: { name: string; password: string }): Promise<{ cookie: string; csrf: string }> {
+export async function beheerSession(
+  url: string,
+  user: { name: string; password: string },
+): Promise<{ cookie: string; csrf: string }> {
   const page = await fetch(`${url}/beheer/login`);
-  const loginCookie = page.headers.getSetCookie().find((c) => c.startsWith('schakel_login='))!.split(';')[0]!;
+  const loginCookie = page.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('schakel_login='))!
+    .split(';')[0]!;
   const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
   const res = await fetch(`${url}/beheer/login`, {
     method: 'POST',
@@ -70,7 +80,12 @@ export async function beheerSession(url: string, user: { name: string; password:
     body: new URLSearchParams({ _csrf: token, name: user.name, password: user.password }),
   });
   expect(res.status).toBe(303);
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('schakel_beheer='))!.split(';')[0]!;
-  const session = (await (await fetch(`${url}/api/beheer/session`, { headers: { cookie } })).json()) as { csrfToken: string };
+  const cookie = res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('schakel_beheer='))!
+    .split(';')[0]!;
+  const session = (await (await fetch(`${url}/api/beheer/session`, { headers: { cookie } })).json()) as {
+    csrfToken: string;
+  };
   return { cookie, csrf: session.csrfToken };
 }

@@ -16,7 +16,8 @@ export interface BeheerClient {
 export async function beheerUsersYaml(users: Record<string, { password: string; role: string }>): Promise<string> {
   const lines = await Promise.all(
     Object.entries(users).map(
-      async ([name, u]) => `    - { name: ${name}, role: ${u.role}, passwordHash: "${await hashPassword(u.password)}" }`,
+      async ([name, u]) =>
+        `    - { name: ${name}, role: ${u.role}, passwordHash: "${await hashPassword(u.password)}" }`,
     ),
   );
   return `beheer:\n  users:\n${lines.join('\n')}\n`;
@@ -26,7 +27,10 @@ export async function beheerUsersYaml(users: Record<string, { password: string; 
 export async function loginBeheer(baseUrl: string, name: string, password: string): Promise<BeheerClient> {
   const page = await fetch(`${baseUrl}/beheer/login`);
   if (page.status !== 200) throw new Error(`login page answered ${page.status}`);
-  const formCookie = page.headers.getSetCookie().find((c) => c.startsWith('schakel_login='))!.split(';')[0]!;
+  const formCookie = page.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('schakel_login='))!
+    .split(';')[0]!;
   const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
   const res = await fetch(`${baseUrl}/beheer/login`, {
     method: 'POST',
@@ -35,7 +39,10 @@ export async function loginBeheer(baseUrl: string, name: string, password: strin
     body: new URLSearchParams({ _csrf: token, name, password }),
   });
   if (res.status !== 303) throw new Error(`login answered ${res.status}`);
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('schakel_beheer='))!.split(';')[0]!;
+  const cookie = res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('schakel_beheer='))!
+    .split(';')[0]!;
   const call: BeheerClient['call'] = async (method, p, body, headers = {}) => {
     const r = await fetch(baseUrl + p, {
       method,

@@ -16,17 +16,17 @@
  */
 import { createServer, type Server } from 'node:http';
 import { ParseOption, XmlDocument } from 'libxml2-wasm';
-import { readSoapRequest } from '../../src/stuf/soap-request.ts';
-import { buildSoapEnvelope, buildSoapFault } from '../../src/stuf/soap.ts';
 import { GGK_NS, JZ0100_NS, STUF0301_NS } from '../../src/catalogue/data/stuf.ts';
-import { wrap, type EnvelopeVersions } from '../../src/stuf/ggk-envelope.ts';
+import { type MessageName, specOf } from '../../src/examples/stuf-jz.ts';
+import { type EnvelopeVersions, wrap } from '../../src/stuf/ggk-envelope.ts';
 import { answeredFrom, buildBv03, buildFo03 } from '../../src/stuf/replies.ts';
+import { buildSoapEnvelope, buildSoapFault } from '../../src/stuf/soap.ts';
+import { readSoapRequest } from '../../src/stuf/soap-request.ts';
 import { BerichtValidator } from '../../src/validation/validator.ts';
+import { SchemaPacks } from '../../src/xml/packs.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt, type XNode } from '../../src/xml/tree.ts';
-import { SchemaPacks } from '../../src/xml/packs.ts';
 import { officialSchema } from './official.ts';
-import { specOf, type MessageName } from '../../src/examples/stuf-jz.ts';
 
 export type SimChannel = 'ggk' | 'corv';
 
@@ -75,7 +75,9 @@ const JZ_STUF_XSD = `${JZ}/jzberichten/jz0100_msg_stuf_jzberichten_resolved2025.
 export function officialErrors(relativeXsd: string, xml: Uint8Array): string[] {
   let doc: XmlDocument;
   try {
-    doc = XmlDocument.fromBuffer(Buffer.from(xml), { option: ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE });
+    doc = XmlDocument.fromBuffer(Buffer.from(xml), {
+      option: ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE,
+    });
   } catch (e) {
     return [`${relativeXsd}: not well-formed: ${(e as Error).message}`];
   }
@@ -84,7 +86,9 @@ export function officialErrors(relativeXsd: string, xml: Uint8Array): string[] {
     return [];
   } catch (e) {
     const details = (e as { details?: { line: number; message: string }[] }).details;
-    return details?.length ? details.map((d) => `${relativeXsd}:${d.line}: ${d.message.trim()}`) : [`${relativeXsd}: ${String(e)}`];
+    return details?.length
+      ? details.map((d) => `${relativeXsd}:${d.line}: ${d.message.trim()}`)
+      : [`${relativeXsd}: ${String(e)}`];
   } finally {
     doc.dispose();
   }
@@ -101,7 +105,10 @@ function payloadErrors(functie: string, payload: Buffer): { schema: string; erro
   }
   projectValidator ??= new BerichtValidator(SchemaPacks.load());
   const v = projectValidator.validate(payload);
-  const errors = v.message === functie && v.xsdValid ? [] : [`${functie}: ${v.message ?? 'not recognised'}: ${v.findings.map((f) => f.text).join('; ')}`];
+  const errors =
+    v.message === functie && v.xsdValid
+      ? []
+      : [`${functie}: ${v.message ?? 'not recognised'}: ${v.findings.map((f) => f.text).join('; ')}`];
   return { schema: 'project pack (MODELLED, no official schema in the reference)', errors };
 }
 
@@ -134,7 +141,9 @@ function judge(channel: SimChannel, message: XNode, raw: Buffer): Omit<SimReceiv
     const group = specOf(message.name as MessageName).group;
     out.schemaErrors.push(...officialErrors(JZ_GROUP_XSD[group], raw));
   } else {
-    out.schemaErrors.push(`{${message.ns}}${message.name} is not a message the ${channel === 'ggk' ? 'GGK' : 'CORV'} takes`);
+    out.schemaErrors.push(
+      `{${message.ns}}${message.name} is not a message the ${channel === 'ggk' ? 'GGK' : 'CORV'} takes`,
+    );
   }
   const ref = textAt(message, 'stuurgegevens/referentienummer');
   const cross = textAt(message, 'stuurgegevens/crossRefnummer');
@@ -159,7 +168,11 @@ export async function startChainSim(): Promise<ChainSim> {
       try {
         const request = readSoapRequest(Buffer.concat(chunks), { maxBytes: 30 * 1024 * 1024 })!;
         const message = request.root;
-        const record: SimReceived = { channel, soapAction: req.headers['soapaction'] as string | undefined, ...judge(channel, message, request.message) };
+        const record: SimReceived = {
+          channel,
+          soapAction: req.headers['soapaction'] as string | undefined,
+          ...judge(channel, message, request.message),
+        };
         received.push(record);
         const answered = answeredFrom(message);
         reply = record.schemaErrors.length
@@ -169,14 +182,25 @@ export async function startChainSim(): Promise<ChainSim> {
                 {
                   side: 'client',
                   text: 'StUF055: not valid against the schema',
-                  detail: buildFo03(answered, { code: 'StUF055', plek: 'client', omschrijving: 'Bericht voldoet niet aan het schema' }),
+                  detail: buildFo03(answered, {
+                    code: 'StUF055',
+                    plek: 'client',
+                    omschrijving: 'Bericht voldoet niet aan het schema',
+                  }),
                 },
                 '1.1',
               ),
             }
           : { status: 200, body: buildSoapEnvelope(buildBv03(answered)) };
       } catch (e) {
-        received.push({ channel, soapAction: undefined, root: '(unreadable)', message: { name: '', ns: '', children: [] } as unknown as XNode, raw: Buffer.concat(chunks), schemaErrors: [`unreadable SOAP request: ${(e as Error).message}`] });
+        received.push({
+          channel,
+          soapAction: undefined,
+          root: '(unreadable)',
+          message: { name: '', ns: '', children: [] } as unknown as XNode,
+          raw: Buffer.concat(chunks),
+          schemaErrors: [`unreadable SOAP request: ${(e as Error).message}`],
+        });
         reply = { status: 500, body: buildSoapFault({ side: 'client', text: 'unreadable SOAP request' }, '1.1') };
       }
       res.writeHead(reply.status, { 'content-type': 'text/xml; charset=utf-8' }).end(reply.body);
@@ -198,7 +222,12 @@ export async function startChainSim(): Promise<ChainSim> {
   };
 }
 
-const VERSIONS: EnvelopeVersions = { applicatieVersie: '0001', applicatieSubversie: '0000', functieVersie: '0003', functieSubversie: '0002' };
+const VERSIONS: EnvelopeVersions = {
+  applicatieVersie: '0001',
+  applicatieSubversie: '0000',
+  functieVersie: '0003',
+  functieSubversie: '0002',
+};
 
 export interface GgkSend {
   /** The real sender and receiver of the bericht (an AGB, gemeentecode, CAK or SVB). */
@@ -212,7 +241,10 @@ export interface GgkSend {
 }
 
 /** A bericht as the GGK delivers it: in a ggk_Di01 (or Du01) in a SOAP 1.1 envelope. */
-export function ggkSoap(bericht: string | Uint8Array, s: GgkSend): { soap: Buffer; envelope: string; referentienummer: string } {
+export function ggkSoap(
+  bericht: string | Uint8Array,
+  s: GgkSend,
+): { soap: Buffer; envelope: string; referentienummer: string } {
   const envelope = wrap(typeof bericht === 'string' ? Buffer.from(bericht) : bericht, {
     zender: { organisatie: s.zender, applicatie: 'GGk' },
     ontvanger: { organisatie: s.ontvanger },
@@ -222,5 +254,9 @@ export function ggkSoap(bericht: string | Uint8Array, s: GgkSend): { soap: Buffe
     ...(s.crossRefnummer ? { crossRefnummer: s.crossRefnummer } : {}),
     ...(s.crossRefnummerBericht ? { crossRefnummerBericht: s.crossRefnummerBericht } : {}),
   });
-  return { soap: buildSoapEnvelope(envelope), envelope, referentienummer: textAt(parseToTree(envelope), 'stuurgegevens/referentienummer')! };
+  return {
+    soap: buildSoapEnvelope(envelope),
+    envelope,
+    referentienummer: textAt(parseToTree(envelope), 'stuurgegevens/referentienummer')!,
+  };
 }

@@ -1,5 +1,5 @@
 /** The gateway as a real child process (`node bin/schakel.mjs serve --config …`), for crash tests. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { projectRoot } from './env.ts';

@@ -44,7 +44,10 @@ export interface TakenRequest {
 }
 
 /** How the adapter answers one request: Bv04 (it takes responsibility), a Fo03 fault, or an HTTP status. */
-export type AdapterAnswer = { kind: 'Bv04' } | { kind: 'Fo03'; code: string; omschrijving: string } | { kind: 'status'; status: number };
+export type AdapterAnswer =
+  | { kind: 'Bv04' }
+  | { kind: 'Fo03'; code: string; omschrijving: string }
+  | { kind: 'status'; status: number };
 
 export interface TlsFiles {
   cert: string;
@@ -60,7 +63,11 @@ export interface DaiTestAdapter {
   /** Decides the answer per request (default Bv04). */
   answer: (r: TakenRequest, index: number) => AdapterAnswer;
   /** Delivers a bericht to the gateway's DAI endpoint with these headers, over mutual TLS. */
-  deliver(url: string, bericht: string | Buffer, wsa: Required<Pick<WsaHeaders, 'to' | 'from' | 'action' | 'messageId'>> & WsaHeaders): Promise<{ status: number; text: string }>;
+  deliver(
+    url: string,
+    bericht: string | Buffer,
+    wsa: Required<Pick<WsaHeaders, 'to' | 'from' | 'action' | 'messageId'>> & WsaHeaders,
+  ): Promise<{ status: number; text: string }>;
   close(): Promise<void>;
 }
 
@@ -69,7 +76,8 @@ const element = (doc: string | Buffer) => doc.toString().replace(/^\uFEFF?<\?xml
 
 /** A DAI request with these headers, written out by hand as §3.1 and Appendix C show it. */
 export function daiRequest(bericht: string | Buffer, wsa: WsaHeaders): string {
-  const h = (name: string, value: string | undefined, attr = '') => (value === undefined ? '' : `<wsa:${name}${attr}>${value}</wsa:${name}>`);
+  const h = (name: string, value: string | undefined, attr = '') =>
+    value === undefined ? '' : `<wsa:${name}${attr}>${value}</wsa:${name}>`;
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="${SOAP11}" xmlns:wsa="${WSA}"><soap:Header>` +
     h('To', wsa.to) +
@@ -134,7 +142,13 @@ export async function startDaiAdapter(server: TlsFiles, client: TlsFiles): Promi
     close: async () => {},
   };
   const httpsServer = https.createServer(
-    { cert: readFileSync(server.cert), key: readFileSync(server.key), ca: server.ca.map((p) => readFileSync(p)), requestCert: true, rejectUnauthorized: true },
+    {
+      cert: readFileSync(server.cert),
+      key: readFileSync(server.key),
+      ca: server.ca.map((p) => readFileSync(p)),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
     (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -182,11 +196,23 @@ export async function startDaiAdapter(server: TlsFiles, client: TlsFiles): Promi
 }
 
 /** POSTs a SOAP 1.1 request with SOAPAction "" over mutual TLS. */
-export function post(url: string, body: string, tls: TlsFiles, headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }): Promise<{ status: number; text: string }> {
+export function post(
+  url: string,
+  body: string,
+  tls: TlsFiles,
+  headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = https.request(
       url,
-      { method: 'POST', cert: readFileSync(tls.cert), key: readFileSync(tls.key), ca: tls.ca.map((p) => readFileSync(p)), headers, agent: false },
+      {
+        method: 'POST',
+        cert: readFileSync(tls.cert),
+        key: readFileSync(tls.key),
+        ca: tls.ca.map((p) => readFileSync(p)),
+        headers,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -209,7 +209,10 @@ export async function startTestGateway(options: StartOptions = {}): Promise<Test
  * Polls `fn` until it returns without throwing (and, when it returns a value, until that value is truthy),
  * or the deadline passes; then throws the last failure.
  */
-export async function eventually<T>(fn: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+export async function eventually<T>(
+  fn: () => T | Promise<T>,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   const interval = opts.intervalMs ?? 20;
   let last: unknown = new Error('eventually: never ran');
@@ -233,7 +236,11 @@ export function bsnsIn(xml: string): string[] {
 
 /** Replaces the (first) header BerichtIdentificatie/Identificatie of an iWmo/iJw bericht. */
 export function withIdentificatie(xml: string, identificatie: string): string {
-  return replaceOnce(xml, /(<(?:[\w-]+:)?BerichtIdentificatie>\s*<(?:[\w-]+:)?Identificatie>)[^<]*(<)/, `$1${identificatie}$2`);
+  return replaceOnce(
+    xml,
+    /(<(?:[\w-]+:)?BerichtIdentificatie>\s*<(?:[\w-]+:)?Identificatie>)[^<]*(<)/,
+    `$1${identificatie}$2`,
+  );
 }
 
 /** Replaces the first match, failing loudly when the pattern does not occur (so a test never edits nothing). */

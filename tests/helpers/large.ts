@@ -33,7 +33,8 @@ export function largeDeclaratie(example: string, targetBytes: number): string {
   parts.push(example.slice(tailStart));
   let total = 0;
   for (const copy of parts.slice(1, -1)) {
-    for (const m of copy.matchAll(/<[\w]+:Bedrag>(\d+)<\/[\w]+:Bedrag>\s*<[\w]+:DebetCredit>([DC])</g)) total += (m[2] === 'C' ? -1 : 1) * Number(m[1]);
+    for (const m of copy.matchAll(/<[\w]+:Bedrag>(\d+)<\/[\w]+:Bedrag>\s*<[\w]+:DebetCredit>([DC])</g))
+      total += (m[2] === 'C' ? -1 : 1) * Number(m[1]);
   }
   parts[0] = parts[0]!.replace(
     /(<[\w]+:TotaalBedrag>)\d+(<\/[\w]+:TotaalBedrag>\s*<([\w]+):DebetCredit>)[DC]</,

@@ -3,7 +3,13 @@
  * judged by the project's engine and by the official schema, and the verdicts must agree.
  */
 
-export type MutantKind = 'remove-element' | 'break-pattern' | 'wrong-berichtcode' | 'wrong-namespace' | 'reorder' | 'bad-date';
+export type MutantKind =
+  | 'remove-element'
+  | 'break-pattern'
+  | 'wrong-berichtcode'
+  | 'wrong-namespace'
+  | 'reorder'
+  | 'bad-date';
 
 export interface Mutant {
   kind: MutantKind;
@@ -44,7 +50,14 @@ export function elementSpans(xml: string): Span[] {
   const tag = /<(\/?)([\w.-]+:)?([\w.-]+)([^>]*?)(\/?)>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g;
   for (let m = tag.exec(xml); m; m = tag.exec(xml)) {
     if (m[0].startsWith('<!--') || m[0].startsWith('<?')) continue;
-    const [all, close, , name, , selfClose] = m as unknown as [string, string, string | undefined, string, string, string];
+    const [all, close, , name, , selfClose] = m as unknown as [
+      string,
+      string,
+      string | undefined,
+      string,
+      string,
+      string,
+    ];
     if (close) {
       const idx = stack.pop()!;
       const s = spans[idx]!;
@@ -89,13 +102,22 @@ export function mutants(xml: string, seed: number, perKind = 4): Mutant[] {
   for (let i = 0; i < perKind && leaves.length; i++) {
     const s = pick(leaves);
     const v = breakers[i % breakers.length]!;
-    out.push({ kind: 'break-pattern', description: `${s.name} := "${v.slice(0, 12)}"`, xml: splice(s.textStart, s.textEnd, v) });
+    out.push({
+      kind: 'break-pattern',
+      description: `${s.name} := "${v.slice(0, 12)}"`,
+      xml: splice(s.textStart, s.textEnd, v),
+    });
   }
   const code = spans.find((s) => s.name === 'BerichtCode');
   if (code) {
     for (const v of ['999', '414', '436', '1']) {
       const current = xml.slice(code.textStart, code.textEnd);
-      if (v !== current) out.push({ kind: 'wrong-berichtcode', description: `BerichtCode ${current} → ${v}`, xml: splice(code.textStart, code.textEnd, v) });
+      if (v !== current)
+        out.push({
+          kind: 'wrong-berichtcode',
+          description: `BerichtCode ${current} → ${v}`,
+          xml: splice(code.textStart, code.textEnd, v),
+        });
     }
   }
   const ns = /"http:\/\/www\.istandaarden\.nl\/(iwmo|ijw)\/3_2\/(wmo|jw)(\d{3})\/schema"/.exec(xml);
@@ -103,9 +125,17 @@ export function mutants(xml: string, seed: number, perKind = 4): Mutant[] {
     const [, std, pfx, nr] = ns;
     const others = ['301', '302', '305', '323', '325'].filter((n) => n !== nr);
     for (const n of others.slice(0, 2)) {
-      out.push({ kind: 'wrong-namespace', description: `namespace ${pfx}${nr} → ${pfx}${n}`, xml: xml.split(ns[0]).join(`"http://www.istandaarden.nl/${std}/3_2/${pfx}${n}/schema"`) });
+      out.push({
+        kind: 'wrong-namespace',
+        description: `namespace ${pfx}${nr} → ${pfx}${n}`,
+        xml: xml.split(ns[0]).join(`"http://www.istandaarden.nl/${std}/3_2/${pfx}${n}/schema"`),
+      });
     }
-    out.push({ kind: 'wrong-namespace', description: 'release 3_2 → 3_1', xml: xml.split(ns[0]).join(ns[0].replace('3_2', '3_1')) });
+    out.push({
+      kind: 'wrong-namespace',
+      description: 'release 3_2 → 3_1',
+      xml: xml.split(ns[0]).join(ns[0].replace('3_2', '3_1')),
+    });
   }
   const siblingPairs = inner.filter((s, i) => {
     const next = inner[i + 1];

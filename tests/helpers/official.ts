@@ -44,7 +44,10 @@ export function istandaardExamples(): { dir: 'wmo' | 'jw'; name: string; xml: st
   const out: { dir: 'wmo' | 'jw'; name: string; xml: string; xsd: string }[] = [];
   for (const dir of ['wmo', 'jw'] as const) {
     const folder = path.join(referenceDir, 'istandaarden-3.2', dir);
-    for (const f of fs.readdirSync(folder).filter((n) => n.endsWith('.xml')).sort()) {
+    for (const f of fs
+      .readdirSync(folder)
+      .filter((n) => n.endsWith('.xml'))
+      .sort()) {
       const name = f.replace(/\.xml$/, '');
       out.push({ dir, name, xml: `istandaarden-3.2/${dir}/${f}`, xsd: `istandaarden-3.2/${dir}/${name}.xsd` });
     }

@@ -45,7 +45,11 @@ export function createCa(commonName: string): Issued {
   cert.serialNumber = serial();
   cert.validity.notBefore = new Date(Date.now() - DAY_MS);
   cert.validity.notAfter = new Date(Date.now() + 10 * 365 * DAY_MS);
-  const subject = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'Schakel test PKI' }, { name: 'countryName', value: 'NL' }];
+  const subject = [
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'Schakel test PKI' },
+    { name: 'countryName', value: 'NL' },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.setExtensions([
@@ -54,7 +58,12 @@ export function createCa(commonName: string): Issued {
     { name: 'subjectKeyIdentifier' },
   ]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { cert, key: keys.privateKey, certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+  return {
+    cert,
+    key: keys.privateKey,
+    certPem: forge.pki.certificateToPem(cert),
+    keyPem: forge.pki.privateKeyToPem(keys.privateKey),
+  };
 }
 
 /** A certificate signed by `ca`. */
@@ -78,18 +87,30 @@ export function issue(ca: Issued, spec: CertificateSpec): Issued {
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: usage !== 'client', clientAuth: usage !== 'server' },
     ...(spec.altNames?.length
-      ? [{ name: 'subjectAltName', altNames: spec.altNames.map((n) => (/^[0-9.]+$/.test(n) ? { type: 7, ip: n } : { type: 2, value: n })) }]
+      ? [
+          {
+            name: 'subjectAltName',
+            altNames: spec.altNames.map((n) => (/^[0-9.]+$/.test(n) ? { type: 7, ip: n } : { type: 2, value: n })),
+          },
+        ]
       : []),
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.cert.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(ca.key, forge.md.sha256.create());
-  return { cert, key: keys.privateKey, certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+  return {
+    cert,
+    key: keys.privateKey,
+    certPem: forge.pki.certificateToPem(cert),
+    keyPem: forge.pki.privateKeyToPem(keys.privateKey),
+  };
 }
 
 /** A PKCS#12 file (AES-256, as current tools write it) holding the certificate, its key and `chain`. */
 export function toPkcs12(issued: Issued, password: string, chain: Issued[] = []): Buffer {
-  const asn1 = forge.pkcs12.toPkcs12Asn1(issued.key, [issued.cert, ...chain.map((c) => c.cert)], password, { algorithm: 'aes256' });
+  const asn1 = forge.pkcs12.toPkcs12Asn1(issued.key, [issued.cert, ...chain.map((c) => c.cert)], password, {
+    algorithm: 'aes256',
+  });
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
 }
 
@@ -142,14 +163,35 @@ export function writeTestPki(dir: string): TestPki {
     otherCaPath,
     ca,
     otherCa,
-    server: write('server', issue(ca, { commonName: 'ontvanger.test', oin: RECEIVER_OIN, altNames: serverNames, usage: 'server' })),
-    serverWrongOin: write('server-wrong-oin', issue(ca, { commonName: 'ander.test', oin: OTHER_OIN, altNames: serverNames, usage: 'server' })),
+    server: write(
+      'server',
+      issue(ca, { commonName: 'ontvanger.test', oin: RECEIVER_OIN, altNames: serverNames, usage: 'server' }),
+    ),
+    serverWrongOin: write(
+      'server-wrong-oin',
+      issue(ca, { commonName: 'ander.test', oin: OTHER_OIN, altNames: serverNames, usage: 'server' }),
+    ),
     client: write('client', issue(ca, { commonName: 'gemeente.test', oin: OUR_OIN, usage: 'client' })),
-    clientExpired: write('client-expired', issue(ca, { commonName: 'gemeente.test', oin: OUR_OIN, validFromDays: -400, validToDays: -35, usage: 'client' })),
-    clientOtherCa: write('client-other-ca', issue(otherCa, { commonName: 'gemeente.test', oin: OUR_OIN, usage: 'client' })),
-    clientExpiringSoon: write('client-expiring', issue(ca, { commonName: 'gemeente.test', oin: OUR_OIN, validToDays: 10, usage: 'client' })),
-    clientNotYetValid: write('client-future', issue(ca, { commonName: 'gemeente.test', oin: OUR_OIN, validFromDays: 1, validToDays: 400, usage: 'client' })),
-    clientUnknownOin: write('client-unknown-oin', issue(ca, { commonName: 'vreemd.test', oin: OTHER_OIN, usage: 'client' })),
+    clientExpired: write(
+      'client-expired',
+      issue(ca, { commonName: 'gemeente.test', oin: OUR_OIN, validFromDays: -400, validToDays: -35, usage: 'client' }),
+    ),
+    clientOtherCa: write(
+      'client-other-ca',
+      issue(otherCa, { commonName: 'gemeente.test', oin: OUR_OIN, usage: 'client' }),
+    ),
+    clientExpiringSoon: write(
+      'client-expiring',
+      issue(ca, { commonName: 'gemeente.test', oin: OUR_OIN, validToDays: 10, usage: 'client' }),
+    ),
+    clientNotYetValid: write(
+      'client-future',
+      issue(ca, { commonName: 'gemeente.test', oin: OUR_OIN, validFromDays: 1, validToDays: 400, usage: 'client' }),
+    ),
+    clientUnknownOin: write(
+      'client-unknown-oin',
+      issue(ca, { commonName: 'vreemd.test', oin: OTHER_OIN, usage: 'client' }),
+    ),
   };
 }
 
@@ -192,7 +234,12 @@ export async function startTlsReceiver(options: { cert: string; key: string; ca:
       const serial = (peer.subject as unknown as Record<string, string> | undefined)?.serialNumber;
       req.resume();
       req.on('end', () => {
-        requests.push({ path: req.url ?? '', headers: req.headers, clientOin: serial, clientFingerprint256: peer.fingerprint256 });
+        requests.push({
+          path: req.url ?? '',
+          headers: req.headers,
+          clientOin: serial,
+          clientFingerprint256: peer.fingerprint256,
+        });
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('ontvangen');
       });

@@ -76,7 +76,10 @@ export function rawRequest(url: string, r: RawRequest = {}): Promise<RawAnswer> 
 }
 
 /** A body writer: `total` bytes in chunks of `chunk` (first byte '<'), honouring back-pressure, stopping once answered. */
-export function streamBytes(total: number, chunkSize = 1 << 20): (req: ClientRequest, answered: () => boolean) => Promise<void> {
+export function streamBytes(
+  total: number,
+  chunkSize = 1 << 20,
+): (req: ClientRequest, answered: () => boolean) => Promise<void> {
   return async (req, answered) => {
     const chunk = Buffer.alloc(chunkSize, 0x61);
     chunk[0] = 0x3c;

@@ -8,7 +8,12 @@ export interface ProcessResult {
   stderr: string;
 }
 
-export function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 300_000): Promise<ProcessResult> {
+export function runProcess(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 300_000,
+): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: projectRoot, env, timeout: timeoutMs });
     let stdout = '';

@@ -3,7 +3,7 @@
  * integration test and the ingest benchmark, the official WMO301 example in distinct variants, and a load
  * generator with bounded concurrency over keep-alive HTTP.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
@@ -163,7 +163,9 @@ export async function startInstance(
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${name} was not ready within ${options.timeoutMs ?? 60_000} ms:\n${output.slice(-30).join('\n')}`);
+      throw new Error(
+        `${name} was not ready within ${options.timeoutMs ?? 60_000} ms:\n${output.slice(-30).join('\n')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -197,7 +199,12 @@ export interface PostResult {
 const agents = new Map<string, http.Agent>();
 
 /** POST /berichten over a keep-alive connection; network errors come back as status 0. */
-export function postBericht(baseUrl: string, body: string | Buffer, key = LOAD_KEY, timeoutMs = 30_000): Promise<PostResult> {
+export function postBericht(
+  baseUrl: string,
+  body: string | Buffer,
+  key = LOAD_KEY,
+  timeoutMs = 30_000,
+): Promise<PostResult> {
   const url = new URL('/berichten', baseUrl);
   let agent = agents.get(url.host);
   if (!agent) agents.set(url.host, (agent = new http.Agent({ keepAlive: true, maxSockets: 256 })));
@@ -208,7 +215,11 @@ export function postBericht(baseUrl: string, body: string | Buffer, key = LOAD_K
       {
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/xml', authorization: `Bearer ${key}`, 'content-length': Buffer.byteLength(body) },
+        headers: {
+          'content-type': 'application/xml',
+          authorization: `Bearer ${key}`,
+          'content-length': Buffer.byteLength(body),
+        },
         timeout: timeoutMs,
       },
       (res) => {

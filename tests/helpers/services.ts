@@ -22,7 +22,10 @@ export async function probePostgres(url = PG_URL): Promise<Probe> {
     await client.query('SELECT 1');
     return { ok: true };
   } catch (e) {
-    return { ok: false, reason: `PostgreSQL at ${url.replace(/\/\/[^@]*@/, '//')} unreachable: ${(e as Error).message}` };
+    return {
+      ok: false,
+      reason: `PostgreSQL at ${url.replace(/\/\/[^@]*@/, '//')} unreachable: ${(e as Error).message}`,
+    };
   } finally {
     await client.end().catch(() => undefined);
   }

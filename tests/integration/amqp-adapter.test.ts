@@ -10,16 +10,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { amqpAdapter, type AmqpAdapter, type AmqpDestination } from '../../adapters/amqp/index.ts';
-import type { OutgoingMessage } from '../../src/transport/adapter.ts';
+import { type AmqpAdapter, type AmqpDestination, amqpAdapter } from '../../adapters/amqp/index.ts';
 import { parseConfig } from '../../src/config/load.ts';
+import { build } from '../../src/examples/stuf-jz.ts';
 import { Gateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/log.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
+import type { OutgoingMessage } from '../../src/transport/adapter.ts';
 import { eventually } from '../helpers/gateway.ts';
 import { closeConnectionsNamed, rabbitmqctl } from '../helpers/rabbitmq.ts';
-import { AMQP_URL, brokerLock, probePostgres, probeRabbitMq, servicesAvailable, uniqueName } from '../helpers/services.ts';
-import { build } from '../../src/examples/stuf-jz.ts';
+import {
+  AMQP_URL,
+  brokerLock,
+  probePostgres,
+  probeRabbitMq,
+  servicesAvailable,
+  uniqueName,
+} from '../helpers/services.ts';
 
 // The broker lock lives in PostgreSQL: the scale-out suite stops RabbitMQ, never while this file needs it.
 const available = await servicesAvailable('AMQP adapter', probeRabbitMq(), probePostgres());
@@ -109,8 +116,15 @@ describe.skipIf(!available)('AMQP adapter on RabbitMQ', () => {
   it('publishes the exact body, persistent, with the Schakel headers; the confirm means delivered', async () => {
     const t = await topology();
     const message = outgoing({ attempt: 2, correlatedTo: '11111111-2222-4333-8444-555555555555' });
-    const outcome = await adapter.deliver(message, destination({ exchange: t.exchange, routingKey: t.routingKey }), never);
-    expect(outcome).toEqual({ kind: 'delivered', answer: `confirmed by RabbitMQ: 127.0.0.1:5672 exchange "${t.exchange}"` });
+    const outcome = await adapter.deliver(
+      message,
+      destination({ exchange: t.exchange, routingKey: t.routingKey }),
+      never,
+    );
+    expect(outcome).toEqual({
+      kind: 'delivered',
+      answer: `confirmed by RabbitMQ: 127.0.0.1:5672 exchange "${t.exchange}"`,
+    });
 
     const got = await take(t.queue);
     expect(got.content.equals(message.body)).toBe(true);
@@ -142,27 +156,48 @@ describe.skipIf(!available)('AMQP adapter on RabbitMQ', () => {
 
   it('retries an unroutable message with the reason: no binding for the routing key, no such queue', async () => {
     const t = await topology();
-    const unbound = await adapter.deliver(outgoing(), destination({ exchange: t.exchange, routingKey: 'nobody-listens' }), never);
+    const unbound = await adapter.deliver(
+      outgoing(),
+      destination({ exchange: t.exchange, routingKey: 'nobody-listens' }),
+      never,
+    );
     expect(unbound).toEqual({
       kind: 'retry',
       reason: `returned by RabbitMQ as unroutable (312 NO_ROUTE): exchange "${t.exchange}" has no binding for routing key "nobody-listens"`,
     });
     const noQueue = await adapter.deliver(outgoing(), destination({ queue: 'schakel-no-such-queue' }), never);
-    expect(noQueue).toEqual({ kind: 'retry', reason: 'returned by RabbitMQ as unroutable (312 NO_ROUTE): no queue "schakel-no-such-queue"' });
+    expect(noQueue).toEqual({
+      kind: 'retry',
+      reason: 'returned by RabbitMQ as unroutable (312 NO_ROUTE): no queue "schakel-no-such-queue"',
+    });
     // Nothing reached the queue, and the channel is still good for a routable message.
     expect((await ch.checkQueue(t.queue)).messageCount).toBe(0);
-    expect((await adapter.deliver(outgoing(), destination({ exchange: t.exchange, routingKey: t.routingKey }), never)).kind).toBe('delivered');
+    expect(
+      (await adapter.deliver(outgoing(), destination({ exchange: t.exchange, routingKey: t.routingKey }), never)).kind,
+    ).toBe('delivered');
   });
 
   it('retries when the exchange does not exist; other destinations on the broker keep delivering', async () => {
     const t = await topology();
-    const missing = await adapter.deliver(outgoing(), destination({ id: 'kapot', exchange: 'schakel-no-such-exchange', routingKey: 'x' }), never);
+    const missing = await adapter.deliver(
+      outgoing(),
+      destination({ id: 'kapot', exchange: 'schakel-no-such-exchange', routingKey: 'x' }),
+      never,
+    );
     expect(missing.kind).toBe('retry');
-    expect((missing as { reason: string }).reason).toMatch(/^RabbitMQ closed the channel: .*404 \(NOT-FOUND\).*no exchange 'schakel-no-such-exchange'/);
+    expect((missing as { reason: string }).reason).toMatch(
+      /^RabbitMQ closed the channel: .*404 \(NOT-FOUND\).*no exchange 'schakel-no-such-exchange'/,
+    );
 
-    expect((await adapter.deliver(outgoing(), destination({ id: 'goed', queue: t.queue }), never)).kind).toBe('delivered');
+    expect((await adapter.deliver(outgoing(), destination({ id: 'goed', queue: t.queue }), never)).kind).toBe(
+      'delivered',
+    );
     // The failing destination gets a fresh channel on its next try (and fails the same way, not with "closed").
-    const again = await adapter.deliver(outgoing(), destination({ id: 'kapot', exchange: 'schakel-no-such-exchange', routingKey: 'x' }), never);
+    const again = await adapter.deliver(
+      outgoing(),
+      destination({ id: 'kapot', exchange: 'schakel-no-such-exchange', routingKey: 'x' }),
+      never,
+    );
     expect((again as { reason: string }).reason).toMatch(/404/);
     expect(adapter.connections.openConnections).toBe(1);
   });
@@ -215,12 +250,18 @@ describe.skipIf(!available)('AMQP adapter on RabbitMQ', () => {
     await adapter.close();
     expect(adapter.connections.openConnections).toBe(0);
     const after = await adapter.deliver(outgoing(), destination({ queue: t.queue }), never);
-    expect(after).toEqual({ kind: 'retry', reason: 'RabbitMQ at 127.0.0.1:5672 unreachable: the AMQP adapter is closed' });
+    expect(after).toEqual({
+      kind: 'retry',
+      reason: 'RabbitMQ at 127.0.0.1:5672 unreachable: the AMQP adapter is closed',
+    });
   });
 
   it('fails, without retrying, a destination of another adapter', async () => {
     const webhook = { id: 'w', adapter: 'webhook', url: 'http://127.0.0.1:1/', timeoutMs: 1000, headers: {} } as never;
-    expect(await adapter.deliver(outgoing(), webhook, never)).toEqual({ kind: 'failed', reason: 'amqp adapter cannot serve a "webhook" destination' });
+    expect(await adapter.deliver(outgoing(), webhook, never)).toEqual({
+      kind: 'failed',
+      reason: 'amqp adapter cannot serve a "webhook" destination',
+    });
   });
 });
 
@@ -235,7 +276,7 @@ describe.skipIf(!available)('a gateway with an amqp destination', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('delivers a notificatie from CORV into the internal system\'s queue and closes its connection on stop', async () => {
+  it("delivers a notificatie from CORV into the internal system's queue and closes its connection on stop", async () => {
     const t = await topology('corv.notificaties');
     dataDir = mkdtempSync(join(tmpdir(), 'schakel-amqp-gw-'));
     const config = parseConfig(
@@ -270,13 +311,23 @@ transport: { kind: embedded, pollIntervalMs: 20 }
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
 
-    await eventually(async () => expect((await gateway!.store.getMessage(id))?.status).toBe('delivered'), { timeoutMs: 15_000 });
+    await eventually(async () => expect((await gateway!.store.getMessage(id))?.status).toBe('delivered'), {
+      timeoutMs: 15_000,
+    });
     const got = await take(t.queue);
     expect(got.content.toString('utf8')).toBe(body);
     expect(got.properties).toMatchObject({ messageId: id, deliveryMode: 2, contentType: 'application/xml' });
-    expect(got.properties.headers).toMatchObject({ 'x-schakel-id': id, 'x-schakel-message': 'notificatieDi01', 'x-schakel-attempt': '1' });
+    expect(got.properties.headers).toMatchObject({
+      'x-schakel-id': id,
+      'x-schakel-message': 'notificatieDi01',
+      'x-schakel-attempt': '1',
+    });
     const [attempt] = await gateway.store.deliveryAttempts(id);
-    expect(attempt).toMatchObject({ outcome: 'delivered', destination: 'jeugd-systeem', answerExcerpt: `confirmed by RabbitMQ: 127.0.0.1:5672 exchange "${t.exchange}"` });
+    expect(attempt).toMatchObject({
+      outcome: 'delivered',
+      destination: 'jeugd-systeem',
+      answerExcerpt: `confirmed by RabbitMQ: 127.0.0.1:5672 exchange "${t.exchange}"`,
+    });
 
     const ours = async () =>
       (await rabbitmqctl('list_connections', 'client_properties', '-q'))

@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultAdapterRegistry } from '../../adapters/registry.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { buildIstandaard } from '../../src/examples/istandaarden.ts';
-import { defaultAdapterRegistry } from '../../adapters/registry.ts';
 import { Gateway } from '../../src/gateway.ts';
-import { EmbeddedTransport } from '../../src/transport/embedded.ts';
 import { createLogger } from '../../src/log.ts';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
-import { beheerUsersYaml, loginBeheer, type BeheerClient } from '../helpers/beheer-client.ts';
+import { EmbeddedTransport } from '../../src/transport/embedded.ts';
+import { type BeheerClient, beheerUsersYaml, loginBeheer } from '../helpers/beheer-client.ts';
 import { eventually, KEYS, testConfigYaml } from '../helpers/gateway.ts';
 import { hasReference, skipReason } from '../helpers/reference.ts';
 
@@ -40,12 +40,24 @@ describe.skipIf(!hasReference)('answer deadlines: Wacht op antwoord, metric and 
   /** Sends a WMO301 from gemeente 0384 to aanbieder 42420001 at `at` and waits until it is delivered. */
   async function sendAt(at: string, identificatie: string): Promise<string> {
     storeNow = Date.parse(at);
-    const xml = buildIstandaard('iwmo', '301', { gemeente: '0384', aanbieder: '42420001', identificatie, dagtekening: '2026-10-30', bsn: BSN });
-    const res = await fetch(`${url}/berichten`, { method: 'POST', headers: { 'content-type': 'application/xml', authorization: `Bearer ${KEYS.wijkteam}` }, body: xml });
+    const xml = buildIstandaard('iwmo', '301', {
+      gemeente: '0384',
+      aanbieder: '42420001',
+      identificatie,
+      dagtekening: '2026-10-30',
+      bsn: BSN,
+    });
+    const res = await fetch(`${url}/berichten`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml', authorization: `Bearer ${KEYS.wijkteam}` },
+      body: xml,
+    });
     const body = (await res.json()) as { id: string };
     expect(res.status, JSON.stringify(body)).toBe(202);
     const id = body.id as string;
-    await eventually(async () => (await gateway.store.getMessage(id))?.status === 'delivered', { timeoutMs: 20_000 }).catch(async (e) => {
+    await eventually(async () => (await gateway.store.getMessage(id))?.status === 'delivered', {
+      timeoutMs: 20_000,
+    }).catch(async (e) => {
       console.log(await gateway.store.getMessage(id), await gateway.store.deliveryAttempts(id));
       throw e;
     });
@@ -66,7 +78,9 @@ describe.skipIf(!hasReference)('answer deadlines: Wacht op antwoord, metric and 
       list: list.body,
       ids: (list.body.items as { id: string }[]).map((i) => i.id),
       metric: metric === undefined ? 0 : Number(metric),
-      alerts: (alerts.body.alerts as { alert: string; destination: string }[]).filter((a) => a.alert === 'answers-overdue'),
+      alerts: (alerts.body.alerts as { alert: string; destination: string }[]).filter(
+        (a) => a.alert === 'answers-overdue',
+      ),
       text: list.text + metrics.text,
     };
   }
@@ -76,7 +90,10 @@ describe.skipIf(!hasReference)('answer deadlines: Wacht op antwoord, metric and 
     nock.enableNetConnect('127.0.0.1');
     nock('http://zorg.example').persist().post(/.*/).reply(200, 'ontvangen');
     dataDir = mkdtempSync(join(tmpdir(), 'schakel-deadlines-'));
-    const yaml = testConfigYaml({ dataDir, extraYaml: await beheerUsersYaml({ beheerder: { password: PASSWORD, role: 'beheerder' } }) });
+    const yaml = testConfigYaml({
+      dataDir,
+      extraYaml: await beheerUsersYaml({ beheerder: { password: PASSWORD, role: 'beheerder' } }),
+    });
     const config = parseConfig(yaml, join(dataDir, 'test.yaml'), { env: {} });
     gateway = new Gateway({
       config,
@@ -119,7 +136,14 @@ describe.skipIf(!hasReference)('answer deadlines: Wacht op antwoord, metric and 
 
     const after = await lookAt('2027-04-02T07:00:00Z'); // Fri 2 April, 09:00
     expect(after.ids).toEqual([ids.easter]);
-    expect(after.list.items[0]).toMatchObject({ message: 'WMO301', answer: 'WMO302', party: '42420001', gemeente: '0384', workingDays: 3, due: '2027-04-01T22:00:00.000Z' });
+    expect(after.list.items[0]).toMatchObject({
+      message: 'WMO301',
+      answer: 'WMO302',
+      party: '42420001',
+      gemeente: '0384',
+      workingDays: 3,
+      due: '2027-04-01T22:00:00.000Z',
+    });
     expect(after.list.perParty).toEqual([{ party: '42420001', count: 1 }]);
     expect(after.list.perGemeente).toEqual([{ gemeente: '0384', count: 1 }]);
     expect(after.metric).toBe(1);

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/security/api-keys.ts';
 import { hashPassword } from '../../src/security/passwords.ts';
-import { eventually, KEYS, startTestGateway, withIdentificatie, type TestGateway } from '../helpers/gateway.ts';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
+import { eventually, KEYS, startTestGateway, type TestGateway, withIdentificatie } from '../helpers/gateway.ts';
+import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { hasReference, istandaardExample, skipReason } from '../helpers/reference.ts';
 
 const SCRAPE_TOKEN = 'scrape-token-for-tests-0123456789';
@@ -20,13 +20,21 @@ let wmo301 = '';
 interface Client {
   cookie: string;
   csrf: string;
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; text: string; headers: Headers }>;
 }
 
 async function loginForm(): Promise<{ cookie: string; token: string }> {
   const page = await fetch(`${g.url}/beheer/login`);
   expect(page.status).toBe(200);
-  const cookie = page.headers.getSetCookie().find((c) => c.startsWith('schakel_login='))!.split(';')[0]!;
+  const cookie = page.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('schakel_login='))!
+    .split(';')[0]!;
   const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
   return { cookie, token };
 }
@@ -44,7 +52,10 @@ async function submitLogin(name: string, password: string, form?: { cookie: stri
 async function login(name: string, password: string): Promise<Client> {
   const res = await submitLogin(name, password);
   expect(res.status).toBe(303);
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('schakel_beheer='))!.split(';')[0]!;
+  const cookie = res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('schakel_beheer='))!
+    .split(';')[0]!;
   const call: Client['call'] = async (method, p, body, headers = {}) => {
     const r = await fetch(g.url + p, {
       method,
@@ -53,7 +64,12 @@ async function login(name: string, password: string): Promise<Client> {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await r.text();
-    return { status: r.status, text, headers: r.headers, body: (r.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text };
+    return {
+      status: r.status,
+      text,
+      headers: r.headers,
+      body: (r.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text,
+    };
   };
   const session = await call('GET', '/api/beheer/session');
   expect(session.status).toBe(200);
@@ -72,11 +88,19 @@ describe.skipIf(!hasReference)(`beheer API${hasReference ? '' : ` (${skipReason}
     wmo301 = istandaardExample('WMO301');
     receiver = await startReceiver(() => ({ status: 503, body: `niet nu (${BSN})` }));
     const users = await Promise.all(
-      Object.entries(USERS).map(async ([name, u]) => `    - { name: ${name}, role: ${u.role}, passwordHash: "${await hashPassword(u.password)}" }`),
+      Object.entries(USERS).map(
+        async ([name, u]) =>
+          `    - { name: ${name}, role: ${u.role}, passwordHash: "${await hashPassword(u.password)}" }`,
+      ),
     );
     const base = receiver.url;
     g = await startTestGateway({
-      destinations: { zorg: `${base}/zorg`, jeugd: `${base}/jeugd`, gemeenteRetour: `${base}/retour`, gemeenteInbox: `${base}/inbox` },
+      destinations: {
+        zorg: `${base}/zorg`,
+        jeugd: `${base}/jeugd`,
+        gemeenteRetour: `${base}/retour`,
+        gemeenteInbox: `${base}/inbox`,
+      },
       maxAttempts: 1,
       extraYaml: `beheer:
   users:
@@ -125,17 +149,32 @@ alerts:
     expect((await submitLogin('lock', USERS.lock.password)).status).toBe(429);
   });
 
-  it('every state-changing request needs the session\'s CSRF token; logout ends the session', async () => {
+  it("every state-changing request needs the session's CSRF token; logout ends the session", async () => {
     const bram = await login('bram', USERS.bram.password);
     const none = await bram.call('POST', '/api/beheer/jobs', { action: 'resend', ids: ['x'] });
     expect([none.status, none.body.error.code]).toEqual([403, 'CSRF_TOKEN']);
     const other = await login('anna', USERS.anna.password);
-    const foreign = await bram.call('POST', '/api/beheer/jobs', { action: 'resend', ids: ['x'] }, { 'x-csrf-token': other.csrf });
+    const foreign = await bram.call(
+      'POST',
+      '/api/beheer/jobs',
+      { action: 'resend', ids: ['x'] },
+      { 'x-csrf-token': other.csrf },
+    );
     expect(foreign.status).toBe(403);
-    const ok = await bram.call('POST', '/api/beheer/jobs', { action: 'resend', ids: ['x'] }, { 'x-csrf-token': bram.csrf });
+    const ok = await bram.call(
+      'POST',
+      '/api/beheer/jobs',
+      { action: 'resend', ids: ['x'] },
+      { 'x-csrf-token': bram.csrf },
+    );
     expect(ok.status).toBe(202);
 
-    const noToken = await fetch(`${g.url}/beheer/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: bram.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    const noToken = await fetch(`${g.url}/beheer/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: bram.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
     expect(noToken.status).toBe(403);
     const out = await fetch(`${g.url}/beheer/logout`, {
       method: 'POST',
@@ -163,24 +202,51 @@ alerts:
     const anna = await login('anna', USERS.anna.password);
     const inUrl = await anna.call('GET', `/api/beheer/berichten?bsn=${BSN}`);
     expect([inUrl.status, inUrl.body.error.code]).toEqual([400, 'BSN_NOT_IN_URL']);
-    const bad = await anna.call('POST', '/api/beheer/berichten/zoeken', { bsn: '12345' }, { 'x-csrf-token': anna.csrf });
+    const bad = await anna.call(
+      'POST',
+      '/api/beheer/berichten/zoeken',
+      { bsn: '12345' },
+      { 'x-csrf-token': anna.csrf },
+    );
     expect([bad.status, bad.body.error.code]).toEqual([400, 'INVALID_REQUEST']);
     const ids = [];
-    for (const n of [1, 2, 3]) ids.push((await g.post('/berichten', withIdentificatie(wmo301, `API-${n}`), KEYS.wijkteam)).body.id as string);
+    for (const n of [1, 2, 3])
+      ids.push((await g.post('/berichten', withIdentificatie(wmo301, `API-${n}`), KEYS.wijkteam)).body.id as string);
     await eventually(async () => (await g.gateway.store.statusCounts()).dead >= 3);
-    const tooMany = await anna.call('POST', '/api/beheer/jobs', { action: 'cancel', filter: { status: 'dead' } }, { 'x-csrf-token': anna.csrf });
+    const tooMany = await anna.call(
+      'POST',
+      '/api/beheer/jobs',
+      { action: 'cancel', filter: { status: 'dead' } },
+      { 'x-csrf-token': anna.csrf },
+    );
     expect([tooMany.status, tooMany.body.error.code]).toEqual([422, 'TOO_MANY_MESSAGES']);
-    const both = await anna.call('POST', '/api/beheer/jobs', { action: 'cancel', ids, filter: {} }, { 'x-csrf-token': anna.csrf });
+    const both = await anna.call(
+      'POST',
+      '/api/beheer/jobs',
+      { action: 'cancel', ids, filter: {} },
+      { 'x-csrf-token': anna.csrf },
+    );
     expect(both.status).toBe(400);
     // Two by filter is within the maximum; the job reports per message, with the reason for a refusal.
-    const job = await anna.call('POST', '/api/beheer/jobs', { action: 'hold', filter: { berichtIdentificatie: 'API-1' } }, { 'x-csrf-token': anna.csrf });
+    const job = await anna.call(
+      'POST',
+      '/api/beheer/jobs',
+      { action: 'hold', filter: { berichtIdentificatie: 'API-1' } },
+      { 'x-csrf-token': anna.csrf },
+    );
     expect(job.status).toBe(202);
     expect(job.headers.get('location')).toBe(job.body.statusUrl);
     const progress = await eventually(async () => {
       const r = await anna.call('GET', job.body.statusUrl);
       return r.body.state === 'done' && r.body;
     });
-    expect(progress).toMatchObject({ total: 1, done: 1, ok: 0, failed: 1, results: [{ id: ids[0], ok: false, reason: 'invalid-state', status: 'dead' }] });
+    expect(progress).toMatchObject({
+      total: 1,
+      done: 1,
+      ok: 0,
+      failed: 1,
+      results: [{ id: ids[0], ok: false, reason: 'invalid-state', status: 'dead' }],
+    });
 
     const victor = await login('victor', USERS.victor.password);
     const list = await victor.call('GET', '/api/beheer/berichten?status=dead&message=WMO301');
@@ -199,7 +265,11 @@ alerts:
     expect((await g.get('/metrics', null)).status).toBe(401);
     expect((await g.get('/metrics', 'wrong-token')).status).toBe(401);
     expect((await g.post('/berichten', '<nietwelgevormd', KEYS.wijkteam)).status).toBe(400);
-    await eventually(async () => (await g.get('/metrics', SCRAPE_TOKEN)).text.includes('schakel_alert{alert="destination-unhealthy",destination="zorg"} 1'));
+    await eventually(async () =>
+      (await g.get('/metrics', SCRAPE_TOKEN)).text.includes(
+        'schakel_alert{alert="destination-unhealthy",destination="zorg"} 1',
+      ),
+    );
     const r = await g.get('/metrics', SCRAPE_TOKEN);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -220,7 +290,17 @@ alerts:
 
   it('the OpenAPI description lists the beheer endpoints', async () => {
     const doc = (await g.get('/openapi.json', KEYS.wijkteam)).body as { paths: Record<string, unknown> };
-    for (const p of ['/api/beheer/overzicht', '/api/beheer/berichten', '/api/beheer/berichten/zoeken', '/api/beheer/berichten/{id}', '/api/beheer/berichten/{id}/body', '/api/beheer/jobs', '/api/beheer/jobs/{id}', '/api/beheer/audit', '/metrics']) {
+    for (const p of [
+      '/api/beheer/overzicht',
+      '/api/beheer/berichten',
+      '/api/beheer/berichten/zoeken',
+      '/api/beheer/berichten/{id}',
+      '/api/beheer/berichten/{id}/body',
+      '/api/beheer/jobs',
+      '/api/beheer/jobs/{id}',
+      '/api/beheer/audit',
+      '/metrics',
+    ]) {
       expect(doc.paths, p).toHaveProperty([p]);
     }
   });

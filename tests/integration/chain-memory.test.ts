@@ -4,16 +4,24 @@
  * reads the store's history (keyed on hashed BSNs) in a second rule pass. Destinations are nock'd; the berichten
  * are built against the project's modelled iEb/iPgb packs (no reference pack needed).
  */
+
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import nock from 'nock';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, DEFAULT_FUNCTIE, DEFAULT_IEB_PERIOD, OTHER_BSN, TEST_BSN, type IebPeriod } from '../../src/examples/ieb-ipgb.ts';
+import {
+  build,
+  DEFAULT_FUNCTIE,
+  DEFAULT_IEB_PERIOD,
+  type IebPeriod,
+  OTHER_BSN,
+  TEST_BSN,
+} from '../../src/examples/ieb-ipgb.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { child, descendants } from '../../src/xml/tree.ts';
 import { beheerUsersYaml, loginBeheer } from '../helpers/beheer-client.ts';
-import { eventually, KEYS, startTestGateway, type HttpResult, type TestGateway } from '../helpers/gateway.ts';
+import { eventually, type HttpResult, KEYS, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 const SVB_KEY = 'test-key-svb-chain-memory';
 const BEHEER_PASSWORD = 'chain-memory-beheer-1';
@@ -60,7 +68,11 @@ describe('chain memory: iEb and iPgb history rules across messages, over HTTP', 
         .persist()
         .post(/.*/)
         .reply(function (uri, body) {
-          delivered.push({ to: `${origin}${uri}`, message: String(this.req.headers['x-schakel-message']), body: String(body) });
+          delivered.push({
+            to: `${origin}${uri}`,
+            message: String(this.req.headers['x-schakel-message']),
+            body: String(body),
+          });
           return [200, 'ontvangen'];
         });
     }
@@ -134,7 +146,7 @@ describe('chain memory: iEb and iPgb history rules across messages, over HTTP', 
     expect((await send(tkb(OTHER_BSN, 'PGB-574-B'))).status).toBe(202);
   });
 
-  it('TR507: the second TKB on a budget is held until the first one\'s retour arrives, then delivered', async () => {
+  it("TR507: the second TKB on a budget is held until the first one's retour arrives, then delivered", async () => {
     const client = { bsn: TEST_BSN, budget: 'PGB-507-A', functies: [DEFAULT_FUNCTIE] };
     const first = await send(build('WMO501', { identificatie: 'TKB-507-1', tkb: [client] }));
     expect(first.status, first.text).toBe(202);
@@ -142,11 +154,18 @@ describe('chain memory: iEb and iPgb history rules across messages, over HTTP', 
     expect(second.status, second.text).toBe(202);
     const store = g.gateway.store;
     await eventually(async () => (await store.getMessage(first.body.id))!.status === 'delivered');
-    expect(await store.getMessage(second.body.id)).toMatchObject({ status: 'on_hold', statusReason: `wacht op retour van ${first.body.id}` });
+    expect(await store.getMessage(second.body.id)).toMatchObject({
+      status: 'on_hold',
+      statusReason: `wacht op retour van ${first.body.id}`,
+    });
     // Held, not refused: nothing went to the SVB for it, and it stays held while the retour is missing.
     expect(delivered.filter((d) => d.body.includes('TKB-507-2'))).toEqual([]);
 
-    const retour = await g.post('/inbound/svb', build('WMO502', { identificatie: 'TKB-507-1', tkb: [client] }), SVB_KEY);
+    const retour = await g.post(
+      '/inbound/svb',
+      build('WMO502', { identificatie: 'TKB-507-1', tkb: [client] }),
+      SVB_KEY,
+    );
     expect(retour.status, retour.text).toBe(202);
     expect((await store.getMessage(first.body.id))!.answeredBy).toBe(retour.body.id);
     await eventually(async () => (await store.getMessage(second.body.id))!.status === 'delivered');
@@ -157,7 +176,9 @@ describe('chain memory: iEb and iPgb history rules across messages, over HTTP', 
       ['queued', 'delivering', expect.any(String)],
       ['delivering', 'delivered', 'transport'],
     ]);
-    const toSvb = delivered.filter((d) => d.to === 'http://svb.example/berichten' && /TKB-507-[12]/.test(d.body)).map((d) => /TKB-507-[12]/.exec(d.body)![0]);
+    const toSvb = delivered
+      .filter((d) => d.to === 'http://svb.example/berichten' && /TKB-507-[12]/.test(d.body))
+      .map((d) => /TKB-507-[12]/.exec(d.body)![0]);
     expect(toSvb).toEqual(['TKB-507-1', 'TKB-507-2']);
   });
 
@@ -173,11 +194,21 @@ describe('chain memory: iEb and iPgb history rules across messages, over HTTP', 
     const queue = await beheer.call('GET', '/api/beheer/budgetwachtrij');
     expect(queue.status).toBe(200);
     expect(queue.body.queues).toEqual([
-      expect.objectContaining({ afzender: '0363', budget: 'PGB-507-B', waitingFor: ids[0], held: [expect.objectContaining({ id: ids[1] }), expect.objectContaining({ id: ids[2] })] }),
+      expect.objectContaining({
+        afzender: '0363',
+        budget: 'PGB-507-B',
+        waitingFor: ids[0],
+        held: [expect.objectContaining({ id: ids[1] }), expect.objectContaining({ id: ids[2] })],
+      }),
     ]);
     expect(queue.text).not.toContain(OTHER_BSN);
 
-    const job = await beheer.call('POST', '/api/beheer/jobs', { action: 'release', ids: [ids[2]] }, { 'x-csrf-token': beheer.csrf });
+    const job = await beheer.call(
+      'POST',
+      '/api/beheer/jobs',
+      { action: 'release', ids: [ids[2]] },
+      { 'x-csrf-token': beheer.csrf },
+    );
     expect(job.status, job.text).toBe(202);
     await eventually(async () => (await g.gateway.store.getMessage(ids[2]!))!.status === 'delivered');
     expect((await g.gateway.store.getMessage(ids[1]!))!.status).toBe('on_hold');

@@ -10,17 +10,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSoapRequest } from '../../src/stuf/soap-request.ts';
-import { buildSoapEnvelope, readSoap, readSoapFault } from '../../src/stuf/soap.ts';
-import { unwrap, wrap, type Unwrapped } from '../../src/stuf/ggk-envelope.ts';
-import { answeredFrom, buildBv03 } from '../../src/stuf/replies.ts';
+import { build as buildModelled, type ModelledName, mutate } from '../../src/examples/ieb-ipgb.ts';
+import { build as buildJz, PARTIES } from '../../src/examples/stuf-jz.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
+import { type Unwrapped, unwrap, wrap } from '../../src/stuf/ggk-envelope.ts';
+import { answeredFrom, buildBv03 } from '../../src/stuf/replies.ts';
+import { buildSoapEnvelope, readSoap, readSoapFault } from '../../src/stuf/soap.ts';
+import { readSoapRequest } from '../../src/stuf/soap-request.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt } from '../../src/xml/tree.ts';
 import { eventually, KEYS, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { build as buildModelled, mutate, type ModelledName } from '../../src/examples/ieb-ipgb.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
-import { build as buildJz, PARTIES } from '../../src/examples/stuf-jz.ts';
 
 if (!hasReference) console.warn(`SKIPPED integration/conversation-correlation: ${skipReason}`);
 
@@ -34,9 +34,15 @@ const KEY = {
   jeugdzorg: 'test-key-gemeente-jeugdzorg',
 } as const;
 const bounded = { timeoutMs: 15_000 };
-const VERSIONS = { applicatieVersie: '0001', applicatieSubversie: '0000', functieVersie: '0002', functieSubversie: '0001' };
+const VERSIONS = {
+  applicatieVersie: '0001',
+  applicatieSubversie: '0000',
+  functieVersie: '0002',
+  functieSubversie: '0001',
+};
 
-const example = (name: string) => fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2/wmo', `${name}.xml`), 'utf8');
+const example = (name: string) =>
+  fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2/wmo', `${name}.xml`), 'utf8');
 /** Replaces each `from` once; a replacement that finds nothing throws (the test would prove nothing). */
 const edit = (xml: string, ...edits: [string | RegExp, string][]) => mutate(xml, ...edits);
 
@@ -72,7 +78,14 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
   beforeAll(async () => {
     nock.disableNetConnect();
     nock.enableNetConnect('127.0.0.1');
-    for (const origin of ['http://zorg.example', 'http://jeugd.example', 'http://gemeente.example', 'http://cak.example', 'http://svb.example', 'http://corv.example']) {
+    for (const origin of [
+      'http://zorg.example',
+      'http://jeugd.example',
+      'http://gemeente.example',
+      'http://cak.example',
+      'http://svb.example',
+      'http://corv.example',
+    ]) {
       webhook(origin);
     }
     nock('https://ggk.example')
@@ -81,7 +94,11 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
       .reply((_uri, body) => {
         const request = readSoapRequest(Buffer.from(body as string), { maxBytes: 30 * 1024 * 1024 })!;
         toGgk.push(unwrap(request.message));
-        return [200, buildSoapEnvelope(buildBv03(answeredFrom(request.root))), { 'content-type': 'text/xml; charset=utf-8' }];
+        return [
+          200,
+          buildSoapEnvelope(buildBv03(answeredFrom(request.root))),
+          { 'content-type': 'text/xml; charset=utf-8' },
+        ];
       });
     g = await startTestGateway({
       extraParties: [
@@ -136,7 +153,11 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
 
   describe('who may answer (iWmo)', () => {
     /** A WMO301 from gemeente 0363 to aanbieder A (42420001) and the retours on it. */
-    const wmo301 = edit(example('WMO301'), ['<wmo301:Afzender>0384<', '<wmo301:Afzender>0363<'], ['>123456789012<', '>CONV-301-A<']);
+    const wmo301 = edit(
+      example('WMO301'),
+      ['<wmo301:Afzender>0384<', '<wmo301:Afzender>0363<'],
+      ['>123456789012<', '>CONV-301-A<'],
+    );
     const wmo302 = (ontvanger: string, identificatieRetour = 'RET-A-1') =>
       edit(
         example('WMO302'),
@@ -162,7 +183,12 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
       expect(forged.text).not.toContain('42420001');
 
       const refused = (await g.gateway.store.getMessage(refusedId))!;
-      expect(refused).toMatchObject({ status: 'rejected', correlatedTo: null, destination: null, messageName: 'WMO302' });
+      expect(refused).toMatchObject({
+        status: 'rejected',
+        correlatedTo: null,
+        destination: null,
+        messageName: 'WMO302',
+      });
       expect(refused.statusReason).toMatch(/^NOT_THE_ADDRESSEE: /);
       expect((await g.gateway.store.getMessage(heenId))!.answeredBy).toBeNull();
 
@@ -176,7 +202,10 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
       const r = await g.post('/inbound/zorg', wmo302('42420001'), KEYS.zorg);
       expect(r.status).toBe(202);
       answerId = r.body.id;
-      expect(await statusOf(answerId)).toMatchObject({ correlatedTo: heenId, status: expect.stringMatching(/queued|delivering|delivered/) });
+      expect(await statusOf(answerId)).toMatchObject({
+        correlatedTo: heenId,
+        status: expect.stringMatching(/queued|delivering|delivered/),
+      });
       expect((await g.gateway.store.getMessage(heenId))!.answeredBy).toBe(answerId);
       const delivered = await eventually(() => {
         const d = received.filter((x) => x.message === 'WMO302' && x.correlation === heenId);
@@ -207,7 +236,12 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
       const heen = await g.post('/inbound/zorg', wmo315, KEYS.zorg);
       expect(heen.status).toBe(202);
       const wmo316 = (ontvanger: string, id: string) =>
-        edit(example('WMO316'), ['<wmo316:Ontvanger>0384<', `<wmo316:Ontvanger>${ontvanger}<`], ['>123456789012<', '>CONV-315-A<'], [/>bf385732-a6f[^<]*</, `>${id}<`]);
+        edit(
+          example('WMO316'),
+          ['<wmo316:Ontvanger>0384<', `<wmo316:Ontvanger>${ontvanger}<`],
+          ['>123456789012<', '>CONV-315-A<'],
+          [/>bf385732-a6f[^<]*</, `>${id}<`],
+        );
 
       const from0363 = await g.post('/berichten', wmo316('0363', 'R316-1'), KEYS.andereGemeente);
       expect(from0363.status).toBe(403);
@@ -223,12 +257,22 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
       const right = await g.post('/berichten', wmo316('0384', 'R316-4'), KEYS.wijkteam);
       expect(right.status).toBe(202);
       expect((await g.gateway.store.getMessage(heen.body.id))!.answeredBy).toBe(right.body.id);
-      await eventually(() => expect(received.filter((x) => x.message === 'WMO316' && x.correlation === heen.body.id).map((x) => x.path)).toEqual(['http://zorg.example/berichten']), bounded);
+      await eventually(
+        () =>
+          expect(
+            received.filter((x) => x.message === 'WMO316' && x.correlation === heen.body.id).map((x) => x.path),
+          ).toEqual(['http://zorg.example/berichten']),
+        bounded,
+      );
     });
   });
 
   describe('who may answer, over SOAP from the GGK', () => {
-    const wmo301 = edit(example('WMO301'), ['<wmo301:Afzender>0384<', '<wmo301:Afzender>0363<'], ['>123456789012<', '>CONV-301-SP<']);
+    const wmo301 = edit(
+      example('WMO301'),
+      ['<wmo301:Afzender>0384<', '<wmo301:Afzender>0363<'],
+      ['>123456789012<', '>CONV-301-SP<'],
+    );
     const du01 = (ontvanger: string, identificatieRetour: string) =>
       buildSoapEnvelope(
         wrap(
@@ -241,7 +285,13 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
               ['>123456TT<', `>${identificatieRetour}<`],
             ),
           ),
-          { zender: { organisatie: ontvanger, applicatie: 'Zorgsysteem' }, ontvanger: { organisatie: '0363' }, functie: 'WMO302', crossRefnummer: '0b1c7d4e-8f2a-4c3b-9d5e-6f7a8b9c0d1e', versions: VERSIONS },
+          {
+            zender: { organisatie: ontvanger, applicatie: 'Zorgsysteem' },
+            ontvanger: { organisatie: '0363' },
+            functie: 'WMO302',
+            crossRefnummer: '0b1c7d4e-8f2a-4c3b-9d5e-6f7a8b9c0d1e',
+            versions: VERSIONS,
+          },
         ),
       );
     /** The Fo03 in a SOAP fault: its code and details. */
@@ -278,14 +328,27 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
       const antwoord = await g.post('/berichten', example('WMO325'), KEYS.wijkteam);
       expect(antwoord.status).toBe(202);
       expect(await statusOf(antwoord.body.id)).toMatchObject({ correlatedTo: decl.body.id });
-      await eventually(() => expect(received.filter((x) => x.message === 'WMO325').map((x) => [x.path, x.correlation])).toEqual([['http://jeugd.example/berichten', decl.body.id]]), bounded);
+      await eventually(
+        () =>
+          expect(received.filter((x) => x.message === 'WMO325').map((x) => [x.path, x.correlation])).toEqual([
+            ['http://jeugd.example/berichten', decl.body.id],
+          ]),
+        bounded,
+      );
 
       const tweede = await g.post('/berichten', edit(example('WMO325'), ['>654321987<', '>654321988<']), KEYS.wijkteam);
       expect(tweede.status).toBe(409);
       expect(tweede.body.error.code).toBe('RETOUR_ALREADY_RECEIVED');
     });
 
-    const modelled: [heen: ModelledName, retour: ModelledName, heenKey: string, retourKey: string, heenPath: string, retourPath: string][] = [
+    const modelled: [
+      heen: ModelledName,
+      retour: ModelledName,
+      heenKey: string,
+      retourKey: string,
+      heenPath: string,
+      retourPath: string,
+    ][] = [
       ['WMO405', 'WMO406', KEYS.wijkteam, KEY.cak, 'http://cak.example/berichten', 'http://gemeente.example/retour'],
       ['WMO407', 'WMO408', KEYS.wijkteam, KEY.cak, 'http://cak.example/berichten', 'http://gemeente.example/retour'],
       ['WMO501', 'WMO502', KEYS.wijkteam, KEY.svb, 'http://svb.example/berichten', 'http://gemeente.example/retour'],
@@ -294,7 +357,12 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
     for (const [heenName, retourName, heenKey, retourKey, heenPath, retourPath] of modelled) {
       it(`${retourName} → ${heenName}, each delivered the way it goes`, async () => {
         const opts = { gemeente: '0384', identificatie: `CONV-${heenName}` };
-        const post = (xml: string, key: string) => (key === KEY.cak ? g.post('/inbound/cak', xml, key) : key === KEY.svb ? g.post('/inbound/svb', xml, key) : g.post('/berichten', xml, key));
+        const post = (xml: string, key: string) =>
+          key === KEY.cak
+            ? g.post('/inbound/cak', xml, key)
+            : key === KEY.svb
+              ? g.post('/inbound/svb', xml, key)
+              : g.post('/berichten', xml, key);
         const heen = await post(buildModelled(heenName, opts), heenKey);
         expect(heen.status, heen.text).toBe(202);
         const retour = await post(buildModelled(retourName, opts), retourKey);
@@ -302,8 +370,12 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
         expect(await statusOf(retour.body.id)).toMatchObject({ correlatedTo: heen.body.id });
         expect((await g.gateway.store.getMessage(heen.body.id))!.answeredBy).toBe(retour.body.id);
         await eventually(() => {
-          expect(received.filter((x) => x.message === heenName && x.body.includes(`CONV-${heenName}`)).map((x) => x.path)).toEqual([heenPath]);
-          expect(received.filter((x) => x.message === retourName && x.correlation === heen.body.id).map((x) => x.path)).toEqual([retourPath]);
+          expect(
+            received.filter((x) => x.message === heenName && x.body.includes(`CONV-${heenName}`)).map((x) => x.path),
+          ).toEqual([heenPath]);
+          expect(
+            received.filter((x) => x.message === retourName && x.correlation === heen.body.id).map((x) => x.path),
+          ).toEqual([retourPath]);
         }, bounded);
       });
     }
@@ -320,7 +392,11 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
       const heen = await g.post('/inbound/ggk', buildSoapEnvelope(di01), KEY.ggk, 'text/xml; charset=utf-8');
       expect(heen.status, heen.text).toBe(200);
       const heenId = heen.headers.get('location')!.replace('/berichten/', '');
-      expect((await g.gateway.store.getMessage(heenId))!).toMatchObject({ messageName: 'WMO507', afzender: 'SVB', ontvanger: '0384' });
+      expect((await g.gateway.store.getMessage(heenId))!).toMatchObject({
+        messageName: 'WMO507',
+        afzender: 'SVB',
+        ontvanger: '0384',
+      });
 
       const retour = await g.post('/berichten', buildModelled('WMO508', opts), KEYS.wijkteam);
       expect(retour.status, retour.text).toBe(202);
@@ -331,7 +407,11 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
         return sent!;
       }, bounded);
       expect(du01.message).toBe('ggk_Du01');
-      expect(du01.stuurgegevens).toMatchObject({ crossRefnummer: di01Ref, zender: { organisatie: '0384' }, ontvanger: { organisatie: 'SVB' } });
+      expect(du01.stuurgegevens).toMatchObject({
+        crossRefnummer: di01Ref,
+        zender: { organisatie: '0384' },
+        ontvanger: { organisatie: 'SVB' },
+      });
       await eventually(async () => expect((await statusOf(retour.body.id)).status).toBe('delivered'), bounded);
     });
 
@@ -341,10 +421,20 @@ describe.skipIf(!hasReference)('conversations: who may answer, and correlation f
       const terug = await g.post('/berichten', buildJz('zorgmeldingTerugkoppelingDi01'), KEY.jeugdzorg);
       expect(terug.status, terug.text).toBe(202);
       const s = await statusOf(terug.body.id);
-      expect(s).toMatchObject({ messageName: 'zorgmeldingTerugkoppelingDi01', direction: 'heen', correlatedTo: melding.body.id });
+      expect(s).toMatchObject({
+        messageName: 'zorgmeldingTerugkoppelingDi01',
+        direction: 'heen',
+        correlatedTo: melding.body.id,
+      });
       // Part of the zorgmelding's conversation, not a retour answering it.
       expect((await g.gateway.store.getMessage(melding.body.id))!.answeredBy).toBeNull();
-      await eventually(() => expect(received.filter((x) => x.message === 'zorgmeldingTerugkoppelingDi01').map((x) => x.path)).toEqual(['http://corv.example/uit']), bounded);
+      await eventually(
+        () =>
+          expect(received.filter((x) => x.message === 'zorgmeldingTerugkoppelingDi01').map((x) => x.path)).toEqual([
+            'http://corv.example/uit',
+          ]),
+        bounded,
+      );
     });
   });
 });

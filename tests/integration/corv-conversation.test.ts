@@ -12,17 +12,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSoapEnvelope } from '../../src/stuf/soap.ts';
 import { parseConfig } from '../../src/config/load.ts';
+import { build, PARTIES, TEST_BSNS } from '../../src/examples/stuf-jz.ts';
 import { Gateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/log.ts';
-import { answeredFrom, buildBv03 } from '../../src/stuf/replies.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
+import { answeredFrom, buildBv03 } from '../../src/stuf/replies.ts';
+import { buildSoapEnvelope } from '../../src/stuf/soap.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { child } from '../../src/xml/tree.ts';
 import { eventually, replaceOnce } from '../helpers/gateway.ts';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
-import { build, PARTIES, TEST_BSNS } from '../../src/examples/stuf-jz.ts';
+import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 
 const KEYS = { wijkteam: 'test-key-jeugdteam', anders: 'test-key-ander-team', corv: 'test-key-corv' } as const;
 const GEMEENTE = PARTIES.gemeente.organisatie;
@@ -158,7 +158,9 @@ describe('a CORV conversation in GET /berichten/{id}', () => {
     expect(corv.requests).toHaveLength(1);
     expect(corv.requests[0]!.body.toString('utf8')).toContain(referentienummer);
     const s = await statusOf(vtoId);
-    expect(s.attempts).toEqual([expect.objectContaining({ attemptNo: 1, outcome: 'delivered', httpStatus: 200, answerMessage: 'Bv03' })]);
+    expect(s.attempts).toEqual([
+      expect.objectContaining({ attemptNo: 1, outcome: 'delivered', httpStatus: 200, answerMessage: 'Bv03' }),
+    ]);
   });
 
   it('links the Bv01 (crossRefnummer) and the notificaties (zaak identificatie, plain and in SOAP) to the VTO', async () => {
@@ -167,7 +169,9 @@ describe('a CORV conversation in GET /berichten/{id}', () => {
     await tick();
     notificatieId = await postInbound(notificatie(zaak));
     await tick();
-    const soap = buildSoapEnvelope(notificatieOverAndereZaak(`RVDK-${randomUUID().slice(0, 8)}`, zaak)).toString('utf8');
+    const soap = buildSoapEnvelope(notificatieOverAndereZaak(`RVDK-${randomUUID().slice(0, 8)}`, zaak)).toString(
+      'utf8',
+    );
     soapNotificatieId = await postInbound(soap, 'text/xml; charset=utf-8');
 
     for (const id of [bv01Id, notificatieId, soapNotificatieId]) {
@@ -186,7 +190,14 @@ describe('a CORV conversation in GET /berichten/{id}', () => {
       [soapNotificatieId, 'notificatieDi01'],
     ]);
     expect(s.thread.heen).toEqual({ id: vtoId, message: 'vtoDi01', status: 'delivered' });
-    const events = s.thread.events as { type: string; id: string; message?: string; answerMessage?: string; status?: string; at: string }[];
+    const events = s.thread.events as {
+      type: string;
+      id: string;
+      message?: string;
+      answerMessage?: string;
+      status?: string;
+      at: string;
+    }[];
     expect(events.map((e) => [e.type, e.id, e.message ?? e.answerMessage])).toEqual([
       ['received', vtoId, 'vtoDi01'],
       ['attempt', vtoId, 'Bv03'],
@@ -213,11 +224,18 @@ describe('a CORV conversation in GET /berichten/{id}', () => {
   });
 
   it('is described by /openapi.json: every field of the answer, its attempts and its conversation', async () => {
-    const doc = (await (await fetch(`${base}/openapi.json`, { headers: { authorization: `Bearer ${KEYS.corv}` } })).json()) as {
-      paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }> } }>;
+    const doc = (await (
+      await fetch(`${base}/openapi.json`, { headers: { authorization: `Bearer ${KEYS.corv}` } })
+    ).json()) as {
+      paths: Record<
+        string,
+        { get: { responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }> } }
+      >;
       components: { schemas: Record<string, { properties: Record<string, unknown> }> };
     };
-    expect(doc.paths['/berichten/{id}']!.get.responses['200']!.content['application/json']!.schema.$ref).toBe('#/components/schemas/Bericht');
+    expect(doc.paths['/berichten/{id}']!.get.responses['200']!.content['application/json']!.schema.$ref).toBe(
+      '#/components/schemas/Bericht',
+    );
     const fields = (schema: string) => Object.keys(doc.components.schemas[schema]!.properties);
     const s = await statusOf(vtoId);
     expect(fields('Bericht')).toEqual(expect.arrayContaining(Object.keys(s)));
@@ -238,7 +256,7 @@ describe('a CORV conversation in GET /berichten/{id}', () => {
     }
   });
 
-  it('keeps conversations apart: a Fo01 for a second VTO, notificaties about an unknown or another gemeente\'s zaak', async () => {
+  it("keeps conversations apart: a Fo01 for a second VTO, notificaties about an unknown or another gemeente's zaak", async () => {
     const zaak2 = `ZAAK-${randomUUID().slice(0, 8)}`;
     const ref2 = randomUUID();
     const second = await call('POST', '/berichten', KEYS.wijkteam, vto(zaak2, ref2));
@@ -252,12 +270,18 @@ describe('a CORV conversation in GET /berichten/{id}', () => {
     const unknown = await postInbound(notificatie(`ZAAK-${randomUUID().slice(0, 8)}`));
     // The right zaak, but sent to another gemeente: not this gemeente's VTO.
     const elsewhere = await postInbound(
-      replaceOnce(notificatie(zaak2), /<StUF:ontvanger>\s*<StUF:organisatie>[^<]+</, `<StUF:ontvanger><StUF:organisatie>00000099000000099999<`),
+      replaceOnce(
+        notificatie(zaak2),
+        /<StUF:ontvanger>\s*<StUF:organisatie>[^<]+</,
+        `<StUF:ontvanger><StUF:organisatie>00000099000000099999<`,
+      ),
     );
 
     const s2 = await statusOf(vto2);
     expect(s2.answer).toEqual({ id: fo01, summary: 'StUF010' });
-    expect(s2.thread.events.filter((e: { type: string }) => e.type === 'linked').map((e: { id: string }) => e.id)).toEqual([fo01, n2]);
+    expect(
+      s2.thread.events.filter((e: { type: string }) => e.type === 'linked').map((e: { id: string }) => e.id),
+    ).toEqual([fo01, n2]);
     expect(s2.conversation.find((c: { id: string }) => c.id === fo01).summary).toBe('StUF010');
     expect((await gateway.store.getMessage(unknown))!.correlatedTo).toBeNull();
     expect((await gateway.store.getMessage(elsewhere))!.correlatedTo).toBeNull();

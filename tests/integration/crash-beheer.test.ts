@@ -7,8 +7,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
-import { loginBeheer, beheerUsersYaml } from '../helpers/beheer-client.ts';
-import { spawnGateway, type ChildGateway } from '../helpers/child-gateway.ts';
+import { beheerUsersYaml, loginBeheer } from '../helpers/beheer-client.ts';
+import { type ChildGateway, spawnGateway } from '../helpers/child-gateway.ts';
 import { testConfigYaml } from '../helpers/gateway.ts';
 import { startReceiver } from '../helpers/http-receiver.ts';
 import { wmo301 } from '../helpers/messages.ts';
@@ -49,7 +49,12 @@ describe('crash after a beheer action', () => {
     cleanups.push(() => void gw.child.kill('SIGKILL'));
 
     const anna = await loginBeheer(gw.url, 'anna', 'anna-wachtwoord');
-    const started = await anna.call('POST', '/api/beheer/jobs', { action: 'resend', ids: [id] }, { 'x-csrf-token': anna.csrf });
+    const started = await anna.call(
+      'POST',
+      '/api/beheer/jobs',
+      { action: 'resend', ids: [id] },
+      { 'x-csrf-token': anna.csrf },
+    );
     expect(started.status).toBe(202);
     // Poll the job; the first answer that reports the resend done is followed by the kill at once.
     let job: { state: string; results: { id: string; ok: boolean; status?: string; reason?: string }[] };

@@ -14,23 +14,30 @@
  * 503 retried with the same MessageID, a wsa:From the party may not use (Fo03 IB002), headers that disagree with
  * the stuurgegevens (Fo03 WSA002), another SOAP header (Fo03 WSA001), and a certificate of another OIN.
  */
-import fs from 'node:fs';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+import { randomUUID } from 'node:crypto';
+import fs, { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 import { wrap } from '../../src/stuf/ggk-envelope.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt, type XNode } from '../../src/xml/tree.ts';
-import { startDaiAdapter, post, daiRequest, type DaiTestAdapter, type TlsFiles, SOAP11 } from '../helpers/dai-adapter.ts';
+import {
+  type DaiTestAdapter,
+  daiRequest,
+  post,
+  SOAP11,
+  startDaiAdapter,
+  type TlsFiles,
+} from '../helpers/dai-adapter.ts';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
+import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { officialVerdict } from '../helpers/official.ts';
 import { createCa, issue } from '../helpers/pki.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
-import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 
 if (!hasReference) {
   if (process.env.CI === 'true') throw new Error(`integration/dai needs the reference schemas in CI: ${skipReason}`);
@@ -51,7 +58,12 @@ const WIJKTEAM_OIN = '00000099000000003843';
 const STRANGER_OIN = '00000099000000003849';
 const GEMEENTE = PARTIES.gemeente;
 const RVDK = PARTIES.rvdk;
-const VERSIONS = { applicatieVersie: '0004', applicatieSubversie: '0003', functieVersie: '0003', functieSubversie: '0002' };
+const VERSIONS = {
+  applicatieVersie: '0004',
+  applicatieSubversie: '0003',
+  functieVersie: '0003',
+  functieSubversie: '0002',
+};
 const bounded = { timeoutMs: 20_000 };
 const example = (name: string) => fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2/wmo', `${name}.xml`));
 
@@ -68,14 +80,18 @@ function soapAnswer(text: string): { first: XNode; fo03: XNode | undefined; beri
   const envelope = parseToTree(text);
   const body = envelope.children.find((c) => c.ns === SOAP11 && c.name === 'Body')!;
   const first = body.children[0]!;
-  const fo03 = first.name === 'Fault' ? first.children.find((c) => c.name === 'detail')?.children.find((c) => c.name === 'Fo03Bericht') : undefined;
+  const fo03 =
+    first.name === 'Fault'
+      ? first.children.find((c) => c.name === 'detail')?.children.find((c) => c.name === 'Fo03Bericht')
+      : undefined;
   const name = fo03 ? 'Fo03Bericht' : first.name;
   const start = text.search(new RegExp(`<[A-Za-z0-9]*:?${name}[ >]`));
   const end = text.indexOf('Bericht>', text.lastIndexOf(`${name.slice(0, 4)}Bericht>`)) + 'Bericht>'.length;
   return { first, fo03, bericht: text.slice(start, end) };
 }
 
-const call = (pathname: string, body: string, tls: TlsFiles, contentType = 'application/xml') => post(`${g.url}${pathname}`, body, tls, { 'content-type': contentType });
+const call = (pathname: string, body: string, tls: TlsFiles, contentType = 'application/xml') =>
+  post(`${g.url}${pathname}`, body, tls, { 'content-type': contentType });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'schakel-dai-'));
@@ -98,10 +114,20 @@ beforeAll(async () => {
   inbox = await startReceiver(() => ({ status: 200 }));
   g = await startTestGateway({
     serverTls: { profile: 'web', clientCertificates: 'required' },
-    destinations: { zorg: `${inbox.url}/zorg`, jeugd: `${inbox.url}/jeugd`, gemeenteRetour: `${inbox.url}/retour`, gemeenteInbox: `${inbox.url}/inbox` },
+    destinations: {
+      zorg: `${inbox.url}/zorg`,
+      jeugd: `${inbox.url}/jeugd`,
+      gemeenteRetour: `${inbox.url}/retour`,
+      gemeenteInbox: `${inbox.url}/inbox`,
+    },
     maxAttempts: 3,
-    extraParties: ['{ id: ggk, kind: ggk }', `{ id: corv, kind: corv, codes: { organisatie: ["${RVDK.organisatie}"] } }`],
-    extraCallers: [`{ id: wijkteam-mtls, oins: ["${WIJKTEAM_OIN}"], afzenders: ["0384", "${GEMEENTE.organisatie}"], messages: ["*"] }`],
+    extraParties: [
+      '{ id: ggk, kind: ggk }',
+      `{ id: corv, kind: corv, codes: { organisatie: ["${RVDK.organisatie}"] } }`,
+    ],
+    extraCallers: [
+      `{ id: wijkteam-mtls, oins: ["${WIJKTEAM_OIN}"], afzenders: ["0384", "${GEMEENTE.organisatie}"], messages: ["*"] }`,
+    ],
     extraInbound: [
       `{ party: ggk, oins: ["${ADAPTER_OIN}"], messages: [WMO302, Fo01], dai: {} }`,
       `{ party: corv, oins: ["${ADAPTER_OIN}"], messages: [Bv01, Fo01, notificatieDi01], dai: { from: ["urn:dkintern:${RVDK.organisatie}:*"] } }`,
@@ -164,7 +190,12 @@ async function getJson(pathname: string): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
     const req = https.request(
       `${g.url}${pathname}`,
-      { cert: readFileSync(wijkteam.cert), key: readFileSync(wijkteam.key), ca: wijkteam.ca.map((p) => readFileSync(p)), agent: false },
+      {
+        cert: readFileSync(wijkteam.cert),
+        key: readFileSync(wijkteam.key),
+        ca: wijkteam.ca.map((p) => readFileSync(p)),
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -180,7 +211,7 @@ describe.skipIf(!hasReference)('DAI over mutual TLS: WMO301 → WMO302 through t
   let wmo301Id: string;
   let di01: { referentienummer: string; messageId: string };
 
-  it('sends the WMO301 in a ggk_Di01 inside dai:bericht with the Appendix B headers; the adapter\'s Bv04 = delivered', async () => {
+  it("sends the WMO301 in a ggk_Di01 inside dai:bericht with the Appendix B headers; the adapter's Bv04 = delivered", async () => {
     const r = await call('/berichten', example('WMO301').toString('utf8'), wijkteam);
     expect(r.status, r.text).toBe(202);
     wmo301Id = JSON.parse(r.text).id;
@@ -195,7 +226,9 @@ describe.skipIf(!hasReference)('DAI over mutual TLS: WMO301 → WMO302 through t
     expect(ref).toBe(wmo301Id);
     di01 = { referentienummer: ref, messageId: `urn:dkintern:${ref}@0384.Schakel-test..dkintern.nl` };
     // No other SOAP headers than WS-Addressing, in the order of §3.1.
-    expect(taken.headerBlocks).toEqual(['To', 'From', 'Action', 'MessageID', 'RelatesTo'].map((n) => `{http://www.w3.org/2005/08/addressing}${n}`));
+    expect(taken.headerBlocks).toEqual(
+      ['To', 'From', 'Action', 'MessageID', 'RelatesTo'].map((n) => `{http://www.w3.org/2005/08/addressing}${n}`),
+    );
     expect(taken.wsa).toEqual({
       to: 'urn:dkintern:42420001:GGk:',
       from: 'urn:dkintern:0384:Schakel-test:',
@@ -262,7 +295,9 @@ describe.skipIf(!hasReference)('DAI over mutual TLS: VTO → Bv01 through CORV',
     vtoId = JSON.parse(r.text).id;
     const s = await delivered(vtoId);
     expect(s.attempts).toMatchObject([{ outcome: 'delivered', answerMessage: 'Bv04' }]);
-    const taken = adapter.taken.find((t) => t.berichtRoot.name === 'vtoDi01' && textAt(t.berichtRoot, 'stuurgegevens/referentienummer') === vtoRef)!;
+    const taken = adapter.taken.find(
+      (t) => t.berichtRoot.name === 'vtoDi01' && textAt(t.berichtRoot, 'stuurgegevens/referentienummer') === vtoRef,
+    )!;
     expect(taken.soapAction).toBe('""');
     expect(taken.wsa).toEqual({
       to: `urn:dkintern:${RVDK.organisatie}:${RVDK.applicatie}:`,
@@ -282,7 +317,10 @@ describe.skipIf(!hasReference)('DAI over mutual TLS: VTO → Bv01 through CORV',
     expect([wsa.relatesTo, wsa.conversationId]).toEqual([vtoMessageId, vtoMessageId]);
     const r = await adapter.deliver(`${g.url}/dai/corv`, bericht, wsa);
     expectBv03(r, bv01Ref);
-    expect(await getJson(`/berichten/${await answerOf(vtoId)}`)).toMatchObject({ message: 'Bv01', correlatedTo: vtoId });
+    expect(await getJson(`/berichten/${await answerOf(vtoId)}`)).toMatchObject({
+      message: 'Bv01',
+      correlatedTo: vtoId,
+    });
   });
 
   it('refuses a wsa:From the party may not deliver from with Fo03 IB002, and stores nothing', async () => {
@@ -304,7 +342,10 @@ describe.skipIf(!hasReference)('DAI over mutual TLS: VTO → Bv01 through CORV',
     expect(textAt(a.fo03, 'body/omschrijving')).toContain('wsa:MessageID is urn:dkintern:iets-anders@elders');
 
     const ok = bv01Request();
-    const withSecurity = daiRequest(ok.bericht, ok.wsa).replace('</soap:Header>', '<o:Security xmlns:o="urn:wsse"/></soap:Header>');
+    const withSecurity = daiRequest(ok.bericht, ok.wsa).replace(
+      '</soap:Header>',
+      '<o:Security xmlns:o="urn:wsse"/></soap:Header>',
+    );
     const r2 = await post(`${g.url}/dai/corv`, withSecurity, adapterClient);
     expect([r2.status, textAt(soapAnswer(r2.text).fo03, 'body/code')]).toEqual([500, 'WSA001']);
   });
@@ -323,42 +364,53 @@ describe.skipIf(!hasReference)('DAI over mutual TLS: VTO → Bv01 through CORV',
   });
 });
 
-describe.skipIf(!hasReference)('DAI outbound: the adapter\'s Fo03, StUF016 on a resend, and a 503 retried with the same MessageID', () => {
-  const send = async (referentienummer: string) => {
-    const r = await call('/berichten', build('vtoDi01', { referentienummer }), wijkteam);
-    expect(r.status, r.text).toBe(202);
-    return JSON.parse(r.text).id as string;
-  };
-  const takenFor = (ref: string) => adapter.taken.filter((t) => textAt(t.berichtRoot, 'stuurgegevens/referentienummer') === ref);
-
-  it('Fo03 from the adapter → failed with its code; not sent again', async () => {
-    const ref = randomUUID();
-    adapter.answer = (t) => (textAt(t.berichtRoot, 'stuurgegevens/referentienummer') === ref ? { kind: 'Fo03', code: 'StUF058', omschrijving: 'Geen CPA voor deze ontvanger' } : { kind: 'Bv04' });
-    const id = await send(ref);
-    const s = await eventually(async () => {
-      const v = await getJson(`/berichten/${id}`);
-      expect(v.status).toBe('failed');
-      return v;
-    }, bounded);
-    expect(JSON.stringify(s.attempts)).toContain('StUF058');
-    expect(takenFor(ref)).toHaveLength(1);
-    expect(officialVerdict(STUF_XSD, adapter.answers.at(-1)!)).toBe(true);
-  });
-
-  it('503 → retried with the same MessageID; Fo03 StUF016 on the resend → delivered (the first copy arrived)', async () => {
-    const ref = randomUUID();
-    let seen = 0;
-    adapter.answer = (t) => {
-      if (textAt(t.berichtRoot, 'stuurgegevens/referentienummer') !== ref) return { kind: 'Bv04' };
-      seen++;
-      return seen === 1 ? { kind: 'status', status: 503 } : { kind: 'Fo03', code: 'StUF016', omschrijving: 'Combinatie zender en referentienummer niet uniek' };
+describe.skipIf(!hasReference)(
+  "DAI outbound: the adapter's Fo03, StUF016 on a resend, and a 503 retried with the same MessageID",
+  () => {
+    const send = async (referentienummer: string) => {
+      const r = await call('/berichten', build('vtoDi01', { referentienummer }), wijkteam);
+      expect(r.status, r.text).toBe(202);
+      return JSON.parse(r.text).id as string;
     };
-    const id = await send(ref);
-    await delivered(id);
-    const taken = takenFor(ref);
-    expect(taken).toHaveLength(2);
-    expect(taken[1]!.wsa.messageId).toBe(taken[0]!.wsa.messageId);
-    expect(taken[1]!.wsa.messageId).toBe(`urn:dkintern:${ref}@${GEMEENTE.organisatie}.${GEMEENTE.applicatie}..dkintern.nl`);
-    adapter.answer = () => ({ kind: 'Bv04' });
-  });
-});
+    const takenFor = (ref: string) =>
+      adapter.taken.filter((t) => textAt(t.berichtRoot, 'stuurgegevens/referentienummer') === ref);
+
+    it('Fo03 from the adapter → failed with its code; not sent again', async () => {
+      const ref = randomUUID();
+      adapter.answer = (t) =>
+        textAt(t.berichtRoot, 'stuurgegevens/referentienummer') === ref
+          ? { kind: 'Fo03', code: 'StUF058', omschrijving: 'Geen CPA voor deze ontvanger' }
+          : { kind: 'Bv04' };
+      const id = await send(ref);
+      const s = await eventually(async () => {
+        const v = await getJson(`/berichten/${id}`);
+        expect(v.status).toBe('failed');
+        return v;
+      }, bounded);
+      expect(JSON.stringify(s.attempts)).toContain('StUF058');
+      expect(takenFor(ref)).toHaveLength(1);
+      expect(officialVerdict(STUF_XSD, adapter.answers.at(-1)!)).toBe(true);
+    });
+
+    it('503 → retried with the same MessageID; Fo03 StUF016 on the resend → delivered (the first copy arrived)', async () => {
+      const ref = randomUUID();
+      let seen = 0;
+      adapter.answer = (t) => {
+        if (textAt(t.berichtRoot, 'stuurgegevens/referentienummer') !== ref) return { kind: 'Bv04' };
+        seen++;
+        return seen === 1
+          ? { kind: 'status', status: 503 }
+          : { kind: 'Fo03', code: 'StUF016', omschrijving: 'Combinatie zender en referentienummer niet uniek' };
+      };
+      const id = await send(ref);
+      await delivered(id);
+      const taken = takenFor(ref);
+      expect(taken).toHaveLength(2);
+      expect(taken[1]!.wsa.messageId).toBe(taken[0]!.wsa.messageId);
+      expect(taken[1]!.wsa.messageId).toBe(
+        `urn:dkintern:${ref}@${GEMEENTE.organisatie}.${GEMEENTE.applicatie}..dkintern.nl`,
+      );
+      adapter.answer = () => ({ kind: 'Bv04' });
+    });
+  },
+);

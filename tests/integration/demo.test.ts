@@ -12,10 +12,14 @@ import { projectRoot } from '../helpers/reference.ts';
 
 describe('schakel demo', () => {
   it('runs the conversations, shows every outcome and stops cleanly on SIGINT', async () => {
-    const child = spawn(process.execPath, [path.join(projectRoot, 'bin/schakel.mjs'), 'demo', '--port', '0', '--parties-port', '0'], {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(projectRoot, 'bin/schakel.mjs'), 'demo', '--port', '0', '--parties-port', '0'],
+      {
+        cwd: projectRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));

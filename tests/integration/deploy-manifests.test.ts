@@ -9,8 +9,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { parseConfig } from '../../src/config/load.ts';
 import { DELIVERY_ABORT_MS } from '../../src/gateway.ts';
@@ -31,7 +31,11 @@ function readYaml(file: string): Obj[] {
 /** Strategic merge as kustomize does it for these fields: maps merge, lists of named items merge by name, null deletes. */
 function merge(base: unknown, patch: unknown): unknown {
   if (patch === null) return undefined;
-  if (Array.isArray(base) && Array.isArray(patch) && [...base, ...patch].every((x) => typeof x === 'object' && x !== null && 'name' in x)) {
+  if (
+    Array.isArray(base) &&
+    Array.isArray(patch) &&
+    [...base, ...patch].every((x) => typeof x === 'object' && x !== null && 'name' in x)
+  ) {
     const out = base.map((b) => {
       const p = patch.find((x: Obj) => x.name === (b as Obj).name);
       return p ? merge(b, p) : b;
@@ -39,7 +43,13 @@ function merge(base: unknown, patch: unknown): unknown {
     for (const p of patch) if (!base.some((b: Obj) => b.name === p.name)) out.push(p);
     return out;
   }
-  if (typeof base === 'object' && base !== null && !Array.isArray(base) && typeof patch === 'object' && !Array.isArray(patch)) {
+  if (
+    typeof base === 'object' &&
+    base !== null &&
+    !Array.isArray(base) &&
+    typeof patch === 'object' &&
+    !Array.isArray(patch)
+  ) {
     const out: Obj = { ...(base as Obj) };
     for (const [k, v] of Object.entries(patch as Obj)) {
       const m = merge(out[k], v);
@@ -79,35 +89,61 @@ function render(dir: string): Obj[] {
   return objects;
 }
 
-const name = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(253);
+const name = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+  .max(253);
 const labels = z.record(z.string(), z.string());
 const metadata = z.object({ name, labels: labels.optional(), annotations: labels.optional() });
 const quantity = z.union([z.string().regex(/^[0-9.]+(m|Mi|Gi|Ki)?$/), z.number()]);
-const probe = z.object({ exec: z.object({ command: z.array(z.string()).min(1) }), periodSeconds: z.number().int().positive(), timeoutSeconds: z.number().int().positive(), failureThreshold: z.number().int().positive() });
+const probe = z.object({
+  exec: z.object({ command: z.array(z.string()).min(1) }),
+  periodSeconds: z.number().int().positive(),
+  timeoutSeconds: z.number().int().positive(),
+  failureThreshold: z.number().int().positive(),
+});
 const containerSecurity = z.object({
   readOnlyRootFilesystem: z.literal(true),
   runAsNonRoot: z.literal(true),
   allowPrivilegeEscalation: z.literal(false),
   capabilities: z.object({ drop: z.array(z.literal('ALL')).length(1) }),
 });
-const container = z.object({
-  name,
-  image: z.string().min(1),
-  args: z.array(z.string()).optional(),
-  env: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
-  envFrom: z.array(z.object({ secretRef: z.object({ name, optional: z.boolean().optional() }) })).optional(),
-  securityContext: containerSecurity,
-  resources: z.object({ requests: z.object({ cpu: quantity, memory: quantity }), limits: z.object({ memory: quantity }) }),
-  volumeMounts: z.array(z.object({ name, mountPath: z.string().startsWith('/'), readOnly: z.boolean().optional() })).optional(),
-}).passthrough();
-const volume = z.object({ name }).passthrough().refine((v) => Object.keys(v).length === 2, 'a volume has exactly one source');
-const podSpec = z.object({
-  serviceAccountName: name,
-  automountServiceAccountToken: z.literal(false),
-  securityContext: z.object({ runAsNonRoot: z.literal(true), runAsUser: z.number().int().positive(), seccompProfile: z.object({ type: z.literal('RuntimeDefault') }) }).passthrough(),
-  containers: z.array(container).min(1),
-  volumes: z.array(volume).optional(),
-}).passthrough();
+const container = z
+  .object({
+    name,
+    image: z.string().min(1),
+    args: z.array(z.string()).optional(),
+    env: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
+    envFrom: z.array(z.object({ secretRef: z.object({ name, optional: z.boolean().optional() }) })).optional(),
+    securityContext: containerSecurity,
+    resources: z.object({
+      requests: z.object({ cpu: quantity, memory: quantity }),
+      limits: z.object({ memory: quantity }),
+    }),
+    volumeMounts: z
+      .array(z.object({ name, mountPath: z.string().startsWith('/'), readOnly: z.boolean().optional() }))
+      .optional(),
+  })
+  .passthrough();
+const volume = z
+  .object({ name })
+  .passthrough()
+  .refine((v) => Object.keys(v).length === 2, 'a volume has exactly one source');
+const podSpec = z
+  .object({
+    serviceAccountName: name,
+    automountServiceAccountToken: z.literal(false),
+    securityContext: z
+      .object({
+        runAsNonRoot: z.literal(true),
+        runAsUser: z.number().int().positive(),
+        seccompProfile: z.object({ type: z.literal('RuntimeDefault') }),
+      })
+      .passthrough(),
+    containers: z.array(container).min(1),
+    volumes: z.array(volume).optional(),
+  })
+  .passthrough();
 const KINDS: Record<string, z.ZodType> = {
   Deployment: z.object({
     apiVersion: z.literal('apps/v1'),
@@ -115,21 +151,82 @@ const KINDS: Record<string, z.ZodType> = {
     spec: z.object({
       replicas: z.number().int().positive(),
       selector: z.object({ matchLabels: labels }),
-      strategy: z.object({ type: z.enum(['Recreate', 'RollingUpdate']) }).passthrough().optional(),
-      template: z.object({ metadata: z.object({ labels }).passthrough(), spec: podSpec.extend({ terminationGracePeriodSeconds: z.number().int().positive() }) }),
+      strategy: z
+        .object({ type: z.enum(['Recreate', 'RollingUpdate']) })
+        .passthrough()
+        .optional(),
+      template: z.object({
+        metadata: z.object({ labels }).passthrough(),
+        spec: podSpec.extend({ terminationGracePeriodSeconds: z.number().int().positive() }),
+      }),
     }),
   }),
-  Job: z.object({ apiVersion: z.literal('batch/v1'), metadata, spec: z.object({ template: z.object({ spec: podSpec.extend({ restartPolicy: z.enum(['OnFailure', 'Never']) }) }).passthrough() }).passthrough() }),
-  Service: z.object({ apiVersion: z.literal('v1'), metadata, spec: z.object({ selector: labels, ports: z.array(z.object({ name, port: z.number().int(), targetPort: z.union([z.string(), z.number()]) })).min(1) }) }),
+  Job: z.object({
+    apiVersion: z.literal('batch/v1'),
+    metadata,
+    spec: z
+      .object({
+        template: z.object({ spec: podSpec.extend({ restartPolicy: z.enum(['OnFailure', 'Never']) }) }).passthrough(),
+      })
+      .passthrough(),
+  }),
+  Service: z.object({
+    apiVersion: z.literal('v1'),
+    metadata,
+    spec: z.object({
+      selector: labels,
+      ports: z.array(z.object({ name, port: z.number().int(), targetPort: z.union([z.string(), z.number()]) })).min(1),
+    }),
+  }),
   ServiceAccount: z.object({ apiVersion: z.literal('v1'), metadata, automountServiceAccountToken: z.literal(false) }),
   ConfigMap: z.object({ apiVersion: z.literal('v1'), metadata, data: z.record(z.string(), z.string()) }),
-  PersistentVolumeClaim: z.object({ apiVersion: z.literal('v1'), metadata, spec: z.object({ accessModes: z.array(z.string()).min(1), resources: z.object({ requests: z.object({ storage: quantity }) }) }) }),
-  PodDisruptionBudget: z.object({ apiVersion: z.literal('policy/v1'), metadata, spec: z.object({ minAvailable: z.number().int(), selector: z.object({ matchLabels: labels }) }) }),
-  ServiceMonitor: z.object({ apiVersion: z.literal('monitoring.coreos.com/v1'), metadata, spec: z.object({ selector: z.object({ matchLabels: labels }), endpoints: z.array(z.object({ port: z.string(), path: z.literal('/metrics') }).passthrough()).min(1) }) }),
+  PersistentVolumeClaim: z.object({
+    apiVersion: z.literal('v1'),
+    metadata,
+    spec: z.object({
+      accessModes: z.array(z.string()).min(1),
+      resources: z.object({ requests: z.object({ storage: quantity }) }),
+    }),
+  }),
+  PodDisruptionBudget: z.object({
+    apiVersion: z.literal('policy/v1'),
+    metadata,
+    spec: z.object({ minAvailable: z.number().int(), selector: z.object({ matchLabels: labels }) }),
+  }),
+  ServiceMonitor: z.object({
+    apiVersion: z.literal('monitoring.coreos.com/v1'),
+    metadata,
+    spec: z.object({
+      selector: z.object({ matchLabels: labels }),
+      endpoints: z.array(z.object({ port: z.string(), path: z.literal('/metrics') }).passthrough()).min(1),
+    }),
+  }),
   PrometheusRule: z.object({
     apiVersion: z.literal('monitoring.coreos.com/v1'),
     metadata,
-    spec: z.object({ groups: z.array(z.object({ name: z.string(), rules: z.array(z.object({ alert: z.string().regex(/^[A-Z][A-Za-z]+$/), expr: z.string(), for: z.string().regex(/^\d+[smh]$/).optional(), labels: z.object({ severity: z.enum(['warning', 'critical']) }), annotations: z.object({ summary: z.string() }).passthrough() })).min(1) })).min(1) }),
+    spec: z.object({
+      groups: z
+        .array(
+          z.object({
+            name: z.string(),
+            rules: z
+              .array(
+                z.object({
+                  alert: z.string().regex(/^[A-Z][A-Za-z]+$/),
+                  expr: z.string(),
+                  for: z
+                    .string()
+                    .regex(/^\d+[smh]$/)
+                    .optional(),
+                  labels: z.object({ severity: z.enum(['warning', 'critical']) }),
+                  annotations: z.object({ summary: z.string() }).passthrough(),
+                }),
+              )
+              .min(1),
+          }),
+        )
+        .min(1),
+    }),
   }),
 };
 
@@ -138,24 +235,45 @@ function validate(objects: Obj[]): void {
     const schema = KINDS[o.kind];
     expect(schema, `no schema for kind ${o.kind}`).toBeDefined();
     const r = schema!.safeParse(o);
-    expect(r.success ? [] : r.error.issues.map((i) => `${o.kind}/${o.metadata?.name} ${i.path.join('.')}: ${i.message}`)).toEqual([]);
+    expect(
+      r.success ? [] : r.error.issues.map((i) => `${o.kind}/${o.metadata?.name} ${i.path.join('.')}: ${i.message}`),
+    ).toEqual([]);
   }
   // Every ConfigMap, Secret volume, PVC and ServiceAccount a pod refers to is in the rendering (Secrets are made by the operator).
   for (const o of objects.filter((x) => x.kind === 'Deployment' || x.kind === 'Job')) {
     const spec = o.spec.template.spec;
     expect(objects.some((x) => x.kind === 'ServiceAccount' && x.metadata.name === spec.serviceAccountName)).toBe(true);
     for (const v of spec.volumes ?? []) {
-      if (v.configMap) expect(objects.some((x) => x.kind === 'ConfigMap' && x.metadata.name === v.configMap.name), v.name).toBe(true);
-      if (v.persistentVolumeClaim) expect(objects.some((x) => x.kind === 'PersistentVolumeClaim' && x.metadata.name === v.persistentVolumeClaim.claimName), v.name).toBe(true);
+      if (v.configMap)
+        expect(
+          objects.some((x) => x.kind === 'ConfigMap' && x.metadata.name === v.configMap.name),
+          v.name,
+        ).toBe(true);
+      if (v.persistentVolumeClaim)
+        expect(
+          objects.some(
+            (x) => x.kind === 'PersistentVolumeClaim' && x.metadata.name === v.persistentVolumeClaim.claimName,
+          ),
+          v.name,
+        ).toBe(true);
     }
-    for (const c of spec.containers) for (const m of c.volumeMounts ?? []) expect(spec.volumes.some((v: Obj) => v.name === m.name), m.name).toBe(true);
+    for (const c of spec.containers)
+      for (const m of c.volumeMounts ?? [])
+        expect(
+          spec.volumes.some((v: Obj) => v.name === m.name),
+          m.name,
+        ).toBe(true);
   }
 }
 
 const deployment = (objects: Obj[]) => objects.find((o) => o.kind === 'Deployment')!;
 const gatewayConfig = (objects: Obj[], env: Record<string, string> = {}) => {
-  const data = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'schakel-config')!.data['schakel.yaml'];
-  return parseConfig(data, 'schakel.yaml', { env: { SCHAKEL_HOST: '0.0.0.0', SCHAKEL_DATA_DIR: '/var/lib/schakel', ...env } });
+  const data = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'schakel-config')!.data[
+    'schakel.yaml'
+  ];
+  return parseConfig(data, 'schakel.yaml', {
+    env: { SCHAKEL_HOST: '0.0.0.0', SCHAKEL_DATA_DIR: '/var/lib/schakel', ...env },
+  });
 };
 
 describe('deploy/k8s', () => {
@@ -165,7 +283,10 @@ describe('deploy/k8s', () => {
     const d = deployment(objects);
     expect(d.spec.replicas).toBe(1);
     expect(d.spec.strategy.type).toBe('Recreate');
-    expect(d.spec.template.spec.volumes.find((v: Obj) => v.name === 'data')).toEqual({ name: 'data', persistentVolumeClaim: { claimName: 'schakel-data' } });
+    expect(d.spec.template.spec.volumes.find((v: Obj) => v.name === 'data')).toEqual({
+      name: 'data',
+      persistentVolumeClaim: { claimName: 'schakel-data' },
+    });
     expect(gatewayConfig(objects).store.kind).toBe('sqlite');
   });
 
@@ -174,8 +295,13 @@ describe('deploy/k8s', () => {
     validate(objects);
     const d = deployment(objects);
     expect(d.spec.replicas).toBeGreaterThan(1);
-    expect(d.spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: 'schakel-secrets', optional: false } }]);
-    const config = gatewayConfig(objects, { SCHAKEL_POSTGRES_URL: 'postgres://u:p@db/schakel', SCHAKEL_RABBITMQ_URL: 'amqps://u:p@mq/schakel' });
+    expect(d.spec.template.spec.containers[0].envFrom).toEqual([
+      { secretRef: { name: 'schakel-secrets', optional: false } },
+    ]);
+    const config = gatewayConfig(objects, {
+      SCHAKEL_POSTGRES_URL: 'postgres://u:p@db/schakel',
+      SCHAKEL_RABBITMQ_URL: 'amqps://u:p@mq/schakel',
+    });
     expect(config.store).toMatchObject({ kind: 'postgres', url: 'postgres://u:p@db/schakel', migrateOnStart: false });
     expect(config.transport).toMatchObject({ kind: 'rabbitmq', url: 'amqps://u:p@mq/schakel' });
     expect(objects.find((o) => o.kind === 'Job')!.spec.template.spec.containers[0].args).toEqual(['migrate']);
@@ -194,15 +320,26 @@ describe('deploy/k8s', () => {
       for (const p of [c.livenessProbe, c.readinessProbe, c.startupProbe]) probe.parse(p);
       const preStop = Number(c.lifecycle.preStop.exec.command[1]);
       const requestTimeoutMs = gatewayConfig(objects).server.requestTimeoutMs;
-      expect(spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(preStop * 1000 + requestTimeoutMs + DELIVERY_ABORT_MS);
+      expect(spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
+        preStop * 1000 + requestTimeoutMs + DELIVERY_ABORT_MS,
+      );
     }
   });
 
   it('monitoring: a ServiceMonitor and a PrometheusRule on the alert, dead-letter and certificate metrics', () => {
     const objects = render(join(deploy, 'k8s/monitoring'));
     validate(objects);
-    const exprs = objects.find((o) => o.kind === 'PrometheusRule')!.spec.groups.flatMap((g: Obj) => g.rules.map((r: Obj) => r.expr)).join('\n');
-    for (const m of ['schakel_alert', 'schakel_dead_letters', 'schakel_dead_lettered_total', 'schakel_certificate_days_left']) expect(exprs).toContain(m);
+    const exprs = objects
+      .find((o) => o.kind === 'PrometheusRule')!
+      .spec.groups.flatMap((g: Obj) => g.rules.map((r: Obj) => r.expr))
+      .join('\n');
+    for (const m of [
+      'schakel_alert',
+      'schakel_dead_letters',
+      'schakel_dead_lettered_total',
+      'schakel_certificate_days_left',
+    ])
+      expect(exprs).toContain(m);
   });
 
   it('the schema check itself refuses what the policy forbids', () => {
@@ -213,17 +350,25 @@ describe('deploy/k8s', () => {
     const e = structuredClone(deployment(objects));
     delete e.spec.template.spec.containers[0].resources;
     expect(KINDS.Deployment!.safeParse(e).success).toBe(false);
-    expect(merge({ a: [{ name: 'x', v: 1 }, { name: 'y' }] }, { a: [{ name: 'x', v: null, w: 2 }] })).toEqual({ a: [{ name: 'x', w: 2 }, { name: 'y' }] });
+    expect(merge({ a: [{ name: 'x', v: 1 }, { name: 'y' }] }, { a: [{ name: 'x', v: null, w: 2 }] })).toEqual({
+      a: [{ name: 'x', w: 2 }, { name: 'y' }],
+    });
   });
 });
 
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
-if (!kubectl) console.warn('SKIPPED in deploy-manifests.test: kubectl not installed, the overlays are not also rendered by kustomize itself');
+if (!kubectl)
+  console.warn(
+    'SKIPPED in deploy-manifests.test: kubectl not installed, the overlays are not also rendered by kustomize itself',
+  );
 
 describe.skipIf(!kubectl)('deploy/k8s rendered by kustomize itself (kubectl kustomize)', () => {
   it('gives the same objects and the same pod spec as the renderer above', () => {
     for (const overlay of ['embedded', 'scale-out', 'monitoring']) {
-      const r = spawnSync('kubectl', ['kustomize', join(deploy, 'k8s', overlay)], { encoding: 'utf8', timeout: 120_000 });
+      const r = spawnSync('kubectl', ['kustomize', join(deploy, 'k8s', overlay)], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       expect(r.status, r.stderr).toBe(0);
       const real = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
       const ours = render(join(deploy, 'k8s', overlay));
@@ -233,7 +378,9 @@ describe.skipIf(!kubectl)('deploy/k8s rendered by kustomize itself (kubectl kust
       expect(real.map(key).sort()).toEqual(ours.map(key).sort());
       const d = real.find((o) => o.kind === 'Deployment');
       if (d) {
-        const volumes = d.spec.template.spec.volumes.map((v: Obj) => (v.configMap ? { ...v, configMap: { name: unhash(v.configMap.name) } } : v));
+        const volumes = d.spec.template.spec.volumes.map((v: Obj) =>
+          v.configMap ? { ...v, configMap: { name: unhash(v.configMap.name) } } : v,
+        );
         const byName = (a: Obj, b: Obj) => String(a.name).localeCompare(String(b.name));
         expect(volumes.sort(byName)).toEqual([...deployment(ours).spec.template.spec.volumes].sort(byName));
         expect(d.spec.replicas).toBe(deployment(ours).spec.replicas);
@@ -245,21 +392,32 @@ describe.skipIf(!kubectl)('deploy/k8s rendered by kustomize itself (kubectl kust
 describe('deploy/grafana', () => {
   const dashboard = JSON.parse(readFileSync(join(deploy, 'grafana/schakel-dashboard.json'), 'utf8')) as Obj;
   it('is a dashboard Grafana imports: unique panel ids, positions, Prometheus targets', () => {
-    const schema = z.object({
-      title: z.string(),
-      uid: z.string().regex(/^[a-z0-9-]{1,40}$/),
-      schemaVersion: z.number().int(),
-      templating: z.object({ list: z.array(z.object({ name: z.string(), type: z.string() }).passthrough()) }),
-      panels: z.array(
-        z.object({
-          id: z.number().int(),
-          type: z.enum(['timeseries', 'stat', 'gauge', 'table']),
-          title: z.string().min(1),
-          gridPos: z.object({ x: z.number().int().min(0).max(23), y: z.number().int().min(0), w: z.number().int().min(1).max(24), h: z.number().int().min(1) }),
-          targets: z.array(z.object({ refId: z.string(), expr: z.string().min(1) }).passthrough()).min(1),
-        }).passthrough(),
-      ).min(1),
-    }).passthrough();
+    const schema = z
+      .object({
+        title: z.string(),
+        uid: z.string().regex(/^[a-z0-9-]{1,40}$/),
+        schemaVersion: z.number().int(),
+        templating: z.object({ list: z.array(z.object({ name: z.string(), type: z.string() }).passthrough()) }),
+        panels: z
+          .array(
+            z
+              .object({
+                id: z.number().int(),
+                type: z.enum(['timeseries', 'stat', 'gauge', 'table']),
+                title: z.string().min(1),
+                gridPos: z.object({
+                  x: z.number().int().min(0).max(23),
+                  y: z.number().int().min(0),
+                  w: z.number().int().min(1).max(24),
+                  h: z.number().int().min(1),
+                }),
+                targets: z.array(z.object({ refId: z.string(), expr: z.string().min(1) }).passthrough()).min(1),
+              })
+              .passthrough(),
+          )
+          .min(1),
+      })
+      .passthrough();
     const r = schema.safeParse(dashboard);
     expect(r.success ? [] : r.error.issues).toEqual([]);
     const ids = dashboard.panels.map((p: Obj) => p.id);
@@ -285,9 +443,17 @@ describe('every metric the rules and the dashboard use', () => {
     const res = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     const text = await res.text();
-    const families = new Set([...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap((m) => (m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!])));
-    const rules = readYaml(join(deploy, 'k8s/monitoring/prometheusrule.yaml'))[0]!.spec.groups.flatMap((g: Obj) => g.rules.map((r: Obj) => r.expr as string));
-    const panels = (JSON.parse(readFileSync(join(deploy, 'grafana/schakel-dashboard.json'), 'utf8')) as Obj).panels.flatMap((p: Obj) => p.targets.map((t: Obj) => t.expr as string));
+    const families = new Set(
+      [...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap((m) =>
+        m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!],
+      ),
+    );
+    const rules = readYaml(join(deploy, 'k8s/monitoring/prometheusrule.yaml'))[0]!.spec.groups.flatMap((g: Obj) =>
+      g.rules.map((r: Obj) => r.expr as string),
+    );
+    const panels = (
+      JSON.parse(readFileSync(join(deploy, 'grafana/schakel-dashboard.json'), 'utf8')) as Obj
+    ).panels.flatMap((p: Obj) => p.targets.map((t: Obj) => t.expr as string));
     const used = new Set([...rules, ...panels].flatMap(metricsIn));
     expect(used.size).toBeGreaterThan(8);
     expect([...used].filter((m) => !families.has(m))).toEqual([]);
@@ -295,4 +461,3 @@ describe('every metric the rules and the dashboard use', () => {
     expect(families.has('schakel_made_up_total')).toBe(false);
   });
 });
-

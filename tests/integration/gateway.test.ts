@@ -2,19 +2,20 @@
  * The gateway end to end: real HTTP on a random port, a real SQLite file in a temp dataDir, the destinations'
  * HTTP endpoints intercepted with nock. Official iWmo examples; the clock is pinned to 2026-11-01.
  */
-import { hashApiKey } from '../../src/security/api-keys.ts';
+
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../src/security/api-keys.ts';
 import {
   bsnsIn,
   eventually,
+  type HttpResult,
   KEYS,
   replaceOnce,
-  startTestGateway,
-  withIdentificatie,
-  type HttpResult,
   type StartOptions,
+  startTestGateway,
   type TestGateway,
+  withIdentificatie,
 } from '../helpers/gateway.ts';
 import { hasReference, istandaardExample, skipReason } from '../helpers/reference.ts';
 
@@ -129,7 +130,9 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
   let strict: TestGateway;
 
   beforeAll(async () => {
-    main = await gatewayFor({ extraCallers: [`{ id: overal, apiKeys: ["${hashApiKey(ANY_AFZENDER_KEY)}"], afzenders: ["*"], messages: ["*"] }`] });
+    main = await gatewayFor({
+      extraCallers: [`{ id: overal, apiKeys: ["${hashApiKey(ANY_AFZENDER_KEY)}"], afzenders: ["*"], messages: ["*"] }`],
+    });
     strict = await gatewayFor({
       bodyLimitBytes: 64 * 1024,
       maxAttempts: 3,
@@ -142,7 +145,12 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
       const xml = example('WMO301');
       const r = await main.post('/berichten', xml, KEYS.wijkteam);
       expect(r.status).toBe(202);
-      expect(r.body).toMatchObject({ message: 'WMO301', standard: 'iwmo', release: '3.2', statusUrl: `/berichten/${r.body.id}` });
+      expect(r.body).toMatchObject({
+        message: 'WMO301',
+        standard: 'iwmo',
+        release: '3.2',
+        statusUrl: `/berichten/${r.body.id}`,
+      });
       expect(r.body.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(r.headers.get('location')).toBe(`/berichten/${r.body.id}`);
       const id = r.body.id as string;
@@ -167,7 +175,12 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
         return s;
       }, bounded);
       expect(status.attempts).toHaveLength(1);
-      expect(status.attempts[0]).toMatchObject({ attemptNo: 1, outcome: 'delivered', httpStatus: 200, nextAttemptAt: null });
+      expect(status.attempts[0]).toMatchObject({
+        attemptNo: 1,
+        outcome: 'delivered',
+        httpStatus: 200,
+        nextAttemptAt: null,
+      });
       // Nothing was delivered twice.
       expect(deliveriesTo('http://zorg.example/berichten', '123456789012')).toHaveLength(1);
     });
@@ -189,7 +202,9 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
         [3, 'retry', 503],
         [4, 'delivered', 200],
       ]);
-      expect(deliveriesTo('http://zorg.example/berichten', ident).map((d) => [d.status, d.headers['x-schakel-attempt']])).toEqual([
+      expect(
+        deliveriesTo('http://zorg.example/berichten', ident).map((d) => [d.status, d.headers['x-schakel-attempt']]),
+      ).toEqual([
         [503, '1'],
         [503, '2'],
         [503, '3'],
@@ -207,7 +222,9 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
       for (const d of delays) expect(d).toBeLessThanOrEqual(200); // retry.maxDelayMs
       // No attempt started before it was due.
       for (let i = 1; i < 4; i++) {
-        expect(Date.parse(s.attempts[i]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(s.attempts[i - 1]!.nextAttemptAt!));
+        expect(Date.parse(s.attempts[i]!.startedAt)).toBeGreaterThanOrEqual(
+          Date.parse(s.attempts[i - 1]!.nextAttemptAt!),
+        );
       }
       expect(s.attempts[3]!.nextAttemptAt).toBeNull();
     });
@@ -242,7 +259,12 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
 
       const again = await main.post('/berichten', xml, KEYS.wijkteam);
       expect(again.status).toBe(200);
-      expect(again.body).toMatchObject({ id: first.body.id, message: 'WMO301', statusUrl: first.body.statusUrl, repeat: true });
+      expect(again.body).toMatchObject({
+        id: first.body.id,
+        message: 'WMO301',
+        statusUrl: first.body.statusUrl,
+        repeat: true,
+      });
 
       const other = replaceOnce(xml, /Client commentaar/, 'Ander commentaar');
       const conflict = await main.post('/berichten', other, KEYS.wijkteam);
@@ -258,7 +280,9 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
       expect(stored.items.filter((m) => m.status !== 'rejected').map((m) => m.id)).toEqual([first.body.id]);
       const rejected = stored.items.filter((m) => m.status === 'rejected');
       expect(rejected.map((m) => `/berichten/${m.id}`)).toEqual([conflict.body.rejected]);
-      expect((await main.gateway.store.getMessage(rejected[0]!.id))!.findings).toEqual([expect.objectContaining({ code: 'TR056', retourcode: '9056' })]);
+      expect((await main.gateway.store.getMessage(rejected[0]!.id))!.findings).toEqual([
+        expect.objectContaining({ code: 'TR056', retourcode: '9056' }),
+      ]);
       await eventually(async () => expect((await statusOf(main, first.body.id)).status).toBe('delivered'), bounded);
       expect(deliveriesTo('http://zorg.example/berichten', ident)).toHaveLength(1);
     });
@@ -281,8 +305,12 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
       // Party "jeugd" may send WMO323 and WMO315, not a WMO302.
       const retour = await main.post('/inbound/jeugd', example('WMO302'), KEYS.jeugd);
       expectErrorShape(retour, 403, 'MESSAGE_NOT_ALLOWED');
-      expect((await main.gateway.store.listMessages({ berichtIdentificatie: ident, status: 'rejected' })).total).toBe(1);
-      expect((await main.gateway.store.listMessages({ messageName: 'WMO302' })).items.map((m) => m.status)).toEqual(['rejected']);
+      expect((await main.gateway.store.listMessages({ berichtIdentificatie: ident, status: 'rejected' })).total).toBe(
+        1,
+      );
+      expect((await main.gateway.store.listMessages({ messageName: 'WMO302' })).items.map((m) => m.status)).toEqual([
+        'rejected',
+      ]);
     });
 
     it('refuses an external party sending as another party (inbound Afzender must be one of its codes)', async () => {
@@ -306,7 +334,11 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
       // An external party's key is no caller key, and a party's key works only on its own inbound path.
       expectErrorShape(keep(await main.post('/berichten', wmo301(), KEYS.zorg)), 401, 'UNAUTHENTICATED');
       expectErrorShape(keep(await main.post('/inbound/jeugd', example('WMO323'), KEYS.zorg)), 401, 'UNAUTHENTICATED');
-      expectErrorShape(keep(await main.post('/inbound/zorg', example('WMO302'), KEYS.wijkteam)), 401, 'UNAUTHENTICATED');
+      expectErrorShape(
+        keep(await main.post('/inbound/zorg', example('WMO302'), KEYS.wijkteam)),
+        401,
+        'UNAUTHENTICATED',
+      );
       expectErrorShape(keep(await main.get('/berichten/anything', null)), 401, 'UNAUTHENTICATED');
     });
 
@@ -316,7 +348,11 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
         415,
         'UNSUPPORTED_MEDIA_TYPE',
       );
-      expectErrorShape(keep(await main.post('/berichten', 'Bsn=999900006; this is no XML', KEYS.wijkteam)), 415, 'NOT_XML');
+      expectErrorShape(
+        keep(await main.post('/berichten', 'Bsn=999900006; this is no XML', KEYS.wijkteam)),
+        415,
+        'NOT_XML',
+      );
     });
 
     it('413 BODY_TOO_LARGE over server.bodyLimitBytes (64 KiB), while a bericht just under it is accepted', async () => {
@@ -345,7 +381,10 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
     });
 
     it('422 UNKNOWN_NAMESPACE for a root in a namespace no standard uses', async () => {
-      const xml = wmo301().replaceAll('http://www.istandaarden.nl/iwmo/3_2/wmo301/schema', 'http://example.org/onbekend');
+      const xml = wmo301().replaceAll(
+        'http://www.istandaarden.nl/iwmo/3_2/wmo301/schema',
+        'http://example.org/onbekend',
+      );
       expectErrorShape(keep(await main.post('/berichten', xml, KEYS.wijkteam)), 422, 'UNKNOWN_NAMESPACE');
     });
 
@@ -380,7 +419,11 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
     });
 
     it('422 NO_ROUTE when the route table has no destination for the bericht', async () => {
-      const xml = replaceOnce(withIdentificatie(example('WMO301'), 'NOROUTE00001'), /<wmo301:Ontvanger>42420001</, '<wmo301:Ontvanger>65656055<');
+      const xml = replaceOnce(
+        withIdentificatie(example('WMO301'), 'NOROUTE00001'),
+        /<wmo301:Ontvanger>42420001</,
+        '<wmo301:Ontvanger>65656055<',
+      );
       const r = keep(await strict.post('/berichten', xml, KEYS.wijkteam));
       expectErrorShape(r, 422, 'NO_ROUTE');
       expect(r.body.message).toBe('WMO301');
@@ -421,7 +464,9 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
       const codes = [...new Set([...wmo302.matchAll(/RetourCode>([0-9A-Z]{4})</g)].map((m) => m[1]))];
       expect(codes).toContain('0200');
       expect(s.answer).toEqual({ id: retourId, summary: codes.join(' ') });
-      expect(s.conversation).toEqual([expect.objectContaining({ id: retourId, message: 'WMO302', direction: 'retour' })]);
+      expect(s.conversation).toEqual([
+        expect.objectContaining({ id: retourId, message: 'WMO302', direction: 'retour' }),
+      ]);
 
       const delivery = await eventually(() => {
         const got = deliveries.filter((d) => d.headers['x-schakel-id'] === retourId);
@@ -516,7 +561,10 @@ describe.skipIf(!hasReference)(`gateway over HTTP${hasReference ? '' : ` (${skip
       expect(delivery.url).toBe('http://zorg.example/berichten');
       expect(delivery.body).toBe(retour);
       expect(delivery.headers['x-schakel-message']).toBe('WMO316');
-      await eventually(async () => expect((await conv.gateway.store.getMessage(retourId))?.status).toBe('delivered'), bounded);
+      await eventually(
+        async () => expect((await conv.gateway.store.getMessage(retourId))?.status).toBe('delivered'),
+        bounded,
+      );
     });
   });
 

@@ -16,16 +16,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSoapRequest } from '../../src/stuf/soap-request.ts';
-import { buildSoapEnvelope, readSoap, readSoapFault } from '../../src/stuf/soap.ts';
-import { unwrap, wrap, type Unwrapped } from '../../src/stuf/ggk-envelope.ts';
-import { answeredFrom, buildBv03, buildFo01 } from '../../src/stuf/replies.ts';
+import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
+import { type Unwrapped, unwrap, wrap } from '../../src/stuf/ggk-envelope.ts';
+import { answeredFrom, buildBv03, buildFo01 } from '../../src/stuf/replies.ts';
+import { buildSoapEnvelope, readSoap, readSoapFault } from '../../src/stuf/soap.ts';
+import { readSoapRequest } from '../../src/stuf/soap-request.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt, type XNode } from '../../src/xml/tree.ts';
 import { eventually, KEYS, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
-import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 
 if (!hasReference) console.warn(`SKIPPED integration/ggk-corv: ${skipReason}`);
 
@@ -35,7 +35,12 @@ const GGK_URL = 'https://ggk.example/OntvangAsynchroon';
 const CORV_URL = 'https://corv.example/jubes';
 const example = (name: string) => fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2/wmo', `${name}.xml`));
 const bounded = { timeoutMs: 15_000 };
-const VERSIONS = { applicatieVersie: '0004', applicatieSubversie: '0003', functieVersie: '0003', functieSubversie: '0002' };
+const VERSIONS = {
+  applicatieVersie: '0004',
+  applicatieSubversie: '0003',
+  functieVersie: '0003',
+  functieSubversie: '0002',
+};
 
 /** What the nock'd parties received. */
 const toGgk: { soapAction: string | undefined; envelope: Unwrapped; raw: Buffer }[] = [];
@@ -43,19 +48,32 @@ const toCorv: { soapAction: string | undefined; message: XNode }[] = [];
 const toGemeente: string[] = [];
 
 /** A party that reads the SOAP request and answers Bv03 (zender/ontvanger swapped, crossRefnummer = its referentienummer). */
-function soapParty(origin: string, pathname: string, onRequest: (message: Buffer, soapAction: string | undefined) => void): void {
+function soapParty(
+  origin: string,
+  pathname: string,
+  onRequest: (message: Buffer, soapAction: string | undefined) => void,
+): void {
   nock(origin)
     .persist()
     .post(pathname)
     .reply(function (_uri, body) {
       const request = readSoapRequest(Buffer.from(body as string), { maxBytes: 30 * 1024 * 1024 })!;
       onRequest(request.message, this.req.headers['soapaction'] as string | undefined);
-      return [200, buildSoapEnvelope(buildBv03(answeredFrom(request.root))), { 'content-type': 'text/xml; charset=utf-8' }];
+      return [
+        200,
+        buildSoapEnvelope(buildBv03(answeredFrom(request.root))),
+        { 'content-type': 'text/xml; charset=utf-8' },
+      ];
     });
 }
 
-const soapPost = (g: TestGateway, party: string, soap: Buffer | string, key: string | null = party === 'ggk' ? GGK_KEY : CORV_KEY, type = 'text/xml; charset=utf-8') =>
-  g.post(`/inbound/${party}`, soap, key, type);
+const soapPost = (
+  g: TestGateway,
+  party: string,
+  soap: Buffer | string,
+  key: string | null = party === 'ggk' ? GGK_KEY : CORV_KEY,
+  type = 'text/xml; charset=utf-8',
+) => g.post(`/inbound/${party}`, soap, key, type);
 
 /** The one message in a SOAP answer's Body, and the fault when it is one. */
 function soapAnswer(text: string) {
@@ -71,8 +89,12 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
   beforeAll(async () => {
     nock.disableNetConnect();
     nock.enableNetConnect('127.0.0.1');
-    soapParty('https://ggk.example', '/OntvangAsynchroon', (message, soapAction) => toGgk.push({ soapAction, envelope: unwrap(message), raw: message }));
-    soapParty('https://corv.example', '/jubes', (message, soapAction) => toCorv.push({ soapAction, message: parseToTree(message) }));
+    soapParty('https://ggk.example', '/OntvangAsynchroon', (message, soapAction) =>
+      toGgk.push({ soapAction, envelope: unwrap(message), raw: message }),
+    );
+    soapParty('https://corv.example', '/jubes', (message, soapAction) =>
+      toCorv.push({ soapAction, message: parseToTree(message) }),
+    );
     nock('http://gemeente.example')
       .persist()
       .post('/retour')
@@ -136,10 +158,16 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
     expect(sent!.soapAction).toBe('"http://www.stufstandaarden.nl/sectormodel/ggk/0210/ggk_Di01"');
     expect(sent!.envelope.message).toBe('ggk_Di01');
     expect(sent!.envelope.payload.equals(wmo301)).toBe(true);
-    expect(sent!.envelope.stuurgegevens).toMatchObject({ zender: { organisatie: '0384', applicatie: 'Schakel-test' }, ontvanger: { organisatie: '42420001', applicatie: 'GGk' }, functie: 'WMO301' });
+    expect(sent!.envelope.stuurgegevens).toMatchObject({
+      zender: { organisatie: '0384', applicatie: 'Schakel-test' },
+      ontvanger: { organisatie: '42420001', applicatie: 'GGk' },
+      functie: 'WMO301',
+    });
     di01Referentienummer = sent!.envelope.stuurgegevens.referentienummer;
     expect(di01Referentienummer).toBe(wmo301Id);
-    expect(status.attempts).toMatchObject([{ attemptNo: 1, outcome: 'delivered', httpStatus: 200, answerMessage: 'Bv03' }]);
+    expect(status.attempts).toMatchObject([
+      { attemptNo: 1, outcome: 'delivered', httpStatus: 200, answerMessage: 'Bv03' },
+    ]);
   });
 
   it('accepts the WMO302 coming back as SOAP ggk_Du01 on /inbound/ggk, answers Bv03 and correlates it to the WMO301', async () => {
@@ -162,7 +190,10 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
       expect(s.body.answer?.id).toBe(wmo302Id);
       return s.body;
     }, bounded);
-    expect(heen.conversation.map((c: { id: string; message: string }) => [c.id, c.message])).toContainEqual([wmo302Id, 'WMO302']);
+    expect(heen.conversation.map((c: { id: string; message: string }) => [c.id, c.message])).toContainEqual([
+      wmo302Id,
+      'WMO302',
+    ]);
     const retour = await g.get(`/berichten/${wmo302Id}`);
     expect(retour.body).toMatchObject({ message: 'WMO302', direction: 'retour', correlatedTo: wmo301Id });
     // The retour travels on to the gemeente's system as the WMO302 itself, without the GGK envelope.
@@ -172,7 +203,11 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
 
   it("correlates a GGK Fo01 to the Di01 it refers to (crossRefnummer = the envelope's referentienummer = the message id)", async () => {
     const fo01 = buildFo01(
-      { zender: { organisatie: '0384', applicatie: 'Schakel-test' }, ontvanger: { organisatie: 'GGK', applicatie: 'GGk' }, referentienummer: wmo301Id },
+      {
+        zender: { organisatie: '0384', applicatie: 'Schakel-test' },
+        ontvanger: { organisatie: 'GGK', applicatie: 'GGk' },
+        referentienummer: wmo301Id,
+      },
       { code: 'IB213', plek: 'client', omschrijving: 'Ontvanger onbekend' },
     );
     const r = await soapPost(g, 'ggk', buildSoapEnvelope(fo01));
@@ -192,12 +227,17 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
     expect(a.fault).toMatchObject({ code: 'Client', side: 'client' });
     expect(textAt(a.fo03, 'body/code')).toBe('StUF016');
     expect(textAt(a.fo03, 'body/plek')).toBe('client');
-    expect(textAt(a.fo03, 'stuurgegevens/crossRefnummer')).toBe(textAt(parseToTree(readSoapRequest(du01Soap, { maxBytes: 1 << 24 })!.message), 'stuurgegevens/referentienummer'));
+    expect(textAt(a.fo03, 'stuurgegevens/crossRefnummer')).toBe(
+      textAt(parseToTree(readSoapRequest(du01Soap, { maxBytes: 1 << 24 })!.message), 'stuurgegevens/referentienummer'),
+    );
   });
 
   it('takes the same WMO302 in a new envelope (new referentienummer, as a GGK resend has) as a repeat: Fo03 StUF016', async () => {
     const again = wmo302Du01(); // a new envelope: wrap() gives every one its own referentienummer
-    const firstRef = textAt(parseToTree(readSoapRequest(du01Soap, { maxBytes: 1 << 24 })!.message), 'stuurgegevens/referentienummer');
+    const firstRef = textAt(
+      parseToTree(readSoapRequest(du01Soap, { maxBytes: 1 << 24 })!.message),
+      'stuurgegevens/referentienummer',
+    );
     expect(textAt(parseToTree(again), 'stuurgegevens/referentienummer')).not.toBe(firstRef);
     const r = await soapPost(g, 'ggk', buildSoapEnvelope(again));
     expect(r.status).toBe(500);
@@ -211,20 +251,29 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
     const a = soapAnswer(r.text);
     expect(a.first.name).toBe('Bv03Bericht');
     const rejectedId = r.headers.get('location')!.replace('/berichten/', '');
-    expect(await g.gateway.store.getMessage(rejectedId)).toMatchObject({ messageName: 'notificatieDi01', status: 'rejected' });
+    expect(await g.gateway.store.getMessage(rejectedId)).toMatchObject({
+      messageName: 'notificatieDi01',
+      status: 'rejected',
+    });
     const fo01 = await eventually(() => {
       const found = toCorv.find((m) => m.message.name === 'Fo01Bericht');
       expect(found).toBeDefined();
       return found!;
     }, bounded);
     expect(textAt(fo01.message, 'body/code')).toBe('StUF055');
-    expect(textAt(fo01.message, 'stuurgegevens/crossRefnummer')).toBe(textAt(parseToTree(invalid), 'stuurgegevens/referentienummer'));
+    expect(textAt(fo01.message, 'stuurgegevens/crossRefnummer')).toBe(
+      textAt(parseToTree(invalid), 'stuurgegevens/referentienummer'),
+    );
 
     const twoMessages = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><a/><b/></s:Body></s:Envelope>`;
     const r2 = await soapPost(g, 'corv', twoMessages, CORV_KEY, 'application/soap+xml; charset=utf-8');
     expect(r2.status).toBe(400);
     expect(r2.headers.get('content-type')).toMatch(/^application\/soap\+xml/);
-    expect(soapAnswer(r2.text)).toMatchObject({ version: '1.2', fault: { code: 'Sender', text: 'the SOAP Body must carry exactly one message; it carries 2' }, fo03: undefined });
+    expect(soapAnswer(r2.text)).toMatchObject({
+      version: '1.2',
+      fault: { code: 'Sender', text: 'the SOAP Body must carry exactly one message; it carries 2' },
+      fo03: undefined,
+    });
   });
 
   it('refuses a SOAP envelope around a bare iStandaarden bericht before storing anything (no stuurgegevens to answer)', async () => {
@@ -261,13 +310,18 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
     const vtos = toCorv.filter((m) => m.message.name === 'vtoDi01');
     expect(vtos).toHaveLength(1);
     expect(vtos[0]!.soapAction).toBe('"http://www.stufstandaarden.nl/koppelvlak/jz0100/vtoDi01"');
-    expect([vtos[0]!.message.name, textAt(vtos[0]!.message, 'stuurgegevens/referentienummer')]).toEqual(['vtoDi01', vtoRef]);
+    expect([vtos[0]!.message.name, textAt(vtos[0]!.message, 'stuurgegevens/referentienummer')]).toEqual([
+      'vtoDi01',
+      vtoRef,
+    ]);
 
     const notificatie = build('notificatieDi01', { ontvanger: { organisatie: '0384' } });
     const n = await soapPost(g, 'corv', buildSoapEnvelope(notificatie));
     expect(n.status).toBe(200);
     const a = soapAnswer(n.text);
     expect(a.first.name).toBe('Bv03Bericht');
-    expect(textAt(a.first, 'stuurgegevens/crossRefnummer')).toBe(textAt(parseToTree(notificatie), 'stuurgegevens/referentienummer'));
+    expect(textAt(a.first, 'stuurgegevens/crossRefnummer')).toBe(
+      textAt(parseToTree(notificatie), 'stuurgegevens/referentienummer'),
+    );
   });
 });

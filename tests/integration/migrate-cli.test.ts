@@ -40,7 +40,9 @@ describe('schakel migrate', () => {
   it('migrates the SQLite store of the embedded deployment', async () => {
     const r = await migrate('dataDir: DATADIR\n');
     expect(r).toMatchObject({ code: 0, err: '' });
-    expect(r.out).toMatch(new RegExp(`SQLite store .*schakel\\.sqlite: schema version ${MIGRATIONS.at(-1)!.version}\\n$`));
+    expect(r.out).toMatch(
+      new RegExp(`SQLite store .*schakel\\.sqlite: schema version ${MIGRATIONS.at(-1)!.version}\\n$`),
+    );
   });
 
   it('refuses a bad configuration or bad arguments', async () => {

@@ -101,7 +101,8 @@ describe('the README on a fresh clone without ../shared', () => {
   let gatewayPort = 0;
   let receiverPort = 0;
   const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
-  const ports = (text: string) => text.replaceAll('127.0.0.1:8080', `127.0.0.1:${gatewayPort}`).replaceAll('--port 8081', `--port ${receiverPort}`);
+  const ports = (text: string) =>
+    text.replaceAll('127.0.0.1:8080', `127.0.0.1:${gatewayPort}`).replaceAll('--port 8081', `--port ${receiverPort}`);
 
   beforeAll(async () => {
     parent = mkdtempSync(path.join(os.tmpdir(), 'schakel-clone-'));
@@ -159,17 +160,26 @@ describe('the README on a fresh clone without ../shared', () => {
     const out = run.stdout;
     // 1. the receiver, 3. the receipt
     expect(out).toMatch(new RegExp(`demo receiver listening on http://127\\.0\\.0\\.1:${receiverPort}`));
-    const receipt = JSON.parse(readFileSync(path.join(clone, 'receipt.json'), 'utf8')) as { id: string; message: string; status: string };
+    const receipt = JSON.parse(readFileSync(path.join(clone, 'receipt.json'), 'utf8')) as {
+      id: string;
+      message: string;
+      status: string;
+    };
     expect(receipt).toMatchObject({ message: 'WMO301', status: 'queued' });
     // 4./5. delivered to the receiver, answered by the WMO302
     expect(out).toMatch(new RegExp(`POST /berichten message=WMO301 id=${receipt.id}`));
     const objects = jsonObjects(out);
-    const last = objects.filter((o) => o.id === receipt.id && o.answer).at(-1) as { status: string; answer: { id: string } } | undefined;
+    const last = objects.filter((o) => o.id === receipt.id && o.answer).at(-1) as
+      | { status: string; answer: { id: string } }
+      | undefined;
     expect(last, out).toBeDefined();
     expect(last!.status).toBe('delivered');
     expect(out).toMatch(/POST \/\S+ message=WMO302 /);
     // 6. the repeat: the first receipt again
-    expect(objects.some((o) => o.id === receipt.id && o.repeat === true), out).toBe(true);
+    expect(
+      objects.some((o) => o.id === receipt.id && o.repeat === true),
+      out,
+    ).toBe(true);
     // 7. the 422 with TR135 and the retour
     const refused = objects.find((o) => (o.error as { code?: string } | undefined)?.code === 'RULES_FAILED');
     expect(refused, out).toBeDefined();

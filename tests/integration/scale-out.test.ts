@@ -11,20 +11,20 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '../../src/transport/rabbitmq-topology.ts';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
+import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { rabbitmqctl, removeTopology } from '../helpers/rabbitmq.ts';
 import {
   closeAgents,
   freePort,
+  type Instance,
   instanceConfigYaml,
   OFFICIAL_WMO301,
+  type PostResult,
   postBericht,
   readOfficialWmo301,
   runBounded,
   startInstance,
   wmo301Variant,
-  type Instance,
-  type PostResult,
 } from '../helpers/scale-out.ts';
 import {
   AMQP_URL,
@@ -95,11 +95,14 @@ describe.skipIf(!runnable)('scale-out: two gateway processes sharing PostgreSQL 
     await receiver?.close();
     await db?.end();
     await dropSchema?.();
-    await removeTopology(topology(prefix, { baseDelayMs: 100, maxDelayMs: 2000 }, 20), ['receiver']).catch(() => undefined);
+    await removeTopology(topology(prefix, { baseDelayMs: 100, maxDelayMs: 2000 }, 20), ['receiver']).catch(
+      () => undefined,
+    );
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
-  const urls = () => [...instances.values()].filter((i) => i.child.exitCode === null && i.child.signalCode === null).map((i) => i.url);
+  const urls = () =>
+    [...instances.values()].filter((i) => i.child.exitCode === null && i.child.signalCode === null).map((i) => i.url);
 
   /**
    * Posts `count` distinct variants, even ones to instance a and odd ones to b, CONCURRENCY at a time. A post
@@ -134,7 +137,8 @@ describe.skipIf(!runnable)('scale-out: two gateway processes sharing PostgreSQL 
   async function expectAllDelivered(scenario: string, ids: string[]): Promise<number> {
     const wanted = new Set(ids);
     const deadline = Date.now() + DELIVERY_DEADLINE_MS;
-    const received = () => new Set(receiver.requests.map((r) => String(r.headers['x-schakel-id'])).filter((id) => wanted.has(id)));
+    const received = () =>
+      new Set(receiver.requests.map((r) => String(r.headers['x-schakel-id'])).filter((id) => wanted.has(id)));
     while (received().size < wanted.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     const missing = [...wanted].filter((id) => !received().has(id));
     expect(missing, `${scenario}: ${missing.length} accepted messages never delivered`).toEqual([]);
@@ -157,80 +161,104 @@ describe.skipIf(!runnable)('scale-out: two gateway processes sharing PostgreSQL 
     expect(counts).toEqual([{ status: 'delivered', n: wanted.size }]);
     const requests = receiver.requests.filter((r) => wanted.has(String(r.headers['x-schakel-id']))).length;
     const duplicates = requests - wanted.size;
-    console.log(`scale-out: ${scenario}: accepted ${wanted.size}, delivered ${wanted.size}, duplicates delivered: ${duplicates}`);
+    console.log(
+      `scale-out: ${scenario}: accepted ${wanted.size}, delivered ${wanted.size}, duplicates delivered: ${duplicates}`,
+    );
     return duplicates;
   }
 
-  it('stores one message when the same bericht reaches both instances (202 then 200; other content 409)', async () => {
-    const [a, b] = [instances.get('a')!, instances.get('b')!];
-    for (let k = 0; k < 10; k++) {
-      const body = wmo301Variant(official, `IDEM${k}`);
-      const both = await Promise.all([postBericht(a.url, body), postBericht(b.url, body)]);
-      expect(both.map((r) => r.status).sort()).toEqual([200, 202]);
-      expect(both[0]!.id).toBe(both[1]!.id);
-      expect((await postBericht(k % 2 ? a.url : b.url, body)).status).toBe(200);
-      const other = body.replace('<wmo301:Commentaar>Client commentaar</wmo301:Commentaar>', `<wmo301:Commentaar>anders ${k}</wmo301:Commentaar>`);
-      expect(other).not.toBe(body);
-      expect((await postBericht(k % 2 ? b.url : a.url, other)).status).toBe(409);
-      const { rows } = await db.query<{ n: number }>(
-        "SELECT COUNT(*)::int AS n FROM messages WHERE bericht_identificatie = $1 AND status <> 'rejected'",
-        [`IDEM${k}`],
-      );
-      expect(rows[0]!.n).toBe(1);
-    }
-  }, SCENARIO_TIMEOUT_MS);
-
-  it(`delivers every accepted message of ${MESSAGES} posted half to each instance`, async () => {
-    const ids = await load('ST', MESSAGES);
-    expect(new Set(ids).size).toBe(MESSAGES);
-    await expectAllDelivered('steady', ids);
-    // Both instances delivered: the work queue is shared.
-    const { rows } = await db.query<{ owners: number }>(
-      `SELECT COUNT(DISTINCT actor)::int AS owners FROM status_history
-       WHERE to_status = 'delivering' AND message_id = ANY($1::text[])`,
-      [ids],
-    );
-    expect(rows[0]!.owners).toBe(2);
-  }, SCENARIO_TIMEOUT_MS);
-
-  it('loses nothing when RabbitMQ is stopped and started during the load', async () => {
-    const release = await brokerLock('exclusive');
-    try {
-      let stopped: Promise<void> | undefined;
-      const ids = await load('BR', MESSAGES, (done) => {
-        if (done === Math.floor(MESSAGES / 4) && !stopped) {
-          stopped = (async () => {
-            await rabbitmqctl('stop_app');
-            // The gateways keep accepting: ingest needs only PostgreSQL, the outbox holds the rest.
-            await new Promise((r) => setTimeout(r, 3000));
-            await rabbitmqctl('start_app');
-            await rabbitmqctl('await_startup');
-          })();
-        }
-      });
-      expect(stopped).toBeDefined();
-      await stopped;
-      await expectAllDelivered('rabbitmq stop_app/start_app', ids);
-      // The broker really went away under both instances, and they came back to it.
-      for (const i of instances.values()) {
-        expect(i.output.some((l) => l.includes('lost the connection to RabbitMQ')), `${i.name} saw no broker outage`).toBe(true);
+  it(
+    'stores one message when the same bericht reaches both instances (202 then 200; other content 409)',
+    async () => {
+      const [a, b] = [instances.get('a')!, instances.get('b')!];
+      for (let k = 0; k < 10; k++) {
+        const body = wmo301Variant(official, `IDEM${k}`);
+        const both = await Promise.all([postBericht(a.url, body), postBericht(b.url, body)]);
+        expect(both.map((r) => r.status).sort()).toEqual([200, 202]);
+        expect(both[0]!.id).toBe(both[1]!.id);
+        expect((await postBericht(k % 2 ? a.url : b.url, body)).status).toBe(200);
+        const other = body.replace(
+          '<wmo301:Commentaar>Client commentaar</wmo301:Commentaar>',
+          `<wmo301:Commentaar>anders ${k}</wmo301:Commentaar>`,
+        );
+        expect(other).not.toBe(body);
+        expect((await postBericht(k % 2 ? b.url : a.url, other)).status).toBe(409);
+        const { rows } = await db.query<{ n: number }>(
+          "SELECT COUNT(*)::int AS n FROM messages WHERE bericht_identificatie = $1 AND status <> 'rejected'",
+          [`IDEM${k}`],
+        );
+        expect(rows[0]!.n).toBe(1);
       }
-    } finally {
-      // Never leave the broker down for the next test file.
-      await rabbitmqctl('start_app').catch(() => undefined);
-      await release();
-    }
-  }, SCENARIO_TIMEOUT_MS);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 
-  it('loses nothing when one instance is killed with SIGKILL during the load', async () => {
-    let killed: Promise<void> | undefined;
-    const ids = await load('KL', MESSAGES, (done) => {
-      if (done === Math.floor(MESSAGES / 3) && !killed) killed = instances.get('b')!.kill();
-    });
-    expect(killed).toBeDefined();
-    await killed;
-    expect(instances.get('b')!.child.signalCode).toBe('SIGKILL');
-    // Instance a takes over what b had leased once b's leases run out (5 s here).
-    await expectAllDelivered('SIGKILL of one instance', ids);
-  }, SCENARIO_TIMEOUT_MS);
+  it(
+    `delivers every accepted message of ${MESSAGES} posted half to each instance`,
+    async () => {
+      const ids = await load('ST', MESSAGES);
+      expect(new Set(ids).size).toBe(MESSAGES);
+      await expectAllDelivered('steady', ids);
+      // Both instances delivered: the work queue is shared.
+      const { rows } = await db.query<{ owners: number }>(
+        `SELECT COUNT(DISTINCT actor)::int AS owners FROM status_history
+       WHERE to_status = 'delivering' AND message_id = ANY($1::text[])`,
+        [ids],
+      );
+      expect(rows[0]!.owners).toBe(2);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'loses nothing when RabbitMQ is stopped and started during the load',
+    async () => {
+      const release = await brokerLock('exclusive');
+      try {
+        let stopped: Promise<void> | undefined;
+        const ids = await load('BR', MESSAGES, (done) => {
+          if (done === Math.floor(MESSAGES / 4) && !stopped) {
+            stopped = (async () => {
+              await rabbitmqctl('stop_app');
+              // The gateways keep accepting: ingest needs only PostgreSQL, the outbox holds the rest.
+              await new Promise((r) => setTimeout(r, 3000));
+              await rabbitmqctl('start_app');
+              await rabbitmqctl('await_startup');
+            })();
+          }
+        });
+        expect(stopped).toBeDefined();
+        await stopped;
+        await expectAllDelivered('rabbitmq stop_app/start_app', ids);
+        // The broker really went away under both instances, and they came back to it.
+        for (const i of instances.values()) {
+          expect(
+            i.output.some((l) => l.includes('lost the connection to RabbitMQ')),
+            `${i.name} saw no broker outage`,
+          ).toBe(true);
+        }
+      } finally {
+        // Never leave the broker down for the next test file.
+        await rabbitmqctl('start_app').catch(() => undefined);
+        await release();
+      }
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'loses nothing when one instance is killed with SIGKILL during the load',
+    async () => {
+      let killed: Promise<void> | undefined;
+      const ids = await load('KL', MESSAGES, (done) => {
+        if (done === Math.floor(MESSAGES / 3) && !killed) killed = instances.get('b')!.kill();
+      });
+      expect(killed).toBeDefined();
+      await killed;
+      expect(instances.get('b')!.child.signalCode).toBe('SIGKILL');
+      // Instance a takes over what b had leased once b's leases run out (5 s here).
+      await expectAllDelivered('SIGKILL of one instance', ids);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 });

@@ -82,15 +82,30 @@ describe.skipIf(!available)('PostgreSQL store', () => {
       const [a, b] = [open(), open()];
       const key = { afzender: '0363', bsnHash: 'c'.repeat(64), budget: 'PGB-SCALE' };
       const tkb = (n: number) =>
-        wmo301({ standard: 'ipgb', release: '2.1', messageName: 'WMO501', ontvanger: 'SVB', berichtIdentificatie: `SC-${n}`, history: { periods: [], budgets: [key] } });
-      const results = await Promise.all(Array.from({ length: 10 }, (_, n) => (n % 2 ? a : b).insertMessage(tkb(n), 'a')));
+        wmo301({
+          standard: 'ipgb',
+          release: '2.1',
+          messageName: 'WMO501',
+          ontvanger: 'SVB',
+          berichtIdentificatie: `SC-${n}`,
+          history: { periods: [], budgets: [key] },
+        });
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, n) => (n % 2 ? a : b).insertMessage(tkb(n), 'a')),
+      );
       const statuses = async () => Promise.all(results.map(async (r) => (await a.getMessage(r.id))!.status));
       expect((await statuses()).filter((x) => x === 'queued')).toHaveLength(1);
       expect((await statuses()).filter((x) => x === 'on_hold')).toHaveLength(9);
       // Its retour, stored by either instance, releases exactly one more.
       const first = results[(await statuses()).indexOf('queued')]!;
       await b.insertMessage(
-        wmo301({ messageName: 'WMO502', direction: 'retour', berichtIdentificatie: 'SC-R', dedup: null, correlatedTo: first.id }),
+        wmo301({
+          messageName: 'WMO502',
+          direction: 'retour',
+          berichtIdentificatie: 'SC-R',
+          dedup: null,
+          correlatedTo: first.id,
+        }),
         'a',
       );
       expect((await statuses()).filter((x) => x === 'queued')).toHaveLength(2);
@@ -105,7 +120,11 @@ describe.skipIf(!available)('PostgreSQL store', () => {
       for (let i = 0; i < rounds; i++) {
         const same = wmo301({ berichtIdentificatie: `SAME-${i}` });
         const other = wmo301({ berichtIdentificatie: `SAME-${i}`, body: `<Bericht>other ${i}</Bericht>` });
-        const results = await Promise.all([a.insertMessage(same, 'a'), b.insertMessage(same, 'b'), b.insertMessage(other, 'b')]);
+        const results = await Promise.all([
+          a.insertMessage(same, 'a'),
+          b.insertMessage(same, 'b'),
+          b.insertMessage(other, 'b'),
+        ]);
         const kinds = results.map((r) => r.kind);
         expect(new Set(results.map((r) => r.id)).size).toBe(1);
         // Whichever of the three won, exactly one was inserted; the other content is refused unless it won.

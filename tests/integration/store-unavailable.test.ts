@@ -97,7 +97,9 @@ describe.skipIf(!pgUp)('PostgreSQL whose connection goes away after start', () =
     const via = new URL(PG_URL);
     via.hostname = '127.0.0.1';
     via.port = String(port);
-    g = await startTestGateway({ extraYaml: `store: { kind: postgres, url: "${via.toString()}", schema: ${schema} }\n` });
+    g = await startTestGateway({
+      extraYaml: `store: { kind: postgres, url: "${via.toString()}", schema: ${schema} }\n`,
+    });
   });
   afterAll(async () => {
     await g?.stop();

@@ -4,14 +4,30 @@
  * wrong OIN, an expired certificate), takes berichten from clients authenticated by their certificate's OIN,
  * and picks up replaced certificate files without a restart. Official WMO301 example, clock pinned.
  */
+
+import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, KEYS, replaceOnce, startTestGateway, withIdentificatie, type TestGateway } from '../helpers/gateway.ts';
-import { OTHER_OIN, OUR_OIN, RECEIVER_OIN, startTlsReceiver, writeTestPki, type TestPki, type TlsReceiver } from '../helpers/pki.ts';
+import {
+  eventually,
+  KEYS,
+  replaceOnce,
+  startTestGateway,
+  type TestGateway,
+  withIdentificatie,
+} from '../helpers/gateway.ts';
+import {
+  OTHER_OIN,
+  OUR_OIN,
+  RECEIVER_OIN,
+  startTlsReceiver,
+  type TestPki,
+  type TlsReceiver,
+  writeTestPki,
+} from '../helpers/pki.ts';
 import { hasReference, istandaardExample, skipReason } from '../helpers/reference.ts';
 
 if (!hasReference) console.warn(`SKIP tls.test.ts: ${skipReason}`);
@@ -50,7 +66,11 @@ describe.skipIf(!hasReference)('outbound mutual TLS', () => {
 
   beforeAll(async () => {
     receiver = await startTlsReceiver({ cert: pki.server.cert, key: pki.server.key, ca: [pki.caPath] });
-    wrongOinReceiver = await startTlsReceiver({ cert: pki.serverWrongOin.cert, key: pki.serverWrongOin.key, ca: [pki.caPath] });
+    wrongOinReceiver = await startTlsReceiver({
+      cert: pki.serverWrongOin.cert,
+      key: pki.serverWrongOin.key,
+      ca: [pki.caPath],
+    });
     swapCert = join(dir, 'wissel.crt');
     swapKey = join(dir, 'wissel.key');
     copyFileSync(pki.client.cert, swapCert);
@@ -109,52 +129,90 @@ ${profile('wissel', swapCert, swapKey)}
     const h = await g.get('/healthz', null);
     expect(h.status).toBe(200);
     expect(h.body.status).toBe('ok');
-    return (h.body.destinations as { destination: string; state: string; reason?: string; since?: string }[]).find((d) => d.destination === destination);
+    return (h.body.destinations as { destination: string; state: string; reason?: string; since?: string }[]).find(
+      (d) => d.destination === destination,
+    );
   };
 
-  it('delivers with the right certificate: the receiver sees our OIN, the gateway logs the receiver\'s', async () => {
+  it("delivers with the right certificate: the receiver sees our OIN, the gateway logs the receiver's", async () => {
     const id = await send('11110001', 'TLS-GOED-1');
     await settled(id, 'delivered');
     const got = receiver.requests.find((r) => r.headers['x-schakel-id'] === id);
     expect(got?.clientOin).toBe(OUR_OIN);
     // The log line follows the store's record of the delivery.
     await eventually(() =>
-      expect(logLines(g, 'delivered').find((l) => l.messageId === id)).toMatchObject({ destination: 'tls-goed', receiverOin: RECEIVER_OIN }),
+      expect(logLines(g, 'delivered').find((l) => l.messageId === id)).toMatchObject({
+        destination: 'tls-goed',
+        receiverOin: RECEIVER_OIN,
+      }),
     );
     expect(await healthOf('tls-goed')).toEqual({ destination: 'tls-goed', state: 'healthy', tlsProfile: 'goed' });
   });
 
   it.each([
-    ['11110002', 'tls-andere-ca', 'our certificate is of a CA the receiver does not trust', /^TLS refused: .*(alert unknown ca|does not accept the client certificate of profile "andere-ca")/i],
-    ['11110003', 'tls-verkeerde-oin', 'the receiver shows another OIN', new RegExp(`^TLS refused: receiver certificate carries OIN ${OTHER_OIN}, profile "goed" expects ${RECEIVER_OIN}$`)],
-    ['11110004', 'tls-verlopen', 'our certificate expired', /^TLS profile unusable: profile verlopen: certificate expired on 20\d\d-\d\d-\d\dT/],
-    ['11110005', 'tls-niet-vertrouwd', 'we do not trust the receiver\'s CA', /^TLS refused: .*\((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)$/],
-  ])('refuses when %s (%s: %s), marks only that destination unhealthy', async (ontvanger, destination, _why, reason) => {
-    const before = receiver.requests.length;
-    const id = await send(ontvanger, `TLS-FOUT-${ontvanger.slice(-1)}`);
-    const d = await settled(id, 'dead');
-    expect(d.attempts).toHaveLength(2);
-    for (const a of d.attempts) {
-      expect(a.outcome).toBe('retry');
-      expect(a.reason).toMatch(reason);
-    }
-    expect(receiver.requests.length).toBe(before);
-    expect(wrongOinReceiver.requests).toHaveLength(0);
-    const health = await healthOf(destination);
-    expect(health).toMatchObject({ state: 'unhealthy', reason: expect.stringMatching(reason) });
-    expect(Date.parse(health!.since!)).not.toBeNaN();
+    [
+      '11110002',
+      'tls-andere-ca',
+      'our certificate is of a CA the receiver does not trust',
+      /^TLS refused: .*(alert unknown ca|does not accept the client certificate of profile "andere-ca")/i,
+    ],
+    [
+      '11110003',
+      'tls-verkeerde-oin',
+      'the receiver shows another OIN',
+      new RegExp(
+        `^TLS refused: receiver certificate carries OIN ${OTHER_OIN}, profile "goed" expects ${RECEIVER_OIN}$`,
+      ),
+    ],
+    [
+      '11110004',
+      'tls-verlopen',
+      'our certificate expired',
+      /^TLS profile unusable: profile verlopen: certificate expired on 20\d\d-\d\d-\d\dT/,
+    ],
+    [
+      '11110005',
+      'tls-niet-vertrouwd',
+      "we do not trust the receiver's CA",
+      /^TLS refused: .*\((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)$/,
+    ],
+  ])(
+    'refuses when %s (%s: %s), marks only that destination unhealthy',
+    async (ontvanger, destination, _why, reason) => {
+      const before = receiver.requests.length;
+      const id = await send(ontvanger, `TLS-FOUT-${ontvanger.slice(-1)}`);
+      const d = await settled(id, 'dead');
+      expect(d.attempts).toHaveLength(2);
+      for (const a of d.attempts) {
+        expect(a.outcome).toBe('retry');
+        expect(a.reason).toMatch(reason);
+      }
+      expect(receiver.requests.length).toBe(before);
+      expect(wrongOinReceiver.requests).toHaveLength(0);
+      const health = await healthOf(destination);
+      expect(health).toMatchObject({ state: 'unhealthy', reason: expect.stringMatching(reason) });
+      expect(Date.parse(health!.since!)).not.toBeNaN();
 
-    // Another destination keeps delivering meanwhile.
-    const other = await send('11110001', `TLS-OK-${ontvanger.slice(-1)}`);
-    await settled(other, 'delivered');
-    expect(await healthOf('tls-goed')).toMatchObject({ state: 'healthy' });
-  });
+      // Another destination keeps delivering meanwhile.
+      const other = await send('11110001', `TLS-OK-${ontvanger.slice(-1)}`);
+      await settled(other, 'delivered');
+      expect(await healthOf('tls-goed')).toMatchObject({ state: 'healthy' });
+    },
+  );
 
   it('shows the certificate profiles in /healthz and the days-left metric', async () => {
     const h = await g.get('/healthz', null);
     const byProfile = Object.fromEntries((h.body.certificates as { profile: string }[]).map((c) => [c.profile, c]));
-    expect(byProfile.goed).toMatchObject({ usable: true, oin: OUR_OIN, usedBy: ['tls-goed', 'tls-verkeerde-oin'], expiresSoon: false });
-    expect(byProfile.verlopen).toMatchObject({ usable: false, problem: expect.stringMatching(/certificate expired on/) });
+    expect(byProfile.goed).toMatchObject({
+      usable: true,
+      oin: OUR_OIN,
+      usedBy: ['tls-goed', 'tls-verkeerde-oin'],
+      expiresSoon: false,
+    });
+    expect(byProfile.verlopen).toMatchObject({
+      usable: false,
+      problem: expect.stringMatching(/certificate expired on/),
+    });
     const metrics = await g.gateway.metrics.render();
     expect(metrics.text).toMatch(/schakel_certificate_days_left\{certificate="goed"\} 36[45]/);
     expect(metrics.text).toMatch(/schakel_certificate_days_left\{certificate="verlopen"\} -3[5-6]/);
@@ -170,7 +228,9 @@ ${profile('wissel', swapCert, swapKey)}
     copyFileSync(pki.clientExpiringSoon.key, swapKey);
     copyFileSync(pki.clientExpiringSoon.cert, swapCert);
     const renewed = new X509Certificate(pki.clientExpiringSoon.issued.certPem).fingerprint256;
-    await eventually(() => logLines(g, 'certificate profile reloaded: new certificate in use').some((l) => l.fingerprint256 === renewed));
+    await eventually(() =>
+      logLines(g, 'certificate profile reloaded: new certificate in use').some((l) => l.fingerprint256 === renewed),
+    );
 
     const second = await send('11110006', 'TLS-WISSEL-2');
     await settled(second, 'delivered');
@@ -203,7 +263,11 @@ function httpsPost(
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : text, serverFingerprint256 });
+          resolve({
+            status: res.statusCode ?? 0,
+            body: text.startsWith('{') ? JSON.parse(text) : text,
+            serverFingerprint256,
+          });
         });
       },
     );
@@ -239,7 +303,7 @@ tls:
     });
     afterAll(async () => g?.stop());
 
-    it('accepts a client whose certificate OIN belongs to a caller, with that caller\'s permissions, and logs the OIN', async () => {
+    it("accepts a client whose certificate OIN belongs to a caller, with that caller's permissions, and logs the OIN", async () => {
       expect(g.url).toMatch(/^https:/);
       const r = await httpsPost(g.url, '/berichten', withIdentificatie(wmo301(), 'MTLS-IN-1'), pki.client);
       expect(r.status, JSON.stringify(r.body)).toBe(202);
@@ -259,7 +323,9 @@ tls:
       await expect(httpsPost(g.url, '/berichten', wmo301(), pki.clientOtherCa)).rejects.toMatchObject({
         code: expect.stringMatching(/^(ERR_SSL_|ECONNRESET$|EPIPE$)/),
       });
-      await expect(httpsPost(g.url, '/berichten', wmo301(), null, { authorization: `Bearer ${KEYS.wijkteam}` })).rejects.toMatchObject({
+      await expect(
+        httpsPost(g.url, '/berichten', wmo301(), null, { authorization: `Bearer ${KEYS.wijkteam}` }),
+      ).rejects.toMatchObject({
         code: expect.stringMatching(/^(ERR_SSL_|ECONNRESET$|EPIPE$)/),
       });
     });
@@ -269,7 +335,10 @@ tls:
         authorization: `Bearer ${KEYS.wijkteam}`,
       });
       expect(r.status).toBe(403);
-      expect(r.body.error).toMatchObject({ code: 'OIN_UNKNOWN', message: `OIN ${OTHER_OIN} of the client certificate is not allowed here` });
+      expect(r.body.error).toMatchObject({
+        code: 'OIN_UNKNOWN',
+        message: `OIN ${OTHER_OIN} of the client certificate is not allowed here`,
+      });
     });
 
     it('serves a replaced server certificate after SIGHUP, without a restart', async () => {
@@ -292,7 +361,9 @@ tls:
     afterAll(async () => g?.stop());
 
     it('still takes API keys without a certificate, and the OIN with one', async () => {
-      const byKey = await httpsPost(g.url, '/berichten', withIdentificatie(wmo301(), 'MTLS-OPT-1'), null, { authorization: `Bearer ${KEYS.wijkteam}` });
+      const byKey = await httpsPost(g.url, '/berichten', withIdentificatie(wmo301(), 'MTLS-OPT-1'), null, {
+        authorization: `Bearer ${KEYS.wijkteam}`,
+      });
       expect(byKey.status).toBe(202);
       const byOin = await httpsPost(g.url, '/berichten', withIdentificatie(wmo301(), 'MTLS-OPT-2'), pki.client);
       expect(byOin.status).toBe(202);

@@ -13,11 +13,20 @@ import { createLogger } from '../../src/log.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
 import { RabbitMqTransport, type RabbitMqTransportOptions } from '../../src/transport/rabbitmq.ts';
 import { assertTopology, topology } from '../../src/transport/rabbitmq-topology.ts';
-import { wmo301 } from '../helpers/messages.ts';
 import { transportContract } from '../contract/transport.contract.ts';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.ts';
+import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
+import { wmo301 } from '../helpers/messages.ts';
 import { closeConnectionsNamed, queueDepth, removeTopology } from '../helpers/rabbitmq.ts';
-import { AMQP_URL, brokerLock, createSchema, PG_URL, probePostgres, probeRabbitMq, servicesAvailable, uniqueName } from '../helpers/services.ts';
+import {
+  AMQP_URL,
+  brokerLock,
+  createSchema,
+  PG_URL,
+  probePostgres,
+  probeRabbitMq,
+  servicesAvailable,
+  uniqueName,
+} from '../helpers/services.ts';
 
 const available = await servicesAvailable('RabbitMQ transport', probePostgres(), probeRabbitMq());
 const schema = uniqueName('schakel_transport');
@@ -28,7 +37,9 @@ async function truncate(): Promise<void> {
   const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
   await client.connect();
   try {
-    await client.query('TRUNCATE messages, status_history, delivery_attempts, audit_log, outbox RESTART IDENTITY CASCADE');
+    await client.query(
+      'TRUNCATE messages, status_history, delivery_attempts, audit_log, outbox RESTART IDENTITY CASCADE',
+    );
   } finally {
     await client.end();
   }
@@ -65,7 +76,13 @@ async function harness() {
     store,
     prefix,
     started,
-    async start(options: { destinations: DestinationConfig[]; retry: RetryConfig; concurrency?: number } & Partial<RabbitMqTransportOptions>) {
+    async start(
+      options: {
+        destinations: DestinationConfig[];
+        retry: RetryConfig;
+        concurrency?: number;
+      } & Partial<RabbitMqTransportOptions>,
+    ) {
       for (const d of options.destinations) destinationIds.add(d.id);
       retryUsed = options.retry;
       const transport = new RabbitMqTransport({
@@ -110,7 +127,14 @@ describe.skipIf(!available)('RabbitMQ transport', () => {
     async function enqueue(store: PostgresStore, n: number, from = 0): Promise<string[]> {
       const ids: string[] = [];
       for (let i = from; i < from + n; i++) {
-        ids.push((await store.insertMessage(wmo301({ berichtIdentificatie: `B-${i}`, destination: 'receiver' }), 'caller:test')).id);
+        ids.push(
+          (
+            await store.insertMessage(
+              wmo301({ berichtIdentificatie: `B-${i}`, destination: 'receiver' }),
+              'caller:test',
+            )
+          ).id,
+        );
       }
       return ids;
     }
@@ -125,7 +149,13 @@ describe.skipIf(!available)('RabbitMQ transport', () => {
     it('shares the queues between instances: every message delivered, each by one of them', async () => {
       h = await harness();
       receiver = await startReceiver(() => ({ status: 200, delayMs: 2 }));
-      const destination: DestinationConfig = { id: 'receiver', adapter: 'webhook', url: receiver.url, timeoutMs: 5000, headers: {} };
+      const destination: DestinationConfig = {
+        id: 'receiver',
+        adapter: 'webhook',
+        url: receiver.url,
+        timeoutMs: 5000,
+        headers: {},
+      };
       // Two instances, each with its own store connection pool, as two processes would have.
       const other = openPostgresStore({ url: PG_URL, schema, poolSize: 4 });
       try {
@@ -152,7 +182,13 @@ describe.skipIf(!available)('RabbitMQ transport', () => {
     it('reconnects after the broker closed its connection under load, losing nothing', async () => {
       h = await harness();
       receiver = await startReceiver(() => ({ status: 200, delayMs: 5 }));
-      const destination: DestinationConfig = { id: 'receiver', adapter: 'webhook', url: receiver.url, timeoutMs: 5000, headers: {} };
+      const destination: DestinationConfig = {
+        id: 'receiver',
+        adapter: 'webhook',
+        url: receiver.url,
+        timeoutMs: 5000,
+        headers: {},
+      };
       const transport = await h.start({ destinations: [destination], retry: RETRY, concurrency: 8 });
       const ids = await enqueue(h.store, 400);
       transport.kick();
@@ -165,7 +201,9 @@ describe.skipIf(!available)('RabbitMQ transport', () => {
       const delivered = receiver.requests.map((r) => r.headers['x-schakel-id'] as string);
       expect(new Set(delivered)).toEqual(new Set([...ids, ...more]));
       // At least once: a delivery whose outcome was being recorded when the connection went may arrive twice.
-      console.log(`rabbitmq reconnect: ${delivered.length - ids.length - more.length} duplicates delivered of ${ids.length + more.length}`);
+      console.log(
+        `rabbitmq reconnect: ${delivered.length - ids.length - more.length} duplicates delivered of ${ids.length + more.length}`,
+      );
       for (const id of [...ids, ...more]) {
         const attempts = await h.store.deliveryAttempts(id);
         expect(attempts.filter((a) => a.resultStatus === 'delivered')).toHaveLength(1);
@@ -175,7 +213,13 @@ describe.skipIf(!available)('RabbitMQ transport', () => {
     it('drops a copy whose token is no longer current, delivering nothing', async () => {
       h = await harness();
       receiver = await startReceiver(() => ({ status: 200 }));
-      const destination: DestinationConfig = { id: 'receiver', adapter: 'webhook', url: receiver.url, timeoutMs: 5000, headers: {} };
+      const destination: DestinationConfig = {
+        id: 'receiver',
+        adapter: 'webhook',
+        url: receiver.url,
+        timeoutMs: 5000,
+        headers: {},
+      };
       const transport = await h.start({ destinations: [destination], retry: RETRY });
       const [id] = await enqueue(h.store, 1);
       transport.kick();
@@ -184,8 +228,13 @@ describe.skipIf(!available)('RabbitMQ transport', () => {
       const connection = await amqp.connect(AMQP_URL);
       try {
         const ch = await connection.createConfirmChannel();
-        for (const ref of [{ o: 1, t: 'old-token', m: id, d: 'receiver' }, { o: 999, t: 'x', m: 'none', d: 'receiver' }]) {
-          ch.publish(transport.topology.deliverExchange, 'receiver', Buffer.from(JSON.stringify(ref)), { persistent: true });
+        for (const ref of [
+          { o: 1, t: 'old-token', m: id, d: 'receiver' },
+          { o: 999, t: 'x', m: 'none', d: 'receiver' },
+        ]) {
+          ch.publish(transport.topology.deliverExchange, 'receiver', Buffer.from(JSON.stringify(ref)), {
+            persistent: true,
+          });
         }
         await ch.waitForConfirms();
       } finally {
@@ -199,10 +248,19 @@ describe.skipIf(!available)('RabbitMQ transport', () => {
     it('records as dead a delivery RabbitMQ dead-lettered at its delivery limit', async () => {
       h = await harness();
       receiver = await startReceiver(() => ({ status: 200 }));
-      const destination: DestinationConfig = { id: 'receiver', adapter: 'webhook', url: receiver.url, timeoutMs: 5000, headers: {} };
+      const destination: DestinationConfig = {
+        id: 'receiver',
+        adapter: 'webhook',
+        url: receiver.url,
+        timeoutMs: 5000,
+        headers: {},
+      };
       const transport = await h.start({ destinations: [destination], retry: RETRY, deliveryLimit: 2 });
       // A delivery for a destination this instance does not consume, published as the relay would.
-      const { id } = await h.store.insertMessage(wmo301({ berichtIdentificatie: 'POISON', destination: 'elsewhere' }), 'caller:test');
+      const { id } = await h.store.insertMessage(
+        wmo301({ berichtIdentificatie: 'POISON', destination: 'elsewhere' }),
+        'caller:test',
+      );
       const [lease] = await h.store.leaseForPublish('test-relay', 10, 60_000);
       expect(lease!.messageId).toBe(id);
       const t = topology(h.prefix, RETRY, 2);

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateXML } from 'xsd-schema-validator';
 import { catalogue } from '../../src/catalogue/catalogue.ts';
-import { DEFAULT_SCHEMAS_DIR, SchemaPacks } from '../../src/xml/packs.ts';
 import { BerichtValidator } from '../../src/validation/validator.ts';
+import { DEFAULT_SCHEMAS_DIR, SchemaPacks } from '../../src/xml/packs.ts';
 import { mutants } from '../helpers/mutants.ts';
 import { istandaardExamples } from '../helpers/official.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
@@ -26,7 +26,8 @@ function hasJava(): boolean {
 }
 const javaPresent = hasJava();
 if (!hasReference) console.warn(`SKIPPED oracle/xerces: ${skipReason}`);
-if (!javaPresent) console.warn('SKIPPED oracle/xerces: no Java (javac) on this machine; .ci/run installs default-jdk-headless');
+if (!javaPresent)
+  console.warn('SKIPPED oracle/xerces: no Java (javac) on this machine; .ci/run installs default-jdk-headless');
 
 interface Case {
   label: string;

@@ -22,7 +22,8 @@ const verdict = (v: Partial<Verdict>): Verdict => ({
 
 describe('answers per channel', () => {
   it('the GGK and CORV take a bericht that fails level 1 (Bv03) and answer it with a Fo01 afterwards', () => {
-    for (const channel of ['ggk', 'corv'] as const) expect(answerFor(channel, 'level-1')).toEqual({ immediate: 'bv03', followUp: 'fo01' });
+    for (const channel of ['ggk', 'corv'] as const)
+      expect(answerFor(channel, 'level-1')).toEqual({ immediate: 'bv03', followUp: 'fo01' });
   });
 
   it('level 2–4 from the GGK: Bv03, then the retourbericht to the reply destination (in a Du01); CORV: a Fo01', () => {
@@ -32,14 +33,20 @@ describe('answers per channel', () => {
 
   it('Fo03 only where the gateway cannot take the message, and for a repeat', () => {
     for (const channel of ['ggk', 'corv'] as const) {
-      const fo03 = Object.entries(ANSWERS_PER_CHANNEL[channel]).filter(([, a]) => a.immediate === 'fo03').map(([s]) => s);
+      const fo03 = Object.entries(ANSWERS_PER_CHANNEL[channel])
+        .filter(([, a]) => a.immediate === 'fo03')
+        .map(([s]) => s);
       expect(fo03.sort()).toEqual(['cannot-take', 'repeat']);
     }
   });
 
-  it('an internal system gets the retour in the answer and nothing sent; an external party\'s plain post gets it routed back', () => {
+  it("an internal system gets the retour in the answer and nothing sent; an external party's plain post gets it routed back", () => {
     expect(answerFor('internal', 'level-2-4')).toEqual({ immediate: 'error', followUp: 'none', retourInAnswer: true });
-    expect(answerFor('party', 'level-2-4')).toEqual({ immediate: 'error', followUp: 'retour-routed', retourInAnswer: true });
+    expect(answerFor('party', 'level-2-4')).toEqual({
+      immediate: 'error',
+      followUp: 'retour-routed',
+      retourInAnswer: true,
+    });
     // Level 1 never has a retourbericht (§6.1).
     for (const channel of ['internal', 'party'] as const) expect(answerFor(channel, 'level-1').followUp).toBe('none');
   });
@@ -53,8 +60,14 @@ describe('which column a rejected verdict falls in', () => {
 
   it('a bericht (bare or in a valid envelope) that fails its XSD, or is not recognised in the envelope: level 1', () => {
     expect(situationOf(verdict({ xsdValid: false }))).toBe('level-1');
-    expect(situationOf(verdict({ message: 'ggk_Di01', standard: 'ggk', payload: verdict({ xsdValid: false }) }))).toBe('level-1');
-    expect(situationOf(verdict({ message: 'ggk_Di01', standard: 'ggk', payload: verdict({ message: null, xsdValid: false }) }))).toBe('level-1');
+    expect(situationOf(verdict({ message: 'ggk_Di01', standard: 'ggk', payload: verdict({ xsdValid: false }) }))).toBe(
+      'level-1',
+    );
+    expect(
+      situationOf(
+        verdict({ message: 'ggk_Di01', standard: 'ggk', payload: verdict({ message: null, xsdValid: false }) }),
+      ),
+    ).toBe('level-1');
   });
 
   it('a schema-valid bericht that fails a rule: level 2–4', () => {

@@ -26,7 +26,9 @@ describe('API keys', () => {
 
   it('never matches malformed stored hashes, including the plaintext key itself', () => {
     const key = 'plain-key';
-    expect(verifyApiKey(key, [key, 'sha256:', 'sha256:zz', hashApiKey(key).slice(0, 40), `md5:${'0'.repeat(64)}`])).toBe(false);
+    expect(
+      verifyApiKey(key, [key, 'sha256:', 'sha256:zz', hashApiKey(key).slice(0, 40), `md5:${'0'.repeat(64)}`]),
+    ).toBe(false);
   });
 
   it('generates long random keys', () => {

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DestinationHealth, evaluateAlerts } from '../../src/beheer/alerts.ts';
 import { tokensMatch } from '../../src/beheer/csrf.ts';
-import { JobRunner, type Job } from '../../src/beheer/jobs.ts';
-import { OverviewService, type Overview } from '../../src/beheer/overview.ts';
+import { type Job, JobRunner } from '../../src/beheer/jobs.ts';
+import { type Overview, OverviewService } from '../../src/beheer/overview.ts';
 import { containsNumber, matchingIds, searchBsn, TooManyMessages, toMessageFilter } from '../../src/beheer/search.ts';
 import { cookieHeader, SessionStore } from '../../src/beheer/session.ts';
 import { parseConfig } from '../../src/config/load.ts';
@@ -17,7 +17,7 @@ import { hashPassword, PASSWORD_HASH_PATTERN, verifyPassword } from '../../src/s
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.ts';
 import type { MessageStore, NextStep } from '../../src/store/types.ts';
 import { wmo301 } from '../helpers/messages.ts';
-import { tempDir, type TempDir } from '../helpers/temp.ts';
+import { type TempDir, tempDir } from '../helpers/temp.ts';
 
 const silent = createLogger({ level: 'silent' });
 
@@ -61,7 +61,9 @@ describe('sessions, cookies and CSRF tokens', () => {
   });
 
   it('the cookie is HttpOnly, SameSite=Strict, Path=/ and Secure only when asked', () => {
-    expect(cookieHeader('c', 'v', { secure: false, maxAgeSeconds: 60 })).toBe('c=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60');
+    expect(cookieHeader('c', 'v', { secure: false, maxAgeSeconds: 60 })).toBe(
+      'c=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60',
+    );
     expect(cookieHeader('c', 'v', { secure: true, maxAgeSeconds: 0 })).toMatch(/; Max-Age=0; Secure$/);
   });
 
@@ -128,7 +130,7 @@ describe('bulk jobs', () => {
     return runner.get(job.id)!;
   };
 
-  it('reports the store\'s answer per message honestly, keeps ids, and runs with bounded concurrency', async () => {
+  it("reports the store's answer per message honestly, keeps ids, and runs with bounded concurrency", async () => {
     const dead = [await insert(), await insert(), await insert(), await insert(), await insert()];
     await deliverAll('retry', { kind: 'dead' });
     const queued = await insert();
@@ -153,17 +155,36 @@ describe('bulk jobs', () => {
     }) as MessageStore;
     let kicks = 0;
     const runner = new JobRunner({ store: counting, logger: silent, concurrency: () => 2, onQueued: () => kicks++ });
-    const job = runner.start({ action: 'resend', actor: 'beheer:anna', ids: [...dead, queued, 'no-such-id', dead[0]!], selection: { kind: 'ids' } });
+    const job = runner.start({
+      action: 'resend',
+      actor: 'beheer:anna',
+      ids: [...dead, queued, 'no-such-id', dead[0]!],
+      selection: { kind: 'ids' },
+    });
     expect(job.total).toBe(7);
     const done = await finished(runner, job);
     expect({ done: done.done, ok: done.ok, failed: done.failed }).toEqual({ done: 7, ok: 5, failed: 2 });
-    expect(done.results.find((r) => r.id === queued)).toEqual({ id: queued, ok: false, reason: 'invalid-state', status: 'queued' });
-    expect(done.results.find((r) => r.id === 'no-such-id')).toEqual({ id: 'no-such-id', ok: false, reason: 'not-found' });
+    expect(done.results.find((r) => r.id === queued)).toEqual({
+      id: queued,
+      ok: false,
+      reason: 'invalid-state',
+      status: 'queued',
+    });
+    expect(done.results.find((r) => r.id === 'no-such-id')).toEqual({
+      id: 'no-such-id',
+      ok: false,
+      reason: 'not-found',
+    });
     expect(most).toBe(2);
     expect(kicks).toBe(5);
     for (const id of dead) expect((await store.getMessage(id))?.status).toBe('queued');
     const audit = await store.listAudit({ actor: 'beheer:anna', limit: 50 });
-    expect(audit.filter((a) => a.action === 'message.resend').map((a) => a.targetId).sort()).toEqual([...dead].sort());
+    expect(
+      audit
+        .filter((a) => a.action === 'message.resend')
+        .map((a) => a.targetId)
+        .sort(),
+    ).toEqual([...dead].sort());
     expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['beheer.job-started', 'beheer.job-finished']));
     await runner.close();
   });
@@ -192,7 +213,13 @@ describe('bulk jobs', () => {
 });
 
 describe('overview and alerts', () => {
-  const thresholds = { queueDepth: 3, deadLetters: 1, oldestWaitingMinutes: 30, unhealthyAfterFailures: 2, certificateDays: 30 };
+  const thresholds = {
+    queueDepth: 3,
+    deadLetters: 1,
+    oldestWaitingMinutes: 30,
+    unhealthyAfterFailures: 2,
+    certificateDays: 30,
+  };
 
   it('counts per destination and standard, finds the oldest waiting message and what was delivered today', async () => {
     const oldest = await insert({ destination: 'dest-a' });
@@ -204,11 +231,20 @@ describe('overview and alerts', () => {
     now += 60_000;
     await insert({ destination: 'dest-a' });
     await insert({ destination: 'dest-a' });
-    const overview = new OverviewService({ store, destinations: () => ['dest-a', 'dest-b', 'dest-c'], pageSize: () => 7, now: () => new Date(now) });
+    const overview = new OverviewService({
+      store,
+      destinations: () => ['dest-a', 'dest-b', 'dest-c'],
+      pageSize: () => 7,
+      now: () => new Date(now),
+    });
     const o = await overview.get({ deliveredToday: true });
     const a = o.destinations.find((d) => d.key === 'dest-a')!;
     expect(a).toMatchObject({ queued: 2, deliveredToday: 2, dead: 0 });
-    expect(o.destinations.find((d) => d.key === 'dest-b')).toMatchObject({ queued: 0, deliveredToday: 1, oldestWaitingAt: null });
+    expect(o.destinations.find((d) => d.key === 'dest-b')).toMatchObject({
+      queued: 0,
+      deliveredToday: 1,
+      oldestWaitingAt: null,
+    });
     expect(o.destinations.find((d) => d.key === 'dest-c')).toMatchObject({ queued: 0, deliveredToday: 0 });
     expect(o.standards).toEqual([expect.objectContaining({ key: 'iwmo', queued: 2, deliveredToday: 3 })]);
     expect(o.deliveredToday).toMatchObject({ scanned: 3, complete: true });
@@ -218,16 +254,34 @@ describe('overview and alerts', () => {
   });
 
   it('each alert fires at its threshold and not below', () => {
-    const row = { key: 'd', queued: 2, delivering: 0, deliveredToday: 0, failed: 0, dead: 0, onHold: 0, oldestWaitingAt: null as string | null };
+    const row = {
+      key: 'd',
+      queued: 2,
+      delivering: 0,
+      deliveredToday: 0,
+      failed: 0,
+      dead: 0,
+      onHold: 0,
+      oldestWaitingAt: null as string | null,
+    };
     const at = new Date(2026, 10, 20, 12, 0, 0);
-    const overview = (r: Partial<typeof row>): Overview => ({ generatedAt: '', destinations: [{ ...row, ...r }], standards: [], totals: {} as Overview['totals'], deliveredToday: null });
+    const overview = (r: Partial<typeof row>): Overview => ({
+      generatedAt: '',
+      destinations: [{ ...row, ...r }],
+      standards: [],
+      totals: {} as Overview['totals'],
+      deliveredToday: null,
+    });
     const health = new DestinationHealth();
-    const kinds = (o: Overview, certs: { name: string; notAfter: Date }[] = []) => evaluateAlerts(o, health, certs, thresholds, at).map((a) => `${a.alert}:${a.destination}`);
+    const kinds = (o: Overview, certs: { name: string; notAfter: Date }[] = []) =>
+      evaluateAlerts(o, health, certs, thresholds, at).map((a) => `${a.alert}:${a.destination}`);
     expect(kinds(overview({}))).toEqual([]);
     expect(kinds(overview({ queued: 2, delivering: 1 }))).toEqual(['queue-depth:d']);
     expect(kinds(overview({ dead: 1 }))).toEqual(['dead-letters:d']);
     expect(kinds(overview({ oldestWaitingAt: new Date(at.getTime() - 29 * 60_000).toISOString() }))).toEqual([]);
-    expect(kinds(overview({ oldestWaitingAt: new Date(at.getTime() - 31 * 60_000).toISOString() }))).toEqual(['oldest-waiting:d']);
+    expect(kinds(overview({ oldestWaitingAt: new Date(at.getTime() - 31 * 60_000).toISOString() }))).toEqual([
+      'oldest-waiting:d',
+    ]);
     health.record({ destination: 'd', outcome: 'retry' });
     expect(kinds(overview({}))).toEqual([]);
     health.record({ destination: 'd', outcome: 'failed' });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '../../src/catalogue/catalogue.ts';
 import { recognise } from '../../src/catalogue/recognise.ts';
-import { parseToTree } from '../../src/xml/parse.ts';
 import { SchemaPacks } from '../../src/xml/packs.ts';
+import { parseToTree } from '../../src/xml/parse.ts';
 
 const count = (standard: string) => catalogue.entries.filter((e) => e.standard === standard).length;
 
@@ -13,12 +13,19 @@ describe('message catalogue', () => {
     expect(count('ieb')).toBe(4);
     expect(count('ipgb')).toBe(8);
     expect(count('stuf-jz')).toBe(13);
-    expect(catalogue.entries.filter((e) => e.standard === 'stuf').map((e) => e.name)).toEqual(['Bv01', 'Bv03', 'Fo01', 'Fo03']);
+    expect(catalogue.entries.filter((e) => e.standard === 'stuf').map((e) => e.name)).toEqual([
+      'Bv01',
+      'Bv03',
+      'Fo01',
+      'Fo03',
+    ]);
     expect(catalogue.entries.filter((e) => e.standard === 'ggk').map((e) => e.name)).toEqual(['ggk_Di01', 'ggk_Du01']);
   });
 
   it('pairs every heenbericht with its retour, the answer code being the heen code + 1', () => {
-    for (const e of catalogue.entries.filter((x) => (x.standard === 'iwmo' || x.standard === 'ijw') && x.direction === 'heen')) {
+    for (const e of catalogue.entries.filter(
+      (x) => (x.standard === 'iwmo' || x.standard === 'ijw') && x.direction === 'heen',
+    )) {
       const r = catalogue.retourOf(e)!;
       expect(r.answers).toBe(e.name);
       expect(Number(r.berichtCode)).toBe(Number(e.berichtCode) + 1);
@@ -53,7 +60,10 @@ describe('recognition', () => {
   });
 
   it('refuses another release of a confirmed standard, an unknown message and a wrong root', () => {
-    expect(recognise(bericht('http://www.istandaarden.nl/iwmo/3_1/wmo301/schema', '414'))).toMatchObject({ ok: false, code: 'UNSUPPORTED_RELEASE' });
+    expect(recognise(bericht('http://www.istandaarden.nl/iwmo/3_1/wmo301/schema', '414'))).toMatchObject({
+      ok: false,
+      code: 'UNSUPPORTED_RELEASE',
+    });
     expect(recognise(bericht(ns('wmo303'), '416'))).toMatchObject({ ok: false, code: 'UNKNOWN_NAMESPACE' });
     expect(recognise(bericht(ns('wmo301'), '414', 'Message'))).toMatchObject({ ok: false, code: 'UNKNOWN_ROOT' });
   });
@@ -62,7 +72,9 @@ describe('recognition', () => {
     const jz = 'http://www.stufstandaarden.nl/koppelvlak/jz0100';
     const stuf = 'http://www.egem.nl/StUF/StUF0301';
     const doc = (code: string, functie: string) =>
-      parseToTree(`<vtoDi01 xmlns="${jz}" xmlns:S="${stuf}"><stuurgegevens><S:berichtcode>${code}</S:berichtcode><S:functie>${functie}</S:functie></stuurgegevens></vtoDi01>`);
+      parseToTree(
+        `<vtoDi01 xmlns="${jz}" xmlns:S="${stuf}"><stuurgegevens><S:berichtcode>${code}</S:berichtcode><S:functie>${functie}</S:functie></stuurgegevens></vtoDi01>`,
+      );
     const ok = recognise(doc('Di01', 'vtoDi01'));
     expect(ok.ok && ok.entry.name).toBe('vtoDi01');
     expect(recognise(doc('Du01', 'vtoDi01'))).toMatchObject({ ok: false, code: 'STUF_BERICHTCODE_MISMATCH' });

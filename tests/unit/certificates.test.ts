@@ -16,7 +16,7 @@ import { createLogger } from '../../src/log.ts';
 import { CertificateError, daysUntilExpiry, loadProfile, validityProblem } from '../../src/security/certificates.ts';
 import { TlsHealth } from '../../src/security/tls-health.ts';
 import { TlsProfiles } from '../../src/security/tls-profiles.ts';
-import { OUR_OIN, RECEIVER_OIN, toPkcs12, writeTestPki, type TestPki } from '../helpers/pki.ts';
+import { OUR_OIN, RECEIVER_OIN, type TestPki, toPkcs12, writeTestPki } from '../helpers/pki.ts';
 
 let pki: TestPki;
 let dir: string;
@@ -27,7 +27,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const pem = (id: string, paths: { cert: string; key: string }, extra: Partial<TlsProfileConfig> = {}): TlsProfileConfig => ({
+const pem = (
+  id: string,
+  paths: { cert: string; key: string },
+  extra: Partial<TlsProfileConfig> = {},
+): TlsProfileConfig => ({
   id,
   cert: paths.cert,
   key: paths.key,
@@ -51,7 +55,9 @@ describe('loadProfile', () => {
     expect(p.certificate.oin).toBe(OUR_OIN);
     expect(p.certificate.subject).toContain('CN=gemeente.test');
     expect(p.certificate.issuer).toContain('CN=Schakel Test Root CA');
-    expect(p.certificate.notAfter.getTime()).toBe(pki.client.issued.cert.validity.notAfter.getTime() - (pki.client.issued.cert.validity.notAfter.getTime() % 1000));
+    expect(p.certificate.notAfter.getTime()).toBe(
+      pki.client.issued.cert.validity.notAfter.getTime() - (pki.client.issued.cert.validity.notAfter.getTime() % 1000),
+    );
     expect(p.certificate.notBefore < new Date()).toBe(true);
     expect(p.ca).toHaveLength(1);
     expect(p.expectOin).toBe(RECEIVER_OIN);
@@ -62,12 +68,17 @@ describe('loadProfile', () => {
   it('reads a PKCS#12 file with the passphrase from the named environment variable; the leaf comes first', () => {
     const file = join(dir, 'client.p12');
     writeFileSync(file, toPkcs12(pki.client.issued, 'p12-geheim', [pki.ca]));
-    const p = loadProfile({ id: 'p12', pkcs12: file, passphraseEnv: 'SCHAKEL_P12_PASS', ca: [pki.caPath] }, { SCHAKEL_P12_PASS: 'p12-geheim' });
+    const p = loadProfile(
+      { id: 'p12', pkcs12: file, passphraseEnv: 'SCHAKEL_P12_PASS', ca: [pki.caPath] },
+      { SCHAKEL_P12_PASS: 'p12-geheim' },
+    );
     expect(p.certificate.oin).toBe(OUR_OIN);
     const blocks = p.cert.match(/-----BEGIN CERTIFICATE-----/g) ?? [];
     expect(blocks).toHaveLength(2);
     expect(p.cert.indexOf(pki.client.issued.certPem.trim().slice(30, 90))).toBeGreaterThan(-1);
-    expect(p.cert.indexOf(pki.client.issued.certPem.trim().slice(30, 90))).toBeLessThan(p.cert.indexOf(pki.ca.certPem.trim().slice(30, 90)));
+    expect(p.cert.indexOf(pki.client.issued.certPem.trim().slice(30, 90))).toBeLessThan(
+      p.cert.indexOf(pki.ca.certPem.trim().slice(30, 90)),
+    );
   });
 
   const openssl = (() => {
@@ -81,14 +92,41 @@ describe('loadProfile', () => {
   if (!openssl) console.warn('SKIP: openssl not installed; the OpenSSL-written PKCS#12 cases are skipped');
   it.skipIf(!openssl)('reads PKCS#12 files written by OpenSSL 3 (AES-256, HMAC-SHA256), RSA and EC', () => {
     const rsa = join(dir, 'openssl-rsa.p12');
-    execFileSync('openssl', ['pkcs12', '-export', '-in', pki.client.cert, '-inkey', pki.client.key, '-certfile', pki.caPath, '-out', rsa, '-passout', 'pass:os-geheim']);
-    expect(loadProfile({ id: 'os', pkcs12: rsa, passphraseEnv: 'P', ca: [] }, { P: 'os-geheim' }).certificate.oin).toBe(OUR_OIN);
+    execFileSync('openssl', [
+      'pkcs12',
+      '-export',
+      '-in',
+      pki.client.cert,
+      '-inkey',
+      pki.client.key,
+      '-certfile',
+      pki.caPath,
+      '-out',
+      rsa,
+      '-passout',
+      'pass:os-geheim',
+    ]);
+    expect(loadProfile({ id: 'os', pkcs12: rsa, passphraseEnv: 'P', ca: [] }, { P: 'os-geheim' }).certificate.oin).toBe(
+      OUR_OIN,
+    );
 
     const ecKey = join(dir, 'ec.key');
     const ecCert = join(dir, 'ec.crt');
     const ec = join(dir, 'ec.p12');
     execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', ecKey]);
-    execFileSync('openssl', ['req', '-new', '-x509', '-key', ecKey, '-subj', '/CN=ec.test/serialNumber=00000099000000000042', '-days', '30', '-out', ecCert]);
+    execFileSync('openssl', [
+      'req',
+      '-new',
+      '-x509',
+      '-key',
+      ecKey,
+      '-subj',
+      '/CN=ec.test/serialNumber=00000099000000000042',
+      '-days',
+      '30',
+      '-out',
+      ecCert,
+    ]);
     execFileSync('openssl', ['pkcs12', '-export', '-in', ecCert, '-inkey', ecKey, '-out', ec, '-passout', 'pass:ec']);
     const p = loadProfile({ id: 'ec', pkcs12: ec, passphraseEnv: 'P', ca: [] }, { P: 'ec' });
     expect(p.certificate.oin).toBe('00000099000000000042');
@@ -119,21 +157,32 @@ describe('loadProfile', () => {
     const file = join(dir, 'pass.p12');
     writeFileSync(file, toPkcs12(pki.client.issued, 'juist'));
     const profile: TlsProfileConfig = { id: 'ggk-prod', pkcs12: file, passphraseEnv: 'SCHAKEL_P12_PASS', ca: [] };
-    expect(errorOf(() => loadProfile(profile, {}))).toBe('profile ggk-prod: PKCS#12 passphrase env SCHAKEL_P12_PASS not set');
+    expect(errorOf(() => loadProfile(profile, {}))).toBe(
+      'profile ggk-prod: PKCS#12 passphrase env SCHAKEL_P12_PASS not set',
+    );
     expect(errorOf(() => loadProfile(profile, { SCHAKEL_P12_PASS: 'fout' }))).toBe(
       `profile ggk-prod: the passphrase in env SCHAKEL_P12_PASS does not open the PKCS#12 file ${file}`,
     );
-    expect(errorOf(() => loadProfile({ id: 'ggk-prod', pkcs12: file, ca: [] }, {}))).toMatch(/needs a passphrase; name the environment variable/);
+    expect(errorOf(() => loadProfile({ id: 'ggk-prod', pkcs12: file, ca: [] }, {}))).toMatch(
+      /needs a passphrase; name the environment variable/,
+    );
   });
 
   it('reads an encrypted PEM key only with its passphrase', () => {
     const encrypted = join(dir, 'client-encrypted.key');
     writeFileSync(
       encrypted,
-      createPrivateKey(pki.client.issued.keyPem).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'sleutel' }),
+      createPrivateKey(pki.client.issued.keyPem).export({
+        type: 'pkcs8',
+        format: 'pem',
+        cipher: 'aes-256-cbc',
+        passphrase: 'sleutel',
+      }),
     );
     const paths = { cert: pki.client.cert, key: encrypted };
-    expect(errorOf(() => loadProfile(pem('enc', paths), {}))).toMatch(/the key in .* is encrypted; name the environment variable/);
+    expect(errorOf(() => loadProfile(pem('enc', paths), {}))).toMatch(
+      /the key in .* is encrypted; name the environment variable/,
+    );
     expect(errorOf(() => loadProfile(pem('enc', paths, { passphraseEnv: 'K' }), { K: 'fout' }))).toBe(
       `profile enc: the passphrase in env K does not decrypt the key in ${encrypted}`,
     );
@@ -144,26 +193,44 @@ describe('loadProfile', () => {
     expect(errorOf(() => loadProfile(pem('x', { cert: pki.client.key, key: pki.client.key }), {}))).toBe(
       `profile x: no PEM certificate in ${pki.client.key}`,
     );
-    expect(errorOf(() => loadProfile(pem('x', pki.client, { ca: [pki.client.key] }), {}))).toBe(`profile x: no PEM certificate in CA file ${pki.client.key}`);
+    expect(errorOf(() => loadProfile(pem('x', pki.client, { ca: [pki.client.key] }), {}))).toBe(
+      `profile x: no PEM certificate in CA file ${pki.client.key}`,
+    );
   });
 
   it('says when a certificate expired or is not valid yet (dates in UTC)', () => {
     const expired = loadProfile(pem('ggk-prod', pki.clientExpired), {});
     const now = new Date();
-    expect(validityProblem(expired.certificate, now)).toBe(`certificate expired on ${expired.certificate.notAfter.toISOString()}`);
+    expect(validityProblem(expired.certificate, now)).toBe(
+      `certificate expired on ${expired.certificate.notAfter.toISOString()}`,
+    );
     expect(daysUntilExpiry(expired.certificate, now)).toBeLessThan(-30);
     const future = loadProfile(pem('ggk-prod', pki.clientNotYetValid), {});
-    expect(validityProblem(future.certificate, now)).toBe(`certificate not valid before ${future.certificate.notBefore.toISOString()}`);
+    expect(validityProblem(future.certificate, now)).toBe(
+      `certificate not valid before ${future.certificate.notBefore.toISOString()}`,
+    );
   });
 });
 
 describe('TlsProfiles', () => {
   const lines: string[] = [];
-  const logger = createLogger({ level: 'trace', name: 'test', destination: { write: (l: string) => void lines.push(l) } });
-  const logged = (msg: string) => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
+  const logger = createLogger({
+    level: 'trace',
+    name: 'test',
+    destination: { write: (l: string) => void lines.push(l) },
+  });
+  const logged = (msg: string) =>
+    lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
 
   const destinations = (profiles: string[]): DestinationConfig[] =>
-    profiles.map((p, i) => ({ id: `d${i}`, adapter: 'webhook', url: 'https://127.0.0.1:1/x', timeoutMs: 1000, headers: {}, tlsProfile: p }));
+    profiles.map((p, i) => ({
+      id: `d${i}`,
+      adapter: 'webhook',
+      url: 'https://127.0.0.1:1/x',
+      timeoutMs: 1000,
+      headers: {},
+      tlsProfile: p,
+    }));
 
   function registry(profiles: TlsProfileConfig[], usedBy: string[], expiryWarningDays = 30) {
     return new TlsProfiles({
@@ -175,19 +242,38 @@ describe('TlsProfiles', () => {
   }
 
   it('gives each destination its client certificate, or the reason its profile cannot be used', () => {
-    const r = registry([pem('goed', pki.client, { expectOin: RECEIVER_OIN }), pem('verlopen', pki.clientExpired), pem('kapot', { cert: join(dir, 'weg.crt'), key: pki.client.key })], ['goed', 'verlopen', 'kapot']);
+    const r = registry(
+      [
+        pem('goed', pki.client, { expectOin: RECEIVER_OIN }),
+        pem('verlopen', pki.clientExpired),
+        pem('kapot', { cert: join(dir, 'weg.crt'), key: pki.client.key }),
+      ],
+      ['goed', 'verlopen', 'kapot'],
+    );
     const [good, expired, broken] = destinations(['goed', 'verlopen', 'kapot']);
     const ok = r.forDestination(good!);
     expect(ok.kind === 'ok' && ok.tls).toMatchObject({ profile: 'goed', expectedOin: RECEIVER_OIN });
     const options = ok.kind === 'ok' ? ok.tls!.options : {};
-    expect((options.ca as string[]).map((c) => new X509Certificate(c).fingerprint256)).toEqual([new X509Certificate(pki.ca.certPem).fingerprint256]);
+    expect((options.ca as string[]).map((c) => new X509Certificate(c).fingerprint256)).toEqual([
+      new X509Certificate(pki.ca.certPem).fingerprint256,
+    ]);
     expect(new X509Certificate(String(options.cert)).checkPrivateKey(createPrivateKey(String(options.key)))).toBe(true);
     const e = r.forDestination(expired!);
-    expect(e).toMatchObject({ kind: 'unusable', reason: expect.stringMatching(/^profile verlopen: certificate expired on 20\d\d-/) });
-    expect(r.forDestination(broken!)).toMatchObject({ kind: 'unusable', reason: `profile kapot: file not found: ${join(dir, 'weg.crt')}` });
-    expect(r.forDestination({ id: 'plain', adapter: 'webhook', url: 'http://x', timeoutMs: 1, headers: {} })).toEqual({ kind: 'ok' });
+    expect(e).toMatchObject({
+      kind: 'unusable',
+      reason: expect.stringMatching(/^profile verlopen: certificate expired on 20\d\d-/),
+    });
+    expect(r.forDestination(broken!)).toMatchObject({
+      kind: 'unusable',
+      reason: `profile kapot: file not found: ${join(dir, 'weg.crt')}`,
+    });
+    expect(r.forDestination({ id: 'plain', adapter: 'webhook', url: 'http://x', timeoutMs: 1, headers: {} })).toEqual({
+      kind: 'ok',
+    });
     expect(logged('certificate profile unusable').map((l) => l.profile)).toContain('kapot');
-    expect(logged('certificate expired: what uses this profile cannot connect').map((l) => l.profile)).toContain('verlopen');
+    expect(logged('certificate expired: what uses this profile cannot connect').map((l) => l.profile)).toContain(
+      'verlopen',
+    );
   });
 
   it('warns about a certificate that expires within expiryWarningDays: log, status and the certificate source', () => {
@@ -199,7 +285,10 @@ describe('TlsProfiles', () => {
     const status = Object.fromEntries(r.status().map((s) => [s.profile, s]));
     expect(status.bijna).toMatchObject({ usable: true, expiresSoon: true, oin: OUR_OIN, usedBy: ['d0'] });
     expect(status.ruim).toMatchObject({ usable: true, expiresSoon: false });
-    expect(r.certificates().map((c) => [c.name, c.destination])).toEqual([['bijna', 'd0'], ['ruim', 'd1']]);
+    expect(r.certificates().map((c) => [c.name, c.destination])).toEqual([
+      ['bijna', 'd0'],
+      ['ruim', 'd1'],
+    ]);
     // Once a day, not on every reload.
     r.reload();
     expect(logged('certificate expires soon').filter((l) => l.profile === 'bijna')).toHaveLength(1);
@@ -223,7 +312,9 @@ describe('TlsProfiles', () => {
     // Half-way through a replacement: the new certificate with the old key.
     copyFileSync(pki.clientExpiringSoon.cert, cert);
     const broken = r.reload();
-    expect(broken.failed).toEqual([{ profile: 'wissel', reason: expect.stringMatching(/^profile wissel: key does not match certificate/) }]);
+    expect(broken.failed).toEqual([
+      { profile: 'wissel', reason: expect.stringMatching(/^profile wissel: key does not match certificate/) },
+    ]);
     expect(fingerprint()).toBe(first);
     expect(r.status()[0]).toMatchObject({ usable: true, reloadError: expect.stringMatching(/key does not match/) });
 
@@ -236,20 +327,34 @@ describe('TlsProfiles', () => {
     // A certificate that is not valid yet does not replace a valid one.
     copyFileSync(pki.clientNotYetValid.cert, cert);
     copyFileSync(pki.clientNotYetValid.key, key);
-    expect(r.reload().failed[0]!.reason).toMatch(/^profile wissel: new certificate not valid before .*; the current certificate stays in use$/);
+    expect(r.reload().failed[0]!.reason).toMatch(
+      /^profile wissel: new certificate not valid before .*; the current certificate stays in use$/,
+    );
     expect(fingerprint()).toBe(second);
   });
 
   it('TlsHealth: unhealthy while the profile is unusable or since a refused handshake, healthy again after a delivery', () => {
     const r = registry([pem('goed', pki.client), pem('verlopen', pki.clientExpired)], ['goed', 'verlopen']);
-    const health = new TlsHealth(r, () => destinations(['goed', 'verlopen']), logger, () => Date.parse('2030-01-01T00:00:00Z'));
+    const health = new TlsHealth(
+      r,
+      () => destinations(['goed', 'verlopen']),
+      logger,
+      () => Date.parse('2030-01-01T00:00:00Z'),
+    );
     const byId = () => Object.fromEntries(health.list().map((e) => [e.destination, e]));
     expect(byId().d0).toEqual({ destination: 'd0', state: 'healthy', tlsProfile: 'goed' });
-    expect(byId().d1).toMatchObject({ state: 'unhealthy', reason: expect.stringMatching(/^TLS profile unusable: profile verlopen: certificate expired on/) });
+    expect(byId().d1).toMatchObject({
+      state: 'unhealthy',
+      reason: expect.stringMatching(/^TLS profile unusable: profile verlopen: certificate expired on/),
+    });
 
     health.observe('d0', { kind: 'retry', reason: 'HTTP 503' });
     expect(byId().d0!.state).toBe('healthy');
-    health.observe('d0', { kind: 'retry', reason: 'TLS refused: receiver certificate carries OIN x', tlsRefused: true });
+    health.observe('d0', {
+      kind: 'retry',
+      reason: 'TLS refused: receiver certificate carries OIN x',
+      tlsRefused: true,
+    });
     expect(byId().d0).toEqual({
       destination: 'd0',
       state: 'unhealthy',
@@ -293,7 +398,10 @@ destinations:
       join(dir, 'conf', 'schakel.yaml'),
       { env: {} },
     );
-    expect(config.tls.profiles[0]).toMatchObject({ pkcs12: join(dir, 'conf/certs/ggk.p12'), ca: [join(dir, 'conf/certs/ca.crt')] });
+    expect(config.tls.profiles[0]).toMatchObject({
+      pkcs12: join(dir, 'conf/certs/ggk.p12'),
+      ca: [join(dir, 'conf/certs/ca.crt')],
+    });
     expect(config.tls.profiles[1]).toMatchObject({ cert: '/etc/schakel/web.crt', key: join(dir, 'conf/web.key') });
     expect(config.tls.expiryWarningDays).toBe(14);
     expect(config.tls.reloadIntervalMs).toBe(60_000);
@@ -331,7 +439,9 @@ destinations:
     expect(issues['tls.profiles[1]']).toBe('duplicate TLS profile id "c"');
     expect(issues['destinations[0].tlsProfile']).toBe('unknown TLS profile "nergens"');
     expect(issues['destinations[1].tlsProfile']).toBe('a TLS profile needs an https (or amqps) URL');
-    expect(issues['server.tls.profile']).toBe('profile "c" has no ca: client certificates need the CA(s) to verify them against');
+    expect(issues['server.tls.profile']).toBe(
+      'profile "c" has no ca: client certificates need the CA(s) to verify them against',
+    );
   });
 
   it('lets a caller or inbound party in by OIN instead of an API key, but needs one of them, each OIN once', () => {
@@ -381,6 +491,8 @@ server:
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).issues).toEqual([{ path: 'server.tls.profile', message: `profile web: file not found: ${join(dir, 'weg.crt')}` }]);
+    expect((error as ConfigError).issues).toEqual([
+      { path: 'server.tls.profile', message: `profile web: file not found: ${join(dir, 'weg.crt')}` },
+    ]);
   });
 });

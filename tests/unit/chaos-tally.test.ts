@@ -27,10 +27,28 @@ describe('chaos tally', () => {
   });
 
   it('prints one aligned table and fails the run on any loss', () => {
-    const ok = { scenario: 'embedded', sent: 3000, accepted: 3000, delivered: 3000, lost: 0, duplicates: 7, dead: 0, drainMs: 700 };
+    const ok = {
+      scenario: 'embedded',
+      sent: 3000,
+      accepted: 3000,
+      delivered: 3000,
+      lost: 0,
+      duplicates: 7,
+      dead: 0,
+      drainMs: 700,
+    };
     const bad = { ...ok, scenario: 'scale-out', delivered: 2999, lost: 1, drainMs: null };
     const lines = formatTable([ok, bad]).split('\n');
-    expect(lines[0]!.split(/\s{2,}/)).toEqual(['scenario', 'sent', 'accepted', 'delivered', 'lost', 'duplicates', 'dead', 'time to drain']);
+    expect(lines[0]!.split(/\s{2,}/)).toEqual([
+      'scenario',
+      'sent',
+      'accepted',
+      'delivered',
+      'lost',
+      'duplicates',
+      'dead',
+      'time to drain',
+    ]);
     expect(lines[2]!.split(/\s{2,}/)).toEqual(['embedded', '3000', '3000', '3000', '0', '7', '0', '0.7 s']);
     expect(lines[3]!.split(/\s+/)).toEqual(['scale-out', '3000', '3000', '2999', '1', '7', '0', 'not', 'drained']);
     expect(new Set(lines.map((l) => l.length)).size).toBeLessThanOrEqual(2); // columns line up (the rule may be longer)

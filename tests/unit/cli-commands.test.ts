@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pathParts } from '../../src/cli/check-config.ts';
 import { COMMANDS } from '../../src/cli/commands.ts';
 import { main } from '../../src/cli/main.ts';
-import { pathParts } from '../../src/cli/check-config.ts';
 import { verifyApiKey } from '../../src/security/api-keys.ts';
 import { verifyPassword } from '../../src/security/passwords.ts';
 import { openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
@@ -49,16 +49,28 @@ describe('schakel (command table)', () => {
 
   it('an unknown command, an unknown option or a stray argument is a usage error (exit 2)', async () => {
     expect((await run([])).code).toBe(2);
-    expect(await run(['frobnicate'])).toMatchObject({ code: 2, err: expect.stringContaining('unknown command "frobnicate"') });
-    expect(await run(['--verbose'])).toMatchObject({ code: 2, err: expect.stringContaining('unknown option "--verbose"') });
+    expect(await run(['frobnicate'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('unknown command "frobnicate"'),
+    });
+    expect(await run(['--verbose'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('unknown option "--verbose"'),
+    });
     for (const c of COMMANDS) {
       const r = await run([c.name, '--no-such-option']);
       expect(r.code, c.name).toBe(2);
       expect(r.err).toMatch(/--no-such-option/);
       expect(r.err).toMatch(new RegExp(`usage: schakel ${c.name}`));
     }
-    expect(await run(['new-api-key', 'extra'])).toMatchObject({ code: 2, err: expect.stringContaining('unexpected argument "extra"') });
-    expect(await run(['migrate', 'a.yaml', 'b.yaml'])).toMatchObject({ code: 2, err: expect.stringContaining('unexpected argument "b.yaml"') });
+    expect(await run(['new-api-key', 'extra'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('unexpected argument "extra"'),
+    });
+    expect(await run(['migrate', 'a.yaml', 'b.yaml'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('unexpected argument "b.yaml"'),
+    });
     expect((await run(['receive', '--port', 'eighty'])).code).toBe(2);
   });
 
@@ -106,7 +118,10 @@ describe('schakel check-config', () => {
   it('places problems found after loading on their line: a certificate profile whose files are missing', async () => {
     const dir = tempDir();
     const file = join(dir, 'schakel.yaml');
-    writeFileSync(file, `dataDir: ${JSON.stringify(join(dir, 'data'))}\ntls:\n  profiles:\n    - id: pki\n      cert: nope.pem\n      key: nope.key\n`);
+    writeFileSync(
+      file,
+      `dataDir: ${JSON.stringify(join(dir, 'data'))}\ntls:\n  profiles:\n    - id: pki\n      cert: nope.pem\n      key: nope.key\n`,
+    );
     const r = await run(['check-config', '--config', file]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/tls\.profiles\[0\] \(line 4\): /);
@@ -145,7 +160,10 @@ describe('schakel new-api-key and hash-password', () => {
     const r = await run(['hash-password'], 'correct horse\n');
     expect(r.code).toBe(0);
     expect(await verifyPassword('correct horse', r.out.trim())).toBe(true);
-    expect(await run(['hash-password'], '')).toMatchObject({ code: 2, err: expect.stringContaining('no password given') });
+    expect(await run(['hash-password'], '')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('no password given'),
+    });
   });
 });
 
@@ -154,20 +172,30 @@ describe('schakel backup', () => {
     const dir = tempDir();
     const file = join(dir, 'schakel.yaml');
     writeFileSync(file, `dataDir: ${JSON.stringify(join(dir, 'data'))}\n`);
-    const store = openSqliteStoreFromConfig({ dataDir: join(dir, 'data'), limits: { listPageMax: 500, answerExcerptChars: 500 } });
+    const store = openSqliteStoreFromConfig({
+      dataDir: join(dir, 'data'),
+      limits: { listPageMax: 500, answerExcerptChars: 500 },
+    });
     try {
-      store.db.exec("INSERT INTO audit_log (at, actor, action, target_id, details) VALUES (1, 'test', 'backup-test', NULL, '{}')");
+      store.db.exec(
+        "INSERT INTO audit_log (at, actor, action, target_id, details) VALUES (1, 'test', 'backup-test', NULL, '{}')",
+      );
       const to = join(dir, 'backups', 'copy.sqlite');
       const r = await run(['backup', '--to', to, file]);
       expect(r).toMatchObject({ code: 0, err: '' });
       const copy = new Database(to, { readonly: true });
       try {
         expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
-        expect(copy.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'backup-test'").get()).toEqual({ n: 1 });
+        expect(copy.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'backup-test'").get()).toEqual({
+          n: 1,
+        });
       } finally {
         copy.close();
       }
-      expect(await run(['backup', '--to', to, file])).toMatchObject({ code: 1, err: expect.stringContaining('exists already') });
+      expect(await run(['backup', '--to', to, file])).toMatchObject({
+        code: 1,
+        err: expect.stringContaining('exists already'),
+      });
     } finally {
       await store.close();
     }

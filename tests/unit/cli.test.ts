@@ -4,11 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { wrap } from '../../src/stuf/ggk-envelope.ts';
-import { calendarDay } from '../../src/rules/istandaarden/dates.ts';
 import { build as buildModelled, DEFAULT_IEB_PERIOD } from '../../src/examples/ieb-ipgb.ts';
-import { hasReference, projectRoot, referenceDir, skipReason } from '../helpers/reference.ts';
 import { build as buildStufJz } from '../../src/examples/stuf-jz.ts';
+import { calendarDay } from '../../src/rules/istandaarden/dates.ts';
+import { wrap } from '../../src/stuf/ggk-envelope.ts';
+import { hasReference, projectRoot, referenceDir, skipReason } from '../helpers/reference.ts';
 
 const bin = path.join(projectRoot, 'bin/schakel.mjs');
 function schakel(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -28,7 +28,10 @@ describe('schakel validate', () => {
   it('exits 2 for an unreadable file and names it', () => {
     const r = schakel('validate', '--json', '/nonexistent/bericht.xml');
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout.trim())).toEqual({ file: '/nonexistent/bericht.xml', error: 'cannot read file (ENOENT)' });
+    expect(JSON.parse(r.stdout.trim())).toEqual({
+      file: '/nonexistent/bericht.xml',
+      error: 'cannot read file (ENOENT)',
+    });
   });
 
   it('reports a non-XML file as invalid with the parser position', () => {
@@ -58,10 +61,28 @@ describe('schakel validate', () => {
     it('--json prints one JSON line per file with the documented fields', () => {
       const r = schakel('validate', '--json', wmo301, jw315);
       expect(r.code).toBe(1);
-      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines).toHaveLength(2);
-      expect(lines[0]).toMatchObject({ file: wmo301, standard: 'iwmo', release: '3.2', message: 'WMO301', valid: true, xsdValid: true, findings: [] });
-      expect(lines[1]).toMatchObject({ file: jw315, standard: 'ijw', release: '3.2', message: 'JW315', valid: false, xsdValid: false });
+      expect(lines[0]).toMatchObject({
+        file: wmo301,
+        standard: 'iwmo',
+        release: '3.2',
+        message: 'WMO301',
+        valid: true,
+        xsdValid: true,
+        findings: [],
+      });
+      expect(lines[1]).toMatchObject({
+        file: jw315,
+        standard: 'ijw',
+        release: '3.2',
+        message: 'JW315',
+        valid: false,
+        xsdValid: false,
+      });
       const f = lines[1].findings[0];
       expect(f).toMatchObject({ level: 'xsd', code: 'XSD_INVALID', retourcode: null, line: 44 });
       expect(f.column).toBeGreaterThan(1);
@@ -98,14 +119,28 @@ describe('schakel validate on iEb, iPgb, StUF-JZ and enveloped berichten', () =>
   };
   // The CLI judges against the real clock: date the berichten today.
   const today = calendarDay(new Date());
-  const versions = { applicatieVersie: '0001', applicatieSubversie: '0000', functieVersie: '0003', functieSubversie: '0002' };
+  const versions = {
+    applicatieVersie: '0001',
+    applicatieSubversie: '0000',
+    functieVersie: '0003',
+    functieSubversie: '0002',
+  };
 
   it('recognises and validates an iEb WMO405, an iPgb JW507 and a StUF-JZ vtoDi01', () => {
-    const wmo405 = write('WMO405.xml', buildModelled('WMO405', { dagtekening: today, ieb: [{ bsn: '999990019', periods: [{ ...DEFAULT_IEB_PERIOD, start: today }] }] }));
+    const wmo405 = write(
+      'WMO405.xml',
+      buildModelled('WMO405', {
+        dagtekening: today,
+        ieb: [{ bsn: '999990019', periods: [{ ...DEFAULT_IEB_PERIOD, start: today }] }],
+      }),
+    );
     const jw507 = write('JW507.xml', buildModelled('JW507', { dagtekening: today }));
     const vto = write('vto.xml', buildStufJz('vtoDi01'));
     const r = schakel('validate', '--json', wmo405, jw507, vto);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.standard, l.release, l.message, l.valid])).toEqual([
       ['ieb', '4.0', 'WMO405', true],
       ['ipgb', '2.1', 'JW507', true],
@@ -118,7 +153,13 @@ describe('schakel validate on iEb, iPgb, StUF-JZ and enveloped berichten', () =>
   });
 
   it('reports an iEb rule violation with its retourcode and without the Bsn', () => {
-    const f = write('WMO405-status9.xml', buildModelled('WMO405', { dagtekening: today, ieb: [{ bsn: '999990019', periods: [{ ...DEFAULT_IEB_PERIOD, start: today, status: '9' }] }] }));
+    const f = write(
+      'WMO405-status9.xml',
+      buildModelled('WMO405', {
+        dagtekening: today,
+        ieb: [{ bsn: '999990019', periods: [{ ...DEFAULT_IEB_PERIOD, start: today, status: '9' }] }],
+      }),
+    );
     const r = schakel('validate', f);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/INVALID \(technical rules\)/);
@@ -127,9 +168,16 @@ describe('schakel validate on iEb, iPgb, StUF-JZ and enveloped berichten', () =>
   });
 
   describe.skipIf(!hasReference)('an enveloped WMO301', () => {
-    const wmo301 = hasReference ? fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2/wmo/WMO301.xml')) : Buffer.alloc(0);
+    const wmo301 = hasReference
+      ? fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2/wmo/WMO301.xml'))
+      : Buffer.alloc(0);
     const envelope = (payload: Buffer) =>
-      wrap(payload, { zender: { organisatie: '0384', applicatie: 'Schakel' }, ontvanger: { organisatie: '42420001' }, functie: 'WMO301', versions });
+      wrap(payload, {
+        zender: { organisatie: '0384', applicatie: 'Schakel' },
+        ontvanger: { organisatie: '42420001' },
+        functie: 'WMO301',
+        versions,
+      });
 
     it('reports both layers, in text and in JSON', () => {
       const f = write('ggk-WMO301.xml', envelope(wmo301));
@@ -140,7 +188,14 @@ describe('schakel validate on iEb, iPgb, StUF-JZ and enveloped berichten', () =>
       const json = schakel('validate', '--json', f);
       const line = JSON.parse(json.stdout.trim());
       expect(line).toMatchObject({ file: f, standard: 'ggk', message: 'ggk_Di01', valid: true, findings: [] });
-      expect(line.payload).toMatchObject({ standard: 'iwmo', release: '3.2', message: 'WMO301', valid: true, xsdValid: true, findings: [] });
+      expect(line.payload).toMatchObject({
+        standard: 'iwmo',
+        release: '3.2',
+        message: 'WMO301',
+        valid: true,
+        xsdValid: true,
+        findings: [],
+      });
     });
 
     it('reports a payload error under a valid envelope', () => {
@@ -151,7 +206,9 @@ describe('schakel validate on iEb, iPgb, StUF-JZ and enveloped berichten', () =>
       const r = schakel('validate', f);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain(`${f}: StUF-GGK 0310 ggk_Di01: envelope valid, payload INVALID`);
-      expect(r.stdout).toMatch(/ {2}payload: iWmo 3\.2 WMO301: INVALID \(technical rules\)\n {4}\[rule\] CS002 → retourcode 0001/);
+      expect(r.stdout).toMatch(
+        / {2}payload: iWmo 3\.2 WMO301: INVALID \(technical rules\)\n {4}\[rule\] CS002 → retourcode 0001/,
+      );
       expect(r.stdout).not.toContain(broken);
     });
   });

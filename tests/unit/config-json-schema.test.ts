@@ -12,8 +12,10 @@ type Node = Record<string, any>;
 function properties(node: Node, path = ''): { path: string; schema: Node }[] {
   const out: { path: string; schema: Node }[] = [];
   if (!node || typeof node !== 'object') return out;
-  for (const [k, v] of Object.entries<Node>(node.properties ?? {})) out.push({ path: `${path}.${k}`, schema: v }, ...properties(v, `${path}.${k}`));
-  for (const key of ['items', 'additionalProperties']) if (node[key] && typeof node[key] === 'object') out.push(...properties(node[key], `${path}[]`));
+  for (const [k, v] of Object.entries<Node>(node.properties ?? {}))
+    out.push({ path: `${path}.${k}`, schema: v }, ...properties(v, `${path}.${k}`));
+  for (const key of ['items', 'additionalProperties'])
+    if (node[key] && typeof node[key] === 'object') out.push(...properties(node[key], `${path}[]`));
   for (const key of ['anyOf', 'oneOf', 'allOf']) for (const n of node[key] ?? []) out.push(...properties(n, path));
   return out;
 }
@@ -39,7 +41,12 @@ describe('config JSON Schema', () => {
   });
 
   it('is referenced from the example configurations', () => {
-    for (const file of ['config/default.yaml', 'config/scale-out.example.yaml', 'deploy/k8s/embedded/schakel.yaml', 'deploy/k8s/scale-out/schakel.yaml']) {
+    for (const file of [
+      'config/default.yaml',
+      'config/scale-out.example.yaml',
+      'deploy/k8s/embedded/schakel.yaml',
+      'deploy/k8s/scale-out/schakel.yaml',
+    ]) {
       const first = readFileSync(join(projectRoot, file), 'utf8').split('\n')[0]!;
       const ref = /^# yaml-language-server: \$schema=(\S+)$/.exec(first)?.[1];
       expect(ref, file).toBeDefined();
@@ -60,7 +67,9 @@ describe('${ENV:NAME} in the configuration', () => {
   ].join('\n');
 
   it('takes secrets from the environment', () => {
-    const config = parseConfig(yaml, 'x.yaml', { env: { ONTVANGER_TOKEN: 's3cret', BROKER_URL: 'amqps://u:p@mq.example/vh' } });
+    const config = parseConfig(yaml, 'x.yaml', {
+      env: { ONTVANGER_TOKEN: 's3cret', BROKER_URL: 'amqps://u:p@mq.example/vh' },
+    });
     expect(config.destinations[0]).toMatchObject({ headers: { Authorization: 'Bearer s3cret' } });
     expect(config.destinations[1]).toMatchObject({ url: 'amqps://u:p@mq.example/vh' });
   });
@@ -72,7 +81,11 @@ describe('${ENV:NAME} in the configuration', () => {
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
       expect((e as ConfigError).issues).toEqual([
-        { path: 'destinations[0].headers.Authorization', line: 5, message: 'environment variable ONTVANGER_TOKEN (named by ${ENV:ONTVANGER_TOKEN}) is not set' },
+        {
+          path: 'destinations[0].headers.Authorization',
+          line: 5,
+          message: 'environment variable ONTVANGER_TOKEN (named by ${ENV:ONTVANGER_TOKEN}) is not set',
+        },
       ]);
     }
   });

@@ -22,7 +22,10 @@ describe('scale-out configuration', () => {
     expect(c.store).toEqual({ kind: 'sqlite' });
     expect(c.transport).toEqual({ kind: 'embedded', concurrency: 16, pollIntervalMs: 1000, leaseMs: 300_000 });
     // An existing file without `kind` keeps its meaning.
-    expect(parseConfig('transport: { concurrency: 2 }', '/etc/schakel.yaml').transport).toMatchObject({ kind: 'embedded', concurrency: 2 });
+    expect(parseConfig('transport: { concurrency: 2 }', '/etc/schakel.yaml').transport).toMatchObject({
+      kind: 'embedded',
+      concurrency: 2,
+    });
   });
 
   it('reads PostgreSQL and RabbitMQ settings with their defaults', () => {
@@ -30,7 +33,12 @@ describe('scale-out configuration', () => {
       'store: { kind: postgres, url: "postgres://u:p@db:5432/schakel" }\ntransport: { kind: rabbitmq, url: "amqp://u:p@mq:5672/v" }',
       '/etc/schakel.yaml',
     );
-    expect(c.store).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/schakel', poolSize: 10, migrateOnStart: true });
+    expect(c.store).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u:p@db:5432/schakel',
+      poolSize: 10,
+      migrateOnStart: true,
+    });
     expect(c.transport).toMatchObject({
       kind: 'rabbitmq',
       queuePrefix: 'schakel',
@@ -44,7 +52,9 @@ describe('scale-out configuration', () => {
 
   it('refuses settings of another kind, bad URLs and unknown kinds, naming the field', () => {
     expect(issues('transport: { kind: embedded, url: "amqp://mq" }')).toEqual(['transport: unknown field(s) "url"']);
-    expect(issues('transport: { kind: rabbitmq, url: "http://mq" }')).toEqual(['transport.url: must be an amqp(s) URL']);
+    expect(issues('transport: { kind: rabbitmq, url: "http://mq" }')).toEqual([
+      'transport.url: must be an amqp(s) URL',
+    ]);
     expect(issues('store: { kind: postgres, url: "mysql://db" }')).toEqual(['store.url: must be a postgres:// URL']);
     expect(issues('store: { kind: postgres, url: "postgres://db", schema: "Bad-Name" }')).toEqual([
       'store.schema: must be lower-case letters, digits and "_"',

@@ -68,10 +68,18 @@ describe('default.yaml', () => {
 
   it('routes heen to the demo receiver and retours back to the wijkteam', () => {
     const route = (key: Parameters<typeof findRoute>[1]) => findRoute(config.routes, key)?.destination;
-    expect(route({ standard: 'iwmo', message: 'WMO301', direction: 'heen', afzender: '0363', ontvanger: '42420001' })).toBe('demo-receiver');
-    expect(route({ standard: 'ijw', message: 'JW301', direction: 'heen', afzender: '0384', ontvanger: '65656055' })).toBe('demo-receiver');
-    expect(route({ standard: 'iwmo', message: 'WMO302', direction: 'retour', afzender: '0363', ontvanger: '42420001' })).toBe('demo-wijkteam-inbox');
-    expect(route({ standard: 'iwmo', message: 'WMO305', direction: 'heen', afzender: '42420001', ontvanger: '0363' })).toBe('demo-wijkteam-inbox');
+    expect(
+      route({ standard: 'iwmo', message: 'WMO301', direction: 'heen', afzender: '0363', ontvanger: '42420001' }),
+    ).toBe('demo-receiver');
+    expect(
+      route({ standard: 'ijw', message: 'JW301', direction: 'heen', afzender: '0384', ontvanger: '65656055' }),
+    ).toBe('demo-receiver');
+    expect(
+      route({ standard: 'iwmo', message: 'WMO302', direction: 'retour', afzender: '0363', ontvanger: '42420001' }),
+    ).toBe('demo-wijkteam-inbox');
+    expect(
+      route({ standard: 'iwmo', message: 'WMO305', direction: 'heen', afzender: '42420001', ontvanger: '0363' }),
+    ).toBe('demo-wijkteam-inbox');
   });
 
   it('only uses adapters that exist', () => {
@@ -95,7 +103,10 @@ describe('environment overrides', () => {
     expect(fromFile.dataDir).toBe(join(dir, 'data'));
 
     expect(fromFile.server.host).toBe('127.0.0.1');
-    const overridden = loadConfig({ env: { SCHAKEL_CONFIG: file, PORT: '9123', SCHAKEL_DATA_DIR: 'elders', SCHAKEL_HOST: '0.0.0.0' }, cwd: '/srv' });
+    const overridden = loadConfig({
+      env: { SCHAKEL_CONFIG: file, PORT: '9123', SCHAKEL_DATA_DIR: 'elders', SCHAKEL_HOST: '0.0.0.0' },
+      cwd: '/srv',
+    });
     expect(overridden.server.port).toBe(9123);
     expect(overridden.server.host).toBe('0.0.0.0');
     expect(overridden.dataDir).toBe('/srv/elders');
@@ -121,7 +132,13 @@ describe('invalid configuration', () => {
     expect(c.retry).toEqual({ maxAttempts: 8, baseDelayMs: 30_000, maxDelayMs: 6 * 3_600_000, jitter: 0.2 });
     expect(c.retention).toEqual({ bodyDays: 30, metadataDays: 730, perStandard: {} });
     expect(c.server.bodyLimitBytes).toBe(25 * 1024 * 1024);
-    expect(c.destinations[0]).toEqual({ id: 'out', adapter: 'webhook', url: 'http://127.0.0.1:9/x', timeoutMs: 30_000, headers: {} });
+    expect(c.destinations[0]).toEqual({
+      id: 'out',
+      adapter: 'webhook',
+      url: 'http://127.0.0.1:9/x',
+      timeoutMs: 30_000,
+      headers: {},
+    });
     expect(c.dataDir).toBe('/etc/.schakel');
   });
 
@@ -173,7 +190,11 @@ retry: { baseDelayMs: 1000, maxDelayMs: 10 }
     const issues = configError(() => parseConfig(text, 'x.yaml')).issues;
     expect(issues).toContainEqual({ path: 'parties.external[1]', line: 4, message: 'duplicate party id "zorg"' });
     expect(issues).toContainEqual({ path: 'inbound[0].party', line: 6, message: 'unknown party "onbekend"' });
-    expect(issues).toContainEqual({ path: 'retry.maxDelayMs', line: 7, message: 'maxDelayMs must not be smaller than baseDelayMs' });
+    expect(issues).toContainEqual({
+      path: 'retry.maxDelayMs',
+      line: 7,
+      message: 'maxDelayMs must not be smaller than baseDelayMs',
+    });
   });
 
   it('reports YAML syntax errors with their line', () => {

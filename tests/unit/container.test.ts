@@ -46,7 +46,20 @@ function ignored(patterns: string[], path: string): boolean {
     const negate = p.startsWith('!');
     const glob = (negate ? p.slice(1) : p).replace(/^\/+/, '').replace(/\/+$/, '');
     const re = new RegExp(
-      '^' + glob.split('/').map((part) => (part === '**' ? '(?:.*/)?' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '/')).join('').replace(/\/$/, '') + '(?:/.*)?$',
+      '^' +
+        glob
+          .split('/')
+          .map((part) =>
+            part === '**'
+              ? '(?:.*/)?'
+              : part
+                  .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                  .replace(/\*/g, '[^/]*')
+                  .replace(/\?/g, '[^/]') + '/',
+          )
+          .join('')
+          .replace(/\/$/, '') +
+        '(?:/.*)?$',
     );
     if (re.test(path)) out = !negate;
   }
@@ -71,11 +84,17 @@ describe('Dockerfile', () => {
   it('builds in one stage and runs in another, on a current Node LTS (22 or 24)', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     for (const stage of stages) {
-      const image = stage[0]!.args.split(/\s+/)[0]!.replace(/^\$\{(\w+)\}$/, (_m, name: string) => args.get(name) ?? '');
+      const image = stage[0]!.args
+        .split(/\s+/)[0]!
+        .replace(/^\$\{(\w+)\}$/, (_m, name: string) => args.get(name) ?? '');
       expect(image).toMatch(/^node:(22|24)(-|$)/);
     }
     const build = stages[0]!;
-    expect(of(build, 'RUN').map((i) => i.args).join('\n')).toMatch(/npm ci[\s\S]*npm run build && npm prune --omit=dev/);
+    expect(
+      of(build, 'RUN')
+        .map((i) => i.args)
+        .join('\n'),
+    ).toMatch(/npm ci[\s\S]*npm run build && npm prune --omit=dev/);
   });
 
   it('runs compiled JavaScript with plain node: no source, no tsx in the runtime stage', () => {
@@ -83,20 +102,32 @@ describe('Dockerfile', () => {
     expect(copies).toContain('--from=build /app/dist ./dist');
     expect(copies.some((c) => /\bsrc\b/.test(c))).toBe(false);
     expect(runtime.map((i) => i.args).join('\n')).not.toMatch(/tsx/);
-    expect(of(runtime, 'ENV').map((i) => i.args).join(' ')).toMatch(/SCHAKEL_RUNTIME=dist/);
+    expect(
+      of(runtime, 'ENV')
+        .map((i) => i.args)
+        .join(' '),
+    ).toMatch(/SCHAKEL_RUNTIME=dist/);
   });
 
   it('runs as a non-root user with the data folder as a volume', () => {
     const user = of(runtime, 'USER').at(-1)!.args;
     expect(user).not.toMatch(/^(root|0)(:|$)/);
-    const env = of(runtime, 'ENV').map((i) => i.args).join(' ');
+    const env = of(runtime, 'ENV')
+      .map((i) => i.args)
+      .join(' ');
     const dataDir = /SCHAKEL_DATA_DIR=(\S+)/.exec(env)![1]!;
     expect(JSON.parse(of(runtime, 'VOLUME')[0]!.args)).toContain(dataDir);
-    expect(of(runtime, 'RUN').map((i) => i.args).join('\n')).toContain(`chown 10001 ${dataDir}`);
+    expect(
+      of(runtime, 'RUN')
+        .map((i) => i.args)
+        .join('\n'),
+    ).toContain(`chown 10001 ${dataDir}`);
   });
 
   it('needs a mounted configuration: the demo configuration is never what the image serves on 0.0.0.0', () => {
-    const env = of(runtime, 'ENV').map((i) => i.args).join(' ');
+    const env = of(runtime, 'ENV')
+      .map((i) => i.args)
+      .join(' ');
     expect(env).toMatch(/SCHAKEL_CONFIG=\/etc\/schakel\/schakel\.yaml/);
     expect(runtime.map((i) => i.args).join('\n')).not.toMatch(/default\.yaml/);
   });
@@ -140,7 +171,15 @@ describe('.dockerignore', () => {
   });
 
   it('keeps what the image is built from', () => {
-    for (const path of ['package.json', 'package-lock.json', 'src/cli/main.ts', 'schemas', 'config/default.yaml', 'data/cbs-gemeenten-2026.json', 'bin/schakel.mjs']) {
+    for (const path of [
+      'package.json',
+      'package-lock.json',
+      'src/cli/main.ts',
+      'schemas',
+      'config/default.yaml',
+      'data/cbs-gemeenten-2026.json',
+      'bin/schakel.mjs',
+    ]) {
       expect(ignored(ignore, path), path).toBe(false);
     }
   });

@@ -9,18 +9,29 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { corvOperation, ggkOperation } from '../../adapters/digikoppeling/actions.ts';
-import { outcomeOfAnswer, readStufAnswer, type FoutPolicy, type OutcomeContext } from '../../adapters/digikoppeling/answer.ts';
-import { channelFor, daiChannel, directChannel, stufFacts, type ChannelRequest } from '../../adapters/digikoppeling/channel.ts';
-import { readDaiRequest } from '../../src/stuf/dai-envelope.ts';
-import { documentElement } from '../../src/xml/document-element.ts';
-import { readSoapRequest, rootLocalName, SoapRequestError } from '../../src/stuf/soap-request.ts';
-import { buildSoapEnvelope, buildSoapFault, readSoap, readSoapFault, SOAP11_NS } from '../../src/stuf/soap.ts';
+import {
+  type FoutPolicy,
+  type OutcomeContext,
+  outcomeOfAnswer,
+  readStufAnswer,
+} from '../../adapters/digikoppeling/answer.ts';
+import {
+  type ChannelRequest,
+  channelFor,
+  daiChannel,
+  directChannel,
+  stufFacts,
+} from '../../adapters/digikoppeling/channel.ts';
 import { defaultAdapterRegistry } from '../../adapters/registry.ts';
 import { ConfigError, parseConfig } from '../../src/config/load.ts';
+import { build } from '../../src/examples/stuf-jz.ts';
+import { readDaiRequest } from '../../src/stuf/dai-envelope.ts';
 import { answeredFrom, buildBv03, buildFo01, buildFo03, STUF016 } from '../../src/stuf/replies.ts';
+import { buildSoapEnvelope, buildSoapFault, readSoap, readSoapFault, SOAP11_NS } from '../../src/stuf/soap.ts';
+import { readSoapRequest, rootLocalName, SoapRequestError } from '../../src/stuf/soap-request.ts';
+import { documentElement } from '../../src/xml/document-element.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt } from '../../src/xml/tree.ts';
-import { build } from '../../src/examples/stuf-jz.ts';
 import { projectRoot } from '../helpers/reference.ts';
 
 const REF = 'a7c5e1d2-3b4f-4a6c-8d9e-0f1a2b3c4d5e';
@@ -37,9 +48,16 @@ const ctx = (over: Partial<OutcomeContext> = {}): OutcomeContext => ({
 
 describe('SOAP envelopes', () => {
   it('puts a document into the Body without its XML declaration, byte for byte', () => {
-    const doc = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<!-- c -->\n<?pi x?>\n<a:b xmlns:a="urn:a">é &amp; <c/></a:b>\n')]);
+    const doc = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!-- c -->\n<?pi x?>\n<a:b xmlns:a="urn:a">é &amp; <c/></a:b>\n',
+      ),
+    ]);
     const soap = buildSoapEnvelope(doc).toString('utf8');
-    expect(soap).toContain(`<soap:Envelope xmlns:soap="${SOAP11_NS}"><soap:Body><a:b xmlns:a="urn:a">é &amp; <c/></a:b>\n</soap:Body></soap:Envelope>`);
+    expect(soap).toContain(
+      `<soap:Envelope xmlns:soap="${SOAP11_NS}"><soap:Body><a:b xmlns:a="urn:a">é &amp; <c/></a:b>\n</soap:Body></soap:Envelope>`,
+    );
     const root = parseToTree(soap);
     const body = readSoap(root)!.body!;
     expect(body.map((n) => [n.ns, n.name])).toEqual([['urn:a', 'b']]);
@@ -59,13 +77,19 @@ describe('SOAP envelopes', () => {
         const root = parseToTree(buildSoapFault({ side, text: 'niet <goed> & fout', detail: fo03 }, version));
         const soap = readSoap(root)!;
         const fault = readSoapFault(soap.body![0]!, version)!;
-        const expected = { '1.1': { client: 'Client', server: 'Server' }, '1.2': { client: 'Sender', server: 'Receiver' } }[version][side];
+        const expected = {
+          '1.1': { client: 'Client', server: 'Server' },
+          '1.2': { client: 'Sender', server: 'Receiver' },
+        }[version][side];
         expect(fault).toMatchObject({ code: expected, side, text: 'niet <goed> & fout' });
         expect(fault.detail.map((d) => d.name)).toEqual(['Fo03Bericht']);
         expect(textAt(fault.detail[0], 'body/code')).toBe('StUF016');
       }
     }
-    const mu = readSoapFault(readSoap(parseToTree(buildSoapFault({ side: 'client', code: 'MustUnderstand', text: 'x' })))!.body![0]!, '1.1');
+    const mu = readSoapFault(
+      readSoap(parseToTree(buildSoapFault({ side: 'client', code: 'MustUnderstand', text: 'x' })))!.body![0]!,
+      '1.1',
+    );
     expect(mu).toMatchObject({ code: 'MustUnderstand', side: 'client' });
   });
 });
@@ -77,7 +101,9 @@ describe('a received SOAP request', () => {
 
   it('gives the one message in the Body as a standalone document, with the namespaces declared on the Envelope', () => {
     // The message uses prefixes the Envelope declares: taken out, it must still be well-formed and mean the same.
-    const inner = documentElement(VTO).toString('utf8').replace(/ xmlns:(StUF|JZ)="[^"]*"/g, '');
+    const inner = documentElement(VTO)
+      .toString('utf8')
+      .replace(/ xmlns:(StUF|JZ)="[^"]*"/g, '');
     const request = readSoapRequest(Buffer.from(envelope(inner)), LIMITS)!;
     expect(request.version).toBe('1.1');
     const original = parseToTree(VTO);
@@ -106,28 +132,49 @@ describe('a received SOAP request', () => {
   };
 
   it('refuses an empty Body, two messages, a missing Body and a header block that must be understood', () => {
-    expect(refusal(envelope(''))).toMatchObject({ side: 'client', text: expect.stringMatching(/exactly one message; it carries 0/) });
+    expect(refusal(envelope(''))).toMatchObject({
+      side: 'client',
+      text: expect.stringMatching(/exactly one message; it carries 0/),
+    });
     expect(refusal(envelope('<a/><b/>'))).toMatchObject({ text: expect.stringMatching(/it carries 2/) });
     expect(refusal(`<s:Envelope xmlns:s="${SOAP11_NS}"/>`)).toMatchObject({ text: 'the SOAP Envelope has no Body' });
     const header = `<s:Header><w:Security xmlns:w="urn:wsse" s:mustUnderstand="1"/></s:Header>`;
-    expect(refusal(envelope('<a/>', header))).toMatchObject({ code: 'MustUnderstand', text: expect.stringMatching(/\{urn:wsse\}Security/) });
-    expect(readSoapRequest(Buffer.from(envelope('<a/>', '<s:Header><w:Info xmlns:w="urn:x"/></s:Header>')), LIMITS)).toBeDefined();
+    expect(refusal(envelope('<a/>', header))).toMatchObject({
+      code: 'MustUnderstand',
+      text: expect.stringMatching(/\{urn:wsse\}Security/),
+    });
+    expect(
+      readSoapRequest(Buffer.from(envelope('<a/>', '<s:Header><w:Info xmlns:w="urn:x"/></s:Header>')), LIMITS),
+    ).toBeDefined();
   });
 
   it('refuses what is not well-formed, with line and column, and a DOCTYPE', () => {
-    expect(refusal(`<s:Envelope xmlns:s="${SOAP11_NS}"><s:Body><a></s:Body></s:Envelope>`)).toMatchObject({ text: expect.stringMatching(/^XML_NOT_WELL_FORMED: .*\(line 1, column \d+\)/) });
-    expect(refusal(`<!DOCTYPE s:Envelope [<!ENTITY x "y">]><s:Envelope xmlns:s="${SOAP11_NS}"/>`)).toMatchObject({ text: expect.stringMatching(/^XML_DTD_FORBIDDEN/) });
+    expect(refusal(`<s:Envelope xmlns:s="${SOAP11_NS}"><s:Body><a></s:Body></s:Envelope>`)).toMatchObject({
+      text: expect.stringMatching(/^XML_NOT_WELL_FORMED: .*\(line 1, column \d+\)/),
+    });
+    expect(refusal(`<!DOCTYPE s:Envelope [<!ENTITY x "y">]><s:Envelope xmlns:s="${SOAP11_NS}"/>`)).toMatchObject({
+      text: expect.stringMatching(/^XML_DTD_FORBIDDEN/),
+    });
   });
 });
 
 describe('SOAPActions', () => {
   it('follows the GGK WSDL and the StUF convention, and takes a per-message override', () => {
-    expect(ggkOperation('ggk_Di01')).toEqual({ operation: 'ggk_Di01', soapAction: 'http://www.stufstandaarden.nl/sectormodel/ggk/0210/ggk_Di01' });
+    expect(ggkOperation('ggk_Di01')).toEqual({
+      operation: 'ggk_Di01',
+      soapAction: 'http://www.stufstandaarden.nl/sectormodel/ggk/0210/ggk_Di01',
+    });
     expect(ggkOperation('ggk_Du01').soapAction).toBe('http://www.stufstandaarden.nl/sectormodel/ggk/0210/ggk_Du01');
     expect(ggkOperation('Fo01')).toEqual({ operation: 'Fo01', soapAction: 'http://www.egem.nl/StUF/StUF0301/Fo01' });
-    expect(corvOperation('vtoDi01')).toEqual({ operation: 'vtoDi01', soapAction: 'http://www.stufstandaarden.nl/koppelvlak/jz0100/vtoDi01' });
+    expect(corvOperation('vtoDi01')).toEqual({
+      operation: 'vtoDi01',
+      soapAction: 'http://www.stufstandaarden.nl/koppelvlak/jz0100/vtoDi01',
+    });
     expect(corvOperation('Bv01').soapAction).toBe('http://www.egem.nl/StUF/StUF0301/Bv01');
-    expect(corvOperation('vtoDi01', { vtoDi01: 'urn:justid:vto' })).toEqual({ operation: 'vtoDi01', soapAction: 'urn:justid:vto' });
+    expect(corvOperation('vtoDi01', { vtoDi01: 'urn:justid:vto' })).toEqual({
+      operation: 'vtoDi01',
+      soapAction: 'urn:justid:vto',
+    });
   });
 });
 
@@ -151,19 +198,31 @@ interface Seen {
 }
 let seen: Seen[] = [];
 
-function answering(status: number, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8' }): nock.Scope {
+function answering(
+  status: number,
+  body: string | Buffer,
+  headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8' },
+): nock.Scope {
   return nock(ORIGIN)
     .post('/soap')
     .reply(function (_uri, requestBody) {
-      seen.push({ headers: { ...this.req.headers }, body: typeof requestBody === 'string' ? requestBody : JSON.stringify(requestBody) });
+      seen.push({
+        headers: { ...this.req.headers },
+        body: typeof requestBody === 'string' ? requestBody : JSON.stringify(requestBody),
+      });
       return [status, body, headers];
     });
 }
 
 /** What a party answers to the vtoDi01: its Bv03, or a fault carrying a Fo03/Fo01. */
-const bv03 = () => buildSoapEnvelope(buildBv03(answered(), { referentienummer: '0d6f0a3e-4c1b-4f7e-9a8b-1c2d3e4f5a6b' }));
+const bv03 = () =>
+  buildSoapEnvelope(buildBv03(answered(), { referentienummer: '0d6f0a3e-4c1b-4f7e-9a8b-1c2d3e4f5a6b' }));
 const foFault = (code: string, plek: 'client' | 'server', omschrijving: string, fo: 'Fo03' | 'Fo01' = 'Fo03') =>
-  buildSoapFault({ side: plek, text: omschrijving, detail: (fo === 'Fo03' ? buildFo03 : buildFo01)(answered(), { code, plek, omschrijving }) });
+  buildSoapFault({
+    side: plek,
+    text: omschrijving,
+    detail: (fo === 'Fo03' ? buildFo03 : buildFo01)(answered(), { code, plek, omschrijving }),
+  });
 
 async function exchange(channel = directChannel('the party'), req = request(), c: Partial<OutcomeContext> = {}) {
   const answer = readStufAnswer(await channel.send(req, signal()));
@@ -182,7 +241,10 @@ describe('the direct channel and its answers', () => {
     answering(200, bv03());
     await exchange();
     expect(seen).toHaveLength(1);
-    expect(seen[0]!.headers).toMatchObject({ 'content-type': 'text/xml; charset=utf-8', soapaction: '"http://www.stufstandaarden.nl/koppelvlak/jz0100/vtoDi01"' });
+    expect(seen[0]!.headers).toMatchObject({
+      'content-type': 'text/xml; charset=utf-8',
+      soapaction: '"http://www.stufstandaarden.nl/koppelvlak/jz0100/vtoDi01"',
+    });
     expect(seen[0]!.body).toBe(buildSoapEnvelope(VTO).toString('utf8'));
   });
 
@@ -190,32 +252,59 @@ describe('the direct channel and its answers', () => {
     answering(200, bv03());
     const { answer, outcome } = await exchange();
     expect(answer).toMatchObject({ kind: 'bevestiging', berichtcode: 'Bv03', crossRefnummer: REF });
-    expect(outcome).toEqual({ kind: 'delivered', status: 200, answer: `Bv03 referentienummer=0d6f0a3e-4c1b-4f7e-9a8b-1c2d3e4f5a6b crossRefnummer=${REF}` });
+    expect(outcome).toEqual({
+      kind: 'delivered',
+      status: 200,
+      answer: `Bv03 referentienummer=0d6f0a3e-4c1b-4f7e-9a8b-1c2d3e4f5a6b crossRefnummer=${REF}`,
+    });
   });
 
   it('Fo03 StUF016 → delivered: the first copy arrived', async () => {
     answering(500, foFault('StUF016', 'client', STUF016.omschrijving));
     const { answer, outcome } = await exchange();
-    expect(answer).toMatchObject({ kind: 'foutbericht', berichtcode: 'Fo03', fout: { code: 'StUF016', plek: 'client' }, crossRefnummer: REF });
+    expect(answer).toMatchObject({
+      kind: 'foutbericht',
+      berichtcode: 'Fo03',
+      fout: { code: 'StUF016', plek: 'client' },
+      crossRefnummer: REF,
+    });
     expect(outcome).toMatchObject({ kind: 'delivered', status: 500 });
-    expect(outcome.kind === 'delivered' && outcome.answer).toMatch(new RegExp(`StUF016 .*${REF} was received before: the first copy arrived`));
+    expect(outcome.kind === 'delivered' && outcome.answer).toMatch(
+      new RegExp(`StUF016 .*${REF} was received before: the first copy arrived`),
+    );
   });
 
   it('Fo03 with another client code → failed with code and omschrijving; a retry code or plek server → retry', async () => {
     answering(500, foFault('IB213', 'client', 'Zender onbekend'));
-    expect((await exchange()).outcome).toMatchObject({ kind: 'failed', status: 500, reason: 'Fo03 IB213 (client): Zender onbekend' });
+    expect((await exchange()).outcome).toMatchObject({
+      kind: 'failed',
+      status: 500,
+      reason: 'Fo03 IB213 (client): Zender onbekend',
+    });
     answering(500, foFault('IB103', 'client', 'Berichttype tijdelijk geblokkeerd'));
-    expect((await exchange()).outcome).toMatchObject({ kind: 'retry', reason: 'Fo03 IB103 (client): Berichttype tijdelijk geblokkeerd' });
+    expect((await exchange()).outcome).toMatchObject({
+      kind: 'retry',
+      reason: 'Fo03 IB103 (client): Berichttype tijdelijk geblokkeerd',
+    });
     answering(500, foFault('StUF058', 'server', 'Verwerking mislukt'));
-    expect((await exchange()).outcome).toMatchObject({ kind: 'retry', reason: 'Fo03 StUF058 (server): Verwerking mislukt' });
+    expect((await exchange()).outcome).toMatchObject({
+      kind: 'retry',
+      reason: 'Fo03 StUF058 (server): Verwerking mislukt',
+    });
   });
 
   it('reads a Fo01 in the fault detail (Fo01-style fault) like a Fo03, and a Fo03 sent as the Body itself', async () => {
     answering(500, foFault('StUF055', 'client', 'Bericht voldoet niet aan het schema', 'Fo01'));
     const fo01 = await exchange();
     expect(fo01.answer).toMatchObject({ kind: 'foutbericht', berichtcode: 'Fo01', fout: { code: 'StUF055' } });
-    expect(fo01.outcome).toMatchObject({ kind: 'failed', reason: 'Fo01 StUF055 (client): Bericht voldoet niet aan het schema' });
-    answering(200, buildSoapEnvelope(buildFo03(answered(), { code: 'StUF016', plek: 'client', omschrijving: 'dubbel' })));
+    expect(fo01.outcome).toMatchObject({
+      kind: 'failed',
+      reason: 'Fo01 StUF055 (client): Bericht voldoet niet aan het schema',
+    });
+    answering(
+      200,
+      buildSoapEnvelope(buildFo03(answered(), { code: 'StUF016', plek: 'client', omschrijving: 'dubbel' })),
+    );
     expect((await exchange()).outcome).toMatchObject({ kind: 'delivered' });
   });
 
@@ -227,44 +316,90 @@ describe('the direct channel and its answers', () => {
 
   it('another SOAP fault: Server → retry, Client → failed, in SOAP 1.1 and 1.2', async () => {
     answering(500, buildSoapFault({ side: 'server', text: 'database weg' }));
-    expect((await exchange()).outcome).toMatchObject({ kind: 'retry', status: 500, reason: 'SOAP fault Server: database weg' });
+    expect((await exchange()).outcome).toMatchObject({
+      kind: 'retry',
+      status: 500,
+      reason: 'SOAP fault Server: database weg',
+    });
     answering(500, buildSoapFault({ side: 'client', text: 'onbekende operatie' }));
-    expect((await exchange()).outcome).toMatchObject({ kind: 'failed', status: 500, reason: 'SOAP fault Client: onbekende operatie' });
-    answering(400, buildSoapFault({ side: 'client', text: 'kapot' }, '1.2'), { 'content-type': 'application/soap+xml' });
-    expect((await exchange()).outcome).toMatchObject({ kind: 'failed', status: 400, reason: 'SOAP fault Sender: kapot' });
+    expect((await exchange()).outcome).toMatchObject({
+      kind: 'failed',
+      status: 500,
+      reason: 'SOAP fault Client: onbekende operatie',
+    });
+    answering(400, buildSoapFault({ side: 'client', text: 'kapot' }, '1.2'), {
+      'content-type': 'application/soap+xml',
+    });
+    expect((await exchange()).outcome).toMatchObject({
+      kind: 'failed',
+      status: 400,
+      reason: 'SOAP fault Sender: kapot',
+    });
     answering(503, buildSoapFault({ side: 'server', text: 'druk' }, '1.2'), { 'content-type': 'application/soap+xml' });
-    expect((await exchange()).outcome).toMatchObject({ kind: 'retry', status: 503, reason: 'SOAP fault Receiver: druk' });
+    expect((await exchange()).outcome).toMatchObject({
+      kind: 'retry',
+      status: 503,
+      reason: 'SOAP fault Receiver: druk',
+    });
   });
 
   it('no StUF answer: 503 (with Retry-After), 500, 429, 408 → retry; 400, 404 and redirects → failed', async () => {
     answering(503, 'Service Unavailable', { 'content-type': 'text/plain', 'retry-after': '120' });
-    expect((await exchange()).outcome).toMatchObject({ kind: 'retry', status: 503, retryAfterMs: 120_000, reason: expect.stringMatching(/^HTTP 503/) });
+    expect((await exchange()).outcome).toMatchObject({
+      kind: 'retry',
+      status: 503,
+      retryAfterMs: 120_000,
+      reason: expect.stringMatching(/^HTTP 503/),
+    });
     for (const status of [500, 429, 408]) {
       answering(status, '<html>fout</html>', { 'content-type': 'text/html' });
       expect((await exchange()).outcome).toMatchObject({ kind: 'retry', status });
     }
     for (const status of [400, 404]) {
       answering(status, 'Bad Request', { 'content-type': 'text/plain' });
-      expect((await exchange()).outcome).toMatchObject({ kind: 'failed', status, reason: expect.stringMatching(new RegExp(`^HTTP ${status}`)) });
+      expect((await exchange()).outcome).toMatchObject({
+        kind: 'failed',
+        status,
+        reason: expect.stringMatching(new RegExp(`^HTTP ${status}`)),
+      });
     }
     answering(302, '', { location: 'https://elders.example/' });
-    expect((await exchange()).outcome).toMatchObject({ kind: 'failed', status: 302, reason: expect.stringMatching(/redirects are not followed/) });
+    expect((await exchange()).outcome).toMatchObject({
+      kind: 'failed',
+      status: 302,
+      reason: expect.stringMatching(/redirects are not followed/),
+    });
   });
 
   it('a 2xx without a Bv03 from the party itself is unclear → retry, naming the referentienummer the resend reuses', async () => {
     answering(200, 'OK', { 'content-type': 'text/plain' });
-    expect((await exchange()).outcome).toMatchObject({ kind: 'retry', status: 200, reason: expect.stringContaining(`reuses referentienummer ${REF}`) });
+    expect((await exchange()).outcome).toMatchObject({
+      kind: 'retry',
+      status: 200,
+      reason: expect.stringContaining(`reuses referentienummer ${REF}`),
+    });
     answering(200, buildSoapEnvelope('<x:iets xmlns:x="urn:x"/>'));
-    expect((await exchange()).outcome).toMatchObject({ kind: 'retry', reason: expect.stringContaining('{urn:x}iets, not a Bv03/Bv04 or Fo03') });
+    expect((await exchange()).outcome).toMatchObject({
+      kind: 'retry',
+      reason: expect.stringContaining('{urn:x}iets, not a Bv03/Bv04 or Fo03'),
+    });
     answering(204, '');
-    expect((await exchange()).outcome).toMatchObject({ kind: 'retry', reason: expect.stringContaining('the answer is empty') });
+    expect((await exchange()).outcome).toMatchObject({
+      kind: 'retry',
+      reason: expect.stringContaining('the answer is empty'),
+    });
   });
 
   it('network errors and timeouts → retry', async () => {
-    nock(ORIGIN).post('/soap').replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    nock(ORIGIN)
+      .post('/soap')
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     expect((await exchange()).outcome).toEqual({ kind: 'retry', reason: 'network error: ECONNRESET' });
     nock(ORIGIN).post('/soap').delay(2000).reply(200, bv03());
-    expect((await exchange(directChannel('x'), request({ timeoutMs: 50 }))).outcome).toEqual({ kind: 'retry', reason: 'timeout after 50 ms' });
+    expect((await exchange(directChannel('x'), request({ timeoutMs: 50 }))).outcome).toEqual({
+      kind: 'retry',
+      reason: 'timeout after 50 ms',
+    });
   });
 });
 
@@ -278,7 +413,9 @@ describe('the dai channel (Digikoppeling Adapter Intern)', () => {
   afterAll(() => nock.enableNetConnect());
   /** The adapter's Bv04: it takes the message over. */
   const bv04 = () =>
-    buildSoapEnvelope(buildBv03(answered(), { referentienummer: '0d6f0a3e-4c1b-4f7e-9a8b-1c2d3e4f5a6b' }).replace(/Bv03/g, 'Bv04'));
+    buildSoapEnvelope(
+      buildBv03(answered(), { referentienummer: '0d6f0a3e-4c1b-4f7e-9a8b-1c2d3e4f5a6b' }).replace(/Bv03/g, 'Bv04'),
+    );
 
   it('posts SOAP 1.1 with SOAPAction "", the message inside dai:bericht, and only the WS-Addressing headers', async () => {
     answering(200, bv04());
@@ -302,7 +439,10 @@ describe('the dai channel (Digikoppeling Adapter Intern)', () => {
   it('the ebMS Service per message name, else the default; an ebMS Action override per message', async () => {
     const bv01 = build('Bv01', { crossRefnummer: REF, referentienummer: 'b1b1b1b1-1111-4111-8111-111111111111' });
     answering(200, bv04());
-    await exchange(daiChannel({ ...settings, actions: { Bv01: 'Bv01' } }), request({ bericht: bv01, ...stufFacts(bv01), flow: { messageName: 'Bv01', standard: 'stuf' } }));
+    await exchange(
+      daiChannel({ ...settings, actions: { Bv01: 'Bv01' } }),
+      request({ bericht: bv01, ...stufFacts(bv01), flow: { messageName: 'Bv01', standard: 'stuf' } }),
+    );
     const a = readDaiRequest(Buffer.from(seen[0]!.body), LIMITS).addressing;
     expect(a.action).toBe('urn:dkintern:urn:nl:jubes:corv:stuf:Bv01');
     // A Bv01 answers: RelatesTo = the VTO's MessageID (crossRefnummer at the domain of the Bv01's ontvanger), which is the ConversationId too.
@@ -313,17 +453,31 @@ describe('the dai channel (Digikoppeling Adapter Intern)', () => {
   it('Bv04 → delivered; Fo03 → failed with its code; Fo03 StUF016 on a resend → delivered; 503 → retry; 400 → failed', async () => {
     const dai = daiChannel(settings);
     answering(200, bv04());
-    expect((await exchange(dai)).outcome).toMatchObject({ kind: 'delivered', status: 200, answer: expect.stringMatching(/^Bv04 /) });
+    expect((await exchange(dai)).outcome).toMatchObject({
+      kind: 'delivered',
+      status: 200,
+      answer: expect.stringMatching(/^Bv04 /),
+    });
     answering(500, foFault('StUF058', 'client', 'Geen CPA voor deze ontvanger'));
-    expect((await exchange(dai)).outcome).toMatchObject({ kind: 'failed', reason: 'Fo03 StUF058 (client): Geen CPA voor deze ontvanger' });
+    expect((await exchange(dai)).outcome).toMatchObject({
+      kind: 'failed',
+      reason: 'Fo03 StUF058 (client): Geen CPA voor deze ontvanger',
+    });
     answering(500, foFault('StUF016', 'client', STUF016.omschrijving));
-    expect((await exchange(dai)).outcome).toMatchObject({ kind: 'delivered', answer: expect.stringContaining('the first copy arrived') });
+    expect((await exchange(dai)).outcome).toMatchObject({
+      kind: 'delivered',
+      answer: expect.stringContaining('the first copy arrived'),
+    });
     answering(503, 'busy', { 'content-type': 'text/plain' });
     expect((await exchange(dai)).outcome).toMatchObject({ kind: 'retry', status: 503 });
     answering(400, 'Bad Request', { 'content-type': 'text/plain' });
     expect((await exchange(dai)).outcome).toMatchObject({ kind: 'failed', status: 400 });
     answering(202, '', { 'content-type': 'text/plain' });
-    expect((await exchange(dai)).outcome).toMatchObject({ kind: 'retry', status: 202, reason: expect.stringContaining(`reuses referentienummer ${REF}`) });
+    expect((await exchange(dai)).outcome).toMatchObject({
+      kind: 'retry',
+      status: 202,
+      reason: expect.stringContaining(`reuses referentienummer ${REF}`),
+    });
   });
 
   it('the same MessageID and ConversationId on every retry of one message', async () => {
@@ -331,7 +485,9 @@ describe('the dai channel (Digikoppeling Adapter Intern)', () => {
     answering(200, bv04());
     await exchange(daiChannel(settings));
     await exchange(daiChannel(settings));
-    const ids = seen.map((s) => readDaiRequest(Buffer.from(s.body), LIMITS).addressing).map((a) => [a.messageId, a.conversationId]);
+    const ids = seen
+      .map((s) => readDaiRequest(Buffer.from(s.body), LIMITS).addressing)
+      .map((a) => [a.messageId, a.conversationId]);
     expect(ids).toHaveLength(2);
     expect(ids[1]).toEqual(ids[0]);
     expect(ids[0]![0]).toBe(`urn:dkintern:${REF}@00000099000000010001.Schakel..dkintern.nl`);
@@ -360,7 +516,9 @@ routes:
     const [ggk, corv] = config.destinations;
     expect(ggk).toMatchObject({ adapter: 'ggk', applicatie: 'Schakel', timeoutMs: 60_000 });
     expect(channelFor(ggk as Extract<typeof ggk, { adapter: 'ggk' }>, 'the GGK').kind).toBe('direct');
-    expect(corv).toMatchObject({ endpoint: { kind: 'dai', service: 'urn:nl:jubes:corv', services: { Bv01: 'urn:nl:jubes:stuf' } } });
+    expect(corv).toMatchObject({
+      endpoint: { kind: 'dai', service: 'urn:nl:jubes:corv', services: { Bv01: 'urn:nl:jubes:stuf' } },
+    });
     expect(channelFor(corv as Extract<typeof corv, { adapter: 'corv' }>, 'CORV').kind).toBe('dai');
     expect(defaultAdapterRegistry().unsupported(config.destinations)).toEqual([]);
   });
@@ -368,7 +526,9 @@ routes:
   it('reads config/dai.example.yaml: GGK and CORV over DAI, one adapter OIN for both DAI parties', () => {
     const file = join(projectRoot, 'config', 'dai.example.yaml');
     const config = parseConfig(readFileSync(file, 'utf8'), file, { env: {} });
-    const dai = config.destinations.filter((d) => (d.adapter === 'ggk' || d.adapter === 'corv') && d.endpoint?.kind === 'dai');
+    const dai = config.destinations.filter(
+      (d) => (d.adapter === 'ggk' || d.adapter === 'corv') && d.endpoint?.kind === 'dai',
+    );
     expect(dai.map((d) => d.id)).toEqual(['ggk', 'corv']);
     expect(config.inbound.map((i) => [i.party, i.oins, i.dai !== undefined])).toEqual([
       ['ggk', ['00000001001234567001'], true],
@@ -400,14 +560,28 @@ inbound:
       }
       throw new Error('accepted');
     };
-    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: ebms2-adapter, cpaId: c, toPartyId: "00000099000000099001", service: s } }`)[0]).toMatch(
+    expect(
+      issues(
+        `  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: ebms2-adapter, cpaId: c, toPartyId: "00000099000000099001", service: s } }`,
+      )[0],
+    ).toMatch(/^destinations\[0\]\.endpoint/);
+    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: dai } }`)).toContain(
+      'destinations[0].endpoint.service',
+    );
+    expect(
+      issues(
+        `  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: dai, service: "mijn service" } }`,
+      ),
+    ).toContain('destinations[0].endpoint.service');
+    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", administratie: "" }`)).toContain(
+      'destinations[0].administratie',
+    );
+    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: ebms3 } }`)[0]).toMatch(
       /^destinations\[0\]\.endpoint/,
     );
-    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: dai } }`)).toContain('destinations[0].endpoint.service');
-    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: dai, service: "mijn service" } }`)).toContain('destinations[0].endpoint.service');
-    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", administratie: "" }`)).toContain('destinations[0].administratie');
-    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", endpoint: { kind: ebms3 } }`)[0]).toMatch(/^destinations\[0\]\.endpoint/);
-    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", applicatieVersie: "1" }`)).toContain('destinations[0].applicatieVersie');
+    expect(issues(`  - { id: ggk, adapter: ggk, url: "https://g.example/", applicatieVersie: "1" }`)).toContain(
+      'destinations[0].applicatieVersie',
+    );
   });
 });
 

@@ -1,8 +1,8 @@
 /** The XSD engine under hostile and large input: safe parsing, limits, positions, privacy, worker threads. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SchemaPacks } from '../../src/xml/packs.ts';
-import { BerichtValidator } from '../../src/validation/validator.ts';
 import { ValidationService } from '../../src/validation/service.ts';
+import { BerichtValidator } from '../../src/validation/validator.ts';
+import { SchemaPacks } from '../../src/xml/packs.ts';
 import { largeDeclaratie } from '../helpers/large.ts';
 import { hasReference, istandaardExample, skipReason } from '../helpers/reference.ts';
 
@@ -21,12 +21,16 @@ describe('safe parsing', () => {
   });
 
   it('refuses entity expansion bombs before expanding anything', () => {
-    const lol = '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>';
+    const lol =
+      '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>';
     expect(judge(lol).findings[0]!.code).toBe('XML_DTD_FORBIDDEN');
   });
 
   it('refuses a DOCTYPE after comments and processing instructions too', () => {
-    expect(judge('<?xml version="1.0"?><!-- x --><?pi y?>\n  <!DOCTYPE r SYSTEM "http://example.invalid/r.dtd"><r/>').findings[0]!.code).toBe('XML_DTD_FORBIDDEN');
+    expect(
+      judge('<?xml version="1.0"?><!-- x --><?pi y?>\n  <!DOCTYPE r SYSTEM "http://example.invalid/r.dtd"><r/>')
+        .findings[0]!.code,
+    ).toBe('XML_DTD_FORBIDDEN');
   });
 
   it('refuses a body over the configured size limit without parsing it', () => {
@@ -36,7 +40,9 @@ describe('safe parsing', () => {
 
   it('refuses UTF-16 and non-UTF-8 declared encodings', () => {
     expect(judge(Buffer.from('\ufeff<r/>', 'utf16le')).findings[0]!.code).toBe('XML_ENCODING_UNSUPPORTED');
-    expect(judge('<?xml version="1.0" encoding="windows-1252"?><r/>').findings[0]!.code).toBe('XML_ENCODING_UNSUPPORTED');
+    expect(judge('<?xml version="1.0" encoding="windows-1252"?><r/>').findings[0]!.code).toBe(
+      'XML_ENCODING_UNSUPPORTED',
+    );
   });
 
   it('gives line and column for a document that is not well-formed', () => {
@@ -46,7 +52,11 @@ describe('safe parsing', () => {
   });
 
   it('explains an unknown namespace and a document without one', () => {
-    expect(judge('<Bericht xmlns="urn:x"/>').findings[0]).toMatchObject({ code: 'UNKNOWN_NAMESPACE', line: 1, path: '/Bericht' });
+    expect(judge('<Bericht xmlns="urn:x"/>').findings[0]).toMatchObject({
+      code: 'UNKNOWN_NAMESPACE',
+      line: 1,
+      path: '/Bericht',
+    });
     expect(judge('<Bericht/>').findings[0]!.text).toMatch(/has no namespace/);
   });
 
@@ -103,7 +113,9 @@ describe.skipIf(!hasReference)('large documents', () => {
   }, 120_000);
 
   it('gives the same verdict on the worker as inline, also for an invalid large document', async () => {
-    const broken = Buffer.from(large.toString('utf8').replace(/(<[\w]+:Bsn>\d{8})\d(<)/, (_m, a: string, b: string) => `${a}X${b}`));
+    const broken = Buffer.from(
+      large.toString('utf8').replace(/(<[\w]+:Bsn>\d{8})\d(<)/, (_m, a: string, b: string) => `${a}X${b}`),
+    );
     const onWorker = await service.validate(broken);
     const inline = service.inline.validate(broken);
     expect(onWorker.xsdValid).toBe(false);

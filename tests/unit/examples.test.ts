@@ -19,16 +19,23 @@ import { projectRoot } from '../helpers/reference.ts';
 
 const validator = new BerichtValidator(SchemaPacks.load());
 const judge = (xml: string | Buffer): Verdict => validator.validate(Buffer.from(xml));
-const codes = (v: Verdict): string[] => [...new Set([...v.findings, ...(v.payload?.findings ?? [])].map((f) => f.code))];
+const codes = (v: Verdict): string[] => [
+  ...new Set([...v.findings, ...(v.payload?.findings ?? [])].map((f) => f.code)),
+];
 const names = exampleNames();
 
 /** Runs the command as a process, asynchronously (a blocking spawn would stall the test runner's own messages). */
 function schakel(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(projectRoot, 'bin/schakel.mjs'), ...args], { cwd: projectRoot, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [path.join(projectRoot, 'bin/schakel.mjs'), ...args],
+      { cwd: projectRoot, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -46,25 +53,42 @@ describe('examples of every catalogue message', () => {
     expect(v.message).toBe(name);
     if (v.payload) expect(v.payload.valid, JSON.stringify(v.payload.findings)).toBe(true);
     const b = judge(makeExample(name));
-    const identity = (x: Verdict) => [x.header.identificatie, x.header.identificatieRetour, x.header.referentienummer].join('|');
+    const identity = (x: Verdict) =>
+      [x.header.identificatie, x.header.identificatieRetour, x.header.referentienummer].join('|');
     expect(identity(b)).not.toBe(identity(v));
     const h = (v.payload ?? v).header;
     if (h.dagtekening) expect(h.dagtekening).toBe(calendarDay(new Date()));
-    if (h.referentienummer) expect(v.header.referentienummer ?? h.referentienummer).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    if (h.referentienummer)
+      expect(v.header.referentienummer ?? h.referentienummer).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
   });
 
   it('use a test BSN that passes the elfproef and the demo configuration codes', () => {
     expect(passesElfproef(EXAMPLE_BSN)).toBe(true);
-    expect(judge(makeExample('WMO301')).header).toMatchObject({ afzender: DEMO_CODES.gemeente, ontvanger: DEMO_CODES.wmoAanbieder });
-    expect(judge(makeExample('JW305')).header).toMatchObject({ afzender: DEMO_CODES.jwAanbieder, ontvanger: DEMO_CODES.gemeente });
-    expect(judge(makeExample('WMO301', { afzender: '0384', ontvanger: '65656055' })).header).toMatchObject({ afzender: '0384', ontvanger: '65656055' });
-    expect(judge(makeExample('vtoDi01', { ontvanger: '00000099000000020002' })).header).toMatchObject({ afzender: DEMO_CODES.gemeente, ontvanger: '00000099000000020002' });
+    expect(judge(makeExample('WMO301')).header).toMatchObject({
+      afzender: DEMO_CODES.gemeente,
+      ontvanger: DEMO_CODES.wmoAanbieder,
+    });
+    expect(judge(makeExample('JW305')).header).toMatchObject({
+      afzender: DEMO_CODES.jwAanbieder,
+      ontvanger: DEMO_CODES.gemeente,
+    });
+    expect(judge(makeExample('WMO301', { afzender: '0384', ontvanger: '65656055' })).header).toMatchObject({
+      afzender: '0384',
+      ontvanger: '65656055',
+    });
+    expect(judge(makeExample('vtoDi01', { ontvanger: '00000099000000020002' })).header).toMatchObject({
+      afzender: DEMO_CODES.gemeente,
+      ontvanger: '00000099000000020002',
+    });
   });
 
   const broken = names.flatMap((name) => breakableRules(name).map((rule) => [name, rule] as const));
   it('offer the rules the issue names', () => {
     const rules = new Set(broken.map(([, rule]) => rule));
-    for (const rule of ['CS002', 'TR135', 'TR134', 'TR002', 'TR018', 'TR101', 'XSD_INVALID']) expect(rules, rule).toContain(rule);
+    for (const rule of ['CS002', 'TR135', 'TR134', 'TR002', 'TR018', 'TR101', 'XSD_INVALID'])
+      expect(rules, rule).toContain(rule);
   });
 
   it.each(broken)('%s --invalid %s is refused with exactly that rule', (name, rule) => {
@@ -74,14 +98,20 @@ describe('examples of every catalogue message', () => {
   });
 
   it('refuses a rule that cannot be broken in the message, and an unknown message, with the alternatives', () => {
-    expect(() => makeExample('WMO302', { invalid: 'CS002' })).toThrow(/cannot be broken in WMO302 alone \(it can in: WMO301,/);
+    expect(() => makeExample('WMO302', { invalid: 'CS002' })).toThrow(
+      /cannot be broken in WMO302 alone \(it can in: WMO301,/,
+    );
     expect(() => makeExample('WMO999')).toThrow(/unknown message "WMO999"; known: WMO301/);
-    expect(() => makeExample('WMO301', { invalid: 'TR999' })).toThrow(/not a rule the examples can break; in WMO301: XSD_INVALID, CS002/);
+    expect(() => makeExample('WMO301', { invalid: 'TR999' })).toThrow(
+      /not a rule the examples can break; in WMO301: XSD_INVALID, CS002/,
+    );
   });
 });
 
 describe('answers (--answer)', () => {
-  const answerable = catalogue.entries.filter((e) => (e.direction === 'heen' && e.answeredBy.length > 0) || e.name === 'ggk_Di01');
+  const answerable = catalogue.entries.filter(
+    (e) => (e.direction === 'heen' && e.answeredBy.length > 0) || e.name === 'ggk_Di01',
+  );
 
   it.each(answerable.map((e) => e.name))('the answer to %s is valid and answers it', (name) => {
     const heen = makeExample(name);
@@ -106,15 +136,19 @@ describe('answers (--answer)', () => {
     }
   });
 
-  it('a heen that breaks a rule gets the retour with that rule\'s retourcode', () => {
+  it("a heen that breaks a rule gets the retour with that rule's retourcode", () => {
     const answer = answerTo(Buffer.from(makeExample('JW301', { invalid: 'CS002' })), { validator });
     expect(judge(answer).message).toBe('JW302');
     expect(answer).toMatch(/<jw302:RetourCode>0001<\/jw302:RetourCode>/);
   });
 
   it('refuses to answer a retour or a bericht that is not valid against its schema', () => {
-    expect(() => answerTo(Buffer.from(makeExample('WMO302')), { validator })).toThrow(/WMO302 is a retourbericht: nothing answers it/);
-    expect(() => answerTo(Buffer.from(makeExample('WMO301', { invalid: 'XSD' })), { validator })).toThrow(/not valid against its schema/);
+    expect(() => answerTo(Buffer.from(makeExample('WMO302')), { validator })).toThrow(
+      /WMO302 is a retourbericht: nothing answers it/,
+    );
+    expect(() => answerTo(Buffer.from(makeExample('WMO301', { invalid: 'XSD' })), { validator })).toThrow(
+      /not valid against its schema/,
+    );
   });
 });
 
@@ -130,9 +164,18 @@ describe('schakel example (the command)', () => {
       fs.writeFileSync(path.join(dir, 'jw316.xml'), answer.stdout);
       const bad = await schakel('example', 'JW315', '--invalid', 'TR002');
       fs.writeFileSync(path.join(dir, 'jw315-fout.xml'), bad.stdout);
-      const v = await schakel('validate', '--json', path.join(dir, 'jw315.xml'), path.join(dir, 'jw316.xml'), path.join(dir, 'jw315-fout.xml'));
+      const v = await schakel(
+        'validate',
+        '--json',
+        path.join(dir, 'jw315.xml'),
+        path.join(dir, 'jw316.xml'),
+        path.join(dir, 'jw315-fout.xml'),
+      );
       expect(v.code).toBe(1);
-      const [a, b, c] = v.stdout.trim().split('\n').map((l) => JSON.parse(l) as { message: string; valid: boolean; findings: { code: string }[] });
+      const [a, b, c] = v.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { message: string; valid: boolean; findings: { code: string }[] });
       expect([a!.message, a!.valid]).toEqual(['JW315', true]);
       expect([b!.message, b!.valid]).toEqual(['JW316', true]);
       expect([c!.message, c!.valid, c!.findings.map((f) => f.code)]).toEqual(['JW315', false, ['TR002']]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CbsGemeenteList, loadGemeenten, type GemeentenFile } from '../../src/rules/gemeenten.ts';
+import { CbsGemeenteList, type GemeentenFile, loadGemeenten } from '../../src/rules/gemeenten.ts';
 
 const day = (d: string): Date => new Date(`${d}T12:00:00Z`);
 

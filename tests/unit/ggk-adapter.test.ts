@@ -7,32 +7,32 @@
  * endpoint sends the envelope inside dai:bericht with the Appendix B WS-Addressing headers (administratie and the
  * GGK's applicatie from the configuration).
  */
-import fs from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readDaiRequest } from '../../src/stuf/dai-envelope.ts';
-import { readSoapRequest } from '../../src/stuf/soap-request.ts';
-import { buildSoapEnvelope, buildSoapFault } from '../../src/stuf/soap.ts';
 import { di01Referentienummer, storedHeenReferentienummer } from '../../adapters/ggk/heen.ts';
 import { ggkAdapter } from '../../adapters/ggk/index.ts';
 import { ggkReferentienummer } from '../../adapters/ggk/referentienummer.ts';
-import type { DestinationConfig, OutgoingMessage } from '../../src/transport/adapter.ts';
-import { GGK_MAX_ENVELOPE_BYTES, unwrap, wrap, type Unwrapped } from '../../src/stuf/ggk-envelope.ts';
-import { answeredFrom, buildBv03, buildFo01, buildFo03 } from '../../src/stuf/replies.ts';
-import { openSqliteStore } from '../../src/store/sqlite.ts';
-import { UUID_V4 } from '../../src/stuf/stuurgegevens.ts';
-import { parseToTree } from '../../src/xml/parse.ts';
-import { SchemaPacks } from '../../src/xml/packs.ts';
 import { build } from '../../src/examples/ieb-ipgb.ts';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
+import { readDaiRequest } from '../../src/stuf/dai-envelope.ts';
+import { GGK_MAX_ENVELOPE_BYTES, type Unwrapped, unwrap, wrap } from '../../src/stuf/ggk-envelope.ts';
+import { answeredFrom, buildBv03, buildFo01, buildFo03 } from '../../src/stuf/replies.ts';
+import { buildSoapEnvelope, buildSoapFault } from '../../src/stuf/soap.ts';
+import { readSoapRequest } from '../../src/stuf/soap-request.ts';
+import { UUID_V4 } from '../../src/stuf/stuurgegevens.ts';
+import type { DestinationConfig, OutgoingMessage } from '../../src/transport/adapter.ts';
+import { SchemaPacks } from '../../src/xml/packs.ts';
+import { parseToTree } from '../../src/xml/parse.ts';
 import { officialVerdict } from '../helpers/official.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
 
 const OFFICIAL_ENVELOPE_XSD = 'stuf-ggk0310/ggk0310_21/ggkberichten/ggk0310_msg.xsd';
 const hasGgkReference = hasReference && fs.existsSync(path.join(referenceDir, OFFICIAL_ENVELOPE_XSD));
-if (!hasGgkReference) console.warn(`SKIPPED parts of unit/ggk-adapter (official StUF-GGK XSD and iWmo examples): ${skipReason}`);
+if (!hasGgkReference)
+  console.warn(`SKIPPED parts of unit/ggk-adapter (official StUF-GGK XSD and iWmo examples): ${skipReason}`);
 const official = (rel: string) => fs.readFileSync(path.join(referenceDir, rel));
 
 type GgkDestination = Extract<DestinationConfig, { adapter: 'ggk' }>;
@@ -86,7 +86,11 @@ function ggkAnswering(answer: Answer, times = 1): nock.Scope {
     .times(times)
     .reply(function (_uri, body) {
       const request = readSoapRequest(Buffer.from(body as string), { maxBytes: 30 * 1024 * 1024 })!;
-      const r: Received = { headers: { ...this.req.headers }, envelope: request.message, unwrapped: unwrap(request.message, packs) };
+      const r: Received = {
+        headers: { ...this.req.headers },
+        envelope: request.message,
+        unwrapped: unwrap(request.message, packs),
+      };
       received.push(r);
       const [status, reply, headers] = answer(r);
       return [status, reply, headers ?? SOAP_TYPE];
@@ -94,10 +98,16 @@ function ggkAnswering(answer: Answer, times = 1): nock.Scope {
 }
 
 const answered = (r: Received) => answeredFrom(parseToTree(r.envelope));
-const bv03: Answer = (r) => [200, buildSoapEnvelope(buildBv03(answered(r), { referentienummer: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d' }))];
+const bv03: Answer = (r) => [
+  200,
+  buildSoapEnvelope(buildBv03(answered(r), { referentienummer: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d' })),
+];
 const fo03 =
   (code: string, omschrijving: string, plek: 'client' | 'server' = 'client'): Answer =>
-  (r) => [500, buildSoapFault({ side: plek, text: omschrijving, detail: buildFo03(answered(r), { code, plek, omschrijving }) })];
+  (r) => [
+    500,
+    buildSoapFault({ side: plek, text: omschrijving, detail: buildFo03(answered(r), { code, plek, omschrijving }) }),
+  ];
 
 const adapter = ggkAdapter();
 const deliver = (m: OutgoingMessage, d = destination(), a = adapter) => a.deliver(m, d, new AbortController().signal);
@@ -116,9 +126,16 @@ describe('GGK adapter: the envelope it sends', () => {
   it('sends a heenbericht as ggk_Di01 in SOAP 1.1 with the WSDL SOAPAction, the bericht byte for byte', async () => {
     ggkAnswering(bv03);
     const outcome = await deliver(message(WMO405));
-    expect(outcome).toEqual({ kind: 'delivered', status: 200, answer: `Bv03 referentienummer=1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d crossRefnummer=${MESSAGE_ID}` });
+    expect(outcome).toEqual({
+      kind: 'delivered',
+      status: 200,
+      answer: `Bv03 referentienummer=1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d crossRefnummer=${MESSAGE_ID}`,
+    });
     const [r] = received;
-    expect(r!.headers).toMatchObject({ 'content-type': 'text/xml; charset=utf-8', soapaction: '"http://www.stufstandaarden.nl/sectormodel/ggk/0210/ggk_Di01"' });
+    expect(r!.headers).toMatchObject({
+      'content-type': 'text/xml; charset=utf-8',
+      soapaction: '"http://www.stufstandaarden.nl/sectormodel/ggk/0210/ggk_Di01"',
+    });
     expect(r!.unwrapped.message).toBe('ggk_Di01');
     expect(r!.unwrapped.payload.equals(Buffer.from(WMO405))).toBe(true);
     // iEb leaves the chain party out of the header: the envelope names CAK; functie = the message name.
@@ -139,56 +156,125 @@ describe('GGK adapter: the envelope it sends', () => {
     });
   });
 
-  it.skipIf(!hasGgkReference)('an official WMO301 goes out in an envelope valid against the OFFICIAL StUF-GGK XSD', async () => {
-    ggkAnswering(bv03);
-    const wmo301 = official('istandaarden-3.2/wmo/WMO301.xml');
-    const m = message(wmo301, { standard: 'iwmo', release: '3.2', messageName: 'WMO301', afzender: '0384', ontvanger: '42420001', berichtIdentificatie: '123456789012' });
-    expect(await deliver(m, destination({ applicatie: 'Wmo-loket', applicatieVersie: '0004', applicatieSubversie: '0003' }))).toMatchObject({ kind: 'delivered' });
-    const [r] = received;
-    expect(officialVerdict(OFFICIAL_ENVELOPE_XSD, r!.envelope)).toBe(true);
-    expect(r!.unwrapped.payload.equals(wmo301)).toBe(true);
-    expect(r!.unwrapped.stuurgegevens).toMatchObject({ zender: { organisatie: '0384', applicatie: 'Wmo-loket' }, ontvanger: { organisatie: '42420001' }, functie: 'WMO301' });
-    expect(r!.unwrapped.parameters).toMatchObject({ referentienummerBericht: '123456789012', applicatieVersie: '0004', applicatieSubversie: '0003', functieVersie: '0003', functieSubversie: '0002' });
-  });
+  it.skipIf(!hasGgkReference)(
+    'an official WMO301 goes out in an envelope valid against the OFFICIAL StUF-GGK XSD',
+    async () => {
+      ggkAnswering(bv03);
+      const wmo301 = official('istandaarden-3.2/wmo/WMO301.xml');
+      const m = message(wmo301, {
+        standard: 'iwmo',
+        release: '3.2',
+        messageName: 'WMO301',
+        afzender: '0384',
+        ontvanger: '42420001',
+        berichtIdentificatie: '123456789012',
+      });
+      expect(
+        await deliver(
+          m,
+          destination({ applicatie: 'Wmo-loket', applicatieVersie: '0004', applicatieSubversie: '0003' }),
+        ),
+      ).toMatchObject({ kind: 'delivered' });
+      const [r] = received;
+      expect(officialVerdict(OFFICIAL_ENVELOPE_XSD, r!.envelope)).toBe(true);
+      expect(r!.unwrapped.payload.equals(wmo301)).toBe(true);
+      expect(r!.unwrapped.stuurgegevens).toMatchObject({
+        zender: { organisatie: '0384', applicatie: 'Wmo-loket' },
+        ontvanger: { organisatie: '42420001' },
+        functie: 'WMO301',
+      });
+      expect(r!.unwrapped.parameters).toMatchObject({
+        referentienummerBericht: '123456789012',
+        applicatieVersie: '0004',
+        applicatieSubversie: '0003',
+        functieVersie: '0003',
+        functieSubversie: '0002',
+      });
+    },
+  );
 
-  it.skipIf(!hasGgkReference)('sends a retour as ggk_Du01: zender = its Ontvanger, crossRefnummer = the heen envelope, valid against the OFFICIAL XSD', async () => {
-    ggkAnswering(bv03);
-    const heenRef = '9c0f7b90-5c69-11e5-a837-0800200c9a66'; // the official example's (a UUID v1: echoed as it came)
-    const lookups: string[] = [];
-    const withLookup = ggkAdapter({ heenReferentienummer: async (id) => (lookups.push(id), heenRef) });
-    const wmo302 = official('istandaarden-3.2/wmo/WMO302.xml');
-    const m = message(wmo302, { standard: 'iwmo', release: '3.2', messageName: 'WMO302', direction: 'retour', afzender: '0384', ontvanger: '42420001', correlatedTo: 'heen-id' });
-    expect(await deliver(m, destination(), withLookup)).toMatchObject({ kind: 'delivered' });
-    const [r] = received;
-    expect(lookups).toEqual(['heen-id']);
-    expect(r!.headers.soapaction).toBe('"http://www.stufstandaarden.nl/sectormodel/ggk/0210/ggk_Du01"');
-    expect(officialVerdict(OFFICIAL_ENVELOPE_XSD, r!.envelope)).toBe(true);
-    // The retour copies the heen's header: the aanbieder (its Ontvanger) sends it back to the gemeente (its Afzender).
-    expect(r!.unwrapped.stuurgegevens).toMatchObject({ berichtcode: 'Du01', zender: { organisatie: '42420001' }, ontvanger: { organisatie: '0384' }, crossRefnummer: heenRef, functie: 'WMO302' });
-    expect(r!.unwrapped.parameters).toMatchObject({ crossRefnummerBericht: '123456789012' });
-    expect(r!.unwrapped.payload.equals(wmo302)).toBe(true);
-  });
+  it.skipIf(!hasGgkReference)(
+    'sends a retour as ggk_Du01: zender = its Ontvanger, crossRefnummer = the heen envelope, valid against the OFFICIAL XSD',
+    async () => {
+      ggkAnswering(bv03);
+      const heenRef = '9c0f7b90-5c69-11e5-a837-0800200c9a66'; // the official example's (a UUID v1: echoed as it came)
+      const lookups: string[] = [];
+      const withLookup = ggkAdapter({ heenReferentienummer: async (id) => (lookups.push(id), heenRef) });
+      const wmo302 = official('istandaarden-3.2/wmo/WMO302.xml');
+      const m = message(wmo302, {
+        standard: 'iwmo',
+        release: '3.2',
+        messageName: 'WMO302',
+        direction: 'retour',
+        afzender: '0384',
+        ontvanger: '42420001',
+        correlatedTo: 'heen-id',
+      });
+      expect(await deliver(m, destination(), withLookup)).toMatchObject({ kind: 'delivered' });
+      const [r] = received;
+      expect(lookups).toEqual(['heen-id']);
+      expect(r!.headers.soapaction).toBe('"http://www.stufstandaarden.nl/sectormodel/ggk/0210/ggk_Du01"');
+      expect(officialVerdict(OFFICIAL_ENVELOPE_XSD, r!.envelope)).toBe(true);
+      // The retour copies the heen's header: the aanbieder (its Ontvanger) sends it back to the gemeente (its Afzender).
+      expect(r!.unwrapped.stuurgegevens).toMatchObject({
+        berichtcode: 'Du01',
+        zender: { organisatie: '42420001' },
+        ontvanger: { organisatie: '0384' },
+        crossRefnummer: heenRef,
+        functie: 'WMO302',
+      });
+      expect(r!.unwrapped.parameters).toMatchObject({ crossRefnummerBericht: '123456789012' });
+      expect(r!.unwrapped.payload.equals(wmo302)).toBe(true);
+    },
+  );
 
   it('an iPgb retour (WMO508) goes from the gemeente to SVB, with the IdentificatieRetour as referentienummerBericht', async () => {
     ggkAnswering(bv03);
     const a = ggkAdapter({ heenReferentienummer: async () => '0e9d8c7b-6a5f-4e4d-9c3b-2a1f0e9d8c7b' });
-    const m = message(build('WMO508', { identificatieRetour: 'R-508' }), { standard: 'ipgb', release: '2.1', messageName: 'WMO508', direction: 'retour', correlatedTo: 'heen' });
+    const m = message(build('WMO508', { identificatieRetour: 'R-508' }), {
+      standard: 'ipgb',
+      release: '2.1',
+      messageName: 'WMO508',
+      direction: 'retour',
+      correlatedTo: 'heen',
+    });
     expect(await deliver(m, destination(), a)).toMatchObject({ kind: 'delivered' });
-    expect(received[0]!.unwrapped.stuurgegevens).toMatchObject({ zender: { organisatie: '0363' }, ontvanger: { organisatie: 'SVB' }, crossRefnummer: '0e9d8c7b-6a5f-4e4d-9c3b-2a1f0e9d8c7b' });
-    expect(received[0]!.unwrapped.parameters).toMatchObject({ referentienummerBericht: 'R-508', crossRefnummerBericht: 'WMO507-0001' });
+    expect(received[0]!.unwrapped.stuurgegevens).toMatchObject({
+      zender: { organisatie: '0363' },
+      ontvanger: { organisatie: 'SVB' },
+      crossRefnummer: '0e9d8c7b-6a5f-4e4d-9c3b-2a1f0e9d8c7b',
+    });
+    expect(received[0]!.unwrapped.parameters).toMatchObject({
+      referentienummerBericht: 'R-508',
+      crossRefnummerBericht: 'WMO507-0001',
+    });
   });
 
   it('does not send a retour whose heen envelope referentienummer is unknown, and says why', async () => {
     const scope = ggkAnswering(bv03);
-    const m = message(build('WMO508'), { standard: 'ipgb', release: '2.1', messageName: 'WMO508', direction: 'retour', correlatedTo: 'heen' });
+    const m = message(build('WMO508'), {
+      standard: 'ipgb',
+      release: '2.1',
+      messageName: 'WMO508',
+      direction: 'retour',
+      correlatedTo: 'heen',
+    });
     const outcome = await deliver(m);
-    expect(outcome).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/WMO508 is a retour and travels in a ggk_Du01, whose crossRefnummer .* is not known/) });
+    expect(outcome).toMatchObject({
+      kind: 'failed',
+      reason: expect.stringMatching(
+        /WMO508 is a retour and travels in a ggk_Du01, whose crossRefnummer .* is not known/,
+      ),
+    });
     expect(scope.isDone()).toBe(false);
   });
 
   it('refuses a message that does not travel through the GGK', async () => {
     const outcome = await deliver(message('<a/>', { standard: 'stuf-jz', messageName: 'vtoDi01' }));
-    expect(outcome).toMatchObject({ kind: 'failed', reason: 'vtoDi01 does not travel through the GGK (iWmo, iJw, iEb and iPgb berichten do)' });
+    expect(outcome).toMatchObject({
+      kind: 'failed',
+      reason: 'vtoDi01 does not travel through the GGK (iWmo, iJw, iEb and iPgb berichten do)',
+    });
   });
 });
 
@@ -201,15 +287,28 @@ describe('GGK adapter: the referentienummer', () => {
     const second = await deliver(message(WMO405, { attempt: 2 }));
     const third = await deliver(message(WMO405, { attempt: 3 }));
     expect(first).toMatchObject({ kind: 'retry', status: 503 });
-    expect(second).toMatchObject({ kind: 'retry', status: 200, reason: expect.stringContaining('the outcome is unclear') });
+    expect(second).toMatchObject({
+      kind: 'retry',
+      status: 200,
+      reason: expect.stringContaining('the outcome is unclear'),
+    });
     expect(third).toMatchObject({ kind: 'delivered', status: 500 });
-    expect(third.kind === 'delivered' && third.answer).toMatch(/StUF016 .* was received before: the first copy arrived/);
-    expect(received.map((r) => r.unwrapped.stuurgegevens.referentienummer)).toEqual([MESSAGE_ID, MESSAGE_ID, MESSAGE_ID]);
+    expect(third.kind === 'delivered' && third.answer).toMatch(
+      /StUF016 .* was received before: the first copy arrived/,
+    );
+    expect(received.map((r) => r.unwrapped.stuurgegevens.referentienummer)).toEqual([
+      MESSAGE_ID,
+      MESSAGE_ID,
+      MESSAGE_ID,
+    ]);
   });
 
   it('IB216 on a resend is a duplicate too', async () => {
     ggkAnswering(fo03('IB216', 'Referentienummer niet uniek'));
-    expect(await deliver(message(WMO405))).toMatchObject({ kind: 'delivered', answer: expect.stringMatching(/^Fo03 IB216 .*the first copy arrived/) });
+    expect(await deliver(message(WMO405))).toMatchObject({
+      kind: 'delivered',
+      answer: expect.stringMatching(/^Fo03 IB216 .*the first copy arrived/),
+    });
   });
 
   it('a message id of another form gives a stable UUID v4 of its own', () => {
@@ -234,33 +333,66 @@ describe('GGK adapter: answers', () => {
 
   it('IB103 (berichttype temporarily blocked) and a server-side Fo03 → retry', async () => {
     ggkAnswering(fo03('IB103', 'Berichttype tijdelijk geblokkeerd'));
-    expect(await deliver(message(WMO405))).toMatchObject({ kind: 'retry', reason: 'Fo03 IB103 (client): Berichttype tijdelijk geblokkeerd' });
+    expect(await deliver(message(WMO405))).toMatchObject({
+      kind: 'retry',
+      reason: 'Fo03 IB103 (client): Berichttype tijdelijk geblokkeerd',
+    });
     ggkAnswering(fo03('StUF058', 'Interne fout', 'server'));
-    expect(await deliver(message(WMO405))).toMatchObject({ kind: 'retry', reason: 'Fo03 StUF058 (server): Interne fout' });
+    expect(await deliver(message(WMO405))).toMatchObject({
+      kind: 'retry',
+      reason: 'Fo03 StUF058 (server): Interne fout',
+    });
   });
 
   it('a Fo01-style fault is read like a Fo03', async () => {
-    ggkAnswering((r) => [500, buildSoapFault({ side: 'client', text: 'schema', detail: buildFo01(answered(r), { code: 'StUF055', plek: 'client', omschrijving: 'Bericht voldoet niet aan schema' }) })]);
-    expect(await deliver(message(WMO405))).toMatchObject({ kind: 'failed', reason: 'Fo01 StUF055 (client): Bericht voldoet niet aan schema' });
+    ggkAnswering((r) => [
+      500,
+      buildSoapFault({
+        side: 'client',
+        text: 'schema',
+        detail: buildFo01(answered(r), {
+          code: 'StUF055',
+          plek: 'client',
+          omschrijving: 'Bericht voldoet niet aan schema',
+        }),
+      }),
+    ]);
+    expect(await deliver(message(WMO405))).toMatchObject({
+      kind: 'failed',
+      reason: 'Fo01 StUF055 (client): Bericht voldoet niet aan schema',
+    });
   });
 
   it('other SOAP faults: Server → retry, Client → failed', async () => {
     ggkAnswering(() => [500, buildSoapFault({ side: 'server', text: 'GGK in onderhoud' })]);
-    expect(await deliver(message(WMO405))).toMatchObject({ kind: 'retry', reason: 'SOAP fault Server: GGK in onderhoud' });
+    expect(await deliver(message(WMO405))).toMatchObject({
+      kind: 'retry',
+      reason: 'SOAP fault Server: GGK in onderhoud',
+    });
     ggkAnswering(() => [500, buildSoapFault({ side: 'client', text: 'Onbekende SOAPAction' })]);
-    expect(await deliver(message(WMO405))).toMatchObject({ kind: 'failed', reason: 'SOAP fault Client: Onbekende SOAPAction' });
+    expect(await deliver(message(WMO405))).toMatchObject({
+      kind: 'failed',
+      reason: 'SOAP fault Client: Onbekende SOAPAction',
+    });
   });
 
   it('503 → retry (Retry-After passed on); 400 → failed without retry', async () => {
     ggkAnswering(() => [503, 'Service Unavailable', { 'content-type': 'text/plain', 'retry-after': '30' }]);
     expect(await deliver(message(WMO405))).toMatchObject({ kind: 'retry', status: 503, retryAfterMs: 30_000 });
     ggkAnswering(() => [400, 'Bad Request', { 'content-type': 'text/plain' }]);
-    expect(await deliver(message(WMO405))).toMatchObject({ kind: 'failed', status: 400, reason: expect.stringMatching(/^HTTP 400/) });
+    expect(await deliver(message(WMO405))).toMatchObject({
+      kind: 'failed',
+      status: 400,
+      reason: expect.stringMatching(/^HTTP 400/),
+    });
   });
 
   it('a timeout → retry', async () => {
     nock(GGK).post('/OntvangAsynchroon').delay(2000).reply(200, 'late');
-    expect(await deliver(message(WMO405), destination({ timeoutMs: 50 }))).toEqual({ kind: 'retry', reason: 'timeout after 50 ms' });
+    expect(await deliver(message(WMO405), destination({ timeoutMs: 50 }))).toEqual({
+      kind: 'retry',
+      reason: 'timeout after 50 ms',
+    });
   });
 
   it('an envelope over 25 MB is not sent: failed with IB007', async () => {
@@ -268,15 +400,22 @@ describe('GGK adapter: answers', () => {
     // 19 MB of comment: base64 makes the envelope larger than 25,000,000 bytes.
     const big = WMO405.replace('?>\n', `?>\n<!-- ${'x'.repeat(19_000_000)} -->\n`);
     const outcome = await deliver(message(big));
-    expect(outcome).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/^IB007: the GGK message would be \d+ bytes; the GGK takes at most 25000000/) });
+    expect(outcome).toMatchObject({
+      kind: 'failed',
+      reason: expect.stringMatching(/^IB007: the GGK message would be \d+ bytes; the GGK takes at most 25000000/),
+    });
     const size = Number(/would be (\d+) bytes/.exec(outcome.kind === 'failed' ? outcome.reason : '')![1]);
     expect(size).toBeGreaterThan(GGK_MAX_ENVELOPE_BYTES);
     expect(scope.isDone()).toBe(false);
   });
 });
 
-describe('GGK adapter: dai endpoint (the gemeente\'s Digikoppeling adapter)', () => {
-  const endpoint = { kind: 'dai' as const, service: 'urn:nl:ggk:OntvangAsynchroon', services: { WMO405: 'urn:nl:ggk:ieb' } };
+describe("GGK adapter: dai endpoint (the gemeente's Digikoppeling adapter)", () => {
+  const endpoint = {
+    kind: 'dai' as const,
+    service: 'urn:nl:ggk:OntvangAsynchroon',
+    services: { WMO405: 'urn:nl:ggk:ieb' },
+  };
 
   it('posts the envelope inside dai:bericht with SOAPAction "" and the Appendix B headers; Bv04 is delivered', async () => {
     const seen: { headers: Record<string, unknown>; body: string }[] = [];
@@ -285,23 +424,35 @@ describe('GGK adapter: dai endpoint (the gemeente\'s Digikoppeling adapter)', ()
       .reply(function (_uri, body) {
         seen.push({ headers: { ...this.req.headers }, body: body as string });
         const dai = readDaiRequest(Buffer.from(body as string), { maxBytes: 30 * 1024 * 1024 });
-        const bv04 = buildBv03(answeredFrom(dai.root), { referentienummer: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d' }).replace(/Bv03/g, 'Bv04');
+        const bv04 = buildBv03(answeredFrom(dai.root), {
+          referentienummer: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+        }).replace(/Bv03/g, 'Bv04');
         return [200, buildSoapEnvelope(bv04), SOAP_TYPE];
       });
-    const outcome = await deliver(message(WMO405), destination({ endpoint, administratie: 'sociaal-domein', ontvangerApplicatie: 'GGk' }));
-    expect(outcome).toMatchObject({ kind: 'delivered', status: 200, answer: `Bv04 referentienummer=1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d crossRefnummer=${MESSAGE_ID}` });
+    const outcome = await deliver(
+      message(WMO405),
+      destination({ endpoint, administratie: 'sociaal-domein', ontvangerApplicatie: 'GGk' }),
+    );
+    expect(outcome).toMatchObject({
+      kind: 'delivered',
+      status: 200,
+      answer: `Bv04 referentienummer=1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d crossRefnummer=${MESSAGE_ID}`,
+    });
     expect(seen[0]!.headers).toMatchObject({ soapaction: '""', 'content-type': 'text/xml; charset=utf-8' });
     const dai = readDaiRequest(Buffer.from(seen[0]!.body), { maxBytes: 30 * 1024 * 1024 });
     expect(dai.addressing).toEqual({
       to: 'urn:dkintern:CAK:GGk:',
       from: 'urn:dkintern:0363:Schakel:sociaal-domein',
-      action: 'urn:dkintern:urn:nl:ggk:ieb:http://www.stufstandaarden.nl/sectormodel/ggk/0210/envelopHeenbericht-ggk_Di01',
+      action:
+        'urn:dkintern:urn:nl:ggk:ieb:http://www.stufstandaarden.nl/sectormodel/ggk/0210/envelopHeenbericht-ggk_Di01',
       messageId: `urn:dkintern:${MESSAGE_ID}@0363.Schakel.sociaal-domein.dkintern.nl`,
       conversationId: `urn:dkintern:${MESSAGE_ID}@0363.Schakel.sociaal-domein.dkintern.nl`,
     });
     const unwrapped = unwrap(dai.message, packs);
     expect(unwrapped.payload.equals(Buffer.from(WMO405))).toBe(true);
-    expect(unwrapped.stuurgegevens).toMatchObject({ zender: { organisatie: '0363', applicatie: 'Schakel', administratie: 'sociaal-domein' } });
+    expect(unwrapped.stuurgegevens).toMatchObject({
+      zender: { organisatie: '0363', applicatie: 'Schakel', administratie: 'sociaal-domein' },
+    });
     if (hasGgkReference) expect(officialVerdict(OFFICIAL_ENVELOPE_XSD, dai.message)).toBe(true);
   });
 });
@@ -317,11 +468,25 @@ describe('GGK adapter: the heen envelope referentienummer from the store', () =>
         ontvanger: { organisatie: '0363' },
         functie: 'WMO507',
         referentienummer: heenRef,
-        versions: { applicatieVersie: '0001', applicatieSubversie: '0000', functieVersie: '0002', functieSubversie: '0001' },
+        versions: {
+          applicatieVersie: '0001',
+          applicatieSubversie: '0000',
+          functieVersie: '0002',
+          functieSubversie: '0001',
+        },
       });
       const stored = (body: string) =>
         store.insertMessage(
-          { standard: 'ipgb', release: '2.1', messageName: 'WMO507', direction: 'heen', dedup: null, body, source: { kind: 'inbound', id: 'ggk' }, status: 'received' },
+          {
+            standard: 'ipgb',
+            release: '2.1',
+            messageName: 'WMO507',
+            direction: 'heen',
+            dedup: null,
+            body,
+            source: { kind: 'inbound', id: 'ggk' },
+            status: 'received',
+          },
           'test',
         );
       const inEnvelope = await stored(envelope);

@@ -5,23 +5,23 @@
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '../../src/catalogue/catalogue.ts';
 import { recognise } from '../../src/catalogue/recognise.ts';
+import {
+  type BuildOptions,
+  build,
+  DEFAULT_FUNCTIE,
+  DEFAULT_IEB_PERIOD,
+  type IebPeriod,
+  type ModelledName,
+  mutate,
+  OTHER_BSN,
+  TEST_BSN,
+  TODAY,
+} from '../../src/examples/ieb-ipgb.ts';
 import { loadGemeenten } from '../../src/rules/gemeenten.ts';
 import { MemoryHistory } from '../../src/rules/history-memory.ts';
 import { addMonths } from '../../src/rules/istandaarden/dates.ts';
 import { ALL_RULES, checkRules, IEB_RULES, IPGB_RULES, rulesFor, STUF_RULES } from '../../src/rules/registry.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
-import {
-  build,
-  DEFAULT_FUNCTIE,
-  DEFAULT_IEB_PERIOD,
-  mutate,
-  OTHER_BSN,
-  TEST_BSN,
-  TODAY,
-  type BuildOptions,
-  type IebPeriod,
-  type ModelledName,
-} from '../../src/examples/ieb-ipgb.ts';
 
 const gemeenten = loadGemeenten();
 
@@ -29,11 +29,13 @@ function judge(xml: string, history?: MemoryHistory, today = TODAY) {
   const root = parseToTree(xml);
   const r = recognise(root);
   if (!r.ok) throw new Error(`not recognised: ${r.reason}`);
-  return checkRules({ entry: r.entry, root, today, gemeenten, ...(history ? { history } : {}) }).map(({ rule, violation }) => ({
-    code: rule.code,
-    retourcode: rule.retourcode,
-    text: violation.text,
-  }));
+  return checkRules({ entry: r.entry, root, today, gemeenten, ...(history ? { history } : {}) }).map(
+    ({ rule, violation }) => ({
+      code: rule.code,
+      retourcode: rule.retourcode,
+      text: violation.text,
+    }),
+  );
 }
 
 const codes = (xml: string, history?: MemoryHistory, today?: Date) => judge(xml, history, today).map((f) => f.code);
@@ -46,7 +48,10 @@ function record(history: MemoryHistory, xml: string): void {
 }
 
 const ieb = (name: ModelledName, identificatie: string, ...periods: Partial<IebPeriod>[]) =>
-  build(name, { identificatie, ieb: [{ bsn: TEST_BSN, periods: periods.map((p) => ({ ...DEFAULT_IEB_PERIOD, ...p })) }] });
+  build(name, {
+    identificatie,
+    ieb: [{ bsn: TEST_BSN, periods: periods.map((p) => ({ ...DEFAULT_IEB_PERIOD, ...p })) }],
+  });
 
 const tkb = (identificatie: string, bsn = TEST_BSN, budget = 'PGB-2026-0001', extra: Partial<BuildOptions> = {}) =>
   build('WMO501', { identificatie, tkb: [{ bsn, budget, functies: [DEFAULT_FUNCTIE] }], ...extra });
@@ -78,12 +83,16 @@ describe('rule registry for iEb, iPgb and the GGK envelope', () => {
   });
 
   it('selects the rules per message', () => {
-    const of = (name: string): string[] => rulesFor(catalogue.byName(name)!).map((r) => r.code).sort();
+    const of = (name: string): string[] =>
+      rulesFor(catalogue.byName(name)!)
+        .map((r) => r.code)
+        .sort();
     expect(of('WMO405')).toEqual(['BDR001', 'CS002', 'CS125', 'TR102', 'TR103', 'TR104', 'TR135', 'TR393']);
     expect(of('WMO407')).toEqual(['BDR001', 'CS002', 'CS125', 'TR102', 'TR103', 'TR104', 'TR135', 'TR395']);
     expect(of('WMO406')).toEqual(['BDR001', 'CS002', 'CS125']);
     expect(of('WMO408')).toEqual(['BDR001', 'CS002', 'CS125']);
-    for (const n of ['WMO501', 'JW501']) expect(of(n)).toEqual(['BDR001', 'CS002', 'TKB001', 'TR135', 'TR507', 'TR574']);
+    for (const n of ['WMO501', 'JW501'])
+      expect(of(n)).toEqual(['BDR001', 'CS002', 'TKB001', 'TR135', 'TR507', 'TR574']);
     for (const n of ['WMO502', 'JW502', 'WMO508', 'JW508']) expect(of(n)).toEqual(['BDR001', 'CS002']);
     for (const n of ['WMO507', 'JW507']) expect(of(n)).toEqual(['BDR001', 'CS002', 'TR135']);
     expect(of('ggk_Di01')).toEqual(['IB009']);
@@ -129,7 +138,9 @@ describe('iEb deliveries (TR102, TR103, TR104) over a history', () => {
     expect(codes(ieb('WMO405', 'M-2', { status: '1', nummer: '1002' }), h)).toEqual([]);
     expect(codes(ieb('WMO407', 'M-2', { status: '1' }), h)).toEqual([]);
     expect(codes(build('WMO405', { identificatie: 'M-2', gemeente: '0384' }), h)).toEqual([]);
-    expect(codes(build('WMO405', { identificatie: 'M-2', ieb: [{ bsn: OTHER_BSN, periods: [DEFAULT_IEB_PERIOD] }] }), h)).toEqual([]);
+    expect(
+      codes(build('WMO405', { identificatie: 'M-2', ieb: [{ bsn: OTHER_BSN, periods: [DEFAULT_IEB_PERIOD] }] }), h),
+    ).toEqual([]);
     expect(codes(ieb('WMO405', 'M-2', { status: '1' }), h)).toEqual(['TR102']);
   });
 
@@ -150,7 +161,9 @@ describe('iEb deliveries (TR102, TR103, TR104) over a history', () => {
     const h = new MemoryHistory();
     record(h, ieb('WMO405', 'M-1', { status: '1' }));
     const [f] = judge(ieb('WMO405', 'M-2', { status: '1' }), h);
-    expect(f!.text).toBe('StatusAanlevering 1 for EbStartNummer 1001 of PeriodeEigenBijdrageAbo, which was already delivered in bericht M-1 of 2026-10-15');
+    expect(f!.text).toBe(
+      'StatusAanlevering 1 for EbStartNummer 1001 of PeriodeEigenBijdrageAbo, which was already delivered in bericht M-1 of 2026-10-15',
+    );
     expect(f!.text).not.toContain(TEST_BSN);
   });
 });
@@ -163,7 +176,8 @@ describe('iEb CS125 and the date windows (TR393, TR395)', () => {
 
   it('keeps start dates within 36 months back, new ones within 12 months back and 1 month ahead (system date)', () => {
     const now = '2026-11-01';
-    const at = (start: string, status: string, name: ModelledName = 'WMO405') => codes(ieb(name, 'M-1', { start, status }));
+    const at = (start: string, status: string, name: ModelledName = 'WMO405') =>
+      codes(ieb(name, 'M-1', { start, status }));
     expect(at(addMonths(now, -36), '2')).toEqual([]);
     expect(at('2023-10-31', '2')).toEqual(['TR393']);
     expect(at('2023-10-31', '2', 'WMO407')).toEqual(['TR395']);
@@ -205,9 +219,22 @@ describe('iPgb TR507 and TR574 over a history', () => {
     expect(codes(tkb('T-2', TEST_BSN, 'PGB-2026-0002'), h)).toEqual([]);
     expect(codes(tkb('T-2', TEST_BSN, 'PGB-2026-0001', { gemeente: '0384' }), h)).toEqual([]);
     // A retour of another Afzender does not end the wait; the right one does.
-    record(h, build('WMO502', { identificatie: 'T-1', gemeente: '0384', tkb: [{ bsn: TEST_BSN, budget: 'PGB-2026-0001', functies: [DEFAULT_FUNCTIE] }] }));
+    record(
+      h,
+      build('WMO502', {
+        identificatie: 'T-1',
+        gemeente: '0384',
+        tkb: [{ bsn: TEST_BSN, budget: 'PGB-2026-0001', functies: [DEFAULT_FUNCTIE] }],
+      }),
+    );
     expect(codes(next, h)).toEqual(['TR507']);
-    record(h, build('WMO502', { identificatie: 'T-1', tkb: [{ bsn: TEST_BSN, budget: 'PGB-2026-0001', functies: [DEFAULT_FUNCTIE] }] }));
+    record(
+      h,
+      build('WMO502', {
+        identificatie: 'T-1',
+        tkb: [{ bsn: TEST_BSN, budget: 'PGB-2026-0001', functies: [DEFAULT_FUNCTIE] }],
+      }),
+    );
     expect(codes(next, h)).toEqual([]);
   });
 
@@ -218,7 +245,13 @@ describe('iPgb TR507 and TR574 over a history', () => {
   it('TR574: a BudgetIdentificatie of an Afzender belongs to one client', () => {
     const h = new MemoryHistory();
     record(h, tkb('T-1', OTHER_BSN));
-    record(h, build('WMO502', { identificatie: 'T-1', tkb: [{ bsn: OTHER_BSN, budget: 'PGB-2026-0001', functies: [DEFAULT_FUNCTIE] }] }));
+    record(
+      h,
+      build('WMO502', {
+        identificatie: 'T-1',
+        tkb: [{ bsn: OTHER_BSN, budget: 'PGB-2026-0001', functies: [DEFAULT_FUNCTIE] }],
+      }),
+    );
     const f = judge(tkb('T-2', TEST_BSN), h);
     expect(f.map((x) => x.code)).toEqual(['TR574']);
     expect(f[0]!.text).not.toMatch(/99999\d{4}/);
@@ -228,14 +261,21 @@ describe('iPgb TR507 and TR574 over a history', () => {
 
   it('TR574: a bericht names each budget once', () => {
     const twice = (bsn2: string) =>
-      build('WMO501', { tkb: [TEST_BSN, bsn2].map((bsn) => ({ bsn, budget: 'PGB-2026-0001', functies: [DEFAULT_FUNCTIE] })) });
-    expect(judge(twice(OTHER_BSN)).map((f) => f.text)).toEqual(['BudgetIdentificatie PGB-2026-0001 of Client 2 is also in Client 1 (another client)']);
-    expect(judge(twice(TEST_BSN)).map((f) => f.text)).toEqual(['BudgetIdentificatie PGB-2026-0001 of Client 2 is also in Client 1 (the same client)']);
+      build('WMO501', {
+        tkb: [TEST_BSN, bsn2].map((bsn) => ({ bsn, budget: 'PGB-2026-0001', functies: [DEFAULT_FUNCTIE] })),
+      });
+    expect(judge(twice(OTHER_BSN)).map((f) => f.text)).toEqual([
+      'BudgetIdentificatie PGB-2026-0001 of Client 2 is also in Client 1 (another client)',
+    ]);
+    expect(judge(twice(TEST_BSN)).map((f) => f.text)).toEqual([
+      'BudgetIdentificatie PGB-2026-0001 of Client 2 is also in Client 1 (the same client)',
+    ]);
   });
 });
 
 describe('iPgb withdrawal (TKB001) and amounts (BDR001)', () => {
-  const withFunctie = (over: Partial<typeof DEFAULT_FUNCTIE>) => build('WMO501', { tkb: [{ bsn: TEST_BSN, budget: 'PGB-2026-0001', functies: [{ ...DEFAULT_FUNCTIE, ...over }] }] });
+  const withFunctie = (over: Partial<typeof DEFAULT_FUNCTIE>) =>
+    build('WMO501', { tkb: [{ bsn: TEST_BSN, budget: 'PGB-2026-0001', functies: [{ ...DEFAULT_FUNCTIE, ...over }] }] });
 
   it('accepts a withdrawal: FunctieBudgetBedrag 0 and Einddatum = Ingangsdatum', () => {
     expect(codes(withFunctie({ bedrag: '0', eind: DEFAULT_FUNCTIE.ingang }))).toEqual([]);
@@ -244,7 +284,9 @@ describe('iPgb withdrawal (TKB001) and amounts (BDR001)', () => {
   it('refuses half a withdrawal, either half', () => {
     expect(codes(withFunctie({ bedrag: '0' }))).toEqual(['TKB001']);
     const { eind: _, ...open } = DEFAULT_FUNCTIE;
-    expect(codes(build('WMO501', { tkb: [{ bsn: TEST_BSN, budget: 'B-1', functies: [{ ...open, bedrag: '0' }] }] }))).toEqual(['TKB001']);
+    expect(
+      codes(build('WMO501', { tkb: [{ bsn: TEST_BSN, budget: 'B-1', functies: [{ ...open, bedrag: '0' }] }] })),
+    ).toEqual(['TKB001']);
     expect(codes(withFunctie({ eind: DEFAULT_FUNCTIE.ingang }))).toEqual(['TKB001']);
   });
 
@@ -253,8 +295,12 @@ describe('iPgb withdrawal (TKB001) and amounts (BDR001)', () => {
     expect(codes(mutate(build('WMO501'), ['>1250000<', '>-1250000<']))).toEqual(['BDR001']);
     expect(codes(mutate(build('WMO501'), ['>25000<', '>-1<']))).toEqual(['BDR001']);
     expect(codes(mutate(build('WMO507'), ['>1100000<', '>-5<']))).toEqual(['BDR001']);
-    expect(codes(mutate(build('WMO508'), ['<wmo508:ZiekengeldBesteed>0<', '<wmo508:ZiekengeldBesteed>-5<']))).toEqual(['BDR001']);
+    expect(codes(mutate(build('WMO508'), ['<wmo508:ZiekengeldBesteed>0<', '<wmo508:ZiekengeldBesteed>-5<']))).toEqual([
+      'BDR001',
+    ]);
     const kostprijs = judge(mutate(build('WMO405'), ['>2150<', '>-2150<']));
-    expect(kostprijs).toEqual([{ code: 'BDR001', retourcode: '0001', text: 'KostprijsBedrag of EbKostprijs is negative (-2150 cents)' }]);
+    expect(kostprijs).toEqual([
+      { code: 'BDR001', retourcode: '0001', text: 'KostprijsBedrag of EbKostprijs is negative (-2150 cents)' },
+    ]);
   });
 });

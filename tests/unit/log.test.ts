@@ -23,14 +23,25 @@ describe('logger', () => {
     logger.warn('format %s and %o', BSN, { bsnLike: BSN });
     expect(lines.join('\n')).not.toContain(BSN);
     const [first, second] = records();
-    expect(first).toMatchObject({ msg: 'rejected *********', client: 'BSN *********', nested: { list: ['x*********y', 'ok'] }, count: 3 });
+    expect(first).toMatchObject({
+      msg: 'rejected *********',
+      client: 'BSN *********',
+      nested: { list: ['x*********y', 'ok'] },
+      count: 3,
+    });
     expect(second!.msg).toContain('format *********');
   });
 
   it('leaves shorter and longer digit runs alone', () => {
     const { logger, records } = capture();
     logger.info({ agb: '42420001', oin: '00000002003214436001', ten: '1234567890', date: '20260115' }, 'gemeente 0363');
-    expect(records()[0]).toMatchObject({ agb: '42420001', oin: '00000002003214436001', ten: '1234567890', date: '20260115', msg: 'gemeente 0363' });
+    expect(records()[0]).toMatchObject({
+      agb: '42420001',
+      oin: '00000002003214436001',
+      ten: '1234567890',
+      date: '20260115',
+      msg: 'gemeente 0363',
+    });
   });
 
   it('masks child bindings and error messages and stacks', () => {
@@ -49,7 +60,12 @@ describe('logger', () => {
   it('censors bsn and body fields whatever they hold', () => {
     const { logger, records } = capture();
     logger.info({ bsn: 'not-digits', Bsn: 'x', body: '<Bericht/>', message: { body: '<x/>', id: 'm1' } }, 'fields');
-    expect(records()[0]).toMatchObject({ bsn: '[redacted]', Bsn: '[redacted]', body: '[redacted]', message: { body: '[redacted]', id: 'm1' } });
+    expect(records()[0]).toMatchObject({
+      bsn: '[redacted]',
+      Bsn: '[redacted]',
+      body: '[redacted]',
+      message: { body: '[redacted]', id: 'm1' },
+    });
   });
 
   it('summarises binary data instead of writing it', () => {

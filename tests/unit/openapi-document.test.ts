@@ -6,22 +6,29 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/http/openapi-errors.ts';
 import { openApiDocument } from '../../src/http/openapi.ts';
+import { ERROR_CODES } from '../../src/http/openapi-errors.ts';
 import { projectRoot } from '../helpers/reference.ts';
 import { runProcess } from '../helpers/run-process.ts';
 
 type Obj = Record<string, any>;
 const doc = openApiDocument() as Obj;
-const operations = Object.entries(doc.paths as Obj).flatMap(([path, item]) => Object.entries(item as Obj).map(([method, op]) => ({ path, method, op: op as Obj })));
+const operations = Object.entries(doc.paths as Obj).flatMap(([path, item]) =>
+  Object.entries(item as Obj).map(([method, op]) => ({ path, method, op: op as Obj })),
+);
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 describe('OpenAPI document', () => {
   it('passes Redocly CLI lint (recommended-strict) with zero problems', { timeout: 300_000 }, async () => {
-    const result = await runProcess(process.execPath, ['--import', 'tsx', 'tools/lint-openapi.ts'], { ...process.env, REDOCLY_TELEMETRY: 'off' });
+    const result = await runProcess(process.execPath, ['--import', 'tsx', 'tools/lint-openapi.ts'], {
+      ...process.env,
+      REDOCLY_TELEMETRY: 'off',
+    });
     const r = { code: result.code, output: result.stdout + result.stderr };
     expect(r.output).toMatch(/Your API description is valid/);
     expect(r.output).not.toMatch(/\b(error|warning)\b\s+[a-z0-9-]+\s/);
@@ -55,19 +62,28 @@ describe('OpenAPI document', () => {
     }
     expect(doc.paths['/berichten'].post.responses['202'].headers.Location).toBeDefined();
     expect(doc.paths['/berichten'].post.responses['401'].headers['WWW-Authenticate']).toBeDefined();
-    for (const status of ['400', '401', '403', '409', '413', '415', '422', '429', '500', '503']) expect(doc.paths['/berichten'].post.responses[status], status).toBeDefined();
+    for (const status of ['400', '401', '403', '409', '413', '415', '422', '429', '500', '503'])
+      expect(doc.paths['/berichten'].post.responses[status], status).toBeDefined();
   });
 
   it('lists every error code the source answers with in the ErrorCode enum', () => {
     const schema = doc.components.schemas.ErrorCode as Obj;
     expect(schema.enum).toEqual(Object.keys(ERROR_CODES));
-    expect(doc.components.schemas.Error.properties.error.properties.code).toEqual({ $ref: '#/components/schemas/ErrorCode' });
+    expect(doc.components.schemas.Error.properties.error.properties.code).toEqual({
+      $ref: '#/components/schemas/ErrorCode',
+    });
     const found = new Set<string>();
-    const files = [...sources(join(projectRoot, 'src/http')), ...sources(join(projectRoot, 'src/beheer')), join(projectRoot, 'src/pipeline/accept.ts'), join(projectRoot, 'src/catalogue/recognise.ts')];
+    const files = [
+      ...sources(join(projectRoot, 'src/http')),
+      ...sources(join(projectRoot, 'src/beheer')),
+      join(projectRoot, 'src/pipeline/accept.ts'),
+      join(projectRoot, 'src/catalogue/recognise.ts'),
+    ];
     for (const file of files) {
       if (file.includes('openapi')) continue;
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/(?:sendError|refuse)\([^;]*?,\s*\d{3},\s*'([A-Za-z][A-Za-z0-9_]+)'/g)) found.add(m[1]!);
+      for (const m of text.matchAll(/(?:sendError|refuse)\([^;]*?,\s*\d{3},\s*'([A-Za-z][A-Za-z0-9_]+)'/g))
+        found.add(m[1]!);
       for (const m of text.matchAll(/\bcode: (?:stuf \? )?'([A-Z][A-Za-z0-9_]+)'(?: : '([A-Z][A-Za-z0-9_]+)')?/g)) {
         found.add(m[1]!);
         if (m[2]) found.add(m[2]);

@@ -11,7 +11,7 @@ import type { PublishLease } from '../../src/store/types.ts';
 import { OutboxRelay } from '../../src/transport/outbox-relay.ts';
 import { delayLevels, levelFor } from '../../src/transport/rabbitmq-topology.ts';
 import { wmo301 } from '../helpers/messages.ts';
-import { tempDir, type TempDir } from '../helpers/temp.ts';
+import { type TempDir, tempDir } from '../helpers/temp.ts';
 
 interface Pending {
   lease: PublishLease;
@@ -79,7 +79,9 @@ async function enqueue(n: number): Promise<void> {
 }
 
 const phases = () =>
-  store.db.prepare<[], { phase: string; n: number }>('SELECT phase, COUNT(*) AS n FROM outbox GROUP BY phase ORDER BY phase').all();
+  store.db
+    .prepare<[], { phase: string; n: number }>('SELECT phase, COUNT(*) AS n FROM outbox GROUP BY phase ORDER BY phase')
+    .all();
 
 describe('outbox relay', () => {
   it('keeps up to `window` publishes awaiting their confirm, and no more', async () => {
@@ -109,7 +111,12 @@ describe('outbox relay', () => {
     await vi.waitFor(() => expect(publisher.pending).toHaveLength(3));
     expect(phases()).toEqual([{ phase: 'publishing', n: 3 }]);
     publisher.settle(1);
-    await vi.waitFor(() => expect(phases()).toEqual([{ phase: 'published', n: 1 }, { phase: 'publishing', n: 2 }]));
+    await vi.waitFor(() =>
+      expect(phases()).toEqual([
+        { phase: 'published', n: 1 },
+        { phase: 'publishing', n: 2 },
+      ]),
+    );
     publisher.settle(2);
   });
 
@@ -162,6 +169,8 @@ describe('delay levels', () => {
   it('puts a wait in the smallest level at least as long', () => {
     const levels = delayLevels({ baseDelayMs: 20, maxDelayMs: 1000 });
     expect(levels).toEqual([20, 40, 80, 160, 320, 640, 1000]);
-    expect([1, 16, 20, 21, 40, 700, 1000, 5000].map((d) => levelFor(levels, d))).toEqual([20, 20, 20, 40, 40, 1000, 1000, 1000]);
+    expect([1, 16, 20, 21, 40, 700, 1000, 5000].map((d) => levelFor(levels, d))).toEqual([
+      20, 20, 20, 40, 40, 1000, 1000, 1000,
+    ]);
   });
 });

@@ -6,13 +6,20 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post } from '../../adapters/http/post.ts';
 import type { ClientTls } from '../../src/transport/adapter.ts';
-import { OTHER_OIN, RECEIVER_OIN, startTlsReceiver, writeTestPki, type TestPki, type TlsReceiver } from '../helpers/pki.ts';
+import {
+  OTHER_OIN,
+  RECEIVER_OIN,
+  startTlsReceiver,
+  type TestPki,
+  type TlsReceiver,
+  writeTestPki,
+} from '../helpers/pki.ts';
 
 let dir: string;
 let pki: TestPki;
@@ -35,7 +42,15 @@ const clientTls = (profile: string, expectedOin: string): ClientTls => ({
 });
 
 const send = (tls: ClientTls) =>
-  post({ url: receiver.url, body: Buffer.from('<x/>'), headers: { 'content-type': 'application/xml' }, timeoutMs: 5000, signal: new AbortController().signal, tls, answerBytes: 100 });
+  post({
+    url: receiver.url,
+    body: Buffer.from('<x/>'),
+    headers: { 'content-type': 'application/xml' },
+    timeoutMs: 5000,
+    signal: new AbortController().signal,
+    tls,
+    answerBytes: 100,
+  });
 
 describe('post over mutual TLS', () => {
   it('delivers when the receiver shows the expected OIN, and reports that OIN', async () => {
@@ -59,7 +74,13 @@ describe('post over mutual TLS', () => {
   it('delivers again over a resumed TLS session (which shows no peer certificate) and reports the OIN it verified', async () => {
     const resumedSeen: boolean[] = [];
     const server = https.createServer(
-      { cert: readFileSync(pki.server.cert), key: readFileSync(pki.server.key), ca: [readFileSync(pki.caPath)], requestCert: true, rejectUnauthorized: true },
+      {
+        cert: readFileSync(pki.server.cert),
+        key: readFileSync(pki.server.key),
+        ca: [readFileSync(pki.caPath)],
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
       (req, res) => {
         resumedSeen.push((req.socket as TLSSocket).isSessionReused());
         req.resume();
@@ -73,7 +94,15 @@ describe('post over mutual TLS', () => {
     const tls = clientTls('resuming', RECEIVER_OIN);
     try {
       for (let i = 0; i < 3; i++) {
-        const r = await post({ url, body: Buffer.from('<x/>'), headers: {}, timeoutMs: 5000, signal: new AbortController().signal, tls, answerBytes: 10 });
+        const r = await post({
+          url,
+          body: Buffer.from('<x/>'),
+          headers: {},
+          timeoutMs: 5000,
+          signal: new AbortController().signal,
+          tls,
+          answerBytes: 10,
+        });
         expect(r).toMatchObject({ kind: 'answered', status: 200, peerOin: RECEIVER_OIN });
         await new Promise((resolve) => setTimeout(resolve, 200));
       }

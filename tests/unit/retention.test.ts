@@ -28,7 +28,9 @@ describe('retention ages', () => {
   });
 
   it('lets a configured StUF-JZ body age go lower or higher, in hours or days, keeping the metadata age', () => {
-    expect(ages('retention: { perStandard: { stuf-jz: { bodyHours: 6 } } }').body.perStandard['stuf-jz']).toBe(6 * HOUR);
+    expect(ages('retention: { perStandard: { stuf-jz: { bodyHours: 6 } } }').body.perStandard['stuf-jz']).toBe(
+      6 * HOUR,
+    );
     const days = ages('retention: { perStandard: { stuf-jz: { bodyDays: 2 } } }');
     expect(days.body.perStandard['stuf-jz']).toBe(2 * DAY);
     expect(days.metadata.perStandard['stuf-jz']).toBe(183 * DAY);
@@ -54,7 +56,10 @@ describe('amqp destination configuration', () => {
       routingKey: 'k',
       timeoutMs: 10_000,
     });
-    expect(config('{ id: a, adapter: amqp, url: "amqps://mq/v", queue: berichten, timeoutMs: 2000 }')).toMatchObject({ queue: 'berichten', timeoutMs: 2000 });
+    expect(config('{ id: a, adapter: amqp, url: "amqps://mq/v", queue: berichten, timeoutMs: 2000 }')).toMatchObject({
+      queue: 'berichten',
+      timeoutMs: 2000,
+    });
   });
 
   it('refuses both an exchange and a queue, neither, and a non-AMQP URL, naming the line', () => {
@@ -67,8 +72,14 @@ describe('amqp destination configuration', () => {
       }
       throw new Error('accepted');
     };
-    expect(refused('{ id: a, adapter: amqp, url: "amqp://mq", exchange: x, queue: q }')).toMatch(/destinations\[0\].*line 2.*give either exchange \(with routingKey\) or queue/);
-    expect(refused('{ id: a, adapter: amqp, url: "amqp://mq" }')).toMatch(/give either exchange \(with routingKey\) or queue/);
-    expect(refused('{ id: a, adapter: amqp, url: "http://mq", queue: q }')).toMatch(/destinations\[0\]\.url.*must be an amqp\(s\) URL/);
+    expect(refused('{ id: a, adapter: amqp, url: "amqp://mq", exchange: x, queue: q }')).toMatch(
+      /destinations\[0\].*line 2.*give either exchange \(with routingKey\) or queue/,
+    );
+    expect(refused('{ id: a, adapter: amqp, url: "amqp://mq" }')).toMatch(
+      /give either exchange \(with routingKey\) or queue/,
+    );
+    expect(refused('{ id: a, adapter: amqp, url: "http://mq", queue: q }')).toMatch(
+      /destinations\[0\]\.url.*must be an amqp\(s\) URL/,
+    );
   });
 });

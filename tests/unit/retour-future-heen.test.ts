@@ -22,13 +22,16 @@ function futureHeenAndRetour(name: string): { heen: string; retour: string } {
 }
 
 describe('the retour to a heenbericht dated in the future (TR135)', () => {
-  it.each(['WMO301', 'JW315', 'WMO317'])('%s: the prescribed retour is dated today and passes its own rules', (name) => {
-    const { retour } = futureHeenAndRetour(name);
-    expect(retour).toMatch(/:RetourCode>8848</);
-    expect(retour).toMatch(/DagtekeningRetour>2026-11-02</);
-    expect(retour).toMatch(/Dagtekening>2026-11-03</);
-    expect(codes(retour)).toEqual([]);
-  });
+  it.each(['WMO301', 'JW315', 'WMO317'])(
+    '%s: the prescribed retour is dated today and passes its own rules',
+    (name) => {
+      const { retour } = futureHeenAndRetour(name);
+      expect(retour).toMatch(/:RetourCode>8848</);
+      expect(retour).toMatch(/DagtekeningRetour>2026-11-02</);
+      expect(retour).toMatch(/Dagtekening>2026-11-03</);
+      expect(codes(retour)).toEqual([]);
+    },
+  );
 
   it('WMO323: the 325 dated today, answering a declaratie dated tomorrow, passes its own rules', () => {
     const { retour } = futureHeenAndRetour('WMO323');

@@ -10,16 +10,23 @@ import { XmlDocument, XmlValidateError } from 'libxml2-wasm';
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '../../src/catalogue/catalogue.ts';
 import { recognise } from '../../src/catalogue/recognise.ts';
+import {
+  buildAssessedRetour,
+  nodeAtPath,
+  RETOUR_CLASSES,
+  type RetourIssue,
+  type RetourOptions,
+} from '../../src/retour/istandaarden.ts';
 import { loadGemeenten } from '../../src/rules/gemeenten.ts';
 import { checkRules } from '../../src/rules/registry.ts';
-import { buildAssessedRetour, nodeAtPath, RETOUR_CLASSES, type RetourIssue, type RetourOptions } from '../../src/retour/istandaarden.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { at, child, descendants, pathOf, type XNode } from '../../src/xml/tree.ts';
 import { officialSchema } from '../helpers/official.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
 
 if (!hasReference) console.warn(`SKIPPED unit/retour-levels (official schemas and examples): ${skipReason}`);
-if (!hasReference && process.env.CI === 'true') throw new Error(`unit/retour-levels needs the official schemas in CI: ${skipReason}`);
+if (!hasReference && process.env.CI === 'true')
+  throw new Error(`unit/retour-levels needs the official schemas in CI: ${skipReason}`);
 
 const OPTS: RetourOptions = { identificatieRetour: 'SCH-0002', dagtekeningRetour: '2026-11-01', xsltVersie: '1.0.0' };
 const HEEN = ['301', '305', '307', '315', '317', '319', '323'];
@@ -55,7 +62,9 @@ function ownFindings(xml: string, retourName: string): string[] {
   const r = recognise(root);
   if (!r.ok) return [`not recognised: ${r.reason}`];
   expect(r.entry.name).toBe(retourName);
-  return checkRules({ entry: r.entry, root, today: new Date('2026-11-01T12:00:00Z'), gemeenten: loadGemeenten() }).map((f) => `${f.rule.code}: ${f.violation.text}`);
+  return checkRules({ entry: r.entry, root, today: new Date('2026-11-01T12:00:00Z'), gemeenten: loadGemeenten() }).map(
+    (f) => `${f.rule.code}: ${f.violation.text}`,
+  );
 }
 
 const codesOf = (n: XNode | undefined): string[] => child(n, 'RetourCodes')?.children.map((c) => c.text) ?? [];
@@ -69,7 +78,11 @@ function clientTarget(nr: string, root: XNode): XNode {
     case '323':
       return descendants(root, 'ProductCode')[0]!;
     default:
-      return descendants(root, 'Product').map((p) => child(p, 'Code')).find(Boolean) ?? at(root, 'Client/Bsn')!;
+      return (
+        descendants(root, 'Product')
+          .map((p) => child(p, 'Code'))
+          .find(Boolean) ?? at(root, 'Client/Bsn')!
+      );
   }
 }
 
@@ -82,7 +95,14 @@ describe.skipIf(!hasReference)('retour contents per level, for every heenbericht
 
       it(`${heenName} → ${retourName}: level 2 gives a Header with 0001 only, whatever else was found`, () => {
         const heen = heenOf(heenName);
-        const xml = buildAssessedRetour(heen, [{ retourcode: '0001', level: 2 }, { retourcode: 'S329', level: 4, node: clientTarget(nr, heen.root) }], OPTS);
+        const xml = buildAssessedRetour(
+          heen,
+          [
+            { retourcode: '0001', level: 2 },
+            { retourcode: 'S329', level: 4, node: clientTarget(nr, heen.root) },
+          ],
+          OPTS,
+        );
         expect(officialErrors(xsd, xml)).toEqual([]);
         const root = parseToTree(xml);
         expect(bodyOf(root)).toEqual([]);
@@ -115,8 +135,12 @@ describe.skipIf(!hasReference)('retour contents per level, for every heenbericht
           const classes = RETOUR_CLASSES[nr]!;
           // Same element names in the same order as the heen, with RetourCodes added to each class.
           const shape = (n: XNode, isRetour: boolean): string[] =>
-            n.children.filter((c) => !(isRetour && c.name === 'RetourCodes')).flatMap((c) => [c.name, ...shape(c, isRetour).map((s) => `${c.name}/${s}`)]);
-          expect(shape(root, true).filter((s) => !s.startsWith('Header'))).toEqual(shape(heen.root, false).filter((s) => !s.startsWith('Header')));
+            n.children
+              .filter((c) => !(isRetour && c.name === 'RetourCodes'))
+              .flatMap((c) => [c.name, ...shape(c, isRetour).map((s) => `${c.name}/${s}`)]);
+          expect(shape(root, true).filter((s) => !s.startsWith('Header'))).toEqual(
+            shape(heen.root, false).filter((s) => !s.startsWith('Header')),
+          );
           const failing = nodeAtPath(root, pathOf(target))!;
           let owner: XNode | null = failing;
           while (owner && !classes.has(owner.name)) owner = owner.parent;
@@ -129,7 +153,10 @@ describe.skipIf(!hasReference)('retour contents per level, for every heenbericht
           };
           walk(root);
           expect(all.length).toBeGreaterThan(0);
-          for (const cls of all) expect(codesOf(cls), pathOf(cls)).toEqual(cls === owner ? ['S329'] : isBelow(cls, owner!) ? ['0233'] : ['0200']);
+          for (const cls of all)
+            expect(codesOf(cls), pathOf(cls)).toEqual(
+              cls === owner ? ['S329'] : isBelow(cls, owner!) ? ['0233'] : ['0200'],
+            );
         });
       }
 
@@ -144,7 +171,9 @@ describe.skipIf(!hasReference)('retour contents per level, for every heenbericht
           const antwoord = child(root, 'DeclaratieAntwoord')!;
           expect(codesOf(antwoord)).toEqual(['8001']);
           expect(child(antwoord, 'Clienten')).toBeUndefined();
-          expect(at(antwoord, 'TotaalToegekendBedrag/TotaalBedrag')?.text).toBe(at(heen.root, 'Declaratie/TotaalIngediendBedrag/TotaalBedrag')?.text);
+          expect(at(antwoord, 'TotaalToegekendBedrag/TotaalBedrag')?.text).toBe(
+            at(heen.root, 'Declaratie/TotaalIngediendBedrag/TotaalBedrag')?.text,
+          );
         } else {
           expect(child(child(root, 'Header'), 'RetourCodes')).toBeUndefined();
           expect(bodyOf(root)).toEqual([]);
@@ -156,7 +185,9 @@ describe.skipIf(!hasReference)('retour contents per level, for every heenbericht
   it('classes below a rejected class are not assessed (0233)', () => {
     const heen = heenOf('WMO301');
     const relatie = descendants(heen.root, 'Relatie')[0]!;
-    const root = parseToTree(buildAssessedRetour(heen, [{ retourcode: '9056', level: 3, node: child(relatie, 'Nummer')! }], OPTS));
+    const root = parseToTree(
+      buildAssessedRetour(heen, [{ retourcode: '9056', level: 3, node: child(relatie, 'Nummer')! }], OPTS),
+    );
     const [r1, r2] = descendants(root, 'Relatie');
     expect(codesOf(r1)).toEqual(['9056']);
     expect(codesOf(child(r1, 'Contact'))).toEqual(['0233']);
@@ -167,7 +198,13 @@ describe.skipIf(!hasReference)('retour contents per level, for every heenbericht
 
   it('JW319 → JW320: a TR378 error on Woonplaatsbeginsel/Gemeente codes that class, the Antwoord 0200', () => {
     const heen = heenOf('JW319');
-    const root = parseToTree(buildAssessedRetour(heen, [{ retourcode: 'S300', level: 4, node: at(heen.root, 'Antwoord/Woonplaatsbeginsel/Gemeente')! }], OPTS));
+    const root = parseToTree(
+      buildAssessedRetour(
+        heen,
+        [{ retourcode: 'S300', level: 4, node: at(heen.root, 'Antwoord/Woonplaatsbeginsel/Gemeente')! }],
+        OPTS,
+      ),
+    );
     expect(codesOf(child(root, 'Antwoord'))).toEqual(['0200']);
     expect(codesOf(at(root, 'Antwoord/Woonplaatsbeginsel'))).toEqual(['S300']);
   });
@@ -178,7 +215,11 @@ describe.skipIf(!hasReference)('retour contents per level, for every heenbericht
       const prestaties = descendants(heen.root, 'Prestatie');
       // The third Prestatie is the second client's first.
       const rejected = prestaties[2]!;
-      const xml = buildAssessedRetour(heen, [{ retourcode: 'S329', level: 4, node: child(rejected, 'ProductCode')! }], OPTS);
+      const xml = buildAssessedRetour(
+        heen,
+        [{ retourcode: 'S329', level: 4, node: child(rejected, 'ProductCode')! }],
+        OPTS,
+      );
       expect(officialErrors(`istandaarden-3.2/${prefix === 'WMO' ? 'wmo' : 'jw'}/${prefix}325.xsd`, xml)).toEqual([]);
       expect(ownFindings(xml, `${prefix}325`)).toEqual([]);
       const root = parseToTree(xml);
@@ -192,11 +233,16 @@ describe.skipIf(!hasReference)('retour contents per level, for every heenbericht
       const listed = descendants(antwoord, 'Prestatie');
       expect(listed).toHaveLength(1);
       expect(codesOf(listed[0])).toEqual(['S329']);
-      expect(at(listed[0], 'ProductReferentie/ReferentieNummer')?.text).toBe(at(rejected, 'ProductReferentie/ReferentieNummer')?.text);
-      const amount = (p: XNode): number => Number(at(p, 'IngediendBedrag/Bedrag')?.text) * (at(p, 'IngediendBedrag/DebetCredit')?.text === 'C' ? -1 : 1);
+      expect(at(listed[0], 'ProductReferentie/ReferentieNummer')?.text).toBe(
+        at(rejected, 'ProductReferentie/ReferentieNummer')?.text,
+      );
+      const amount = (p: XNode): number =>
+        Number(at(p, 'IngediendBedrag/Bedrag')?.text) * (at(p, 'IngediendBedrag/DebetCredit')?.text === 'C' ? -1 : 1);
       const granted = prestaties.filter((p) => p !== rejected).reduce((s, p) => s + amount(p), 0);
       expect(at(antwoord, 'TotaalToegekendBedrag/TotaalBedrag')?.text).toBe(String(granted));
-      expect(at(antwoord, 'TotaalIngediendBedrag/TotaalBedrag')?.text).toBe(at(heen.root, 'Declaratie/TotaalIngediendBedrag/TotaalBedrag')?.text);
+      expect(at(antwoord, 'TotaalIngediendBedrag/TotaalBedrag')?.text).toBe(
+        at(heen.root, 'Declaratie/TotaalIngediendBedrag/TotaalBedrag')?.text,
+      );
     });
   }
 

@@ -6,16 +6,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BerichtValidator } from '../../src/validation/validator.ts';
-import { parseToTree } from '../../src/xml/parse.ts';
 import { SchemaPacks } from '../../src/xml/packs.ts';
+import { parseToTree } from '../../src/xml/parse.ts';
 import { at, child, descendants, type XNode } from '../../src/xml/tree.ts';
 import { officialVerdict } from '../helpers/official.ts';
 import { hasReference, projectRoot, referenceDir, skipReason } from '../helpers/reference.ts';
 
 if (!hasReference) console.warn(`SKIPPED unit/retour-validator (official examples): ${skipReason}`);
-if (!hasReference && process.env.CI === 'true') throw new Error(`unit/retour-validator needs the official examples in CI: ${skipReason}`);
+if (!hasReference && process.env.CI === 'true')
+  throw new Error(`unit/retour-validator needs the official examples in CI: ${skipReason}`);
 
-const example = (dir: string, name: string): string => fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2', dir, `${name}.xml`), 'utf8');
+const example = (dir: string, name: string): string =>
+  fs.readFileSync(path.join(referenceDir, 'istandaarden-3.2', dir, `${name}.xml`), 'utf8');
 const codesOf = (n: XNode | undefined): string[] => child(n, 'RetourCodes')?.children.map((c) => c.text) ?? [];
 
 let packs: SchemaPacks;
@@ -30,7 +32,7 @@ afterAll(() => {
   else process.env.TZ = savedTz;
 });
 
-describe.skipIf(!hasReference)('the validator\'s retour', () => {
+describe.skipIf(!hasReference)("the validator's retour", () => {
   it('is dated on the Amsterdam day at 23:30 UTC, when Amsterdam is already the next day (TZ=UTC)', () => {
     // 2026-06-30 23:30 UTC = 2026-07-01 01:30 CEST.
     const clock = new Date('2026-06-30T23:30:00Z');
@@ -73,6 +75,8 @@ describe.skipIf(!hasReference)('the validator\'s retour', () => {
   });
 
   it('refuses a product list that cannot be read, naming the setting', () => {
-    expect(() => new BerichtValidator(packs, { productListFile: '/nonexistent/products.csv' })).toThrow(/validation\.productList/);
+    expect(() => new BerichtValidator(packs, { productListFile: '/nonexistent/products.csv' })).toThrow(
+      /validation\.productList/,
+    );
   });
 });

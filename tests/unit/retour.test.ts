@@ -8,9 +8,9 @@ import { XmlDocument, XmlValidateError } from 'libxml2-wasm';
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '../../src/catalogue/catalogue.ts';
 import { recognise } from '../../src/catalogue/recognise.ts';
+import { buildRetour, type RetourOptions } from '../../src/retour/istandaarden.ts';
 import { loadGemeenten } from '../../src/rules/gemeenten.ts';
 import { checkRules } from '../../src/rules/registry.ts';
-import { buildRetour, type RetourOptions } from '../../src/retour/istandaarden.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { at, child, type XNode } from '../../src/xml/tree.ts';
 import { officialSchema } from '../helpers/official.ts';
@@ -59,7 +59,9 @@ describe.skipIf(!hasReference)('retour for every iWmo/iJw heenbericht', () => {
         const heen = heenOf(heenName);
         const xsd = `istandaarden-3.2/${std.dir}/${retourName}.xsd`;
         expect(officialErrors(xsd, buildRetour(heen, ['0001'], OPTS))).toEqual([]);
-        expect(officialErrors(xsd, buildRetour(heen, ['0001', '8848', 'S300'], { ...OPTS, xsltVersie: undefined }))).toEqual([]);
+        expect(
+          officialErrors(xsd, buildRetour(heen, ['0001', '8848', 'S300'], { ...OPTS, xsltVersie: undefined })),
+        ).toEqual([]);
         if (nr !== '323') expect(officialErrors(xsd, buildRetour(heen, [], OPTS))).toEqual([]);
       });
 
@@ -68,7 +70,12 @@ describe.skipIf(!hasReference)('retour for every iWmo/iJw heenbericht', () => {
         const r = recognise(root);
         expect(r.ok && r.entry.name).toBe(retourName);
         if (!r.ok) return;
-        const found = checkRules({ entry: r.entry, root, today: new Date('2026-11-01T12:00:00Z'), gemeenten: loadGemeenten() });
+        const found = checkRules({
+          entry: r.entry,
+          root,
+          today: new Date('2026-11-01T12:00:00Z'),
+          gemeenten: loadGemeenten(),
+        });
         expect(found.map((f) => `${f.rule.code}: ${f.violation.text}`)).toEqual([]);
       });
 
@@ -83,19 +90,33 @@ describe.skipIf(!hasReference)('retour for every iWmo/iJw heenbericht', () => {
         expect(names(root)).toEqual(['Header']);
         expect(header?.ns).toBe(retour.namespace);
         for (const c of header?.children ?? []) expect(c.ns).toBe(retour.namespace);
-        for (const c of [...(child(header, 'BerichtIdentificatie')?.children ?? []), ...(child(header, 'XsdVersie')?.children ?? [])]) {
+        for (const c of [
+          ...(child(header, 'BerichtIdentificatie')?.children ?? []),
+          ...(child(header, 'XsdVersie')?.children ?? []),
+        ]) {
           expect(c.ns).toBe(std.basis);
         }
         expect(text(header, 'BerichtCode')).toBe(retour.berichtCode);
         expect(text(header, 'BerichtVersie')).toBe('3');
         expect(text(header, 'BerichtSubversie')).toBe('2');
-        expect(header?.children.filter((c) => c.name === 'RetourCodes').flatMap((c) => c.children.map((x) => x.text))).toEqual(['0001', '8848']);
+        expect(
+          header?.children.filter((c) => c.name === 'RetourCodes').flatMap((c) => c.children.map((x) => x.text)),
+        ).toEqual(['0001', '8848']);
         expect(text(header, 'XsltVersie')).toBe('1.0.0');
 
         if (nr === '323') {
           expect(names(header)).toEqual([
-            'BerichtCode', 'BerichtVersie', 'BerichtSubversie', 'Afzender', 'Ontvanger', 'BerichtIdentificatie', 'XsdVersie',
-            'DeclaratieIdentificatie', 'XsltVersie', 'XsdVersieDeclaratie', 'RetourCodes',
+            'BerichtCode',
+            'BerichtVersie',
+            'BerichtSubversie',
+            'Afzender',
+            'Ontvanger',
+            'BerichtIdentificatie',
+            'XsdVersie',
+            'DeclaratieIdentificatie',
+            'XsltVersie',
+            'XsdVersieDeclaratie',
+            'RetourCodes',
           ]);
           expect(text(header, 'Afzender')).toBe(text(heenHeader, 'Ontvanger'));
           expect(text(header, 'Ontvanger')).toBe(text(heenHeader, 'Afzender'));
@@ -103,19 +124,49 @@ describe.skipIf(!hasReference)('retour for every iWmo/iJw heenbericht', () => {
           expect(text(header, 'BerichtIdentificatie/Dagtekening')).toBe(OPTS.dagtekeningRetour);
           expect(text(header, 'XsdVersie/BasisschemaXsdVersie')).toBe('1.0.0');
           expect(text(header, 'XsdVersie/BerichtXsdVersie')).toBe('1.0.0');
-          expect(text(header, 'DeclaratieIdentificatie/Identificatie')).toBe(text(heenHeader, 'BerichtIdentificatie/Identificatie'));
-          expect(text(header, 'DeclaratieIdentificatie/Dagtekening')).toBe(text(heenHeader, 'BerichtIdentificatie/Dagtekening'));
-          expect(text(header, 'XsdVersieDeclaratie/BasisschemaXsdVersie')).toBe(text(heenHeader, 'XsdVersie/BasisschemaXsdVersie'));
-          expect(text(header, 'XsdVersieDeclaratie/BerichtXsdVersie')).toBe(text(heenHeader, 'XsdVersie/BerichtXsdVersie'));
-          for (const c of [...(child(header, 'DeclaratieIdentificatie')?.children ?? []), ...(child(header, 'XsdVersieDeclaratie')?.children ?? [])]) {
+          expect(text(header, 'DeclaratieIdentificatie/Identificatie')).toBe(
+            text(heenHeader, 'BerichtIdentificatie/Identificatie'),
+          );
+          expect(text(header, 'DeclaratieIdentificatie/Dagtekening')).toBe(
+            text(heenHeader, 'BerichtIdentificatie/Dagtekening'),
+          );
+          expect(text(header, 'XsdVersieDeclaratie/BasisschemaXsdVersie')).toBe(
+            text(heenHeader, 'XsdVersie/BasisschemaXsdVersie'),
+          );
+          expect(text(header, 'XsdVersieDeclaratie/BerichtXsdVersie')).toBe(
+            text(heenHeader, 'XsdVersie/BerichtXsdVersie'),
+          );
+          for (const c of [
+            ...(child(header, 'DeclaratieIdentificatie')?.children ?? []),
+            ...(child(header, 'XsdVersieDeclaratie')?.children ?? []),
+          ]) {
             expect(c.ns).toBe(std.basis);
           }
         } else {
           expect(names(header)).toEqual([
-            'BerichtCode', 'BerichtVersie', 'BerichtSubversie', 'Afzender', 'Ontvanger', 'BerichtIdentificatie', 'XsdVersie',
-            'IdentificatieRetour', 'DagtekeningRetour', 'XsltVersie', 'XsdVersieRetour', 'RetourCodes',
+            'BerichtCode',
+            'BerichtVersie',
+            'BerichtSubversie',
+            'Afzender',
+            'Ontvanger',
+            'BerichtIdentificatie',
+            'XsdVersie',
+            'IdentificatieRetour',
+            'DagtekeningRetour',
+            'XsltVersie',
+            'XsdVersieRetour',
+            'RetourCodes',
           ]);
-          for (const p of ['BerichtVersie', 'BerichtSubversie', 'Afzender', 'Ontvanger', 'BerichtIdentificatie/Identificatie', 'BerichtIdentificatie/Dagtekening', 'XsdVersie/BasisschemaXsdVersie', 'XsdVersie/BerichtXsdVersie']) {
+          for (const p of [
+            'BerichtVersie',
+            'BerichtSubversie',
+            'Afzender',
+            'Ontvanger',
+            'BerichtIdentificatie/Identificatie',
+            'BerichtIdentificatie/Dagtekening',
+            'XsdVersie/BasisschemaXsdVersie',
+            'XsdVersie/BerichtXsdVersie',
+          ]) {
             expect(text(header, p), p).toBe(text(heenHeader, p));
           }
           expect(text(header, 'IdentificatieRetour')).toBe(OPTS.identificatieRetour);
@@ -129,7 +180,9 @@ describe.skipIf(!hasReference)('retour for every iWmo/iJw heenbericht', () => {
   }
 
   it('leaves RetourCodes out of a retour when there are no codes, and XsltVersie when none is given', () => {
-    const root = parseToTree(buildRetour(heenOf('WMO301'), [], { identificatieRetour: 'R1', dagtekeningRetour: '2026-11-01' }));
+    const root = parseToTree(
+      buildRetour(heenOf('WMO301'), [], { identificatieRetour: 'R1', dagtekeningRetour: '2026-11-01' }),
+    );
     const header = child(root, 'Header');
     expect(child(header, 'RetourCodes')).toBeUndefined();
     expect(child(header, 'XsltVersie')).toBeUndefined();
@@ -168,11 +221,17 @@ describe('retour builder input', () => {
 
   it('refuses what would not be a valid retour', () => {
     expect(() => buildRetour(heen, ['X001'], OPTS)).toThrow(/not an LDT_RetourCode/);
-    expect(() => buildRetour(heen, ['0001'], { ...OPTS, identificatieRetour: '1234567890123' })).toThrow(/identificatieRetour/);
+    expect(() => buildRetour(heen, ['0001'], { ...OPTS, identificatieRetour: '1234567890123' })).toThrow(
+      /identificatieRetour/,
+    );
     expect(() => buildRetour(heen, ['0001'], { ...OPTS, identificatieRetour: '  ' })).toThrow(/identificatieRetour/);
-    expect(() => buildRetour(heen, ['0001'], { ...OPTS, dagtekeningRetour: '2026-02-30' })).toThrow(/dagtekeningRetour/);
+    expect(() => buildRetour(heen, ['0001'], { ...OPTS, dagtekeningRetour: '2026-02-30' })).toThrow(
+      /dagtekeningRetour/,
+    );
     expect(() => buildRetour(heen, ['0001'], { ...OPTS, xsltVersie: 'v1' })).toThrow(/xsltVersie/);
-    expect(() => buildRetour({ ...heen, entry: catalogue.byName('WMO302')! }, ['0001'], OPTS)).toThrow(/not an iWmo\/iJw heenbericht/);
+    expect(() => buildRetour({ ...heen, entry: catalogue.byName('WMO302')! }, ['0001'], OPTS)).toThrow(
+      /not an iWmo\/iJw heenbericht/,
+    );
     expect(() => buildRetour({ ...heen, root: parseToTree('<x/>') }, ['0001'], OPTS)).toThrow(/no BerichtVersie/);
   });
 });

@@ -43,8 +43,11 @@ const lineOfRoute = (i: number) => PARTIES.split('\n').length + 1 + i;
 /** Where the route table sends a message from one party to another, as the pipeline keys it. */
 function destinationOf(config: Config, name: string, from: string, to: string): string | undefined {
   const entry = catalogue.byName(name)!;
-  const copies = entry.direction === 'retour' && !name.endsWith('325') && entry.standard !== 'stuf-jz' && entry.standard !== 'stuf';
-  const header = copies ? { afzender: to, ontvanger: from, identificatieRetour: 'R' } : { afzender: from, ontvanger: to };
+  const copies =
+    entry.direction === 'retour' && !name.endsWith('325') && entry.standard !== 'stuf-jz' && entry.standard !== 'stuf';
+  const header = copies
+    ? { afzender: to, ontvanger: from, identificatieRetour: 'R' }
+    : { afzender: from, ontvanger: to };
   return findRoute(config.routes, routeKey(entry, header))?.destination;
 }
 
@@ -59,7 +62,8 @@ describe('route table check', () => {
         expect(destinationOf(config, `WMO${n}`, '0363', '42420001'), `WMO${n}`).toBe(out);
         expect(destinationOf(config, `JW${n}`, '0384', '65656055'), `JW${n}`).toBe(out);
       }
-      for (const n of ['302', '305', '307', '315', '317', '320', '323']) expect(destinationOf(config, `WMO${n}`, '42420001', '0363'), `WMO${n}`).toBe(inbox);
+      for (const n of ['302', '305', '307', '315', '317', '320', '323'])
+        expect(destinationOf(config, `WMO${n}`, '42420001', '0363'), `WMO${n}`).toBe(inbox);
       for (const n of ['WMO405', 'WMO407']) expect(destinationOf(config, n, '0384', 'CAK')).toBe(out);
       for (const n of ['WMO406', 'WMO408']) expect(destinationOf(config, n, 'CAK', '0384')).toBe(inbox);
       for (const n of ['WMO501', 'WMO508', 'JW508']) expect(destinationOf(config, n, '0384', 'SVB'), n).toBe(out);
@@ -78,17 +82,29 @@ describe('route table check', () => {
       '{ standard: iwmo, direction: heen, ontvanger: "0363", destination: inbox }',
       '{ standard: iwmo, direction: heen, destination: zorg }',
     ]);
-    expect(issues.map((i) => [i.path, i.line])).toEqual([['routes[0]', lineOfRoute(0)], ['routes[2]', lineOfRoute(2)]]);
-    expect(issues[0]!.message).toContain('WMO306, WMO308, WMO316, WMO318, WMO325 that gemeente 0363, 0384 sends to 42420001, 65656055');
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ['routes[0]', lineOfRoute(0)],
+      ['routes[2]', lineOfRoute(2)],
+    ]);
+    expect(issues[0]!.message).toContain(
+      'WMO306, WMO308, WMO316, WMO318, WMO325 that gemeente 0363, 0384 sends to 42420001, 65656055',
+    );
     expect(issues[0]!.message).toContain('its own inbox');
     // A heenbericht for 0384 has no route of its own and falls through to the aanbieders' destination.
-    expect(issues[1]!.message).toMatch(/^WMO305, WMO307, WMO315, WMO317, WMO323 that 42420001, 65656055 sends to gemeente 0384 would go back to/);
+    expect(issues[1]!.message).toMatch(
+      /^WMO305, WMO307, WMO315, WMO317, WMO323 that 42420001, 65656055 sends to gemeente 0384 would go back to/,
+    );
   });
 
   it('refuses one destination for both directions: the iPgb 502/507 would go back where the 501 goes', () => {
     const issues = issuesOf(['{ standard: ipgb, destination: inbox }', '{ standard: iwmo, destination: zorg }']);
-    expect(issues.map((i) => [i.path, i.line])).toEqual([['routes[0]', lineOfRoute(0)], ['routes[1]', lineOfRoute(1)]]);
-    expect(issues[0]!.message).toMatch(/^WMO502, JW502, WMO507, JW507 that SVB sends to gemeente 0363, 0384 would go back to SVB \("inbox"/);
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ['routes[0]', lineOfRoute(0)],
+      ['routes[1]', lineOfRoute(1)],
+    ]);
+    expect(issues[0]!.message).toMatch(
+      /^WMO502, JW502, WMO507, JW507 that SVB sends to gemeente 0363, 0384 would go back to SVB \("inbox"/,
+    );
   });
 
   it('refuses iPgb 508 that a gemeente sends to the SVB into its own inbox, where BAB 507 goes', () => {
@@ -100,7 +116,9 @@ describe('route table check', () => {
       '{ destination: ggk }',
     ]);
     expect(issues.filter((i) => i.path === 'routes[2]').map((i) => i.message)).toEqual([
-      expect.stringMatching(/^WMO508, JW508 that gemeente 0363, 0384 sends to SVB would go to "inbox", where berichten for the gemeente go/),
+      expect.stringMatching(
+        /^WMO508, JW508 that gemeente 0363, 0384 sends to SVB would go to "inbox", where berichten for the gemeente go/,
+      ),
     ]);
   });
 
@@ -108,7 +126,9 @@ describe('route table check', () => {
     const issues = issuesOf(['{ standard: iwmo, destination: ggk }']);
     expect(issues).toHaveLength(1);
     expect(issues[0]!.path).toBe('routes[0]');
-    expect(issues[0]!.message).toContain('WMO302, WMO305, WMO307, WMO315, WMO317, WMO320, WMO323 that comes in for gemeente 0363, 0384 would go back into GGK');
+    expect(issues[0]!.message).toContain(
+      'WMO302, WMO305, WMO307, WMO315, WMO317, WMO320, WMO323 that comes in for gemeente 0363, 0384 would go back into GGK',
+    );
   });
 
   it("refuses the README's old CORV example: an inbound zorgmelding straight back to CORV", () => {
@@ -127,7 +147,9 @@ describe('route table check', () => {
     ]);
     expect(issues).toHaveLength(1);
     expect(issues[0]).toMatchObject({ path: 'routes[3]', line: lineOfRoute(3) });
-    expect(issues[0]!.message).toMatch(/^WMO305, WMO307, WMO315, WMO317, WMO323 that 42420001 sends to gemeente 0363, 0384 would go back to 42420001/);
+    expect(issues[0]!.message).toMatch(
+      /^WMO305, WMO307, WMO315, WMO317, WMO323 that 42420001 sends to gemeente 0363, 0384 would go back to 42420001/,
+    );
   });
 
   it('accepts a table that keeps the directions apart, and one without gemeenten', () => {
@@ -143,7 +165,11 @@ describe('route table check', () => {
         '{ destination: ggk }',
       ]),
     ).toEqual([]);
-    const config = parseConfig('destinations:\n  - { id: x, adapter: webhook, url: "http://x.example/" }\nroutes:\n  - { destination: x }\n', 't.yaml', { env: {} });
+    const config = parseConfig(
+      'destinations:\n  - { id: x, adapter: webhook, url: "http://x.example/" }\nroutes:\n  - { destination: x }\n',
+      't.yaml',
+      { env: {} },
+    );
     expect(checkRouteTable(config)).toEqual([]);
   });
 });

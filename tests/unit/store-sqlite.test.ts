@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { openSqliteStore, openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
 import { storeContract } from '../contract/store.contract.ts';
@@ -59,7 +59,9 @@ describe('SQLite store', () => {
     await store.insertMessage(wmo301({ berichtIdentificatie: 'ID-sync-0' }), 'a');
     expect(sync.syncs).toBe(before + 1);
     const many = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => store.insertMessage(wmo301({ berichtIdentificatie: `ID-sync-${i + 1}` }), 'a')),
+      Array.from({ length: 40 }, (_, i) =>
+        store.insertMessage(wmo301({ berichtIdentificatie: `ID-sync-${i + 1}` }), 'a'),
+      ),
     );
     expect(many.every((r) => r.kind === 'inserted')).toBe(true);
     // One group commit for the 40 writes, so one fsync (a second only if a sync was already running).
@@ -79,14 +81,16 @@ describe('SQLite store', () => {
     await store.close();
   });
 
-  it('checkpoints the WAL from a worker thread, not on the writer\'s commits, and keeps it bounded', async () => {
+  it("checkpoints the WAL from a worker thread, not on the writer's commits, and keeps it bounded", async () => {
     const file = tempFile();
     const store = openSqliteStore({ file, checkpointIntervalMs: 60_000 });
     expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(65536);
     const logs: number[] = [];
     for (let round = 0; round < 3; round++) {
       await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.insertMessage(wmo301({ berichtIdentificatie: `ID-cp-${round}-${i}`, body: 'x'.repeat(8000) }), 'a')),
+        Array.from({ length: 50 }, (_, i) =>
+          store.insertMessage(wmo301({ berichtIdentificatie: `ID-cp-${round}-${i}`, body: 'x'.repeat(8000) }), 'a'),
+        ),
       );
       const report = await store.checkpointer!.checkpointNow();
       // Every frame written so far is in the database file now.
@@ -220,7 +224,11 @@ describe('SQLite store', () => {
     expect(out).toContain('STATUS=queued');
     const store = openSqliteStore({ file });
     expect((await store.getMessage(id))!.status).toBe('queued');
-    expect((await store.statusHistory(id)).at(-1)).toMatchObject({ from: 'received', to: 'queued', actor: 'beheer:anna' });
+    expect((await store.statusHistory(id)).at(-1)).toMatchObject({
+      from: 'received',
+      to: 'queued',
+      actor: 'beheer:anna',
+    });
     expect((await store.listAudit({ targetId: id, action: 'message.resend' })).length).toBe(1);
     expect(await store.leaseDue('w', 10, 60_000)).toHaveLength(1);
     await store.close();
@@ -251,7 +259,10 @@ describe('sqlite group commit', () => {
   it('commits concurrent writes together; one failing write rolls back alone', async () => {
     const file = tempFile();
     const store = openSqliteStore({ file, groupCommitMs: 5 });
-    const first = await store.insertMessage(wmo301({ id: 'fixed-id', dedup: { scope: 'istd', sender: '0384', identificatie: 'GC0' } }), 't');
+    const first = await store.insertMessage(
+      wmo301({ id: 'fixed-id', dedup: { scope: 'istd', sender: '0384', identificatie: 'GC0' } }),
+      't',
+    );
     expect(first.kind).toBe('inserted');
     const writes = Array.from({ length: 20 }, (_, i) =>
       store.insertMessage(
@@ -272,7 +283,9 @@ describe('sqlite group commit', () => {
     const db = new Database(file, { readonly: true });
     const rows = db.prepare(`SELECT COUNT(*) AS n FROM messages`).get() as { n: number };
     const outbox = db.prepare(`SELECT COUNT(*) AS n FROM outbox`).get() as { n: number };
-    const history = db.prepare(`SELECT COUNT(*) AS n FROM status_history WHERE message_id = 'fixed-id'`).get() as { n: number };
+    const history = db.prepare(`SELECT COUNT(*) AS n FROM status_history WHERE message_id = 'fixed-id'`).get() as {
+      n: number;
+    };
     db.close();
     expect(rows.n).toBe(20);
     expect(outbox.n).toBe(20);

@@ -9,18 +9,18 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractHeader } from '../../src/catalogue/header.ts';
 import { recognise } from '../../src/catalogue/recognise.ts';
-import { unwrap, wrap } from '../../src/stuf/ggk-envelope.ts';
+import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 import { dedupKey } from '../../src/pipeline/identity.ts';
+import { unwrap, wrap } from '../../src/stuf/ggk-envelope.ts';
 import { answeredFrom, buildBv03, buildDuplicateFo03, buildFo01, buildFo03, STUF016 } from '../../src/stuf/replies.ts';
 import { UUID_V4 } from '../../src/stuf/stuurgegevens.ts';
 import { BerichtValidator } from '../../src/validation/validator.ts';
-import { parseToTree, parseXml } from '../../src/xml/parse.ts';
 import { SchemaPacks } from '../../src/xml/packs.ts';
+import { parseToTree, parseXml } from '../../src/xml/parse.ts';
 import { textAt } from '../../src/xml/tree.ts';
 import { XsdEngine } from '../../src/xml/xsd.ts';
 import { officialVerdict } from '../helpers/official.ts';
 import { hasReference, referenceDir, skipReason } from '../helpers/reference.ts';
-import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 
 const OFFICIAL_STUF_XSD = 'stuf-jeugdzorg-1.0.9/jzberichten/jz0100_msg_stuf_jzberichten_resolved2025.xsd';
 const hasJzReference = hasReference && fs.existsSync(path.join(referenceDir, OFFICIAL_STUF_XSD));
@@ -36,7 +36,10 @@ describe('StUF answers', () => {
     validator = new BerichtValidator(packs);
   });
 
-  const vto = build('vtoDi01', { referentienummer: 'a7c5e1d2-3b4f-4a6c-8d9e-0f1a2b3c4d5e', zender: { administratie: 'jeugd', gebruiker: 'medewerker1' } });
+  const vto = build('vtoDi01', {
+    referentienummer: 'a7c5e1d2-3b4f-4a6c-8d9e-0f1a2b3c4d5e',
+    zender: { administratie: 'jeugd', gebruiker: 'medewerker1' },
+  });
   const answered = () => answeredFrom(parseToTree(vto));
 
   const sg = (xml: string) => {
@@ -91,7 +94,9 @@ describe('StUF answers', () => {
       const key = JSON.stringify(dedupKey(r.entry, extractHeader(r.entry, root)));
       const duplicate = seen.has(key);
       seen.add(key);
-      return duplicate ? buildDuplicateFo03(answeredFrom(root), { tijdstip: TIJDSTIP }) : buildBv03(answeredFrom(root), { tijdstip: TIJDSTIP });
+      return duplicate
+        ? buildDuplicateFo03(answeredFrom(root), { tijdstip: TIJDSTIP })
+        : buildBv03(answeredFrom(root), { tijdstip: TIJDSTIP });
     });
     expect(answers.map((a) => sg(a).root)).toEqual(['Bv03Bericht', 'Fo03Bericht']);
     const fo03 = answers[1]!;
@@ -100,15 +105,36 @@ describe('StUF answers', () => {
       zender: PARTIES.rvdk.organisatie,
       ontvanger: PARTIES.gemeente.organisatie,
       crossRefnummer: 'a7c5e1d2-3b4f-4a6c-8d9e-0f1a2b3c4d5e',
-      body: [['code', 'StUF016'], ['plek', 'client'], ['omschrijving', 'Combinatie zender en referentienummer niet uniek']],
+      body: [
+        ['code', 'StUF016'],
+        ['plek', 'client'],
+        ['omschrijving', 'Combinatie zender en referentienummer niet uniek'],
+      ],
     });
     accepted(fo03, 'Fo03');
   });
 
   it('Fo03 and Fo01 carry code, plek, omschrijving and details', () => {
-    const fout = { code: 'StUF055', plek: 'server' as const, omschrijving: 'Bericht voldoet niet aan het schema', details: 'regel 12: element Bsn' };
-    for (const [xml, name] of [[buildFo03(answered(), fout), 'Fo03'], [buildFo01(answered(), fout), 'Fo01']] as const) {
-      expect(sg(xml)).toMatchObject({ berichtcode: name, crossRefnummer: 'a7c5e1d2-3b4f-4a6c-8d9e-0f1a2b3c4d5e', body: [['code', 'StUF055'], ['plek', 'server'], ['omschrijving', fout.omschrijving], ['details', fout.details]] });
+    const fout = {
+      code: 'StUF055',
+      plek: 'server' as const,
+      omschrijving: 'Bericht voldoet niet aan het schema',
+      details: 'regel 12: element Bsn',
+    };
+    for (const [xml, name] of [
+      [buildFo03(answered(), fout), 'Fo03'],
+      [buildFo01(answered(), fout), 'Fo01'],
+    ] as const) {
+      expect(sg(xml)).toMatchObject({
+        berichtcode: name,
+        crossRefnummer: 'a7c5e1d2-3b4f-4a6c-8d9e-0f1a2b3c4d5e',
+        body: [
+          ['code', 'StUF055'],
+          ['plek', 'server'],
+          ['omschrijving', fout.omschrijving],
+          ['details', fout.details],
+        ],
+      });
       accepted(xml, name);
     }
     expect(STUF016.code.length).toBeLessThanOrEqual(7);
@@ -119,11 +145,21 @@ describe('StUF answers', () => {
       zender: { organisatie: '0363', applicatie: 'Schakel' },
       ontvanger: { organisatie: 'CAK' },
       functie: 'WMO405',
-      versions: { applicatieVersie: '0001', applicatieSubversie: '0000', functieVersie: '0001', functieSubversie: '0000' },
+      versions: {
+        applicatieVersie: '0001',
+        applicatieSubversie: '0000',
+        functieVersie: '0001',
+        functieSubversie: '0000',
+      },
     });
     const { stuurgegevens } = unwrap(envelope, packs);
     const bv03 = buildBv03(stuurgegevens);
-    expect(sg(bv03)).toMatchObject({ zender: 'CAK', zenderApplicatie: 'GGk', ontvanger: '0363', crossRefnummer: stuurgegevens.referentienummer });
+    expect(sg(bv03)).toMatchObject({
+      zender: 'CAK',
+      zenderApplicatie: 'GGk',
+      ontvanger: '0363',
+      crossRefnummer: stuurgegevens.referentienummer,
+    });
     accepted(bv03, 'Bv03');
     const engine = new XsdEngine();
     const doc = parseXml(Buffer.from(bv03));
@@ -151,7 +187,9 @@ describe('incoming StUF service messages', () => {
 
   for (const name of ['Bv01', 'Bv03', 'Fo01', 'Fo03'] as const) {
     it(`recognises ${name} and reads its crossRefnummer`, () => {
-      const v = validator.validate(Buffer.from(build(name, { crossRefnummer: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e' })));
+      const v = validator.validate(
+        Buffer.from(build(name, { crossRefnummer: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e' })),
+      );
       expect(v).toMatchObject({ message: name, standard: 'stuf', direction: 'retour', xsdValid: true, valid: true });
       expect(v.header).toMatchObject({ stufBerichtcode: name, crossRefnummer: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e' });
     });

@@ -10,7 +10,13 @@ function importReference(env: Record<string, string>) {
   const { CI: _ci, ...rest } = process.env;
   return spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', `const r = await import(${JSON.stringify(referenceModule)}); console.log('HAS=' + r.hasReference);`],
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `const r = await import(${JSON.stringify(referenceModule)}); console.log('HAS=' + r.hasReference);`,
+    ],
     { env: { ...rest, ...env }, encoding: 'utf8' },
   );
 }

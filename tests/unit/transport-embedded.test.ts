@@ -3,19 +3,19 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AdapterRegistry, defaultAdapterRegistry } from '../../adapters/registry.ts';
 import { webhookAdapter } from '../../adapters/webhook/index.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import type { DestinationConfig, RetryConfig } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.ts';
 import type { MessageStatus, MessageStore } from '../../src/store/types.ts';
-import { parseConfig } from '../../src/config/load.ts';
 import {
   EmbeddedTransport,
-  embeddedTransportFromConfig,
   type EmbeddedTransportOptions,
+  embeddedTransportFromConfig,
 } from '../../src/transport/embedded.ts';
+import { type Receiver, type Reply, startReceiver } from '../helpers/http-receiver.ts';
 import { wmo301 } from '../helpers/messages.ts';
-import { tempDir, type TempDir } from '../helpers/temp.ts';
-import { startReceiver, type Receiver, type Reply } from '../helpers/http-receiver.ts';
+import { type TempDir, tempDir } from '../helpers/temp.ts';
 
 const BSN = '123456782';
 const RETRY: RetryConfig = { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 1000, jitter: 0 };
@@ -108,7 +108,9 @@ describe('embedded transport', () => {
   });
 
   it('retries a receiver that is down three times, with growing delays, then delivers', async () => {
-    const transport = await startTransport(await receiving((i) => (i < 3 ? { status: 503, body: 'onderhoud' } : { status: 200 })));
+    const transport = await startTransport(
+      await receiving((i) => (i < 3 ? { status: 503, body: 'onderhoud' } : { status: 200 })),
+    );
     const [id] = await enqueue();
     transport.kick();
     await until(id!, 'delivered');
@@ -131,7 +133,9 @@ describe('embedded transport', () => {
   });
 
   it('gives up after maxAttempts and marks the message dead', async () => {
-    const transport = await startTransport(await receiving(() => ({ status: 503 })), { retry: { ...RETRY, maxAttempts: 3 } });
+    const transport = await startTransport(await receiving(() => ({ status: 503 })), {
+      retry: { ...RETRY, maxAttempts: 3 },
+    });
     const [id] = await enqueue();
     transport.kick();
     await until(id!, 'dead');
@@ -153,7 +157,10 @@ describe('embedded transport', () => {
     expect(attempt).toMatchObject({ outcome: 'failed', httpStatus: 400, answerExcerpt: 'Onbekende client *********' });
     expect(await store.nextDueAt()).toBeNull();
     // The status is readable as soon as it is committed; the log line follows once the commit is on disk.
-    await vi.waitFor(() => expect(logLines.join('')).toContain('delivery failed permanently'), { timeout: 5000, interval: 5 });
+    await vi.waitFor(() => expect(logLines.join('')).toContain('delivery failed permanently'), {
+      timeout: 5000,
+      interval: 5,
+    });
     expect(logLines.join('')).not.toContain(BSN);
   });
 
@@ -235,7 +242,12 @@ describe('embedded transport', () => {
         'transport: { pollIntervalMs: 60000 }\n',
       '/etc/schakel.yaml',
     );
-    const transport = embeddedTransportFromConfig(config, store, createLogger({ level: 'silent' }), defaultAdapterRegistry());
+    const transport = embeddedTransportFromConfig(
+      config,
+      store,
+      createLogger({ level: 'silent' }),
+      defaultAdapterRegistry(),
+    );
     transports.push(transport);
     await transport.start();
     const [id] = await enqueue();
@@ -243,10 +255,20 @@ describe('embedded transport', () => {
     await until(id!, 'delivered');
 
     // Every configured adapter kind is served by the default registry; a registry without one refuses it.
-    const ggk = parseConfig('destinations:\n  - { id: ggk-prod, adapter: ggk, url: "https://ggk.example" }\n', '/x.yaml');
-    expect(() => embeddedTransportFromConfig(ggk, store, createLogger({ level: 'silent' }), defaultAdapterRegistry())).not.toThrow();
+    const ggk = parseConfig(
+      'destinations:\n  - { id: ggk-prod, adapter: ggk, url: "https://ggk.example" }\n',
+      '/x.yaml',
+    );
     expect(() =>
-      embeddedTransportFromConfig(ggk, store, createLogger({ level: 'silent' }), new AdapterRegistry([webhookAdapter()])),
+      embeddedTransportFromConfig(ggk, store, createLogger({ level: 'silent' }), defaultAdapterRegistry()),
+    ).not.toThrow();
+    expect(() =>
+      embeddedTransportFromConfig(
+        ggk,
+        store,
+        createLogger({ level: 'silent' }),
+        new AdapterRegistry([webhookAdapter()]),
+      ),
     ).toThrow('no adapter available for destination(s): ggk-prod (ggk)');
   });
 
@@ -261,7 +283,10 @@ describe('embedded transport', () => {
         return store.completeDelivery(...args);
       },
     });
-    const transport = await startTransport(await receiving(() => ({ status: 200 })), { store: crashingOnce, leaseMs: 200 });
+    const transport = await startTransport(await receiving(() => ({ status: 200 })), {
+      store: crashingOnce,
+      leaseMs: 200,
+    });
     const [id] = await enqueue();
     transport.kick();
     await until(id!, 'delivered');

@@ -1,9 +1,9 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OutgoingMessage } from '../../src/transport/adapter.ts';
 import { parseRetryAfter, webhookAdapter } from '../../adapters/webhook/index.ts';
 import type { WebhookDestination } from '../../src/config/schema.ts';
-import { startReceiver, type Receiver, type Reply } from '../helpers/http-receiver.ts';
+import type { OutgoingMessage } from '../../src/transport/adapter.ts';
+import { type Receiver, type Reply, startReceiver } from '../helpers/http-receiver.ts';
 
 const BODY = '<?xml version="1.0" encoding="UTF-8"?><Bericht><Header/></Bericht>';
 
@@ -38,7 +38,8 @@ async function receiverAnswering(reply: Reply): Promise<WebhookDestination> {
 }
 
 const adapter = webhookAdapter();
-const deliver = (d: WebhookDestination, m = message(), signal = new AbortController().signal) => adapter.deliver(m, d, signal);
+const deliver = (d: WebhookDestination, m = message(), signal = new AbortController().signal) =>
+  adapter.deliver(m, d, signal);
 
 describe('webhook adapter', () => {
   it('POSTs the exact body as application/xml with the Schakel headers and configured headers', async () => {
@@ -68,7 +69,10 @@ describe('webhook adapter', () => {
   it('does not let configured headers replace the Schakel headers', async () => {
     const d = await receiverAnswering({ status: 200 });
     await deliver({ ...d, headers: { 'Content-Type': 'text/plain', 'X-Schakel-Id': 'spoofed' } });
-    expect(receiver!.requests[0]!.headers).toMatchObject({ 'content-type': 'application/xml', 'x-schakel-id': message().id });
+    expect(receiver!.requests[0]!.headers).toMatchObject({
+      'content-type': 'application/xml',
+      'x-schakel-id': message().id,
+    });
   });
 
   it.each([408, 429, 500, 502, 503, 504])('retries on HTTP %i', async (status) => {
@@ -108,7 +112,13 @@ describe('webhook adapter', () => {
       server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
     );
     await new Promise((resolve) => server.close(resolve));
-    const d: WebhookDestination = { id: 'x', adapter: 'webhook', url: `http://127.0.0.1:${port}/`, timeoutMs: 2000, headers: {} };
+    const d: WebhookDestination = {
+      id: 'x',
+      adapter: 'webhook',
+      url: `http://127.0.0.1:${port}/`,
+      timeoutMs: 2000,
+      headers: {},
+    };
     expect(await deliver(d)).toEqual({ kind: 'retry', reason: 'network error: ECONNREFUSED' });
   });
 
@@ -132,7 +142,13 @@ describe('webhook adapter', () => {
   });
 
   it('refuses a destination of another adapter', async () => {
-    const ggk = { id: 'ggk', adapter: 'ggk', url: 'https://ggk.example', timeoutMs: 1000, applicatie: 'Schakel' } as const;
+    const ggk = {
+      id: 'ggk',
+      adapter: 'ggk',
+      url: 'https://ggk.example',
+      timeoutMs: 1000,
+      applicatie: 'Schakel',
+    } as const;
     expect(await adapter.deliver(message(), ggk, new AbortController().signal)).toMatchObject({ kind: 'failed' });
   });
 });

@@ -1,5 +1,6 @@
 /** The Dutch working-day calendar (Europe/Amsterdam) and the answer deadlines of standards.md §5 (OP090). */
 import { describe, expect, it } from 'vitest';
+import { deadlineConfigOf, deadlinesConfigSchema, groupOverdue, overdueAnswers } from '../../src/calendar/overdue.ts';
 import {
   addWorkingDays,
   answerDeadline,
@@ -11,7 +12,6 @@ import {
   nationalHolidays,
   workingDaysBetween,
 } from '../../src/calendar/working-days.ts';
-import { deadlineConfigOf, deadlinesConfigSchema, groupOverdue, overdueAnswers } from '../../src/calendar/overdue.ts';
 
 describe('Easter (anonymous Gregorian algorithm)', () => {
   it.each([
@@ -47,13 +47,14 @@ describe('national holidays', () => {
     ]);
   });
 
-  it('Good Friday, Easter Monday and King\'s Day are not working days', () => {
-    for (const day of ['2026-04-03', '2026-04-06', '2026-04-27', '2024-03-29', '2024-04-01']) expect(isWorkingDay(day), day).toBe(false);
+  it("Good Friday, Easter Monday and King's Day are not working days", () => {
+    for (const day of ['2026-04-03', '2026-04-06', '2026-04-27', '2024-03-29', '2024-04-01'])
+      expect(isWorkingDay(day), day).toBe(false);
     expect(isWorkingDay('2026-04-02')).toBe(true); // Maundy Thursday
     expect(isWorkingDay('2026-04-07')).toBe(true);
   });
 
-  it('King\'s Day moves to 26 April when 27 April is a Sunday (2025, 2014)', () => {
+  it("King's Day moves to 26 April when 27 April is a Sunday (2025, 2014)", () => {
     expect(holidayName('2025-04-26')).toBe('Koningsdag');
     expect(holidayName('2025-04-27')).toBeUndefined();
     expect(holidayName('2014-04-26')).toBe('Koningsdag');
@@ -149,13 +150,19 @@ describe('overdue answers (the pure part of "Wacht op antwoord")', () => {
     const list = overdueAnswers(waiting, new Date('2026-05-01T10:00:00Z'));
     expect(list.map((o) => o.id)).toEqual(['a', 'c', 'b']);
     expect([...groupOverdue(list, 'gemeente').keys()].sort()).toEqual(['0384', '1916']);
-    expect(groupOverdue(list, 'party').get('0384')!.map((o) => o.id)).toEqual(['b']);
+    expect(
+      groupOverdue(list, 'party')
+        .get('0384')!
+        .map((o) => o.id),
+    ).toEqual(['b']);
   });
 
   it('reads the deadlines section of the configuration, with its defaults', () => {
     const parsed = deadlinesConfigSchema.parse({});
     expect(deadlineConfigOf(parsed)).toEqual(DEFAULT_DEADLINES);
-    const own = deadlineConfigOf(deadlinesConfigSchema.parse({ liberationDay: 'lustrum', retourWithin: { iwmo: 5 }, byMessage: {} }));
+    const own = deadlineConfigOf(
+      deadlinesConfigSchema.parse({ liberationDay: 'lustrum', retourWithin: { iwmo: 5 }, byMessage: {} }),
+    );
     expect(answerDeadline('WMO301', new Date('2026-11-30T09:00:00Z'), own)?.workingDays).toBe(5);
     expect(answerDeadline('JW301', new Date('2026-11-30T09:00:00Z'), own)).toBeUndefined();
     expect(() => deadlinesConfigSchema.parse({ retourWithin: { iwmo: 0 } })).toThrow();

@@ -1,7 +1,15 @@
 import type { CatalogueEntry, Direction, Role, Standard } from '../types.ts';
 
 /** One iStandaarden message: name, title, sender → receiver, heen/retour, its partner, and its BerichtCode if fixed. */
-type Row = readonly [name: string, title: string, from: Role, to: Role, direction: Direction, partner: string, code?: string];
+type Row = readonly [
+  name: string,
+  title: string,
+  from: Role,
+  to: Role,
+  direction: Direction,
+  partner: string,
+  code?: string,
+];
 
 /** Every iStandaard message has root `Bericht` and its own namespace `…/<standard>/<x_y>/<name>/schema`. */
 function entry(standard: Standard, release: string, status: CatalogueEntry['status'], row: Row): CatalogueEntry {
@@ -45,8 +53,12 @@ const WMO_JW: readonly (readonly [string, string, Role, Role, Direction, string,
   ['325', 'Declaratie-antwoord', 'gemeente', 'aanbieder', 'retour', '323', '485', '491'],
 ];
 
-const IWMO = WMO_JW.map(([nr, title, from, to, dir, partner, wmo]) => entry('iwmo', '3.2', 'C', [`WMO${nr}`, title, from, to, dir, `WMO${partner}`, wmo]));
-const IJW = WMO_JW.map(([nr, title, from, to, dir, partner, , jw]) => entry('ijw', '3.2', 'C', [`JW${nr}`, title, from, to, dir, `JW${partner}`, jw]));
+const IWMO = WMO_JW.map(([nr, title, from, to, dir, partner, wmo]) =>
+  entry('iwmo', '3.2', 'C', [`WMO${nr}`, title, from, to, dir, `WMO${partner}`, wmo]),
+);
+const IJW = WMO_JW.map(([nr, title, from, to, dir, partner, , jw]) =>
+  entry('ijw', '3.2', 'C', [`JW${nr}`, title, from, to, dir, `JW${partner}`, jw]),
+);
 
 /** iEb 4.0 (§2.2, status M): BerichtCodes are not established, so none is pinned; recognised by namespace and root. */
 const IEB = (

@@ -9,14 +9,36 @@ export const GGK_NS = 'http://www.stufstandaarden.nl/sectormodel/ggk/0210';
  * terugkoppeling or uitkomst is a Di01 of its own without crossRefnummer: it travels as a heenbericht in its own
  * direction (gemeente/VT → melder) and relates to its melding through case data (pipeline/case-reference.ts).
  */
-type JzRow = [root: string, group: 'jz' | 'vt' | 'vv' | 'gm', title: string, from: Role[], to: Role[], answeredBy: string[], answers?: string];
+type JzRow = [
+  root: string,
+  group: 'jz' | 'vt' | 'vv' | 'gm',
+  title: string,
+  from: Role[],
+  to: Role[],
+  answeredBy: string[],
+  answers?: string,
+];
 
 /** StUF-Jeugdzorg 1.0.9 roots (§2.4): berichtcode Di01, functie = the root name. Directions are S or M. */
 const JZ_ROWS: JzRow[] = [
-  ['vtoDi01', 'jz', 'Verzoek tot onderzoek', ['gemeente', 'gecertificeerde-instelling', 'veilig-thuis'], ['rvdk'], ['Bv01', 'Fo01']],
+  [
+    'vtoDi01',
+    'jz',
+    'Verzoek tot onderzoek',
+    ['gemeente', 'gecertificeerde-instelling', 'veilig-thuis'],
+    ['rvdk'],
+    ['Bv01', 'Fo01'],
+  ],
   ['notificatieDi01', 'jz', 'Notificatie', ['rvdk'], ['gemeente'], []],
   ['notificatiejrDi01', 'jz', 'Notificatie jeugdreclassering', ['rvdk', 'cjib'], ['gemeente'], []],
-  ['zorgmeldingDi01', 'jz', 'Zorgmelding politie', ['politie'], ['gemeente', 'veilig-thuis'], ['zorgmeldingTerugkoppelingDi01']],
+  [
+    'zorgmeldingDi01',
+    'jz',
+    'Zorgmelding politie',
+    ['politie'],
+    ['gemeente', 'veilig-thuis'],
+    ['zorgmeldingTerugkoppelingDi01'],
+  ],
   ['zorgmeldingTerugkoppelingDi01', 'jz', 'Terugkoppeling zorgmelding', ['gemeente', 'veilig-thuis'], ['politie'], []],
   ['vtMeldingDi01', 'vt', 'VT-melding', ['politie', 'halt'], ['veilig-thuis'], ['vtTerugkoppelingDi01']],
   ['vtTerugkoppelingDi01', 'vt', 'Terugkoppeling VT-melding', ['veilig-thuis'], ['politie', 'halt'], []],
@@ -24,8 +46,22 @@ const JZ_ROWS: JzRow[] = [
   ['ucobDi01', 'vv', 'Antwoord verrijkingsverzoek (cob)', ['gegevenshouder'], ['verzoeker'], [], 'vcobDi01'],
   ['vciDi01', 'vv', 'Verrijkingsverzoek (ci)', ['verzoeker'], ['gegevenshouder'], ['uciDi01']],
   ['uciDi01', 'vv', 'Antwoord verrijkingsverzoek (ci)', ['gegevenshouder'], ['verzoeker'], [], 'vciDi01'],
-  ['meldingGeneriekDi01', 'gm', 'Generieke melding', ['melder'], ['veilig-thuis', 'gemeente', 'ontvanger'], ['uitkomstMeldingGeneriekDi01']],
-  ['uitkomstMeldingGeneriekDi01', 'gm', 'Uitkomst generieke melding', ['veilig-thuis', 'gemeente', 'ontvanger'], ['melder'], []],
+  [
+    'meldingGeneriekDi01',
+    'gm',
+    'Generieke melding',
+    ['melder'],
+    ['veilig-thuis', 'gemeente', 'ontvanger'],
+    ['uitkomstMeldingGeneriekDi01'],
+  ],
+  [
+    'uitkomstMeldingGeneriekDi01',
+    'gm',
+    'Uitkomst generieke melding',
+    ['veilig-thuis', 'gemeente', 'ontvanger'],
+    ['melder'],
+    [],
+  ],
 ];
 
 const STUF_JZ: CatalogueEntry[] = JZ_ROWS.map(([root, group, title, from, to, answeredBy, answers]) => ({

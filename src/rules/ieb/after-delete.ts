@@ -18,7 +18,12 @@ export const TR104: Rule = {
     return periodsInContext(ctx).flatMap(({ period, status, earlier }) => {
       const last = earlier.at(-1);
       if ((status !== '2' && status !== '3') || last?.status !== '3') return [];
-      return [{ node: period.status!, text: `StatusAanlevering ${status} for ${periodLabel(period)}, which was deleted ${deliveryLabel(last, self)}` }];
+      return [
+        {
+          node: period.status!,
+          text: `StatusAanlevering ${status} for ${periodLabel(period)}, which was deleted ${deliveryLabel(last, self)}`,
+        },
+      ];
     });
   },
 };

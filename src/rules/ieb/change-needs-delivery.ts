@@ -15,7 +15,12 @@ export const TR103: Rule = {
   check(ctx) {
     return periodsInContext(ctx).flatMap(({ period, status, earlier, historyConsulted }) => {
       if (status !== '2' || !historyConsulted || earlier.length > 0) return [];
-      return [{ node: period.status!, text: `StatusAanlevering 2 (change) for ${periodLabel(period)}, which was never delivered before` }];
+      return [
+        {
+          node: period.status!,
+          text: `StatusAanlevering 2 (change) for ${periodLabel(period)}, which was never delivered before`,
+        },
+      ];
     });
   },
 };

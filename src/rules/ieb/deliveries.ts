@@ -1,7 +1,7 @@
-import { sameMessage, type MessageRef, type PeriodDelivery } from '../history.ts';
+import { type MessageRef, type PeriodDelivery, sameMessage } from '../history.ts';
 import { berichtRef } from '../istandaarden/messages.ts';
 import type { RuleContext } from '../types.ts';
-import { periodKey, periodsOf, type Period } from './messages.ts';
+import { type Period, periodKey, periodsOf } from './messages.ts';
 
 /** A period of the bericht with what came before it: earlier messages and earlier periods of this bericht. */
 export interface PeriodInContext {
@@ -42,7 +42,5 @@ export function periodLabel(period: Period): string {
 
 /** "message 2026-0042 of 2026-10-01", or "this bericht" for a period earlier in the same bericht. */
 export function deliveryLabel(d: PeriodDelivery, self: MessageRef | undefined): string {
-  return self && sameMessage(d, self)
-    ? 'earlier in this bericht'
-    : `in bericht ${d.identificatie} of ${d.dagtekening}`;
+  return self && sameMessage(d, self) ? 'earlier in this bericht' : `in bericht ${d.identificatie} of ${d.dagtekening}`;
 }

@@ -19,7 +19,12 @@ export const TR102: Rule = {
     return periodsInContext(ctx).flatMap(({ period, status, earlier }) => {
       const first = earlier[0];
       if (status !== '1' || !first) return [];
-      return [{ node: period.status!, text: `StatusAanlevering 1 for ${periodLabel(period)}, which was already delivered ${deliveryLabel(first, self)}` }];
+      return [
+        {
+          node: period.status!,
+          text: `StatusAanlevering 1 for ${periodLabel(period)}, which was already delivered ${deliveryLabel(first, self)}`,
+        },
+      ];
     });
   },
 };

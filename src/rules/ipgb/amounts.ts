@@ -27,6 +27,9 @@ export const BDR001: Rule = {
   check({ root }) {
     return AMOUNTS.flatMap((tail) => select(root, tail))
       .filter((node) => /^-\d+$/.test(node.text) && Number(node.text) < 0)
-      .map((node) => ({ node, text: `${node.name} of ${node.parent ? label(node.parent) : 'the bericht'} is negative (${node.text} cents)` }));
+      .map((node) => ({
+        node,
+        text: `${node.name} of ${node.parent ? label(node.parent) : 'the bericht'} is negative (${node.text} cents)`,
+      }));
   },
 };

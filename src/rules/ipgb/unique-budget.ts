@@ -21,12 +21,18 @@ export const TR574: Rule = {
       const earlier = seen.get(key.budget);
       if (earlier) {
         const same = earlier.bsn === key.bsn ? 'the same client' : 'another client';
-        out.push({ node: identificatie, text: `BudgetIdentificatie ${key.budget} of ${label(client)} is also in ${earlier.client} (${same})` });
+        out.push({
+          node: identificatie,
+          text: `BudgetIdentificatie ${key.budget} of ${label(client)} is also in ${earlier.client} (${same})`,
+        });
         continue;
       }
       seen.set(key.budget, { bsn: key.bsn, client: label(client) });
       if (history?.budgetHeldByAnotherClient(key)) {
-        out.push({ node: identificatie, text: `BudgetIdentificatie ${key.budget} of ${label(client)} is already used by this Afzender for another client` });
+        out.push({
+          node: identificatie,
+          text: `BudgetIdentificatie ${key.budget} of ${label(client)} is already used by this Afzender for another client`,
+        });
       }
     }
     return out;

@@ -27,9 +27,15 @@ export const TKB001: Rule = {
       const zero = Number(bedrag.text) === 0;
       const closedOnStart = eind !== undefined && eind === ingang;
       if (zero && !closedOnStart) {
-        out.push({ node: bedrag, text: `FunctieBudgetBedrag 0 of ${label(fb)} is a withdrawal, but its FunctieBudgetPeriode does not end on its Ingangsdatum ${ingang}` });
+        out.push({
+          node: bedrag,
+          text: `FunctieBudgetBedrag 0 of ${label(fb)} is a withdrawal, but its FunctieBudgetPeriode does not end on its Ingangsdatum ${ingang}`,
+        });
       } else if (!zero && closedOnStart) {
-        out.push({ node: child(periode, 'Einddatum')!, text: `FunctieBudgetPeriode of ${label(fb)} ends on its Ingangsdatum ${ingang} (a withdrawal), but FunctieBudgetBedrag is not 0` });
+        out.push({
+          node: child(periode, 'Einddatum')!,
+          text: `FunctieBudgetPeriode of ${label(fb)} ends on its Ingangsdatum ${ingang} (a withdrawal), but FunctieBudgetBedrag is not 0`,
+        });
       }
     }
     return out;

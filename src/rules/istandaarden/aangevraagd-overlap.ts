@@ -12,5 +12,10 @@ export const TR386: Rule = {
   level: 2,
   title: 'Herhaald aangevraagd product alleen met niet-overlappende perioden',
   appliesTo: forMessages('315'),
-  check: ({ root }) => overlappingProducts(root, { owner: 'AangevraagdProduct', start: 'ToewijzingIngangsdatum', end: 'ToewijzingEinddatum' }),
+  check: ({ root }) =>
+    overlappingProducts(root, {
+      owner: 'AangevraagdProduct',
+      start: 'ToewijzingIngangsdatum',
+      end: 'ToewijzingEinddatum',
+    }),
 };

@@ -17,7 +17,13 @@ export const TR342: Rule = {
   appliesTo: forMessages('325'),
   check({ root }) {
     return select(root, 'Prestatie')
-      .filter((p) => !(child(p, 'RetourCodes')?.children ?? []).some((c) => c.name === 'RetourCode' && !NOT_REJECTING.has(c.text)))
-      .map((node) => ({ node, text: `${label(node)} of ${node.parent?.parent ? label(node.parent.parent) : 'the answer'} is listed without a rejecting RetourCode` }));
+      .filter(
+        (p) =>
+          !(child(p, 'RetourCodes')?.children ?? []).some((c) => c.name === 'RetourCode' && !NOT_REJECTING.has(c.text)),
+      )
+      .map((node) => ({
+        node,
+        text: `${label(node)} of ${node.parent?.parent ? label(node.parent.parent) : 'the answer'} is listed without a rejecting RetourCode`,
+      }));
   },
 };

@@ -19,7 +19,12 @@ export const TR061: Rule = {
     return select(root, 'Client').flatMap((client) => {
       const contacts = select(client, 'Contactgegevens/Contact');
       if (contacts.some((c) => ADDRESS_KINDS.has(child(c, 'Soort')?.text ?? '') && child(c, 'Adres'))) return [];
-      return [{ node: child(client, 'Contactgegevens') ?? client, text: 'the Client has no Contact of Soort 01, 02 or 03 with an Adres' }];
+      return [
+        {
+          node: child(client, 'Contactgegevens') ?? client,
+          text: 'the Client has no Contact of Soort 01, 02 or 03 with an Adres',
+        },
+      ];
     });
   },
 };

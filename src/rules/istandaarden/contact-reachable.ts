@@ -18,7 +18,10 @@ export const TR006: Rule = {
       .map((node) => {
         // Client/Contactgegevens/Contact or Relatie/Contact.
         const owner = node.parent?.name === 'Contactgegevens' ? node.parent.parent : node.parent;
-        return { node, text: `${label(node)} of ${owner ? label(owner) : 'the client'} has no Adres, Telefoon or Emailadres` };
+        return {
+          node,
+          text: `${label(node)} of ${owner ? label(owner) : 'the client'} has no Adres, Telefoon or Emailadres`,
+        };
       });
   },
 };

@@ -14,7 +14,11 @@ export const TR416: Rule = {
   appliesTo: forMessages('323'),
   check({ root }) {
     return select(root, 'Prestatie')
-      .filter((p) => child(child(p, 'IngediendBedrag'), 'DebetCredit')?.text === 'C' && !at(p, 'ProductReferentie/VorigReferentieNummer')?.text)
+      .filter(
+        (p) =>
+          child(child(p, 'IngediendBedrag'), 'DebetCredit')?.text === 'C' &&
+          !at(p, 'ProductReferentie/VorigReferentieNummer')?.text,
+      )
       .map((node) => ({ node, text: `${label(node)} is a credit without VorigReferentieNummer` }));
   },
 };

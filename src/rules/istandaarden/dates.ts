@@ -12,11 +12,21 @@ export function isoDay(text: string | undefined): string | undefined {
   if (!m) return undefined;
   const [, y, mo, d] = m as unknown as [string, string, string, string];
   const probe = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  if (probe.getUTCFullYear() !== Number(y) || probe.getUTCMonth() !== Number(mo) - 1 || probe.getUTCDate() !== Number(d)) return undefined;
+  if (
+    probe.getUTCFullYear() !== Number(y) ||
+    probe.getUTCMonth() !== Number(mo) - 1 ||
+    probe.getUTCDate() !== Number(d)
+  )
+    return undefined;
   return `${y}-${mo}-${d}`;
 }
 
-const AMSTERDAM_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit' });
+const AMSTERDAM_DAY = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/Amsterdam',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
 
 /** The calendar day of an instant as it is in the Netherlands (the system date the standards mean). */
 export function calendarDay(instant: Date): string {

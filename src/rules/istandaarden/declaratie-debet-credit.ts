@@ -20,7 +20,12 @@ export const TR316: Rule = {
       if (!dc || sum === undefined || sum === 0) return [];
       const wanted = sum > 0 ? 'D' : 'C';
       if (dc.text === wanted) return [];
-      return [{ node: dc, text: `TotaalIngediendBedrag is marked ${dc.text}, but the Prestaties add up to ${wanted === 'D' ? 'a debit' : 'a credit'}` }];
+      return [
+        {
+          node: dc,
+          text: `TotaalIngediendBedrag is marked ${dc.text}, but the Prestaties add up to ${wanted === 'D' ? 'a debit' : 'a credit'}`,
+        },
+      ];
     });
   },
 };

@@ -20,7 +20,12 @@ export const TR315: Rule = {
       if (!totaal || !bedrag || !/^[0-9]+$/.test(bedrag.text)) return [];
       const sum = sumOfPrestaties(declaratie);
       if (sum === undefined || Math.abs(sum) === Number(bedrag.text)) return [];
-      return [{ node: bedrag, text: `TotaalBedrag ${bedrag.text} is not the sum of the IngediendBedragen (${Math.abs(sum)})` }];
+      return [
+        {
+          node: bedrag,
+          text: `TotaalBedrag ${bedrag.text} is not the sum of the IngediendBedragen (${Math.abs(sum)})`,
+        },
+      ];
     });
   },
 };

@@ -27,7 +27,10 @@ export const TR101_KEYS: Record<string, KeyedClass[]> = {
   ],
   '307': [
     { name: 'Client', key: ['Bsn'] },
-    { name: 'StopProduct', key: ['Begindatum', 'Einddatum', 'Product/Categorie', 'Product/Code', 'RedenBeeindiging', 'ToewijzingNummer'] },
+    {
+      name: 'StopProduct',
+      key: ['Begindatum', 'Einddatum', 'Product/Categorie', 'Product/Code', 'RedenBeeindiging', 'ToewijzingNummer'],
+    },
   ],
   '315': [
     { name: 'Client', key: ['Bsn'] },
@@ -67,14 +70,19 @@ export const TR101: Rule = {
     const out: RuleViolation[] = [];
     for (const cls of classes) {
       const byParent = new Map<XNode | null, XNode[]>();
-      for (const node of select(root, cls.name)) byParent.set(node.parent, [...(byParent.get(node.parent) ?? []), node]);
+      for (const node of select(root, cls.name))
+        byParent.set(node.parent, [...(byParent.get(node.parent) ?? []), node]);
       for (const siblings of byParent.values()) {
         const first = new Map<string, XNode>();
         for (const node of siblings) {
           const k = keyOf(node, cls.key);
           const earlier = first.get(k);
           // Key values are not quoted: a Client's key is its Bsn.
-          if (earlier) out.push({ node, text: `${label(node)} repeats the logical key (${cls.key.join(', ')}) of ${label(earlier)}` });
+          if (earlier)
+            out.push({
+              node,
+              text: `${label(node)} repeats the logical key (${cls.key.join(', ')}) of ${label(earlier)}`,
+            });
           else first.set(k, node);
         }
       }

@@ -26,7 +26,12 @@ export const TR002: Rule = {
       if (day === UNKNOWN && child(node.parent, 'DatumGebruik')?.text === '3') return [];
       if (addYears(day, 120) >= dagtekening.day) return [];
       const owner = node.parent?.parent;
-      return [{ node, text: `Geboortedatum ${owner ? `of ${label(owner)} ` : ''}is more than 120 years before the Dagtekening ${dagtekening.day}` }];
+      return [
+        {
+          node,
+          text: `Geboortedatum ${owner ? `of ${label(owner)} ` : ''}is more than 120 years before the Dagtekening ${dagtekening.day}`,
+        },
+      ];
     });
   },
 };

@@ -39,7 +39,12 @@ export const TR378: Rule = {
       // A code of the wrong shape is the header rule's (and the XSD's) finding, not a CBS lookup.
       if (!LDT_GEMEENTE.test(node.text)) return [];
       if (days.some((d) => gemeenten.isValid(node.text, dayToDate(d)))) return [];
-      return [{ node, text: `gemeentecode ${node.text} in ${node.name} is not in the CBS gemeente list (${gemeenten.edition}) valid on ${reference}` }];
+      return [
+        {
+          node,
+          text: `gemeentecode ${node.text} in ${node.name} is not in the CBS gemeente list (${gemeenten.edition}) valid on ${reference}`,
+        },
+      ];
     });
   },
 };

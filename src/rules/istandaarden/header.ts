@@ -2,7 +2,7 @@ import { at, child } from '../../xml/tree.ts';
 import type { Rule, RuleViolation } from '../types.ts';
 import { TR135 } from './dagtekening.ts';
 import { isoDay } from './dates.ts';
-import { headerParties, headerShape, isIstandaard, PARTY_KIND, PARTY_PATTERN, type HeaderShape } from './messages.ts';
+import { type HeaderShape, headerParties, headerShape, isIstandaard, PARTY_KIND, PARTY_PATTERN } from './messages.ts';
 
 /** Header elements after 1–7 that a shape requires or allows (standards.md §4.1–4.3). */
 const REQUIRED: Record<HeaderShape, string[]> = {
@@ -43,7 +43,8 @@ export const HDR001: Rule = {
     const out: RuleViolation[] = [];
     const expect = (name: string, wanted: string | undefined): void => {
       const node = child(header, name);
-      if (wanted !== undefined && node && node.text !== wanted) out.push({ node, text: `${name} is ${node.text}; ${entry.name} requires ${wanted}` });
+      if (wanted !== undefined && node && node.text !== wanted)
+        out.push({ node, text: `${name} is ${node.text}; ${entry.name} requires ${wanted}` });
     };
     expect('BerichtCode', entry.berichtCode);
     const [versie, subversie] = entry.release.split('.');
@@ -51,7 +52,10 @@ export const HDR001: Rule = {
     expect('BerichtSubversie', subversie);
 
     const parties = headerParties(entry);
-    for (const [name, role] of [['Afzender', parties.afzender], ['Ontvanger', parties.ontvanger]] as const) {
+    for (const [name, role] of [
+      ['Afzender', parties.afzender],
+      ['Ontvanger', parties.ontvanger],
+    ] as const) {
       const node = child(header, name);
       const pattern = role ? PARTY_PATTERN[role] : undefined;
       if (node && pattern && !pattern.test(node.text)) {
@@ -75,14 +79,20 @@ export const HDR001: Rule = {
       const node = child(header, 'DagtekeningRetour');
       const day = isoDay(node?.text);
       if (node && day && dagtekening && day < dagtekening) {
-        out.push({ node, text: `DagtekeningRetour ${day} is before the Dagtekening ${dagtekening} of the heenbericht it answers` });
+        out.push({
+          node,
+          text: `DagtekeningRetour ${day} is before the Dagtekening ${dagtekening} of the heenbericht it answers`,
+        });
       }
     }
     if (shape === 'antwoord') {
       const node = at(header, 'DeclaratieIdentificatie/Dagtekening');
       const day = isoDay(node?.text);
       if (node && day && dagtekening && dagtekening < day) {
-        out.push({ node, text: `the answered declaratie is dated ${day}, after this 325's Dagtekening ${dagtekening}` });
+        out.push({
+          node,
+          text: `the answered declaratie is dated ${day}, after this 325's Dagtekening ${dagtekening}`,
+        });
       }
     }
     return out;

@@ -46,7 +46,8 @@ export function headerShape(entry: CatalogueEntry): HeaderShape {
  * sender and receiver (in WMO302 Afzender is the gemeente although the aanbieder sends it).
  */
 export function headerParties(entry: CatalogueEntry): { afzender: Role | undefined; ontvanger: Role | undefined } {
-  const [from, to] = headerShape(entry) === 'retour' ? [entry.receiver[0], entry.sender[0]] : [entry.sender[0], entry.receiver[0]];
+  const [from, to] =
+    headerShape(entry) === 'retour' ? [entry.receiver[0], entry.sender[0]] : [entry.sender[0], entry.receiver[0]];
   return { afzender: from, ontvanger: to };
 }
 

@@ -12,5 +12,6 @@ export const TR410: Rule = {
   level: 2,
   title: 'Herhaald nieuw product alleen met niet-overlappende perioden',
   appliesTo: forMessages('317'),
-  check: ({ root }) => overlappingProducts(root, { owner: 'NieuwProduct', start: 'GewensteIngangsdatum', end: 'Einddatum' }),
+  check: ({ root }) =>
+    overlappingProducts(root, { owner: 'NieuwProduct', start: 'GewensteIngangsdatum', end: 'Einddatum' }),
 };

@@ -38,7 +38,12 @@ export const TR134: Rule = {
         const what = node.name === 'Datum' ? steps[steps.length - 2]! : node.name;
         // A Geboortedatum is personal data: name the element, not the value.
         const value = what === 'Geboortedatum' ? '' : ` ${day}`;
-        return [{ node, text: `${what}${value} of ${owner ? label(owner) : tail} is after the Dagtekening ${dagtekening.day}` }];
+        return [
+          {
+            node,
+            text: `${what}${value} of ${owner ? label(owner) : tail} is after the Dagtekening ${dagtekening.day}`,
+          },
+        ];
       }),
     );
   },

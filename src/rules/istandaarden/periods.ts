@@ -53,7 +53,9 @@ function pairsFor(table: Record<string, Pair[]>, entry: CatalogueEntry): Pair[] 
 }
 
 function ownerLabel(owner: XNode): string {
-  return owner.name.endsWith('Periode') ? `${owner.name} of ${owner.parent ? label(owner.parent) : 'the bericht'}` : label(owner);
+  return owner.name.endsWith('Periode')
+    ? `${owner.name} of ${owner.parent ? label(owner.parent) : 'the bericht'}`
+    : label(owner);
 }
 
 function endBeforeStart(root: XNode, pairs: Pair[]): RuleViolation[] {
@@ -102,7 +104,10 @@ export const TR137: Rule = {
         const endNode = child(owner, p.end);
         const end = isoDay(endNode?.text);
         if (endNode && end && end > dagtekening.day) {
-          out.push({ node: endNode, text: `${p.end} ${end} of ${ownerLabel(owner)} is after the Dagtekening ${dagtekening.day}` });
+          out.push({
+            node: endNode,
+            text: `${p.end} ${end} of ${ownerLabel(owner)} is after the Dagtekening ${dagtekening.day}`,
+          });
         }
       }
     }

@@ -29,7 +29,10 @@ export function overlappingProducts(root: XNode, p: ProductPeriod): RuleViolatio
     const earlier = byClient.get(client) ?? [];
     const clash = earlier.find((e) => e.key === key && e.start <= end && start <= e.end);
     if (clash) {
-      out.push({ node, text: `${label(node)} repeats the product ${key} of ${label(clash.node)} in an overlapping period` });
+      out.push({
+        node,
+        text: `${label(node)} repeats the product ${key} of ${label(clash.node)} in an overlapping period`,
+      });
     }
     earlier.push({ node, key, start, end });
     byClient.set(client, earlier);

@@ -20,7 +20,8 @@ export const TR381: Rule = {
     const pairs: { owner: XNode; categorie: string; code: XNode }[] = [];
     for (const product of select(root, 'Product')) {
       const code = child(product, 'Code');
-      if (code) pairs.push({ owner: product.parent ?? product, categorie: child(product, 'Categorie')?.text ?? '', code });
+      if (code)
+        pairs.push({ owner: product.parent ?? product, categorie: child(product, 'Categorie')?.text ?? '', code });
     }
     for (const prestatie of select(root, 'Prestatie')) {
       const code = child(prestatie, 'ProductCode');
@@ -28,6 +29,9 @@ export const TR381: Rule = {
     }
     return pairs
       .filter((p) => !products.fits(standard, p.categorie, p.code.text))
-      .map((p) => ({ node: p.code, text: `ProductCode ${p.code.text} of ${label(p.owner)} is not a code of ProductCategorie ${p.categorie} in the product list` }));
+      .map((p) => ({
+        node: p.code,
+        text: `ProductCode ${p.code.text} of ${label(p.owner)} is not a code of ProductCategorie ${p.categorie} in the product list`,
+      }));
   },
 };

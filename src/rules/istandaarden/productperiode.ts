@@ -22,7 +22,10 @@ export const TR335: Rule = {
         const begin = isoDay(child(periode, 'Begindatum')?.text);
         const end = isoDay(child(periode, 'Einddatum')?.text);
         if (!periode || (begin && begin < from) || (end && end > until)) {
-          out.push({ node: periode ?? prestatie, text: `ProductPeriode of ${label(prestatie)} is not within the DeclaratiePeriode ${from}–${until}` });
+          out.push({
+            node: periode ?? prestatie,
+            text: `ProductPeriode of ${label(prestatie)} is not within the DeclaratiePeriode ${from}–${until}`,
+          });
         }
       }
     }

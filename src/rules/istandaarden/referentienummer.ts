@@ -19,7 +19,11 @@ export const TR358: Rule = {
       const ref = at(node, 'ProductReferentie/ReferentieNummer')?.text;
       if (!ref) continue;
       const earlier = seen.get(ref);
-      if (earlier) out.push({ node, text: `${label(node)} repeats ReferentieNummer ${ref} of ${label(earlier)}${earlier.parent === node.parent ? '' : ' (other client)'}` });
+      if (earlier)
+        out.push({
+          node,
+          text: `${label(node)} repeats ReferentieNummer ${ref} of ${label(earlier)}${earlier.parent === node.parent ? '' : ' (other client)'}`,
+        });
       else seen.set(ref, node);
     }
     return out;

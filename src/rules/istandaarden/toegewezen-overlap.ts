@@ -12,5 +12,6 @@ export const TR302: Rule = {
   level: 2,
   title: 'Herhaald toegewezen product alleen met niet-overlappende perioden',
   appliesTo: forMessages('301'),
-  check: ({ root }) => overlappingProducts(root, { owner: 'ToegewezenProduct', start: 'Ingangsdatum', end: 'Einddatum' }),
+  check: ({ root }) =>
+    overlappingProducts(root, { owner: 'ToegewezenProduct', start: 'Ingangsdatum', end: 'Einddatum' }),
 };

@@ -20,7 +20,8 @@ export const TR353: Rule = {
         const nr = child(node, 'ToewijzingNummer')?.text;
         if (!nr) continue;
         const earlier = seen.get(nr);
-        if (earlier) out.push({ node, text: `${label(node)} names ToewijzingNummer ${nr} that ${label(earlier)} already names` });
+        if (earlier)
+          out.push({ node, text: `${label(node)} names ToewijzingNummer ${nr} that ${label(earlier)} already names` });
         else seen.set(nr, node);
       }
     }

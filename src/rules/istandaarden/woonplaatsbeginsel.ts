@@ -1,5 +1,5 @@
-import { child } from '../../xml/tree.ts';
 import type { CatalogueEntry } from '../../catalogue/types.ts';
+import { child } from '../../xml/tree.ts';
 import type { Rule } from '../types.ts';
 import { messageNumber, select } from './messages.ts';
 
@@ -18,7 +18,10 @@ export const TR377: Rule = {
   check({ root }) {
     return select(root, 'Antwoord')
       .filter((a) => child(a, 'RedenAfwijzingVerzoek')?.text === WOONPLAATSBEGINSEL && !child(a, 'Woonplaatsbeginsel'))
-      .map((a) => ({ node: child(a, 'RedenAfwijzingVerzoek')!, text: 'RedenAfwijzingVerzoek is 8 (woonplaatsbeginsel), but the Antwoord has no Woonplaatsbeginsel' }));
+      .map((a) => ({
+        node: child(a, 'RedenAfwijzingVerzoek')!,
+        text: 'RedenAfwijzingVerzoek is 8 (woonplaatsbeginsel), but the Antwoord has no Woonplaatsbeginsel',
+      }));
   },
 };
 
@@ -32,6 +35,9 @@ export const TR409: Rule = {
   check({ root }) {
     return select(root, 'Antwoord')
       .filter((a) => child(a, 'Woonplaatsbeginsel') && child(a, 'RedenAfwijzingVerzoek')?.text !== WOONPLAATSBEGINSEL)
-      .map((a) => ({ node: child(a, 'Woonplaatsbeginsel')!, text: 'the Antwoord has a Woonplaatsbeginsel, but RedenAfwijzingVerzoek is not 8' }));
+      .map((a) => ({
+        node: child(a, 'Woonplaatsbeginsel')!,
+        text: 'the Antwoord has a Woonplaatsbeginsel, but RedenAfwijzingVerzoek is not 8',
+      }));
   },
 };

@@ -12,10 +12,13 @@ export const IB009: Rule = {
   retourcode: 'IB009',
   level: 2,
   title: 'referentienummer is een UUID v4',
-  appliesTo: (entry) => entry.standard === 'ggk' && (entry.stufBerichtcode === 'Di01' || entry.stufBerichtcode === 'Du01'),
+  appliesTo: (entry) =>
+    entry.standard === 'ggk' && (entry.stufBerichtcode === 'Di01' || entry.stufBerichtcode === 'Du01'),
   check({ root }) {
     const node = at(root, 'stuurgegevens/referentienummer');
     if (!node || isUuidV4(node.text)) return [];
-    return [{ node, text: `referentienummer "${node.text}" is not a UUID v4 in lower case, which the GGK chain requires` }];
+    return [
+      { node, text: `referentienummer "${node.text}" is not a UUID v4 in lower case, which the GGK chain requires` },
+    ];
   },
 };

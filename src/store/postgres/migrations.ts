@@ -191,7 +191,11 @@ export function assertSchemaName(schema: string): string {
  * Brings the schema to the newest version in one transaction, under an advisory lock so instances starting
  * together apply each migration once; refuses a schema written by a newer Schakel. Returns the version.
  */
-export async function migratePostgres(client: pg.ClientBase, schema: string | null, now: () => number): Promise<number> {
+export async function migratePostgres(
+  client: pg.ClientBase,
+  schema: string | null,
+  now: () => number,
+): Promise<number> {
   const latest = PG_MIGRATIONS.at(-1)?.version ?? 0;
   await client.query('BEGIN');
   try {

@@ -92,7 +92,8 @@ export const UNANSWERED = `SELECT id, standard, message_name, afzender, ontvange
  ORDER BY received_at, id LIMIT $2`;
 
 /** TR507: the budget keys of a TKB. */
-export const BUDGET_KEYS_OF = 'SELECT afzender, bsn_hash, budget FROM history_budgets WHERE message_id = $1 ORDER BY id';
+export const BUDGET_KEYS_OF =
+  'SELECT afzender, bsn_hash, budget FROM history_budgets WHERE message_id = $1 ORDER BY id';
 
 /** TR507: one budget key's lock for this transaction ($1: the key as text); taken in sorted order. */
 export const LOCK_BUDGET = 'SELECT pg_advisory_xact_lock(hashtext($1))';

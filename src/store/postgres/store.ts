@@ -2,17 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Standard } from '../../catalogue/types.ts';
 import {
-  clean,
-  toAttempt,
-  toAuditEntry,
-  toLease,
-  toStatusChange,
-  toStored,
-  toSummary,
-  toHeldTkb,
-  toUnanswered,
   type AttemptRow,
   type AuditRow,
+  clean,
   type HeldTkbRow,
   type HistoryDeliveryRow,
   type HistoryRefRow,
@@ -20,9 +12,18 @@ import {
   type MessageRow,
   type OutboxMessageRow,
   type OutboxRow,
+  toAttempt,
+  toAuditEntry,
+  toHeldTkb,
+  toLease,
+  toStatusChange,
+  toStored,
+  toSummary,
+  toUnanswered,
   type UnansweredRow,
 } from '../rows.ts';
 import {
+  type ActionRequest,
   AttemptListeners,
   auditConditions,
   auditDetails,
@@ -31,28 +32,26 @@ import {
   duplicateKind,
   HISTORY_SECRET,
   historyRef,
-  isSerialised,
-  serialisedStatus,
-  TR507_ACTOR,
-  TR507_HOLD_PREFIX,
   historyToWrite,
+  isSerialised,
+  type MessageValues,
   messageConditions,
   messageValues,
   PURGE_ACTION,
+  type PurgeKind,
   pageOf,
   planAction,
   planAttempt,
   prepareBody,
   purgePlan,
   RETENTION_ACTOR,
-  tally,
-  type ActionRequest,
-  type MessageValues,
-  type PurgeKind,
   type StatusUpdate,
+  serialisedStatus,
+  TR507_ACTOR,
+  TR507_HOLD_PREFIX,
+  tally,
 } from '../rules.ts';
 import {
-  MESSAGE_STATUSES,
   type ActionResult,
   type AttemptReport,
   type AuditEntry,
@@ -70,6 +69,7 @@ import {
   type InsertResult,
   type Lease,
   type LeaseForPublishOptions,
+  MESSAGE_STATUSES,
   type MessageFilter,
   type MessagePage,
   type MessageStatus,
@@ -140,7 +140,9 @@ export class PostgresStore implements MessageStore {
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-          oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+          oid === INT8_OID
+            ? (v: string) => Number(v)
+            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
     // An idle client losing its connection must not take the process down; the next query reconnects.
@@ -202,7 +204,8 @@ export class PostgresStore implements MessageStore {
     const prepared = prepareBody(m);
     await this.ready;
     // TR507: a TKB, and an answer that may release one, decide under their budget keys' locks.
-    if (isSerialised(m) || (m.correlatedTo && m.countsAsAnswer !== false)) return this.insertSerialised(m, actor, prepared);
+    if (isSerialised(m) || (m.correlatedTo && m.countsAsAnswer !== false))
+      return this.insertSerialised(m, actor, prepared);
     for (let round = 0; round < 3; round++) {
       const v = messageValues(m, m.id ?? randomUUID(), this.now(), prepared);
       const [inserted] = await this.q<MessageRow>(
@@ -236,18 +239,28 @@ export class PostgresStore implements MessageStore {
    * (sorted, so two never wait on each other): whether the TKB waits (on_hold, TR507), and whether the answer
    * releases the next TKB held on its heen's keys. Two instances never deliver two TKBs of one key at once.
    */
-  private insertSerialised(m: NewMessage, actor: string, prepared: { body: Buffer; contentHash: string }): Promise<InsertResult> {
+  private insertSerialised(
+    m: NewMessage,
+    actor: string,
+    prepared: { body: Buffer; contentHash: string },
+  ): Promise<InsertResult> {
     return this.tx(async (c, now) => {
       const own = isSerialised(m) ? m.history!.budgets : [];
-      const answered = m.correlatedTo ? (await c.query<BudgetKeyRow>(sql.BUDGET_KEYS_OF, [m.correlatedTo])).rows.map(keyOfRow) : [];
+      const answered = m.correlatedTo
+        ? (await c.query<BudgetKeyRow>(sql.BUDGET_KEYS_OF, [m.correlatedTo])).rows.map(keyOfRow)
+        : [];
       await lockBudgets(c, [...own, ...answered]);
       let pending: HistoryRefRow | undefined;
       for (const b of own) {
-        pending ??= (await c.query<HistoryRefRow>(sql.HISTORY_BUDGET_PENDING, [b.afzender, b.budget, b.bsnHash])).rows[0];
+        pending ??= (await c.query<HistoryRefRow>(sql.HISTORY_BUDGET_PENDING, [b.afzender, b.budget, b.bsnHash]))
+          .rows[0];
       }
       const decided = { ...m, ...serialisedStatus(m, pending) };
       const v = messageValues(decided, decided.id ?? randomUUID(), now, prepared);
-      const { rows } = await c.query<MessageRow>(sql.INSERT_MESSAGE, [...insertParams(v, actor), ...historyParams(historyToWrite(decided))]);
+      const { rows } = await c.query<MessageRow>(sql.INSERT_MESSAGE, [
+        ...insertParams(v, actor),
+        ...historyParams(historyToWrite(decided)),
+      ]);
       const inserted = rows[0];
       if (inserted) {
         if (v.answersHeen) {
@@ -319,7 +332,11 @@ export class PostgresStore implements MessageStore {
             'schakel-correlation-istd',
           )
         : key.scope === 'stuf'
-          ? await this.q<MessageRow>(sql.CORRELATION_STUF, [key.zender, key.referentienummer], 'schakel-correlation-stuf')
+          ? await this.q<MessageRow>(
+              sql.CORRELATION_STUF,
+              [key.zender, key.referentienummer],
+              'schakel-correlation-stuf',
+            )
           : await this.q<MessageRow>(
               sql.CORRELATION_CASE,
               [key.zender, key.messageName, key.caseRef],
@@ -349,7 +366,11 @@ export class PostgresStore implements MessageStore {
   }
 
   async listUnanswered(filter: { receivedBefore: Date; limit: number }): Promise<UnansweredHeen[]> {
-    const rows = await this.q<UnansweredRow>(sql.UNANSWERED, [filter.receivedBefore.getTime(), Math.max(1, filter.limit)], 'schakel-unanswered');
+    const rows = await this.q<UnansweredRow>(
+      sql.UNANSWERED,
+      [filter.receivedBefore.getTime(), Math.max(1, filter.limit)],
+      'schakel-unanswered',
+    );
     return rows.map(toUnanswered);
   }
 
@@ -372,7 +393,11 @@ export class PostgresStore implements MessageStore {
       query.budgets.map(async (key) => {
         const params = [key.afzender, key.budget, key.bsnHash];
         const [other] = await this.q(sql.HISTORY_BUDGET_OTHER, params, 'schakel-history-budget-other');
-        const [pending] = await this.q<HistoryRefRow>(sql.HISTORY_BUDGET_PENDING, params, 'schakel-history-budget-pending');
+        const [pending] = await this.q<HistoryRefRow>(
+          sql.HISTORY_BUDGET_PENDING,
+          params,
+          'schakel-history-budget-pending',
+        );
         return { key, heldByAnotherClient: other !== undefined, pending: pending ? historyRef(pending) : null };
       }),
     );
@@ -418,8 +443,20 @@ export class PostgresStore implements MessageStore {
       if (released.rowCount !== 1) return false;
       const { rows } = await c.query<{ status: MessageStatus }>(sql.LOCK_STATUS, [lease.messageId]);
       if (rows[0]?.status === 'delivering') {
-        await setStatus(c, lease.messageId, { status: 'queued', reason: null, settledAt: null, nextAttemptAt: now }, now);
-        await c.query(sql.INSERT_HISTORY, [lease.messageId, now, 'delivering', 'queued', lease.owner, 'lease handed back']);
+        await setStatus(
+          c,
+          lease.messageId,
+          { status: 'queued', reason: null, settledAt: null, nextAttemptAt: now },
+          now,
+        );
+        await c.query(sql.INSERT_HISTORY, [
+          lease.messageId,
+          now,
+          'delivering',
+          'queued',
+          lease.owner,
+          'lease handed back',
+        ]);
       }
       return true;
     });
@@ -600,7 +637,12 @@ export class PostgresStore implements MessageStore {
       for (const step of purgePlan(ages, now)) {
         const { rows } =
           kind === 'bodies'
-            ? await c.query<{ standard: Standard }>(sql.purgeBodies(step), [step.cutoff, step.standards, now, step.undeliveredCutoff])
+            ? await c.query<{ standard: Standard }>(sql.purgeBodies(step), [
+                step.cutoff,
+                step.standards,
+                now,
+                step.undeliveredCutoff,
+              ])
             : await c.query<{ standard: Standard }>(sql.purgeMetadata(step), [step.cutoff, step.standards]);
         tally(result, rows);
       }
@@ -685,13 +727,29 @@ async function lockBudgets(c: Client, keys: readonly HistoryBudgetKey[]): Promis
 async function releaseHeld(c: Client, heenId: string, now: number): Promise<void> {
   const { rows: keys } = await c.query<BudgetKeyRow>(sql.BUDGET_KEYS_OF, [heenId]);
   for (const k of keys) {
-    const { rows } = await c.query<{ id: string; destination: string | null }>(sql.HELD_NEXT, [k.afzender, k.bsn_hash, k.budget, TR507_HOLD_PREFIX]);
+    const { rows } = await c.query<{ id: string; destination: string | null }>(sql.HELD_NEXT, [
+      k.afzender,
+      k.bsn_hash,
+      k.budget,
+      TR507_HOLD_PREFIX,
+    ]);
     const next = rows[0];
     if (!next?.destination) continue;
     await c.query(sql.INSERT_OUTBOX, [next.id, next.destination, now]);
     await setStatus(c, next.id, { status: 'queued', reason: null, settledAt: null, nextAttemptAt: now }, now);
-    await c.query(sql.INSERT_HISTORY, [next.id, now, 'on_hold', 'queued', TR507_ACTOR, `retour op ${heenId} ontvangen`]);
-    await appendAudit(c, now, TR507_ACTOR, 'message.release', next.id, { from: 'on_hold', to: 'queued', after: heenId });
+    await c.query(sql.INSERT_HISTORY, [
+      next.id,
+      now,
+      'on_hold',
+      'queued',
+      TR507_ACTOR,
+      `retour op ${heenId} ontvangen`,
+    ]);
+    await appendAudit(c, now, TR507_ACTOR, 'message.release', next.id, {
+      from: 'on_hold',
+      to: 'queued',
+      after: heenId,
+    });
   }
 }
 

@@ -51,7 +51,16 @@ export function prepareStatements(db: Database.Database) {
     getBody: db.prepare<[string], { body: Buffer | null }>('SELECT body FROM messages WHERE id = ?'),
     exists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ?'),
     setStatus: db.prepare<
-      [{ id: string; status: MessageStatus; reason: string | null; settledAt: number | null; nextAttemptAt: number | null; now: number }]
+      [
+        {
+          id: string;
+          status: MessageStatus;
+          reason: string | null;
+          settledAt: number | null;
+          nextAttemptAt: number | null;
+          now: number;
+        },
+      ]
     >(
       `UPDATE messages SET status = @status, status_reason = @reason, settled_at = @settledAt,
          next_attempt_at = @nextAttemptAt, updated_at = @now WHERE id = @id`,
@@ -135,7 +144,9 @@ export function prepareStatements(db: Database.Database) {
       'SELECT * FROM delivery_attempts WHERE message_id = ? ORDER BY attempt_no, id',
     ),
     setDestination: db.prepare<[string, string]>('UPDATE messages SET destination = ? WHERE id = ?'),
-    linkRetour: db.prepare<[string, number, string]>('UPDATE messages SET correlated_to = ?, updated_at = ? WHERE id = ?'),
+    linkRetour: db.prepare<[string, number, string]>(
+      'UPDATE messages SET correlated_to = ?, updated_at = ? WHERE id = ?',
+    ),
     answerHeen: db.prepare<[string, string | null, number, string]>(
       `UPDATE messages SET answered_by = ?, answer_summary = ?, updated_at = ?
        WHERE id = ? AND answered_by IS NULL`,

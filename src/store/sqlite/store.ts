@@ -2,8 +2,21 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { clean, toAttempt, toAuditEntry, toLease, toStatusChange, toStored, toSummary, toHeldTkb, toUnanswered, type OutboxRow } from '../rows.ts';
+import type { Standard } from '../../catalogue/types.ts';
 import {
+  clean,
+  type OutboxRow,
+  toAttempt,
+  toAuditEntry,
+  toHeldTkb,
+  toLease,
+  toStatusChange,
+  toStored,
+  toSummary,
+  toUnanswered,
+} from '../rows.ts';
+import {
+  type ActionRequest,
   AttemptListeners,
   auditConditions,
   auditDetails,
@@ -12,27 +25,25 @@ import {
   duplicateKind,
   HISTORY_SECRET,
   historyRef,
-  isSerialised,
-  serialisedStatus,
-  TR507_ACTOR,
-  TR507_HOLD_PREFIX,
   historyToWrite,
+  isSerialised,
   messageConditions,
   messageValues,
   PURGE_ACTION,
+  type PurgeKind,
   pageOf,
   planAction,
   planAttempt,
   prepareBody,
   purgePlan,
   RETENTION_ACTOR,
-  tally,
-  type ActionRequest,
-  type PurgeKind,
   type StatusUpdate,
+  serialisedStatus,
+  TR507_ACTOR,
+  TR507_HOLD_PREFIX,
+  tally,
 } from '../rules.ts';
 import {
-  MESSAGE_STATUSES,
   type ActionResult,
   type AttemptReport,
   type AuditEntry,
@@ -48,6 +59,7 @@ import {
   type InsertResult,
   type Lease,
   type LeaseForPublishOptions,
+  MESSAGE_STATUSES,
   type MessageFilter,
   type MessagePage,
   type MessageStatus,
@@ -64,7 +76,6 @@ import {
   type StoredMessage,
   type UnansweredHeen,
 } from '../types.ts';
-import type { Standard } from '../../catalogue/types.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrate } from './migrations.ts';
 import * as sql from './statements.ts';
@@ -118,7 +129,8 @@ export class SqliteStore implements MessageStore {
     // resolves. A file database that could not switch to WAL keeps synchronous=FULL.
     this.walSync = options.file !== ':memory:' && journal === 'wal' ? new WalSync(`${options.file}-wal`) : null;
     this.db.pragma(this.walSync ? 'synchronous = NORMAL' : 'synchronous = FULL');
-    if (options.file !== ':memory:') for (const f of [`${options.file}-wal`, `${options.file}-shm`]) if (existsSync(f)) ownerOnly(f);
+    if (options.file !== ':memory:')
+      for (const f of [`${options.file}-wal`, `${options.file}-shm`]) if (existsSync(f)) ownerOnly(f);
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.schemaVersion = migrate(this.db, this.now);
@@ -148,7 +160,9 @@ export class SqliteStore implements MessageStore {
     return this.write((now): InsertResult => {
       // TR507: decided here, in the one writer's transaction, so two TKBs on a key never both go out.
       const pending = isSerialised(m)
-        ? m.history!.budgets.map((b) => this.s.historyBudgetPending.get(b.afzender, b.budget, b.bsnHash)).find((p) => p !== undefined)
+        ? m
+            .history!.budgets.map((b) => this.s.historyBudgetPending.get(b.afzender, b.budget, b.bsnHash))
+            .find((p) => p !== undefined)
         : undefined;
       m = { ...m, ...serialisedStatus(m, pending) };
       if (m.status !== 'rejected' && m.dedup) {
@@ -171,7 +185,8 @@ export class SqliteStore implements MessageStore {
         this.releaseHeld(v.correlatedTo!, now);
       }
       const facts = historyToWrite(m);
-      for (const p of facts.periods) this.s.historyPeriodInsert.run(v.id, p.messageName, p.afzender, p.bsnHash, p.nummer, p.status);
+      for (const p of facts.periods)
+        this.s.historyPeriodInsert.run(v.id, p.messageName, p.afzender, p.bsnHash, p.nummer, p.status);
       for (const b of facts.budgets) this.s.historyBudgetInsert.run(v.id, b.afzender, b.bsnHash, b.budget);
       return { kind: 'inserted', id: v.id, message: toStored(this.s.getMeta.get(v.id)!) };
     });
@@ -433,7 +448,10 @@ export class SqliteStore implements MessageStore {
   async listAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
     const { where, params } = sql.whereOf(auditConditions(filter));
     const { limit, offset } = pageOf(filter, this.listPageMax);
-    return sql.listAudit(this.db, where).all(...params, limit, offset).map(toAuditEntry);
+    return sql
+      .listAudit(this.db, where)
+      .all(...params, limit, offset)
+      .map(toAuditEntry);
   }
 
   async close(): Promise<void> {
