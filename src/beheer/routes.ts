@@ -117,7 +117,7 @@ const auditQuery = z.strictObject({
 
 function invalid(res: Response, error: z.ZodError): void {
   const first = error.issues[0];
-  const where = first && first.path.length ? `${first.path.join('.')}: ` : '';
+  const where = first?.path.length ? `${first.path.join('.')}: ` : '';
   sendError(res, 400, 'INVALID_REQUEST', `${where}${first?.message ?? 'invalid request'}`);
 }
 

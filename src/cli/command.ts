@@ -92,7 +92,7 @@ export async function runCommand(
   argv: string[],
   io: Io,
 ): Promise<number> {
-  const usage = () => `usage: schakel ${name} ${spec.usage}`.trimEnd() + `\n(schakel ${name} --help for more)\n`;
+  const usage = () => `${`usage: schakel ${name} ${spec.usage}`.trimEnd()}\n(schakel ${name} --help for more)\n`;
   let parsed: ParsedArgs;
   try {
     const options = Object.fromEntries(

@@ -209,7 +209,7 @@ function stufMessages(texts: Map<string, string>): Record<string, string> {
 function versionsOf(texts: Map<string, string>, files: string[]): { versions?: Record<string, string> } {
   const pairs = files.map((f) => {
     const v = safe(() => readAppinfoVersions(texts.get(f) ?? ''), {} as Record<string, string>);
-    return JSON.stringify([v['BasisschemaXsdVersie'], v['BerichtXsdVersie']]);
+    return JSON.stringify([v.BasisschemaXsdVersie, v.BerichtXsdVersie]);
   });
   const distinct = [...new Set(pairs)];
   if (distinct.length !== 1) return {};

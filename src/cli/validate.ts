@@ -51,14 +51,14 @@ async function validateFiles(
       source = fs.readFileSync(file);
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code ?? 'unreadable';
-      if (args.json) out.write(JSON.stringify({ file, error: `cannot read file (${reason})` }) + '\n');
+      if (args.json) out.write(`${JSON.stringify({ file, error: `cannot read file (${reason})` })}\n`);
       else err.write(`${file}: cannot read file (${reason})\n`);
       exit = 2;
       continue;
     }
     const verdict = validator.validate(source, { retour: args.retour });
     if (!verdict.valid && exit === 0) exit = 1;
-    out.write(args.json ? JSON.stringify({ file, ...verdict }) + '\n' : describe(file, verdict, args.retour));
+    out.write(args.json ? `${JSON.stringify({ file, ...verdict })}\n` : describe(file, verdict, args.retour));
   }
   return exit;
 }
@@ -78,7 +78,7 @@ function describe(file: string, v: Verdict, withRetour: boolean, indent = ''): s
       : 'INVALID (format/XSD)';
   let text = `${indent}${file}: ${what}: ${state}\n`;
   for (const f of v.findings) text += `${indent}  ${formatFinding(f)}\n`;
-  if (v.payload) text += describe('payload', v.payload, withRetour, indent + '  ');
+  if (v.payload) text += describe('payload', v.payload, withRetour, `${indent}  `);
   if (withRetour && v.retour) text += `${indent}  retourbericht:\n${v.retour}\n`;
   return text;
 }

@@ -15,10 +15,16 @@ export function schakelVersion(): string {
     const file = join(dir, 'package.json');
     if (existsSync(file)) {
       const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'schakel' && pkg.version) return (cached = pkg.version);
+      if (pkg.name === 'schakel' && pkg.version) {
+        cached = pkg.version;
+        return cached;
+      }
     }
     const parent = dirname(dir);
-    if (parent === dir) return (cached = 'unknown');
+    if (parent === dir) {
+      cached = 'unknown';
+      return cached;
+    }
     dir = parent;
   }
 }

@@ -156,7 +156,11 @@ function substituteEnv(
         }),
       );
     } else if (Array.isArray(value)) {
-      value.forEach((v, i) => visit(v, [...path, i], (nv) => (value[i] = nv)));
+      value.forEach((v, i) => {
+        visit(v, [...path, i], (nv) => {
+          value[i] = nv;
+        });
+      });
     } else if (isRecord(value)) {
       for (const [k, v] of Object.entries(value)) visit(v, [...path, k], (nv) => (value[k] = nv));
     }

@@ -101,7 +101,7 @@ export async function startDemoParties(opts: DemoPartiesOptions): Promise<DemoPa
       return 400;
     }
     opts.log(`${party} receives ${name}`);
-    if (!entry || entry.direction !== 'heen') return 200;
+    if (entry?.direction !== 'heen') return 200;
     later(`${party} answering ${name}`, async () => {
       const answer = answerTo(body, { validator: opts.validator });
       const answerName = opts.validator.validate(Buffer.from(answer)).message ?? 'answer';

@@ -45,7 +45,7 @@ export function ent(name: string, entiteittype: string, ...children: Child[]): X
   return xa(name, { 'StUF:entiteittype': entiteittype }, ...children);
 }
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
@@ -53,16 +53,16 @@ function render(el: XmlElement, indent: string, out: string[], rootAttrs = ''): 
   const attrs =
     rootAttrs +
     Object.entries(el.attrs)
-      .map(([k, v]) => ` ${k}="${escape(v)}"`)
+      .map(([k, v]) => ` ${k}="${escapeXml(v)}"`)
       .join('');
   if (el.children.length === 0) {
     out.push(`${indent}<${el.name}${attrs}/>`);
   } else if (el.children.every((c) => typeof c === 'string')) {
-    out.push(`${indent}<${el.name}${attrs}>${el.children.map((c) => escape(c as string)).join('')}</${el.name}>`);
+    out.push(`${indent}<${el.name}${attrs}>${el.children.map((c) => escapeXml(c as string)).join('')}</${el.name}>`);
   } else {
     out.push(`${indent}<${el.name}${attrs}>`);
     for (const c of el.children) {
-      if (typeof c === 'string') out.push(`${indent}  ${escape(c)}`);
+      if (typeof c === 'string') out.push(`${indent}  ${escapeXml(c)}`);
       else render(c, `${indent}  `, out);
     }
     out.push(`${indent}</${el.name}>`);

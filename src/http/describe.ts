@@ -69,7 +69,7 @@ export async function describeMessage(store: MessageStore, m: StoredMessage, vie
 /** The gateway's own answer to a rejected bericht: which message, where it went, how far it got. */
 async function answerSent(store: MessageStore, m: StoredMessage) {
   const a = m.answeredBy ? await store.getMessage(m.answeredBy) : null;
-  if (!a || a.source.kind !== 'caller' || a.source.id !== 'schakel') return null;
+  if (a?.source.kind !== 'caller' || a.source.id !== 'schakel') return null;
   return { id: a.id, message: a.messageName, summary: m.answerSummary, destination: a.destination, status: a.status };
 }
 

@@ -255,7 +255,7 @@ class XmlWriter {
   }
 
   toString(): string {
-    return this.lines.join('\r\n') + '\r\n';
+    return `${this.lines.join('\r\n')}\r\n`;
   }
 
   private indent(): string {

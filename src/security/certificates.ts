@@ -86,7 +86,7 @@ export function loadProfile(profile: TlsProfileConfig, env: Env): LoadedProfile 
     return {
       id: profile.id,
       certificate: identity.facts,
-      cert: identity.chain.join('\n') + '\n',
+      cert: `${identity.chain.join('\n')}\n`,
       key: identity.key,
       ca,
       ...(profile.expectOin !== undefined ? { expectOin: profile.expectOin } : {}),

@@ -87,15 +87,15 @@ export function readAddressing(headerBlocks: readonly XNode[]): Addressing {
     return value;
   };
   const relates = headerBlocks.filter((b) => b.name === 'RelatesTo');
-  const plain = relates.filter((r) => r.attrs['RelationshipType'] === undefined);
-  const conversation = relates.filter((r) => r.attrs['RelationshipType'] === CONVERSATION_ID);
+  const plain = relates.filter((r) => r.attrs.RelationshipType === undefined);
+  const conversation = relates.filter((r) => r.attrs.RelationshipType === CONVERSATION_ID);
   const other = relates.filter(
-    (r) => r.attrs['RelationshipType'] !== undefined && r.attrs['RelationshipType'] !== CONVERSATION_ID,
+    (r) => r.attrs.RelationshipType !== undefined && r.attrs.RelationshipType !== CONVERSATION_ID,
   );
   if (other.length)
     throw new AddressingError(
       'WSA_FOREIGN_HEADER',
-      `wsa:RelatesTo with RelationshipType "${other[0]!.attrs['RelationshipType']}" is not part of DAI`,
+      `wsa:RelatesTo with RelationshipType "${other[0]!.attrs.RelationshipType}" is not part of DAI`,
     );
   if (plain.length > 1)
     throw new AddressingError('WSA_DUPLICATE', 'wsa:RelatesTo (without RelationshipType) appears more than once');

@@ -226,10 +226,12 @@ export function unwrap(
         recognition.ok ? `it is a ${recognition.entry.name}` : recognition.reason,
       ]);
     }
-    const schemas = packs ?? (sharedPacks ??= SchemaPacks.load());
+    sharedPacks ??= packs ? undefined : SchemaPacks.load();
+    const schemas = packs ?? (sharedPacks as SchemaPacks);
     if (!schemas.has(recognition.entry.schema))
       throw new EnvelopeInvalidError(`no schema pack is loaded for ${recognition.entry.name}`);
-    const errors = (sharedEngine ??= new XsdEngine()).validate(schemas.validator(recognition.entry.schema), doc);
+    sharedEngine ??= new XsdEngine();
+    const errors = sharedEngine.validate(schemas.validator(recognition.entry.schema), doc);
     if (errors.length)
       throw new EnvelopeInvalidError(
         `${recognition.entry.name} is not valid against its schema`,
@@ -267,8 +269,8 @@ function read(root: XNode): Omit<Unwrapped, 'message'> {
       applicatieSubversie: required(p, 'applicatieSubversie'),
       functieVersie: required(p, 'functieVersie'),
       functieSubversie: required(p, 'functieSubversie'),
-      contentType: bericht?.attrs['contentType'] ?? '',
-      ...(bericht?.attrs['bestandsnaam'] !== undefined ? { bestandsnaam: bericht.attrs['bestandsnaam'] } : {}),
+      contentType: bericht?.attrs.contentType ?? '',
+      ...(bericht?.attrs.bestandsnaam !== undefined ? { bestandsnaam: bericht.attrs.bestandsnaam } : {}),
     },
     payload: envelopePayload(root) ?? Buffer.alloc(0),
   };

@@ -147,5 +147,5 @@ function faultSide(code: string): FaultSide {
 
 /** Header blocks the sender says must be understood (mustUnderstand="1"/"true"); this gateway understands none. */
 export function mustUnderstandBlocks(message: SoapMessage): XNode[] {
-  return message.headerBlocks.filter((b) => b.attrs['mustUnderstand'] === '1' || b.attrs['mustUnderstand'] === 'true');
+  return message.headerBlocks.filter((b) => b.attrs.mustUnderstand === '1' || b.attrs.mustUnderstand === 'true');
 }

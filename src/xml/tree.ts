@@ -67,5 +67,5 @@ export function pathOf(node: XNode): string {
       steps.push(same.length > 1 ? `${n.name}[${same.indexOf(n) + 1}]` : n.name);
     } else steps.push(n.name);
   }
-  return '/' + steps.reverse().join('/');
+  return `/${steps.reverse().join('/')}`;
 }

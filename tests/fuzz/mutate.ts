@@ -326,7 +326,7 @@ const PROLOGS: [string, (xml: string) => string][] = [
   ['DOCTYPE', (x) => x.replace(/\?>/, '?><!DOCTYPE Bericht [<!ENTITY a "b">]>')],
   ['text after the root', (x) => `${x}\nna`],
   ['second root', (x) => `${x}<Tweede/>`],
-  ['wrapped root', (x) => x.replace(/(<\?xml[^>]*\?>\s*)?/, (m) => `${m}<Omslag>`) + '</Omslag>'],
+  ['wrapped root', (x) => `${x.replace(/(<\?xml[^>]*\?>\s*)?/, (m) => `${m}<Omslag>`)}</Omslag>`],
 ];
 
 const changeProlog: TextOp = (xml, d) => {

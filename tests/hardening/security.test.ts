@@ -595,7 +595,7 @@ describe('request ids', () => {
     expect(kept.json.error.requestId).toBe('caller-trace-42');
     const hostile = await call('GET', '/healthz', {
       key: null,
-      headers: { 'x-request-id': 'x\u00e9"><script>' + 'a'.repeat(100) },
+      headers: { 'x-request-id': `x\u00e9"><script>${'a'.repeat(100)}` },
     });
     expect(hostile.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     const generated = await Promise.all([call('GET', '/healthz'), call('GET', '/healthz')]);

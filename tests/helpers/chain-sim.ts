@@ -170,7 +170,7 @@ export async function startChainSim(): Promise<ChainSim> {
         const message = request.root;
         const record: SimReceived = {
           channel,
-          soapAction: req.headers['soapaction'] as string | undefined,
+          soapAction: req.headers.soapaction as string | undefined,
           ...judge(channel, message, request.message),
         };
         received.push(record);

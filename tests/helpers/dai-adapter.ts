@@ -100,7 +100,7 @@ export function wsaOf(header: XNode | undefined): WsaHeaders {
     if (b.name === 'Action') out.action = b.text;
     if (b.name === 'MessageID') out.messageId = b.text;
     if (b.name === 'RelatesTo') {
-      if (b.attrs['RelationshipType'] === 'urn:dkintern:ConversationId') out.conversationId = b.text;
+      if (b.attrs.RelationshipType === 'urn:dkintern:ConversationId') out.conversationId = b.text;
       else out.relatesTo = b.text;
     }
   }
@@ -162,7 +162,7 @@ export async function startDaiAdapter(server: TlsFiles, client: TlsFiles): Promi
         const start = raw.indexOf('>', raw.indexOf('<dai:bericht')) + 1;
         const inner = raw.slice(start, raw.lastIndexOf('</dai:bericht>'));
         const r: TakenRequest = {
-          soapAction: req.headers['soapaction'] as string | undefined,
+          soapAction: req.headers.soapaction as string | undefined,
           contentType: req.headers['content-type'],
           clientOin: (peer.subject as unknown as Record<string, string> | undefined)?.serialNumber,
           headerBlocks: (header?.children ?? []).map((b) => `{${b.ns}}${b.name}`),

@@ -196,7 +196,7 @@ export function writeTestPki(dir: string): TestPki {
 }
 
 function serial(): string {
-  return '01' + forge.util.bytesToHex(forge.random.getBytesSync(15));
+  return `01${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
 }
 
 /** A request an HTTPS receiver took, with the client certificate it was made with. */

@@ -58,7 +58,7 @@ function soapParty(
     .post(pathname)
     .reply(function (_uri, body) {
       const request = readSoapRequest(Buffer.from(body as string), { maxBytes: 30 * 1024 * 1024 })!;
-      onRequest(request.message, this.req.headers['soapaction'] as string | undefined);
+      onRequest(request.message, this.req.headers.soapaction as string | undefined);
       return [
         200,
         buildSoapEnvelope(buildBv03(answeredFrom(request.root))),

@@ -174,7 +174,7 @@ destinations:
     expect(byPath['parties.gemeenten[0].code']!.message).toMatch(/quote codes/);
     expect(byPath['parties.gemeenten[0].code']!.line).toBe(3);
     expect(byPath['callers[0].apiKeys[0]']!.message).toMatch(/sha256:.*never a plaintext key/);
-    expect(byPath['server']!.message).toBe('unknown field(s) "prot"');
+    expect(byPath.server!.message).toBe('unknown field(s) "prot"');
     expect(byPath['destinations[0].url']!.message).toBe('must be an http(s) URL');
   });
 

@@ -24,7 +24,7 @@ function parseDockerfile(text: string): Instruction[] {
     if (pending === null && (line.trim() === '' || line.trim().startsWith('#'))) return;
     if (pending) {
       if (line.trim().startsWith('#')) return;
-      pending.args += ' ' + line.trim().replace(/\\$/, '').trim();
+      pending.args += ` ${line.trim().replace(/\\$/, '').trim()}`;
     } else {
       const m = /^(\w+)\s+(.*)$/.exec(line.trim());
       if (!m) throw new Error(`Dockerfile line ${i + 1}: not an instruction: ${line}`);
@@ -52,10 +52,10 @@ function ignored(patterns: string[], path: string): boolean {
           .map((part) =>
             part === '**'
               ? '(?:.*/)?'
-              : part
+              : `${part
                   .replace(/[.+^${}()|[\]\\]/g, '\\$&')
                   .replace(/\*/g, '[^/]*')
-                  .replace(/\?/g, '[^/]') + '/',
+                  .replace(/\?/g, '[^/]')}/`,
           )
           .join('')
           .replace(/\/$/, '') +

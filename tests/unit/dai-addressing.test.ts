@@ -295,11 +295,11 @@ describe('reading DAI headers and requests', () => {
     expect(
       problem(() => readDaiRequest(envelope(addressingHeader(a).replace(/<wsa:Action>.*?<\/wsa:Action>/, '')), LIMITS)),
     ).toBe('WSA_MISSING');
-    expect(problem(() => readDaiRequest(envelope(addressingHeader(a) + '<wsa:To>urn:x</wsa:To>'), LIMITS))).toBe(
+    expect(problem(() => readDaiRequest(envelope(`${addressingHeader(a)}<wsa:To>urn:x</wsa:To>`), LIMITS))).toBe(
       'WSA_DUPLICATE',
     );
     expect(
-      problem(() => readDaiRequest(envelope(addressingHeader(a) + '<o:Security xmlns:o="urn:wsse"/>'), LIMITS)),
+      problem(() => readDaiRequest(envelope(`${addressingHeader(a)}<o:Security xmlns:o="urn:wsse"/>`), LIMITS)),
     ).toBe('WSA_FOREIGN_HEADER');
     expect(problem(() => readDaiRequest(envelope(addressingHeader(a), '<x:b xmlns:x="urn:x"/>'), LIMITS))).toBe(
       'DAI_NO_BERICHT',

@@ -34,7 +34,7 @@ describe('safe parsing', () => {
   });
 
   it('refuses a body over the configured size limit without parsing it', () => {
-    const v = judge('<r>' + 'x'.repeat(70 * 1024) + '</r>');
+    const v = judge(`<r>${'x'.repeat(70 * 1024)}</r>`);
     expect(v.findings[0]).toMatchObject({ code: 'XML_TOO_LARGE', level: 'xsd' });
   });
 

@@ -119,9 +119,7 @@ function table(caption, headers, rows, options = {}) {
         h(
           'tr',
           {},
-          headers.map((x, i) =>
-            h('th', { scope: 'col', class: options.numeric && options.numeric.includes(i) ? 'num' : null }, x),
-          ),
+          headers.map((x, i) => h('th', { scope: 'col', class: options.numeric?.includes(i) ? 'num' : null }, x)),
         ),
       ),
       h(
@@ -348,9 +346,7 @@ function filterForm(params, onSubmit) {
         'select',
         { id, name },
         h('option', { value: '' }, 'alle'),
-        o.options.map((v) =>
-          h('option', { value: v, selected: params.get(name) === v }, (o.labels && o.labels[v]) || v),
-        ),
+        o.options.map((v) => h('option', { value: v, selected: params.get(name) === v }, o.labels?.[v] || v)),
       );
     } else {
       input = h('input', {
@@ -461,7 +457,11 @@ async function runSearch(results, jobArea, filter, bsn, offset) {
             h('input', {
               type: 'checkbox',
               'aria-label': `Selecteer ${m.message} ${m.berichtIdentificatie || m.id}`,
-              onchange: (e) => (e.target.checked ? selected.add(m.id) : selected.delete(m.id), updateCount()),
+              onchange: (e) => {
+                if (e.target.checked) selected.add(m.id);
+                else selected.delete(m.id);
+                updateCount();
+              },
             }),
           )
         : null,
@@ -1092,7 +1092,10 @@ async function viewAudit() {
     h('p', { class: 'field' }, h('label', { for: 'a-action' }, 'Actie'), action),
     h('p', { class: 'buttons' }, h('button', { type: 'submit' }, 'Filteren')),
   );
-  form.addEventListener('submit', (e) => (e.preventDefault(), load()));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    load();
+  });
   show(container, h('h1', {}, 'Auditlog'), form, out);
   await load();
 }
@@ -1152,7 +1155,7 @@ async function viewTest() {
   const text = h('textarea', { id: 't-bericht', rows: 14, spellcheck: 'false', autocomplete: 'off' });
   const file = h('input', { id: 't-file', type: 'file', accept: '.xml,application/xml,text/xml' });
   file.addEventListener('change', async () => {
-    if (file.files && file.files[0]) text.value = await file.files[0].text();
+    if (file.files?.[0]) text.value = await file.files[0].text();
   });
   const out = h('div', { id: 't-result', 'aria-live': 'polite' });
   const form = h(
