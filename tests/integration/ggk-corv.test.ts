@@ -288,8 +288,12 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
 
   it('keeps the same authentication, and plain (non-SOAP) posts are answered as before', async () => {
     const noKey = await soapPost(g, 'ggk', du01Soap, null);
+    // Over SOAP the refusal is a SOAP fault with a Fo03 IB002 (docs/conversations.md), still with status 401.
     expect(noKey.status).toBe(401);
-    expect(noKey.body.error.code).toBe('UNAUTHENTICATED');
+    const refused = soapAnswer(noKey.text);
+    expect(refused.fault).toMatchObject({ side: 'client' });
+    expect(refused.fo03).toBeDefined();
+    expect(noKey.text).toContain('IB002');
     const plain = await g.post('/inbound/ggk', example('WMO302'), GGK_KEY, 'text/xml');
     expect(plain.headers.get('content-type')).toMatch(/^application\/json/);
     // The WMO302 came in an envelope before; the same bericht without one is a repeat (compared on the bericht).
