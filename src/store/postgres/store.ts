@@ -34,7 +34,6 @@ import {
   historyRef,
   historyToWrite,
   isSerialised,
-  type MessageValues,
   messageConditions,
   messageValues,
   PURGE_ACTION,
@@ -45,9 +44,7 @@ import {
   prepareBody,
   purgePlan,
   RETENTION_ACTOR,
-  type StatusUpdate,
   serialisedStatus,
-  TR507_ACTOR,
   TR507_HOLD_PREFIX,
   tally,
 } from '../rules.ts';
@@ -62,8 +59,6 @@ import {
   type CorrelationKey,
   type DeliveryAttempt,
   type HeldTkb,
-  type HistoryBudgetKey,
-  type HistoryFacts,
   type HistoryQuery,
   type HistorySnapshot,
   type InsertResult,
@@ -87,24 +82,21 @@ import {
   type UnansweredHeen,
 } from '../types.ts';
 import { assertSchemaName, migratePostgres } from './migrations.ts';
+import type { PostgresStoreOptions } from './options.ts';
 import * as sql from './statements.ts';
+import {
+  appendAudit,
+  type BudgetKeyRow,
+  historyParams,
+  insertParams,
+  keyOfRow,
+  lockBudgets,
+  refColumns,
+  releaseHeld,
+  setStatus,
+} from './writes.ts';
 
-export interface PostgresStoreOptions {
-  /** postgres://user:password@host:port/database */
-  url: string;
-  /** Connections in the pool. */
-  poolSize?: number;
-  /** Schema of the tables, created when missing; else the connection's search_path (normally `public`). */
-  schema?: string | null;
-  /** Apply pending migrations when the store opens (default true); `schakel migrate` does it separately. */
-  migrate?: boolean;
-  /** Epoch milliseconds; tests pin it. */
-  clock?: () => number;
-  listPageMax?: number;
-  answerExcerptChars?: number;
-  /** Shown in pg_stat_activity. */
-  applicationName?: string;
-}
+export type { PostgresStoreOptions } from './options.ts';
 
 /** Deadlock and serialization failures: the transaction is simply run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -650,124 +642,4 @@ export class PostgresStore implements MessageStore {
       return result;
     });
   }
-}
-
-/** The parameters of `INSERT_MESSAGE`, in its numbering. */
-function insertParams(v: MessageValues, actor: string): unknown[] {
-  return [
-    v.id,
-    v.receivedAt,
-    v.standard,
-    v.release,
-    v.messageName,
-    v.direction,
-    v.afzender,
-    v.ontvanger,
-    v.berichtIdentificatie,
-    v.dagtekening,
-    v.berichtcode,
-    v.referentienummer,
-    v.crossRef,
-    v.dedupScope,
-    v.dedupSender,
-    v.dedupId,
-    v.contentHash,
-    v.body,
-    v.bodySize,
-    v.sourceKind,
-    v.sourceId,
-    v.status,
-    v.statusReason,
-    v.destination,
-    v.correlatedTo,
-    v.findings,
-    v.findingCount,
-    v.nextAttemptAt,
-    v.settledAt,
-    actor,
-    v.answerSummary,
-    v.caseRef,
-    v.answersHeen,
-  ];
-}
-
-/** The parameters $34 … $41 of `INSERT_MESSAGE`: the history rows as column arrays. */
-function historyParams(h: HistoryFacts): unknown[] {
-  const p = h.periods;
-  const b = h.budgets;
-  return [
-    p.map((x) => x.messageName),
-    p.map((x) => x.afzender),
-    p.map((x) => x.bsnHash),
-    p.map((x) => x.nummer),
-    p.map((x) => x.status),
-    b.map((x) => x.afzender),
-    b.map((x) => x.bsnHash),
-    b.map((x) => x.budget),
-  ];
-}
-
-interface BudgetKeyRow {
-  afzender: string;
-  bsn_hash: string;
-  budget: string;
-}
-
-function keyOfRow(r: BudgetKeyRow): HistoryBudgetKey {
-  return { afzender: r.afzender, bsnHash: r.bsn_hash, budget: r.budget };
-}
-
-/** TR507: takes the transaction's advisory lock of each budget key, in one order for every transaction. */
-async function lockBudgets(c: Client, keys: readonly HistoryBudgetKey[]): Promise<void> {
-  const texts = [...new Set(keys.map((k) => JSON.stringify([k.afzender, k.bsnHash, k.budget])))].sort();
-  for (const t of texts) await c.query(sql.LOCK_BUDGET, [t]);
-}
-
-/** TR507: the retour on `heenId` arrived; the oldest TKB held on each of its budget keys goes out. */
-async function releaseHeld(c: Client, heenId: string, now: number): Promise<void> {
-  const { rows: keys } = await c.query<BudgetKeyRow>(sql.BUDGET_KEYS_OF, [heenId]);
-  for (const k of keys) {
-    const { rows } = await c.query<{ id: string; destination: string | null }>(sql.HELD_NEXT, [
-      k.afzender,
-      k.bsn_hash,
-      k.budget,
-      TR507_HOLD_PREFIX,
-    ]);
-    const next = rows[0];
-    if (!next?.destination) continue;
-    await c.query(sql.INSERT_OUTBOX, [next.id, next.destination, now]);
-    await setStatus(c, next.id, { status: 'queued', reason: null, settledAt: null, nextAttemptAt: now }, now);
-    await c.query(sql.INSERT_HISTORY, [
-      next.id,
-      now,
-      'on_hold',
-      'queued',
-      TR507_ACTOR,
-      `retour op ${heenId} ontvangen`,
-    ]);
-    await appendAudit(c, now, TR507_ACTOR, 'message.release', next.id, {
-      from: 'on_hold',
-      to: 'queued',
-      after: heenId,
-    });
-  }
-}
-
-function refColumns(refs: readonly PublishRef[]): unknown[] {
-  return [refs.map((r) => r.outboxId), refs.map((r) => r.token)];
-}
-
-async function appendAudit(
-  c: pg.ClientBase | pg.Pool,
-  now: number,
-  actor: string,
-  action: string,
-  targetId: string | null,
-  details: Record<string, unknown>,
-): Promise<void> {
-  await c.query(sql.INSERT_AUDIT, [now, actor, action, targetId, auditDetails(details)]);
-}
-
-async function setStatus(c: Client, id: string, u: StatusUpdate, now: number): Promise<void> {
-  await c.query(sql.SET_STATUS, [u.status, u.reason, u.settledAt, u.nextAttemptAt, now, id]);
 }

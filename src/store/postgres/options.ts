@@ -1,0 +1,17 @@
+/** How a PostgreSQL store is opened. */
+export interface PostgresStoreOptions {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  /** Connections in the pool. */
+  poolSize?: number;
+  /** Schema of the tables, created when missing; else the connection's search_path (normally `public`). */
+  schema?: string | null;
+  /** Apply pending migrations when the store opens (default true); `schakel migrate` does it separately. */
+  migrate?: boolean;
+  /** Epoch milliseconds; tests pin it. */
+  clock?: () => number;
+  listPageMax?: number;
+  answerExcerptChars?: number;
+  /** Shown in pg_stat_activity. */
+  applicationName?: string;
+}
