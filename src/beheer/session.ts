@@ -1,6 +1,7 @@
 /** Beheer sessions: in memory, with a fixed lifetime from login. A restart logs everybody out. */
 import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
+import type { Grant } from './grants.ts';
 
 export const SESSION_COOKIE = 'schakel_beheer';
 
@@ -12,6 +13,11 @@ export interface Session {
   csrfToken: string;
   createdAt: Date;
   expiresAt: Date;
+  /**
+   * How the user logged in. A local user's grants are read from configuration on every request; a single
+   * sign-on user's grants come from the identity provider's claims at login and are kept with the session.
+   */
+  auth?: { method: 'local' } | { method: 'oidc'; grants: Grant[] };
 }
 
 /** 256 random bits, base64url. */

@@ -1,0 +1,26 @@
+/**
+ * What a beheer user may see and do: grants of a role on gemeenten and flows (the purpose of a data flow).
+ * A user without grants in configuration has one grant of their role on every gemeente and every flow.
+ * Issue #15 builds the enforcement on this shape; every part (local users, OpenID Connect claims, sessions
+ * kept in the store) speaks it.
+ */
+import type { BeheerRole } from '../config/beheer.ts';
+
+/** The purposes a stored bericht is processed for, one per flow of the sociaal domein. */
+export const FLOWS = ['wmo', 'jeugd', 'pgb', 'eigen-bijdrage', 'jeugdbescherming'] as const;
+export type Flow = (typeof FLOWS)[number];
+
+/** "*" stands for every gemeente or every flow. */
+export type AnyOf = '*';
+
+export interface Grant {
+  role: BeheerRole;
+  /** Gemeentecodes (four digits, e.g. "0363"), or "*". */
+  gemeenten: readonly string[] | AnyOf;
+  flows: readonly Flow[] | AnyOf;
+}
+
+/** The single grant of a user who was given a role only. */
+export function everything(role: BeheerRole): Grant {
+  return { role, gemeenten: '*', flows: '*' };
+}
