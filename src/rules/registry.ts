@@ -80,9 +80,16 @@ export const STUF_RULES: Rule[] = [IB009];
 /** Every rule once (the shared ones appear in several lists). */
 export const ALL_RULES: Rule[] = [...new Set([...ISTANDAARD_RULES, ...IEB_RULES, ...IPGB_RULES, ...STUF_RULES])];
 
-/** The rules that apply to a message. */
-export function rulesFor(entry: CatalogueEntry): Rule[] {
-  return ALL_RULES.filter((r) => r.appliesTo(entry));
+const RULES_OF = new WeakMap<CatalogueEntry, readonly Rule[]>();
+
+/** The rules that apply to a message, in the order of ALL_RULES; worked out once per catalogue entry. */
+export function rulesFor(entry: CatalogueEntry): readonly Rule[] {
+  let rules = RULES_OF.get(entry);
+  if (!rules) {
+    rules = Object.freeze(ALL_RULES.filter((r) => r.appliesTo(entry)));
+    RULES_OF.set(entry, rules);
+  }
+  return rules;
 }
 
 /** Every violation of every applicable rule, with the rule that found it. */

@@ -1,18 +1,14 @@
 import { type ErrorDetail, ParseOption } from 'libxml2-wasm';
 import {
   error as errorCollector,
-  XmlNodeStruct,
-  XmlNsStruct,
-  XmlTreeCommonStruct,
   xmlCtxtSetErrorHandler,
-  xmlDocGetRootElement,
   xmlFreeDoc,
   xmlFreeParserCtxt,
   xmlNewParserCtxt,
-  xmlNodeGetContent,
   xmlReadMemory,
 } from 'libxml2-wasm/lib/libxml2.mjs';
 import type { XNode } from './tree.ts';
+import { buildTree } from './tree-build.ts';
 
 /** Why a body could not be read as a bericht at all (before any schema is involved). */
 export type XmlInputCode =
@@ -81,7 +77,14 @@ const PARSE_OPTIONS =
 export class ParsedXml {
   #ptr: number;
 
-  constructor(ptr: number) {
+  /**
+   * @param generation which parser context (dictionary) made it: element and attribute names are strings of
+   *   that context's dictionary, which lives as long as any document of it does (tree-build.ts caches them).
+   */
+  constructor(
+    ptr: number,
+    readonly generation = 0,
+  ) {
     this.#ptr = ptr;
   }
 
@@ -109,7 +112,7 @@ export function parseXml(buf: Uint8Array, limits: ParseLimits = DEFAULT_LIMITS):
     if (ptr) xmlFreeDoc(ptr);
     throw inputErrorOf(fatal ?? details[0]);
   }
-  return new ParsedXml(ptr);
+  return new ParsedXml(ptr, parser.generation);
 }
 
 /**
@@ -121,6 +124,8 @@ class ReusableParser {
   private static readonly RECYCLE_AFTER = 1000;
   private ctxt = 0;
   private uses = 0;
+  /** Counts the contexts made: 1 for the first one (0 is no context). */
+  generation = 0;
   private readonly slot = errorCollector.storage.allocate([]);
 
   read(buf: Uint8Array): { ptr: number; details: ErrorDetail[] } {
@@ -135,6 +140,7 @@ class ReusableParser {
   private renew(): void {
     if (this.ctxt) xmlFreeParserCtxt(this.ctxt);
     this.ctxt = xmlNewParserCtxt() as number;
+    this.generation++;
     xmlCtxtSetErrorHandler(this.ctxt, errorCollector.errorCollector, this.slot);
     this.uses = 0;
   }
@@ -247,67 +253,7 @@ function lineCol(b: Buffer, offset: number): [number, number] {
 
 /** Builds the light JS tree of a parsed document (elements, direct text, attributes, line numbers). */
 export function toTree(doc: ParsedXml): XNode {
-  return convert(xmlDocGetRootElement(doc.ptr) as number, null);
-}
-
-const ELEMENT = 1;
-const TEXT = 3;
-const CDATA = 4;
-const node_ = XmlTreeCommonStruct as unknown as {
-  type(p: number): number;
-  name_(p: number): string;
-  children(p: number): number;
-  next(p: number): number;
-};
-const element_ = XmlNodeStruct as unknown as {
-  namespace(p: number): number;
-  properties(p: number): number;
-  line(p: number): number;
-};
-const ns_ = XmlNsStruct as unknown as { href(p: number): string };
-
-/**
- * Walks libxml2's tree through its struct accessors rather than the wrapper objects: one object per element
- * instead of several, which halves the cost of building the tree.
- */
-function convert(ptr: number, parent: XNode | null): XNode {
-  const nsPtr = element_.namespace(ptr);
-  const node: XNode = {
-    name: node_.name_(ptr),
-    ns: nsPtr ? ns_.href(nsPtr) : '',
-    line: element_.line(ptr) & 0xffff,
-    text: '',
-    attrs: {},
-    children: [],
-    parent,
-  };
-  for (let a = element_.properties(ptr); a; a = node_.next(a))
-    node.attrs[node_.name_(a)] = xmlNodeGetContent(a) as string;
-  let text = '';
-  for (let c = node_.children(ptr); c; c = node_.next(c)) {
-    const type = node_.type(c);
-    if (type === ELEMENT) node.children.push(convert(c, node));
-    else if (type === TEXT || type === CDATA) text += xmlNodeGetContent(c) as string;
-  }
-  node.text = trimXmlWhitespace(text);
-  return node;
-}
-
-/**
- * Strips XML whitespace (space, tab, CR, LF) from both ends, and nothing else: String.prototype.trim also takes
- * U+FEFF, U+00A0, U+2028 …, which XSD counts as content (an Identificatie of one U+FEFF is schema-valid, and a
- * rule or retour that saw it as empty would disagree with the schema).
- */
-function trimXmlWhitespace(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && isXmlSpace(s.charCodeAt(start))) start++;
-  while (end > start && isXmlSpace(s.charCodeAt(end - 1))) end--;
-  return start === 0 && end === s.length ? s : s.slice(start, end);
-}
-
-function isXmlSpace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+  return buildTree(doc);
 }
 
 /** Parses XML text or bytes straight into the light tree (tests, small documents). */

@@ -14,6 +14,12 @@ export interface XNode {
   attrs: Record<string, string>;
   children: XNode[];
   parent: XNode | null;
+  /** Position in document order (the root is 0). */
+  pos: number;
+  /** Position of the last element below this one (its own when it has none). */
+  end: number;
+  /** Every element of the document by local name, in document order (one map shared by the whole tree). */
+  index: ReadonlyMap<string, readonly XNode[]>;
 }
 
 /** First child element with this local name. */
@@ -31,7 +37,7 @@ export function children(node: XNode | null | undefined, name: string): XNode[] 
 /** Follows a path of local names (`a/b/c`) from node; undefined when any step is missing. */
 export function at(node: XNode | null | undefined, path: string): XNode | undefined {
   let cur: XNode | undefined = node ?? undefined;
-  for (const step of path.split('/')) {
+  for (const step of stepsOf(path)) {
     if (!step) continue;
     cur = child(cur, step);
     if (!cur) return undefined;
@@ -39,21 +45,29 @@ export function at(node: XNode | null | undefined, path: string): XNode | undefi
   return cur;
 }
 
+const STEPS = new Map<string, readonly string[]>();
+
+/** The steps of a path, split once: the rules ask for the same few paths in every bericht. */
+export function stepsOf(path: string): readonly string[] {
+  let steps = STEPS.get(path);
+  if (!steps) {
+    steps = path.split('/');
+    if (STEPS.size < 1024) STEPS.set(path, steps);
+  }
+  return steps;
+}
+
 /** Text of the element at path, or undefined. */
 export function textAt(node: XNode | null | undefined, path: string): string | undefined {
   return at(node, path)?.text;
 }
 
-/** Every descendant element (depth first, document order) with this local name. */
+/** Every descendant element (depth first, document order) with this local name, from the document's index. */
 export function descendants(node: XNode, name: string): XNode[] {
+  const all = node.index.get(name);
   const out: XNode[] = [];
-  const walk = (n: XNode): void => {
-    for (const c of n.children) {
-      if (c.name === name) out.push(c);
-      walk(c);
-    }
-  };
-  walk(node);
+  if (!all) return out;
+  for (const n of all) if (n.pos > node.pos && n.pos <= node.end) out.push(n);
   return out;
 }
 

@@ -8,7 +8,21 @@ const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** The calendar day `yyyy-mm-dd` of an LDT_Datum text, or undefined when it is not a real day. */
 export function isoDay(text: string | undefined): string | undefined {
-  const m = text === undefined ? null : ISO_DAY.exec(text.trim());
+  if (text === undefined) return undefined;
+  // A bericht's dates are few and repeat (within a bericht and between berichten): each text is read once.
+  const known = DAYS.get(text);
+  if (known !== undefined || DAYS.has(text)) return known;
+  const day = readDay(text);
+  if (DAYS.size >= MEMO_SIZE) DAYS.clear();
+  DAYS.set(text, day);
+  return day;
+}
+
+const MEMO_SIZE = 4096;
+const DAYS = new Map<string, string | undefined>();
+
+function readDay(text: string): string | undefined {
+  const m = ISO_DAY.exec(text.trim());
   if (!m) return undefined;
   const [, y, mo, d] = m as unknown as [string, string, string, string];
   const probe = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
@@ -28,10 +42,25 @@ const AMSTERDAM_DAY = new Intl.DateTimeFormat('en-CA', {
   day: '2-digit',
 });
 
-/** The calendar day of an instant as it is in the Netherlands (the system date the standards mean). */
+/**
+ * The calendar day of an instant as it is in the Netherlands (the system date the standards mean). Dutch time
+ * differs from UTC by whole hours, so every instant of one UTC minute has the same Dutch day: the day is looked
+ * up once per minute (Intl formatting costs more than the rest of a rule).
+ */
 export function calendarDay(instant: Date): string {
-  return AMSTERDAM_DAY.format(instant);
+  const t = instant.getTime();
+  if (Number.isNaN(t)) return AMSTERDAM_DAY.format(instant); // throws, as it always did
+  const minute = Math.floor(t / 60_000);
+  let day = DUTCH_DAYS.get(minute);
+  if (day === undefined) {
+    day = AMSTERDAM_DAY.format(instant);
+    if (DUTCH_DAYS.size >= MEMO_SIZE) DUTCH_DAYS.clear();
+    DUTCH_DAYS.set(minute, day);
+  }
+  return day;
 }
+
+const DUTCH_DAYS = new Map<number, string>();
 
 /** An instant on the given calendar day (noon UTC, which is that same day in the Netherlands). */
 export function dayToDate(day: string): Date {

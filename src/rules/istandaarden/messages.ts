@@ -1,5 +1,5 @@
 import type { CatalogueEntry, Role } from '../../catalogue/types.ts';
-import { at, type XNode } from '../../xml/tree.ts';
+import { at, descendants, stepsOf, type XNode } from '../../xml/tree.ts';
 import type { MessageRef } from '../history.ts';
 
 /** The number of an iWmo/iJw message (WMO301 → 301), or undefined for other standards. */
@@ -72,20 +72,13 @@ export function bodyOf(root: XNode): XNode[] {
  * `StartProduct/Begindatum` or `Geboortedatum/Datum`. Document order.
  */
 export function select(root: XNode, tail: string): XNode[] {
-  const steps = tail.split('/');
-  const last = steps[steps.length - 1]!;
-  const out: XNode[] = [];
-  const walk = (n: XNode): void => {
-    for (const c of n.children) {
-      if (c.name === last && endsWith(c, steps)) out.push(c);
-      walk(c);
-    }
-  };
-  walk(root);
-  return out;
+  const steps = stepsOf(tail);
+  const candidates = descendants(root, steps[steps.length - 1]!);
+  if (steps.length === 1) return candidates;
+  return candidates.filter((c) => endsWith(c, steps));
 }
 
-function endsWith(node: XNode, steps: string[]): boolean {
+function endsWith(node: XNode, steps: readonly string[]): boolean {
   let cur: XNode | null = node;
   for (let i = steps.length - 1; i >= 0; i--) {
     if (!cur || cur.name !== steps[i]) return false;
