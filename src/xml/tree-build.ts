@@ -23,11 +23,17 @@ const ELEMENT = 1;
 const TEXT = 3;
 const CDATA = 4;
 
+/** Node's Buffer slicers (what toString calls after checking its arguments); not in @types/node. */
+interface Slicing {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+
 interface Memory {
   u8: Uint8Array;
   i32: Int32Array;
   u16: Uint16Array;
-  bytes: Buffer;
+  bytes: Slicing;
 }
 
 let views: Memory | null = null;
@@ -44,7 +50,7 @@ function memory(): Memory {
       u8: new Uint8Array(buffer),
       i32: new Int32Array(buffer),
       u16: new Uint16Array(buffer),
-      bytes: Buffer.from(buffer),
+      bytes: Buffer.from(buffer) as unknown as Slicing,
     };
   }
   return views;
@@ -71,7 +77,7 @@ class Walker {
   private readonly u8: Uint8Array;
   private readonly i32: Int32Array;
   private readonly u16: Uint16Array;
-  private readonly bytes: Buffer;
+  private readonly bytes: Slicing;
   private readonly index = new Map<string, XNode[]>();
   /** Namespace names by the address of their xmlNs: those are the document's own (not dictionary) strings. */
   private readonly namespaces = new Map<number, string>();
@@ -167,7 +173,8 @@ class Walker {
     let e = p;
     let ascii = true;
     for (let b = u8[e]!; b !== 0; b = u8[++e]!) if (b >= 0x80) ascii = false;
-    return this.bytes.toString(ascii ? 'latin1' : 'utf8', p, e);
+    // Buffer's own slicers, without toString's argument checks: this runs for every text and name.
+    return ascii ? this.bytes.latin1Slice(p, e) : this.bytes.utf8Slice(p, e);
   }
 }
 

@@ -55,8 +55,17 @@ export const TR101_KEYS: Record<string, KeyedClass[]> = {
   ],
 };
 
+/**
+ * The logical key of a class as one string: the values joined by U+0000, an absent element as U+0001. Neither
+ * character can occur in XML text, so two keys are equal exactly when every value is.
+ */
 function keyOf(node: XNode, key: string[]): string {
-  return JSON.stringify(key.map((path) => at(node, path)?.text ?? null));
+  let k = '';
+  for (let i = 0; i < key.length; i++) {
+    if (i > 0) k += '\u0000';
+    k += at(node, key[i]!)?.text ?? '\u0001';
+  }
+  return k;
 }
 
 export const TR101: Rule = {
