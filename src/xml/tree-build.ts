@@ -74,10 +74,10 @@ function namesOf(generation: number): Map<number, string> {
 }
 
 class Walker {
-  private readonly u8: Uint8Array;
-  private readonly i32: Int32Array;
-  private readonly u16: Uint16Array;
-  private readonly bytes: Slicing;
+  private u8!: Uint8Array;
+  private i32!: Int32Array;
+  private u16!: Uint16Array;
+  private bytes!: Slicing;
   private readonly index = new Map<string, XNode[]>();
   /** Namespace names by the address of their xmlNs: those are the document's own (not dictionary) strings. */
   private readonly namespaces = new Map<number, string>();
@@ -87,16 +87,13 @@ class Walker {
     mem: Memory,
     private readonly names: Map<number, string>,
   ) {
-    this.u8 = mem.u8;
-    this.i32 = mem.i32;
-    this.u16 = mem.u16;
-    this.bytes = mem.bytes;
+    this.viewsOf(mem);
   }
 
   element(ptr: number, parent: XNode | null): XNode {
-    const i32 = this.i32;
-    const nsPtr = i32[(ptr + 36) >> 2]!;
-    const name = this.name(i32[(ptr + 8) >> 2]!);
+    // this.i32, not a local copy: reading an attribute may replace the views (see attr).
+    const nsPtr = this.i32[(ptr + 36) >> 2]!;
+    const name = this.name(this.i32[(ptr + 8) >> 2]!);
     const node: XNode = {
       name,
       ns: nsPtr ? this.namespace(nsPtr) : '',
@@ -112,14 +109,14 @@ class Walker {
     const same = this.index.get(name);
     if (same) same.push(node);
     else this.index.set(name, [node]);
-    for (let a = i32[(ptr + 44) >> 2]!; a; a = i32[(a + 24) >> 2]!)
-      node.attrs[this.name(i32[(a + 8) >> 2]!)] = this.attr(a);
+    for (let a = this.i32[(ptr + 44) >> 2]!; a; a = this.i32[(a + 24) >> 2]!)
+      node.attrs[this.name(this.i32[(a + 8) >> 2]!)] = this.attr(a);
     let text = '';
-    for (let c = i32[(ptr + 12) >> 2]!; c; c = i32[(c + 24) >> 2]!) {
-      const type = i32[(c + 4) >> 2]!;
+    for (let c = this.i32[(ptr + 12) >> 2]!; c; c = this.i32[(c + 24) >> 2]!) {
+      const type = this.i32[(c + 4) >> 2]!;
       if (type === ELEMENT) node.children.push(this.element(c, node));
       else if (type === TEXT || type === CDATA) {
-        const p = i32[(c + 40) >> 2]!;
+        const p = this.i32[(c + 40) >> 2]!;
         // Whitespace before any content is trimmed anyway: leave it undecoded.
         if (p && (text !== '' || !this.blank(p))) text += this.string(p);
       }
@@ -138,7 +135,17 @@ class Walker {
       const p = i32[(c + 40) >> 2]!;
       return p ? this.string(p) : '';
     }
-    return xmlNodeGetContent(a) as string;
+    const value = xmlNodeGetContent(a) as string;
+    // That call allocated in the wasm heap, which may have grown it and so replaced its buffer.
+    this.viewsOf(memory());
+    return value;
+  }
+
+  private viewsOf(mem: Memory): void {
+    this.u8 = mem.u8;
+    this.i32 = mem.i32;
+    this.u16 = mem.u16;
+    this.bytes = mem.bytes;
   }
 
   private name(p: number): string {
