@@ -6,9 +6,10 @@
  */
 import type { BeheerRole } from '../config/beheer.ts';
 
-/** The purposes a stored bericht is processed for, one per flow of the sociaal domein. */
-export const FLOWS = ['wmo', 'jeugd', 'pgb', 'eigen-bijdrage', 'jeugdbescherming'] as const;
-export type Flow = (typeof FLOWS)[number];
+import { FLOWS, type Flow } from '../store/types.ts';
+
+/** The purposes a stored bericht is processed for, one per flow of the sociaal domein (defined by the store). */
+export { FLOWS, type Flow };
 
 /** "*" stands for every gemeente or every flow. */
 export type AnyOf = '*';
