@@ -83,6 +83,13 @@ export const beheerConfig = z
 
 export const metricsConfig = z
   .strictObject({
+    gemeenteLabels: z
+      .array(gemeentecode)
+      .max(100)
+      .default([])
+      .describe(
+        'Gemeentecodes that get their own value of a gemeente label on schakel_messages_total and schakel_rejected_total (others: "other"); empty (default): no gemeente label. Read at start',
+      ),
     /** `sha256:<hex>` of the token a scraper sends as `Authorization: Bearer <token>`; a beheer session works too. */
     bearerToken: z
       .string()

@@ -107,6 +107,8 @@ describe.skipIf(browserSkip !== '')(`tenancy in the browser${browserSkip ? ` (${
       grants: [{ role: viewer, gemeenten: "*", flows: [jeugdbescherming] }]
       passwordHash: "${jbHash}"
     - { name: ${USERS.admin.name}, role: beheerder, passwordHash: "${adminHash}" }
+metrics:
+  gemeenteLabels: ["0363"]
 `,
     });
     const at = { now: TODAY };
@@ -273,5 +275,28 @@ describe.skipIf(browserSkip !== '')(`tenancy in the browser${browserSkip ? ` (${
     expect(list.body.total).toBe(5);
     const gemeenten = (await apiJson(page, '/overzicht')).body.gemeenten.map((r: { gemeente: string }) => r.gemeente);
     expect(gemeenten).toEqual(['0363', '0384']);
+  });
+
+  it('a rejected bericht keeps its gemeente; the counters carry a bounded gemeente label', async () => {
+    const bad = await g.post(
+      '/berichten',
+      makeExample('WMO301', { now: TODAY, afzender: '0384', invalid: 'XSD' }),
+      KEYS.wijkteam,
+    );
+    expect(bad.status).toBe(422);
+    const rejected = await g.gateway.store.listMessages({ status: 'rejected' });
+    expect(rejected.items.map((m) => [m.gemeente, m.flow])).toEqual([['0384', 'wmo']]);
+    const page = await loggedIn(USERS.admin);
+    const text = await (await page.request.get(`${g.url}/metrics`)).text();
+    expect(text).toMatch(
+      /schakel_messages_total\{standard="iwmo",message="WMO301",gemeente="0363",outcome="accepted"\} 2/,
+    );
+    expect(text).toMatch(
+      /schakel_messages_total\{standard="iwmo",message="WMO301",gemeente="other",outcome="accepted"\} 1/,
+    );
+    expect(text).toMatch(
+      /schakel_rejected_total\{standard="iwmo",message="WMO301",gemeente="other",code="XSD_INVALID"\} 1/,
+    );
+    expect(text).not.toContain('gemeente="0384"');
   });
 });
