@@ -27,7 +27,7 @@ import { JobRunner } from './jobs.ts';
 import { type Overview, OverviewService } from './overview.ts';
 import { beheerPageRouter } from './page.ts';
 import { beheerApiRouter } from './routes.ts';
-import { isEverything, scopedStore } from './scope.ts';
+import { isEverything, scopedStore, scopeOf } from './scope.ts';
 import { SessionStore } from './session.ts';
 
 export interface BeheerDeps {
@@ -140,8 +140,11 @@ export class Beheer {
     try {
       const token = this.d.config().metrics.bearerToken;
       const key = presentedKey(req);
+      // A beheer session whose grants cover only part of the region does not read the region's totals.
+      const p = this.auth.principal(req);
       const allowed =
-        (key !== undefined && token !== undefined && verifyApiKey(key, [token])) || this.auth.principal(req) !== null;
+        (key !== undefined && token !== undefined && verifyApiKey(key, [token])) ||
+        (p !== null && isEverything(scopeOf(p.grants, 'viewer')));
       if (!allowed) {
         res.set('WWW-Authenticate', 'Bearer realm="metrics"');
         return sendError(

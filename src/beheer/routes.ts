@@ -406,13 +406,23 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     return granted;
   }
 
+  /** A user whose grants do not cover everything sees their own jobs only (a job's results name its berichten). */
+  const mayFollow = (res: Response, job: Job) =>
+    isEverything(viewScope(res)) || job.actor === actorOf(principalOf(res));
+
   r.get('/jobs', (_req, res) => {
     const role = principalOf(res).role;
-    res.json({ jobs: d.jobs.list().map((j) => jobView(j, 'none', role)) });
+    res.json({
+      jobs: d.jobs
+        .list()
+        .filter((j) => mayFollow(res, j))
+        .map((j) => jobView(j, 'none', role)),
+    });
   });
 
   r.get('/jobs/:id', (req: Request, res: Response) => {
-    const job = d.jobs.get(String(req.params.id));
+    const found = d.jobs.get(String(req.params.id));
+    const job = found && mayFollow(res, found) ? found : undefined;
     if (!job)
       return sendError(res, 404, 'NOT_FOUND', 'no such job (job progress is kept in memory and lost on restart)');
     const results = req.query.results === 'failed' || req.query.results === 'none' ? req.query.results : 'all';

@@ -100,5 +100,28 @@ describe.skipIf(!hasReference)(`config/regio.yaml${hasReference ? '' : ` (${skip
     expect((await client.call('GET', `/api/beheer/berichten/${ids.jb0363}/body`)).status).toBe(403);
     expect((await client.call('GET', `/api/beheer/berichten/${ids.wmo0363}/body`)).status).toBe(200);
     expect((await client.call('GET', `/api/beheer/berichten/${ids.wmo0384}`)).status).toBe(404);
+    // A bulk action by ids: its own bericht is taken, the VTO it may only view and the 0384 one are refused.
+    const job = await client.call(
+      'POST',
+      '/api/beheer/jobs',
+      { action: 'hold', ids: [ids.wmo0363, ids.jb0363, ids.wmo0384] },
+      { 'x-csrf-token': client.csrf },
+    );
+    expect(job.status).toBe(202);
+    expect(job.body.total).toBe(1);
+    expect(job.body.refused).toEqual([
+      { id: ids.jb0363, reason: 'forbidden' },
+      { id: ids.wmo0384, reason: 'not-found' },
+    ]);
+    const denied = await gateway.store.listAudit({ actor: 'beheer:beheer-0363', action: 'beheer.access-denied' });
+    expect(denied.map((a) => a.targetId)).toEqual(expect.arrayContaining([ids.jb0363, ids.wmo0384]));
+    // Its jobs are its own; the region's metrics are not for a partial grant.
+    expect((await client.call('GET', `/api/beheer/jobs/${job.body.jobId}`)).status).toBe(200);
+    const other = await seenBy('beheer-0437');
+    expect((await other.client.call('GET', `/api/beheer/jobs/${job.body.jobId}`)).status).toBe(404);
+    expect((await other.client.call('GET', '/api/beheer/jobs')).body.jobs).toEqual([]);
+    expect((await client.call('GET', '/metrics')).status).toBe(401);
+    const admin = await seenBy('regio-beheer');
+    expect((await admin.client.call('GET', '/metrics')).text).toMatch(/schakel_messages_total\{[^}]*gemeente="0437"/);
   });
 });
