@@ -108,18 +108,20 @@ export async function startDemoParties(opts: DemoPartiesOptions): Promise<DemoPa
       const answerName = opts.validator.validate(Buffer.from(answer)).message ?? 'answer';
       await send(party, `/inbound/${party}`, DEMO_KEYS[party], answer, answerName);
       if (name === 'WMO301') {
+        // To the gemeente that sent the WMO301 (config/regio.yaml has three).
+        const gemeente = /<(?:\w+:)?Afzender>\s*([0-9]{4})\s*</.exec(body.toString('utf8'))?.[1] ?? '0363';
         await send(
           party,
           `/inbound/${party}`,
           DEMO_KEYS[party],
-          makeExample('WMO305', { afzender: '42420001', ontvanger: '0363' }),
+          makeExample('WMO305', { afzender: '42420001', ontvanger: gemeente }),
           'WMO305 (start levering)',
         );
         await send(
           party,
           `/inbound/${party}`,
           DEMO_KEYS[party],
-          makeExample('WMO307', { afzender: '42420001', ontvanger: '0363', invalid: 'TR018' }),
+          makeExample('WMO307', { afzender: '42420001', ontvanger: gemeente, invalid: 'TR018' }),
           'WMO307 breaking TR018',
         );
       }
