@@ -121,6 +121,15 @@ describe.skipIf(!hasReference)(`config/regio.yaml${hasReference ? '' : ` (${skip
     expect((await other.client.call('GET', `/api/beheer/jobs/${job.body.jobId}`)).status).toBe(404);
     expect((await other.client.call('GET', '/api/beheer/jobs')).body.jobs).toEqual([]);
     expect((await client.call('GET', '/metrics')).status).toBe(401);
+    const audit = await client.call('GET', '/api/beheer/audit');
+    expect([audit.status, audit.body.error.code]).toEqual([403, 'ROLE_FORBIDDEN']);
+    const bvo = await seenBy('bvo-declaraties');
+    const overview = await bvo.client.call('GET', '/api/beheer/overzicht');
+    expect(overview.body.gemeenten.map((g: { gemeente: string; flows: object }) => [g.gemeente, g.flows])).toEqual([
+      ['0363', { wmo: 1 }],
+      ['0384', { wmo: 1 }],
+      ['0437', { jeugd: 1 }],
+    ]);
     const admin = await seenBy('regio-beheer');
     expect((await admin.client.call('GET', '/metrics')).text).toMatch(/schakel_messages_total\{[^}]*gemeente="0437"/);
   });
