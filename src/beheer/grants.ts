@@ -7,7 +7,6 @@
 import type { BeheerConfig, BeheerRole } from '../config/beheer.ts';
 
 import { FLOWS, type Flow } from '../store/types.ts';
-import type { Session } from './session.ts';
 
 /** The purposes a stored bericht is processed for, one per flow of the sociaal domein (defined by the store). */
 export { FLOWS, type Flow };
@@ -32,7 +31,10 @@ export function everything(role: BeheerRole): Grant {
  * session); a local user's from configuration now (`grants:`, or `role:` alone = one grant on everything).
  * Null when a local user is no longer configured.
  */
-export function grantsOf(session: Pick<Session, 'user' | 'auth'>, config: Pick<BeheerConfig, 'users'>): Grant[] | null {
+export function grantsOf(
+  session: { user: string; auth?: { method: 'local' } | { method: 'oidc'; grants: Grant[] } },
+  config: Pick<BeheerConfig, 'users'>,
+): Grant[] | null {
   if (session.auth?.method === 'oidc') return session.auth.grants;
   const user = config.users.find((u) => u.name === session.user);
   if (!user) return null;

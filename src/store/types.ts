@@ -465,6 +465,12 @@ export interface MessageLog {
   gemeenteCounts(scope?: MessageScope): Promise<GemeenteCount[]>;
 }
 
+export interface UnansweredFilter {
+  receivedBefore: Date;
+  limit: number;
+  scope?: MessageScope;
+}
+
 /** A heenbericht still waiting for its answer (standards.md §5 Expectations): metadata only. */
 export interface UnansweredHeen {
   id: string;
@@ -484,7 +490,7 @@ export interface CorrelationStore {
    * iWmo/iJw/iEb/iPgb heenberichten received before `receivedBefore` that are queued, in delivery or delivered
    * and have no answer linked yet, oldest first.
    */
-  listUnanswered(filter: { receivedBefore: Date; limit: number; scope?: MessageScope }): Promise<UnansweredHeen[]>;
+  listUnanswered(filter: UnansweredFilter): Promise<UnansweredHeen[]>;
   /** The earliest non-rejected heenbericht with this key, or null. */
   findCorrelationTarget(key: CorrelationKey): Promise<StoredMessage | null>;
   /** Marks `retourId` as answering `heenId`; the first retour linked is the heen's answer. */

@@ -84,6 +84,7 @@ import {
   type StatusCountFilter,
   type StatusCounts,
   type StoredMessage,
+  type UnansweredFilter,
   type UnansweredHeen,
 } from '../types.ts';
 import { assertSchemaName, migratePostgres } from './migrations.ts';
@@ -93,10 +94,9 @@ import * as sql from './statements.ts';
 import {
   appendAudit,
   type BudgetKeyRow,
-  historyParams,
-  insertParams,
   keyOfRow,
   lockBudgets,
+  messageParams,
   refColumns,
   releaseHeld,
   setStatus,
@@ -208,7 +208,7 @@ export class PostgresStore implements MessageStore {
       const v = messageValues(m, m.id ?? randomUUID(), this.now(), prepared);
       const [inserted] = await this.q<MessageRow>(
         sql.INSERT_MESSAGE,
-        [...insertParams(v, actor), ...historyParams(historyToWrite(m)), v.gemeente, v.flow],
+        messageParams(v, actor, historyToWrite(m)),
         'schakel-insert-message',
       );
       if (inserted) return { kind: 'inserted', id: inserted.id, message: toStored(inserted) };
@@ -255,12 +255,7 @@ export class PostgresStore implements MessageStore {
       }
       const decided = { ...m, ...serialisedStatus(m, pending) };
       const v = messageValues(decided, decided.id ?? randomUUID(), now, prepared);
-      const { rows } = await c.query<MessageRow>(sql.INSERT_MESSAGE, [
-        ...insertParams(v, actor),
-        ...historyParams(historyToWrite(decided)),
-        v.gemeente,
-        v.flow,
-      ]);
+      const { rows } = await c.query<MessageRow>(sql.INSERT_MESSAGE, messageParams(v, actor, historyToWrite(decided)));
       const inserted = rows[0];
       if (inserted) {
         if (v.answersHeen) {
@@ -288,8 +283,11 @@ export class PostgresStore implements MessageStore {
 
   async getMessage(id: string, scope?: MessageScope): Promise<StoredMessage | null> {
     const params: unknown[] = [id];
-    const text = sql.GET_MESSAGE + andScope(scope, params);
-    const [row] = await this.q<MessageRow>(text, params, scope ? undefined : 'schakel-get-message');
+    const [row] = await this.q<MessageRow>(
+      sql.GET_MESSAGE + andScope(scope, params),
+      params,
+      scope ? undefined : 'schakel-get-message',
+    );
     return row ? toStored(row) : null;
   }
 
@@ -373,11 +371,7 @@ export class PostgresStore implements MessageStore {
     });
   }
 
-  async listUnanswered(filter: {
-    receivedBefore: Date;
-    limit: number;
-    scope?: MessageScope;
-  }): Promise<UnansweredHeen[]> {
+  async listUnanswered(filter: UnansweredFilter): Promise<UnansweredHeen[]> {
     const params: unknown[] = [filter.receivedBefore.getTime(), Math.max(1, filter.limit)];
     const text = sql.unanswered(andScope(filter.scope, params));
     const rows = await this.q<UnansweredRow>(text, params, filter.scope ? undefined : 'schakel-unanswered');

@@ -77,6 +77,7 @@ import {
   type StatusCountFilter,
   type StatusCounts,
   type StoredMessage,
+  type UnansweredFilter,
   type UnansweredHeen,
 } from '../types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -268,11 +269,7 @@ export class SqliteStore implements MessageStore {
     });
   }
 
-  async listUnanswered(filter: {
-    receivedBefore: Date;
-    limit: number;
-    scope?: MessageScope;
-  }): Promise<UnansweredHeen[]> {
+  async listUnanswered(filter: UnansweredFilter): Promise<UnansweredHeen[]> {
     const args = [filter.receivedBefore.getTime(), Math.max(1, filter.limit)] as const;
     if (!filter.scope) return this.s.unanswered.all(...args).map(toUnanswered);
     const scoped = andScope(filter.scope);
