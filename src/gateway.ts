@@ -58,7 +58,7 @@ export class Gateway {
   readonly history: ChainHistory;
   readonly validation: ValidationService;
   readonly transport: Transport;
-  readonly metrics = new GatewayMetrics();
+  readonly metrics: GatewayMetrics;
   /** Failing delivery streaks per destination, for the "destination unhealthy" alert. */
   readonly health = new DestinationHealth();
   readonly beheer: Beheer;
@@ -79,6 +79,7 @@ export class Gateway {
 
   constructor(private readonly opts: GatewayOptions) {
     const { config } = opts;
+    this.metrics = new GatewayMetrics({ gemeenteLabels: config.metrics.gemeenteLabels });
     this.logger = opts.logger ?? createLogger({ level: config.log.level, name: 'schakel' });
     this.tls = new TlsProfiles({
       tls: config.tls,

@@ -7,6 +7,7 @@
 import client from 'prom-client';
 import { catalogue } from './catalogue/catalogue.ts';
 import type { AcceptOutcome, PipelineMetrics } from './pipeline/accept.ts';
+import { gemeenteOf } from './pipeline/tenancy.ts';
 import type { RecordedAttempt } from './store/types.ts';
 import type { Verdict } from './validation/verdict.ts';
 
@@ -18,8 +19,10 @@ const UNKNOWN = 'unknown';
 
 export class GatewayMetrics implements PipelineMetrics {
   readonly registry = new client.Registry();
-  private readonly messages: client.Counter<'standard' | 'message' | 'outcome'>;
-  private readonly rejected: client.Counter<'standard' | 'message' | 'code'>;
+  private readonly messages: client.Counter<'standard' | 'message' | 'outcome' | 'gemeente'>;
+  private readonly rejected: client.Counter<'standard' | 'message' | 'code' | 'gemeente'>;
+  /** Issue #15: the gemeenten counted under their own `gemeente` label value; null: no such label. */
+  private readonly gemeenten: ReadonlySet<string> | null;
   private readonly validation: client.Histogram<'standard'>;
   private readonly attempts: client.Counter<'destination' | 'outcome'>;
   private readonly attemptSeconds: client.Histogram<'destination'>;
@@ -33,19 +36,25 @@ export class GatewayMetrics implements PipelineMetrics {
   readonly answersOverdue: client.Gauge<'standard'>;
   private readonly collectors: (() => Promise<void>)[] = [];
 
-  constructor(options: { processMetrics?: boolean } = {}) {
+  /**
+   * `gemeenteLabels` (config metrics.gemeenteLabels): when given, the counters of berichten handed in and rejected
+   * get a `gemeente` label, the code for these gemeenten and `other` for the rest (bounded cardinality).
+   */
+  constructor(options: { processMetrics?: boolean; gemeenteLabels?: readonly string[] } = {}) {
     const registers = [this.registry];
+    this.gemeenten = options.gemeenteLabels?.length ? new Set(options.gemeenteLabels) : null;
+    const gemeente = this.gemeenten ? (['gemeente'] as const) : [];
     if (options.processMetrics ?? true) client.collectDefaultMetrics({ register: this.registry });
     this.messages = new client.Counter({
       name: 'schakel_messages_total',
       help: 'Berichten handed in, by standard, message and outcome (accepted, repeat, invalid, forbidden, no-route, conflict)',
-      labelNames: ['standard', 'message', 'outcome'],
+      labelNames: ['standard', 'message', 'outcome', ...gemeente],
       registers,
     });
     this.rejected = new client.Counter({
       name: 'schakel_rejected_total',
       help: 'Berichten refused or rejected (and kept), by standard, message and code: the first finding (XSD_INVALID, a rule such as CS002 or TR056) or the refusal (AFZENDER_NOT_ALLOWED, NO_ROUTE …)',
-      labelNames: ['standard', 'message', 'code'],
+      labelNames: ['standard', 'message', 'code', ...gemeente],
       registers,
     });
     this.validation = new client.Histogram({
@@ -118,10 +127,22 @@ export class GatewayMetrics implements PipelineMetrics {
   }
 
   accepted(outcome: AcceptOutcome): void {
-    const { standard, message } = outcomeLabels(outcome);
-    this.messages.inc({ standard, message, outcome: outcome.kind });
+    const labels = { ...outcomeLabels(outcome), ...this.gemeenteLabel(outcome) };
+    this.messages.inc({ ...labels, outcome: outcome.kind });
     const code = rejectionCode(outcome);
-    if (code) this.rejected.inc({ standard, message, code });
+    if (code) this.rejected.inc({ ...labels, code });
+  }
+
+  /** The bounded `gemeente` label of a bericht handed in (none when not configured). */
+  private gemeenteLabel(outcome: AcceptOutcome): { gemeente?: string } {
+    if (!this.gemeenten) return {};
+    let code: string | null;
+    if (outcome.kind === 'accepted' || outcome.kind === 'repeat') code = outcome.message.gemeente;
+    else {
+      const h = (outcome.verdict.payload ?? outcome.verdict).header;
+      code = gemeenteOf(h.afzender, h.ontvanger);
+    }
+    return { gemeente: code && this.gemeenten.has(code) ? code : 'other' };
   }
 
   attempted(e: AttemptEvent): void {

@@ -6,11 +6,16 @@ import type { NextFunction, Request, Response } from 'express';
 import type { BeheerConfig, BeheerRole } from '../config/beheer.ts';
 import { sendError } from '../http/errors.ts';
 import { verifyPassword } from '../security/passwords.ts';
+import { type Grant, grantsOf } from './grants.ts';
+import { highestRole } from './scope.ts';
 import { cookieHeader, readCookie, SESSION_COOKIE, type Session, type SessionStore } from './session.ts';
 
 export interface BeheerPrincipal {
   name: string;
+  /** The highest role of the grants: what the page offers. Each message is checked against `grants`. */
   role: BeheerRole;
+  /** What the user may see and do, per gemeente and flow (./grants.ts, ./scope.ts). */
+  grants: Grant[];
   session: Session;
 }
 
@@ -81,16 +86,17 @@ export class BeheerAuth {
     return a;
   }
 
-  /** The user behind the request's session cookie, with the role configuration gives them now. */
+  /** The user behind the request's session cookie, with the grants configuration (or the login) gives them now. */
   principal(req: Request): BeheerPrincipal | null {
     const session = this.sessions.get(readCookie(req, SESSION_COOKIE));
     if (!session) return null;
-    const user = this.config().users.find((u) => u.name === session.user);
-    if (!user) {
+    const grants = grantsOf(session, this.config());
+    const role = grants ? highestRole(grants) : null;
+    if (!grants || !role) {
       this.sessions.destroy(session.id);
       return null;
     }
-    return { name: user.name, role: user.role, session };
+    return { name: session.user, role, grants, session };
   }
 
   /** Set-Cookie for this session, or one that deletes the cookie. */

@@ -11,7 +11,7 @@ import { sendError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { verifyApiKey } from '../security/api-keys.ts';
-import type { MessageStore } from '../store/types.ts';
+import type { MessageScope, MessageStore } from '../store/types.ts';
 import type { ValidationService } from '../validation/service.ts';
 import {
   type Alert,
@@ -27,6 +27,7 @@ import { JobRunner } from './jobs.ts';
 import { type Overview, OverviewService } from './overview.ts';
 import { beheerPageRouter } from './page.ts';
 import { beheerApiRouter } from './routes.ts';
+import { isEverything, scopedStore, scopeOf } from './scope.ts';
 import { SessionStore } from './session.ts';
 
 export interface BeheerDeps {
@@ -68,30 +69,61 @@ export class Beheer {
       concurrency: () => d.config().beheer.jobConcurrency,
       onQueued: d.onQueued,
     });
-    this.overview = new OverviewService({
-      store: d.store,
-      destinations: () => d.config().destinations.map((x) => x.id),
-      pageSize: () => d.config().limits.listPageMax,
-      now: this.now,
-    });
-    this.awaiting = new AwaitingAnswers({
-      store: d.store,
-      deadlines: () => d.config().deadlines,
-      now: this.now,
-      limit: () => d.config().limits.listPageMax,
-    });
+    this.overview = this.makeOverview(d.store);
+    this.awaiting = this.makeAwaiting(d.store);
     this.page = beheerPageRouter({ auth: this.auth, store: d.store });
     this.api = beheerApiRouter({
       config: d.config,
       store: d.store,
       auth: this.auth,
       jobs: this.jobs,
-      overview: this.overview,
-      alerts: () => this.alerts(),
-      awaiting: () => this.awaiting.report(),
+      overview: (scope) => this.overviewFor(scope),
+      alerts: (scope) => this.alertsFor(scope),
+      awaiting: (scope) => this.awaitingFor(scope).report(),
       validation: d.validation,
     });
     d.metrics.onScrape(() => this.collect());
+  }
+
+  private makeOverview(store: MessageStore, cacheMs?: number): OverviewService {
+    return new OverviewService({
+      store,
+      destinations: () => this.d.config().destinations.map((x) => x.id),
+      pageSize: () => this.d.config().limits.listPageMax,
+      now: this.now,
+      ...(cacheMs === undefined ? {} : { cacheMs }),
+    });
+  }
+
+  private makeAwaiting(store: MessageStore): AwaitingAnswers {
+    return new AwaitingAnswers({
+      store,
+      deadlines: () => this.d.config().deadlines,
+      now: this.now,
+      limit: () => this.d.config().limits.listPageMax,
+    });
+  }
+
+  /**
+   * The overview a user with this scope sees: the shared, cached one when it covers everything; otherwise one
+   * computed from the store's scoped counts for this request.
+   */
+  overviewFor(scope: MessageScope): OverviewService {
+    return isEverything(scope) ? this.overview : this.makeOverview(scopedStore(this.d.store, scope), 0);
+  }
+
+  awaitingFor(scope: MessageScope): AwaitingAnswers {
+    return isEverything(scope) ? this.awaiting : this.makeAwaiting(scopedStore(this.d.store, scope));
+  }
+
+  /** The alerts a user with this scope sees: queue and answer alerts from their messages only. */
+  async alertsFor(scope: MessageScope): Promise<Alert[]> {
+    if (isEverything(scope)) return this.alerts();
+    const [overview, awaiting] = await Promise.all([
+      this.overviewFor(scope).get({ deliveredToday: false }),
+      this.awaitingFor(scope).report(),
+    ]);
+    return this.alerts(overview, awaiting);
   }
 
   async alerts(overview?: Overview, awaiting?: AwaitingReport): Promise<Alert[]> {
@@ -108,8 +140,11 @@ export class Beheer {
     try {
       const token = this.d.config().metrics.bearerToken;
       const key = presentedKey(req);
+      // A beheer session whose grants cover only part of the region does not read the region's totals.
+      const p = this.auth.principal(req);
       const allowed =
-        (key !== undefined && token !== undefined && verifyApiKey(key, [token])) || this.auth.principal(req) !== null;
+        (key !== undefined && token !== undefined && verifyApiKey(key, [token])) ||
+        (p !== null && isEverything(scopeOf(p.grants, 'viewer')));
       if (!allowed) {
         res.set('WWW-Authenticate', 'Bearer realm="metrics"');
         return sendError(

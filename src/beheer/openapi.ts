@@ -1,6 +1,6 @@
 /** The beheer API and /metrics in the gateway's OpenAPI description (merged in src/http/openapi.ts). */
 import { DIRECTIONS, STANDARDS } from '../config/schema.ts';
-import { MESSAGE_STATUSES } from '../store/types.ts';
+import { FLOWS, MESSAGE_STATUSES } from '../store/types.ts';
 import { JOB_ACTIONS } from './jobs.ts';
 
 type Errors = (codes: Record<string, string>) => Record<string, unknown>;
@@ -23,6 +23,8 @@ const FILTER_PROPERTIES: Record<string, unknown> = {
   to: { ...str, format: 'date', description: 'Received on or before this local day' },
   correlatedTo: { ...str, description: 'Retours that answer this message id' },
   referentienummer: str,
+  gemeente: { ...str, pattern: '^[0-9]{4}$', description: 'CBS gemeentecode (within your grants)' },
+  flow: { enum: [...FLOWS], description: 'The flow (purpose), within your grants' },
 };
 
 export function beheerOpenApi(errors: Errors) {
@@ -60,7 +62,7 @@ export function beheerOpenApi(errors: Errors) {
     paths: {
       '/api/beheer/session': {
         get: {
-          summary: 'Who is logged in, their role and the CSRF token',
+          summary: 'Who is logged in, their role, their grants (role on gemeenten and flows) and the CSRF token',
           security: session,
           responses: { '200': { description: 'The session' }, ...common },
         },
@@ -68,7 +70,7 @@ export function beheerOpenApi(errors: Errors) {
       '/api/beheer/overzicht': {
         get: {
           summary:
-            'Queues per destination and per standard (queued, in delivery, delivered today, failed, dead, on hold, oldest waiting) and alerts',
+            'Queues per destination and per standard (queued, in delivery, delivered today, failed, dead, on hold, oldest waiting), messages per gemeente and flow, and alerts; all limited to your grants',
           security: session,
           responses: { '200': { description: 'The overview' }, ...common },
         },
@@ -142,14 +144,15 @@ export function beheerOpenApi(errors: Errors) {
           parameters: [id],
           responses: {
             '200': { description: 'The message (never its body)' },
-            ...errors({ '404': 'NOT_FOUND' }),
+            ...errors({ '404': 'NOT_FOUND (also outside your grants; audited as beheer.access-denied)' }),
             ...common,
           },
         },
       },
       '/api/beheer/berichten/{id}/body': {
         get: {
-          summary: 'The stored body (beheerder only; audited as beheer.body-view)',
+          summary:
+            'The stored body (a beheerder grant covering its gemeente and flow; audited as beheer.body-view, a refusal as beheer.access-denied)',
           security: session,
           parameters: [id],
           responses: {
@@ -189,7 +192,10 @@ export function beheerOpenApi(errors: Errors) {
             },
           },
           responses: {
-            '202': { description: 'Started: {jobId, total, statusUrl}; Location: the status URL' },
+            '202': {
+              description:
+                'Started: {jobId, total, statusUrl, refused?}; Location: the status URL. Only berichten within your beheerder grants are touched; other ids are listed in refused (audited)',
+            },
             ...errors({
               '400': 'INVALID_REQUEST',
               '403': 'CSRF_TOKEN, ROLE_FORBIDDEN',
@@ -235,7 +241,7 @@ export function beheerOpenApi(errors: Errors) {
       },
       '/api/beheer/audit': {
         get: {
-          summary: 'The audit log, newest first (beheerder only)',
+          summary: 'The audit log, newest first (a beheerder of every gemeente and flow only)',
           security: session,
           parameters: ['actor', 'action', 'targetId', 'from', 'limit', 'offset'].map((name) => ({
             name,

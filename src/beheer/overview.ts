@@ -4,7 +4,14 @@
  */
 import type { Standard } from '../catalogue/types.ts';
 import { STANDARDS } from '../config/schema.ts';
-import type { MessageFilter, MessageStatus, MessageStore, StatusCounts } from '../store/types.ts';
+import {
+  type GemeenteCount,
+  MESSAGE_STATUSES,
+  type MessageFilter,
+  type MessageStatus,
+  type MessageStore,
+  type StatusCounts,
+} from '../store/types.ts';
 
 /** Waiting for delivery: queued (due or backing off) or being delivered. On hold is counted apart. */
 export const WAITING_STATUSES = ['queued', 'delivering'] as const satisfies readonly MessageStatus[];
@@ -23,9 +30,19 @@ export interface QueueRow {
   oldestWaitingAt: string | null;
 }
 
+/** The messages of one gemeente (null: berichten that name none) per status, and per flow. */
+export interface GemeenteRow {
+  gemeente: string | null;
+  total: number;
+  statuses: StatusCounts;
+  flows: Record<string, number>;
+}
+
 export interface Overview {
   generatedAt: string;
   destinations: QueueRow[];
+  /** Per gemeente (issue #15): only the gemeenten and flows the reader's scope covers. */
+  gemeenten: GemeenteRow[];
   /** Standards with any message in the store. */
   standards: QueueRow[];
   totals: StatusCounts;
@@ -91,6 +108,7 @@ export class OverviewService {
     return {
       generatedAt: now.toISOString(),
       destinations,
+      gemeenten: gemeenteRows(await store.gemeenteCounts()),
       standards,
       totals: await store.statusCounts(),
       deliveredToday: delivered
@@ -149,4 +167,24 @@ export class OverviewService {
     }
     return { counts, since, scanned, complete: scanned >= total };
   }
+}
+
+/** The store's counts per gemeente, flow and status as one row per gemeente (null last). */
+export function gemeenteRows(counts: readonly GemeenteCount[]): GemeenteRow[] {
+  const rows = new Map<string | null, GemeenteRow>();
+  for (const c of counts) {
+    let row = rows.get(c.gemeente);
+    if (!row) {
+      const statuses = Object.fromEntries(MESSAGE_STATUSES.map((st) => [st, 0])) as StatusCounts;
+      row = { gemeente: c.gemeente, total: 0, statuses, flows: {} };
+      rows.set(c.gemeente, row);
+    }
+    row.total += c.n;
+    row.statuses[c.status] += c.n;
+    const flow = c.flow ?? 'none';
+    row.flows[flow] = (row.flows[flow] ?? 0) + c.n;
+  }
+  return [...rows.values()].sort((a, b) =>
+    a.gemeente === null ? 1 : b.gemeente === null ? -1 : a.gemeente.localeCompare(b.gemeente),
+  );
 }

@@ -9,14 +9,15 @@ import type { Config } from '../config/schema.ts';
 import { describeMessage } from '../http/describe.ts';
 import { sendError } from '../http/errors.ts';
 import { redactBsn } from '../security/redact.ts';
-import type { HeldTkb, MessageStore, MessageSummary } from '../store/types.ts';
+import type { HeldTkb, MessageScope, MessageStore, MessageSummary } from '../store/types.ts';
 import type { ValidationService } from '../validation/service.ts';
 import type { Alert } from './alerts.ts';
-import { actorOf, type BeheerAuth, principalOf, requireRole } from './auth.ts';
+import { actorOf, type BeheerAuth, type BeheerPrincipal, principalOf } from './auth.ts';
 import type { AwaitingReport } from './awaiting.ts';
 import { requireCsrf } from './csrf.ts';
 import { ACTION_FROM, JOB_ACTIONS, type Job, type JobRunner } from './jobs.ts';
 import type { OverviewService } from './overview.ts';
+import { covers, isEverything, scopedStore, scopeOf } from './scope.ts';
 import {
   bsnSchema,
   dropEmpty,
@@ -35,10 +36,11 @@ export interface BeheerApiDeps {
   store: MessageStore;
   auth: BeheerAuth;
   jobs: JobRunner;
-  overview: OverviewService;
-  alerts: () => Promise<Alert[]>;
+  /** The overview of the messages within a scope (the shared, cached one for a user who sees everything). */
+  overview: (scope: MessageScope) => OverviewService;
+  alerts: (scope: MessageScope) => Promise<Alert[]>;
   /** "Wacht op antwoord": overdue answers, per party and per gemeente. */
-  awaiting: () => Promise<AwaitingReport>;
+  awaiting: (scope: MessageScope) => Promise<AwaitingReport>;
   /** "Test a bericht": the gateway's own validation, for a dry run. */
   validation: ValidationService;
 }
@@ -52,6 +54,8 @@ export function rowOf(m: MessageSummary) {
     release: m.release,
     message: m.messageName,
     direction: m.direction,
+    gemeente: m.gemeente,
+    flow: m.flow,
     afzender: m.afzender,
     ontvanger: m.ontvanger,
     berichtIdentificatie: m.berichtIdentificatie,
@@ -154,7 +158,43 @@ export function budgetQueues(held: readonly HeldTkb[]) {
 export function beheerApiRouter(d: BeheerApiDeps): express.Router {
   const r = express.Router();
   const limits = () => d.config().limits;
-  const beheerder = requireRole('beheerder');
+  /** The messages the user may look at, and those they may open and act on (a beheerder grant). */
+  const viewScope = (res: Response) => scopeOf(principalOf(res).grants, 'viewer');
+  const actScope = (res: Response) => scopeOf(principalOf(res).grants, 'beheerder');
+  /** The store as this user reads it: every read limited to their grants in the store's query. */
+  const reader = (res: Response, needed: 'viewer' | 'beheerder' = 'viewer') =>
+    scopedStore(d.store, needed === 'viewer' ? viewScope(res) : actScope(res));
+
+  /** Every refusal is audited with what was asked for; the answer never says whether a message exists. */
+  const denied = async (
+    res: Response,
+    targetId: string | null,
+    what: string,
+    refusal: { status: 403 | 404; code: string; text: string },
+  ) => {
+    await d.store.audit({
+      actor: actorOf(principalOf(res)),
+      action: 'beheer.access-denied',
+      targetId,
+      details: { what, status: refusal.status },
+    });
+    sendError(res, refusal.status, refusal.code, refusal.text);
+  };
+  const notFound = { status: 404, code: 'NOT_FOUND', text: 'no bericht with this id' } as const;
+  /** A message that exists outside the user's grants is audited; an unknown id is just not found. */
+  const outOfScope = async (res: Response, id: string, what: string) => {
+    if (await d.store.getMessage(id)) return denied(res, id, what, notFound);
+    sendError(res, notFound.status, notFound.code, notFound.text);
+  };
+  /** Only a user with a beheerder grant; others get 403 ROLE_FORBIDDEN, audited. */
+  const beheerder = async (req: Request, res: Response, next: express.NextFunction) => {
+    if (principalOf(res).role === 'beheerder') return next();
+    await denied(res, typeof req.params.id === 'string' ? req.params.id : null, `${req.method} ${req.path}`, {
+      status: 403,
+      code: 'ROLE_FORBIDDEN',
+      text: 'only a beheerder may do this',
+    });
+  };
   r.use(d.auth.requireSession('api'), express.json({ limit: '1mb' }), requireCsrf);
 
   r.get('/session', (_req, res) => {
@@ -162,27 +202,29 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     res.json({
       user: p.name,
       role: p.role,
+      grants: p.grants,
       csrfToken: p.session.csrfToken,
       expiresAt: p.session.expiresAt.toISOString(),
     });
   });
 
   r.get('/overzicht', async (_req, res) => {
-    const [overview, alerts] = await Promise.all([d.overview.get({ deliveredToday: true }), d.alerts()]);
+    const scope = viewScope(res);
+    const [overview, alerts] = await Promise.all([d.overview(scope).get({ deliveredToday: true }), d.alerts(scope)]);
     res.json({ ...overview, alerts });
   });
 
   r.get('/meldingen', async (_req, res) => {
-    res.json({ alerts: await d.alerts() });
+    res.json({ alerts: await d.alerts(viewScope(res)) });
   });
 
   r.get('/wacht-op-antwoord', async (_req, res) => {
-    res.json(await d.awaiting());
+    res.json(await d.awaiting(viewScope(res)));
   });
 
   // TR507: the TKBs held back per budget; each can be released by hand (POST …/acties, audited).
   r.get('/budgetwachtrij', async (_req, res) => {
-    res.json({ queues: budgetQueues(await d.store.listHeldTkbs(limits().listPageMax)) });
+    res.json({ queues: budgetQueues(await reader(res).listHeldTkbs(limits().listPageMax)) });
   });
 
   r.get('/berichten', async (req, res) => {
@@ -199,7 +241,7 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     if (!parsed.success) return invalid(res, parsed.error);
     const { limit, offset, ...filter } = parsed.data;
     const page = { limit: limit ?? 50, offset: offset ?? 0 };
-    const found = await searchMessages(d.store, filter, page);
+    const found = await searchMessages(reader(res), filter, page);
     res.json({ items: found.items.map(rowOf), total: found.total, ...page });
   });
 
@@ -209,12 +251,19 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     const { limit, offset, bsn, ...filter } = parsed.data;
     const page = { limit: limit ?? 50, offset: offset ?? 0 };
     if (bsn === undefined) {
-      const found = await searchMessages(d.store, filter, page);
+      const found = await searchMessages(reader(res), filter, page);
       return void res.json({ items: found.items.map(rowOf), total: found.total, ...page });
     }
     const p = principalOf(res);
-    if (p.role !== 'beheerder') return sendError(res, 403, 'ROLE_FORBIDDEN', 'only a beheerder may search on a BSN');
-    const found = await searchBsn(d.store, filter, bsn, {
+    if (p.role !== 'beheerder') {
+      return denied(res, null, 'bsn-search', {
+        status: 403,
+        code: 'ROLE_FORBIDDEN',
+        text: 'only a beheerder may search on a BSN',
+      });
+    }
+    // Only the bodies of berichten the user's beheerder grants cover are read: the scope is in the store query.
+    const found = await searchBsn(reader(res, 'beheerder'), filter, bsn, {
       maxScan: d.config().beheer.bsnSearchMaxScan,
       pageSize: limits().listPageMax,
       limit: page.limit,
@@ -242,26 +291,39 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
   });
 
   r.get('/berichten/:id', async (req, res) => {
-    const m = await d.store.getMessage(String(req.params.id));
-    if (!m) return sendError(res, 404, 'NOT_FOUND', 'no bericht with this id');
-    const p = principalOf(res);
-    const detail = await describeMessage(d.store, m, 'beheer');
-    const allowedActions = p.role === 'beheerder' ? JOB_ACTIONS.filter((a) => ACTION_FROM[a].includes(m.status)) : [];
-    const audit = p.role === 'beheerder' ? await d.store.listAudit({ targetId: m.id, limit: 100 }) : undefined;
+    const id = String(req.params.id);
+    const mine = reader(res);
+    const m = await mine.getMessage(id);
+    if (!m) return outOfScope(res, id, 'detail');
+    // Linked messages and the thread are read through the same scope: one outside it does not show.
+    const detail = await describeMessage(mine, m, 'beheer');
+    const canAct = covers(actScope(res), m);
+    const allowedActions = canAct ? JOB_ACTIONS.filter((a) => ACTION_FROM[a].includes(m.status)) : [];
+    const audit = canAct ? await d.store.listAudit({ targetId: m.id, limit: 100 }) : undefined;
     res.json({
       ...detail,
+      gemeente: m.gemeente,
+      flow: m.flow,
       statusReason: detail.statusReason === null ? null : redactBsn(detail.statusReason),
       allowedActions,
-      canOpenBody: p.role === 'beheerder' && m.hasBody,
+      canOpenBody: canAct && m.hasBody,
       ...(audit ? { audit: audit.map((a) => ({ ...a, at: a.at.toISOString() })) } : {}),
     });
   });
 
   r.get('/berichten/:id/body', beheerder, async (req, res) => {
     const id = String(req.params.id);
-    const m = await d.store.getMessage(id);
-    if (!m) return sendError(res, 404, 'NOT_FOUND', 'no bericht with this id');
-    const body = await d.store.getBody(id);
+    const m = await reader(res).getMessage(id);
+    if (!m) return outOfScope(res, id, 'body');
+    // Visible through a viewer grant, but no beheerder grant covers its gemeente and flow.
+    if (!(await reader(res, 'beheerder').getMessage(id))) {
+      return denied(res, id, 'body', {
+        status: 403,
+        code: 'ROLE_FORBIDDEN',
+        text: 'your grants let you see this bericht, not open its body',
+      });
+    }
+    const body = await reader(res, 'beheerder').getBody(id);
     if (!body) return sendError(res, 410, 'BODY_PURGED', 'the body of this bericht is no longer stored');
     await d.store.audit({
       actor: actorOf(principalOf(res)),
@@ -283,12 +345,15 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     const { action, ids, filter, reason } = parsed.data;
     const max = d.config().beheer.jobMaxMessages;
     let selected: string[];
+    const refused: { id: string; reason: 'not-found' | 'forbidden' }[] = [];
     if (ids) {
       if (ids.length > max) return sendError(res, 422, 'TOO_MANY_MESSAGES', `at most ${max} messages per bulk action`);
-      selected = ids;
+      // A beheerder of everything gets the store's own answer per id (not-found included) in the job's results.
+      selected = isEverything(actScope(res)) ? ids : await grantedIds(res, [...new Set(ids)], refused);
     } else {
       try {
-        selected = await matchingIds(d.store, filter as SearchFilter, max, limits().listPageMax);
+        // "All dead" and every other filter resolve to the ids within the user's beheerder grants only.
+        selected = await matchingIds(reader(res, 'beheerder'), filter as SearchFilter, max, limits().listPageMax);
       } catch (e) {
         if (e instanceof TooManyMessages)
           return sendError(res, 422, 'TOO_MANY_MESSAGES', `${e.message}; narrow the filter`);
@@ -303,16 +368,61 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
       ...(reason ? { reason } : {}),
     });
     const statusUrl = `/api/beheer/jobs/${job.id}`;
-    res.status(202).set('Location', statusUrl).json({ jobId: job.id, total: job.total, statusUrl });
+    res
+      .status(202)
+      .set('Location', statusUrl)
+      .json({ jobId: job.id, total: job.total, statusUrl, ...(refused.length ? { refused } : {}) });
   });
+
+  /**
+   * The ids a bulk action may touch: those within the user's beheerder grants. Each other id is refused on its
+   * own (not-found when the user cannot see it at all, forbidden when only a viewer grant covers it), audited.
+   */
+  async function grantedIds(
+    res: Response,
+    ids: string[],
+    refused: { id: string; reason: 'not-found' | 'forbidden' }[],
+  ) {
+    const p: BeheerPrincipal = principalOf(res);
+    const act = reader(res, 'beheerder');
+    const view = reader(res);
+    const granted: string[] = [];
+    for (const id of ids) {
+      if (await act.getMessage(id)) {
+        granted.push(id);
+        continue;
+      }
+      const visible = (await view.getMessage(id)) !== null;
+      refused.push({ id, reason: visible ? 'forbidden' : 'not-found' });
+      if (visible || (await d.store.getMessage(id))) {
+        await d.store.audit({
+          actor: actorOf(p),
+          action: 'beheer.access-denied',
+          targetId: id,
+          details: { what: 'job', status: visible ? 403 : 404 },
+        });
+      }
+    }
+    return granted;
+  }
+
+  /** A user whose grants do not cover everything sees their own jobs only (a job's results name its berichten). */
+  const mayFollow = (res: Response, job: Job) =>
+    isEverything(viewScope(res)) || job.actor === actorOf(principalOf(res));
 
   r.get('/jobs', (_req, res) => {
     const role = principalOf(res).role;
-    res.json({ jobs: d.jobs.list().map((j) => jobView(j, 'none', role)) });
+    res.json({
+      jobs: d.jobs
+        .list()
+        .filter((j) => mayFollow(res, j))
+        .map((j) => jobView(j, 'none', role)),
+    });
   });
 
   r.get('/jobs/:id', (req: Request, res: Response) => {
-    const job = d.jobs.get(String(req.params.id));
+    const found = d.jobs.get(String(req.params.id));
+    const job = found && mayFollow(res, found) ? found : undefined;
     if (!job)
       return sendError(res, 404, 'NOT_FOUND', 'no such job (job progress is kept in memory and lost on restart)');
     const results = req.query.results === 'failed' || req.query.results === 'none' ? req.query.results : 'all';
@@ -322,6 +432,14 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
   r.post('/test-bericht', beheerder, ...testBerichtHandlers(d));
 
   r.get('/audit', beheerder, async (req, res) => {
+    // The whole audit log names messages of every gemeente and flow: only for a beheerder of everything.
+    if (!isEverything(actScope(res))) {
+      return denied(res, null, 'audit', {
+        status: 403,
+        code: 'ROLE_FORBIDDEN',
+        text: 'the audit log is for a beheerder of every gemeente and flow; a bericht shows its own audit',
+      });
+    }
     const parsed = auditQuery.safeParse(dropEmpty(req.query as Record<string, unknown>));
     if (!parsed.success) return invalid(res, parsed.error);
     const { from, ...rest } = parsed.data;

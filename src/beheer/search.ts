@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DIRECTIONS, STANDARDS } from '../config/schema.ts';
 import {
+  FLOWS,
   MESSAGE_STATUSES,
   type MessageFilter,
   type MessageStore,
@@ -53,6 +54,12 @@ export const searchFilterSchema = z.strictObject({
   /** Retours that answer this heenbericht id. */
   correlatedTo: text(64).optional(),
   referentienummer: text(100).optional(),
+  /** Issue #15: a CBS gemeentecode, and a flow (purpose). */
+  gemeente: z
+    .string()
+    .regex(/^[0-9]{4}$/, 'a CBS gemeentecode: four digits')
+    .optional(),
+  flow: z.enum(FLOWS).optional(),
 });
 export type SearchFilter = z.output<typeof searchFilterSchema>;
 
@@ -83,6 +90,8 @@ export function toMessageFilter(f: SearchFilter): MessageFilter {
     ...(f.berichtIdentificatie ? { berichtIdentificatie: f.berichtIdentificatie } : {}),
     ...(f.referentienummer ? { referentienummer: f.referentienummer } : {}),
     ...(f.correlatedTo ? { correlatedTo: f.correlatedTo } : {}),
+    ...(f.gemeente ? { gemeente: f.gemeente } : {}),
+    ...(f.flow ? { flow: f.flow } : {}),
     ...(f.from ? { receivedFrom: localDay(f.from) } : {}),
     ...(f.to ? { receivedTo: localDay(f.to, 1) } : {}),
   };
@@ -108,6 +117,8 @@ function matches(m: MessageSummary, f: MessageFilter): boolean {
     (!f.berichtIdentificatie || m.berichtIdentificatie === f.berichtIdentificatie) &&
     (!f.referentienummer || m.referentienummer === f.referentienummer) &&
     (!f.correlatedTo || m.correlatedTo === f.correlatedTo) &&
+    (!f.gemeente || m.gemeente === f.gemeente) &&
+    (!f.flow || m.flow === f.flow) &&
     (!f.receivedFrom || m.receivedAt >= f.receivedFrom) &&
     (!f.receivedTo || m.receivedAt < f.receivedTo)
   );

@@ -12,11 +12,13 @@ import { BerichtValidator } from '../validation/validator.ts';
 import { SchemaPacks } from '../xml/packs.ts';
 import { argvOf, type CommandSpec } from './command.ts';
 
-const USAGE = 'usage: schakel demo [--port 8080] [--parties-port 8081]\n';
+const USAGE = 'usage: schakel demo [--port 8080] [--parties-port 8081] [--regio]\n';
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
+/** Issue #15: three gemeenten on one gateway, users with grants per gemeente and flow. */
+const REGIO_CONFIG = fileURLToPath(new URL('../../config/regio.yaml', import.meta.url));
 
 /** What the demo posts as the gemeente's wijkteam (Afzender 0363), and what each one shows in beheer. */
-const SCENARIO: readonly { name: string; invalid?: string; shows: string }[] = [
+const SCENARIO: readonly { name: string; invalid?: string; afzender?: string; shows: string }[] = [
   {
     name: 'WMO301',
     shows:
@@ -32,15 +34,28 @@ const SCENARIO: readonly { name: string; invalid?: string; shows: string }[] = [
   },
 ];
 
+/** `--regio` (config/regio.yaml): the same flows from three gemeenten, plus pgb to the SVB and a VTO. */
+const REGIO_SCENARIO: readonly { name: string; invalid?: string; afzender?: string; shows: string }[] = [
+  { name: 'WMO301', afzender: '0363', shows: 'gemeente 0363, Wmo: delivered to Demo Zorg and answered' },
+  { name: 'WMO301', afzender: '0384', shows: 'gemeente 0384, Wmo: delivered to Demo Zorg and answered' },
+  { name: 'JW301', afzender: '0437', shows: 'gemeente 0437, Jeugd: delivered to Demo Jeugdhulp and answered' },
+  { name: 'WMO405', afzender: '0384', shows: 'gemeente 0384, eigen bijdrage: the CAK is down, dead' },
+  { name: 'WMO501', afzender: '0437', shows: 'gemeente 0437, pgb: delivered to the SVB' },
+  { name: 'vtoDi01', afzender: '0363', shows: 'gemeente 0363, jeugdbescherming: delivered to the justice hub' },
+];
+
 /**
  * `schakel demo`: the gateway on config/demo.yaml with a fresh data folder, the demo parties (src/examples/
  * demo-parties.ts) and a handful of berichten of several flows, so that /beheer shows delivered, answered,
  * failed and dead berichten and conversations. Runs until SIGINT/SIGTERM, then closes everything and exits 0.
  */
 export async function runDemo(argv: string[]): Promise<number> {
-  let values: { port?: string; 'parties-port'?: string };
+  let values: { port?: string; 'parties-port'?: string; regio?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { port: { type: 'string' }, 'parties-port': { type: 'string' } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { port: { type: 'string' }, 'parties-port': { type: 'string' }, regio: { type: 'boolean' } },
+    }));
   } catch (e) {
     process.stderr.write(`schakel demo: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -63,8 +78,9 @@ export async function runDemo(argv: string[]): Promise<number> {
   let gateway: Gateway | undefined;
   try {
     parties = await startDemoParties({ port: partiesPort, validator, log });
-    const text = readFileSync(DEMO_CONFIG, 'utf8').replaceAll('127.0.0.1:8081', `127.0.0.1:${parties.port}`);
-    const config = parseConfig(text, DEMO_CONFIG, {
+    const file = values.regio ? REGIO_CONFIG : DEMO_CONFIG;
+    const text = readFileSync(file, 'utf8').replaceAll('127.0.0.1:8081', `127.0.0.1:${parties.port}`);
+    const config = parseConfig(text, file, {
       env: { ...process.env, PORT: String(port), SCHAKEL_DATA_DIR: dataDir },
     });
     gateway = new Gateway({ config });
@@ -74,8 +90,11 @@ export async function runDemo(argv: string[]): Promise<number> {
     log(`gateway on ${url} (data in ${dataDir}, removed at the end); demo parties on http://127.0.0.1:${parties.port}`);
 
     const posted: { label: string; id: string }[] = [];
-    for (const step of SCENARIO) {
-      const xml = makeExample(step.name, { afzender: '0363', ...(step.invalid ? { invalid: step.invalid } : {}) });
+    for (const step of values.regio ? REGIO_SCENARIO : SCENARIO) {
+      const xml = makeExample(step.name, {
+        afzender: step.afzender ?? '0363',
+        ...(step.invalid ? { invalid: step.invalid } : {}),
+      });
       const r = await postBericht(`${url}/berichten`, DEMO_KEYS.wijkteam, xml);
       const label = `${step.name}${step.invalid ? ` breaking ${step.invalid}` : ''}`;
       log(`wijkteam sends ${label}: ${outcomeOf(r)} — ${step.shows}`);
@@ -94,7 +113,9 @@ export async function runDemo(argv: string[]): Promise<number> {
       );
     }
     log(
-      `ready. Open ${url}/beheer — beheerder / schakel-demo-beheerder-Vb7Kq2 (Overzicht, Zoeken, Bericht testen). Ctrl-C stops.`,
+      values.regio
+        ? `ready. Open ${url}/beheer — regio-beheer / schakel-regio-beheer-Qx4Lm8 sees all; bvo-declaraties, beheer-0363, beheer-0437 and jb-kijker see their grants (config/regio.yaml). Ctrl-C stops.`
+        : `ready. Open ${url}/beheer — beheerder / schakel-demo-beheerder-Vb7Kq2 (Overzicht, Zoeken, Bericht testen). Ctrl-C stops.`,
     );
     const signal = await stopSignal;
     log(`${signal}: stopping`);
@@ -127,10 +148,11 @@ async function settle(gateway: Gateway, ids: readonly string[], stop: Promise<st
 
 /** `schakel demo` in the command table (src/cli/commands.ts). */
 export const command: CommandSpec = {
-  usage: '[--port 8080] [--parties-port 8081]',
+  usage: '[--port 8080] [--parties-port 8081] [--regio]',
   options: {
     port: { type: 'string', value: 'PORT', help: "the gateway's port (default 8080)" },
     'parties-port': { type: 'string', value: 'PORT', help: "the demo parties' port (default 8081)" },
+    regio: { type: 'boolean', help: 'three gemeenten on one gateway, users with grants (config/regio.yaml)' },
   },
   run: (args) => runDemo(argvOf(args)),
 };

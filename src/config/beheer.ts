@@ -5,24 +5,51 @@
 import { z } from 'zod';
 import { API_KEY_HASH_PATTERN } from '../security/api-keys.ts';
 import { PASSWORD_HASH_PATTERN } from '../security/passwords.ts';
+import { FLOWS } from '../store/types.ts';
 
 export const BEHEER_ROLES = ['viewer', 'beheerder'] as const;
 export type BeheerRole = (typeof BEHEER_ROLES)[number];
 
 const positiveInt = z.number().int().positive();
 
-const beheerUser = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_", "@" or "-"')
-    .describe('Login name'),
-  role: z.enum(BEHEER_ROLES).describe('viewer: looks; beheerder: also resends, holds, cancels, reads bodies'),
-  /** `scrypt:<salt>:<hash>` (see `hashPassword`); never a plaintext password. */
-  passwordHash: z
-    .string()
-    .regex(PASSWORD_HASH_PATTERN, 'must be "scrypt:<salt>:<hash>" (make one with schakel hash-password)')
-    .describe('scrypt:<salt>:<hash> from schakel hash-password; never a plaintext password'),
+const gemeentecode = z.string().regex(/^[0-9]{4}$/, 'a CBS gemeentecode: four digits such as "0363"');
+
+/** One grant (src/beheer/grants.ts): a role on some gemeenten and flows. */
+export const grantSchema = z.strictObject({
+  role: z.enum(BEHEER_ROLES).describe('viewer: metadata only; beheerder: also bodies, BSN search and actions'),
+  gemeenten: z
+    .union([z.literal('*'), z.array(gemeentecode).min(1)])
+    .describe('The CBS gemeentecodes this grant covers, or "*" for every gemeente (and berichten without one)'),
+  flows: z
+    .union([z.literal('*'), z.array(z.enum(FLOWS)).min(1)])
+    .describe('The flows (purposes) this grant covers: wmo, jeugd, pgb, eigen-bijdrage, jeugdbescherming; or "*"'),
 });
+
+const beheerUser = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_", "@" or "-"')
+      .describe('Login name'),
+    role: z
+      .enum(BEHEER_ROLES)
+      .optional()
+      .describe('viewer: looks; beheerder: also resends, holds, cancels, reads bodies (on every gemeente and flow)'),
+    grants: z
+      .array(grantSchema)
+      .min(1)
+      .optional()
+      .describe('Instead of role: roles on some gemeenten and flows (issue #15); the user sees only those berichten'),
+    /** `scrypt:<salt>:<hash>` (see `hashPassword`); never a plaintext password. */
+    passwordHash: z
+      .string()
+      .regex(PASSWORD_HASH_PATTERN, 'must be "scrypt:<salt>:<hash>" (make one with schakel hash-password)')
+      .describe('scrypt:<salt>:<hash> from schakel hash-password; never a plaintext password'),
+  })
+  .refine((u) => (u.role === undefined) !== (u.grants === undefined), {
+    message: 'give a user either role or grants',
+    path: ['role'],
+  });
 
 export const beheerConfig = z
   .strictObject({
@@ -56,6 +83,13 @@ export const beheerConfig = z
 
 export const metricsConfig = z
   .strictObject({
+    gemeenteLabels: z
+      .array(gemeentecode)
+      .max(100)
+      .default([])
+      .describe(
+        'Gemeentecodes that get their own value of a gemeente label on schakel_messages_total and schakel_rejected_total (others: "other"); empty (default): no gemeente label. Read at start',
+      ),
     /** `sha256:<hex>` of the token a scraper sends as `Authorization: Bearer <token>`; a beheer session works too. */
     bearerToken: z
       .string()

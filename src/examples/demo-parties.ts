@@ -8,6 +8,7 @@
  *   and answers with its own WMO308. It does not take a JW319 (400: the delivery fails).
  * - /gemeente/<code>: the gemeente's own system: answers a heenbericht of an aanbieder on POST /berichten.
  * - /cak: the CAK, down for maintenance (503 every time: the delivery is retried until it is dead).
+ * - /svb, /jeugdbescherming (config/regio.yaml): the SVB and the justice hub take what they get (200).
  *
  * It prints one line per event: message names, ids and outcomes, never a body.
  */
@@ -107,18 +108,20 @@ export async function startDemoParties(opts: DemoPartiesOptions): Promise<DemoPa
       const answerName = opts.validator.validate(Buffer.from(answer)).message ?? 'answer';
       await send(party, `/inbound/${party}`, DEMO_KEYS[party], answer, answerName);
       if (name === 'WMO301') {
+        // To the gemeente that sent the WMO301 (config/regio.yaml has three).
+        const gemeente = /<(?:\w+:)?Afzender>\s*([0-9]{4})\s*</.exec(body.toString('utf8'))?.[1] ?? '0363';
         await send(
           party,
           `/inbound/${party}`,
           DEMO_KEYS[party],
-          makeExample('WMO305', { afzender: '42420001', ontvanger: '0363' }),
+          makeExample('WMO305', { afzender: '42420001', ontvanger: gemeente }),
           'WMO305 (start levering)',
         );
         await send(
           party,
           `/inbound/${party}`,
           DEMO_KEYS[party],
-          makeExample('WMO307', { afzender: '42420001', ontvanger: '0363', invalid: 'TR018' }),
+          makeExample('WMO307', { afzender: '42420001', ontvanger: gemeente, invalid: 'TR018' }),
           'WMO307 breaking TR018',
         );
       }
@@ -157,7 +160,10 @@ export async function startDemoParties(opts: DemoPartiesOptions): Promise<DemoPa
       if (req.method !== 'POST') status = 405;
       else if (aanbiederMatch) status = aanbieder(aanbiederMatch[1] as 'demo-zorg' | 'demo-jeugdhulp', name, body);
       else if (gemeenteMatch) status = gemeente(gemeenteMatch[1]!, name, body);
-      else if (path === '/cak') {
+      else if (path === '/svb' || path === '/jeugdbescherming') {
+        opts.log(`${path.slice(1)} receives ${name}`);
+        status = 200;
+      } else if (path === '/cak') {
         opts.log(`cak is down: ${name} attempt ${String(req.headers['x-schakel-attempt'] ?? '?')} refused (503)`);
         status = 503;
       }

@@ -14,6 +14,7 @@ import { correlationKey, dedupKey, partiesOf } from './identity.ts';
 import { answerSummary, messageFacts } from './message-facts.ts';
 import { planOf } from './plan.ts';
 import { earlierRejection, type OwnAnswer, reject, situationOf } from './reject.ts';
+import { answeringTenancy } from './tenancy.ts';
 
 /** What a caller or party may hand in: '*' or a list of Afzender codes and message names. */
 export interface Permissions {
@@ -161,7 +162,7 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
   const target = byKey ?? byCase;
   const result = await deps.store.insertMessage(
     {
-      ...messageFacts(payloadEntry, header),
+      ...answeringTenancy(messageFacts(payloadEntry, header), target),
       dedup: dedupKey(payloadEntry, header),
       body: input.source,
       // A bericht that came in a GGK envelope is a repeat when the bericht is the same, whatever the envelope.

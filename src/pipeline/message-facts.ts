@@ -1,6 +1,7 @@
 import type { HeaderFacts } from '../catalogue/header.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import { headerParties } from './identity.ts';
+import { flowOf, gemeenteOf } from './tenancy.ts';
 
 /** The catalogue and header facts every stored message carries (a retour is stored under its own identity). */
 export function messageFacts(entry: CatalogueEntry, h: HeaderFacts) {
@@ -18,6 +19,8 @@ export function messageFacts(entry: CatalogueEntry, h: HeaderFacts) {
     berichtcode: h.berichtCode ?? h.stufBerichtcode ?? null,
     referentienummer: h.referentienummer ?? null,
     crossRef: h.crossRefnummer ?? null,
+    gemeente: gemeenteOf(parties.afzender, parties.ontvanger),
+    flow: flowOf(entry.standard, parties.afzender, parties.ontvanger),
   };
 }
 

@@ -5,6 +5,8 @@ import type {
   AuditEntry,
   DedupKey,
   DeliveryAttempt,
+  Flow,
+  GemeenteCount,
   HeldTkb,
   Lease,
   MessageStatus,
@@ -33,6 +35,8 @@ export interface MessageRow {
   berichtcode: string | null;
   referentienummer: string | null;
   cross_ref: string | null;
+  gemeente: string | null;
+  flow: string | null;
   dedup_scope: string | null;
   dedup_sender: string | null;
   dedup_id: string | null;
@@ -93,6 +97,8 @@ export function toSummary(r: MessageRow): MessageSummary {
     berichtcode: r.berichtcode,
     referentienummer: r.referentienummer,
     crossRef: r.cross_ref,
+    gemeente: r.gemeente,
+    flow: r.flow as Flow | null,
     contentHash: r.content_hash,
     bodySize: r.body_size,
     hasBody: Boolean(r.has_body),
@@ -122,6 +128,18 @@ export function toStored(r: MessageRow): StoredMessage {
         ? { scope: 'stuf', zender: r.dedup_sender!, referentienummer: r.dedup_id! }
         : null;
   return { ...summary, dedup, findings: JSON.parse(r.findings ?? '[]') as Finding[] };
+}
+
+/** One group of the overview per gemeente. */
+export interface GemeenteCountRow {
+  gemeente: string | null;
+  flow: string | null;
+  status: MessageStatus;
+  n: number;
+}
+
+export function toGemeenteCount(r: GemeenteCountRow): GemeenteCount {
+  return { gemeente: r.gemeente, flow: r.flow as Flow | null, status: r.status, n: Number(r.n) };
 }
 
 /** A delivery_attempts row, as both SQL stores read it. */

@@ -11,10 +11,12 @@ import {
   type ActionResult,
   type AttemptReport,
   type AuditFilter,
+  type Flow,
   type HistoryFacts,
   type HistoryMessageRef,
   type Lease,
   type MessageFilter,
+  type MessageScope,
   type MessageStatus,
   type NewMessage,
   type NextStep,
@@ -46,10 +48,24 @@ export function pageOf(filter: { limit?: number; offset?: number }, max: number)
 
 // ---- filters ---------------------------------------------------------------------------------------------
 
-/** One condition of a WHERE clause; each engine writes it with its own placeholders. */
+/** One condition of a WHERE clause; each engine writes it with its own placeholders (a scope: its scope.ts). */
 export type Condition =
   | { column: string; op: '=' | '>=' | '<'; value: string | number }
-  | { column: string; op: 'in'; values: string[] };
+  | { column: string; op: 'in'; values: string[] }
+  | { op: 'scope'; scope: MessageScope };
+
+/** The flow of the standards that have one of their own (a StUF answer or GGK envelope has not). */
+const STANDARD_FLOW: Partial<Record<Standard, Flow>> = {
+  iwmo: 'wmo',
+  ijw: 'jeugd',
+  ipgb: 'pgb',
+  ieb: 'eigen-bijdrage',
+  'stuf-jz': 'jeugdbescherming',
+};
+
+export function standardFlow(standard: Standard): Flow | null {
+  return STANDARD_FLOW[standard] ?? null;
+}
 
 /** The list filter as conditions on the messages table (all must hold). */
 export function messageConditions(filter: MessageFilter): Condition[] {
@@ -72,6 +88,9 @@ export function messageConditions(filter: MessageFilter): Condition[] {
   eq('source_id', filter.sourceId);
   if (filter.receivedFrom) out.push({ column: 'received_at', op: '>=', value: filter.receivedFrom.getTime() });
   if (filter.receivedTo) out.push({ column: 'received_at', op: '<', value: filter.receivedTo.getTime() });
+  eq('gemeente', filter.gemeente);
+  eq('flow', filter.flow);
+  if (filter.scope) out.push({ op: 'scope', scope: filter.scope });
   return out;
 }
 
@@ -102,6 +121,8 @@ export interface MessageValues {
   berichtcode: string | null;
   referentienummer: string | null;
   crossRef: string | null;
+  gemeente: string | null;
+  flow: string | null;
   dedupScope: string | null;
   dedupSender: string | null;
   dedupId: string | null;
@@ -156,6 +177,8 @@ export function messageValues(
     berichtcode: m.berichtcode ?? null,
     referentienummer: m.referentienummer ?? null,
     crossRef: m.crossRef ?? null,
+    gemeente: m.gemeente ?? null,
+    flow: m.flow ?? standardFlow(m.standard),
     dedupScope: dedup.scope,
     dedupSender: dedup.sender,
     dedupId: dedup.id,

@@ -1,6 +1,25 @@
 import type { Direction, Standard } from '../catalogue/types.ts';
 import type { Finding } from '../validation/finding.ts';
 
+/**
+ * The purpose a bericht is processed for (issue #15), one per flow of the sociaal domein. Kept here, the store's
+ * vocabulary; beheer's grants speak the same values.
+ */
+export const FLOWS = ['wmo', 'jeugd', 'pgb', 'eigen-bijdrage', 'jeugdbescherming'] as const;
+export type Flow = (typeof FLOWS)[number];
+
+/** One part of a scope: these gemeenten on these flows ("*": every one). */
+export interface ScopePart {
+  gemeenten: readonly string[] | '*';
+  flows: readonly Flow[] | '*';
+}
+
+/**
+ * The messages a reader may see: those matching any part. A message without a gemeente matches only a part
+ * with gemeenten "*". An empty scope matches nothing; no scope at all (undefined) means every message.
+ */
+export type MessageScope = readonly ScopePart[];
+
 export const MESSAGE_STATUSES = [
   'received',
   'queued',
@@ -64,6 +83,10 @@ export interface NewMessage {
   referentienummer?: string | null;
   /** StUF crossRefnummer, or another correlation key the pipeline wants to keep. */
   crossRef?: string | null;
+  /** The CBS gemeentecode of the gemeente the bericht belongs to (pipeline/tenancy.ts); null when none. */
+  gemeente?: string | null;
+  /** The flow (purpose); derived from the standard when omitted. */
+  flow?: Flow | null;
   dedup: DedupKey | null;
   body: Uint8Array | string;
   source: MessageSource;
@@ -168,6 +191,9 @@ export interface StoredMessage {
   berichtcode: string | null;
   referentienummer: string | null;
   crossRef: string | null;
+  /** CBS gemeentecode, or null when the bericht names no gemeente. */
+  gemeente: string | null;
+  flow: Flow | null;
   dedup: DedupKey | null;
   contentHash: string;
   bodySize: number;
@@ -215,6 +241,10 @@ export interface MessageFilter {
   receivedFrom?: Date;
   /** Exclusive. */
   receivedTo?: Date;
+  gemeente?: string;
+  flow?: Flow;
+  /** Only messages within this scope (beheer: the grants of the reader); undefined: every message. */
+  scope?: MessageScope;
   /** Default 50; capped by the store's list maximum. */
   limit?: number;
   offset?: number;
@@ -391,6 +421,20 @@ export interface PurgeResult {
 
 export type StatusCounts = Record<MessageStatus, number>;
 
+export interface StatusCountFilter {
+  destination?: string;
+  standard?: Standard;
+  gemeente?: string;
+  scope?: MessageScope;
+}
+
+export interface GemeenteCount {
+  gemeente: string | null;
+  flow: Flow | null;
+  status: MessageStatus;
+  n: number;
+}
+
 /** A recorded delivery attempt as metrics and health see it (no message content). */
 export interface RecordedAttempt {
   destination: string;
@@ -409,13 +453,22 @@ export interface RecordedAttempt {
 export interface MessageLog {
   /** Stores a message (and, when queued, its first outbox row) or reports the duplicate it is. */
   insertMessage(message: NewMessage, actor: string): Promise<InsertResult>;
-  getMessage(id: string): Promise<StoredMessage | null>;
-  /** The stored body; null when unknown or purged. */
-  getBody(id: string): Promise<Buffer | null>;
+  /** The message; null when unknown or, with a scope, outside it. */
+  getMessage(id: string, scope?: MessageScope): Promise<StoredMessage | null>;
+  /** The stored body; null when unknown, purged or, with a scope, outside it. */
+  getBody(id: string, scope?: MessageScope): Promise<Buffer | null>;
   listMessages(filter?: MessageFilter): Promise<MessagePage>;
   statusHistory(id: string): Promise<StatusChange[]>;
   deliveryAttempts(id: string): Promise<DeliveryAttempt[]>;
-  statusCounts(filter?: { destination?: string; standard?: Standard }): Promise<StatusCounts>;
+  statusCounts(filter?: StatusCountFilter): Promise<StatusCounts>;
+  /** Messages per gemeente (null: none) and status within the scope (the overview per gemeente). */
+  gemeenteCounts(scope?: MessageScope): Promise<GemeenteCount[]>;
+}
+
+export interface UnansweredFilter {
+  receivedBefore: Date;
+  limit: number;
+  scope?: MessageScope;
 }
 
 /** A heenbericht still waiting for its answer (standards.md §5 Expectations): metadata only. */
@@ -437,7 +490,7 @@ export interface CorrelationStore {
    * iWmo/iJw/iEb/iPgb heenberichten received before `receivedBefore` that are queued, in delivery or delivered
    * and have no answer linked yet, oldest first.
    */
-  listUnanswered(filter: { receivedBefore: Date; limit: number }): Promise<UnansweredHeen[]>;
+  listUnanswered(filter: UnansweredFilter): Promise<UnansweredHeen[]>;
   /** The earliest non-rejected heenbericht with this key, or null. */
   findCorrelationTarget(key: CorrelationKey): Promise<StoredMessage | null>;
   /** Marks `retourId` as answering `heenId`; the first retour linked is the heen's answer. */
@@ -516,7 +569,7 @@ export interface HistoryStore {
    */
   historySecret(): Promise<Buffer>;
   /** TR507: the TKBs held back per budget key, oldest first within a key (at most `limit` rows). */
-  listHeldTkbs(limit: number): Promise<HeldTkb[]>;
+  listHeldTkbs(limit: number, scope?: MessageScope): Promise<HeldTkb[]>;
 }
 
 /** A TKB held back by TR507 (metadata only; the client only as its Bsn's HMAC). */

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
+import { scopeContract } from '../contract/scope.contract.ts';
 import { storeContract } from '../contract/store.contract.ts';
 import { wmo301 } from '../helpers/messages.ts';
 import { createSchema, PG_URL, probePostgres, servicesAvailable, uniqueName } from '../helpers/services.ts';
@@ -46,12 +47,14 @@ if (available) {
 }
 
 describe.skipIf(!available)('PostgreSQL store', () => {
-  storeContract('postgres', async (clock) => {
+  const makePostgres = async (clock: () => number) => {
     await sql('TRUNCATE messages, status_history, delivery_attempts, audit_log, outbox RESTART IDENTITY CASCADE');
     const store = open({ clock });
     await store.ready;
     return { store, dispose: () => store.close() };
-  });
+  };
+  storeContract('postgres', makePostgres);
+  scopeContract('postgres', makePostgres);
 
   describe('shared by several instances', () => {
     it('enforces uniqueness in the database itself, not only in insertMessage', async () => {

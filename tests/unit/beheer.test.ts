@@ -268,6 +268,7 @@ describe('overview and alerts', () => {
     const overview = (r: Partial<typeof row>): Overview => ({
       generatedAt: '',
       destinations: [{ ...row, ...r }],
+      gemeenten: [],
       standards: [],
       totals: {} as Overview['totals'],
       deliveredToday: null,

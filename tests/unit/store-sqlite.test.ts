@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { openSqliteStore, openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
+import { scopeContract } from '../contract/scope.contract.ts';
 import { storeContract } from '../contract/store.contract.ts';
 import { wmo301 } from '../helpers/messages.ts';
 import { tempDirs } from '../helpers/temp.ts';
@@ -12,10 +13,12 @@ import { tempDirs } from '../helpers/temp.ts';
 const temp = tempDirs();
 const tempFile = () => join(temp('schakel-store-'), 'nested', 'schakel.sqlite');
 
-storeContract('sqlite', async (clock) => {
+const makeSqlite = async (clock: () => number) => {
   const store = openSqliteStore({ file: tempFile(), clock });
   return { store, dispose: () => store.close() };
-});
+};
+storeContract('sqlite', makeSqlite);
+scopeContract('sqlite', makeSqlite);
 
 const storeModule = fileURLToPath(new URL('../../src/store/sqlite.ts', import.meta.url));
 
@@ -133,8 +136,11 @@ describe('SQLite store', () => {
     const { id } = await v1.insertMessage(wmo301(), 'a');
     await v1.close();
     // Make it a database as version 1 left it: without the outbox phase column, the case reference (version 3),
-    // the index of leased outbox rows (version 4), the history tables (version 5) and their migration rows.
+    // the index of leased outbox rows (version 4), the history tables (version 5), gemeente and flow (version 6)
+    // and their migration rows.
     const raw = new Database(file);
+    raw.exec('DROP INDEX ix_messages_tenancy; ALTER TABLE messages DROP COLUMN gemeente');
+    raw.exec('ALTER TABLE messages DROP COLUMN flow');
     raw.exec('DROP TABLE history_periods; DROP TABLE history_budgets; DROP TABLE store_secrets');
     raw.exec('ALTER TABLE outbox DROP COLUMN phase');
     raw.exec('DROP INDEX ix_messages_case; ALTER TABLE messages DROP COLUMN case_ref; DROP INDEX ix_outbox_leased');
@@ -144,6 +150,9 @@ describe('SQLite store', () => {
     expect(upgraded.schemaVersion).toBe(MIGRATIONS.at(-1)!.version);
     const leases = await upgraded.leaseDue('w', 10, 60_000);
     expect(leases.map((l) => l.messageId)).toEqual([id]);
+    // Issue #15: the upgrade fills in gemeente (the party that is a gemeentecode) and flow (the standard's).
+    const m = (await upgraded.getMessage(id))!;
+    expect([m.gemeente, m.flow]).toEqual(['0363', 'wmo']);
     await upgraded.close();
   });
 

@@ -230,6 +230,52 @@ function queueTable(caption, keyLabel, rows, filterKey) {
   );
 }
 
+const FLOW_LABELS = {
+  wmo: 'Wmo',
+  jeugd: 'Jeugd',
+  pgb: 'Pgb',
+  'eigen-bijdrage': 'Eigen bijdrage',
+  jeugdbescherming: 'Jeugdbescherming',
+};
+
+/** Issue #15: the messages per gemeente the user's grants cover, per flow, with the dead ones as a link. */
+function gemeenteTable(rows) {
+  if (!rows.length) return h('p', { class: 'meta' }, 'Geen berichten binnen uw rechten.');
+  const flows = Object.keys(FLOW_LABELS).filter((f) => rows.some((r) => r.flows[f]));
+  return table(
+    'Berichten per gemeente',
+    ['Gemeente', 'Totaal', ...flows.map((f) => FLOW_LABELS[f]), 'Onbestelbaar', 'Afgewezen'],
+    rows.map((r) => {
+      const key = r.gemeente ?? 'zonder gemeente';
+      const filter = r.gemeente ? { gemeente: r.gemeente } : {};
+      return h(
+        'tr',
+        { class: r.statuses.dead > 0 ? 'has-dead' : null },
+        h('th', { scope: 'row' }, key),
+        h('td', { class: 'num' }, r.gemeente ? searchLink(filter, r.total) : String(r.total)),
+        flows.map((f) =>
+          h(
+            'td',
+            { class: 'num' },
+            r.gemeente ? searchLink({ ...filter, flow: f }, r.flows[f] || 0) : String(r.flows[f] || 0),
+          ),
+        ),
+        h(
+          'td',
+          { class: `num${r.statuses.dead > 0 ? ' alarm' : ''}` },
+          r.gemeente ? searchLink({ ...filter, status: 'dead' }, r.statuses.dead) : String(r.statuses.dead),
+        ),
+        h('td', { class: 'num' }, String(r.statuses.rejected)),
+      );
+    }),
+    {
+      class: 'queues',
+      hiddenCaption: true,
+      numeric: flows.map((_, i) => i + 1).concat([flows.length + 1, flows.length + 2, flows.length + 3]),
+    },
+  );
+}
+
 function alertList(alerts) {
   if (!alerts.length) return h('p', { class: 'ok' }, 'Geen meldingen: alles in orde.');
   return h(
@@ -300,6 +346,7 @@ async function viewOverview() {
         h('h2', {}, 'Per bestemming'),
         queueTable('Berichten per bestemming', 'Bestemming', o.destinations, 'destination'),
       ),
+      h('section', {}, h('h2', {}, 'Per gemeente'), gemeenteTable(o.gemeenten || [])),
       h(
         'section',
         {},
@@ -328,6 +375,8 @@ const FIELDS = [
   ['afzender', 'Afzender'],
   ['ontvanger', 'Ontvanger'],
   ['destination', 'Bestemming'],
+  ['gemeente', 'Gemeente', { placeholder: 'bijv. 0363' }],
+  ['flow', 'Stroom', { options: Object.keys(FLOW_LABELS), labels: FLOW_LABELS }],
   ['status', 'Status', { options: Object.keys(STATUS), labels: STATUS }],
   ['from', 'Ontvangen vanaf', { type: 'date' }],
   ['to', 'Ontvangen tot en met', { type: 'date' }],
@@ -731,6 +780,8 @@ async function viewDetail(id) {
           ['Bericht-id', h('code', {}, m.id)],
           ['Standaard', `${m.standard} ${m.release}`],
           ['Richting', m.direction],
+          ['Gemeente', m.gemeente || '—'],
+          ['Stroom', m.flow ? FLOW_LABELS[m.flow] || m.flow : '—'],
           ['Afzender', m.afzender],
           ['Ontvanger', m.ontvanger],
           ['BerichtIdentificatie', m.berichtIdentificatie],

@@ -175,6 +175,22 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX ix_history_budgets_message ON history_budgets (message_id);
     `,
   },
+  {
+    version: 5,
+    name: 'tenancy',
+    // Issue #15, task tenancy: every bericht carries its gemeente (CBS code, null when it names none) and its
+    // flow (purpose); beheer reads are limited to a user's grants on them. Existing rows: flow from the
+    // standard, gemeente from the party that is a gemeentecode.
+    sql: `
+      ALTER TABLE messages ADD COLUMN gemeente text;
+      ALTER TABLE messages ADD COLUMN flow text;
+      UPDATE messages SET
+        flow = CASE standard WHEN 'iwmo' THEN 'wmo' WHEN 'ijw' THEN 'jeugd' WHEN 'ipgb' THEN 'pgb'
+          WHEN 'ieb' THEN 'eigen-bijdrage' WHEN 'stuf-jz' THEN 'jeugdbescherming' END,
+        gemeente = CASE WHEN afzender ~ '^[0-9]{4}$' THEN afzender WHEN ontvanger ~ '^[0-9]{4}$' THEN ontvanger END;
+      CREATE INDEX ix_messages_tenancy ON messages (gemeente, flow, received_at);
+    `,
+  },
 ];
 
 /** Arbitrary first key of the advisory lock that serialises migrations of one schema across instances. */

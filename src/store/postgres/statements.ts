@@ -4,10 +4,11 @@
  * row locks are always taken outbox row before message row.
  */
 import type { Condition, PurgeStep } from '../rules.ts';
+import { scopeClause } from './scope.ts';
 
 export const META_COLUMNS = `id, received_at, standard, release, message_name, direction, afzender, ontvanger,
-  bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender, dedup_id,
-  content_hash, body_size, body IS NOT NULL AS has_body, body_purged_at, source_kind, source_id, status,
+  bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, gemeente, flow, dedup_scope,
+  dedup_sender, dedup_id, content_hash, body_size, body IS NOT NULL AS has_body, body_purged_at, source_kind, source_id, status,
   status_reason, destination, correlated_to, answered_by, answer_summary, finding_count, attempts, next_attempt_at,
   settled_at, created_at, updated_at`;
 
@@ -17,15 +18,17 @@ const OUTBOX_MESSAGE_COLUMNS = `m.id, m.standard, m.release, m.message_name, m.d
 /**
  * One statement, so one atomic write: the message, its first history row, its outbox row when queued, and the
  * heenbericht's answer when the retour's heen is known. A unique conflict inserts nothing at all.
- * Parameters: see `insertParams` in store.ts.
+ * Parameters: see `insertParams` in writes.ts ($1 … $33), `historyParams` ($34 … $41), gemeente and flow ($42, $43).
  */
 export const INSERT_MESSAGE = `WITH ins AS (
    INSERT INTO messages (id, received_at, standard, release, message_name, direction, afzender, ontvanger,
      bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender,
      dedup_id, content_hash, body, body_size, source_kind, source_id, status, status_reason, destination,
-     correlated_to, findings, finding_count, next_attempt_at, settled_at, created_at, updated_at, case_ref)
+     correlated_to, findings, finding_count, next_attempt_at, settled_at, created_at, updated_at, case_ref, gemeente,
+     flow)
    VALUES ($1, $2::bigint, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-     $21, $22::text, $23::text, $24::text, $25::text, $26, $27, $28::bigint, $29::bigint, $2::bigint, $2::bigint, $32)
+     $21, $22::text, $23::text, $24::text, $25::text, $26, $27, $28::bigint, $29::bigint, $2::bigint, $2::bigint, $32,
+     $42::text, $43::text)
    ON CONFLICT DO NOTHING
    RETURNING ${META_COLUMNS}, findings
  ), history AS (
@@ -85,10 +88,12 @@ export const HISTORY_BUDGET_PENDING = `SELECT m.id, m.bericht_identificatie AS i
    AND m.status NOT IN ('rejected', 'cancelled', 'on_hold')
  ORDER BY m.received_at, h.id LIMIT 1`;
 
-/** $1 received before, $2 limit. */
-export const UNANSWERED = `SELECT id, standard, message_name, afzender, ontvanger, status, received_at, settled_at FROM messages
+/** $1 received before, $2 limit; `scope`: an `AND …` clause of a reader's scope (./scope.ts) or nothing. */
+export const unanswered = (
+  scope = '',
+) => `SELECT id, standard, message_name, afzender, ontvanger, status, received_at, settled_at FROM messages
  WHERE status IN ('queued', 'delivering', 'delivered') AND received_at < $1 AND direction = 'heen'
-   AND answered_by IS NULL AND standard IN ('iwmo', 'ijw', 'ieb', 'ipgb')
+   AND answered_by IS NULL AND standard IN ('iwmo', 'ijw', 'ieb', 'ipgb')${scope}
  ORDER BY received_at, id LIMIT $2`;
 
 /** TR507: the budget keys of a TKB. */
@@ -105,10 +110,12 @@ export const HELD_NEXT = `SELECT m.id, m.destination FROM history_budgets h JOIN
 
 export const ANSWERED_BY = 'SELECT answered_by FROM messages WHERE id = $1';
 
-/** TR507: held TKBs per key; $1 the hold reason's prefix, $2 limit. */
-export const HELD_TKBS = `SELECT h.afzender, h.budget, h.bsn_hash, m.id, m.bericht_identificatie, m.received_at, m.status_reason
+/** TR507: held TKBs per key; $1 the hold reason's prefix, $2 limit; `scope` as for `unanswered` (alias m.). */
+export const heldTkbs = (
+  scope = '',
+) => `SELECT h.afzender, h.budget, h.bsn_hash, m.id, m.bericht_identificatie, m.received_at, m.status_reason
        FROM history_budgets h JOIN messages m ON m.id = h.message_id
-       WHERE m.status = 'on_hold' AND m.status_reason LIKE $1 || '%'
+       WHERE m.status = 'on_hold' AND m.status_reason LIKE $1 || '%'${scope}
        ORDER BY h.afzender, h.budget, h.bsn_hash, m.received_at, h.id LIMIT $2`;
 
 export const SECRET_INSERT = 'INSERT INTO store_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING';
@@ -273,7 +280,8 @@ export function whereOf(conditions: readonly Condition[]): { where: string; para
     return `$${params.length}`;
   };
   for (const c of conditions) {
-    if (c.op === 'in') clauses.push(c.values.length ? `${c.column} = ANY(${next(c.values)}::text[])` : 'FALSE');
+    if (c.op === 'scope') clauses.push(scopeClause(c.scope, next));
+    else if (c.op === 'in') clauses.push(c.values.length ? `${c.column} = ANY(${next(c.values)}::text[])` : 'FALSE');
     else clauses.push(`${c.column} ${c.op} ${next(c.value)}`);
   }
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
@@ -286,6 +294,9 @@ export const listMessages = (where: string, n: number) =>
 export const countMessages = (where: string) => `SELECT COUNT(*)::int AS n FROM messages ${where}`;
 export const statusCounts = (where: string) =>
   `SELECT status, COUNT(*)::int AS n FROM messages ${where} GROUP BY status`;
+export const gemeenteCounts = (where: string) =>
+  `SELECT gemeente, flow, status, COUNT(*)::int AS n FROM messages ${where} GROUP BY gemeente, flow, status
+   ORDER BY gemeente NULLS LAST, flow, status`;
 export const listAudit = (where: string, n: number) =>
   `SELECT * FROM audit_log ${where} ORDER BY id DESC LIMIT $${n + 1} OFFSET $${n + 2}`;
 

@@ -5,6 +5,7 @@ import {
   type AttemptRow,
   type AuditRow,
   clean,
+  type GemeenteCountRow,
   type HeldTkbRow,
   type HistoryDeliveryRow,
   type HistoryRefRow,
@@ -14,6 +15,7 @@ import {
   type OutboxRow,
   toAttempt,
   toAuditEntry,
+  toGemeenteCount,
   toHeldTkb,
   toLease,
   toStatusChange,
@@ -58,6 +60,7 @@ import {
   type CompleteResult,
   type CorrelationKey,
   type DeliveryAttempt,
+  type GemeenteCount,
   type HeldTkb,
   type HistoryQuery,
   type HistorySnapshot,
@@ -67,6 +70,7 @@ import {
   MESSAGE_STATUSES,
   type MessageFilter,
   type MessagePage,
+  type MessageScope,
   type MessageStatus,
   type MessageStore,
   type NewMessage,
@@ -77,20 +81,22 @@ import {
   type RecordedAttempt,
   type RetentionAges,
   type StatusChange,
+  type StatusCountFilter,
   type StatusCounts,
   type StoredMessage,
+  type UnansweredFilter,
   type UnansweredHeen,
 } from '../types.ts';
 import { assertSchemaName, migratePostgres } from './migrations.ts';
 import type { PostgresStoreOptions } from './options.ts';
+import { andScope } from './scope.ts';
 import * as sql from './statements.ts';
 import {
   appendAudit,
   type BudgetKeyRow,
-  historyParams,
-  insertParams,
   keyOfRow,
   lockBudgets,
+  messageParams,
   refColumns,
   releaseHeld,
   setStatus,
@@ -202,7 +208,7 @@ export class PostgresStore implements MessageStore {
       const v = messageValues(m, m.id ?? randomUUID(), this.now(), prepared);
       const [inserted] = await this.q<MessageRow>(
         sql.INSERT_MESSAGE,
-        [...insertParams(v, actor), ...historyParams(historyToWrite(m))],
+        messageParams(v, actor, historyToWrite(m)),
         'schakel-insert-message',
       );
       if (inserted) return { kind: 'inserted', id: inserted.id, message: toStored(inserted) };
@@ -249,10 +255,7 @@ export class PostgresStore implements MessageStore {
       }
       const decided = { ...m, ...serialisedStatus(m, pending) };
       const v = messageValues(decided, decided.id ?? randomUUID(), now, prepared);
-      const { rows } = await c.query<MessageRow>(sql.INSERT_MESSAGE, [
-        ...insertParams(v, actor),
-        ...historyParams(historyToWrite(decided)),
-      ]);
+      const { rows } = await c.query<MessageRow>(sql.INSERT_MESSAGE, messageParams(v, actor, historyToWrite(decided)));
       const inserted = rows[0];
       if (inserted) {
         if (v.answersHeen) {
@@ -278,13 +281,19 @@ export class PostgresStore implements MessageStore {
     });
   }
 
-  async getMessage(id: string): Promise<StoredMessage | null> {
-    const [row] = await this.q<MessageRow>(sql.GET_MESSAGE, [id], 'schakel-get-message');
+  async getMessage(id: string, scope?: MessageScope): Promise<StoredMessage | null> {
+    const params: unknown[] = [id];
+    const [row] = await this.q<MessageRow>(
+      sql.GET_MESSAGE + andScope(scope, params),
+      params,
+      scope ? undefined : 'schakel-get-message',
+    );
     return row ? toStored(row) : null;
   }
 
-  async getBody(id: string): Promise<Buffer | null> {
-    const [row] = await this.q<{ body: Buffer | null }>(sql.GET_BODY, [id]);
+  async getBody(id: string, scope?: MessageScope): Promise<Buffer | null> {
+    const params: unknown[] = [id];
+    const [row] = await this.q<{ body: Buffer | null }>(sql.GET_BODY + andScope(scope, params), params);
     return row?.body ?? null;
   }
 
@@ -304,7 +313,12 @@ export class PostgresStore implements MessageStore {
     return (await this.q<AttemptRow>(sql.LIST_ATTEMPTS, [id])).map(toAttempt);
   }
 
-  async statusCounts(filter: { destination?: string; standard?: Standard } = {}): Promise<StatusCounts> {
+  async gemeenteCounts(scope?: MessageScope): Promise<GemeenteCount[]> {
+    const { where, params } = sql.whereOf(messageConditions(scope ? { scope } : {}));
+    return (await this.q<GemeenteCountRow>(sql.gemeenteCounts(where), params)).map(toGemeenteCount);
+  }
+
+  async statusCounts(filter: StatusCountFilter = {}): Promise<StatusCounts> {
     const { where, params } = sql.whereOf(messageConditions(filter));
     const counts = Object.fromEntries(MESSAGE_STATUSES.map((s) => [s, 0])) as StatusCounts;
     for (const r of await this.q<{ status: MessageStatus; n: number }>(sql.statusCounts(where), params)) {
@@ -357,12 +371,10 @@ export class PostgresStore implements MessageStore {
     });
   }
 
-  async listUnanswered(filter: { receivedBefore: Date; limit: number }): Promise<UnansweredHeen[]> {
-    const rows = await this.q<UnansweredRow>(
-      sql.UNANSWERED,
-      [filter.receivedBefore.getTime(), Math.max(1, filter.limit)],
-      'schakel-unanswered',
-    );
+  async listUnanswered(filter: UnansweredFilter): Promise<UnansweredHeen[]> {
+    const params: unknown[] = [filter.receivedBefore.getTime(), Math.max(1, filter.limit)];
+    const text = sql.unanswered(andScope(filter.scope, params));
+    const rows = await this.q<UnansweredRow>(text, params, filter.scope ? undefined : 'schakel-unanswered');
     return rows.map(toUnanswered);
   }
 
@@ -396,8 +408,9 @@ export class PostgresStore implements MessageStore {
     return { periods, budgets };
   }
 
-  async listHeldTkbs(limit: number): Promise<HeldTkb[]> {
-    const rows = await this.q<HeldTkbRow>(sql.HELD_TKBS, [TR507_HOLD_PREFIX, Math.max(1, limit)]);
+  async listHeldTkbs(limit: number, scope?: MessageScope): Promise<HeldTkb[]> {
+    const params: unknown[] = [TR507_HOLD_PREFIX, Math.max(1, limit)];
+    const rows = await this.q<HeldTkbRow>(sql.heldTkbs(andScope(scope, params, 'm.')), params);
     return rows.map((r) => toHeldTkb(r, TR507_HOLD_PREFIX));
   }
 

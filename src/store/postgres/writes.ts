@@ -44,6 +44,11 @@ export function insertParams(v: MessageValues, actor: string): unknown[] {
   ];
 }
 
+/** Every parameter of `INSERT_MESSAGE`: the message ($1 … $33), its history rows ($34 … $41), gemeente and flow. */
+export function messageParams(v: MessageValues, actor: string, h: HistoryFacts): unknown[] {
+  return [...insertParams(v, actor), ...historyParams(h), v.gemeente, v.flow];
+}
+
 /** The parameters $34 … $41 of `INSERT_MESSAGE`: the history rows as column arrays. */
 export function historyParams(h: HistoryFacts): unknown[] {
   const p = h.periods;

@@ -177,6 +177,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ix_history_budgets_message ON history_budgets (message_id);
     `,
   },
+  {
+    version: 6,
+    name: 'tenancy',
+    // Issue #15, task tenancy: every bericht carries its gemeente (CBS code, null when it names none) and its
+    // flow (purpose); beheer reads are limited to a user's grants on them. Existing rows: flow from the
+    // standard, gemeente from the party that is a gemeentecode.
+    sql: `
+      ALTER TABLE messages ADD COLUMN gemeente TEXT;
+      ALTER TABLE messages ADD COLUMN flow TEXT;
+      UPDATE messages SET
+        flow = CASE standard WHEN 'iwmo' THEN 'wmo' WHEN 'ijw' THEN 'jeugd' WHEN 'ipgb' THEN 'pgb'
+          WHEN 'ieb' THEN 'eigen-bijdrage' WHEN 'stuf-jz' THEN 'jeugdbescherming' END,
+        gemeente = CASE WHEN afzender GLOB '[0-9][0-9][0-9][0-9]' THEN afzender
+          WHEN ontvanger GLOB '[0-9][0-9][0-9][0-9]' THEN ontvanger END;
+      CREATE INDEX ix_messages_tenancy ON messages (gemeente, flow, received_at);
+    `,
+  },
 ];
 
 /** Brings the database to the newest version; refuses a database written by a newer Schakel. */

@@ -17,13 +17,48 @@ import type {
   UnansweredRow,
 } from '../rows.ts';
 import type { Condition, PurgeStep } from '../rules.ts';
-import type { MessageStatus } from '../types.ts';
+import type { MessageScope, MessageStatus } from '../types.ts';
+import { andScope, scopeClause } from './scope.ts';
 
 export const META_COLUMNS = `id, received_at, standard, release, message_name, direction, afzender, ontvanger,
-  bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender, dedup_id,
-  content_hash, body_size, body IS NOT NULL AS has_body, body_purged_at, source_kind, source_id, status,
+  bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, gemeente, flow, dedup_scope,
+  dedup_sender, dedup_id, content_hash, body_size, body IS NOT NULL AS has_body, body_purged_at, source_kind, source_id, status,
   status_reason, destination, correlated_to, answered_by, answer_summary, attempts, next_attempt_at, settled_at,
   created_at, updated_at`;
+
+export const GET_META = `SELECT ${META_COLUMNS}, findings FROM messages WHERE id = ?`;
+export const GET_BODY = 'SELECT body FROM messages WHERE id = ?';
+
+/** A read of one message by id (`text` ends in its WHERE clause) limited to a reader's scope. */
+export function scopedRead<R = MessageRow>(
+  db: Database.Database,
+  text: string,
+  id: string,
+  scope: MessageScope,
+): R | undefined {
+  const scoped = andScope(scope);
+  return db.prepare<unknown[], R>(text + scoped.sql).get(id, ...scoped.params);
+}
+
+/** Heenberichten without an answer; `scope`: an `AND …` clause (./scope.ts) whose parameters follow the first. */
+export function unanswered(db: Database.Database, scope: string) {
+  return db.prepare<unknown[], UnansweredRow>(
+    `SELECT id, standard, message_name, afzender, ontvanger, status, received_at, settled_at FROM messages
+     WHERE status IN ('queued', 'delivering', 'delivered') AND received_at < ? AND direction = 'heen'
+       AND answered_by IS NULL AND standard IN ('iwmo', 'ijw', 'ieb', 'ipgb')${scope}
+     ORDER BY received_at, id LIMIT ?`,
+  );
+}
+
+/** TR507: held TKBs per key; `scope` as for `unanswered` (alias m.). */
+export function heldTkbs(db: Database.Database, scope: string) {
+  return db.prepare<unknown[], HeldTkbRow>(
+    `SELECT h.afzender, h.budget, h.bsn_hash, m.id, m.bericht_identificatie, m.received_at, m.status_reason
+     FROM history_budgets h JOIN messages m ON m.id = h.message_id
+     WHERE m.status = 'on_hold' AND m.status_reason LIKE ? || '%'${scope}
+     ORDER BY h.afzender, h.budget, h.bsn_hash, m.received_at, h.id LIMIT ?`,
+  );
+}
 
 /** The fixed statements, prepared on the store's connection. */
 export function prepareStatements(db: Database.Database) {
@@ -41,14 +76,14 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO messages (id, received_at, standard, release, message_name, direction, afzender, ontvanger,
          bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender,
          dedup_id, content_hash, body, body_size, source_kind, source_id, status, status_reason, destination,
-         correlated_to, findings, next_attempt_at, settled_at, created_at, updated_at, case_ref)
+         correlated_to, findings, next_attempt_at, settled_at, created_at, updated_at, case_ref, gemeente, flow)
        VALUES (@id, @receivedAt, @standard, @release, @messageName, @direction, @afzender, @ontvanger,
          @berichtIdentificatie, @dagtekening, @berichtcode, @referentienummer, @crossRef, @dedupScope, @dedupSender,
          @dedupId, @contentHash, @body, @bodySize, @sourceKind, @sourceId, @status, @statusReason, @destination,
-         @correlatedTo, @findings, @nextAttemptAt, @settledAt, @now, @now, @caseRef)`,
+         @correlatedTo, @findings, @nextAttemptAt, @settledAt, @now, @now, @caseRef, @gemeente, @flow)`,
     ),
-    getMeta: db.prepare<[string], MessageRow>(`SELECT ${META_COLUMNS}, findings FROM messages WHERE id = ?`),
-    getBody: db.prepare<[string], { body: Buffer | null }>('SELECT body FROM messages WHERE id = ?'),
+    getMeta: db.prepare<[string], MessageRow>(GET_META),
+    getBody: db.prepare<[string], { body: Buffer | null }>(GET_BODY),
     exists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ?'),
     setStatus: db.prepare<
       [
@@ -191,12 +226,7 @@ export function prepareStatements(db: Database.Database) {
          AND m.status NOT IN ('rejected', 'cancelled', 'on_hold')
        ORDER BY m.received_at, h.id LIMIT 1`,
     ),
-    unanswered: db.prepare<[number, number], UnansweredRow>(
-      `SELECT id, standard, message_name, afzender, ontvanger, status, received_at, settled_at FROM messages
-       WHERE status IN ('queued', 'delivering', 'delivered') AND received_at < ? AND direction = 'heen'
-         AND answered_by IS NULL AND standard IN ('iwmo', 'ijw', 'ieb', 'ipgb')
-       ORDER BY received_at, id LIMIT ?`,
-    ),
+    unanswered: unanswered(db, ''),
     budgetKeysOf: db.prepare<[string], { afzender: string; bsn_hash: string; budget: string }>(
       'SELECT afzender, bsn_hash, budget FROM history_budgets WHERE message_id = ? ORDER BY id',
     ),
@@ -205,12 +235,7 @@ export function prepareStatements(db: Database.Database) {
        WHERE h.afzender = ? AND h.bsn_hash = ? AND h.budget = ? AND m.status = 'on_hold' AND m.status_reason LIKE ? || '%'
        ORDER BY m.received_at, h.id LIMIT 1`,
     ),
-    heldTkbs: db.prepare<[string, number], HeldTkbRow>(
-      `SELECT h.afzender, h.budget, h.bsn_hash, m.id, m.bericht_identificatie, m.received_at, m.status_reason
-       FROM history_budgets h JOIN messages m ON m.id = h.message_id
-       WHERE m.status = 'on_hold' AND m.status_reason LIKE ? || '%'
-       ORDER BY h.afzender, h.budget, h.bsn_hash, m.received_at, h.id LIMIT ?`,
-    ),
+    heldTkbs: heldTkbs(db, ''),
     secretGet: db.prepare<[string], { value: Buffer }>('SELECT value FROM store_secrets WHERE name = ?'),
     secretInsert: db.prepare<[string, Buffer]>('INSERT OR IGNORE INTO store_secrets (name, value) VALUES (?, ?)'),
   };
@@ -223,7 +248,11 @@ export function whereOf(conditions: readonly Condition[]): { where: string; para
   const clauses: string[] = [];
   const params: unknown[] = [];
   for (const c of conditions) {
-    if (c.op === 'in') {
+    if (c.op === 'scope') {
+      const scoped = scopeClause(c.scope);
+      clauses.push(scoped.clause);
+      params.push(...scoped.params);
+    } else if (c.op === 'in') {
       clauses.push(c.values.length ? `${c.column} IN (${c.values.map(() => '?').join(', ')})` : '0 = 1');
       params.push(...c.values);
     } else {
@@ -248,6 +277,13 @@ export function countMessages(db: Database.Database, where: string) {
 export function statusCounts(db: Database.Database, where: string) {
   return db.prepare<unknown[], { status: MessageStatus; n: number }>(
     `SELECT status, COUNT(*) AS n FROM messages ${where} GROUP BY status`,
+  );
+}
+
+export function gemeenteCounts(db: Database.Database, where: string) {
+  return db.prepare<unknown[], { gemeente: string | null; flow: string | null; status: MessageStatus; n: number }>(
+    `SELECT gemeente, flow, status, COUNT(*) AS n FROM messages ${where} GROUP BY gemeente, flow, status
+     ORDER BY gemeente IS NULL, gemeente, flow, status`,
   );
 }
 

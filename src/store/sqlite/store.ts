@@ -2,12 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Standard } from '../../catalogue/types.ts';
 import {
   clean,
   type OutboxRow,
   toAttempt,
   toAuditEntry,
+  toGemeenteCount,
   toHeldTkb,
   toLease,
   toStatusChange,
@@ -53,6 +53,7 @@ import {
   type CompleteResult,
   type CorrelationKey,
   type DeliveryAttempt,
+  type GemeenteCount,
   type HeldTkb,
   type HistoryQuery,
   type HistorySnapshot,
@@ -62,6 +63,7 @@ import {
   MESSAGE_STATUSES,
   type MessageFilter,
   type MessagePage,
+  type MessageScope,
   type MessageStatus,
   type MessageStore,
   type NewMessage,
@@ -72,12 +74,15 @@ import {
   type RecordedAttempt,
   type RetentionAges,
   type StatusChange,
+  type StatusCountFilter,
   type StatusCounts,
   type StoredMessage,
+  type UnansweredFilter,
   type UnansweredHeen,
 } from '../types.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrate } from './migrations.ts';
+import { andScope } from './scope.ts';
 import * as sql from './statements.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
@@ -192,13 +197,16 @@ export class SqliteStore implements MessageStore {
     });
   }
 
-  async getMessage(id: string): Promise<StoredMessage | null> {
-    const row = this.s.getMeta.get(id);
+  async getMessage(id: string, scope?: MessageScope): Promise<StoredMessage | null> {
+    const row = scope ? sql.scopedRead(this.db, sql.GET_META, id, scope) : this.s.getMeta.get(id);
     return row ? toStored(row) : null;
   }
 
-  async getBody(id: string): Promise<Buffer | null> {
-    return this.s.getBody.get(id)?.body ?? null;
+  async getBody(id: string, scope?: MessageScope): Promise<Buffer | null> {
+    const row = scope
+      ? sql.scopedRead<{ body: Buffer | null }>(this.db, sql.GET_BODY, id, scope)
+      : this.s.getBody.get(id);
+    return row?.body ?? null;
   }
 
   async listMessages(filter: MessageFilter = {}): Promise<MessagePage> {
@@ -217,7 +225,15 @@ export class SqliteStore implements MessageStore {
     return this.s.listAttempts.all(id).map(toAttempt);
   }
 
-  async statusCounts(filter: { destination?: string; standard?: Standard } = {}): Promise<StatusCounts> {
+  async gemeenteCounts(scope?: MessageScope): Promise<GemeenteCount[]> {
+    const { where, params } = sql.whereOf(messageConditions(scope ? { scope } : {}));
+    return sql
+      .gemeenteCounts(this.db, where)
+      .all(...params)
+      .map(toGemeenteCount);
+  }
+
+  async statusCounts(filter: StatusCountFilter = {}): Promise<StatusCounts> {
     const { where, params } = sql.whereOf(messageConditions(filter));
     const counts = Object.fromEntries(MESSAGE_STATUSES.map((s) => [s, 0])) as StatusCounts;
     for (const r of sql.statusCounts(this.db, where).all(...params)) counts[r.status] = r.n;
@@ -253,8 +269,14 @@ export class SqliteStore implements MessageStore {
     });
   }
 
-  async listUnanswered(filter: { receivedBefore: Date; limit: number }): Promise<UnansweredHeen[]> {
-    return this.s.unanswered.all(filter.receivedBefore.getTime(), Math.max(1, filter.limit)).map(toUnanswered);
+  async listUnanswered(filter: UnansweredFilter): Promise<UnansweredHeen[]> {
+    const args = [filter.receivedBefore.getTime(), Math.max(1, filter.limit)] as const;
+    if (!filter.scope) return this.s.unanswered.all(...args).map(toUnanswered);
+    const scoped = andScope(filter.scope);
+    return sql
+      .unanswered(this.db, scoped.sql)
+      .all(args[0], ...scoped.params, args[1])
+      .map(toUnanswered);
   }
 
   // ---- history ----
@@ -278,8 +300,12 @@ export class SqliteStore implements MessageStore {
     };
   }
 
-  async listHeldTkbs(limit: number): Promise<HeldTkb[]> {
-    return this.s.heldTkbs.all(TR507_HOLD_PREFIX, Math.max(1, limit)).map((r) => toHeldTkb(r, TR507_HOLD_PREFIX));
+  async listHeldTkbs(limit: number, scope?: MessageScope): Promise<HeldTkb[]> {
+    const scoped = andScope(scope, 'm.');
+    const rows = scope
+      ? sql.heldTkbs(this.db, scoped.sql).all(TR507_HOLD_PREFIX, ...scoped.params, Math.max(1, limit))
+      : this.s.heldTkbs.all(TR507_HOLD_PREFIX, Math.max(1, limit));
+    return rows.map((r) => toHeldTkb(r, TR507_HOLD_PREFIX));
   }
 
   async historySecret(): Promise<Buffer> {
