@@ -59,7 +59,12 @@ export class Beheer {
     this.certificates = d.certificates ?? noCertificates;
     this.auth = new BeheerAuth(
       () => d.config().beheer,
-      new SessionStore(() => this.now().getTime()),
+      new SessionStore(
+        d.store.beheerState,
+        () => this.now().getTime(),
+        (err) => d.logger.error({ err: String(err) }, 'sweeping expired beheer sessions failed'),
+      ),
+      d.store.beheerState,
       () => this.now().getTime(),
     );
     this.jobs = new JobRunner({
@@ -109,7 +114,7 @@ export class Beheer {
       const token = this.d.config().metrics.bearerToken;
       const key = presentedKey(req);
       const allowed =
-        (key !== undefined && token !== undefined && verifyApiKey(key, [token])) || this.auth.principal(req) !== null;
+        (key !== undefined && token !== undefined && verifyApiKey(key, [token])) || (await this.auth.principal(req)) !== null;
       if (!allowed) {
         res.set('WWW-Authenticate', 'Bearer realm="metrics"');
         return sendError(

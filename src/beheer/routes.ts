@@ -295,7 +295,7 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
         throw e;
       }
     }
-    const job = d.jobs.start({
+    const job = await d.jobs.start({
       action,
       actor: actorOf(principalOf(res)),
       ids: selected,
@@ -306,15 +306,14 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     res.status(202).set('Location', statusUrl).json({ jobId: job.id, total: job.total, statusUrl });
   });
 
-  r.get('/jobs', (_req, res) => {
+  r.get('/jobs', async (_req, res) => {
     const role = principalOf(res).role;
-    res.json({ jobs: d.jobs.list().map((j) => jobView(j, 'none', role)) });
+    res.json({ jobs: (await d.jobs.list()).map((j) => jobView(j, 'none', role)) });
   });
 
-  r.get('/jobs/:id', (req: Request, res: Response) => {
-    const job = d.jobs.get(String(req.params.id));
-    if (!job)
-      return sendError(res, 404, 'NOT_FOUND', 'no such job (job progress is kept in memory and lost on restart)');
+  r.get('/jobs/:id', async (req: Request, res: Response) => {
+    const job = await d.jobs.get(String(req.params.id));
+    if (!job) return sendError(res, 404, 'NOT_FOUND', 'no such job');
     const results = req.query.results === 'failed' || req.query.results === 'none' ? req.query.results : 'all';
     res.json(jobView(job, results, principalOf(res).role));
   });
