@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { openSqliteStore, openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
+import { beheerStateContract } from '../contract/beheer-state.contract.ts';
 import { storeContract } from '../contract/store.contract.ts';
 import { wmo301 } from '../helpers/messages.ts';
 import { tempDirs } from '../helpers/temp.ts';
@@ -15,6 +16,21 @@ const tempFile = () => join(temp('schakel-store-'), 'nested', 'schakel.sqlite');
 storeContract('sqlite', async (clock) => {
   const store = openSqliteStore({ file: tempFile(), clock });
   return { store, dispose: () => store.close() };
+});
+
+// Two connections on one file: what one instance (or the same one after a restart) wrote, the other reads.
+beheerStateContract('sqlite', async () => {
+  const file = tempFile();
+  const a = openSqliteStore({ file });
+  const b = openSqliteStore({ file });
+  return {
+    a: a.beheerState,
+    b: b.beheerState,
+    dispose: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
 });
 
 const storeModule = fileURLToPath(new URL('../../src/store/sqlite.ts', import.meta.url));

@@ -103,12 +103,13 @@ export class PostgresBeheerState implements BeheerState {
   async emptyBuckets(prefix: string, rate: BucketRate, now: number): Promise<{ key: string; tokens: number }[]> {
     // Full buckets hold no information: forgotten here.
     await this.q(
-      `DELETE FROM beheer_buckets WHERE starts_with(key, $1) AND tokens + GREATEST(0, $2::bigint - at) * $3 >= $4`,
+      `DELETE FROM beheer_buckets
+       WHERE starts_with(key, $1) AND tokens + GREATEST(0, $2::bigint - at) * $3::float8 >= $4::float8`,
       [prefix, now, rate.perMs, rate.capacity],
     );
     const { rows } = await this.q<{ key: string; tokens: number }>(
-      `SELECT key, LEAST($4, tokens + GREATEST(0, $2::bigint - at) * $3) AS tokens FROM beheer_buckets
-       WHERE starts_with(key, $1) AND tokens + GREATEST(0, $2::bigint - at) * $3 < 1`,
+      `SELECT key, LEAST($4::float8, tokens + GREATEST(0, $2::bigint - at) * $3::float8) AS tokens
+       FROM beheer_buckets WHERE starts_with(key, $1) AND tokens + GREATEST(0, $2::bigint - at) * $3::float8 < 1`,
       [prefix, now, rate.perMs, rate.capacity],
     );
     return rows;
