@@ -114,7 +114,8 @@ export class Beheer {
       const token = this.d.config().metrics.bearerToken;
       const key = presentedKey(req);
       const allowed =
-        (key !== undefined && token !== undefined && verifyApiKey(key, [token])) || (await this.auth.principal(req)) !== null;
+        (key !== undefined && token !== undefined && verifyApiKey(key, [token])) ||
+        (await this.auth.principal(req)) !== null;
       if (!allowed) {
         res.set('WWW-Authenticate', 'Bearer realm="metrics"');
         return sendError(

@@ -578,7 +578,12 @@ export interface BeheerState {
    * Appends results and counts them, and extends the lease, while `owner` holds the job; false when it does not
    * (any more): another instance took it over.
    */
-  recordJobProgress(id: string, owner: string, results: readonly StoredJobResult[], leaseUntil: number): Promise<boolean>;
+  recordJobProgress(
+    id: string,
+    owner: string,
+    results: readonly StoredJobResult[],
+    leaseUntil: number,
+  ): Promise<boolean>;
   /** Marks the job done (state, finishedAt) while `owner` holds it. */
   finishJob(id: string, owner: string, finishedAt: number): Promise<boolean>;
   /** Lets go of a job (lease ends now), so that another instance may continue it. */

@@ -19,6 +19,7 @@ import {
   freePort,
   type Instance,
   instanceConfigYaml,
+  LOAD_KEY,
   postBericht,
   readOfficialWmo301,
   startInstance,
@@ -42,6 +43,8 @@ const USERS = {
   bert: { password: 'bert-wachtwoord-lang-genoeg', role: 'viewer' },
 };
 const MESSAGES = 40;
+const CALLER_BURST = 30;
+const FAILURE_BURST = 10;
 const WAIT = { timeoutMs: 60_000, intervalMs: 100 };
 
 interface Answer {
@@ -73,7 +76,14 @@ describe.skipIf(!available)('beheer with two gateway processes on PostgreSQL and
       concurrency: 4,
       extraYaml: `${usersYaml}  jobConcurrency: 2\n`,
     });
-    const instance = await startInstance(name, yaml, join(dir, `${name}.yaml`), port);
+    // Addresses from X-Forwarded-For (sent by this test only); a small failure budget; per caller a bucket of
+    // CALLER_BURST that hardly refills, so that what one instance allows can be counted.
+    const limited = yaml.replace(
+      '  rateLimit: { perSecond: 1000000, burst: 1000000 }',
+      `  trustProxy: loopback\n  rateLimit: { perSecond: 0.001, burst: ${CALLER_BURST}, failureBurst: ${FAILURE_BURST}, failuresPerMinute: 1 }`,
+    );
+    expect(limited).not.toBe(yaml);
+    const instance = await startInstance(name, limited, join(dir, `${name}.yaml`), port);
     instances.push(instance);
     return instance;
   }
@@ -139,7 +149,9 @@ describe.skipIf(!available)('beheer with two gateway processes on PostgreSQL and
     const [a, b] = [instances[0]!, instances[1]!];
     const official = readOfficialWmo301();
     const posted = await Promise.all(
-      Array.from({ length: MESSAGES }, (_, i) => postBericht(i % 2 ? a.url : b.url, wmo301Variant(official, `BH2-${i}`))),
+      Array.from({ length: MESSAGES }, (_, i) =>
+        postBericht(i % 2 ? a.url : b.url, wmo301Variant(official, `BH2-${i}`)),
+      ),
     );
     expect(posted.map((p) => p.status)).toEqual(posted.map(() => 202));
 
@@ -166,7 +178,10 @@ describe.skipIf(!available)('beheer with two gateway processes on PostgreSQL and
 
     // The job is started on a …
     turn = 1;
-    const started = await alternate('POST', '/api/beheer/jobs', { action: 'resend', filter: { status: ['delivered'] } });
+    const started = await alternate('POST', '/api/beheer/jobs', {
+      action: 'resend',
+      filter: { status: ['delivered'] },
+    });
     expect(started.status, started.text).toBe(202);
     const jobId = started.body.jobId as string;
     expect(started.body.total).toBe(MESSAGES);
@@ -219,5 +234,45 @@ describe.skipIf(!available)('beheer with two gateway processes on PostgreSQL and
     // Another user is not locked out.
     const anna = await loginBeheer(b.url, 'anna', USERS.anna.password);
     expect((await call(a.url, anna.cookie, anna.csrf, 'GET', '/api/beheer/session')).status).toBe(200);
+  }, 120_000);
+
+  it("a caller's request bucket is each instance's own (no store round trip on the hot path)", async () => {
+    const [a, b] = [instances[0]!, instances[1]!];
+    // The holder bucket of /openapi.json (not the ingest one the first test used).
+    const allowed = async (base: string) => {
+      let n = 0;
+      for (let i = 0; i < CALLER_BURST + 5; i++) {
+        const r = await fetch(`${base}/openapi.json`, { headers: { authorization: `Bearer ${LOAD_KEY}` } });
+        await r.arrayBuffer();
+        if (r.status === 429) return n;
+        expect(r.status).toBe(200);
+        n++;
+      }
+      return n;
+    };
+    // Documented (docs/scale-out.md): with n instances a caller may make n × burst at once, n × perSecond sustained.
+    expect(await allowed(a.url)).toBe(CALLER_BURST);
+    expect(await allowed(b.url)).toBe(CALLER_BURST);
+  }, 120_000);
+
+  it('failed authentications from one address are counted for both instances: refused on both once they add up to the burst', async () => {
+    const [a, b] = [instances[0]!, instances[1]!];
+    const get = async (base: string, address: string, key: string) => {
+      const r = await fetch(`${base}/openapi.json`, {
+        headers: { 'x-forwarded-for': address, authorization: `Bearer ${key}` },
+      });
+      await r.arrayBuffer();
+      return r.status;
+    };
+    // Half the burst on each instance: neither instance's own bucket is empty, the shared one is.
+    const statuses: number[] = [];
+    for (let i = 0; i < FAILURE_BURST; i++) statuses.push(await get(i % 2 ? a.url : b.url, '203.0.113.7', `fout-${i}`));
+    expect(statuses).toEqual(statuses.map(() => 401));
+    // Within a sync interval both refuse the address, even with a right key; another address is not refused.
+    for (const base of [a.url, b.url]) {
+      await eventually(async () => (await get(base, '203.0.113.7', LOAD_KEY)) === 429, WAIT);
+      // (A wrong key: the caller's own bucket was drained by the test before.)
+      expect(await get(base, '203.0.113.8', 'fout')).toBe(401);
+    }
   }, 120_000);
 });

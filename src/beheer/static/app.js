@@ -619,7 +619,8 @@ async function followJob(area, jobId, label) {
       announce(`${label} klaar: ${job.ok} gelukt, ${job.failed} mislukt`);
       return job;
     }
-    text.textContent = job.state === 'interrupted' ? `Onderbroken (wacht op een andere instantie). ${line}.` : `${line}…`;
+    text.textContent =
+      job.state === 'interrupted' ? `Onderbroken (wacht op een andere instantie). ${line}.` : `${line}…`;
     await new Promise((r) => setTimeout(r, 400));
   }
 }

@@ -5,7 +5,15 @@
  * in batches by the instance holding its lease.
  */
 import type pg from 'pg';
-import { JOB_COLUMNS, type JobResultRow, type JobRow, type SessionRow, toJob, toJobResult, toSession } from '../beheer-rows.ts';
+import {
+  JOB_COLUMNS,
+  type JobResultRow,
+  type JobRow,
+  type SessionRow,
+  toJob,
+  toJobResult,
+  toSession,
+} from '../beheer-rows.ts';
 import type { BeheerState, BucketRate, StoredJob, StoredJobResult, StoredSession } from '../types.ts';
 
 const RESERVE_LOGIN = `INSERT INTO beheer_login_attempts AS a (user_name, failed, running, since)
@@ -16,6 +24,13 @@ const RESERVE_LOGIN = `INSERT INTO beheer_login_attempts AS a (user_name, failed
     since   = CASE WHEN $2::bigint - a.since > $4::bigint THEN $2::bigint ELSE a.since END
   WHERE $2::bigint - a.since > $4::bigint OR a.failed + a.running < $3::integer
   RETURNING running`;
+
+const DRAIN_BUCKET = `INSERT INTO beheer_buckets AS b (key, tokens, at)
+  VALUES ($1, GREATEST(0, $2::float8 - 1), $3::bigint)
+  ON CONFLICT (key) DO UPDATE SET
+    tokens = GREATEST(0, LEAST($2::float8, b.tokens + GREATEST(0, $3::bigint - b.at) * $4::float8) - 1),
+    at = $3::bigint
+  RETURNING tokens`;
 
 export class PostgresBeheerState implements BeheerState {
   constructor(
@@ -83,7 +98,17 @@ export class PostgresBeheerState implements BeheerState {
     );
   }
 
-  takeToken(key: string, rate: BucketRate, now: number, force: boolean): Promise<{ taken: boolean; tokens: number }> {
+  async takeToken(
+    key: string,
+    rate: BucketRate,
+    now: number,
+    force: boolean,
+  ): Promise<{ taken: boolean; tokens: number }> {
+    if (force) {
+      // One statement (a failure is counted in the background; it should land soon).
+      const { rows } = await this.q<{ tokens: number }>(DRAIN_BUCKET, [key, rate.capacity, now, rate.perMs]);
+      return { taken: true, tokens: rows[0]!.tokens };
+    }
     return this.tx(async (c) => {
       const tokens = await lockedTokens(c, key, rate, now);
       const taken = tokens >= 1 || force;
@@ -192,11 +217,7 @@ export class PostgresBeheerState implements BeheerState {
     ]);
   }
 
-  claimStaleJob(
-    owner: string,
-    now: number,
-    leaseUntil: number,
-  ): Promise<{ job: StoredJob; handled: string[] } | null> {
+  claimStaleJob(owner: string, now: number, leaseUntil: number): Promise<{ job: StoredJob; handled: string[] } | null> {
     return this.tx(async (c) => {
       const { rows } = await c.query<JobRow>(
         `UPDATE beheer_jobs SET owner = $1, lease_until = $3::bigint

@@ -4,8 +4,16 @@
  * store's group commit (durable when they resolve); reads run directly on the connection.
  */
 import type Database from 'better-sqlite3';
+import {
+  JOB_COLUMNS,
+  type JobResultRow,
+  type JobRow,
+  type SessionRow,
+  toJob,
+  toJobResult,
+  toSession,
+} from '../beheer-rows.ts';
 import type { BeheerState, BucketRate, StoredJob, StoredJobResult, StoredSession } from '../types.ts';
-import { JOB_COLUMNS, type JobResultRow, type JobRow, type SessionRow, toJob, toJobResult, toSession } from '../beheer-rows.ts';
 
 type Write = <T>(fn: () => T) => Promise<T>;
 
@@ -41,7 +49,9 @@ export class SqliteBeheerState implements BeheerState {
       settleOk: db.prepare<[string]>(
         'UPDATE beheer_login_attempts SET failed = 0, running = MAX(running - 1, 0) WHERE user_name = ?',
       ),
-      bucket: db.prepare<[string], { tokens: number; at: number }>('SELECT tokens, at FROM beheer_buckets WHERE key = ?'),
+      bucket: db.prepare<[string], { tokens: number; at: number }>(
+        'SELECT tokens, at FROM beheer_buckets WHERE key = ?',
+      ),
       setBucket: db.prepare<[string, number, number]>(
         `INSERT INTO beheer_buckets (key, tokens, at) VALUES (?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, at = excluded.at`,
@@ -196,11 +206,7 @@ export class SqliteBeheerState implements BeheerState {
     return this.write(() => void this.s.releaseJob.run(id, owner));
   }
 
-  claimStaleJob(
-    owner: string,
-    now: number,
-    leaseUntil: number,
-  ): Promise<{ job: StoredJob; handled: string[] } | null> {
+  claimStaleJob(owner: string, now: number, leaseUntil: number): Promise<{ job: StoredJob; handled: string[] } | null> {
     return this.write(() => {
       const row = this.s.staleJob.get(now);
       if (!row) return null;
