@@ -9,8 +9,7 @@
  * sync interval.
  */
 import type { Logger } from 'pino';
-import type { BeheerState } from '../store/types.ts';
-import type { Rate } from './rate-limit.ts';
+import type { BeheerState, BucketRate as Rate } from '../store/types.ts';
 
 const PREFIX = 'auth-failures:';
 

@@ -149,8 +149,12 @@ describe('SQLite store', () => {
     const { id } = await v1.insertMessage(wmo301(), 'a');
     await v1.close();
     // Make it a database as version 1 left it: without the outbox phase column, the case reference (version 3),
-    // the index of leased outbox rows (version 4), the history tables (version 5) and their migration rows.
+    // the index of leased outbox rows (version 4), the history tables (version 5), beheer's shared state (version 6)
+    // and their migration rows.
     const raw = new Database(file);
+    raw.exec(
+      'DROP TABLE beheer_job_results; DROP TABLE beheer_jobs; DROP TABLE beheer_buckets; DROP TABLE beheer_login_attempts; DROP TABLE beheer_sessions',
+    );
     raw.exec('DROP TABLE history_periods; DROP TABLE history_budgets; DROP TABLE store_secrets');
     raw.exec('ALTER TABLE outbox DROP COLUMN phase');
     raw.exec('DROP INDEX ix_messages_case; ALTER TABLE messages DROP COLUMN case_ref; DROP INDEX ix_outbox_leased');

@@ -207,6 +207,8 @@ export class SqliteBeheerState implements BeheerState {
   }
 
   claimStaleJob(owner: string, now: number, leaseUntil: number): Promise<{ job: StoredJob; handled: string[] } | null> {
+    // Looked for every few seconds: no write (and no fsync) unless there is a job to take.
+    if (!this.s.staleJob.get(now)) return Promise.resolve(null);
     return this.write(() => {
       const row = this.s.staleJob.get(now);
       if (!row) return null;
