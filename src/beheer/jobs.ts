@@ -74,6 +74,8 @@ export interface JobRunnerOptions {
   flushEvery?: number;
   /** How often to look for jobs whose instance is gone, to continue them; 0: never. Default 5 s. */
   adoptEveryMs?: number;
+  /** Finished jobs and their results are deleted this long after they finished (checked hourly). Default 30 days. */
+  keepFinishedMs?: number;
   now?: () => number;
 }
 
@@ -84,6 +86,7 @@ export class JobRunner {
   private readonly now: () => number;
   private readonly adopter: NodeJS.Timeout | null;
   private closing = false;
+  private lastPurge = 0;
 
   constructor(private readonly o: JobRunnerOptions) {
     this.instance = o.instance ?? randomUUID();
@@ -160,6 +163,10 @@ export class JobRunner {
     const log = this.o.logger;
     try {
       const now = this.now();
+      if (now - this.lastPurge >= 3_600_000) {
+        this.lastPurge = now;
+        await this.state.purgeJobs(now - (this.o.keepFinishedMs ?? 30 * 24 * 3_600_000));
+      }
       const claimed = await this.state.claimStaleJob(this.instance, now, now + this.leaseMs);
       if (!claimed) return false;
       const handled = new Set(claimed.handled);

@@ -591,6 +591,8 @@ export interface BeheerState {
   /** Takes over the oldest running job whose lease ended before `now`, with the ids not yet handled. */
   claimStaleJob(owner: string, now: number, leaseUntil: number): Promise<{ job: StoredJob; handled: string[] } | null>;
   getJob(id: string): Promise<{ job: StoredJob; results: StoredJobResult[] } | null>;
+  /** Deletes jobs (with their results) that finished before `before`; returns how many. */
+  purgeJobs(before: number): Promise<number>;
   /** Newest first. */
   listJobs(limit: number): Promise<StoredJob[]>;
 }

@@ -159,6 +159,19 @@ export function beheerStateContract(name: string, make: MakeBeheerStates): void 
         expect(await b.getJob('no-such-job')).toBeNull();
       });
 
+      it('purges jobs that finished before a time, with their results; running ones stay', async () => {
+        const old = job({ createdAt: T0 });
+        const recent = job({ createdAt: T0 + 1 });
+        const running = job({ createdAt: T0 + 2 });
+        for (const j of [old, recent, running]) await a.createJob(j);
+        await a.recordJobProgress(old.id, 'instance-a', [ok('m1')], T0 + 30_000);
+        await a.finishJob(old.id, 'instance-a', T0 + 1000);
+        await a.finishJob(recent.id, 'instance-a', T0 + 5000);
+        expect(await b.purgeJobs(T0 + 5000)).toBe(1);
+        expect(await a.getJob(old.id)).toBeNull();
+        expect((await a.listJobs(10)).map((j) => j.id).sort()).toEqual([recent.id, running.id].sort());
+      });
+
       it('lists newest first, up to the limit', async () => {
         const first = job({ createdAt: T0 });
         const second = job({ createdAt: T0 + 1 });

@@ -246,6 +246,11 @@ export class PostgresBeheerState implements BeheerState {
     return { job: toJob(rows[0]), results: results.rows.map(toJobResult) };
   }
 
+  async purgeJobs(before: number): Promise<number> {
+    const r = await this.q("DELETE FROM beheer_jobs WHERE state = 'done' AND finished_at < $1::bigint", [before]);
+    return r.rowCount ?? 0;
+  }
+
   async listJobs(limit: number): Promise<StoredJob[]> {
     const { rows } = await this.q<JobRow>(
       `SELECT ${JOB_COLUMNS} FROM beheer_jobs ORDER BY created_at DESC, id DESC LIMIT $1`,

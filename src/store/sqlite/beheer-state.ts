@@ -90,6 +90,7 @@ export class SqliteBeheerState implements BeheerState {
       results: db.prepare<[string], JobResultRow>(
         'SELECT message_id, ok, status, reason FROM beheer_job_results WHERE job_id = ? ORDER BY seq',
       ),
+      purgeJobs: db.prepare<[number]>("DELETE FROM beheer_jobs WHERE state = 'done' AND finished_at < ?"),
       listJobs: db.prepare<[number], JobRow>(
         `SELECT ${JOB_COLUMNS} FROM beheer_jobs ORDER BY created_at DESC, rowid DESC LIMIT ?`,
       ),
@@ -224,6 +225,10 @@ export class SqliteBeheerState implements BeheerState {
     const row = this.s.getJob.get(id);
     if (!row) return null;
     return { job: toJob(row), results: this.s.results.all(id).map(toJobResult) };
+  }
+
+  purgeJobs(before: number): Promise<number> {
+    return this.write(() => this.s.purgeJobs.run(before).changes);
   }
 
   async listJobs(limit: number): Promise<StoredJob[]> {
