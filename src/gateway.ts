@@ -12,6 +12,8 @@ import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { createApp } from './http/app.ts';
 import { answerClientError, serverTimeouts } from './http/connection.ts';
+import { failureRateOf } from './http/rate-limit.ts';
+import { SharedFailureBudget } from './http/shared-failures.ts';
 import { createLogger, type Logger } from './log.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { ChainHistory } from './pipeline/history.ts';
@@ -62,6 +64,8 @@ export class Gateway {
   /** Failing delivery streaks per destination, for the "destination unhealthy" alert. */
   readonly health = new DestinationHealth();
   readonly beheer: Beheer;
+  /** Failed authentications per client address, counted for every instance on the store. */
+  readonly failureBudget: SharedFailureBudget;
   /** Certificate profiles (tls.profiles), reloaded from disk without a restart. */
   readonly tls: TlsProfiles;
   /** Per destination: connectable, or unhealthy (profile unusable, TLS refused) since when and why. */
@@ -126,6 +130,11 @@ export class Gateway {
       validation: this.validation,
       ...(opts.now ? { now: opts.now } : {}),
     });
+    this.failureBudget = new SharedFailureBudget(
+      this.store.beheerState,
+      () => failureRateOf(this.opts.config.server.rateLimit),
+      this.logger,
+    );
   }
 
   get config(): Config {
@@ -149,6 +158,7 @@ export class Gateway {
       ready: () => this.running,
       metrics: this.metrics,
       beheer: this.beheer,
+      failureBudget: this.failureBudget,
       healthDetail: () => this.healthDetail(),
     });
     const server = this.createServer(app);
@@ -231,6 +241,7 @@ export class Gateway {
       });
     }
     await this.beheer.close();
+    await this.failureBudget.close();
     await this.transport.stop({ abortAfterMs: DELIVERY_ABORT_MS });
     await this.validation.close();
     await this.store.close();

@@ -8,6 +8,7 @@ import { sendError } from '../http/errors.ts';
 import { verifyPassword } from '../security/passwords.ts';
 import { type Grant, grantsOf } from './grants.ts';
 import { highestRole } from './scope.ts';
+import type { BeheerState } from '../store/types.ts';
 import { cookieHeader, readCookie, SESSION_COOKIE, type Session, type SessionStore } from './session.ts';
 
 export interface BeheerPrincipal {
@@ -30,70 +31,47 @@ const FAILURE_WINDOW_MS = 15 * 60 * 1000;
 
 export type LoginResult = { ok: true; session: Session } | { ok: false; reason: 'invalid' | 'locked' };
 
-/** Failed and running logins of one user name within the current window. */
-interface Attempts {
-  failed: number;
-  /** Password checks under way: reserved before they start, so parallel guesses count at once. */
-  running: number;
-  since: number;
-}
-
 export class BeheerAuth {
-  /** Attempts per configured user name (unknown names have nothing to lock). */
-  private readonly attempts = new Map<string, Attempts>();
-
   constructor(
     private readonly config: () => BeheerConfig,
     readonly sessions: SessionStore,
+    /** Where login attempts are counted: the store, shared by every instance on it. */
+    private readonly state: Pick<BeheerState, 'reserveLogin' | 'settleLogin'>,
     private readonly now: () => number = Date.now,
   ) {}
 
   /**
-   * Checks a password. For a configured user, the attempt is reserved before the (slow) check starts: with
-   * MAX_FAILURES failed or running attempts in the window, the answer is `locked` without looking at the
-   * password, so parallel guesses cannot get past the limit, and a right password among them yields no session
-   * once the user is locked.
+   * Checks a password. For a configured user, the attempt is reserved in the store before the (slow) check
+   * starts: with MAX_FAILURES failed or running attempts in the window, the answer is `locked` without looking
+   * at the password, so parallel guesses (on any instance) cannot get past the limit, and a right password among
+   * them yields no session once the user is locked.
    */
   async login(name: string, password: string): Promise<LoginResult> {
     const user = this.config().users.find((u) => u.name === name);
-    const a = user ? this.reserve(user.name) : null;
-    if (a === 'locked') return { ok: false, reason: 'locked' };
+    if (user && !(await this.state.reserveLogin(user.name, this.now(), MAX_FAILURES, FAILURE_WINDOW_MS))) {
+      return { ok: false, reason: 'locked' };
+    }
     let ok = false;
     try {
       ok = await verifyPassword(password, user?.passwordHash ?? null);
     } finally {
-      if (a) a.running--;
+      if (user) await this.state.settleLogin(user.name, ok);
     }
-    if (!ok || !user || !a) {
-      if (a) a.failed++;
-      return { ok: false, reason: 'invalid' };
-    }
-    a.failed = 0;
-    if (a.running === 0) this.attempts.delete(user.name);
-    return { ok: true, session: this.sessions.create(user.name, this.config().sessionTtlMinutes * 60_000) };
-  }
-
-  private reserve(name: string): Attempts | 'locked' {
-    const now = this.now();
-    let a = this.attempts.get(name);
-    if (a && now - a.since > FAILURE_WINDOW_MS && a.running === 0) a = undefined;
-    if (!a) {
-      a = { failed: 0, running: 0, since: now };
-      this.attempts.set(name, a);
-    }
-    if (a.failed + a.running >= MAX_FAILURES) return 'locked';
-    a.running++;
-    return a;
+    if (!ok || !user) return { ok: false, reason: 'invalid' };
+    return {
+      ok: true,
+      session: await this.sessions.create(user.name, this.config().sessionTtlMinutes * 60_000, { method: 'local' }),
+    };
   }
 
   /** The user behind the request's session cookie, with the grants configuration (or the login) gives them now. */
-  principal(req: Request): BeheerPrincipal | null {
-    const session = this.sessions.get(readCookie(req, SESSION_COOKIE));
+  async principal(req: Request): Promise<BeheerPrincipal | null> {
+    const session = await this.sessions.get(readCookie(req, SESSION_COOKIE));
     if (!session) return null;
     const grants = grantsOf(session, this.config());
     const role = grants ? highestRole(grants) : null;
     if (!grants || !role) {
-      this.sessions.destroy(session.id);
+      await this.sessions.destroy(session.id);
       return null;
     }
     return { name: session.user, role, grants, session };
@@ -117,8 +95,8 @@ export class BeheerAuth {
    * session, an API request gets 401 and a page request is sent to the login form.
    */
   requireSession(kind: 'api' | 'page') {
-    return (req: Request, res: Response, next: NextFunction): void => {
-      const p = this.principal(req);
+    return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+      const p = await this.principal(req);
       if (!p) {
         if (kind === 'page') return void res.redirect(303, '/beheer/login');
         return sendError(res, 401, 'UNAUTHENTICATED', 'log in at /beheer/login first');

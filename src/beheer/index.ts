@@ -60,7 +60,12 @@ export class Beheer {
     this.certificates = d.certificates ?? noCertificates;
     this.auth = new BeheerAuth(
       () => d.config().beheer,
-      new SessionStore(() => this.now().getTime()),
+      new SessionStore(
+        d.store.beheerState,
+        () => this.now().getTime(),
+        (err) => d.logger.error({ err: String(err) }, 'sweeping expired beheer sessions failed'),
+      ),
+      d.store.beheerState,
       () => this.now().getTime(),
     );
     this.jobs = new JobRunner({
@@ -141,7 +146,7 @@ export class Beheer {
       const token = this.d.config().metrics.bearerToken;
       const key = presentedKey(req);
       // A beheer session whose grants cover only part of the region does not read the region's totals.
-      const p = this.auth.principal(req);
+      const p = await this.auth.principal(req);
       const allowed =
         (key !== undefined && token !== undefined && verifyApiKey(key, [token])) ||
         (p !== null && isEverything(scopeOf(p.grants, 'viewer')));

@@ -208,7 +208,7 @@ export function beheerOpenApi(errors: Errors) {
       '/api/beheer/jobs/{id}': {
         get: {
           summary:
-            'Progress {total, done, ok, failed, state} and per-message results {id, ok, status, reason}; lost on restart (the actions themselves are in the store and audit log)',
+            'Progress {total, done, ok, failed, state: running | done | interrupted} and per-message results {id, ok, status, reason}; kept in the store, so any instance answers',
           security: session,
           parameters: [
             id,

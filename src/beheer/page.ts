@@ -81,8 +81,8 @@ export function beheerPageRouter(d: { auth: BeheerAuth; store: MessageStore }): 
     res.status(status).type('html').send(loginPage(token, o));
   };
 
-  r.get('/login', (req, res) => {
-    if (d.auth.principal(req)) return void res.redirect(303, '/beheer');
+  r.get('/login', async (req, res) => {
+    if (await d.auth.principal(req)) return void res.redirect(303, '/beheer');
     showLogin(req, res, 200);
   });
 
@@ -135,7 +135,7 @@ export function beheerPageRouter(d: { auth: BeheerAuth; store: MessageStore }): 
 
   r.post('/logout', d.auth.requireSession('page'), form, requireCsrf, async (req, res) => {
     const p = principalOf(res);
-    d.auth.sessions.destroy(p.session.id);
+    await d.auth.sessions.destroy(p.session.id);
     await d.store.audit({ actor: actorOf(p), action: 'beheer.logout' });
     res.append('Set-Cookie', d.auth.sessionCookie(req, null));
     res.redirect(303, '/beheer/login');

@@ -360,7 +360,7 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
         throw e;
       }
     }
-    const job = d.jobs.start({
+    const job = await d.jobs.start({
       action,
       actor: actorOf(principalOf(res)),
       ids: selected,
@@ -410,21 +410,20 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
   const mayFollow = (res: Response, job: Job) =>
     isEverything(viewScope(res)) || job.actor === actorOf(principalOf(res));
 
-  r.get('/jobs', (_req, res) => {
+  r.get('/jobs', async (_req, res) => {
     const role = principalOf(res).role;
     res.json({
-      jobs: d.jobs
-        .list()
+      jobs: (await d.jobs.list())
         .filter((j) => mayFollow(res, j))
         .map((j) => jobView(j, 'none', role)),
     });
   });
 
-  r.get('/jobs/:id', (req: Request, res: Response) => {
-    const found = d.jobs.get(String(req.params.id));
+  r.get('/jobs/:id', async (req: Request, res: Response) => {
+    const found = await d.jobs.get(String(req.params.id));
     const job = found && mayFollow(res, found) ? found : undefined;
     if (!job)
-      return sendError(res, 404, 'NOT_FOUND', 'no such job (job progress is kept in memory and lost on restart)');
+      return sendError(res, 404, 'NOT_FOUND', 'no such job');
     const results = req.query.results === 'failed' || req.query.results === 'none' ? req.query.results : 'all';
     res.json(jobView(job, results, principalOf(res).role));
   });

@@ -1,11 +1,16 @@
-/** Beheer sessions: in memory, with a fixed lifetime from login. A restart logs everybody out. */
-import { randomBytes } from 'node:crypto';
+/**
+ * Beheer sessions, kept in the store (`BeheerState`) so that every gateway instance on it knows them and a single
+ * instance's sessions survive a restart. The store holds the SHA-256 of the cookie value, never the cookie.
+ */
+import { createHash, randomBytes } from 'node:crypto';
 import type { Request } from 'express';
+import type { BeheerState, StoredSession } from '../store/types.ts';
 import type { Grant } from './grants.ts';
 
 export const SESSION_COOKIE = 'schakel_beheer';
 
 export interface Session {
+  /** The cookie value (known only to the browser and the request at hand; the store keeps its hash). */
   id: string;
   /** The configured user name; the role is read from configuration on every request. */
   user: string;
@@ -25,16 +30,27 @@ export function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** What the store keeps for a session cookie. */
+export function sessionIdHash(cookie: string): string {
+  return createHash('sha256').update(cookie, 'utf8').digest('hex');
+}
+
+/** Cookie values longer than this are not looked up (a token is 43 characters). */
+const MAX_COOKIE_CHARS = 200;
+
 export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly now: () => number = Date.now) {
-    this.sweeper = setInterval(() => this.sweep(), 60_000);
+  constructor(
+    private readonly state: BeheerState,
+    private readonly now: () => number = Date.now,
+    onSweepError: (err: unknown) => void = () => undefined,
+  ) {
+    this.sweeper = setInterval(() => this.sweep().catch(onSweepError), 60_000);
     this.sweeper.unref();
   }
 
-  create(user: string, ttlMs: number): Session {
+  async create(user: string, ttlMs: number, auth?: Session['auth']): Promise<Session> {
     const at = this.now();
     const session: Session = {
       id: randomToken(),
@@ -42,36 +58,50 @@ export class SessionStore {
       csrfToken: randomToken(),
       createdAt: new Date(at),
       expiresAt: new Date(at + ttlMs),
+      ...(auth ? { auth } : {}),
     };
-    this.sessions.set(session.id, session);
+    await this.state.createSession({
+      idHash: sessionIdHash(session.id),
+      user,
+      csrfToken: session.csrfToken,
+      createdAt: at,
+      expiresAt: at + ttlMs,
+      auth: auth ?? null,
+    });
     return session;
   }
 
-  /** The live session with this id; an expired one is forgotten. */
-  get(id: string | undefined): Session | null {
-    if (!id) return null;
-    const s = this.sessions.get(id);
-    if (!s) return null;
-    if (s.expiresAt.getTime() <= this.now()) {
-      this.sessions.delete(id);
-      return null;
-    }
-    return s;
+  /** The live session with this cookie value; an expired one is not found. */
+  async get(id: string | undefined): Promise<Session | null> {
+    if (!id || id.length > MAX_COOKIE_CHARS) return null;
+    const s = await this.state.findSession(sessionIdHash(id), this.now());
+    return s ? toSession(id, s) : null;
   }
 
-  destroy(id: string): void {
-    this.sessions.delete(id);
+  async destroy(id: string): Promise<void> {
+    await this.state.deleteSession(sessionIdHash(id));
   }
 
-  sweep(): void {
-    const now = this.now();
-    for (const [id, s] of this.sessions) if (s.expiresAt.getTime() <= now) this.sessions.delete(id);
+  /** Forgets expired sessions (also done every minute). */
+  async sweep(): Promise<void> {
+    await this.state.sweepSessions(this.now());
   }
 
   close(): void {
     clearInterval(this.sweeper);
-    this.sessions.clear();
   }
+}
+
+function toSession(id: string, s: StoredSession): Session {
+  const auth = s.auth as Session['auth'] | null;
+  return {
+    id,
+    user: s.user,
+    csrfToken: s.csrfToken,
+    createdAt: new Date(s.createdAt),
+    expiresAt: new Date(s.expiresAt),
+    ...(auth ? { auth } : {}),
+  };
 }
 
 /** One cookie of the request (no cookie-parser needed for the two cookies beheer uses). */

@@ -15,6 +15,7 @@ import { openApiDocument } from './openapi.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { requestContext } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
+import type { SharedFailureBudget } from './shared-failures.ts';
 import { type SoapUnwrap, soapAuthRefusal, soapInbound, unwrapSoap } from './soap-inbound.ts';
 
 export interface AppDeps extends PipelineDeps {
@@ -24,6 +25,8 @@ export interface AppDeps extends PipelineDeps {
   ready?: () => boolean;
   /** Functioneel beheer: the /beheer page, its API and /metrics. */
   beheer?: Pick<Beheer, 'page' | 'api' | 'metricsHandler'>;
+  /** The failed-authentication budget per client address shared with the other instances on the store. */
+  failureBudget?: SharedFailureBudget;
   /** More for /healthz (destinations' connection health, certificate profiles); the answer stays 200. */
   healthDetail?: () => Record<string, unknown>;
 }
@@ -36,7 +39,7 @@ export function createApp(deps: AppDeps): express.Express {
   // The client address (req.ip) the failure limit and the logs use: the peer, or what trusted proxies say.
   app.set('trust proxy', deps.config().server.trustProxy);
   app.use(requestContext(deps.logger));
-  const limiter = new RateLimiter(() => deps.config().server.rateLimit);
+  const limiter = new RateLimiter(() => deps.config().server.rateLimit, undefined, deps.failureBudget);
   app.use(securityHeaders, limiter.guardFailures);
 
   app.get('/healthz', (_req, res) => {

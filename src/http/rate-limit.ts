@@ -7,6 +7,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { sendError } from './errors.ts';
+import type { SharedFailureBudget } from './shared-failures.ts';
 
 /** `server.rateLimit` in the configuration. */
 export interface RateLimitConfig {
@@ -114,6 +115,11 @@ function msUntilToken(tokens: number, rate: Rate): number {
   return Math.max(1, Math.ceil((1 - tokens) / rate.perMs - 1e-6));
 }
 
+/** The failed-authentication rate of a configuration (also the shared budget's, shared-failures.ts). */
+export function failureRateOf(c: RateLimitConfig): Rate {
+  return { perMs: c.failuresPerMinute / 60_000, capacity: c.failureBurst };
+}
+
 /** Paths that are never limited: load balancers and orchestrators probe them without credentials. */
 const UNLIMITED = new Set(['/healthz', '/readyz']);
 
@@ -124,19 +130,18 @@ export class RateLimiter {
   constructor(
     private readonly config: () => RateLimitConfig,
     now: () => number = () => performance.now(),
+    /** The failure budget shared with the other instances on the store (shared-failures.ts), if any. */
+    private readonly shared?: Pick<SharedFailureBudget, 'waitMs' | 'failed'>,
   ) {
     this.holders = new TokenBuckets(now);
     this.failures = new TokenBuckets(now);
   }
 
+  private readonly failureRate = (): Rate => failureRateOf(this.config());
+
   private holderRate(): Rate {
     const c = this.config();
     return { perMs: c.perSecond / 1000, capacity: c.burst };
-  }
-
-  private failureRate(): Rate {
-    const c = this.config();
-    return { perMs: c.failuresPerMinute / 60_000, capacity: c.failureBurst };
   }
 
   /**
@@ -148,9 +153,9 @@ export class RateLimiter {
   readonly guardFailures = (req: Request, res: Response, next: NextFunction): void => {
     if (UNLIMITED.has(req.path)) return next();
     const ip = clientIp(req);
-    const wait = this.failures.waitMs(ip, this.failureRate());
+    const wait = Math.max(this.failures.waitMs(ip, this.failureRate()), this.shared?.waitMs(ip) ?? 0);
     if (wait > 0) return this.refuseAddress(res, ip, wait);
-    const charge = new FailureCharge(this.failures, ip, () => this.failureRate());
+    const charge = new FailureCharge(this.failures, ip, this.failureRate, this.shared);
     res.locals.failureCharge = charge;
     res.once('finish', () => charge.settle(res.statusCode));
     next();
@@ -199,11 +204,14 @@ export class RateLimiter {
  */
 export class FailureCharge {
   private state: 'none' | 'reserved' | 'failed' = 'none';
+  private reported = false;
 
   constructor(
     private readonly buckets: TokenBuckets,
     readonly clientAddress: string,
     private readonly rate: () => Rate,
+    /** Told of the failure once (the budget shared by the instances); the request does not wait for it. */
+    private readonly shared?: Pick<SharedFailureBudget, 'failed'>,
   ) {}
 
   /** Takes a token now: 0 when taken, else the milliseconds until one is there (nothing is taken). */
@@ -218,6 +226,10 @@ export class FailureCharge {
   fail(): void {
     if (this.state === 'none') this.buckets.drain(this.clientAddress, this.rate());
     this.state = 'failed';
+    if (this.shared && !this.reported) {
+      this.reported = true;
+      void this.shared.failed(this.clientAddress);
+    }
   }
 
   /** When the answer is sent: a 401 counts as a failure; a reservation for a request that did not fail returns. */

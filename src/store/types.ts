@@ -1,5 +1,6 @@
 import type { Direction, Standard } from '../catalogue/types.ts';
 import type { Finding } from '../validation/finding.ts';
+import type { BeheerState } from './beheer-state.ts';
 
 /**
  * The purpose a bericht is processed for (issue #15), one per flow of the sociaal domein. Kept here, the store's
@@ -597,6 +598,8 @@ export interface AuditLog {
   listAudit(filter?: AuditFilter): Promise<AuditEntry[]>;
 }
 
+export type { BeheerState, BucketRate, StoredJob, StoredJobResult, StoredSession } from './beheer-state.ts';
+
 /** The whole store: every role, and closing it. */
 export interface MessageStore
   extends MessageLog,
@@ -607,5 +610,7 @@ export interface MessageStore
     HistoryStore,
     RetentionStore,
     AuditLog {
+  /** Beheer's shared state (sessions, login attempts, failure buckets, bulk jobs). */
+  readonly beheerState: BeheerState;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { BeheerAuth } from '../../src/beheer/auth.ts';
 import { SessionStore } from '../../src/beheer/session.ts';
 import { beheerConfig } from '../../src/config/beheer.ts';
 import { hashPassword, verifyPassword } from '../../src/security/passwords.ts';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
 import { KEYS, withIdentificatie } from '../helpers/gateway.ts';
 import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { type RawAnswer, rawRequest } from '../helpers/raw-http.ts';
@@ -182,9 +183,13 @@ describe('lockout of one user under parallel guesses', () => {
     const config = beheerConfig.parse({
       users: [{ name: USER.name, role: 'beheerder', passwordHash: await hashPassword(USER.password) }],
     });
-    const sessions = new SessionStore();
-    cleanups.push(() => sessions.close());
-    const auth = new BeheerAuth(() => config, sessions);
+    const store = openSqliteStore({ file: ':memory:' });
+    const sessions = new SessionStore(store.beheerState);
+    cleanups.push(async () => {
+      sessions.close();
+      await store.close();
+    });
+    const auth = new BeheerAuth(() => config, sessions, store.beheerState);
     const attempts = Array.from({ length: 20 }, (_, i) => auth.login(USER.name, `fout-${i}`));
     attempts.push(auth.login(USER.name, USER.password));
     const results = await Promise.all(attempts);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
 import { scopeContract } from '../contract/scope.contract.ts';
+import { beheerStateContract } from '../contract/beheer-state.contract.ts';
 import { storeContract } from '../contract/store.contract.ts';
 import { wmo301 } from '../helpers/messages.ts';
 import { createSchema, PG_URL, probePostgres, servicesAvailable, uniqueName } from '../helpers/services.ts';
@@ -55,6 +56,22 @@ describe.skipIf(!available)('PostgreSQL store', () => {
   };
   storeContract('postgres', makePostgres);
   scopeContract('postgres', makePostgres);
+
+  // Two stores (two instances' pools) on one schema.
+  beheerStateContract('postgres', async () => {
+    await sql('TRUNCATE beheer_sessions, beheer_login_attempts, beheer_buckets, beheer_jobs, beheer_job_results');
+    const a = open();
+    const b = open();
+    await Promise.all([a.ready, b.ready]);
+    return {
+      a: a.beheerState,
+      b: b.beheerState,
+      dispose: async () => {
+        await a.close();
+        await b.close();
+      },
+    };
+  });
 
   describe('shared by several instances', () => {
     it('enforces uniqueness in the database itself, not only in insertMessage', async () => {

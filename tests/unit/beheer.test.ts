@@ -9,7 +9,7 @@ import { tokensMatch } from '../../src/beheer/csrf.ts';
 import { type Job, JobRunner } from '../../src/beheer/jobs.ts';
 import { type Overview, OverviewService } from '../../src/beheer/overview.ts';
 import { containsNumber, matchingIds, searchBsn, TooManyMessages, toMessageFilter } from '../../src/beheer/search.ts';
-import { cookieHeader, SessionStore } from '../../src/beheer/session.ts';
+import { cookieHeader, SessionStore, sessionIdHash } from '../../src/beheer/session.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
 import { GatewayMetrics } from '../../src/metrics.ts';
@@ -46,17 +46,22 @@ describe('passwords', () => {
 });
 
 describe('sessions, cookies and CSRF tokens', () => {
-  it('a session lives for its TTL, then is gone', () => {
+  it('a session lives for its TTL, then is gone; the store keeps only the hash of its cookie', async () => {
     let now = 1_000_000;
-    const sessions = new SessionStore(() => now);
-    const s = sessions.create('anna', 60_000);
-    expect(sessions.get(s.id)?.user).toBe('anna');
+    const sessions = new SessionStore(store.beheerState, () => now);
+    const s = await sessions.create('anna', 60_000);
+    expect((await sessions.get(s.id))?.user).toBe('anna');
     expect(s.csrfToken).not.toBe(s.id);
+    const rows = store.db.prepare('SELECT id_hash FROM beheer_sessions').all() as { id_hash: string }[];
+    expect(rows).toEqual([{ id_hash: sessionIdHash(s.id) }]);
+    expect(rows[0]!.id_hash).not.toContain(s.id);
     now += 59_999;
-    expect(sessions.get(s.id)).not.toBeNull();
+    expect(await sessions.get(s.id)).not.toBeNull();
     now += 1;
-    expect(sessions.get(s.id)).toBeNull();
-    expect(sessions.get(undefined)).toBeNull();
+    expect(await sessions.get(s.id)).toBeNull();
+    expect(await sessions.get(undefined)).toBeNull();
+    await sessions.sweep();
+    expect(store.db.prepare('SELECT COUNT(*) AS n FROM beheer_sessions').get()).toEqual({ n: 0 });
     sessions.close();
   });
 
@@ -126,8 +131,9 @@ async function deliverAll(outcome: 'delivered' | 'retry', next: NextStep, on: Me
 
 describe('bulk jobs', () => {
   const finished = async (runner: JobRunner, job: Job) => {
-    for (let i = 0; i < 200 && runner.get(job.id)!.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 5));
-    return runner.get(job.id)!;
+    for (let i = 0; i < 400 && (await runner.get(job.id))!.state !== 'done'; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    return (await runner.get(job.id))!;
   };
 
   it("reports the store's answer per message honestly, keeps ids, and runs with bounded concurrency", async () => {
@@ -155,7 +161,7 @@ describe('bulk jobs', () => {
     }) as MessageStore;
     let kicks = 0;
     const runner = new JobRunner({ store: counting, logger: silent, concurrency: () => 2, onQueued: () => kicks++ });
-    const job = runner.start({
+    const job = await runner.start({
       action: 'resend',
       actor: 'beheer:anna',
       ids: [...dead, queued, 'no-such-id', dead[0]!],

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { openSqliteStore, openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
 import { scopeContract } from '../contract/scope.contract.ts';
+import { beheerStateContract } from '../contract/beheer-state.contract.ts';
 import { storeContract } from '../contract/store.contract.ts';
 import { wmo301 } from '../helpers/messages.ts';
 import { tempDirs } from '../helpers/temp.ts';
@@ -19,6 +20,21 @@ const makeSqlite = async (clock: () => number) => {
 };
 storeContract('sqlite', makeSqlite);
 scopeContract('sqlite', makeSqlite);
+
+// Two connections on one file: what one instance (or the same one after a restart) wrote, the other reads.
+beheerStateContract('sqlite', async () => {
+  const file = tempFile();
+  const a = openSqliteStore({ file });
+  const b = openSqliteStore({ file });
+  return {
+    a: a.beheerState,
+    b: b.beheerState,
+    dispose: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
+});
 
 const storeModule = fileURLToPath(new URL('../../src/store/sqlite.ts', import.meta.url));
 
@@ -136,11 +152,14 @@ describe('SQLite store', () => {
     const { id } = await v1.insertMessage(wmo301(), 'a');
     await v1.close();
     // Make it a database as version 1 left it: without the outbox phase column, the case reference (version 3),
-    // the index of leased outbox rows (version 4), the history tables (version 5), gemeente and flow (version 6)
-    // and their migration rows.
+    // the index of leased outbox rows (version 4), the history tables (version 5), gemeente and flow (version 6),
+    // beheer's shared state (version 7) and their migration rows.
     const raw = new Database(file);
     raw.exec('DROP INDEX ix_messages_tenancy; ALTER TABLE messages DROP COLUMN gemeente');
     raw.exec('ALTER TABLE messages DROP COLUMN flow');
+    raw.exec(
+      'DROP TABLE beheer_job_results; DROP TABLE beheer_jobs; DROP TABLE beheer_buckets; DROP TABLE beheer_login_attempts; DROP TABLE beheer_sessions',
+    );
     raw.exec('DROP TABLE history_periods; DROP TABLE history_budgets; DROP TABLE store_secrets');
     raw.exec('ALTER TABLE outbox DROP COLUMN phase');
     raw.exec('DROP INDEX ix_messages_case; ALTER TABLE messages DROP COLUMN case_ref; DROP INDEX ix_outbox_leased');

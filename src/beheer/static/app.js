@@ -668,7 +668,8 @@ async function followJob(area, jobId, label) {
       announce(`${label} klaar: ${job.ok} gelukt, ${job.failed} mislukt`);
       return job;
     }
-    text.textContent = `${line}…`;
+    text.textContent =
+      job.state === 'interrupted' ? `Onderbroken (wacht op een andere instantie). ${line}.` : `${line}…`;
     await new Promise((r) => setTimeout(r, 400));
   }
 }
@@ -1073,7 +1074,7 @@ async function viewJobs() {
           h('td', { class: 'num' }, String(j.total)),
           h('td', { class: 'num' }, String(j.ok)),
           h('td', { class: 'num' }, String(j.failed)),
-          h('td', {}, j.state === 'done' ? 'klaar' : 'bezig'),
+          h('td', {}, j.state === 'done' ? 'klaar' : j.state === 'interrupted' ? 'onderbroken' : 'bezig'),
         ),
       ),
       { empty: 'Nog geen taken.' },

@@ -191,6 +191,62 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX ix_messages_tenancy ON messages (gemeente, flow, received_at);
     `,
   },
+  {
+    version: 6,
+    name: 'beheer-state',
+    // Issue #15 part 3 (helper shared-state): beheer's state shared by every instance on this store: sessions
+    // (the SHA-256 of the cookie, never the cookie), login attempts, failed-authentication buckets, bulk jobs.
+    sql: `
+      CREATE TABLE beheer_sessions (
+        id_hash    TEXT PRIMARY KEY,
+        user_name  TEXT NOT NULL,
+        csrf_token TEXT NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        auth       TEXT
+      );
+      CREATE INDEX ix_beheer_sessions_expires ON beheer_sessions (expires_at);
+      CREATE TABLE beheer_login_attempts (
+        user_name TEXT PRIMARY KEY,
+        failed    INTEGER NOT NULL,
+        running   INTEGER NOT NULL,
+        since     bigint NOT NULL
+      );
+      CREATE TABLE beheer_buckets (
+        key    TEXT PRIMARY KEY,
+        tokens double precision NOT NULL,
+        at     bigint NOT NULL
+      );
+      CREATE TABLE beheer_jobs (
+        id          TEXT PRIMARY KEY,
+        action      TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        selection   TEXT NOT NULL,
+        reason      TEXT,
+        ids         TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        owner       TEXT NOT NULL,
+        lease_until bigint NOT NULL,
+        created_at  bigint NOT NULL,
+        finished_at bigint,
+        total       INTEGER NOT NULL,
+        done        INTEGER NOT NULL DEFAULT 0,
+        ok          INTEGER NOT NULL DEFAULT 0,
+        failed      INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX ix_beheer_jobs_created ON beheer_jobs (created_at);
+      CREATE INDEX ix_beheer_jobs_running ON beheer_jobs (lease_until) WHERE state = 'running';
+      CREATE TABLE beheer_job_results (
+        job_id     TEXT NOT NULL REFERENCES beheer_jobs(id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        ok         boolean NOT NULL,
+        status     TEXT,
+        reason     TEXT,
+        PRIMARY KEY (job_id, seq)
+      );
+    `,
+  },
 ];
 
 /** Arbitrary first key of the advisory lock that serialises migrations of one schema across instances. */

@@ -87,6 +87,7 @@ import {
   type UnansweredFilter,
   type UnansweredHeen,
 } from '../types.ts';
+import { PostgresBeheerState } from './beheer-state.ts';
 import { assertSchemaName, migratePostgres } from './migrations.ts';
 import type { PostgresStoreOptions } from './options.ts';
 import { andScope } from './scope.ts';
@@ -120,6 +121,7 @@ export class PostgresStore implements MessageStore {
   readonly pool: pg.Pool;
   /** Resolves with the schema version once migrations ran (or were checked); rejects when the store cannot open. */
   readonly ready: Promise<number>;
+  readonly beheerState: PostgresBeheerState;
   private readonly now: () => number;
   private readonly listPageMax: number;
   private readonly answerExcerptChars: number;
@@ -150,6 +152,7 @@ export class PostgresStore implements MessageStore {
     this.ready = this.open(schema, options.migrate !== false);
     // Callers see the failure through `ready` or their first call; it must not be an unhandled rejection.
     this.ready.catch(() => undefined);
+    this.beheerState = new PostgresBeheerState(this.pool, this.ready);
   }
 
   private async open(schema: string | null, migrate: boolean): Promise<number> {

@@ -80,6 +80,7 @@ import {
   type UnansweredFilter,
   type UnansweredHeen,
 } from '../types.ts';
+import { SqliteBeheerState } from './beheer-state.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrate } from './migrations.ts';
 import { andScope } from './scope.ts';
@@ -115,6 +116,7 @@ export class SqliteStore implements MessageStore {
   readonly schemaVersion: number;
   readonly walSync: WalSync | null;
   readonly checkpointer: WalCheckpointer | null;
+  readonly beheerState: SqliteBeheerState;
   private readonly now: () => number;
   private readonly listPageMax: number;
   private readonly answerExcerptChars: number;
@@ -151,6 +153,7 @@ export class SqliteStore implements MessageStore {
     }
     this.s = sql.prepareStatements(this.db);
     this.commits = new GroupCommit(this.db, this.walSync, options.groupCommitMs ?? 2);
+    this.beheerState = new SqliteBeheerState(this.db, (fn) => this.commits.run(fn));
   }
 
   /** The one write path: `fn` runs in the next group transaction; resolves once it is committed and fsynced. */
