@@ -6,11 +6,16 @@ import type { NextFunction, Request, Response } from 'express';
 import type { BeheerConfig, BeheerRole } from '../config/beheer.ts';
 import { sendError } from '../http/errors.ts';
 import { verifyPassword } from '../security/passwords.ts';
+import { everything, type Grant } from './grants.ts';
+import { roleOf } from './oidc/claims.ts';
 import { cookieHeader, readCookie, SESSION_COOKIE, type Session, type SessionStore } from './session.ts';
 
 export interface BeheerPrincipal {
   name: string;
+  /** The highest role among the grants. */
   role: BeheerRole;
+  /** What the user may see and do: from configuration (local users) or the provider's claims at login (oidc). */
+  grants: readonly Grant[];
   session: Session;
 }
 
@@ -81,16 +86,36 @@ export class BeheerAuth {
     return a;
   }
 
-  /** The user behind the request's session cookie, with the role configuration gives them now. */
+  /** Whether any local (password) user is configured: without one, the login page shows single sign-on only. */
+  hasLocalUsers(): boolean {
+    return this.config().users.length > 0;
+  }
+
+  /** A session for a single sign-on user, with the grants their claims gave at login. */
+  oidcSession(name: string, grants: Grant[]): Session {
+    return this.sessions.create(name, this.config().sessionTtlMinutes * 60_000, { method: 'oidc', grants });
+  }
+
+  /**
+   * The user behind the request's session cookie: a local user with the role configuration gives them now, or
+   * a single sign-on user with the grants of their login (while single sign-on stays configured).
+   */
   principal(req: Request): BeheerPrincipal | null {
     const session = this.sessions.get(readCookie(req, SESSION_COOKIE));
     if (!session) return null;
+    if (session.auth?.method === 'oidc') {
+      if (!this.config().oidc || session.auth.grants.length === 0) {
+        this.sessions.destroy(session.id);
+        return null;
+      }
+      return { name: session.user, role: roleOf(session.auth.grants), grants: session.auth.grants, session };
+    }
     const user = this.config().users.find((u) => u.name === session.user);
     if (!user) {
       this.sessions.destroy(session.id);
       return null;
     }
-    return { name: user.name, role: user.role, session };
+    return { name: user.name, role: user.role, grants: [everything(user.role)], session };
   }
 
   /** Set-Cookie for this session, or one that deletes the cookie. */

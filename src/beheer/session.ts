@@ -34,7 +34,7 @@ export class SessionStore {
     this.sweeper.unref();
   }
 
-  create(user: string, ttlMs: number): Session {
+  create(user: string, ttlMs: number, auth?: Session['auth']): Session {
     const at = this.now();
     const session: Session = {
       id: randomToken(),
@@ -42,6 +42,7 @@ export class SessionStore {
       csrfToken: randomToken(),
       createdAt: new Date(at),
       expiresAt: new Date(at + ttlMs),
+      ...(auth ? { auth } : {}),
     };
     this.sessions.set(session.id, session);
     return session;
@@ -95,15 +96,19 @@ export interface CookieOptions {
   secure: boolean;
   /** Seconds; 0 deletes the cookie. */
   maxAgeSeconds: number;
+  /** Strict unless said otherwise (Lax: the cookie also comes along on a top-level navigation from elsewhere). */
+  sameSite?: 'Strict' | 'Lax';
+  /** "/" unless said otherwise. */
+  path?: string;
 }
 
-/** A Set-Cookie value: HttpOnly, SameSite=Strict, Path=/, Secure when asked. */
+/** A Set-Cookie value: HttpOnly, SameSite=Strict and Path=/ (unless asked otherwise), Secure when asked. */
 export function cookieHeader(name: string, value: string, o: CookieOptions): string {
   return [
     `${name}=${encodeURIComponent(value)}`,
-    'Path=/',
+    `Path=${o.path ?? '/'}`,
     'HttpOnly',
-    'SameSite=Strict',
+    `SameSite=${o.sameSite ?? 'Strict'}`,
     `Max-Age=${Math.max(0, Math.floor(o.maxAgeSeconds))}`,
     ...(o.secure ? ['Secure'] : []),
   ].join('; ');
