@@ -60,7 +60,8 @@ export function beheerOpenApi(errors: Errors) {
     paths: {
       '/api/beheer/session': {
         get: {
-          summary: 'Who is logged in, their role and the CSRF token',
+          summary:
+            'Who is logged in (user, role, method local or oidc, grants: role on gemeenten and flows), the CSRF token and when the session ends',
           security: session,
           responses: { '200': { description: 'The session' }, ...common },
         },

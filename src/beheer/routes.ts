@@ -162,6 +162,8 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     res.json({
       user: p.name,
       role: p.role,
+      method: p.session.auth?.method ?? 'local',
+      grants: p.grants,
       csrfToken: p.session.csrfToken,
       expiresAt: p.session.expiresAt.toISOString(),
     });
