@@ -75,8 +75,7 @@ export function beheerOpenApi(errors: Errors) {
             },
             ...errors({
               '404': 'OIDC_NOT_CONFIGURED',
-              '503':
-                'OIDC_UNAVAILABLE: the provider cannot be reached (a browser gets the login page with the reason)',
+              '503': 'OIDC_UNAVAILABLE: the provider cannot be reached (a browser gets the login page with the reason)',
             }),
           },
         },
