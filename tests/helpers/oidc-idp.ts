@@ -90,7 +90,7 @@ export async function startTestIdp(dir: string): Promise<TestIdp> {
 }
 
 /** A cookie jar per host:port (paths ignored), and one request that does not follow redirects. */
-export class Browser {
+export class CookieClient {
   private readonly jars = new Map<string, Map<string, string>>();
   private readonly fetch: ReturnType<typeof fetchTrusting>;
 

@@ -12,7 +12,7 @@ import { seal, unseal } from '../../src/beheer/oidc/sealed.ts';
 import type { OidcConfig } from '../../src/config/oidc.ts';
 import { beheerUsersYaml, loginBeheer } from '../helpers/beheer-client.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { type Accounts, Browser, formOf, startTestIdp, type TestIdp } from '../helpers/oidc-idp.ts';
+import { type Accounts, CookieClient, formOf, startTestIdp, type TestIdp } from '../helpers/oidc-idp.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const CLIENT = { clientId: 'schakel-beheer', clientSecret: 'test-client-secret-of-some-length-1234' };
@@ -49,8 +49,8 @@ let g: TestGateway;
 let other: TestGateway;
 
 /** Through the provider's login and consent forms up to (not into) the gateway's callback. */
-async function toCallback(b: Browser, base: string, account: string): Promise<string> {
-  const isCallback = (u: string) => u.startsWith(`${base}/beheer/oidc/callback`) || u.includes('/beheer/oidc/callback');
+async function toCallback(b: CookieClient, base: string, account: string): Promise<string> {
+  const isCallback = (u: string) => u.startsWith(`${base}/beheer/oidc/callback`);
   let page = await b.follow(`${base}/beheer/oidc/login`, {}, isCallback);
   for (let step = 0; step < 4 && !isCallback(page.url); step++) {
     expect(page.status, page.text.slice(0, 300)).toBe(200);
@@ -64,7 +64,7 @@ async function toCallback(b: Browser, base: string, account: string): Promise<st
   return page.url;
 }
 
-async function sessionOf(b: Browser, base: string) {
+async function sessionOf(b: CookieClient, base: string) {
   const r = await b.request(`${base}/api/beheer/session`, { accept: 'application/json' });
   return { status: r.status, body: r.status === 200 ? JSON.parse(r.text) : r.text };
 }
@@ -85,7 +85,7 @@ describe('beheer single sign-on (OpenID Connect)', () => {
   });
 
   it('starts while the provider is down and says so on the login page; a later login tries again', async () => {
-    const b = new Browser(idp.caPath);
+    const b = new CookieClient(idp.caPath);
     const start = await b.request(`${g.url}/beheer/oidc/login`);
     expect(start.status).toBe(503);
     expect(start.headers.get('retry-after')).toBeTruthy();
@@ -122,7 +122,7 @@ describe('beheer single sign-on (OpenID Connect)', () => {
   });
 
   it('logs in through the provider; the claims decide the grants, per account', async () => {
-    const anna = new Browser(idp.caPath);
+    const anna = new CookieClient(idp.caPath);
     const callback = await toCallback(anna, g.url, 'anna');
     const done = await anna.request(callback);
     expect(done.status).toBe(200);
@@ -137,7 +137,7 @@ describe('beheer single sign-on (OpenID Connect)', () => {
     });
     expect((await anna.request(`${g.url}/beheer`)).status).toBe(200);
 
-    const bram = new Browser(idp.caPath);
+    const bram = new CookieClient(idp.caPath);
     await bram.request(await toCallback(bram, g.url, 'bram'));
     const t = await sessionOf(bram, g.url);
     expect(t.body).toMatchObject({
@@ -157,7 +157,7 @@ describe('beheer single sign-on (OpenID Connect)', () => {
   });
 
   it('refuses (403, audited) an account whose claims map to no grant', async () => {
-    const carla = new Browser(idp.caPath);
+    const carla = new CookieClient(idp.caPath);
     const r = await carla.request(await toCallback(carla, g.url, 'carla'));
     expect(r.status).toBe(403);
     expect(r.text).toContain('data-code="OIDC_NO_GRANT"');
@@ -173,19 +173,19 @@ describe('beheer single sign-on (OpenID Connect)', () => {
   });
 
   it('refuses a wrong state, a tampered or missing state cookie, a replayed code and a wrong nonce', async () => {
-    const refusal = async (b: Browser, url: string) => {
+    const refusal = async (b: CookieClient, url: string) => {
       const r = await b.request(url, { accept: 'application/json' });
       return { status: r.status, code: (JSON.parse(r.text) as { error: { code: string } }).error.code };
     };
 
     // Wrong state: the answer is for another login than the one this browser started.
-    const b1 = new Browser(idp.caPath);
+    const b1 = new CookieClient(idp.caPath);
     const cb1 = new URL(await toCallback(b1, g.url, 'anna'));
     cb1.searchParams.set('state', 'another-state');
     expect(await refusal(b1, cb1.href)).toEqual({ status: 400, code: 'OIDC_STATE_MISMATCH' });
 
     // Tampered state cookie.
-    const b2 = new Browser(idp.caPath);
+    const b2 = new CookieClient(idp.caPath);
     const cb2 = await toCallback(b2, g.url, 'anna');
     const sealed = b2.cookie(g.url, STATE_COOKIE)!;
     const flipped = sealed.slice(0, 20) + (sealed[20] === 'A' ? 'B' : 'A') + sealed.slice(21);
@@ -195,7 +195,7 @@ describe('beheer single sign-on (OpenID Connect)', () => {
     expect(await refusal(b2, cb2)).toEqual({ status: 400, code: 'OIDC_STATE_MISSING' });
 
     // Replayed code: the callback, with its cookie, a second time.
-    const b3 = new Browser(idp.caPath);
+    const b3 = new CookieClient(idp.caPath);
     const cb3 = await toCallback(b3, g.url, 'anna');
     const cookie3 = b3.cookie(g.url, STATE_COOKIE)!;
     expect((await b3.request(cb3)).status).toBe(200);
@@ -203,7 +203,7 @@ describe('beheer single sign-on (OpenID Connect)', () => {
     expect(await refusal(b3, cb3)).toEqual({ status: 401, code: 'OIDC_CODE_REFUSED' });
 
     // Wrong nonce: the real state cookie, opened with the server's key and sealed again with another nonce.
-    const b4 = new Browser(idp.caPath);
+    const b4 = new CookieClient(idp.caPath);
     const cb4 = await toCallback(b4, g.url, 'anna');
     const key = stateKey(g.gateway.config.beheer.oidc as OidcConfig);
     const real = unseal(key, b4.cookie(g.url, STATE_COOKIE)!, Date.now());
@@ -225,7 +225,7 @@ describe('beheer single sign-on (OpenID Connect)', () => {
   });
 
   it('finishes on another instance a login begun on this one (no login state in a process)', async () => {
-    const b = new Browser(idp.caPath);
+    const b = new CookieClient(idp.caPath);
     const cb = new URL(await toCallback(b, g.url, 'anna'));
     const onOther = `${other.url}${cb.pathname}${cb.search}`;
     b.setCookie(other.url, STATE_COOKIE, b.cookie(g.url, STATE_COOKIE)!);
@@ -234,7 +234,7 @@ describe('beheer single sign-on (OpenID Connect)', () => {
   });
 
   it('audits the logout of a single sign-on user', async () => {
-    const b = new Browser(idp.caPath);
+    const b = new CookieClient(idp.caPath);
     await b.request(await toCallback(b, g.url, 'anna'));
     const { body } = await sessionOf(b, g.url);
     const out = await b.request(`${g.url}/beheer/logout`, { form: { _csrf: body.csrfToken } });
