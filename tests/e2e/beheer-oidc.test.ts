@@ -119,6 +119,9 @@ describe.skipIf(browserSkip !== '')(
     it('a beheerder for 0363/wmo clicks single sign-on, logs in at the provider and lands in beheer with those grants', async () => {
       const page = await atLogin();
       await page.screenshot({ path: path.join(OUT, 'beheer-sso-login.png'), fullPage: true });
+      // Without local users there is no password login, not even by posting the form by hand.
+      const post = await page.request.post(`${g.url}/beheer/login`, { form: { name: 'anna', password: 'x' } });
+      expect(post.status()).toBe(404);
       await ssoLogin(page, 'anna');
       await page.getByRole('heading', { level: 1, name: 'Overzicht' }).waitFor();
       expect(new URL(page.url()).pathname).toBe('/beheer');

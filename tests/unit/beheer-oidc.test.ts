@@ -3,9 +3,13 @@
  * claim), the sealed login state (tampering, another key or purpose, expiry), and the beheer.oidc
  * configuration's checks.
  */
+import type { Request } from 'express';
 import { describe, expect, it } from 'vitest';
+import { BeheerAuth } from '../../src/beheer/auth.ts';
 import { grantsFromClaims, roleOf, userNameOf } from '../../src/beheer/oidc/claims.ts';
 import { seal, sealKey, unseal } from '../../src/beheer/oidc/sealed.ts';
+import { SESSION_COOKIE, SessionStore } from '../../src/beheer/session.ts';
+import { type BeheerConfig, beheerConfig } from '../../src/config/beheer.ts';
 import { oidcConfig } from '../../src/config/oidc.ts';
 
 const BASE = { issuer: 'https://idp.example.nl/realms/regio', clientId: 'schakel', clientSecret: 's3cret' };
@@ -117,5 +121,27 @@ describe('beheer.oidc configuration', () => {
       }),
     ).toHaveLength(1);
     expect(issues({ ...BASE, grants, stateSecret: 'short' })).toEqual(['stateSecret: must be at least 32 characters']);
+  });
+});
+
+describe('single sign-on sessions', () => {
+  const withCookie = (id: string) =>
+    ({
+      get: (h: string) => (h.toLowerCase() === 'cookie' ? `${SESSION_COOKIE}=${id}` : undefined),
+    }) as unknown as Request;
+
+  it('gives the principal the grants of the login, without a configured user, while single sign-on is configured', () => {
+    let config: BeheerConfig = beheerConfig.parse({ oidc: { ...BASE, grants: MAPPING.grants } });
+    const sessions = new SessionStore();
+    const auth = new BeheerAuth(() => config, sessions);
+    const grants = [{ role: 'viewer' as const, gemeenten: ['0363'], flows: ['jeugd' as const] }];
+    const session = auth.oidcSession('oidc:jan@0363.nl', grants);
+    expect(auth.principal(withCookie(session.id))).toMatchObject({ name: 'oidc:jan@0363.nl', role: 'viewer', grants });
+    // Single sign-on switched off: the session ends.
+    config = beheerConfig.parse({});
+    expect(auth.principal(withCookie(session.id))).toBeNull();
+    config = beheerConfig.parse({ oidc: { ...BASE, grants: MAPPING.grants } });
+    expect(auth.principal(withCookie(session.id))).toBeNull();
+    sessions.close();
   });
 });
