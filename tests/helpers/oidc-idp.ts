@@ -22,7 +22,14 @@ export interface TestIdp {
   /** base64 SHA-256 of the server certificate's public key (for chromium's --ignore-certificate-errors-spki-list). */
   spkiHash: string;
   /** Starts answering as an OpenID provider with this client and these accounts. */
-  attach(o: { clientId: string; clientSecret: string; redirectUris: string[]; accounts: Accounts }): void;
+  attach(o: {
+    clientId: string;
+    clientSecret: string;
+    redirectUris: string[];
+    accounts: Accounts;
+    /** false: the profile claims are only at the userinfo endpoint, not in the ID token (default true). */
+    claimsInIdToken?: boolean;
+  }): void;
   /** Stops answering (503), as a provider that is down. */
   detach(): void;
   close(): Promise<void>;
@@ -49,7 +56,7 @@ export async function startTestIdp(dir: string): Promise<TestIdp> {
     issuer,
     caPath,
     spkiHash: createHash('sha256').update(spki).digest('base64'),
-    attach({ clientId, clientSecret, redirectUris, accounts }) {
+    attach({ clientId, clientSecret, redirectUris, accounts, claimsInIdToken = true }) {
       const provider = new Provider(issuer, {
         clients: [
           {
@@ -65,12 +72,12 @@ export async function startTestIdp(dir: string): Promise<TestIdp> {
           if (!claims) return undefined;
           return { accountId: id, claims: async () => ({ sub: id, ...claims }) };
         },
-        // The claims the tests map, in the profile scope and (as Keycloak and Entra do) in the ID token.
+        // The claims the tests map, in the profile scope and (as Keycloak and Entra do) in the ID token, or not.
         claims: {
           openid: ['sub'],
           profile: ['name', 'preferred_username', 'groups', 'schakel_gemeenten', 'realm_access'],
         },
-        conformIdTokenClaims: false,
+        conformIdTokenClaims: !claimsInIdToken,
         features: { devInteractions: { enabled: true } },
         cookies: { keys: ['schakel-test-idp-cookie-key'] },
         ttl: { AuthorizationCode: 60, Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },

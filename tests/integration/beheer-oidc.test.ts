@@ -244,3 +244,44 @@ describe('beheer single sign-on (OpenID Connect)', () => {
     expect(logouts.some((a) => a.actor === 'beheer:oidc:anna@gemeente0363.nl')).toBe(true);
   });
 });
+
+describe('beheer single sign-on with claims at the userinfo endpoint only', () => {
+  const dir2 = tempDir('schakel-oidc-userinfo-');
+  let idp2: TestIdp;
+  let withUserinfo: TestGateway;
+  let idTokenOnly: TestGateway;
+
+  beforeAll(async () => {
+    idp2 = await startTestIdp(dir2.path);
+    const yaml = `beheer:\n${oidcYaml(idp2.issuer, idp2.caPath)}`;
+    withUserinfo = await startTestGateway({ extraYaml: `${yaml}    userinfo: true\n` });
+    idTokenOnly = await startTestGateway({ extraYaml: yaml });
+    idp2.attach({
+      ...CLIENT,
+      redirectUris: [`${withUserinfo.url}/beheer/oidc/callback`, `${idTokenOnly.url}/beheer/oidc/callback`],
+      accounts: ACCOUNTS,
+      claimsInIdToken: false,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await withUserinfo?.stop();
+    await idTokenOnly?.stop();
+    await idp2?.close();
+    dir2.remove();
+  });
+
+  it('maps the userinfo claims when userinfo is on, and finds no grant in the bare ID token when it is off', async () => {
+    const b = new CookieClient(idp2.caPath);
+    expect((await b.request(await toCallback(b, withUserinfo.url, 'anna'))).status).toBe(200);
+    expect((await sessionOf(b, withUserinfo.url)).body).toMatchObject({
+      user: 'oidc:anna@gemeente0363.nl',
+      grants: [{ role: 'beheerder', gemeenten: ['0363'], flows: ['wmo'] }],
+    });
+
+    const c = new CookieClient(idp2.caPath);
+    const r = await c.request(await toCallback(c, idTokenOnly.url, 'anna'), { accept: 'application/json' });
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.text).error.code).toBe('OIDC_NO_GRANT');
+  });
+});
