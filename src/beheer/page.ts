@@ -45,14 +45,15 @@ interface LoginPageOptions {
   error?: string;
   /** The password form (there are local users, or there is no single sign-on). */
   local: boolean;
-  /** Single sign-on: the button's name, and why it cannot be used now. */
-  sso?: { displayName: string; unavailable?: string };
+  /** Single sign-on: the button's name, why it cannot be used now, and why the last attempt failed. */
+  sso?: { displayName: string; unavailable?: string; error?: string };
 }
 
 function ssoSection(sso: NonNullable<LoginPageOptions['sso']>): string {
   return `<div class="card sso">
 <p><a class="button" id="sso-login" href="/beheer/oidc/login">Aanmelden met ${escapeText(sso.displayName)}</a></p>
-${sso.unavailable ? `<p class="error" role="status" id="sso-fout">${escapeText(sso.displayName)} is nu niet bereikbaar: ${escapeText(sso.unavailable)}</p>` : ''}
+${sso.error ? `<p class="error" role="alert" id="sso-poging">${escapeText(sso.error)}</p>` : ''}
+${sso.unavailable && !sso.error ? `<p class="error" role="status" id="sso-fout">${escapeText(sso.displayName)} is nu niet bereikbaar: ${escapeText(sso.unavailable)}</p>` : ''}
 </div>`;
 }
 
@@ -69,7 +70,6 @@ function loginPage(token: string, o: LoginPageOptions): string {
 <body class="login">
 <main id="inhoud">
 <h1>Schakel — functioneel beheer</h1>
-${o.error && !o.local ? `<p class="error" role="alert" id="login-fout">${escapeText(o.error)}</p>` : ''}
 ${o.sso ? ssoSection(o.sso) : ''}
 ${o.local ? localForm(token, o) : ''}
 </main>
@@ -104,7 +104,12 @@ export function beheerPageRouter(d: BeheerPageDeps): express.Router {
   r.use(pageHeaders);
   r.use('/static', express.static(STATIC_DIR, { index: false, maxAge: '1h' }));
 
-  const showLogin = (req: Request, res: Response, status: number, o: { name?: string; error?: string } = {}) => {
+  const showLogin = (
+    req: Request,
+    res: Response,
+    status: number,
+    o: { name?: string; error?: string; ssoError?: string } = {},
+  ) => {
     const token = randomToken();
     res.append(
       'Set-Cookie',
@@ -116,6 +121,7 @@ export function beheerPageRouter(d: BeheerPageDeps): express.Router {
       ? {
           displayName: options.displayName,
           ...(discovery?.kind === 'unavailable' ? { unavailable: discovery.reason } : {}),
+          ...(o.ssoError ? { error: o.ssoError } : {}),
         }
       : undefined;
     const local = !sso || d.auth.hasLocalUsers();
@@ -134,7 +140,7 @@ export function beheerPageRouter(d: BeheerPageDeps): express.Router {
 
   r.post('/login', form, async (req, res) => {
     if (!d.auth.hasLocalUsers() && d.oidc?.options())
-      return showLogin(req, res, 404, { error: 'Aanmelden met een wachtwoord kan hier niet; gebruik de knop.' });
+      return showLogin(req, res, 404, { ssoError: 'Aanmelden met een wachtwoord kan hier niet; gebruik de knop.' });
     const body = (req.body ?? {}) as Record<string, unknown>;
     const name = typeof body.name === 'string' ? body.name.trim() : '';
     const password = typeof body.password === 'string' ? body.password : '';

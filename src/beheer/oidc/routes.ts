@@ -29,7 +29,7 @@ export interface OidcRoutesDeps {
   client: OidcClient;
   options: () => OidcConfig | undefined;
   /** The login page with an error on it (single sign-on could not start). */
-  showLogin: (req: Request, res: Response, status: number, o: { error: string }) => void;
+  showLogin: (req: Request, res: Response, status: number, o: { ssoError: string }) => void;
   now?: () => number;
 }
 
@@ -138,7 +138,7 @@ export function oidcRouter(d: OidcRoutesDeps): express.Router {
       res.locals.errorCode = e.code;
       if (req.accepts(['html', 'json']) === 'json') return sendError(res, e.status, e.code, e.message);
       d.showLogin(req, res, e.status, {
-        error: `Aanmelden met ${o.displayName} kan nu niet (${e.code}): ${e.message}. Probeer het later opnieuw.`,
+        ssoError: `Aanmelden met ${o.displayName} kan nu niet (${e.code}): ${e.message}. Probeer het later opnieuw.`,
       });
     }
   });
