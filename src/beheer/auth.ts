@@ -6,9 +6,9 @@ import type { NextFunction, Request, Response } from 'express';
 import type { BeheerConfig, BeheerRole } from '../config/beheer.ts';
 import { sendError } from '../http/errors.ts';
 import { verifyPassword } from '../security/passwords.ts';
+import type { BeheerState } from '../store/types.ts';
 import { type Grant, grantsOf } from './grants.ts';
 import { highestRole } from './scope.ts';
-import type { BeheerState } from '../store/types.ts';
 import { cookieHeader, readCookie, SESSION_COOKIE, type Session, type SessionStore } from './session.ts';
 
 export interface BeheerPrincipal {
@@ -64,11 +64,25 @@ export class BeheerAuth {
     };
   }
 
-  /** The user behind the request's session cookie, with the grants configuration (or the login) gives them now. */
+  /** Whether any local (password) user is configured: without one, the login page shows single sign-on only. */
+  hasLocalUsers(): boolean {
+    return this.config().users.length > 0;
+  }
+
+  /** A session for a single sign-on user, with the grants their claims gave at login. */
+  oidcSession(name: string, grants: Grant[]): Promise<Session> {
+    return this.sessions.create(name, this.config().sessionTtlMinutes * 60_000, { method: 'oidc', grants });
+  }
+
+  /**
+   * The user behind the request's session cookie: a local user with the grants configuration gives them now, or
+   * a single sign-on user with the grants of their login (while single sign-on stays configured).
+   */
   async principal(req: Request): Promise<BeheerPrincipal | null> {
     const session = await this.sessions.get(readCookie(req, SESSION_COOKIE));
     if (!session) return null;
-    const grants = grantsOf(session, this.config());
+    const ssoGone = session.auth?.method === 'oidc' && !this.config().oidc;
+    const grants = ssoGone ? null : grantsOf(session, this.config());
     const role = grants ? highestRole(grants) : null;
     if (!grants || !role) {
       await this.sessions.destroy(session.id);

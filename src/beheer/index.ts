@@ -24,6 +24,7 @@ import {
 import { BeheerAuth } from './auth.ts';
 import { AwaitingAnswers, type AwaitingReport, overdueAlerts } from './awaiting.ts';
 import { JobRunner } from './jobs.ts';
+import { OidcClient } from './oidc/client.ts';
 import { type Overview, OverviewService } from './overview.ts';
 import { beheerPageRouter } from './page.ts';
 import { beheerApiRouter } from './routes.ts';
@@ -50,6 +51,8 @@ export class Beheer {
   readonly overview: OverviewService;
   /** "Wacht op antwoord": heenberichten whose answer is overdue. */
   readonly awaiting: AwaitingAnswers;
+  /** Single sign-on (beheer.oidc): discovery of the identity provider, the code flow. */
+  readonly oidc: OidcClient;
   readonly page: express.Router;
   readonly api: express.Router;
   private readonly certificates: CertificateSource;
@@ -76,7 +79,18 @@ export class Beheer {
     });
     this.overview = this.makeOverview(d.store);
     this.awaiting = this.makeAwaiting(d.store);
-    this.page = beheerPageRouter({ auth: this.auth, store: d.store });
+    this.oidc = new OidcClient(
+      () => d.config().beheer.oidc,
+      d.logger,
+      () => this.now().getTime(),
+    );
+    // Discovery runs in the background: a provider that is down does not hold up the start.
+    this.oidc.warmUp();
+    this.page = beheerPageRouter({
+      auth: this.auth,
+      store: d.store,
+      oidc: { client: this.oidc, options: () => d.config().beheer.oidc },
+    });
     this.api = beheerApiRouter({
       config: d.config,
       store: d.store,

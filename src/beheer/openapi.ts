@@ -60,9 +60,53 @@ export function beheerOpenApi(errors: Errors) {
       BeheerFilter: { type: 'object', additionalProperties: false, properties: FILTER_PROPERTIES },
     },
     paths: {
+      '/beheer/oidc/login': {
+        get: {
+          summary:
+            'Single sign-on: redirects to the identity provider (authorization code with PKCE S256, state and nonce) and sets the sealed login state cookie schakel_oidc (HttpOnly, SameSite=Lax, 10 minutes)',
+          security: [],
+          responses: {
+            '303': {
+              description: "To the provider's authorization endpoint",
+              headers: { Location: { $ref: '#/components/headers/Location' } },
+            },
+            default: {
+              description:
+                'A browser (Accept: text/html) gets the login page, with the reason when single sign-on cannot start now',
+              content: { 'text/html': { schema: str } },
+            },
+            ...errors({
+              '404': 'OIDC_NOT_CONFIGURED',
+              '503': 'OIDC_UNAVAILABLE: the provider cannot be reached (a browser gets the login page with the reason)',
+            }),
+          },
+        },
+      },
+      '/beheer/oidc/callback': {
+        get: {
+          summary:
+            "Single sign-on: the provider's answer. Checks state, exchanges the code (PKCE), validates the ID token (nonce), maps the claims to grants, starts a beheer session; every login and refusal is audited. A browser gets an HTML page; a client that accepts only JSON gets the error body",
+          security: [],
+          parameters: ['code', 'state', 'error'].map((name) => ({ name, in: 'query', schema: str })),
+          responses: {
+            '200': {
+              description: 'Logged in: the session cookie is set and the page moves on to /beheer',
+              content: { 'text/html': { schema: str } },
+            },
+            ...errors({
+              '400': 'OIDC_STATE_MISSING, OIDC_STATE_EXPIRED, OIDC_STATE_INVALID, OIDC_STATE_MISMATCH',
+              '401': 'OIDC_PROVIDER_ERROR, OIDC_CODE_REFUSED, OIDC_ID_TOKEN_INVALID',
+              '403': 'OIDC_NO_GRANT: no claim maps to a grant',
+              '404': 'OIDC_NOT_CONFIGURED',
+              '503': 'OIDC_UNAVAILABLE',
+            }),
+          },
+        },
+      },
       '/api/beheer/session': {
         get: {
-          summary: 'Who is logged in, their role, their grants (role on gemeenten and flows) and the CSRF token',
+          summary:
+            'Who is logged in (user, role, method local or oidc, grants: role on gemeenten and flows), the CSRF token and when the session ends',
           security: session,
           responses: { '200': { description: 'The session' }, ...common },
         },

@@ -5,12 +5,15 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { OidcConfig } from '../config/oidc.ts';
 import type { FailureCharge } from '../http/rate-limit.ts';
 import type { Logger } from '../log.ts';
 import type { MessageStore } from '../store/types.ts';
 import { escapeAttr, escapeText } from '../xml/escape.ts';
 import { actorOf, type BeheerAuth, principalOf } from './auth.ts';
 import { CSRF_FIELD, requireCsrf, tokensMatch } from './csrf.ts';
+import type { OidcClient } from './oidc/client.ts';
+import { oidcRouter } from './oidc/routes.ts';
 import { cookieHeader, randomToken, readCookie } from './session.ts';
 
 export const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
@@ -37,7 +40,24 @@ function pageHeaders(_req: Request, res: Response, next: NextFunction): void {
   next();
 }
 
-function loginPage(token: string, o: { name?: string; error?: string } = {}): string {
+interface LoginPageOptions {
+  name?: string;
+  error?: string;
+  /** The password form (there are local users, or there is no single sign-on). */
+  local: boolean;
+  /** Single sign-on: the button's name, why it cannot be used now, and why the last attempt failed. */
+  sso?: { displayName: string; unavailable?: string; error?: string };
+}
+
+function ssoSection(sso: NonNullable<LoginPageOptions['sso']>): string {
+  return `<div class="card sso">
+<p><a class="button" id="sso-login" href="/beheer/oidc/login">Aanmelden met ${escapeText(sso.displayName)}</a></p>
+${sso.error ? `<p class="error" role="alert" id="sso-poging">${escapeText(sso.error)}</p>` : ''}
+${sso.unavailable && !sso.error ? `<p class="error" role="status" id="sso-fout">${escapeText(sso.displayName)} is nu niet bereikbaar: ${escapeText(sso.unavailable)}</p>` : ''}
+</div>`;
+}
+
+function loginPage(token: string, o: LoginPageOptions): string {
   return `<!doctype html>
 <html lang="nl">
 <head>
@@ -50,7 +70,16 @@ function loginPage(token: string, o: { name?: string; error?: string } = {}): st
 <body class="login">
 <main id="inhoud">
 <h1>Schakel — functioneel beheer</h1>
-<form method="post" action="/beheer/login" class="card">
+${o.sso ? ssoSection(o.sso) : ''}
+${o.local ? localForm(token, o) : ''}
+</main>
+</body>
+</html>
+`;
+}
+
+function localForm(token: string, o: LoginPageOptions): string {
+  return `<form method="post" action="/beheer/login" class="card">
 <h2>Aanmelden</h2>
 ${o.error ? `<p class="error" role="alert" id="login-fout">${escapeText(o.error)}</p>` : ''}
 <input type="hidden" name="${CSRF_FIELD}" value="${escapeAttr(token)}">
@@ -59,27 +88,50 @@ ${o.error ? `<p class="error" role="alert" id="login-fout">${escapeText(o.error)
 <p><label for="password">Wachtwoord</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required></p>
 <p><button type="submit">Aanmelden</button></p>
-</form>
-</main>
-</body>
-</html>
-`;
+</form>`;
 }
 
-export function beheerPageRouter(d: { auth: BeheerAuth; store: MessageStore }): express.Router {
+export interface BeheerPageDeps {
+  auth: BeheerAuth;
+  store: MessageStore;
+  /** Single sign-on, when beheer.oidc is configured. */
+  oidc?: { client: OidcClient; options: () => OidcConfig | undefined };
+}
+
+export function beheerPageRouter(d: BeheerPageDeps): express.Router {
   const r = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   r.use(pageHeaders);
   r.use('/static', express.static(STATIC_DIR, { index: false, maxAge: '1h' }));
 
-  const showLogin = (req: Request, res: Response, status: number, o: { name?: string; error?: string } = {}) => {
+  const showLogin = (
+    req: Request,
+    res: Response,
+    status: number,
+    o: { name?: string; error?: string; ssoError?: string } = {},
+  ) => {
     const token = randomToken();
     res.append(
       'Set-Cookie',
       cookieHeader(LOGIN_COOKIE, token, { secure: d.auth.secureCookie(req), maxAgeSeconds: 3600 }),
     );
-    res.status(status).type('html').send(loginPage(token, o));
+    const options = d.oidc?.options();
+    const discovery = d.oidc?.client.state();
+    const sso = options
+      ? {
+          displayName: options.displayName,
+          ...(discovery?.kind === 'unavailable' ? { unavailable: discovery.reason } : {}),
+          ...(o.ssoError ? { error: o.ssoError } : {}),
+        }
+      : undefined;
+    const local = !sso || d.auth.hasLocalUsers();
+    res
+      .status(status)
+      .type('html')
+      .send(loginPage(token, { ...o, local, ...(sso ? { sso } : {}) }));
   };
+
+  if (d.oidc) r.use('/oidc', oidcRouter({ auth: d.auth, store: d.store, ...d.oidc, showLogin }));
 
   r.get('/login', async (req, res) => {
     if (await d.auth.principal(req)) return void res.redirect(303, '/beheer');
@@ -87,6 +139,8 @@ export function beheerPageRouter(d: { auth: BeheerAuth; store: MessageStore }): 
   });
 
   r.post('/login', form, async (req, res) => {
+    if (!d.auth.hasLocalUsers() && d.oidc?.options())
+      return showLogin(req, res, 404, { ssoError: 'Aanmelden met een wachtwoord kan hier niet; gebruik de knop.' });
     const body = (req.body ?? {}) as Record<string, unknown>;
     const name = typeof body.name === 'string' ? body.name.trim() : '';
     const password = typeof body.password === 'string' ? body.password : '';

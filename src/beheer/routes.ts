@@ -202,6 +202,7 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     res.json({
       user: p.name,
       role: p.role,
+      method: p.session.auth?.method ?? 'local',
       grants: p.grants,
       csrfToken: p.session.csrfToken,
       expiresAt: p.session.expiresAt.toISOString(),
@@ -413,17 +414,14 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
   r.get('/jobs', async (_req, res) => {
     const role = principalOf(res).role;
     res.json({
-      jobs: (await d.jobs.list())
-        .filter((j) => mayFollow(res, j))
-        .map((j) => jobView(j, 'none', role)),
+      jobs: (await d.jobs.list()).filter((j) => mayFollow(res, j)).map((j) => jobView(j, 'none', role)),
     });
   });
 
   r.get('/jobs/:id', async (req: Request, res: Response) => {
     const found = await d.jobs.get(String(req.params.id));
     const job = found && mayFollow(res, found) ? found : undefined;
-    if (!job)
-      return sendError(res, 404, 'NOT_FOUND', 'no such job');
+    if (!job) return sendError(res, 404, 'NOT_FOUND', 'no such job');
     const results = req.query.results === 'failed' || req.query.results === 'none' ? req.query.results : 'all';
     res.json(jobView(job, results, principalOf(res).role));
   });

@@ -125,15 +125,19 @@ export interface CookieOptions {
   secure: boolean;
   /** Seconds; 0 deletes the cookie. */
   maxAgeSeconds: number;
+  /** Strict unless said otherwise (Lax: the cookie also comes along on a top-level navigation from elsewhere). */
+  sameSite?: 'Strict' | 'Lax';
+  /** "/" unless said otherwise. */
+  path?: string;
 }
 
-/** A Set-Cookie value: HttpOnly, SameSite=Strict, Path=/, Secure when asked. */
+/** A Set-Cookie value: HttpOnly, SameSite=Strict and Path=/ (unless asked otherwise), Secure when asked. */
 export function cookieHeader(name: string, value: string, o: CookieOptions): string {
   return [
     `${name}=${encodeURIComponent(value)}`,
-    'Path=/',
+    `Path=${o.path ?? '/'}`,
     'HttpOnly',
-    'SameSite=Strict',
+    `SameSite=${o.sameSite ?? 'Strict'}`,
     `Max-Age=${Math.max(0, Math.floor(o.maxAgeSeconds))}`,
     ...(o.secure ? ['Secure'] : []),
   ].join('; ');

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { API_KEY_HASH_PATTERN } from '../security/api-keys.ts';
 import { PASSWORD_HASH_PATTERN } from '../security/passwords.ts';
 import { FLOWS } from '../store/types.ts';
+import { oidcConfig } from './oidc.ts';
 
 export const BEHEER_ROLES = ['viewer', 'beheerder'] as const;
 export type BeheerRole = (typeof BEHEER_ROLES)[number];
@@ -78,6 +79,10 @@ export const beheerConfig = z
     jobMaxMessages: positiveInt.default(10_000).describe('Most messages one bulk action may touch'),
     /** Store actions a bulk job runs at once. */
     jobConcurrency: positiveInt.max(32).default(4).describe('Store actions a bulk job runs at once'),
+    /** Single sign-on (src/config/oidc.ts); local users keep working next to it. */
+    oidc: oidcConfig
+      .optional()
+      .describe('Single sign-on with OpenID Connect: the provider, the client and the claims that grant access'),
   })
   .prefault({});
 

@@ -169,7 +169,7 @@ function substituteEnv(
   return issues;
 }
 
-/** Certificate, key, PKCS#12 and CA paths of the TLS profiles, made absolute against the config file's folder. */
+/** Certificate, key, PKCS#12 and CA paths of the TLS profiles (and the OIDC provider's CAs), made absolute against the config file's folder. */
 function resolveTlsPaths(config: Config, base: string): void {
   const abs = (path: string) => resolve(base, path);
   for (const p of config.tls.profiles) {
@@ -178,6 +178,8 @@ function resolveTlsPaths(config: Config, base: string): void {
     if (p.pkcs12 !== undefined) p.pkcs12 = abs(p.pkcs12);
     p.ca = p.ca.map(abs);
   }
+  const oidc = config.beheer.oidc;
+  if (oidc) oidc.ca = oidc.ca.map(abs);
 }
 
 function toIssues(issues: z.core.$ZodIssue[], doc: Document, lines: LineCounter): ConfigIssue[] {

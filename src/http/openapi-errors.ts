@@ -15,6 +15,17 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   ROLE_FORBIDDEN: 'The beheer role may not do this',
   CSRF_TOKEN: 'A beheer change without the session CSRF token',
   RATE_LIMITED: 'Over the rate limit, or too many failed authentications from this address',
+  // Single sign-on (src/beheer/oidc/)
+  OIDC_NOT_CONFIGURED: 'Single sign-on is not configured (beheer.oidc)',
+  OIDC_UNAVAILABLE: 'The identity provider cannot be reached (discovery or token request failed); try again later',
+  OIDC_STATE_MISSING: 'A single sign-on callback without the login state cookie (no login under way in this browser)',
+  OIDC_STATE_EXPIRED: 'A single sign-on callback more than 10 minutes after the login began',
+  OIDC_STATE_INVALID: 'A login state cookie that was altered or sealed by another key',
+  OIDC_STATE_MISMATCH: 'A single sign-on callback whose state is not that of the login this browser began',
+  OIDC_PROVIDER_ERROR: 'The identity provider answered the login with an error (e.g. access_denied)',
+  OIDC_CODE_REFUSED: 'The identity provider refused the authorization code (replayed, expired, or PKCE mismatch)',
+  OIDC_ID_TOKEN_INVALID: 'The ID token did not validate (nonce, signature, issuer, audience or time)',
+  OIDC_NO_GRANT: "None of the user's claims maps to a beheer grant (beheer.oidc.grants, gemeentenClaims)",
   // The request itself
   BAD_REQUEST: 'The request could not be read',
   REQUEST_ABORTED: 'The request was aborted',

@@ -12,6 +12,8 @@ const OPERATION_IDS: Readonly<Record<string, string>> = {
   'get /healthz': 'getHealth',
   'get /readyz': 'getReadiness',
   'get /openapi.json': 'getOpenApiDocument',
+  'get /beheer/oidc/login': 'beheerOidcLogin',
+  'get /beheer/oidc/callback': 'beheerOidcCallback',
   'get /api/beheer/session': 'beheerGetSession',
   'get /api/beheer/overzicht': 'beheerGetOverview',
   'get /api/beheer/meldingen': 'beheerListAlerts',

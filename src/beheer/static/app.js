@@ -1267,9 +1267,24 @@ async function viewTest() {
 
 // ---- start -----------------------------------------------------------------------------------------------
 
+/**
+ * The session's grants in words: "beheerder: 0363 · wmo; viewer: alle gemeenten · jeugdbescherming".
+ * @param {{role: string, gemeenten: string[] | '*', flows: string[] | '*'}[]} grants
+ */
+function grantsText(grants) {
+  return (grants || [])
+    .map((g) => {
+      const gemeenten = g.gemeenten === '*' ? 'alle gemeenten' : g.gemeenten.join(', ');
+      const flows = g.flows === '*' ? 'alle stromen' : g.flows.join(', ');
+      return `${g.role}: ${gemeenten} · ${flows}`;
+    })
+    .join('; ');
+}
+
 async function start() {
   session = await api('/session');
   document.getElementById('who').textContent = `${session.user} (${session.role})`;
+  document.getElementById('grants').textContent = grantsText(session.grants);
   /** @type {HTMLInputElement} */ (document.getElementById('logout-csrf')).value = session.csrfToken;
   for (const el of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-role="beheerder"]')))
     el.hidden = !isBeheerder();
