@@ -214,11 +214,7 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     }
     const p = principalOf(res);
     if (p.role !== 'beheerder') return sendError(res, 403, 'ROLE_FORBIDDEN', 'only a beheerder may search on a BSN');
-    const found = await searchBsn(d.store, filter, bsn, {
-      maxScan: d.config().beheer.bsnSearchMaxScan,
-      pageSize: limits().listPageMax,
-      limit: page.limit,
-    });
+    const found = await searchBsn(d.store, filter, bsn, { limit: page.limit });
     // The audit entry names who searched and what was found, never the BSN searched for.
     await d.store.audit({
       actor: actorOf(p),

@@ -49,11 +49,20 @@ export function pageOf(filter: { limit?: number; offset?: number }, max: number)
 /** One condition of a WHERE clause; each engine writes it with its own placeholders. */
 export type Condition =
   | { column: string; op: '=' | '>=' | '<'; value: string | number }
-  | { column: string; op: 'in'; values: string[] };
+  | { column: string; op: 'in'; values: string[] }
+  /** The message has this entry in the BSN index (`bsn_index.bsn_hash`). */
+  | { column: 'id'; op: 'bsn'; value: string };
 
-/** The list filter as conditions on the messages table (all must hold). */
-export function messageConditions(filter: MessageFilter): Condition[] {
+/**
+ * The list filter as conditions on the messages table (all must hold). A `bsn` filter needs its index entry,
+ * `bsnHash` (the store's keyed hash of it).
+ */
+export function messageConditions(filter: MessageFilter, bsnHash?: string): Condition[] {
   const out: Condition[] = [];
+  if (filter.bsn !== undefined) {
+    if (bsnHash === undefined) throw new Error('a bsn filter needs its index entry');
+    out.push({ column: 'id', op: 'bsn', value: bsnHash });
+  }
   const eq = (column: string, value: string | undefined) => {
     if (value !== undefined) out.push({ column, op: '=', value });
   };

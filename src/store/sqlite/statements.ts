@@ -41,14 +41,19 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO messages (id, received_at, standard, release, message_name, direction, afzender, ontvanger,
          bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender,
          dedup_id, content_hash, body, body_size, source_kind, source_id, status, status_reason, destination,
-         correlated_to, findings, next_attempt_at, settled_at, created_at, updated_at, case_ref)
+         correlated_to, findings, next_attempt_at, settled_at, created_at, updated_at, case_ref, body_key)
        VALUES (@id, @receivedAt, @standard, @release, @messageName, @direction, @afzender, @ontvanger,
          @berichtIdentificatie, @dagtekening, @berichtcode, @referentienummer, @crossRef, @dedupScope, @dedupSender,
          @dedupId, @contentHash, @body, @bodySize, @sourceKind, @sourceId, @status, @statusReason, @destination,
-         @correlatedTo, @findings, @nextAttemptAt, @settledAt, @now, @now, @caseRef)`,
+         @correlatedTo, @findings, @nextAttemptAt, @settledAt, @now, @now, @caseRef, @bodyKey)`,
+    ),
+    bsnIndexInsert: db.prepare<[string, string]>(
+      'INSERT OR IGNORE INTO bsn_index (bsn_hash, message_id) VALUES (?, ?)',
     ),
     getMeta: db.prepare<[string], MessageRow>(`SELECT ${META_COLUMNS}, findings FROM messages WHERE id = ?`),
-    getBody: db.prepare<[string], { body: Buffer | null }>('SELECT body FROM messages WHERE id = ?'),
+    getBody: db.prepare<[string], { body: Buffer | null; body_key: string | null }>(
+      'SELECT body, body_key FROM messages WHERE id = ?',
+    ),
     exists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ?'),
     setStatus: db.prepare<
       [
@@ -128,7 +133,7 @@ export function prepareStatements(db: Database.Database) {
          AND (phase IN ('publishing', 'published') OR (phase = 'claimed' AND lease_until <= ?))`,
     ),
     outboxMessage: db.prepare<[string], MessageRow & OutboxMessageRow>(
-      `SELECT ${META_COLUMNS}, body FROM messages WHERE id = ?`,
+      `SELECT ${META_COLUMNS}, body, body_key FROM messages WHERE id = ?`,
     ),
     attemptsOf: db.prepare<[string], { attempts: number; status: MessageStatus }>(
       'SELECT attempts, status FROM messages WHERE id = ?',
@@ -136,9 +141,9 @@ export function prepareStatements(db: Database.Database) {
     bumpAttempts: db.prepare<[number, number, string]>('UPDATE messages SET attempts = ?, updated_at = ? WHERE id = ?'),
     insertAttempt: db.prepare(
       `INSERT INTO delivery_attempts (message_id, attempt_no, destination, started_at, finished_at, duration_ms,
-         outcome, result_status, http_status, reason, answer_excerpt, next_attempt_at)
+         outcome, result_status, http_status, reason, answer_excerpt, next_attempt_at, answer_key)
        VALUES (@messageId, @attemptNo, @destination, @startedAt, @finishedAt, @durationMs, @outcome, @resultStatus,
-         @httpStatus, @reason, @answerExcerpt, @nextAttemptAt)`,
+         @httpStatus, @reason, @answerExcerpt, @nextAttemptAt, @answerKey)`,
     ),
     listAttempts: db.prepare<[string], AttemptRow>(
       'SELECT * FROM delivery_attempts WHERE message_id = ? ORDER BY attempt_no, id',
@@ -226,6 +231,9 @@ export function whereOf(conditions: readonly Condition[]): { where: string; para
     if (c.op === 'in') {
       clauses.push(c.values.length ? `${c.column} IN (${c.values.map(() => '?').join(', ')})` : '0 = 1');
       params.push(...c.values);
+    } else if (c.op === 'bsn') {
+      clauses.push('id IN (SELECT message_id FROM bsn_index WHERE bsn_hash = ?)');
+      params.push(c.value);
     } else {
       clauses.push(`${c.column} ${c.op} ?`);
       params.push(c.value);

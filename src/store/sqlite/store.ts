@@ -1,8 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Standard } from '../../catalogue/types.ts';
+import { BodyCipher } from '../../security/body-cipher.ts';
+import { localKeyFile } from '../../security/body-keys.ts';
+import { bsnIndexKey } from '../../security/bsn-index.ts';
 import {
   clean,
   type OutboxRow,
@@ -43,6 +46,7 @@ import {
   TR507_HOLD_PREFIX,
   tally,
 } from '../rules.ts';
+import { type KeySource, RowSealer } from '../sealing.ts';
 import {
   type ActionResult,
   type AttemptReport,
@@ -70,6 +74,7 @@ import {
   type PublishRef,
   type PurgeResult,
   type RecordedAttempt,
+  type ResealBatch,
   type RetentionAges,
   type StatusChange,
   type StatusCounts,
@@ -78,6 +83,7 @@ import {
 } from '../types.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrate } from './migrations.ts';
+import { resealAnswers, resealMessages } from './reseal.ts';
 import * as sql from './statements.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
@@ -99,6 +105,13 @@ export interface SqliteStoreOptions {
    * (the gateway's store: 1000). Undefined keeps SQLite's automatic checkpoint.
    */
   checkpointIntervalMs?: number;
+  /**
+   * The keys bodies, findings and kept answers are sealed with. Default: a key file `body.key` generated once
+   * next to the database file (an in-memory database: a random key of this process).
+   */
+  cipher?: BodyCipher;
+  /** The secret the BSN index key is derived from; default the store's own secret (`historySecret`). */
+  bsnIndexSecret?: Buffer;
 }
 
 /**
@@ -116,12 +129,28 @@ export class SqliteStore implements MessageStore {
   private readonly s: sql.Statements;
   private readonly commits: GroupCommit;
   private readonly attempts = new AttemptListeners();
+  private readonly cipher: BodyCipher;
+  private readonly bsnIndexSecret: Buffer | undefined;
+  private sealerP: Promise<RowSealer> | undefined;
+  /** Where the body key came from (`configured`: `store.encryption`). */
+  readonly keySource: KeySource;
+  /** True when this open generated the key file (a new store without configured keys). */
+  readonly keyFileCreated: boolean;
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.clock ?? Date.now;
     this.listPageMax = options.listPageMax ?? DEFAULT_LIST_PAGE_MAX;
     this.answerExcerptChars = options.answerExcerptChars ?? DEFAULT_ANSWER_EXCERPT_CHARS;
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+    if (options.cipher) {
+      [this.cipher, this.keySource, this.keyFileCreated] = [options.cipher, 'configured', false];
+    } else if (options.file === ':memory:') {
+      [this.cipher, this.keySource, this.keyFileCreated] = [BodyCipher.ephemeral(), 'ephemeral', false];
+    } else {
+      const local = localKeyFile(join(dirname(options.file), 'body.key'));
+      [this.cipher, this.keySource, this.keyFileCreated] = [local.cipher, 'key-file', local.created];
+    }
+    this.bsnIndexSecret = options.bsnIndexSecret;
     this.db = new Database(options.file);
     if (options.file !== ':memory:') ownerOnly(options.file);
     const journal = this.db.pragma('journal_mode = WAL', { simple: true });
@@ -148,6 +177,13 @@ export class SqliteStore implements MessageStore {
     this.commits = new GroupCommit(this.db, this.walSync, options.groupCommitMs ?? 2);
   }
 
+  /** The cipher and the BSN index key (derived from the store's secret unless one was given). */
+  private sealer(): Promise<RowSealer> {
+    this.sealerP ??= (async () =>
+      new RowSealer(this.cipher, bsnIndexKey(this.bsnIndexSecret ?? (await this.historySecret()))))();
+    return this.sealerP;
+  }
+
   /** The one write path: `fn` runs in the next group transaction; resolves once it is committed and fsynced. */
   private write<T>(fn: (now: number) => T): Promise<T> {
     return this.commits.run(() => fn(this.now()));
@@ -157,6 +193,8 @@ export class SqliteStore implements MessageStore {
 
   async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
     const prepared = prepareBody(m);
+    const sealer = await this.sealer();
+    const id = m.id ?? randomUUID();
     return this.write((now): InsertResult => {
       // TR507: decided here, in the one writer's transaction, so two TKBs on a key never both go out.
       const pending = isSerialised(m)
@@ -176,9 +214,10 @@ export class SqliteStore implements MessageStore {
           return { kind, id: existing.id };
         }
       }
-      const v = messageValues(m, m.id ?? randomUUID(), now, prepared);
-      const { findingCount: _count, answerSummary: _summary, answersHeen: _answers, ...row } = v;
+      const v = sealer.seal(messageValues(m, id, now, prepared));
+      const { findingCount: _count, answerSummary: _summary, answersHeen: _answers, bsnHashes, ...row } = v;
       this.s.insertMessage.run(row);
+      for (const h of bsnHashes) this.s.bsnIndexInsert.run(h, v.id);
       this.s.history.run(v.id, now, null, v.status, actor, v.statusReason);
       if (v.status === 'queued') this.s.outboxInsert.run(v.id, v.destination!, now, now);
       if (v.answersHeen && this.s.answerHeen.run(v.id, v.answerSummary, now, v.correlatedTo!).changes === 1) {
@@ -188,21 +227,23 @@ export class SqliteStore implements MessageStore {
       for (const p of facts.periods)
         this.s.historyPeriodInsert.run(v.id, p.messageName, p.afzender, p.bsnHash, p.nummer, p.status);
       for (const b of facts.budgets) this.s.historyBudgetInsert.run(v.id, b.afzender, b.bsnHash, b.budget);
-      return { kind: 'inserted', id: v.id, message: toStored(this.s.getMeta.get(v.id)!) };
+      return { kind: 'inserted', id: v.id, message: sealer.openStored(toStored(this.s.getMeta.get(v.id)!)) };
     });
   }
 
   async getMessage(id: string): Promise<StoredMessage | null> {
     const row = this.s.getMeta.get(id);
-    return row ? toStored(row) : null;
+    return row ? (await this.sealer()).openStored(toStored(row)) : null;
   }
 
   async getBody(id: string): Promise<Buffer | null> {
-    return this.s.getBody.get(id)?.body ?? null;
+    const row = this.s.getBody.get(id);
+    return row ? (await this.sealer()).openBody(id, row.body_key, row.body) : null;
   }
 
   async listMessages(filter: MessageFilter = {}): Promise<MessagePage> {
-    const { where, params } = sql.whereOf(messageConditions(filter));
+    const bsnHash = filter.bsn === undefined ? undefined : (await this.sealer()).bsnHash(filter.bsn);
+    const { where, params } = sql.whereOf(messageConditions(filter, bsnHash));
     const { limit, offset } = pageOf(filter, this.listPageMax);
     const rows = sql.listMessages(this.db, where).all(...params, limit, offset);
     const total = sql.countMessages(this.db, where).get(...params)?.n ?? 0;
@@ -214,7 +255,8 @@ export class SqliteStore implements MessageStore {
   }
 
   async deliveryAttempts(id: string): Promise<DeliveryAttempt[]> {
-    return this.s.listAttempts.all(id).map(toAttempt);
+    const sealer = await this.sealer();
+    return this.s.listAttempts.all(id).map((r) => sealer.openAttempt(toAttempt(r)));
   }
 
   async statusCounts(filter: { destination?: string; standard?: Standard } = {}): Promise<StatusCounts> {
@@ -233,7 +275,7 @@ export class SqliteStore implements MessageStore {
         : key.scope === 'stuf'
           ? this.s.correlationStuf.get(key.zender, key.referentienummer)
           : this.s.correlationCase.get(key.zender, key.messageName, key.caseRef);
-    return row ? toStored(row) : null;
+    return row ? (await this.sealer()).openStored(toStored(row)) : null;
   }
 
   async linkRetour(
@@ -295,12 +337,13 @@ export class SqliteStore implements MessageStore {
 
   async leaseDue(owner: string, limit: number, leaseMs: number): Promise<Lease[]> {
     if (limit <= 0) return [];
+    const sealer = await this.sealer();
     return this.write((now): Lease[] =>
       this.s.outboxDue.all(now, now, limit).map((row) => {
         const token = randomUUID();
         const leaseUntil = now + leaseMs;
         this.s.outboxLease.run(owner, token, leaseUntil, row.id);
-        return this.startDelivery(row, token, owner, leaseUntil, now);
+        return this.startDelivery(sealer, row, token, owner, leaseUntil, now);
       }),
     );
   }
@@ -327,14 +370,23 @@ export class SqliteStore implements MessageStore {
     attempt: AttemptReport,
     next: NextStep,
   ): Promise<CompleteResult> {
+    const sealer = await this.sealer();
     const result = await this.write((now): CompleteResult => {
       const current = this.s.attemptsOf.get(lease.messageId);
       if (!current) return { kind: 'lease-lost' };
       const plan = planAttempt(lease, attempt, next, now, this.answerExcerptChars);
       const attemptNo = current.attempts + 1;
       const row = this.s.outboxByLease.get(lease.outboxId, lease.token);
+      const answer = sealer.sealAnswer(lease.messageId, plan.attempt.answerExcerpt);
       const record = (resultStatus: MessageStatus, nextAttemptAt: number | null) => {
-        this.s.insertAttempt.run({ ...plan.attempt, attemptNo, resultStatus, nextAttemptAt });
+        this.s.insertAttempt.run({
+          ...plan.attempt,
+          answerExcerpt: answer.excerpt,
+          answerKey: answer.key,
+          attemptNo,
+          resultStatus,
+          nextAttemptAt,
+        });
         this.s.bumpAttempts.run(attemptNo, now, lease.messageId);
       };
       if (!row) {
@@ -396,6 +448,7 @@ export class SqliteStore implements MessageStore {
   }
 
   async claimPublished(ref: PublishRef, owner: string, leaseMs: number): Promise<ClaimResult> {
+    const sealer = await this.sealer();
     return this.write((now): ClaimResult => {
       const leaseUntil = now + leaseMs;
       if (this.s.claim.run(owner, leaseUntil, ref.outboxId, ref.token, now).changes !== 1) {
@@ -405,7 +458,7 @@ export class SqliteStore implements MessageStore {
           : { kind: 'stale' };
       }
       const row = this.s.outboxByLease.get(ref.outboxId, ref.token)!;
-      return { kind: 'claimed', lease: this.startDelivery(row, ref.token, owner, leaseUntil, now) };
+      return { kind: 'claimed', lease: this.startDelivery(sealer, row, ref.token, owner, leaseUntil, now) };
     });
   }
 
@@ -435,6 +488,22 @@ export class SqliteStore implements MessageStore {
 
   async purgeMetadata(ages: RetentionAges): Promise<PurgeResult> {
     return this.purge('metadata', ages);
+  }
+
+  // ---- encryption at rest ----
+
+  async resealMessages(limit: number, after: string | null): Promise<ResealBatch> {
+    const sealer = await this.sealer();
+    return this.write(() => resealMessages(this.db, sealer, limit, after));
+  }
+
+  async resealAnswers(limit: number, after: string | null): Promise<ResealBatch> {
+    const sealer = await this.sealer();
+    return this.write(() => resealAnswers(this.db, sealer, limit, after));
+  }
+
+  async currentBodyKey(): Promise<string> {
+    return this.cipher.current;
   }
 
   // ---- audit ----
@@ -478,8 +547,16 @@ export class SqliteStore implements MessageStore {
   }
 
   /** Marks the message delivering (with history) and builds the lease for a reserved outbox row. */
-  private startDelivery(row: OutboxRow, token: string, owner: string, leaseUntil: number, now: number): Lease {
-    const m = this.s.outboxMessage.get(row.message_id)!;
+  private startDelivery(
+    sealer: RowSealer,
+    row: OutboxRow,
+    token: string,
+    owner: string,
+    leaseUntil: number,
+    now: number,
+  ): Lease {
+    const stored = this.s.outboxMessage.get(row.message_id)!;
+    const m = { ...stored, body: sealer.openBodyForDelivery(stored.id, stored.body_key, stored.body) };
     if (m.status !== 'delivering') {
       this.setStatus(m.id, { status: 'delivering', reason: null, settledAt: null, nextAttemptAt: null }, now);
       this.s.history.run(m.id, now, m.status, 'delivering', owner, null);
