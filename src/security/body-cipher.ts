@@ -50,14 +50,15 @@ export class BodyTamperedError extends Error {
  */
 export function parseKey(text: string, what: string): Buffer {
   const value = text.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  // Only hex digits: hex (a 32-byte key in base64 has 44 characters ending in "=", never only hex digits).
+  if (/^[0-9a-fA-F]+$/.test(value)) {
+    if (value.length === 2 * KEY_BYTES) return Buffer.from(value, 'hex');
+    throw new Error(`${what}: a key must be 32 bytes (64 hex digits); this one has ${value.length} hex digits`);
+  }
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length % 4 === 0) {
     const bytes = Buffer.from(value, 'base64');
     if (bytes.length === KEY_BYTES) return bytes;
     throw new Error(`${what}: a key must be 32 bytes; this base64 value is ${bytes.length} bytes`);
-  }
-  if (/^[0-9a-fA-F]+$/.test(value)) {
-    throw new Error(`${what}: a key must be 32 bytes (64 hex digits); this one has ${value.length} hex digits`);
   }
   throw new Error(`${what}: a key must be 32 bytes written as 64 hex digits or as base64 (44 characters)`);
 }
