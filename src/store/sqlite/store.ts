@@ -175,13 +175,20 @@ export class SqliteStore implements MessageStore {
     }
     this.s = sql.prepareStatements(this.db);
     this.commits = new GroupCommit(this.db, this.walSync, options.groupCommitMs ?? 2);
+    // Made now, outside any group transaction: the store's secret is created here when missing.
+    void this.sealer();
   }
 
   /** The cipher and the BSN index key (derived from the store's secret unless one was given). */
   private sealer(): Promise<RowSealer> {
-    this.sealerP ??= (async () =>
-      new RowSealer(this.cipher, bsnIndexKey(this.bsnIndexSecret ?? (await this.historySecret()))))();
+    this.sealerP ??= Promise.resolve(new RowSealer(this.cipher, bsnIndexKey(this.bsnIndexSecret ?? this.ownSecret())));
     return this.sealerP;
+  }
+
+  /** The store's secret, created at once (outside the group commit) when missing. */
+  private ownSecret(): Buffer {
+    this.s.secretInsert.run(HISTORY_SECRET, randomBytes(32));
+    return this.s.secretGet.get(HISTORY_SECRET)!.value;
   }
 
   /** The one write path: `fn` runs in the next group transaction; resolves once it is committed and fsynced. */
