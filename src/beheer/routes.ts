@@ -8,6 +8,7 @@ import type { BeheerRole } from '../config/beheer.ts';
 import type { Config } from '../config/schema.ts';
 import { describeMessage } from '../http/describe.ts';
 import { sendError } from '../http/errors.ts';
+import { BodyKeyMissingError, BodyTamperedError } from '../security/body-cipher.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { HeldTkb, MessageStore, MessageSummary } from '../store/types.ts';
 import type { ValidationService } from '../validation/service.ts';
@@ -257,7 +258,15 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
     const id = String(req.params.id);
     const m = await d.store.getMessage(id);
     if (!m) return sendError(res, 404, 'NOT_FOUND', 'no bericht with this id');
-    const body = await d.store.getBody(id);
+    let body: Buffer | null;
+    try {
+      body = await d.store.getBody(id);
+    } catch (e) {
+      // Encryption at rest: named, never a crash (docs/encryption.md).
+      if (e instanceof BodyKeyMissingError || e instanceof BodyTamperedError)
+        return sendError(res, 409, e.code, e.message);
+      throw e;
+    }
     if (!body) return sendError(res, 410, 'BODY_PURGED', 'the body of this bericht is no longer stored');
     await d.store.audit({
       actor: actorOf(principalOf(res)),

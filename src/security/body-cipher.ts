@@ -35,7 +35,7 @@ export class BodyKeyMissingError extends Error {
 /** A sealed value that does not decrypt: altered, or moved to another message or purpose. */
 export class BodyTamperedError extends Error {
   override readonly name = 'BodyTamperedError';
-  readonly code = 'BODY_UNREADABLE';
+  readonly code = 'BODY_TAMPERED';
   constructor(
     readonly messageId: string,
     readonly purpose: SealPurpose,
