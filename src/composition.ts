@@ -14,6 +14,9 @@
 import { defaultAdapterRegistry } from '../adapters/registry.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
+import { ChainHistory } from './pipeline/history.ts';
+import type { BodyCipher } from './security/body-cipher.ts';
+import { bodyCipherFromConfig } from './security/body-keys.ts';
 import { openPostgresStore, PostgresStore } from './store/postgres.ts';
 import { openSqliteStoreFromConfig } from './store/sqlite.ts';
 import type { MessageStore } from './store/types.ts';
@@ -29,6 +32,11 @@ import type { Transport } from './transport/types.ts';
  */
 export function openStore(config: Pick<Config, 'store' | 'dataDir' | 'limits'>): MessageStore {
   const store = config.store;
+  // Encryption at rest (docs/encryption.md): the configured keys, else the store's generated key.
+  const sealing: { cipher?: BodyCipher; bsnIndexSecret?: Buffer } = {};
+  if (store.encryption) sealing.cipher = bodyCipherFromConfig(store.encryption);
+  const historyKey = ChainHistory.keyFromEnv();
+  if (historyKey) sealing.bsnIndexSecret = historyKey;
   if (store.kind === 'postgres') {
     return openPostgresStore({
       url: store.url,
@@ -37,9 +45,10 @@ export function openStore(config: Pick<Config, 'store' | 'dataDir' | 'limits'>):
       migrate: store.migrateOnStart,
       listPageMax: config.limits.listPageMax,
       answerExcerptChars: config.limits.answerExcerptChars,
+      ...sealing,
     });
   }
-  return openSqliteStoreFromConfig(config);
+  return openSqliteStoreFromConfig(config, sealing);
 }
 
 /** Resolves once the store can be used; rejects when it cannot open (unreachable, newer schema). */

@@ -177,6 +177,14 @@ export class Gateway {
       { port: this.port, host: this.config.server.host, dataDir: this.config.dataDir },
       'schakel gateway listening',
     );
+    const keySource = (this.store as { keySource?: string }).keySource;
+    if (keySource && keySource !== 'configured') {
+      this.logger.warn(
+        { keySource },
+        'bodies are encrypted with a generated key (store.encryption not configured): fine for a trial, ' +
+          'production must configure store.encryption keys (docs/encryption.md)',
+      );
+    }
   }
 
   /** HTTP, or HTTPS with the server.tls profile (swapped in place when the profile reloads) and client certificates per its mode. */

@@ -201,7 +201,12 @@ export function beheerOpenApi(errors: Errors) {
           parameters: [id],
           responses: {
             '200': { description: 'The body as text/plain', content: { 'text/plain': { schema: str } } },
-            ...errors({ '403': 'ROLE_FORBIDDEN', '404': 'NOT_FOUND', '410': 'BODY_PURGED' }),
+            ...errors({
+              '403': 'ROLE_FORBIDDEN',
+              '404': 'NOT_FOUND',
+              '409': 'BODY_KEY_MISSING, BODY_TAMPERED',
+              '410': 'BODY_PURGED',
+            }),
             ...common,
           },
         },

@@ -8,6 +8,7 @@ import type { BeheerRole } from '../config/beheer.ts';
 import type { Config } from '../config/schema.ts';
 import { describeMessage } from '../http/describe.ts';
 import { sendError } from '../http/errors.ts';
+import { BodyKeyMissingError, BodyTamperedError } from '../security/body-cipher.ts';
 import { redactBsn } from '../security/redact.ts';
 import type { HeldTkb, MessageScope, MessageStore, MessageSummary } from '../store/types.ts';
 import type { ValidationService } from '../validation/service.ts';
@@ -263,12 +264,8 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
         text: 'only a beheerder may search on a BSN',
       });
     }
-    // Only the bodies of berichten the user's beheerder grants cover are read: the scope is in the store query.
-    const found = await searchBsn(reader(res, 'beheerder'), filter, bsn, {
-      maxScan: d.config().beheer.bsnSearchMaxScan,
-      pageSize: limits().listPageMax,
-      limit: page.limit,
-    });
+    // Only berichten the user's beheerder grants cover are found: the scope is in the store query.
+    const found = await searchBsn(reader(res, 'beheerder'), filter, bsn, { limit: page.limit });
     // The audit entry names who searched and what was found, never the BSN searched for.
     await d.store.audit({
       actor: actorOf(p),
@@ -324,7 +321,15 @@ export function beheerApiRouter(d: BeheerApiDeps): express.Router {
         text: 'your grants let you see this bericht, not open its body',
       });
     }
-    const body = await reader(res, 'beheerder').getBody(id);
+    let body: Buffer | null;
+    try {
+      body = await reader(res, 'beheerder').getBody(id);
+    } catch (e) {
+      // Encryption at rest: named, never a crash (docs/encryption.md).
+      if (e instanceof BodyKeyMissingError || e instanceof BodyTamperedError)
+        return sendError(res, 409, e.code, e.message);
+      throw e;
+    }
     if (!body) return sendError(res, 410, 'BODY_PURGED', 'the body of this bericht is no longer stored');
     await d.store.audit({
       actor: actorOf(principalOf(res)),

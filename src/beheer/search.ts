@@ -1,6 +1,6 @@
 /**
  * Beheer search: the filters the page and API accept, turned into the store's MessageFilter, and the exact
- * BSN search over stored bodies. A BSN is never put in a URL, a log line or the audit log.
+ * BSN search through the store's keyed-hash index. A BSN is never put in a URL, a log line or the audit log.
  */
 import { z } from 'zod';
 import { DIRECTIONS, STANDARDS } from '../config/schema.ts';
@@ -182,55 +182,33 @@ export class TooManyMessages extends Error {
   }
 }
 
-/** Whether `body` contains these ASCII digits as a number of their own (not part of a longer digit run). */
-export function containsNumber(body: Buffer, digits: string): boolean {
-  const needle = Buffer.from(digits, 'ascii');
-  const isDigit = (i: number) => i >= 0 && i < body.length && body[i]! >= 0x30 && body[i]! <= 0x39;
-  for (let at = body.indexOf(needle); at !== -1; at = body.indexOf(needle, at + 1)) {
-    if (!isDigit(at - 1) && !isDigit(at + needle.length)) return true;
-  }
-  return false;
-}
-
 export interface BsnSearchResult extends SearchPage {
-  /** Bodies read. */
+  /** Bodies read: always 0, the search reads the store's keyed-hash BSN index (kept for the API's shape). */
   scanned: number;
-  /** False when `maxScan` stopped the scan before every candidate was read. */
+  /** Always true: the index covers every stored bericht (older ones once `schakel reencrypt` ran). */
   complete: boolean;
 }
 
 /**
- * Messages (among those matching `f`, newest first) whose stored body contains exactly this BSN. Reads at
- * most `maxScan` candidates; messages whose body was purged cannot match.
+ * Messages (among those matching `f`, newest first) that carry exactly this BSN in a BSN element, from the
+ * store's keyed-hash index (issue 15 part 4): no body is read or decrypted. A message whose body was purged
+ * still matches while its metadata is kept.
  */
 export async function searchBsn(
   store: MessageStore,
   f: SearchFilter,
   bsn: string,
-  o: { maxScan: number; pageSize: number; limit: number },
+  o: { limit: number },
 ): Promise<BsnSearchResult> {
   const filter = toMessageFilter(f);
-  const found: MessageSummary[] = [];
-  let scanned = 0;
-  let total = 0;
-  let offset = 0;
-  const check = async (m: MessageSummary) => {
-    scanned++;
-    if (!m.hasBody) return;
-    const body = await store.getBody(m.id);
-    if (body && containsNumber(body, bsn)) found.push(m);
-  };
   if (f.id) {
-    const one = await searchMessages(store, f, {});
-    for (const m of one.items) await check(m);
-    return { items: found, total: found.length, scanned, complete: true };
+    const one = (await searchMessages(store, f, {})).items[0];
+    if (!one) return { items: [], total: 0, scanned: 0, complete: true };
+    const around = { receivedFrom: one.receivedAt, receivedTo: new Date(one.receivedAt.getTime() + 1) };
+    const page = await store.listMessages({ ...filter, ...around, bsn, limit: o.limit });
+    const items = page.items.filter((m) => m.id === one.id);
+    return { items, total: items.length, scanned: 0, complete: true };
   }
-  while (scanned < o.maxScan) {
-    const page = await store.listMessages({ ...filter, limit: Math.min(o.pageSize, o.maxScan - scanned), offset });
-    total = page.total;
-    for (const m of page.items) await check(m);
-    offset += page.items.length;
-    if (page.items.length === 0 || offset >= page.total) break;
-  }
-  return { items: found.slice(0, o.limit), total: found.length, scanned, complete: offset >= total };
+  const page = await store.listMessages({ ...filter, bsn, limit: o.limit, offset: 0 });
+  return { items: page.items, total: page.total, scanned: 0, complete: true };
 }

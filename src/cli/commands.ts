@@ -25,6 +25,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   { name: 'migrate', summary: "bring the store's schema to this version and exit", load: () => import('./migrate.ts') },
   {
+    name: 'reencrypt',
+    summary: 'seal every stored body under the current body key (after a key rotation), in batches',
+    load: () => import('./reencrypt.ts'),
+  },
+  {
     name: 'backup',
     summary: 'write a consistent copy of the SQLite store while the gateway runs',
     load: () => import('./backup.ts'),

@@ -73,8 +73,10 @@ export const beheerConfig = z
       .enum(['auto', 'always', 'never'])
       .default('auto')
       .describe('The session cookie Secure flag: auto sets it when the request came over TLS'),
-    /** Most stored bodies one BSN search reads (newest first among the other filters' matches). */
-    bsnSearchMaxScan: positiveInt.default(5000).describe('Most stored bodies one BSN search reads'),
+    /** No longer used: the BSN search reads the store's keyed-hash BSN index, not bodies (docs/encryption.md). */
+    bsnSearchMaxScan: positiveInt
+      .default(5000)
+      .describe('No longer used (the BSN search reads the BSN index, not bodies); accepted for older files'),
     /** Most messages one bulk action may touch. */
     jobMaxMessages: positiveInt.default(10_000).describe('Most messages one bulk action may touch'),
     /** Store actions a bulk job runs at once. */

@@ -129,6 +129,9 @@ export function parseConfig(text: string, source: string, options: { env?: Env; 
       ? config.dataDir
       : resolve(dirname(resolve(cwd, source)), config.dataDir);
   resolveTlsPaths(config, dirname(resolve(cwd, source)));
+  for (const k of config.store.encryption?.keys ?? []) {
+    if (k.file !== undefined) k.file = resolve(dirname(resolve(cwd, source)), k.file);
+  }
   return config;
 }
 

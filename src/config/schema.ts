@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { deadlinesConfigSchema } from '../calendar/overdue.ts';
 import type { Direction, Standard } from '../catalogue/types.ts';
 import { alertsConfig, beheerConfig, metricsConfig } from './beheer.ts';
+import { bodyEncryption } from './encryption.ts';
 
 export const STANDARDS = [
   'iwmo',
@@ -529,6 +530,7 @@ const transport = z
 const sqliteStore = z.strictObject({
   /** `<dataDir>/schakel.sqlite`: one gateway instance. */
   kind: z.literal('sqlite').describe('<dataDir>/schakel.sqlite: one gateway instance'),
+  encryption: bodyEncryption,
 });
 
 const postgresStore = z.strictObject({
@@ -552,6 +554,7 @@ const postgresStore = z.strictObject({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and "_"')
     .optional()
     .describe('Schema of the tables (created when missing); default: the connection search_path'),
+  encryption: bodyEncryption,
 });
 
 const store = z

@@ -73,6 +73,8 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   // Lookups and beheer
   NOT_FOUND: 'No such endpoint or object (for this caller)',
   BODY_PURGED: 'The stored body was purged (retention)',
+  BODY_KEY_MISSING: 'The stored body is encrypted under a body key this gateway is not configured with',
+  BODY_TAMPERED: 'The stored body does not decrypt (altered, or moved to another row)',
   TOO_MANY_MESSAGES: 'A bulk action over beheer.jobMaxMessages',
   // The gateway
   SERVER_BUSY: 'Too many large bodies being received at once (Retry-After)',

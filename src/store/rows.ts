@@ -189,6 +189,8 @@ export interface OutboxMessageRow {
   cross_ref: string | null;
   correlated_to: string | null;
   body: Buffer | null;
+  /** The key the body is sealed under; null: stored in plain before encryption. */
+  body_key: string | null;
 }
 
 export function toOutboxMessage(m: OutboxMessageRow): OutboxMessage {

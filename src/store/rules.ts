@@ -52,7 +52,9 @@ export function pageOf(filter: { limit?: number; offset?: number }, max: number)
 export type Condition =
   | { column: string; op: '=' | '>=' | '<'; value: string | number }
   | { column: string; op: 'in'; values: string[] }
-  | { op: 'scope'; scope: MessageScope };
+  | { op: 'scope'; scope: MessageScope }
+  /** The message has this entry in the BSN index (`bsn_index.bsn_hash`). */
+  | { column: 'id'; op: 'bsn'; value: string };
 
 /** The flow of the standards that have one of their own (a StUF answer or GGK envelope has not). */
 const STANDARD_FLOW: Partial<Record<Standard, Flow>> = {
@@ -67,9 +69,16 @@ export function standardFlow(standard: Standard): Flow | null {
   return STANDARD_FLOW[standard] ?? null;
 }
 
-/** The list filter as conditions on the messages table (all must hold). */
-export function messageConditions(filter: MessageFilter): Condition[] {
+/**
+ * The list filter as conditions on the messages table (all must hold). A `bsn` filter needs its index entry,
+ * `bsnHash` (the store's keyed hash of it).
+ */
+export function messageConditions(filter: MessageFilter, bsnHash?: string): Condition[] {
   const out: Condition[] = [];
+  if (filter.bsn !== undefined) {
+    if (bsnHash === undefined) throw new Error('a bsn filter needs its index entry');
+    out.push({ column: 'id', op: 'bsn', value: bsnHash });
+  }
   const eq = (column: string, value: string | undefined) => {
     if (value !== undefined) out.push({ column, op: '=', value });
   };

@@ -11,8 +11,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 }
 
 /** The store of the embedded deployment: `<dataDir>/schakel.sqlite`. */
-export function openSqliteStoreFromConfig(config: Pick<Config, 'dataDir' | 'limits'>): SqliteStore {
+export function openSqliteStoreFromConfig(
+  config: Pick<Config, 'dataDir' | 'limits'>,
+  sealing: Pick<SqliteStoreOptions, 'cipher' | 'bsnIndexSecret'> = {},
+): SqliteStore {
   return new SqliteStore({
+    ...sealing,
     file: join(config.dataDir, 'schakel.sqlite'),
     listPageMax: config.limits.listPageMax,
     answerExcerptChars: config.limits.answerExcerptChars,

@@ -246,6 +246,11 @@ export interface MessageFilter {
   flow?: Flow;
   /** Only messages within this scope (beheer: the grants of the reader); undefined: every message. */
   scope?: MessageScope;
+  /**
+   * Only berichten that carry this BSN (nine digits) in a BSN element: looked up in the store's keyed-hash index,
+   * never by reading bodies. Never logged.
+   */
+  bsn?: string;
   /** Default 50; capped by the store's list maximum. */
   limit?: number;
   offset?: number;
@@ -593,6 +598,32 @@ export interface RetentionStore {
   purgeMetadata(ages: RetentionAges): Promise<PurgeResult>;
 }
 
+/** What one step of `schakel reencrypt` did: counts only, never content. */
+export interface ResealBatch {
+  /** Rows sealed again under the current key (or for the first time). */
+  rows: number;
+  /** Rows stored before encryption that got their BSN index entries now. */
+  indexed: number;
+  /** Rows left as they are because the key they are sealed under is not configured, per key id. */
+  missingKeys: Record<string, number>;
+  /** Where the next step starts (after this row); null when this step found no row left. */
+  after: string | null;
+}
+
+/**
+ * Encryption at rest (issue 15 part 4): re-sealing what was stored under another key, or in plain before
+ * encryption, under the current key, in batches. Each step starts after the row the last one ended at; a row
+ * done drops out of the selection, so a run that stopped starts again where it was.
+ */
+export interface ResealStore {
+  /** Message rows (body, findings) not under the current key, ordered by id, after `after`. */
+  resealMessages(limit: number, after: string | null): Promise<ResealBatch>;
+  /** Delivery attempts' kept answers not under the current key, ordered by id, after `after`. */
+  resealAnswers(limit: number, after: string | null): Promise<ResealBatch>;
+  /** The id of the key new values are sealed under. */
+  currentBodyKey(): Promise<string>;
+}
+
 export interface AuditLog {
   audit(entry: AuditInput): Promise<void>;
   listAudit(filter?: AuditFilter): Promise<AuditEntry[]>;
@@ -609,6 +640,7 @@ export interface MessageStore
     BeheerActions,
     HistoryStore,
     RetentionStore,
+    ResealStore,
     AuditLog {
   /** Beheer's shared state (sessions, login attempts, failure buckets, bulk jobs). */
   readonly beheerState: BeheerState;

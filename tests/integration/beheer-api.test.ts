@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/security/api-keys.ts';
 import { hashPassword } from '../../src/security/passwords.ts';
+import type { SqliteStore } from '../../src/store/sqlite.ts';
 import { eventually, KEYS, startTestGateway, type TestGateway, withIdentificatie } from '../helpers/gateway.ts';
 import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { hasReference, istandaardExample, skipReason } from '../helpers/reference.ts';
@@ -286,6 +287,31 @@ alerts:
     expect(m).not.toContain(BSN);
     const anna = await login('anna', USERS.anna.password);
     expect((await anna.call('GET', '/metrics')).status).toBe(200);
+  });
+
+  it('finds a BSN through the index; a body under a key the gateway lacks is named (409), not a crash', async () => {
+    const bram = await login('bram', USERS.bram.password);
+    const id = (await g.post('/berichten', withIdentificatie(wmo301, 'API-KEY-1'), KEYS.wijkteam)).body.id as string;
+    const found = await bram.call(
+      'POST',
+      '/api/beheer/berichten/zoeken',
+      { bsn: BSN, berichtIdentificatie: 'API-KEY-1' },
+      {
+        'x-csrf-token': bram.csrf,
+      },
+    );
+    expect(found.status).toBe(200);
+    expect(found.body.items.map((m: { id: string }) => m.id)).toEqual([id]);
+    expect(found.body).toMatchObject({ scanned: 0, complete: true });
+    // As if the key it was sealed under were removed from the configuration.
+    (g.gateway.store as SqliteStore).db.prepare("UPDATE messages SET body_key = 'k-retired' WHERE id = ?").run(id);
+    const body = await bram.call('GET', `/api/beheer/berichten/${id}/body`);
+    expect([body.status, body.body.error.code, body.body.error.message]).toEqual([
+      409,
+      'BODY_KEY_MISSING',
+      'body key k-retired not configured',
+    ]);
+    expect((await bram.call('GET', `/api/beheer/berichten/${id}`)).status).toBe(200);
   });
 
   it('the OpenAPI description lists the beheer endpoints', async () => {

@@ -5,9 +5,11 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BodyCipher } from '../../src/security/body-cipher.ts';
 import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
 import { beheerStateContract } from '../contract/beheer-state.contract.ts';
+import { encryptionContract, type RawRow } from '../contract/encryption.contract.ts';
 import { scopeContract } from '../contract/scope.contract.ts';
 import { storeContract } from '../contract/store.contract.ts';
 import { wmo301 } from '../helpers/messages.ts';
@@ -71,6 +73,44 @@ describe.skipIf(!available)('PostgreSQL store', () => {
         await b.close();
       },
     };
+  });
+
+  const encStores: PostgresStore[] = [];
+  encryptionContract('postgres', {
+    async reset() {
+      await sql('TRUNCATE messages, status_history, delivery_attempts, audit_log, outbox RESTART IDENTITY CASCADE');
+    },
+    async open(cipher: BodyCipher) {
+      const store = open({ cipher });
+      encStores.push(store);
+      await store.ready;
+      return store;
+    },
+    async closeAll() {
+      for (const s of encStores.splice(0)) await s.close();
+    },
+    async raw(id) {
+      const [row] = await sql<RawRow>('SELECT body, body_key, findings FROM messages WHERE id = $1', [id]);
+      return row!;
+    },
+    async rawAnswers(id) {
+      return sql('SELECT answer_excerpt, answer_key FROM delivery_attempts WHERE message_id = $1 ORDER BY id', [id]);
+    },
+    async setRaw(id, row, dropIndex) {
+      await sql('UPDATE messages SET body = $1, body_key = $2, findings = $3 WHERE id = $4', [
+        row.body,
+        row.body_key,
+        row.findings,
+        id,
+      ]);
+      if (dropIndex) await sql('DELETE FROM bsn_index WHERE message_id = $1', [id]);
+    },
+    async setRawAnswer(id, excerpt) {
+      await sql('UPDATE delivery_attempts SET answer_excerpt = $1, answer_key = NULL WHERE message_id = $2', [
+        excerpt,
+        id,
+      ]);
+    },
   });
 
   describe('shared by several instances', () => {

@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
-import { openSqliteStore, openSqliteStoreFromConfig } from '../../src/store/sqlite.ts';
+import { openSqliteStore, openSqliteStoreFromConfig, type SqliteStore } from '../../src/store/sqlite.ts';
 import { beheerStateContract } from '../contract/beheer-state.contract.ts';
+import { encryptionContract, type RawRow } from '../contract/encryption.contract.ts';
 import { scopeContract } from '../contract/scope.contract.ts';
 import { storeContract } from '../contract/store.contract.ts';
 import { wmo301 } from '../helpers/messages.ts';
@@ -163,6 +164,8 @@ describe('SQLite store', () => {
     raw.exec('DROP TABLE history_periods; DROP TABLE history_budgets; DROP TABLE store_secrets');
     raw.exec('ALTER TABLE outbox DROP COLUMN phase');
     raw.exec('DROP INDEX ix_messages_case; ALTER TABLE messages DROP COLUMN case_ref; DROP INDEX ix_outbox_leased');
+    raw.exec('DROP TABLE bsn_index; ALTER TABLE messages DROP COLUMN body_key');
+    raw.exec('ALTER TABLE delivery_attempts DROP COLUMN answer_key');
     raw.prepare('DELETE FROM schema_migrations WHERE version > 1').run();
     raw.close();
     const upgraded = openSqliteStore({ file });
@@ -320,4 +323,66 @@ describe('sqlite group commit', () => {
     // The failed write left no half-written history for the id it collided with.
     expect(history.n).toBe(1);
   });
+});
+
+// ---- encryption at rest (issue 15 part 4) ----
+
+let encFile = '';
+const encStores: SqliteStore[] = [];
+const encDb = () => new Database(encFile);
+encryptionContract('sqlite', {
+  async reset() {
+    encFile = tempFile();
+  },
+  async open(cipher) {
+    const store = openSqliteStore({ file: encFile, cipher });
+    encStores.push(store);
+    return store;
+  },
+  async closeAll() {
+    for (const s of encStores.splice(0)) await s.close();
+  },
+  async raw(id) {
+    const db = encDb();
+    try {
+      return db.prepare('SELECT body, body_key, findings FROM messages WHERE id = ?').get(id) as RawRow;
+    } finally {
+      db.close();
+    }
+  },
+  async rawAnswers(id) {
+    const db = encDb();
+    try {
+      return db
+        .prepare('SELECT answer_excerpt, answer_key FROM delivery_attempts WHERE message_id = ? ORDER BY id')
+        .all(id) as { answer_excerpt: string | null; answer_key: string | null }[];
+    } finally {
+      db.close();
+    }
+  },
+  async setRaw(id, row, dropIndex) {
+    const db = encDb();
+    try {
+      db.prepare('UPDATE messages SET body = ?, body_key = ?, findings = ? WHERE id = ?').run(
+        row.body,
+        row.body_key,
+        row.findings,
+        id,
+      );
+      if (dropIndex) db.prepare('DELETE FROM bsn_index WHERE message_id = ?').run(id);
+    } finally {
+      db.close();
+    }
+  },
+  async setRawAnswer(id, excerpt) {
+    const db = encDb();
+    try {
+      db.prepare('UPDATE delivery_attempts SET answer_excerpt = ?, answer_key = NULL WHERE message_id = ?').run(
+        excerpt,
+        id,
+      );
+    } finally {
+      db.close();
+    }
+  },
 });

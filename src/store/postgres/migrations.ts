@@ -247,6 +247,22 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'encryption-at-rest',
+    // Task "encryption" (issue 15 part 4): the key id of a sealed body and findings, of a sealed answer excerpt
+    // (null: stored before encryption, in plain), and the keyed-hash index of the BSNs in each bericht.
+    sql: `
+      ALTER TABLE messages ADD COLUMN body_key text;
+      ALTER TABLE delivery_attempts ADD COLUMN answer_key text;
+      CREATE TABLE bsn_index (
+        bsn_hash   text NOT NULL,
+        message_id text NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        PRIMARY KEY (bsn_hash, message_id)
+      );
+      CREATE INDEX ix_bsn_index_message ON bsn_index (message_id);
+    `,
+  },
 ];
 
 /** Arbitrary first key of the advisory lock that serialises migrations of one schema across instances. */

@@ -1,3 +1,5 @@
+import type { BodyCipher } from '../../security/body-cipher.ts';
+
 /** How a PostgreSQL store is opened. */
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -14,4 +16,11 @@ export interface PostgresStoreOptions {
   answerExcerptChars?: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * The keys bodies, findings and kept answers are sealed with. Default: a key generated once in the store's
+   * store_secrets (development only: see reseal.ts).
+   */
+  cipher?: BodyCipher;
+  /** The secret the BSN index key is derived from; default the store's own secret (`historySecret`). */
+  bsnIndexSecret?: Buffer;
 }

@@ -13,22 +13,22 @@ export const META_COLUMNS = `id, received_at, standard, release, message_name, d
   settled_at, created_at, updated_at`;
 
 const OUTBOX_MESSAGE_COLUMNS = `m.id, m.standard, m.release, m.message_name, m.direction, m.afzender, m.ontvanger,
-  m.bericht_identificatie, m.referentienummer, m.cross_ref, m.correlated_to, m.body`;
+  m.bericht_identificatie, m.referentienummer, m.cross_ref, m.correlated_to, m.body, m.body_key`;
 
 /**
  * One statement, so one atomic write: the message, its first history row, its outbox row when queued, and the
  * heenbericht's answer when the retour's heen is known. A unique conflict inserts nothing at all.
- * Parameters: see `insertParams` in writes.ts ($1 … $33), `historyParams` ($34 … $41), gemeente and flow ($42, $43).
+ * Parameters: see `insertParams` in writes.ts ($1 … $33), `historyParams` ($34 … $41), gemeente and flow ($42, $43), `sealParams` (the body's key id $44, the BSN index entries $45).
  */
 export const INSERT_MESSAGE = `WITH ins AS (
    INSERT INTO messages (id, received_at, standard, release, message_name, direction, afzender, ontvanger,
      bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender,
      dedup_id, content_hash, body, body_size, source_kind, source_id, status, status_reason, destination,
      correlated_to, findings, finding_count, next_attempt_at, settled_at, created_at, updated_at, case_ref, gemeente,
-     flow)
+     flow, body_key)
    VALUES ($1, $2::bigint, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
      $21, $22::text, $23::text, $24::text, $25::text, $26, $27, $28::bigint, $29::bigint, $2::bigint, $2::bigint, $32,
-     $42::text, $43::text)
+     $42::text, $43::text, $44::text)
    ON CONFLICT DO NOTHING
    RETURNING ${META_COLUMNS}, findings
  ), history AS (
@@ -49,6 +49,8 @@ export const INSERT_MESSAGE = `WITH ins AS (
    INSERT INTO history_budgets (message_id, afzender, bsn_hash, budget)
    SELECT ins.id, b.a, b.h, b.g FROM ins, unnest($39::text[], $40::text[], $41::text[]) WITH ORDINALITY AS b(a, h, g, o)
    ORDER BY b.o
+ ), bsn_rows AS (
+   INSERT INTO bsn_index (bsn_hash, message_id) SELECT DISTINCT h, ins.id FROM ins, unnest($45::text[]) AS h
  )
  SELECT * FROM ins`;
 
@@ -122,7 +124,7 @@ export const SECRET_INSERT = 'INSERT INTO store_secrets (name, value) VALUES ($1
 export const SECRET_GET = 'SELECT value FROM store_secrets WHERE name = $1';
 
 export const GET_MESSAGE = `SELECT ${META_COLUMNS}, findings FROM messages WHERE id = $1`;
-export const GET_BODY = 'SELECT body FROM messages WHERE id = $1';
+export const GET_BODY = 'SELECT body, body_key FROM messages WHERE id = $1';
 export const LIST_HISTORY =
   'SELECT at, from_status, to_status, actor, reason FROM status_history WHERE message_id = $1 ORDER BY id';
 export const LIST_ATTEMPTS = 'SELECT * FROM delivery_attempts WHERE message_id = $1 ORDER BY attempt_no, id';
@@ -261,9 +263,9 @@ export const COMPLETE_DELIVERY = `WITH lease AS (
    RETURNING m.id, cur.owned, cur.status AS from_status, m.status AS to_status, m.attempts AS attempt_no
  ), attempt AS (
    INSERT INTO delivery_attempts (message_id, attempt_no, destination, started_at, finished_at, duration_ms,
-     outcome, result_status, http_status, reason, answer_excerpt, next_attempt_at)
+     outcome, result_status, http_status, reason, answer_excerpt, next_attempt_at, answer_key)
    SELECT id, attempt_no, $9, $10, $11, $12, $13, to_status, $14, $15, $16,
-     CASE WHEN owned THEN $5::bigint END
+     CASE WHEN owned THEN $5::bigint END, $17::text
    FROM moved
  ), history AS (
    INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason)
@@ -281,6 +283,7 @@ export function whereOf(conditions: readonly Condition[]): { where: string; para
   };
   for (const c of conditions) {
     if (c.op === 'scope') clauses.push(scopeClause(c.scope, next));
+    else if (c.op === 'bsn') clauses.push(`id IN (SELECT message_id FROM bsn_index WHERE bsn_hash = ${next(c.value)})`);
     else if (c.op === 'in') clauses.push(c.values.length ? `${c.column} = ANY(${next(c.values)}::text[])` : 'FALSE');
     else clauses.push(`${c.column} ${c.op} ${next(c.value)}`);
   }

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { Standard } from '../../catalogue/types.ts';
 import {
   type AttemptRow,
   type AuditRow,
@@ -38,18 +37,14 @@ import {
   isSerialised,
   messageConditions,
   messageValues,
-  PURGE_ACTION,
   type PurgeKind,
   pageOf,
-  planAction,
   planAttempt,
   prepareBody,
-  purgePlan,
-  RETENTION_ACTOR,
   serialisedStatus,
   TR507_HOLD_PREFIX,
-  tally,
 } from '../rules.ts';
+import type { KeySource, RowSealer } from '../sealing.ts';
 import {
   type ActionResult,
   type AttemptReport,
@@ -79,6 +74,7 @@ import {
   type PublishRef,
   type PurgeResult,
   type RecordedAttempt,
+  type ResealBatch,
   type RetentionAges,
   type StatusChange,
   type StatusCountFilter,
@@ -90,16 +86,21 @@ import {
 import { PostgresBeheerState } from './beheer-state.ts';
 import { assertSchemaName, migratePostgres } from './migrations.ts';
 import type { PostgresStoreOptions } from './options.ts';
+import { makeSealer, resealAnswers, resealMessages } from './reseal.ts';
 import { andScope } from './scope.ts';
 import * as sql from './statements.ts';
 import {
+  actIn,
   appendAudit,
   type BudgetKeyRow,
+  completeParams,
   keyOfRow,
   lockBudgets,
   messageParams,
+  purgeIn,
   refColumns,
   releaseHeld,
+  sealParams,
   setStatus,
 } from './writes.ts';
 
@@ -127,8 +128,11 @@ export class PostgresStore implements MessageStore {
   private readonly answerExcerptChars: number;
   private readonly attempts = new AttemptListeners();
   private closed = false;
+  private readonly options: PostgresStoreOptions;
+  private sealerP: Promise<RowSealer> | undefined;
 
   constructor(options: PostgresStoreOptions) {
+    this.options = options;
     this.now = options.clock ?? Date.now;
     this.listPageMax = options.listPageMax ?? DEFAULT_LIST_PAGE_MAX;
     this.answerExcerptChars = options.answerExcerptChars ?? DEFAULT_ANSWER_EXCERPT_CHARS;
@@ -168,6 +172,24 @@ export class PostgresStore implements MessageStore {
     }
   }
 
+  /** The cipher (configured, or the generated key in store_secrets) and the BSN index key. */
+  private sealer(): Promise<RowSealer> {
+    this.sealerP ??= makeSealer(
+      (text, values) => this.q(text, values),
+      this.options.cipher,
+      async () => this.options.bsnIndexSecret ?? (await this.historySecret()),
+    );
+    this.sealerP.catch(() => {
+      this.sealerP = undefined;
+    });
+    return this.sealerP;
+  }
+
+  /** Where the body key comes from: `configured`, or `store-secret` (development only). */
+  get keySource(): KeySource {
+    return this.options.cipher ? 'configured' : 'store-secret';
+  }
+
   /** One statement in its own implicit transaction; `name` makes it a prepared statement. */
   private async q<R extends pg.QueryResultRow>(text: string, values: unknown[] = [], name?: string): Promise<R[]> {
     await this.ready;
@@ -204,17 +226,18 @@ export class PostgresStore implements MessageStore {
   async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
     const prepared = prepareBody(m);
     await this.ready;
+    const sealer = await this.sealer();
     // TR507: a TKB, and an answer that may release one, decide under their budget keys' locks.
     if (isSerialised(m) || (m.correlatedTo && m.countsAsAnswer !== false))
-      return this.insertSerialised(m, actor, prepared);
+      return this.insertSerialised(m, actor, prepared, sealer);
     for (let round = 0; round < 3; round++) {
-      const v = messageValues(m, m.id ?? randomUUID(), this.now(), prepared);
+      const v = sealer.seal(messageValues(m, m.id ?? randomUUID(), this.now(), prepared));
       const [inserted] = await this.q<MessageRow>(
         sql.INSERT_MESSAGE,
-        messageParams(v, actor, historyToWrite(m)),
+        [...messageParams(v, actor, historyToWrite(m)), ...sealParams(v)],
         'schakel-insert-message',
       );
-      if (inserted) return { kind: 'inserted', id: inserted.id, message: toStored(inserted) };
+      if (inserted) return { kind: 'inserted', id: inserted.id, message: sealer.openStored(toStored(inserted)) };
 
       // The identity (or the id) exists: compare contents and audit the repeat.
       if (!v.dedupScope || m.status === 'rejected') throw new Error(`message id ${v.id} exists already`);
@@ -244,6 +267,7 @@ export class PostgresStore implements MessageStore {
     m: NewMessage,
     actor: string,
     prepared: { body: Buffer; contentHash: string },
+    sealer: RowSealer,
   ): Promise<InsertResult> {
     return this.tx(async (c, now) => {
       const own = isSerialised(m) ? m.history!.budgets : [];
@@ -257,15 +281,18 @@ export class PostgresStore implements MessageStore {
           .rows[0];
       }
       const decided = { ...m, ...serialisedStatus(m, pending) };
-      const v = messageValues(decided, decided.id ?? randomUUID(), now, prepared);
-      const { rows } = await c.query<MessageRow>(sql.INSERT_MESSAGE, messageParams(v, actor, historyToWrite(decided)));
+      const v = sealer.seal(messageValues(decided, decided.id ?? randomUUID(), now, prepared));
+      const { rows } = await c.query<MessageRow>(sql.INSERT_MESSAGE, [
+        ...messageParams(v, actor, historyToWrite(decided)),
+        ...sealParams(v),
+      ]);
       const inserted = rows[0];
       if (inserted) {
         if (v.answersHeen) {
           const { rows: heen } = await c.query<{ answered_by: string | null }>(sql.ANSWERED_BY, [v.correlatedTo]);
           if (heen[0]?.answered_by === v.id) await releaseHeld(c, v.correlatedTo!, now);
         }
-        return { kind: 'inserted', id: inserted.id, message: toStored(inserted) };
+        return { kind: 'inserted', id: inserted.id, message: sealer.openStored(toStored(inserted)) };
       }
       if (!v.dedupScope || m.status === 'rejected' || m.id) throw new Error(`message id ${v.id} exists already`);
       const { rows: found } = await c.query<{ id: string; content_hash: string }>(sql.FIND_DUPLICATE, [
@@ -291,17 +318,21 @@ export class PostgresStore implements MessageStore {
       params,
       scope ? undefined : 'schakel-get-message',
     );
-    return row ? toStored(row) : null;
+    return row ? (await this.sealer()).openStored(toStored(row)) : null;
   }
 
   async getBody(id: string, scope?: MessageScope): Promise<Buffer | null> {
     const params: unknown[] = [id];
-    const [row] = await this.q<{ body: Buffer | null }>(sql.GET_BODY + andScope(scope, params), params);
-    return row?.body ?? null;
+    const [row] = await this.q<{ body: Buffer | null; body_key: string | null }>(
+      sql.GET_BODY + andScope(scope, params),
+      params,
+    );
+    return row ? (await this.sealer()).openBody(id, row.body_key, row.body) : null;
   }
 
   async listMessages(filter: MessageFilter = {}): Promise<MessagePage> {
-    const { where, params } = sql.whereOf(messageConditions(filter));
+    const bsnHash = filter.bsn === undefined ? undefined : (await this.sealer()).bsnHash(filter.bsn);
+    const { where, params } = sql.whereOf(messageConditions(filter, bsnHash));
     const { limit, offset } = pageOf(filter, this.listPageMax);
     const rows = await this.q<MessageRow>(sql.listMessages(where, params.length), [...params, limit, offset]);
     const [count] = await this.q<{ n: number }>(sql.countMessages(where), params);
@@ -313,7 +344,8 @@ export class PostgresStore implements MessageStore {
   }
 
   async deliveryAttempts(id: string): Promise<DeliveryAttempt[]> {
-    return (await this.q<AttemptRow>(sql.LIST_ATTEMPTS, [id])).map(toAttempt);
+    const sealer = await this.sealer();
+    return (await this.q<AttemptRow>(sql.LIST_ATTEMPTS, [id])).map((r) => sealer.openAttempt(toAttempt(r)));
   }
 
   async gemeenteCounts(scope?: MessageScope): Promise<GemeenteCount[]> {
@@ -351,7 +383,7 @@ export class PostgresStore implements MessageStore {
               [key.zender, key.messageName, key.caseRef],
               'schakel-correlation-case',
             );
-    return row ? toStored(row) : null;
+    return row ? (await this.sealer()).openStored(toStored(row)) : null;
   }
 
   async linkRetour(
@@ -430,6 +462,7 @@ export class PostgresStore implements MessageStore {
 
   async leaseDue(owner: string, limit: number, leaseMs: number): Promise<Lease[]> {
     if (limit <= 0) return [];
+    const sealer = await this.sealer();
     return this.tx(async (c, now) => {
       const leaseUntil = now + leaseMs;
       const { rows } = await c.query<OutboxRow>(sql.LEASE_DUE, [now, limit, owner, leaseUntil]);
@@ -440,7 +473,7 @@ export class PostgresStore implements MessageStore {
         text: sql.START_DELIVERIES,
         values: [rows.map((r) => r.message_id), now, owner],
       });
-      const byId = new Map(messages.map((m) => [m.id, m]));
+      const byId = new Map(messages.map((m) => [m.id, opened(sealer, m)]));
       return rows.map((row) => toLease(row, row.lease_token!, byId.get(row.message_id)!, owner, leaseUntil));
     });
   }
@@ -480,30 +513,13 @@ export class PostgresStore implements MessageStore {
     attempt: AttemptReport,
     next: NextStep,
   ): Promise<CompleteResult> {
+    const sealer = await this.sealer();
     const now = this.now();
     const plan = planAttempt(lease, attempt, next, now, this.answerExcerptChars);
-    const a = plan.attempt;
-    const u = plan.update;
+    const answer = sealer.sealAnswer(lease.messageId, plan.attempt.answerExcerpt);
     const [r] = await this.q<{ owned: boolean; status: MessageStatus }>(
       sql.COMPLETE_DELIVERY,
-      [
-        lease.outboxId,
-        lease.token,
-        lease.messageId,
-        u.status,
-        u.nextAttemptAt,
-        now,
-        u.reason,
-        u.settledAt,
-        a.destination,
-        a.startedAt,
-        a.finishedAt,
-        a.durationMs,
-        a.outcome,
-        a.httpStatus,
-        a.reason,
-        a.answerExcerpt,
-      ],
+      completeParams(lease, plan, now, answer),
       'schakel-complete-delivery',
     );
     this.attempts.report(lease, attempt, next);
@@ -554,6 +570,7 @@ export class PostgresStore implements MessageStore {
   }
 
   async claimPublished(ref: PublishRef, owner: string, leaseMs: number): Promise<ClaimResult> {
+    const sealer = await this.sealer();
     const now = this.now();
     const leaseUntil = now + leaseMs;
     const [r] = await this.q<OutboxMessageRow & { outbox_id: number; destination: string; attempts: number }>(
@@ -561,7 +578,12 @@ export class PostgresStore implements MessageStore {
       [ref.outboxId, ref.token, owner, leaseUntil, now],
       'schakel-claim-published',
     );
-    if (r) return { kind: 'claimed', lease: toLease({ ...r, id: r.outbox_id }, ref.token, r, owner, leaseUntil) };
+    if (r) {
+      return {
+        kind: 'claimed',
+        lease: toLease({ ...r, id: r.outbox_id }, ref.token, opened(sealer, r), owner, leaseUntil),
+      };
+    }
     const [current] = await this.q<OutboxRow>(sql.OUTBOX_BY_LEASE, [ref.outboxId, ref.token]);
     return current && current.phase === 'claimed' && current.lease_until !== null
       ? { kind: 'busy', leaseUntil: new Date(current.lease_until) }
@@ -596,6 +618,22 @@ export class PostgresStore implements MessageStore {
     return this.purge('metadata', ages);
   }
 
+  // ---- encryption at rest ----
+
+  async resealMessages(limit: number, after: string | null): Promise<ResealBatch> {
+    const sealer = await this.sealer();
+    return this.tx((c) => resealMessages(c, sealer, limit, after));
+  }
+
+  async resealAnswers(limit: number, after: string | null): Promise<ResealBatch> {
+    const sealer = await this.sealer();
+    return this.tx((c) => resealAnswers(c, sealer, limit, after));
+  }
+
+  async currentBodyKey(): Promise<string> {
+    return (await this.sealer()).cipher.current;
+  }
+
   // ---- audit ----
 
   async audit(entry: AuditInput): Promise<void> {
@@ -619,43 +657,15 @@ export class PostgresStore implements MessageStore {
 
   /** A beheer action (rules: `planAction`) in one transaction, outbox row locked before the message. */
   private act(id: string, req: ActionRequest): Promise<ActionResult> {
-    return this.tx(async (c, now) => {
-      const { rows: outbox } = await c.query<OutboxRow>(sql.LOCK_OUTBOX_OF_MESSAGE, [id]);
-      const { rows } = await c.query<MessageRow>(sql.LOCK_MESSAGE_META, [id]);
-      const m = rows[0];
-      if (!m) return { ok: false, reason: 'not-found' };
-      const decision = planAction(req, m, outbox[0], now);
-      if (!decision.ok) return decision.result;
-      const { plan } = decision;
-      if (plan.dropOutboxId !== null) await c.query(sql.DELETE_OUTBOX, [plan.dropOutboxId]);
-      if (plan.enqueue !== null) {
-        await c.query(sql.INSERT_OUTBOX, [id, plan.enqueue, now]);
-        await c.query(sql.SET_DESTINATION, [plan.enqueue, id]);
-      }
-      await setStatus(c, id, plan.update, now);
-      await c.query(sql.INSERT_HISTORY, [id, now, plan.history.from, plan.history.to, req.actor, plan.history.reason]);
-      await appendAudit(c, now, req.actor, plan.audit.action, id, plan.audit.details);
-      return { ok: true, status: plan.update.status };
-    });
+    return this.tx((c, now) => actIn(c, id, req, now));
   }
 
   private purge(kind: PurgeKind, ages: RetentionAges): Promise<PurgeResult> {
-    return this.tx(async (c, now) => {
-      const result: PurgeResult = { total: 0, perStandard: {} };
-      for (const step of purgePlan(ages, now)) {
-        const { rows } =
-          kind === 'bodies'
-            ? await c.query<{ standard: Standard }>(sql.purgeBodies(step), [
-                step.cutoff,
-                step.standards,
-                now,
-                step.undeliveredCutoff,
-              ])
-            : await c.query<{ standard: Standard }>(sql.purgeMetadata(step), [step.cutoff, step.standards]);
-        tally(result, rows);
-      }
-      if (result.total > 0) await appendAudit(c, now, RETENTION_ACTOR, PURGE_ACTION[kind], null, { ...result });
-      return result;
-    });
+    return this.tx((c, now) => purgeIn(c, kind, ages, now));
   }
+}
+
+/** An outbox message with its body in plain for the adapter (null when its key is missing). */
+function opened<T extends OutboxMessageRow>(sealer: RowSealer, m: T): T {
+  return { ...m, body: sealer.openBodyForDelivery(m.id, m.body_key, m.body) };
 }

@@ -1,6 +1,31 @@
 import type pg from 'pg';
-import { auditDetails, type MessageValues, type StatusUpdate, TR507_ACTOR, TR507_HOLD_PREFIX } from '../rules.ts';
-import type { HistoryBudgetKey, HistoryFacts, PublishRef } from '../types.ts';
+import type { Standard } from '../../catalogue/types.ts';
+import type { MessageRow, OutboxRow } from '../rows.ts';
+import {
+  type ActionRequest,
+  type AttemptPlan,
+  auditDetails,
+  type MessageValues,
+  PURGE_ACTION,
+  type PurgeKind,
+  planAction,
+  purgePlan,
+  RETENTION_ACTOR,
+  type StatusUpdate,
+  TR507_ACTOR,
+  TR507_HOLD_PREFIX,
+  tally,
+} from '../rules.ts';
+import type { SealedValues } from '../sealing.ts';
+import type {
+  ActionResult,
+  HistoryBudgetKey,
+  HistoryFacts,
+  Lease,
+  PublishRef,
+  PurgeResult,
+  RetentionAges,
+} from '../types.ts';
 import * as sql from './statements.ts';
 
 type Client = pg.PoolClient;
@@ -47,6 +72,41 @@ export function insertParams(v: MessageValues, actor: string): unknown[] {
 /** Every parameter of `INSERT_MESSAGE`: the message ($1 … $33), its history rows ($34 … $41), gemeente and flow. */
 export function messageParams(v: MessageValues, actor: string, h: HistoryFacts): unknown[] {
   return [...insertParams(v, actor), ...historyParams(h), v.gemeente, v.flow];
+}
+
+/** The parameters $44, $45 of `INSERT_MESSAGE`: the body's key id and the BSN index entries. */
+export function sealParams(v: SealedValues): unknown[] {
+  return [v.bodyKey, v.bsnHashes];
+}
+
+/** The parameters of `COMPLETE_DELIVERY`; the answer excerpt already sealed (`answer`). */
+export function completeParams(
+  lease: Pick<Lease, 'outboxId' | 'token' | 'messageId'>,
+  plan: AttemptPlan,
+  now: number,
+  answer: { excerpt: string | null; key: string | null },
+): unknown[] {
+  const a = plan.attempt;
+  const u = plan.update;
+  return [
+    lease.outboxId,
+    lease.token,
+    lease.messageId,
+    u.status,
+    u.nextAttemptAt,
+    now,
+    u.reason,
+    u.settledAt,
+    a.destination,
+    a.startedAt,
+    a.finishedAt,
+    a.durationMs,
+    a.outcome,
+    a.httpStatus,
+    a.reason,
+    answer.excerpt,
+    answer.key,
+  ];
 }
 
 /** The parameters $34 … $41 of `INSERT_MESSAGE`: the history rows as column arrays. */
@@ -128,4 +188,43 @@ export async function appendAudit(
 
 export async function setStatus(c: Client, id: string, u: StatusUpdate, now: number): Promise<void> {
   await c.query(sql.SET_STATUS, [u.status, u.reason, u.settledAt, u.nextAttemptAt, now, id]);
+}
+
+/** A beheer action (rules: `planAction`), outbox row locked before the message; in the caller's transaction. */
+export async function actIn(c: Client, id: string, req: ActionRequest, now: number): Promise<ActionResult> {
+  const { rows: outbox } = await c.query<OutboxRow>(sql.LOCK_OUTBOX_OF_MESSAGE, [id]);
+  const { rows } = await c.query<MessageRow>(sql.LOCK_MESSAGE_META, [id]);
+  const m = rows[0];
+  if (!m) return { ok: false, reason: 'not-found' };
+  const decision = planAction(req, m, outbox[0], now);
+  if (!decision.ok) return decision.result;
+  const { plan } = decision;
+  if (plan.dropOutboxId !== null) await c.query(sql.DELETE_OUTBOX, [plan.dropOutboxId]);
+  if (plan.enqueue !== null) {
+    await c.query(sql.INSERT_OUTBOX, [id, plan.enqueue, now]);
+    await c.query(sql.SET_DESTINATION, [plan.enqueue, id]);
+  }
+  await setStatus(c, id, plan.update, now);
+  await c.query(sql.INSERT_HISTORY, [id, now, plan.history.from, plan.history.to, req.actor, plan.history.reason]);
+  await appendAudit(c, now, req.actor, plan.audit.action, id, plan.audit.details);
+  return { ok: true, status: plan.update.status };
+}
+
+/** The retention purge of `kind`, audited when it dropped anything; in the caller's transaction. */
+export async function purgeIn(c: Client, kind: PurgeKind, ages: RetentionAges, now: number): Promise<PurgeResult> {
+  const result: PurgeResult = { total: 0, perStandard: {} };
+  for (const step of purgePlan(ages, now)) {
+    const { rows } =
+      kind === 'bodies'
+        ? await c.query<{ standard: Standard }>(sql.purgeBodies(step), [
+            step.cutoff,
+            step.standards,
+            now,
+            step.undeliveredCutoff,
+          ])
+        : await c.query<{ standard: Standard }>(sql.purgeMetadata(step), [step.cutoff, step.standards]);
+    tally(result, rows);
+  }
+  if (result.total > 0) await appendAudit(c, now, RETENTION_ACTOR, PURGE_ACTION[kind], null, { ...result });
+  return result;
 }

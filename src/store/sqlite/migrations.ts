@@ -250,6 +250,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'encryption-at-rest',
+    // Task "encryption" (issue 15 part 4): the key id of a sealed body and findings, of a sealed answer excerpt
+    // (null: stored before encryption, in plain), and the keyed-hash index of the BSNs in each bericht.
+    sql: `
+      ALTER TABLE messages ADD COLUMN body_key TEXT;
+      ALTER TABLE delivery_attempts ADD COLUMN answer_key TEXT;
+      CREATE TABLE bsn_index (
+        bsn_hash   TEXT NOT NULL,
+        message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        PRIMARY KEY (bsn_hash, message_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX ix_bsn_index_message ON bsn_index (message_id);
+    `,
+  },
 ];
 
 /** Brings the database to the newest version; refuses a database written by a newer Schakel. */

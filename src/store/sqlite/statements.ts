@@ -27,7 +27,7 @@ export const META_COLUMNS = `id, received_at, standard, release, message_name, d
   created_at, updated_at`;
 
 export const GET_META = `SELECT ${META_COLUMNS}, findings FROM messages WHERE id = ?`;
-export const GET_BODY = 'SELECT body FROM messages WHERE id = ?';
+export const GET_BODY = 'SELECT body, body_key FROM messages WHERE id = ?';
 
 /** A read of one message by id (`text` ends in its WHERE clause) limited to a reader's scope. */
 export function scopedRead<R = MessageRow>(
@@ -76,14 +76,17 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO messages (id, received_at, standard, release, message_name, direction, afzender, ontvanger,
          bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender,
          dedup_id, content_hash, body, body_size, source_kind, source_id, status, status_reason, destination,
-         correlated_to, findings, next_attempt_at, settled_at, created_at, updated_at, case_ref, gemeente, flow)
+         correlated_to, findings, next_attempt_at, settled_at, created_at, updated_at, case_ref, gemeente, flow, body_key)
        VALUES (@id, @receivedAt, @standard, @release, @messageName, @direction, @afzender, @ontvanger,
          @berichtIdentificatie, @dagtekening, @berichtcode, @referentienummer, @crossRef, @dedupScope, @dedupSender,
          @dedupId, @contentHash, @body, @bodySize, @sourceKind, @sourceId, @status, @statusReason, @destination,
-         @correlatedTo, @findings, @nextAttemptAt, @settledAt, @now, @now, @caseRef, @gemeente, @flow)`,
+         @correlatedTo, @findings, @nextAttemptAt, @settledAt, @now, @now, @caseRef, @gemeente, @flow, @bodyKey)`,
     ),
     getMeta: db.prepare<[string], MessageRow>(GET_META),
-    getBody: db.prepare<[string], { body: Buffer | null }>(GET_BODY),
+    bsnIndexInsert: db.prepare<[string, string]>(
+      'INSERT OR IGNORE INTO bsn_index (bsn_hash, message_id) VALUES (?, ?)',
+    ),
+    getBody: db.prepare<[string], { body: Buffer | null; body_key: string | null }>(GET_BODY),
     exists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ?'),
     setStatus: db.prepare<
       [
@@ -163,7 +166,7 @@ export function prepareStatements(db: Database.Database) {
          AND (phase IN ('publishing', 'published') OR (phase = 'claimed' AND lease_until <= ?))`,
     ),
     outboxMessage: db.prepare<[string], MessageRow & OutboxMessageRow>(
-      `SELECT ${META_COLUMNS}, body FROM messages WHERE id = ?`,
+      `SELECT ${META_COLUMNS}, body, body_key FROM messages WHERE id = ?`,
     ),
     attemptsOf: db.prepare<[string], { attempts: number; status: MessageStatus }>(
       'SELECT attempts, status FROM messages WHERE id = ?',
@@ -171,9 +174,9 @@ export function prepareStatements(db: Database.Database) {
     bumpAttempts: db.prepare<[number, number, string]>('UPDATE messages SET attempts = ?, updated_at = ? WHERE id = ?'),
     insertAttempt: db.prepare(
       `INSERT INTO delivery_attempts (message_id, attempt_no, destination, started_at, finished_at, duration_ms,
-         outcome, result_status, http_status, reason, answer_excerpt, next_attempt_at)
+         outcome, result_status, http_status, reason, answer_excerpt, next_attempt_at, answer_key)
        VALUES (@messageId, @attemptNo, @destination, @startedAt, @finishedAt, @durationMs, @outcome, @resultStatus,
-         @httpStatus, @reason, @answerExcerpt, @nextAttemptAt)`,
+         @httpStatus, @reason, @answerExcerpt, @nextAttemptAt, @answerKey)`,
     ),
     listAttempts: db.prepare<[string], AttemptRow>(
       'SELECT * FROM delivery_attempts WHERE message_id = ? ORDER BY attempt_no, id',
@@ -255,6 +258,9 @@ export function whereOf(conditions: readonly Condition[]): { where: string; para
     } else if (c.op === 'in') {
       clauses.push(c.values.length ? `${c.column} IN (${c.values.map(() => '?').join(', ')})` : '0 = 1');
       params.push(...c.values);
+    } else if (c.op === 'bsn') {
+      clauses.push('id IN (SELECT message_id FROM bsn_index WHERE bsn_hash = ?)');
+      params.push(c.value);
     } else {
       clauses.push(`${c.column} ${c.op} ?`);
       params.push(c.value);

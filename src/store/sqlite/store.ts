@@ -1,7 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { BodyCipher } from '../../security/body-cipher.ts';
+import { localKeyFile } from '../../security/body-keys.ts';
+import { bsnIndexKey } from '../../security/bsn-index.ts';
 import {
   clean,
   type OutboxRow,
@@ -43,6 +46,7 @@ import {
   TR507_HOLD_PREFIX,
   tally,
 } from '../rules.ts';
+import { type KeySource, RowSealer } from '../sealing.ts';
 import {
   type ActionResult,
   type AttemptReport,
@@ -72,6 +76,7 @@ import {
   type PublishRef,
   type PurgeResult,
   type RecordedAttempt,
+  type ResealBatch,
   type RetentionAges,
   type StatusChange,
   type StatusCountFilter,
@@ -83,6 +88,7 @@ import {
 import { SqliteBeheerState } from './beheer-state.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrate } from './migrations.ts';
+import { resealAnswers, resealMessages } from './reseal.ts';
 import { andScope } from './scope.ts';
 import * as sql from './statements.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
@@ -105,6 +111,13 @@ export interface SqliteStoreOptions {
    * (the gateway's store: 1000). Undefined keeps SQLite's automatic checkpoint.
    */
   checkpointIntervalMs?: number;
+  /**
+   * The keys bodies, findings and kept answers are sealed with. Default: a key file `body.key` generated once
+   * next to the database file (an in-memory database: a random key of this process).
+   */
+  cipher?: BodyCipher;
+  /** The secret the BSN index key is derived from; default the store's own secret (`historySecret`). */
+  bsnIndexSecret?: Buffer;
 }
 
 /**
@@ -123,12 +136,28 @@ export class SqliteStore implements MessageStore {
   private readonly s: sql.Statements;
   private readonly commits: GroupCommit;
   private readonly attempts = new AttemptListeners();
+  private readonly cipher: BodyCipher;
+  private readonly bsnIndexSecret: Buffer | undefined;
+  private sealerP: Promise<RowSealer> | undefined;
+  /** Where the body key came from (`configured`: `store.encryption`). */
+  readonly keySource: KeySource;
+  /** True when this open generated the key file (a new store without configured keys). */
+  readonly keyFileCreated: boolean;
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.clock ?? Date.now;
     this.listPageMax = options.listPageMax ?? DEFAULT_LIST_PAGE_MAX;
     this.answerExcerptChars = options.answerExcerptChars ?? DEFAULT_ANSWER_EXCERPT_CHARS;
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+    if (options.cipher) {
+      [this.cipher, this.keySource, this.keyFileCreated] = [options.cipher, 'configured', false];
+    } else if (options.file === ':memory:') {
+      [this.cipher, this.keySource, this.keyFileCreated] = [BodyCipher.ephemeral(), 'ephemeral', false];
+    } else {
+      const local = localKeyFile(join(dirname(options.file), 'body.key'));
+      [this.cipher, this.keySource, this.keyFileCreated] = [local.cipher, 'key-file', local.created];
+    }
+    this.bsnIndexSecret = options.bsnIndexSecret;
     this.db = new Database(options.file);
     if (options.file !== ':memory:') ownerOnly(options.file);
     const journal = this.db.pragma('journal_mode = WAL', { simple: true });
@@ -154,6 +183,20 @@ export class SqliteStore implements MessageStore {
     this.s = sql.prepareStatements(this.db);
     this.commits = new GroupCommit(this.db, this.walSync, options.groupCommitMs ?? 2);
     this.beheerState = new SqliteBeheerState(this.db, (fn) => this.commits.run(fn));
+    // Made now, outside any group transaction: the store's secret is created here when missing.
+    void this.sealer();
+  }
+
+  /** The cipher and the BSN index key (derived from the store's secret unless one was given). */
+  private sealer(): Promise<RowSealer> {
+    this.sealerP ??= Promise.resolve(new RowSealer(this.cipher, bsnIndexKey(this.bsnIndexSecret ?? this.ownSecret())));
+    return this.sealerP;
+  }
+
+  /** The store's secret, created at once (outside the group commit) when missing. */
+  private ownSecret(): Buffer {
+    this.s.secretInsert.run(HISTORY_SECRET, randomBytes(32));
+    return this.s.secretGet.get(HISTORY_SECRET)!.value;
   }
 
   /** The one write path: `fn` runs in the next group transaction; resolves once it is committed and fsynced. */
@@ -165,6 +208,8 @@ export class SqliteStore implements MessageStore {
 
   async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
     const prepared = prepareBody(m);
+    const sealer = await this.sealer();
+    const id = m.id ?? randomUUID();
     return this.write((now): InsertResult => {
       // TR507: decided here, in the one writer's transaction, so two TKBs on a key never both go out.
       const pending = isSerialised(m)
@@ -184,9 +229,10 @@ export class SqliteStore implements MessageStore {
           return { kind, id: existing.id };
         }
       }
-      const v = messageValues(m, m.id ?? randomUUID(), now, prepared);
-      const { findingCount: _count, answerSummary: _summary, answersHeen: _answers, ...row } = v;
+      const v = sealer.seal(messageValues(m, id, now, prepared));
+      const { findingCount: _count, answerSummary: _summary, answersHeen: _answers, bsnHashes, ...row } = v;
       this.s.insertMessage.run(row);
+      for (const h of bsnHashes) this.s.bsnIndexInsert.run(h, v.id);
       this.s.history.run(v.id, now, null, v.status, actor, v.statusReason);
       if (v.status === 'queued') this.s.outboxInsert.run(v.id, v.destination!, now, now);
       if (v.answersHeen && this.s.answerHeen.run(v.id, v.answerSummary, now, v.correlatedTo!).changes === 1) {
@@ -196,24 +242,25 @@ export class SqliteStore implements MessageStore {
       for (const p of facts.periods)
         this.s.historyPeriodInsert.run(v.id, p.messageName, p.afzender, p.bsnHash, p.nummer, p.status);
       for (const b of facts.budgets) this.s.historyBudgetInsert.run(v.id, b.afzender, b.bsnHash, b.budget);
-      return { kind: 'inserted', id: v.id, message: toStored(this.s.getMeta.get(v.id)!) };
+      return { kind: 'inserted', id: v.id, message: sealer.openStored(toStored(this.s.getMeta.get(v.id)!)) };
     });
   }
 
   async getMessage(id: string, scope?: MessageScope): Promise<StoredMessage | null> {
     const row = scope ? sql.scopedRead(this.db, sql.GET_META, id, scope) : this.s.getMeta.get(id);
-    return row ? toStored(row) : null;
+    return row ? (await this.sealer()).openStored(toStored(row)) : null;
   }
 
   async getBody(id: string, scope?: MessageScope): Promise<Buffer | null> {
     const row = scope
-      ? sql.scopedRead<{ body: Buffer | null }>(this.db, sql.GET_BODY, id, scope)
+      ? sql.scopedRead<{ body: Buffer | null; body_key: string | null }>(this.db, sql.GET_BODY, id, scope)
       : this.s.getBody.get(id);
-    return row?.body ?? null;
+    return row ? (await this.sealer()).openBody(id, row.body_key, row.body) : null;
   }
 
   async listMessages(filter: MessageFilter = {}): Promise<MessagePage> {
-    const { where, params } = sql.whereOf(messageConditions(filter));
+    const bsnHash = filter.bsn === undefined ? undefined : (await this.sealer()).bsnHash(filter.bsn);
+    const { where, params } = sql.whereOf(messageConditions(filter, bsnHash));
     const { limit, offset } = pageOf(filter, this.listPageMax);
     const rows = sql.listMessages(this.db, where).all(...params, limit, offset);
     const total = sql.countMessages(this.db, where).get(...params)?.n ?? 0;
@@ -225,7 +272,8 @@ export class SqliteStore implements MessageStore {
   }
 
   async deliveryAttempts(id: string): Promise<DeliveryAttempt[]> {
-    return this.s.listAttempts.all(id).map(toAttempt);
+    const sealer = await this.sealer();
+    return this.s.listAttempts.all(id).map((r) => sealer.openAttempt(toAttempt(r)));
   }
 
   async gemeenteCounts(scope?: MessageScope): Promise<GemeenteCount[]> {
@@ -252,7 +300,7 @@ export class SqliteStore implements MessageStore {
         : key.scope === 'stuf'
           ? this.s.correlationStuf.get(key.zender, key.referentienummer)
           : this.s.correlationCase.get(key.zender, key.messageName, key.caseRef);
-    return row ? toStored(row) : null;
+    return row ? (await this.sealer()).openStored(toStored(row)) : null;
   }
 
   async linkRetour(
@@ -324,12 +372,13 @@ export class SqliteStore implements MessageStore {
 
   async leaseDue(owner: string, limit: number, leaseMs: number): Promise<Lease[]> {
     if (limit <= 0) return [];
+    const sealer = await this.sealer();
     return this.write((now): Lease[] =>
       this.s.outboxDue.all(now, now, limit).map((row) => {
         const token = randomUUID();
         const leaseUntil = now + leaseMs;
         this.s.outboxLease.run(owner, token, leaseUntil, row.id);
-        return this.startDelivery(row, token, owner, leaseUntil, now);
+        return this.startDelivery(sealer, row, token, owner, leaseUntil, now);
       }),
     );
   }
@@ -356,14 +405,23 @@ export class SqliteStore implements MessageStore {
     attempt: AttemptReport,
     next: NextStep,
   ): Promise<CompleteResult> {
+    const sealer = await this.sealer();
     const result = await this.write((now): CompleteResult => {
       const current = this.s.attemptsOf.get(lease.messageId);
       if (!current) return { kind: 'lease-lost' };
       const plan = planAttempt(lease, attempt, next, now, this.answerExcerptChars);
       const attemptNo = current.attempts + 1;
       const row = this.s.outboxByLease.get(lease.outboxId, lease.token);
+      const answer = sealer.sealAnswer(lease.messageId, plan.attempt.answerExcerpt);
       const record = (resultStatus: MessageStatus, nextAttemptAt: number | null) => {
-        this.s.insertAttempt.run({ ...plan.attempt, attemptNo, resultStatus, nextAttemptAt });
+        this.s.insertAttempt.run({
+          ...plan.attempt,
+          answerExcerpt: answer.excerpt,
+          answerKey: answer.key,
+          attemptNo,
+          resultStatus,
+          nextAttemptAt,
+        });
         this.s.bumpAttempts.run(attemptNo, now, lease.messageId);
       };
       if (!row) {
@@ -425,6 +483,7 @@ export class SqliteStore implements MessageStore {
   }
 
   async claimPublished(ref: PublishRef, owner: string, leaseMs: number): Promise<ClaimResult> {
+    const sealer = await this.sealer();
     return this.write((now): ClaimResult => {
       const leaseUntil = now + leaseMs;
       if (this.s.claim.run(owner, leaseUntil, ref.outboxId, ref.token, now).changes !== 1) {
@@ -434,7 +493,7 @@ export class SqliteStore implements MessageStore {
           : { kind: 'stale' };
       }
       const row = this.s.outboxByLease.get(ref.outboxId, ref.token)!;
-      return { kind: 'claimed', lease: this.startDelivery(row, ref.token, owner, leaseUntil, now) };
+      return { kind: 'claimed', lease: this.startDelivery(sealer, row, ref.token, owner, leaseUntil, now) };
     });
   }
 
@@ -464,6 +523,22 @@ export class SqliteStore implements MessageStore {
 
   async purgeMetadata(ages: RetentionAges): Promise<PurgeResult> {
     return this.purge('metadata', ages);
+  }
+
+  // ---- encryption at rest ----
+
+  async resealMessages(limit: number, after: string | null): Promise<ResealBatch> {
+    const sealer = await this.sealer();
+    return this.write(() => resealMessages(this.db, sealer, limit, after));
+  }
+
+  async resealAnswers(limit: number, after: string | null): Promise<ResealBatch> {
+    const sealer = await this.sealer();
+    return this.write(() => resealAnswers(this.db, sealer, limit, after));
+  }
+
+  async currentBodyKey(): Promise<string> {
+    return this.cipher.current;
   }
 
   // ---- audit ----
@@ -507,8 +582,16 @@ export class SqliteStore implements MessageStore {
   }
 
   /** Marks the message delivering (with history) and builds the lease for a reserved outbox row. */
-  private startDelivery(row: OutboxRow, token: string, owner: string, leaseUntil: number, now: number): Lease {
-    const m = this.s.outboxMessage.get(row.message_id)!;
+  private startDelivery(
+    sealer: RowSealer,
+    row: OutboxRow,
+    token: string,
+    owner: string,
+    leaseUntil: number,
+    now: number,
+  ): Lease {
+    const stored = this.s.outboxMessage.get(row.message_id)!;
+    const m = { ...stored, body: sealer.openBodyForDelivery(stored.id, stored.body_key, stored.body) };
     if (m.status !== 'delivering') {
       this.setStatus(m.id, { status: 'delivering', reason: null, settledAt: null, nextAttemptAt: null }, now);
       this.s.history.run(m.id, now, m.status, 'delivering', owner, null);
