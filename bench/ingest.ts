@@ -1,22 +1,33 @@
 /**
- * `npm run bench:ingest -- --mode scale-out|embedded [--count N] [--seconds S] [--concurrency C] [--profile DIR]`
+ * `npm run bench:ingest -- --mode embedded|scale-out [--seconds S] [--warmup S] [--concurrency C] [--profile DIR]`
  *
  * Starts the gateway as real processes (`schakel serve`): embedded = one instance on SQLite with the in-process
- * transport; scale-out = two instances sharing a fresh PostgreSQL schema and RabbitMQ queue prefix. Posts the
- * official WMO301 example (a unique BerichtIdentificatie/Identificatie per request, half to each instance) with
- * `--concurrency` requests in flight for `--count` messages or `--seconds`, whichever ends first, while the
- * gateways deliver to a real HTTP receiver. Prints accepted msg/s and the p50/p99 time to the 2xx, the CPU each
- * component spent per message (from /proc, Linux), and, in the same run, the raw RabbitMQ publish-confirm rate:
- * a plain amqplib confirm-channel loop publishing the same body with the same window to a quorum queue.
- * `--profile DIR` runs the gateways with `node --cpu-prof` and writes their profiles there.
+ * transport; scale-out = two instances sharing a fresh PostgreSQL schema and RabbitMQ queue prefix. A load
+ * generator posts the official WMO301 example (a unique BerichtIdentificatie/Identificatie per request, spread
+ * over the instances) with `--concurrency` requests in flight, without pause, while the gateways deliver to a
+ * receiver in its own process. After `--warmup` seconds it measures a steady window of `--seconds` (default 30):
+ *
+ * - the accepted rate (202s answered in the window) and the **delivered** rate (distinct messages the receiver
+ *   got in the window), and the outbox backlog (undelivered rows in the store) at the window's start and end,
+ *   with a progress line every 10 s, so a backlog that grows for as long as the load lasts shows;
+ * - the CPU each component spent in the window (from /proc: gateway processes with all their threads, our
+ *   PostgreSQL backends and its shared background processes, RabbitMQ's beam, the load generator, the receiver)
+ *   per **delivered** message, and the load average;
+ * - whether issue #17's goals are met. After the window the load stops and the bench waits (at most `--drain`
+ *   seconds) until every accepted message was delivered; scale-out also measures the raw RabbitMQ publish-confirm
+ *   rate (a plain amqplib confirm channel, same body and window, a quorum queue) for comparison.
+ *
+ * `--profile DIR` runs the gateways with `node --cpu-prof` and writes their profiles there when they stop.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { topology } from '../src/transport/rabbitmq-topology.ts';
-import { startReceiver } from '../tests/helpers/http-receiver.ts';
 import { removeTopology } from '../tests/helpers/rabbitmq.ts';
 import {
   closeAgents,
@@ -24,37 +35,55 @@ import {
   type Instance,
   instanceConfigYaml,
   OFFICIAL_WMO301,
-  type PostResult,
   postBericht,
   readOfficialWmo301,
-  runBounded,
   startInstance,
   wmo301Variant,
 } from '../tests/helpers/scale-out.ts';
 import { AMQP_URL, createSchema, PG_URL, probePostgres, probeRabbitMq, uniqueName } from '../tests/helpers/services.ts';
+import { type CpuSample, cpuBetween, cpuCount, loadAverage, OTHER, sampleCpu } from './proc.ts';
 
 const { values: args } = parseArgs({
   options: {
-    mode: { type: 'string', default: 'scale-out' },
-    count: { type: 'string', default: '6000' },
-    seconds: { type: 'string', default: '40' },
+    mode: { type: 'string', default: 'embedded' },
+    seconds: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '5' },
+    drain: { type: 'string', default: '120' },
     concurrency: { type: 'string', default: '64' },
     window: { type: 'string', default: '256' },
-    warmup: { type: 'string', default: '300' },
     profile: { type: 'string' },
   },
 });
 const mode = args.mode as 'scale-out' | 'embedded';
 if (mode !== 'scale-out' && mode !== 'embedded') {
-  console.error('usage: npm run bench:ingest -- --mode scale-out|embedded [--count N] [--seconds S] [--concurrency C]');
+  console.error(
+    'usage: npm run bench:ingest -- --mode embedded|scale-out [--seconds S] [--warmup S] [--drain S] ' +
+      '[--concurrency C] [--window W] [--profile DIR]',
+  );
   process.exit(2);
 }
-const COUNT = Number(args.count);
 const SECONDS = Number(args.seconds);
+const WARMUP = Number(args.warmup);
+const DRAIN = Number(args.drain);
 const CONCURRENCY = Number(args.concurrency);
 const WINDOW = Number(args.window);
-const WARMUP = Number(args.warmup);
-const GOAL = mode === 'scale-out' ? 2000 : 1000;
+const PROGRESS_EVERY = 10;
+const IDLE_SECONDS = 3;
+
+// Issue #17's goals, per delivered message.
+const GOAL_EMBEDDED_GATEWAY_MS = 0.6;
+const GOAL_SCALE_OUT_TOTAL_MS = 2;
+const GOAL_DELIVERED_SHARE = 0.9;
+
+const C = {
+  gateway: mode === 'scale-out' ? 'gateways (all threads)' : 'gateway (all threads)',
+  pgBackends: 'PostgreSQL: our backends',
+  pgBackground: 'PostgreSQL: background (shared)',
+  rabbit: 'RabbitMQ beam (shared)',
+  load: 'load generator',
+  receiver: 'receiver',
+} as const;
+const ORDER = [C.gateway, C.pgBackends, C.pgBackground, C.rabbit, C.load, C.receiver, OTHER];
 
 if (!existsSync(OFFICIAL_WMO301)) {
   console.error(
@@ -62,23 +91,33 @@ if (!existsSync(OFFICIAL_WMO301)) {
   );
   process.exit(2);
 }
-const probes = await Promise.all(mode === 'scale-out' ? [probePostgres(), probeRabbitMq()] : [probeRabbitMq()]);
-const down = probes.filter((p) => !p.ok);
-if (down.length) {
-  console.error(`bench:ingest: ${down.map((p) => (p.ok ? '' : p.reason)).join('; ')}`);
-  process.exit(2);
+if (mode === 'scale-out') {
+  const down = (await Promise.all([probePostgres(), probeRabbitMq()])).filter((p) => !p.ok);
+  if (down.length) {
+    console.error(`bench:ingest: ${down.map((p) => (p.ok ? '' : p.reason)).join('; ')}`);
+    process.exit(2);
+  }
 }
 
 const official = readOfficialWmo301();
 const dir = mkdtempSync(join(tmpdir(), 'schakel-bench-'));
 const schema = uniqueName('schakel_bench');
 const prefix = uniqueName('schakel-bench');
-const receiver = await startReceiver(() => ({ status: 200 }));
+const appName = uniqueName('schakel-bench');
+const receiver = await startReceiverProcess();
 const instances: Instance[] = [];
+let pgClient: pg.Client | undefined;
+let sqlite: Database.Database | undefined;
 let dropSchema: (() => Promise<void>) | undefined;
+const pgBackendPids = new Set<number>();
+const loadCounters = { accepted: 0, running: true, measuring: false };
 
 try {
-  if (mode === 'scale-out') dropSchema = await createSchema(schema);
+  if (mode === 'scale-out') {
+    dropSchema = await createSchema(schema);
+    pgClient = new pg.Client({ connectionString: PG_URL });
+    await pgClient.connect();
+  }
   const names = mode === 'scale-out' ? ['a', 'b'] : ['a'];
   for (const name of names) {
     const port = await freePort();
@@ -87,7 +126,8 @@ try {
       dataDir: join(dir, `data-${name}`),
       receiverUrl: `${receiver.url}/berichten`,
       mode,
-      pgUrl: PG_URL,
+      // The gateways' PostgreSQL connections carry a name of this run, so their backends can be told apart.
+      pgUrl: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}application_name=${appName}`,
       schema,
       amqpUrl: AMQP_URL,
       queuePrefix: prefix,
@@ -96,79 +136,70 @@ try {
     const nodeArgs = args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : [];
     instances.push(await startInstance(name, yaml, join(dir, `${name}.yaml`), port, { nodeArgs }));
   }
-  const post = (i: number, tag: string) =>
-    postBericht(
-      instances[i % instances.length]!.url,
-      wmo301Variant(official, `${tag}${i.toString(36).padStart(8, '0')}`),
+  if (mode === 'embedded') sqlite = new Database(join(dir, 'data-a', 'schakel.sqlite'), { readonly: true });
+
+  // The gateway's own CPU with nothing to do (timers, checkpoints, polls): a fixed cost under any load.
+  const idleStart = await snapshot();
+  await sleep(IDLE_SECONDS * 1000);
+  const runStart = await snapshot();
+  const idle = cpuBetween(idleStart.cpu, runStart.cpu, ORDER);
+  const load = startLoad();
+  await sleep(WARMUP * 1000);
+
+  const start = await snapshot();
+  loadCounters.measuring = true;
+  const progress = [start];
+  while (progress.length * PROGRESS_EVERY < SECONDS) {
+    await sleep(start.at + progress.length * PROGRESS_EVERY * 1000 - performance.now());
+    const p = await snapshot();
+    const prev = progress.at(-1)!;
+    progress.push(p);
+    const s = (p.at - prev.at) / 1000;
+    console.log(
+      `  t=${((p.at - start.at) / 1000).toFixed(0).padStart(3)} s  accepted ${rate(p.accepted - prev.accepted, s)}` +
+        `  delivered ${rate(p.delivered - prev.delivered, s)}  backlog ${p.backlog}`,
     );
-
-  // Warm-up: schemas compiled, connections open, JIT warm.
-  await runBounded(WARMUP, CONCURRENCY, (i) => post(i, 'W'));
-
-  const cpuBefore = cpuByComponent();
-  const deadline = Date.now() + SECONDS * 1000;
-  const started = performance.now();
-  const results = await runBounded(
-    COUNT,
-    CONCURRENCY,
-    async (i): Promise<PostResult | null> => (Date.now() > deadline ? null : post(i, 'B')),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  const cpuAfter = cpuByComponent();
-  const done = results.filter((r): r is PostResult => r !== null);
-  const accepted = done.filter((r) => r.status === 202);
-  const latencies = accepted.map((r) => r.ms).sort((a, b) => a - b);
-  const statuses = new Map<number, number>();
-  for (const r of done) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-  const rate = accepted.length / elapsed;
-
-  // Let the deliveries catch up (bounded), to report the end-to-end picture too.
-  const wanted = WARMUP + accepted.length;
-  const drainDeadline = Date.now() + 120_000;
-  while (new Set(receiver.requests.map((r) => r.headers['x-schakel-id'])).size < wanted && Date.now() < drainDeadline) {
-    await new Promise((r) => setTimeout(r, 200));
   }
-  const deliveredAfter = (performance.now() - started) / 1000;
-  const delivered = new Set(receiver.requests.map((r) => r.headers['x-schakel-id'])).size - WARMUP;
+  await sleep(start.at + SECONDS * 1000 - performance.now());
+  const end = await snapshot();
+  const latencies = load.stop();
+  await load.done;
 
-  const raw = await rawPublishConfirmRate(Buffer.from(official), Math.max(5000, accepted.length), WINDOW);
-
-  const cpu = cpuDiff(cpuBefore, cpuAfter);
-  const perMessage = (s: number) => `${((s * 1000) / Math.max(1, accepted.length)).toFixed(2)} ms`;
-  const line = (label: string, value: string) => console.log(`  ${label.padEnd(34)} ${value}`);
-  console.log(
-    `\nbench:ingest mode=${mode} instances=${instances.length} concurrency=${CONCURRENCY} window=${WINDOW} ` +
-      `body=${Buffer.byteLength(official)} B cores=${cpuCount()}`,
-  );
-  line('accepted (202)', `${accepted.length} in ${elapsed.toFixed(1)} s = ${rate.toFixed(0)} msg/s`);
-  line('answers', [...statuses].map(([s, n]) => `${s === 0 ? 'network error' : s}: ${n}`).join(', '));
-  line(
-    'ack latency (POST → 202)',
-    `p50 ${pct(latencies, 0.5)} ms, p99 ${pct(latencies, 0.99)} ms, max ${pct(latencies, 1)} ms`,
-  );
-  line(
-    'delivered to the receiver',
-    `${delivered} of ${accepted.length}, ${(delivered / deliveredAfter).toFixed(0)} msg/s end to end`,
-  );
-  if (cpu) {
-    line(
-      'CPU per accepted message',
-      Object.entries(cpu)
-        .map(([k, v]) => `${k} ${perMessage(v)}`)
-        .join(', '),
-    );
-    const total = Object.values(cpu).reduce((a, b) => a + b, 0);
-    line('CPU used / available', `${total.toFixed(1)} s of ${(elapsed * cpuCount()).toFixed(1)} s`);
+  // The load stopped: wait (bounded) until everything accepted was delivered.
+  const drainStarted = performance.now();
+  let last = await receiver.count();
+  while (last.delivered < load.accepted() && performance.now() - drainStarted < DRAIN * 1000) {
+    await sleep(200);
+    last = await receiver.count();
   }
-  line(
-    'RabbitMQ raw publish-confirm',
-    `${raw.toFixed(0)} msg/s (amqplib confirm channel, window ${WINDOW}, same body, quorum queue)`,
+  const drainSeconds = (performance.now() - drainStarted) / 1000;
+  const runEnd = await snapshot();
+  const raw =
+    mode === 'scale-out'
+      ? await rawPublishConfirmRate(Buffer.from(official), Math.max(5000, end.accepted - start.accepted), WINDOW)
+      : null;
+
+  report(
+    start,
+    end,
+    latencies.sort((a, b) => a - b),
+    {
+      drainSeconds,
+      delivered: last.delivered,
+      requests: last.requests,
+      accepted: load.accepted(),
+      answers: load.answers(),
+      raw,
+      run: cpuBetween(runStart.cpu, runEnd.cpu, ORDER),
+      idle: idle ? (idle[C.gateway] ?? 0) / ((runStart.at - idleStart.at) / 1000) : null,
+    },
   );
-  line('goal', `≥ ${GOAL} msg/s ${mode}: ${rate >= GOAL ? 'met' : `not met (${((100 * rate) / GOAL).toFixed(0)}%)`}`);
 } finally {
   for (const i of instances) await i.stop();
   closeAgents();
-  await receiver.close();
+  receiver.close();
+  sqlite?.close();
+  await pgClient?.end();
   await dropSchema?.();
   if (mode === 'scale-out') {
     await removeTopology(topology(prefix, { baseDelayMs: 100, maxDelayMs: 2000 }, 20), ['receiver']).catch(
@@ -178,9 +209,207 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-function pct(sorted: number[], p: number): string {
-  if (sorted.length === 0) return '-';
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!.toFixed(1);
+interface Snapshot {
+  at: number;
+  accepted: number;
+  delivered: number;
+  backlog: number;
+  cpu: CpuSample;
+  load: number | null;
+}
+
+interface Totals {
+  drainSeconds: number;
+  delivered: number;
+  requests: number;
+  accepted: number;
+  answers: Map<number, number>;
+  raw: number | null;
+  /** CPU per component over the whole run: warm-up, window and drain (every accepted message delivered). */
+  run: Record<string, number> | null;
+  /** The gateway's CPU seconds per second before the load started. */
+  idle: number | null;
+}
+
+function report(start: Snapshot, end: Snapshot, latencies: number[], t: Totals): void {
+  const seconds = (end.at - start.at) / 1000;
+  const accepted = end.accepted - start.accepted;
+  const delivered = end.delivered - start.delivered;
+  const cpu = cpuBetween(start.cpu, end.cpu, ORDER);
+  const perDelivered = (s: number) => `${((s * 1000) / Math.max(1, delivered)).toFixed(3)} ms`;
+  const line = (label: string, value: string) => console.log(`  ${label.padEnd(36)} ${value}`);
+
+  console.log(
+    `\nbench:ingest mode=${mode} instances=${instances.length} concurrency=${CONCURRENCY}` +
+      `${mode === 'scale-out' ? ` window=${WINDOW}` : ''} body=${Buffer.byteLength(official)} B cores=${cpuCount()}` +
+      ` warm-up ${WARMUP} s, steady window ${seconds.toFixed(1)} s`,
+  );
+  line('accepted (202) in the window', `${accepted} = ${rate(accepted, seconds)}`);
+  line('delivered in the window', `${delivered} = ${rate(delivered, seconds)} (${share(delivered, accepted)})`);
+  line(
+    'backlog (undelivered in the store)',
+    `${start.backlog} at the start, ${end.backlog} at the end (${signed((end.backlog - start.backlog) / seconds)}/s)`,
+  );
+  line(
+    'ack latency (POST → 202)',
+    `p50 ${pct(latencies, 0.5)} ms, p99 ${pct(latencies, 0.99)} ms, max ${pct(latencies, 1)} ms`,
+  );
+  line('answers (whole run)', [...t.answers].map(([s, n]) => `${s === 0 ? 'network error' : s}: ${n}`).join(', '));
+  line(
+    'after the load stopped',
+    `${t.delivered} of ${t.accepted} accepted delivered ${t.delivered >= t.accepted ? 'within' : 'NOT within'} ` +
+      `${t.drainSeconds.toFixed(1)} s (${t.requests - t.delivered} deliveries made twice)`,
+  );
+  line('load average (1 min)', `${start.load ?? '-'} at the start, ${end.load ?? '-'} at the end`);
+  if (cpu) {
+    console.log('  CPU in the window, per delivered message:');
+    for (const [k, v] of Object.entries(cpu)) {
+      if (mode === 'embedded' && k === OTHER) continue;
+      line(`  ${k}`, `${perDelivered(v).padStart(9)}   (${v.toFixed(1)} s)`);
+    }
+    const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+    line('  CPU used / available', `${total.toFixed(1)} s of ${(seconds * cpuCount()).toFixed(1)} s`);
+    if (mode === 'embedded') line('  (other processes on the machine)', `${(cpu[OTHER] ?? 0).toFixed(1)} s`);
+  }
+  if (t.idle !== null) line('gateway CPU while idle', `${(100 * t.idle).toFixed(1)} % of a core (before the load)`);
+  if (t.run && t.delivered >= t.accepted) {
+    // Robust against a backlog: every message of the run was both accepted and delivered inside it.
+    const gw = ((t.run[C.gateway] ?? 0) * 1000) / Math.max(1, t.accepted);
+    line(
+      'gateway CPU, whole run incl. drain',
+      `${gw.toFixed(3)} ms per message (${t.accepted} accepted and delivered)`,
+    );
+  }
+  if (t.raw !== null) {
+    line(
+      'RabbitMQ raw publish-confirm',
+      `${t.raw.toFixed(0)} msg/s (amqplib confirm channel, window ${WINDOW}, same body, quorum queue)`,
+    );
+  }
+  const deliveredOk = delivered >= GOAL_DELIVERED_SHARE * accepted;
+  const goal = (label: string, ok: boolean, detail: string) =>
+    line(`goal: ${label}`, `${ok ? 'met' : 'NOT met'} (${detail})`);
+  goal(`delivered ≥ ${GOAL_DELIVERED_SHARE} × accepted`, deliveredOk, share(delivered, accepted));
+  if (cpu && mode === 'embedded') {
+    const ms = ((cpu[C.gateway] ?? 0) * 1000) / Math.max(1, delivered);
+    goal(
+      `gateway CPU ≤ ${GOAL_EMBEDDED_GATEWAY_MS} ms/delivered`,
+      ms <= GOAL_EMBEDDED_GATEWAY_MS,
+      `${ms.toFixed(3)} ms`,
+    );
+  } else if (cpu) {
+    const parts = [C.gateway, C.pgBackends, C.pgBackground, C.rabbit];
+    const ms = (parts.reduce((a, k) => a + (cpu[k] ?? 0), 0) * 1000) / Math.max(1, delivered);
+    goal(
+      `gateways+PostgreSQL+RabbitMQ ≤ ${GOAL_SCALE_OUT_TOTAL_MS} ms/delivered`,
+      ms <= GOAL_SCALE_OUT_TOTAL_MS,
+      `${ms.toFixed(3)} ms`,
+    );
+  }
+}
+
+/** Now: counters, backlog and the CPU per component. */
+async function snapshot(): Promise<Snapshot> {
+  const [counts, backlog] = await Promise.all([receiver.count(), backlogNow()]);
+  await refreshBackendPids();
+  return {
+    at: performance.now(),
+    accepted: loadCounters.accepted,
+    delivered: counts.delivered,
+    backlog,
+    cpu: sampleCpu(classify),
+    load: loadAverage(),
+  };
+}
+
+/** Outbox rows (queued or in delivery) in the store: the deliveries still owed. */
+async function backlogNow(): Promise<number> {
+  if (sqlite) return sqlite.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox').get()!.n;
+  const { rows } = await pgClient!.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${schema}.outbox`);
+  return Number(rows[0]!.n);
+}
+
+async function refreshBackendPids(): Promise<void> {
+  if (!pgClient) return;
+  const { rows } = await pgClient.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+    [appName],
+  );
+  for (const r of rows) pgBackendPids.add(r.pid);
+}
+
+function classify(pid: number, cmdline: string): string | undefined {
+  if (instances.some((i) => i.child.pid === pid)) return C.gateway;
+  if (pid === process.pid) return C.load;
+  if (pid === receiver.pid) return C.receiver;
+  if (mode === 'embedded') return undefined;
+  if (pgBackendPids.has(pid)) return C.pgBackends;
+  // Background processes ("postgres: 15/main: walwriter", the postmaster); other clients' backends name their address.
+  const backend = /\(\d+\)|\[local\]/.test(cmdline);
+  if ((cmdline.startsWith('postgres: ') && !backend) || /\/bin\/postgres /.test(cmdline)) return C.pgBackground;
+  if (cmdline.includes('beam.smp')) return C.rabbit;
+  return undefined;
+}
+
+/** `CONCURRENCY` posters without pause until stopped; 202 latencies are kept while `measuring`. */
+function startLoad() {
+  const answers = new Map<number, number>();
+  const latencies: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (loadCounters.running) {
+      const i = next++;
+      const r = await postBericht(
+        instances[i % instances.length]!.url,
+        wmo301Variant(official, `B${i.toString(36).padStart(8, '0')}`),
+      );
+      answers.set(r.status, (answers.get(r.status) ?? 0) + 1);
+      if (r.status === 202) {
+        loadCounters.accepted++;
+        if (loadCounters.measuring) latencies.push(r.ms);
+      }
+    }
+  };
+  const done = Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return {
+    done,
+    accepted: () => loadCounters.accepted,
+    answers: () => answers,
+    /** Stops posting; returns the 202 latencies seen so far. */
+    stop: () => {
+      loadCounters.running = false;
+      loadCounters.measuring = false;
+      return latencies;
+    },
+  };
+}
+
+interface ReceiverProcess {
+  url: string;
+  pid: number;
+  count(): Promise<{ requests: number; delivered: number }>;
+  close(): void;
+}
+
+async function startReceiverProcess(): Promise<ReceiverProcess> {
+  const child: ChildProcess = fork(join(import.meta.dirname, 'receiver.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`the receiver exited (${code}) before it listened`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    count: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve(m as { requests: number; delivered: number }));
+        child.send('count');
+      }),
+    close: () => child.kill(),
+  };
 }
 
 /** Publishes `count` copies of `body` to a fresh quorum queue over one confirm channel, `window` unconfirmed at most. */
@@ -206,48 +435,31 @@ async function rawPublishConfirmRate(body: Buffer, count: number, window: number
     }
     await ch.waitForConfirms();
     if (failed) throw new Error(`${failed} raw publishes were not confirmed`);
-    const rate = count / ((performance.now() - started) / 1000);
+    const result = count / ((performance.now() - started) / 1000);
     await ch.deleteQueue(queue);
-    return rate;
+    return result;
   } finally {
     await connection.close();
   }
 }
 
-function cpuCount(): number {
-  return (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length || 1;
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
 }
 
-/** CPU seconds (user + system) per component, from /proc; null where /proc is not there. */
-function cpuByComponent(): Record<string, number> | null {
-  if (!existsSync('/proc/self/stat')) return null;
-  const out: Record<string, number> = {};
-  const gatewayPids = new Set(instances.map((i) => i.child.pid));
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      const group = gatewayPids.has(Number(pid))
-        ? 'gateways'
-        : cmd.startsWith('postgres')
-          ? 'postgres'
-          : cmd.includes('beam.smp')
-            ? 'rabbitmq'
-            : Number(pid) === process.pid
-              ? 'bench (load + receiver)'
-              : 'other processes';
-      out[group] = (out[group] ?? 0) + seconds;
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return out;
+function rate(n: number, seconds: number): string {
+  return `${(n / Math.max(1e-9, seconds)).toFixed(0)} msg/s`;
 }
 
-function cpuDiff(a: Record<string, number> | null, b: Record<string, number> | null): Record<string, number> | null {
-  if (!a || !b) return null;
-  const order = ['gateways', 'postgres', 'rabbitmq', 'bench (load + receiver)', 'other processes'];
-  return Object.fromEntries(order.filter((k) => k in b).map((k) => [k, Math.max(0, b[k]! - (a[k] ?? 0))]));
+function share(part: number, whole: number): string {
+  return `${(part / Math.max(1, whole)).toFixed(2)} × accepted`;
+}
+
+function signed(n: number): string {
+  return `${n >= 0 ? '+' : ''}${n.toFixed(0)}`;
+}
+
+function pct(sorted: number[], p: number): string {
+  if (sorted.length === 0) return '-';
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!.toFixed(1);
 }

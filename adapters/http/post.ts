@@ -3,7 +3,6 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { oinOfPeer } from '../../src/security/oin.ts';
 import type { ClientTls } from '../../src/transport/adapter.ts';
-import { deadline } from '../../src/transport/deadline.ts';
 
 /** One HTTP(S) POST of an outgoing message: the one place where adapters touch the wire. */
 export interface PostRequest {
@@ -46,6 +45,9 @@ export class OinMismatchError extends Error {
 
 const agents = new Map<string, https.Agent>();
 
+/** Plain-HTTP deliveries share one keep-alive agent (connections are reused per host and port). */
+const plainAgent = new http.Agent({ keepAlive: true });
+
 /** The keep-alive agent of one (profile, expected OIN) pair. */
 function agentFor(clientTls: ClientTls): https.Agent {
   const key = `${clientTls.profile}\u0000${clientTls.expectedOin ?? ''}`;
@@ -64,14 +66,13 @@ function agentFor(clientTls: ClientTls): https.Agent {
 export function post(request: PostRequest): Promise<PostResult> {
   const url = new URL(request.url);
   const secure = url.protocol === 'https:';
-  const until = deadline(request.signal, request.timeoutMs);
-  const signal = until.signal;
   const expectedOin = request.tls?.expectedOin;
 
+  // No AbortController per request: a timer and one listener on the caller's signal end it (thousands a second).
   const options: https.RequestOptions = {
     method: 'POST',
     headers: { ...request.headers, 'content-length': String(request.body.length) },
-    signal,
+    agent: secure ? undefined : plainAgent,
   };
   if (secure && request.tls) {
     Object.assign(options, request.tls.options, { minVersion: 'TLSv1.2' as const });
@@ -95,12 +96,20 @@ export function post(request: PostRequest): Promise<PostResult> {
 
   return new Promise<PostResult>((resolve) => {
     let settled = false;
+    let timedOut = false;
     const done = (result: PostResult) => {
       if (settled) return;
       settled = true;
-      until.dispose();
+      clearTimeout(timer);
+      request.signal.removeEventListener('abort', onAbort);
       resolve(result);
     };
+    const onAbort = () => req.destroy(new Error('aborted'));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      req.destroy(new DOMException(`timed out after ${request.timeoutMs} ms`, 'TimeoutError'));
+    }, request.timeoutMs);
+    timer.unref();
     // TLS 1.3: the client's handshake is done before the receiver has checked our certificate, so a receiver that
     // refuses it often just drops the fresh connection (ECONNRESET) instead of the alert reaching us first.
     let handshakeDone = false;
@@ -114,19 +123,19 @@ export function post(request: PostRequest): Promise<PostResult> {
       (code === 'ECONNRESET' || code === 'EPIPE');
     const unreachable = (err: unknown) => {
       const code = (err as { code?: string }).code ?? '';
-      if (refusedAfterHandshake(code) && !until.timedOut && !request.signal.aborted) {
+      if (refusedAfterHandshake(code) && !timedOut && !request.signal.aborted) {
         const reason = `TLS refused: the receiver closed the connection right after the handshake (${code}); it probably does not accept the client certificate of profile "${request.tls!.profile}"`;
         return done({ kind: 'unreachable', reason, tlsRefused: true });
       }
       const tlsRefused = err instanceof OinMismatchError || TLS_CODES.test(code);
-      const reason = until.timedOut
+      const reason = timedOut
         ? `timeout after ${request.timeoutMs} ms`
         : request.signal.aborted
           ? 'aborted before the receiver answered'
           : tlsRefused
             ? `TLS refused: ${err instanceof Error ? err.message : String(err)}${code && !(err instanceof OinMismatchError) ? ` (${code})` : ''}`
             : `network error: ${code || (err instanceof Error ? err.message : String(err))}`;
-      done({ kind: 'unreachable', reason, tlsRefused: tlsRefused && !until.timedOut && !request.signal.aborted });
+      done({ kind: 'unreachable', reason, tlsRefused: tlsRefused && !timedOut && !request.signal.aborted });
     };
 
     const req = (secure ? https : http).request(url, options, (res) => {
@@ -171,6 +180,8 @@ export function post(request: PostRequest): Promise<PostResult> {
       res.on('aborted', finish);
     });
     req.on('error', unreachable);
+    if (request.signal.aborted) onAbort();
+    else request.signal.addEventListener('abort', onAbort, { once: true });
     req.on('socket', (socket) => {
       if (secure) socket.once('secureConnect', () => (handshakeDone = true));
     });

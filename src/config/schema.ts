@@ -482,8 +482,13 @@ const rabbitmqTransport = z.strictObject({
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-"')
     .default('schakel')
     .describe('Prefix of every exchange and queue; instances with the same prefix (and vhost) share the work'),
-  /** Deliveries running at once in this instance. */
-  concurrency: positiveInt.default(16).describe('Deliveries running at once in this instance'),
+  /**
+   * Deliveries running at once in this instance. 64, not the embedded 16: each delivery waits for its claim, its
+   * HTTP answer and its completion, so with fewer the instance accepts faster than it delivers under load.
+   */
+  concurrency: positiveInt
+    .default(64)
+    .describe('Deliveries running at once in this instance (claims and acks are batched over them)'),
   /** Unacknowledged broker messages per destination queue for this instance; default 2 × concurrency. */
   prefetch: positiveInt
     .optional()

@@ -36,30 +36,52 @@ export type DeliveryResult =
   /** Interrupted by a forced stop: the lease was handed back, no attempt counted. */
   { kind: 'released' } | { kind: 'recorded' | 'lease-lost'; next: NextStep };
 
+/** One attempt of a leased delivery, not yet recorded. */
+export interface Attempted {
+  outcome: DeliveryOutcome;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
 /**
  * One delivery of a leased message: the destination's adapter, then the attempt and the next step (retry with
  * backoff, delivered, failed, dead) recorded in one store transaction. Throws only when recording fails; the
  * lease then runs out and the delivery is made again (at least once).
  */
 export async function deliverLease(ctx: DeliveryContext, lease: Lease): Promise<DeliveryResult> {
-  const log = ctx.log.child({
-    messageId: lease.messageId,
-    message: lease.message.messageName,
-    destination: lease.destination,
-    attempt: lease.attempt,
-  });
-  const record = ctx.record ?? (<T>(op: () => Promise<T>) => op());
+  return recordAttempt(ctx, lease, await attemptLease(ctx, lease));
+}
+
+/** The adapter's attempt at a leased delivery (never throws); `recordAttempt` records it. */
+export async function attemptLease(ctx: DeliveryContext, lease: Lease): Promise<Attempted> {
   const startedAt = new Date(ctx.clock());
   const outcome = await attempt(ctx, lease);
+  return { outcome, startedAt, finishedAt: new Date(ctx.clock()) };
+}
+
+/**
+ * Records an attempt and the next step it leads to in one store transaction, or, when a forced stop interrupted
+ * it, hands the lease back uncounted. Throws only when recording fails.
+ */
+export async function recordAttempt(ctx: DeliveryContext, lease: Lease, attempted: Attempted): Promise<DeliveryResult> {
+  const record = ctx.record ?? (<T>(op: () => Promise<T>) => op());
+  const { outcome, startedAt, finishedAt } = attempted;
+  // The delivery's log fields are only put together when a line is written (a delivered message at info level).
+  const log = () =>
+    ctx.log.child({
+      messageId: lease.messageId,
+      message: lease.message.messageName,
+      destination: lease.destination,
+      attempt: lease.attempt,
+    });
 
   if (outcome.kind === 'retry' && ctx.shutdown.aborted) {
     await record(() => ctx.store.releaseLease(lease));
-    log.info('delivery interrupted by shutdown; handed back uncounted');
+    log().info('delivery interrupted by shutdown; handed back uncounted');
     return { kind: 'released' };
   }
 
   ctx.tls?.observe(lease.destination, outcome);
-  const finishedAt = new Date(ctx.clock());
   const next = decideNextStep(lease.attempt, outcome, ctx.retry, finishedAt.getTime(), ctx.random);
   const result: CompleteResult = await record(() =>
     ctx.store.completeDelivery(
@@ -75,6 +97,9 @@ export async function deliverLease(ctx: DeliveryContext, lease: Lease): Promise<
       next,
     ),
   );
+  if (result.kind === 'recorded' && next.kind === 'delivered' && !ctx.log.isLevelEnabled('info')) {
+    return { kind: result.kind, next };
+  }
   const fields = {
     outcome: outcome.kind,
     httpStatus: outcome.status,
@@ -84,10 +109,10 @@ export async function deliverLease(ctx: DeliveryContext, lease: Lease): Promise<
     next: next.kind,
     ...(next.kind === 'retry' ? { nextAttemptAt: next.at.toISOString() } : {}),
   };
-  if (result.kind === 'lease-lost') log.warn(fields, 'delivery finished after its lease was lost');
-  else if (next.kind === 'delivered') log.info(fields, 'delivered');
-  else if (next.kind === 'retry') log.warn(fields, 'delivery failed; will retry');
-  else log.error(fields, next.kind === 'dead' ? 'delivery gave up: message is dead' : 'delivery failed permanently');
+  if (result.kind === 'lease-lost') log().warn(fields, 'delivery finished after its lease was lost');
+  else if (next.kind === 'delivered') log().info(fields, 'delivered');
+  else if (next.kind === 'retry') log().warn(fields, 'delivery failed; will retry');
+  else log().error(fields, next.kind === 'dead' ? 'delivery gave up: message is dead' : 'delivery failed permanently');
   return { kind: result.kind, next };
 }
 

@@ -4,7 +4,7 @@ import type { Config, DestinationConfig, RetryConfig } from '../config/schema.ts
 import { createLogger, type Logger } from '../log.ts';
 import type { DeliveryOutbox, Lease } from '../store/types.ts';
 import type { AdapterLookup } from './adapter.ts';
-import { type DeliveryTls, deliverLease } from './delivery.ts';
+import { attemptLease, type DeliveryContext, type DeliveryTls, recordAttempt } from './delivery.ts';
 import { Doorbell } from './doorbell.ts';
 import type { Transport } from './types.ts';
 
@@ -63,40 +63,59 @@ export function embeddedTransportFromConfig(
  * In-process dispatcher over the store's outbox: leases due deliveries, hands each to its destination's
  * adapter, records the outcome and schedules retries. Delivery is at least once: a crash between a
  * delivery and its record means the lease runs out and the message is delivered again.
+ *
+ * Deliveries flow as a pipeline, so the rate is not bound by the store's commit latency: due deliveries are leased
+ * in batches ahead of need (one store transaction for many), at most `concurrency` attempts talk to receivers at
+ * once, and an attempt's slot is free as soon as its receiver answered, while its outcome is being recorded (the
+ * store commits many records together). What is leased but not yet started is handed back on stop.
  */
 export class EmbeddedTransport implements Transport {
   private readonly store: DeliveryOutbox;
-  private readonly adapters: AdapterLookup;
   private readonly destinations: Map<string, DestinationConfig>;
-  private readonly retry: RetryConfig;
   private readonly concurrency: number;
   private readonly pollIntervalMs: number;
   private readonly leaseMs: number;
   private readonly log: Logger;
   private readonly owner: string;
   private readonly clock: () => number;
-  private readonly random: () => number;
-  private readonly tls: DeliveryTls | undefined;
+  private readonly context: DeliveryContext;
 
   private running = false;
   private loop: Promise<void> | null = null;
-  private readonly inFlight = new Map<number, Promise<void>>();
+  /** Leased, not started yet, oldest due first. */
+  private readonly ready: Lease[] = [];
+  /** Attempts talking to a receiver (at most `concurrency`). */
+  private readonly attempts = new Set<Promise<void>>();
+  /** Outcomes being recorded. */
+  private readonly recording = new Set<Promise<void>>();
+  /** The lease request under way, if any. */
+  private leasing: Promise<void> | null = null;
+  /** The last look at the outbox took fewer deliveries than it asked for: nothing more is due right now. */
+  private drained = false;
   private readonly shutdown = new AbortController();
   private readonly bell = new Doorbell();
 
   constructor(options: EmbeddedTransportOptions) {
     this.store = options.store;
-    this.adapters = options.adapters;
     this.destinations = new Map(options.destinations.map((d) => [d.id, d]));
-    this.retry = options.retry;
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 1000);
     this.leaseMs = Math.max(1, options.leaseMs ?? 5 * 60 * 1000);
     this.log = (options.logger ?? createLogger()).child({ component: 'transport' });
     this.owner = options.owner ?? `embedded:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.clock = options.clock ?? Date.now;
-    this.random = options.random ?? Math.random;
-    this.tls = options.tls;
+    this.context = {
+      store: this.store,
+      adapters: options.adapters,
+      destinations: this.destinations,
+      retry: options.retry,
+      leaseMs: this.leaseMs,
+      clock: this.clock,
+      random: options.random ?? Math.random,
+      shutdown: this.shutdown.signal,
+      log: this.log,
+      ...(options.tls ? { tls: options.tls } : {}),
+    };
   }
 
   async start(): Promise<void> {
@@ -107,6 +126,7 @@ export class EmbeddedTransport implements Transport {
   }
 
   kick(): void {
+    this.drained = false;
     this.bell.ring();
   }
 
@@ -115,36 +135,88 @@ export class EmbeddedTransport implements Transport {
     this.running = false;
     this.bell.ring();
     await this.loop;
+    await this.leasing;
+    await this.handBack(this.ready.splice(0));
     const timer =
-      options.abortAfterMs !== undefined && this.inFlight.size > 0
+      options.abortAfterMs !== undefined && this.attempts.size > 0
         ? setTimeout(() => this.shutdown.abort(new Error('transport stopping')), options.abortAfterMs)
         : undefined;
-    await Promise.all(this.inFlight.values());
+    await Promise.all(this.attempts);
     clearTimeout(timer);
+    await Promise.all(this.recording);
     this.loop = null;
     this.log.info('transport stopped');
+  }
+
+  /**
+   * Leases held at once (waiting, attempting, being recorded). Each lease passes two commits (its lease and its
+   * record), so under load many more than `concurrency` are on their way at once.
+   */
+  private get leaseCap(): number {
+    return this.concurrency * 16;
+  }
+
+  private get held(): number {
+    return this.ready.length + this.attempts.size + this.recording.size;
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       this.bell.clear();
-      const capacity = this.concurrency - this.inFlight.size;
-      let leased: Lease[] = [];
-      if (capacity > 0) {
-        try {
-          leased = await this.store.leaseDue(this.owner, capacity, this.leaseMs);
-        } catch (err) {
-          this.log.error({ err }, 'leasing due deliveries failed');
-        }
-        for (const lease of leased) this.spawn(lease);
-      }
+      this.topUp();
+      this.startAttempts();
       await this.sleep(await this.waitTime());
+      // Slept its time without a ring: something may have fallen due (a retry, a lease run out); look again.
+      if (!this.bell.ringing) this.drained = false;
     }
   }
 
-  /** Until the next delivery falls due, capped by the poll interval; a finishing delivery wakes us earlier. */
+  /**
+   * Asks the store for a batch (in the background, one request at a time) when the waiting deliveries run low and
+   * the outbox may hold more (not drained: a kick, a full last batch, or a sleep that ran its time); the attempts go
+   * on meanwhile, and the answer rings the loop.
+   */
+  private topUp(): void {
+    if (this.drained || this.leasing || this.ready.length >= this.concurrency * 2) return;
+    const want = Math.min(this.leaseCap - this.held, this.concurrency * 4);
+    if (want <= 0 || (want < Math.ceil(this.concurrency / 2) && this.ready.length > 0)) return;
+    this.leasing = this.store
+      .leaseDue(this.owner, want, this.leaseMs)
+      .then(
+        (leased) => {
+          this.drained = leased.length < want;
+          this.ready.push(...leased);
+        },
+        (err: unknown) => {
+          this.drained = true;
+          this.log.error({ err }, 'leasing due deliveries failed');
+        },
+      )
+      .finally(() => {
+        this.leasing = null;
+        this.bell.ring();
+      });
+  }
+
+  /** Starts waiting deliveries while slots are free; a lease that waited past half its time is handed back. */
+  private startAttempts(): void {
+    const stale: Lease[] = [];
+    while (this.attempts.size < this.concurrency && this.ready.length > 0) {
+      const lease = this.ready.shift()!;
+      if (lease.leaseUntil.getTime() - this.clock() < this.leaseMs / 2) stale.push(lease);
+      else this.spawn(lease);
+    }
+    if (stale.length) this.track(this.handBack(stale));
+  }
+
+  /** Until the next delivery falls due, capped by the poll interval; a finishing attempt or a kick wakes us earlier. */
   private async waitTime(): Promise<number> {
-    if (this.inFlight.size >= this.concurrency) return this.pollIntervalMs;
+    // A lease request, a finishing attempt or record, or a kick rings the loop.
+    if (this.leasing || this.ready.length > 0 || this.held >= this.leaseCap) return this.pollIntervalMs;
+    if (!this.drained) return 0;
+    // Attempts or records under way ring when they end; the last one to end looks at the schedule (a read that
+    // walks the leased rows, too dear to make on every ring under load).
+    if (this.attempts.size + this.recording.size > 0) return this.pollIntervalMs;
     try {
       const next = await this.store.nextDueAt();
       if (!next) return this.pollIntervalMs;
@@ -159,34 +231,52 @@ export class EmbeddedTransport implements Transport {
     return this.bell.sleep(ms, () => !this.running);
   }
 
+  /** The attempt holds a slot until its receiver answered; recording its outcome runs on beside the next ones. */
   private spawn(lease: Lease): void {
-    const work = this.deliver(lease)
+    const attempt = attemptLease(this.context, lease).then((attempted) => {
+      const record = recordAttempt(this.context, lease, attempted)
+        .then(
+          () => undefined,
+          (err: unknown) => {
+            // The lease runs out and the delivery is retried, so nothing is lost; beheer sees it in the log.
+            this.log.error({ err, messageId: lease.messageId }, 'recording a delivery failed');
+          },
+        )
+        .finally(() => {
+          this.recording.delete(record);
+          this.bell.ring();
+        });
+      this.recording.add(record);
+    });
+    const slot = attempt
       .catch((err: unknown) => {
-        // The lease runs out and the delivery is retried, so nothing is lost; beheer sees it in the log.
-        this.log.error({ err, messageId: lease.messageId }, 'recording a delivery failed');
+        this.log.error({ err, messageId: lease.messageId }, 'a delivery attempt failed unexpectedly');
       })
       .finally(() => {
-        this.inFlight.delete(lease.outboxId);
-        this.kick();
+        this.attempts.delete(slot);
+        this.bell.ring();
       });
-    this.inFlight.set(lease.outboxId, work);
+    this.attempts.add(slot);
   }
 
-  private async deliver(lease: Lease): Promise<void> {
-    await deliverLease(
-      {
-        store: this.store,
-        adapters: this.adapters,
-        destinations: this.destinations,
-        retry: this.retry,
-        leaseMs: this.leaseMs,
-        clock: this.clock,
-        random: this.random,
-        shutdown: this.shutdown.signal,
-        log: this.log,
-        ...(this.tls ? { tls: this.tls } : {}),
-      },
-      lease,
-    );
+  /** Keeps a store write the stop waits for (counted with the records). */
+  private track(work: Promise<void>): void {
+    const tracked = work.finally(() => {
+      this.recording.delete(tracked);
+      this.bell.ring();
+    });
+    this.recording.add(tracked);
+  }
+
+  /** Gives leases back uncounted (stop, or waited too long to start): due again at once. */
+  private async handBack(leases: readonly Lease[]): Promise<void> {
+    for (const lease of leases) {
+      try {
+        await this.store.releaseLease(lease);
+      } catch (err) {
+        // Its lease runs out instead; it is delivered then.
+        this.log.error({ err, messageId: lease.messageId }, 'handing a lease back failed');
+      }
+    }
   }
 }

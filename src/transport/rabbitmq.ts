@@ -31,6 +31,7 @@ import type { AdapterLookup } from './adapter.ts';
 import { type BackoffPolicy, backoffDelay } from './backoff.ts';
 import { type DeliveryContext, type DeliveryTls, deliverLease } from './delivery.ts';
 import { type DeliveryPublisher, OutboxRelay } from './outbox-relay.ts';
+import { ChannelAcks } from './rabbitmq-acks.ts';
 import { assertTopology, DELAY_HEADER, levelFor, type Topology, topology } from './rabbitmq-topology.ts';
 import type { Transport } from './types.ts';
 
@@ -131,6 +132,7 @@ interface ConsumeState {
   ch: Channel;
   open: boolean;
   consumerTags: string[];
+  acks: ChannelAcks;
 }
 
 const STORE_RETRY: BackoffPolicy = { baseDelayMs: 200, maxDelayMs: 5000, jitter: 0.2 };
@@ -162,7 +164,7 @@ export class RabbitMqTransport implements Transport {
   private connectedWaiters: (() => void)[] = [];
 
   constructor(options: RabbitMqTransportOptions) {
-    const concurrency = Math.max(1, options.concurrency ?? 16);
+    const concurrency = Math.max(1, options.concurrency ?? 64);
     this.o = {
       store: options.store,
       adapters: options.adapters,
@@ -269,6 +271,7 @@ export class RabbitMqTransport implements Transport {
         : undefined;
     await Promise.allSettled([...this.inFlight]);
     clearTimeout(timer);
+    this.consumeState?.acks.flush();
     this.hardStop.abort(new Error('transport stopped'));
     this.running = false;
     await this.connection?.close().catch(() => undefined);
@@ -347,7 +350,16 @@ export class RabbitMqTransport implements Transport {
 
     if (this.stopping) return;
     const ch = await connection.createChannel();
-    const consumeState: ConsumeState = { ch, open: true, consumerTags: [] };
+    const consumeState: ConsumeState = {
+      ch,
+      open: true,
+      consumerTags: [],
+      acks: new ChannelAcks(
+        ch,
+        () => consumeState.open && consumeState === this.consumeState,
+        (n) => (this.stats.unacked += n),
+      ),
+    };
     ch.on('error', (err: Error) => this.log.warn({ err: err.message }, 'RabbitMQ consume channel error'));
     ch.on('close', () => this.channelClosed(consumeState, () => connection.close()));
     this.consumeState = consumeState;
@@ -429,6 +441,7 @@ export class RabbitMqTransport implements Transport {
       void this.connection?.close().catch(() => undefined);
       return;
     }
+    state.acks.received(msg);
     const work: Promise<void> = (kind === 'work' ? this.handleWork(state, msg) : this.handleDead(state, msg)).catch(
       (err: unknown) => {
         if (this.hardStop.signal.aborted) {
@@ -498,19 +511,13 @@ export class RabbitMqTransport implements Transport {
     this.settle(state, msg, 'ack');
   }
 
-  /** Acknowledges on the channel the message came from, only while that channel lives; else RabbitMQ redelivers it. */
+  /**
+   * Settles on the channel the message came from, only while that channel lives (else RabbitMQ redelivers it);
+   * acks go out batched at the end of the event-loop turn (`ChannelAcks`).
+   */
   private settle(state: ConsumeState, msg: ConsumeMessage, how: 'ack' | 'reject' | 'requeue'): void {
-    if (!state.open || state !== this.consumeState) {
-      this.stats.unacked++;
-      return;
-    }
-    try {
-      if (how === 'ack') state.ch.ack(msg);
-      else state.ch.nack(msg, false, how === 'requeue');
-    } catch {
-      // The channel closed in between: RabbitMQ redelivers the message.
-      this.stats.unacked++;
-    }
+    if (how === 'ack') state.acks.ack(msg);
+    else state.acks.nack(msg, how === 'requeue');
   }
 
   private acquireSlot(): Promise<boolean> {

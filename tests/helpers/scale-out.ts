@@ -58,7 +58,7 @@ export function instanceConfigYaml(o: InstanceConfigOptions): string {
   kind: rabbitmq
   url: "${o.amqpUrl}"
   queuePrefix: "${o.queuePrefix}"
-  concurrency: ${o.concurrency ?? 16}
+  concurrency: ${o.concurrency ?? 64}
   publishWindow: 256
   relayBatch: 200
   pollIntervalMs: 250

@@ -42,7 +42,7 @@ describe('scale-out configuration', () => {
     expect(c.transport).toMatchObject({
       kind: 'rabbitmq',
       queuePrefix: 'schakel',
-      concurrency: 16,
+      concurrency: 64,
       publishWindow: 256,
       deliveryLimit: 20,
       leaseMs: 300_000,

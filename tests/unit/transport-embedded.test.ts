@@ -194,6 +194,73 @@ describe('embedded transport', () => {
     expect(receiver!.maxConcurrent).toBe(2);
   });
 
+  it('leases in batches, not one store call per delivery', async () => {
+    const ids = await enqueue(20);
+    const limits: number[] = [];
+    const counting: MessageStore = Object.assign(Object.create(store) as SqliteStore, {
+      leaseDue: async (...args: Parameters<MessageStore['leaseDue']>) => {
+        const leased = await store.leaseDue(...args);
+        if (leased.length > 0) limits.push(args[1]);
+        return leased;
+      },
+    });
+    await startTransport(await receiving(() => ({ status: 200 })), { store: counting, concurrency: 2 });
+    for (const id of ids) await until(id, 'delivered');
+    // 20 deliveries, two at a time: batches of up to 4 × concurrency, asked for while earlier ones are under way.
+    expect(limits[0]).toBe(8);
+    expect(limits.length).toBeLessThanOrEqual(Math.ceil(20 / 2));
+    expect(new Set(receiver!.requests.map((r) => r.headers['x-schakel-id']))).toEqual(new Set(ids));
+  });
+
+  it('does not keep asking the store once the outbox is empty', async () => {
+    let calls = 0;
+    const counting: MessageStore = Object.assign(Object.create(store) as SqliteStore, {
+      leaseDue: async (...args: Parameters<MessageStore['leaseDue']>) => {
+        calls++;
+        return store.leaseDue(...args);
+      },
+    });
+    const transport = await startTransport(await receiving(() => ({ status: 200 })), { store: counting });
+    const [id] = await enqueue();
+    transport.kick();
+    await until(id!, 'delivered');
+    const after = calls;
+    // Idle, with the poll a minute away: no look at the outbox until a kick or the poll (each look is a write).
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toBe(after);
+    const next = await store.insertMessage(
+      wmo301({ berichtIdentificatie: 'ID-next', destination: 'receiver' }),
+      'caller:test',
+    );
+    transport.kick();
+    await until(next.id, 'delivered');
+    expect(calls).toBeGreaterThan(after);
+  });
+
+  it('frees a slot when the receiver answered: deliveries go on while their records wait for the store', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const waiting: MessageStore = Object.assign(Object.create(store) as SqliteStore, {
+      completeDelivery: async (...args: Parameters<MessageStore['completeDelivery']>) => {
+        await gate;
+        return store.completeDelivery(...args);
+      },
+    });
+    const ids = await enqueue(6);
+    const transport = await startTransport(await receiving(() => ({ status: 200 })), {
+      store: waiting,
+      concurrency: 2,
+    });
+    transport.kick();
+    // No record has been written, yet all six reached the receiver, never more than two at once.
+    await vi.waitFor(() => expect(receiver!.requests).toHaveLength(6), { timeout: 15_000, interval: 5 });
+    expect(receiver!.maxConcurrent).toBeLessThanOrEqual(2);
+    for (const id of ids) expect(await store.deliveryAttempts(id)).toEqual([]);
+    open();
+    for (const id of ids) await until(id, 'delivered');
+    for (const id of ids) expect(await store.deliveryAttempts(id)).toHaveLength(1);
+  });
+
   it('stops gracefully: a delivery in flight finishes and is recorded', async () => {
     const transport = await startTransport(await receiving(() => ({ status: 200, delayMs: 300 })));
     const [id] = await enqueue();

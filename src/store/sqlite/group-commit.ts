@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { WalSync } from './wal-sync.ts';
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 interface Queued {
   fn: () => unknown;
   resolve: (v: unknown) => void;
@@ -19,13 +21,28 @@ interface Queued {
 export class GroupCommit {
   private readonly queued: Queued[] = [];
   private flushScheduled = false;
+  /** Built once: better-sqlite3 makes a new wrapper (four, one per mode) on every `transaction()` call. */
+  private readonly group: (batch: Queued[], outcomes: Outcome[]) => void;
+  /** Nested inside `group`, better-sqlite3 runs it as a savepoint. */
+  private readonly savepoint: (fn: () => unknown) => unknown;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly walSync: WalSync | null,
     /** Milliseconds to collect writes; 0 commits at the end of the current event-loop turn. */
     private readonly windowMs: number,
-  ) {}
+  ) {
+    this.savepoint = db.transaction((fn: () => unknown) => fn());
+    this.group = db.transaction((batch: Queued[], outcomes: Outcome[]) => {
+      for (const item of batch) {
+        try {
+          outcomes.push({ ok: true, value: this.savepoint(item.fn) });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+    }).immediate;
+  }
 
   /** Runs `fn` (synchronous statements) in the next group transaction; resolves once that is durable. */
   run<T>(fn: () => T): Promise<T> {
@@ -44,19 +61,9 @@ export class GroupCommit {
     this.flushScheduled = false;
     const batch = this.queued.splice(0);
     if (batch.length === 0) return;
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const outcomes: Outcome[] = [];
     try {
-      this.db
-        .transaction(() => {
-          for (const item of batch) {
-            try {
-              outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      this.group(batch, outcomes);
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
