@@ -4,23 +4,20 @@
  * consent forms, on another site: https://localhost vs http://127.0.0.1) and lands in beheer; the claims of
  * the account decide the grants the page shows. An account whose claims map to nothing is refused.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumMissing, launchChromium } from '../helpers/browser.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startTestIdp, type TestIdp } from '../helpers/oidc-idp.ts';
 import { projectRoot } from '../helpers/reference.ts';
 import { tempDir } from '../helpers/temp.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUT = path.join(projectRoot, 'tests', 'out');
 const CLIENT = { clientId: 'schakel-beheer', clientSecret: 'e2e-client-secret-of-some-length-123456' };
 
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === 'true')
-  throw new Error(`${CHROMIUM} is missing in CI: .ci/run installs the Debian package chromium`);
-const browserSkip = hasChromium ? '' : `${CHROMIUM} not found (apt-get install chromium)`;
+const browserSkip = chromiumMissing;
 if (browserSkip) console.warn(`SKIPPED e2e/beheer-oidc: ${browserSkip}`);
 
 describe.skipIf(browserSkip !== '')(
@@ -65,21 +62,10 @@ describe.skipIf(browserSkip !== '')(
           carla: { preferred_username: 'carla@elders.nl', groups: ['somewhere-else'] },
         },
       });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-component-update',
-          '--disable-sync',
-          // Trust exactly the provider's key (issued by the test CA), nothing else.
-          `--ignore-certificate-errors-spki-list=${idp.spkiHash}`,
-        ],
-      });
+      browser = await launchChromium([
+        // Trust exactly the provider's key (issued by the test CA), nothing else.
+        `--ignore-certificate-errors-spki-list=${idp.spkiHash}`,
+      ]);
     }, 60_000);
 
     afterAll(async () => {

@@ -3,17 +3,17 @@
  * (HTTP, SQLite) that delivers to a real local receiver we can switch off and on. Screenshots of the
  * overview and the detail page go to tests/out/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/security/passwords.ts';
 import type { MessageStatus, MessageStore } from '../../src/store/types.ts';
+import { chromiumMissing, launchChromium } from '../helpers/browser.ts';
 import { eventually, KEYS, startTestGateway, type TestGateway, withIdentificatie } from '../helpers/gateway.ts';
 import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { hasReference, istandaardExample, projectRoot, skipReason } from '../helpers/reference.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUT = path.join(projectRoot, 'tests', 'out');
 /** The Bsn in the official WMO301 example. */
 const BSN = '999900006';
@@ -78,11 +78,7 @@ async function csrfToken(page: Page): Promise<string> {
   return ((await r.json()) as { csrfToken: string }).csrfToken;
 }
 
-// CI installs Debian's chromium (.ci/run) and must run these tests; elsewhere a missing browser skips them visibly.
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === 'true')
-  throw new Error(`${CHROMIUM} is missing in CI: .ci/run installs the Debian package chromium`);
-const browserSkip = !hasReference ? skipReason : !hasChromium ? `${CHROMIUM} not found (apt-get install chromium)` : '';
+const browserSkip = !hasReference ? skipReason : chromiumMissing;
 if (browserSkip) console.warn(`SKIPPED e2e/beheer: ${browserSkip}`);
 
 describe.skipIf(browserSkip !== '')(`beheer in the browser${browserSkip ? ` (${browserSkip})` : ''}`, () => {
@@ -116,19 +112,7 @@ describe.skipIf(browserSkip !== '')(`beheer in the browser${browserSkip ? ` (${b
   jobConcurrency: 4
 `,
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

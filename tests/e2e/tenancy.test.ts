@@ -5,17 +5,16 @@
  * dead" touches only the berichten the grant covers. The berichten are made with the project's example
  * builders and posted through the gateway, so their gemeente and flow come from the pipeline itself.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeExample } from '../../src/examples/examples.ts';
 import { hashPassword } from '../../src/security/passwords.ts';
 import type { MessageStatus } from '../../src/store/types.ts';
+import { chromiumMissing, launchChromium } from '../helpers/browser.ts';
 import { DEFAULT_ROUTES, eventually, KEYS, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { hasReference, skipReason } from '../helpers/reference.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TODAY = new Date('2026-11-01T12:00:00');
 const USERS = {
   /** Beheerder of gemeente 0363 on wmo only. */
@@ -70,10 +69,7 @@ const deniedFor = async (user: string) =>
     (a) => a.targetId,
   );
 
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === 'true')
-  throw new Error(`${CHROMIUM} is missing in CI: .ci/run installs the Debian package chromium`);
-const browserSkip = !hasReference ? skipReason : !hasChromium ? `${CHROMIUM} not found (apt-get install chromium)` : '';
+const browserSkip = !hasReference ? skipReason : chromiumMissing;
 if (browserSkip) console.warn(`SKIPPED e2e/tenancy: ${browserSkip}`);
 
 describe.skipIf(browserSkip !== '')(`tenancy in the browser${browserSkip ? ` (${browserSkip})` : ''}`, () => {
@@ -125,19 +121,7 @@ metrics:
       const statuses = await Promise.all(Object.values(ids).map(statusOf));
       return statuses.every((s) => s === 'dead');
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -4,28 +4,25 @@
  * line and column, the route and the prescribed retour; nothing is stored or sent, and the audit log has the
  * test without the body. The berichten are made by the project's own examples (no reference pack needed).
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_BSN, makeExample } from '../../src/examples/examples.ts';
 import { hashPassword } from '../../src/security/passwords.ts';
+import { chromiumMissing, launchChromium } from '../helpers/browser.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { projectRoot } from '../helpers/reference.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUT = path.join(projectRoot, 'tests', 'out');
 const USERS = {
   beheerder: { name: 'bea', password: 'bea-wachtwoord-1' },
   viewer: { name: 'vera', password: 'vera-wachtwoord-1' },
 };
 
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === 'true')
-  throw new Error(`${CHROMIUM} is missing in CI: .ci/run installs the Debian package chromium`);
-const skip = hasChromium ? '' : `${CHROMIUM} not found (apt-get install chromium)`;
+const skip = chromiumMissing;
 if (skip) console.warn(`SKIPPED e2e/test-bericht: ${skip}`);
 
 describe.skipIf(skip !== '')(`"test a bericht" in the browser${skip ? ` (${skip})` : ''}`, () => {
@@ -73,19 +70,7 @@ describe.skipIf(skip !== '')(`"test a bericht" in the browser${skip ? ` (${skip}
     - { name: ${USERS.viewer.name}, role: viewer, passwordHash: "${viewerHash}" }
 `,
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
