@@ -10,6 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumMissing, launchChromium } from '../helpers/browser.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { wmo301 } from '../helpers/messages.ts';
 import { startTestIdp, type TestIdp } from '../helpers/oidc-idp.ts';
 import { projectRoot } from '../helpers/reference.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -120,6 +121,25 @@ describe.skipIf(browserSkip !== '')(
         grants: [{ role: 'beheerder', gemeenten: ['0363'], flows: ['wmo'] }],
       });
       await page.screenshot({ path: path.join(OUT, 'beheer-sso-landed.png'), fullPage: true });
+      // The claims' grants are enforced: of a 0363 and a 0384 WMO301 and a 0363 JW301 (stored as the pipeline would
+      // store them, with their gemeente), only the first is hers.
+      const mine = await g.gateway.store.insertMessage(
+        wmo301({ berichtIdentificatie: 'SSO-1', gemeente: '0363' }),
+        'test',
+      );
+      const other = await g.gateway.store.insertMessage(
+        wmo301({ berichtIdentificatie: 'SSO-2', afzender: '0384', gemeente: '0384' }),
+        'test',
+      );
+      const jeugd = await g.gateway.store.insertMessage(
+        wmo301({ berichtIdentificatie: 'SSO-3', standard: 'ijw', messageName: 'JW301', gemeente: '0363' }),
+        'test',
+      );
+      const list = await (await page.request.get(`${g.url}/api/beheer/berichten`)).json();
+      expect(list.items.map((m: { id: string }) => m.id)).toEqual([mine.id]);
+      for (const id of [other.id, jeugd.id])
+        expect((await page.request.get(`${g.url}/api/beheer/berichten/${id}`)).status()).toBe(404);
+      expect((await page.request.get(`${g.url}/api/beheer/berichten/${mine.id}`)).status()).toBe(200);
     });
 
     it('another account gets the grants its claims give: a viewer on jeugdbescherming everywhere and jeugd in 0363, 0384', async () => {
