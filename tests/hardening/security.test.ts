@@ -143,6 +143,12 @@ const PUBLIC = new Set([
   'GET /beheer/static/*',
 ]);
 
+/**
+ * The single sign-on flow is itself the way in: it needs no session (404 OIDC_NOT_CONFIGURED here, where no provider
+ * is configured). Its refusals (state, code, nonce, no grant) are tested in tests/integration/beheer-oidc.test.ts.
+ */
+const SSO = new Set(['GET /beheer/oidc/login', 'GET /beheer/oidc/callback']);
+
 describe('authentication on every endpoint', () => {
   let endpoints: Endpoint[];
   beforeAll(() => {
@@ -174,7 +180,7 @@ describe('authentication on every endpoint', () => {
   });
 
   it('every other route refuses a request without credentials: 401 UNAUTHENTICATED, or the login form for beheer pages', async () => {
-    const guarded = endpoints.filter((e) => !PUBLIC.has(`${e.method} ${e.path}`));
+    const guarded = endpoints.filter((e) => !PUBLIC.has(`${e.method} ${e.path}`) && !SSO.has(`${e.method} ${e.path}`));
     const outcomes: string[] = [];
     for (const e of guarded) {
       const a = await call(e.method, concrete(e), { key: null });
@@ -189,7 +195,11 @@ describe('authentication on every endpoint', () => {
 
   it('and with a key that is not valid: 401 on every key-protected route', async () => {
     const keyed = endpoints.filter(
-      (e) => !PUBLIC.has(`${e.method} ${e.path}`) && !e.path.startsWith('/beheer') && !e.path.startsWith('/api/beheer'),
+      (e) =>
+        !PUBLIC.has(`${e.method} ${e.path}`) &&
+        !SSO.has(`${e.method} ${e.path}`) &&
+        !e.path.startsWith('/beheer') &&
+        !e.path.startsWith('/api/beheer'),
     );
     expect(keyed.length).toBeGreaterThan(2);
     for (const e of keyed) {
@@ -197,6 +207,15 @@ describe('authentication on every endpoint', () => {
       expect(`${e.method} ${e.path} ${a.status} ${a.json?.error?.code}`).toBe(
         `${e.method} ${e.path} 401 UNAUTHENTICATED`,
       );
+    }
+  });
+
+  it('the single sign-on routes, without a provider configured, answer 404 OIDC_NOT_CONFIGURED and set no session', async () => {
+    for (const p of SSO) {
+      const [method, path] = p.split(' ') as [string, string];
+      const a = await call(method, concrete({ method, path }), { key: null, headers: { accept: 'application/json' } });
+      expect(`${p} ${a.status} ${a.json?.error?.code}`).toBe(`${p} 404 OIDC_NOT_CONFIGURED`);
+      expect(String(a.headers['set-cookie'] ?? '')).not.toContain('schakel_beheer=');
     }
   });
 
