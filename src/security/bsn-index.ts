@@ -13,8 +13,12 @@ import { BSN_ELEMENTS } from './redact.ts';
 
 const NAMES = BSN_ELEMENTS.map((n) => n.replace(/\./g, '\\.')).join('|');
 const BSN_VALUE = new RegExp(`<(?:[\\w.-]+:)?(?:${NAMES})(?:\\s[^>]*)?>([^<]{1,40})<`, 'g');
-/** The bericht inside a GGK envelope (ggk-envelope.ts `envelopePayload`). */
-const ENVELOPED = /<(?:[\w.-]+:)?bericht(?:\s[^>]*)?>([A-Za-z0-9+/=\s]{16,})</g;
+/**
+ * The start tag of the bericht inside a GGK envelope (ggk-envelope.ts `envelopePayload`). Its base64 content is
+ * taken up to the next "<" by indexOf, not by the regular expression: a greedy loop over a 16 MB text node overflows
+ * the regular expression engine's backtracking stack (RangeError).
+ */
+const ENVELOPED = /<(?:[\w.-]+:)?bericht(?:\s[^>]*)?>/g;
 
 /** A BSN as nine digits: separators dropped, a lost leading zero restored; null when it is not one. */
 export function normaliseBsn(value: string): string | null {
@@ -35,7 +39,11 @@ export function bsnsIn(body: Buffer, depth = 0): string[] {
   }
   if (depth === 0) {
     for (const m of text.matchAll(ENVELOPED)) {
-      for (const bsn of bsnsIn(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'), 1)) found.add(bsn);
+      const start = m.index + m[0].length;
+      const end = text.indexOf('<', start);
+      if (end - start < 16) continue;
+      // Node's base64 decoder skips white space (and stops at what is not base64).
+      for (const bsn of bsnsIn(Buffer.from(text.slice(start, end), 'base64'), 1)) found.add(bsn);
     }
   }
   return [...found];
