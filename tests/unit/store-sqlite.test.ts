@@ -154,8 +154,13 @@ describe('SQLite store', () => {
     await v1.close();
     // Make it a database as version 1 left it: without the outbox phase column, the case reference (version 3),
     // the index of leased outbox rows (version 4), the history tables (version 5), gemeente and flow (version 6),
-    // beheer's shared state (version 7) and their migration rows.
+    // beheer's shared state (version 7), the bodies' own table (version 9: the body back in the messages row) and
+    // their migration rows.
     const raw = new Database(file);
+    raw.exec('ALTER TABLE messages ADD COLUMN body BLOB');
+    // Version 1 stored the body in plain (no body_key, dropped below).
+    raw.prepare('UPDATE messages SET body = ? WHERE id = ?').run(Buffer.from(wmo301().body), id);
+    raw.exec('DROP TABLE message_bodies');
     raw.exec('DROP INDEX ix_messages_tenancy; ALTER TABLE messages DROP COLUMN gemeente');
     raw.exec('ALTER TABLE messages DROP COLUMN flow');
     raw.exec(
@@ -172,6 +177,8 @@ describe('SQLite store', () => {
     expect(upgraded.schemaVersion).toBe(MIGRATIONS.at(-1)!.version);
     const leases = await upgraded.leaseDue('w', 10, 60_000);
     expect(leases.map((l) => l.messageId)).toEqual([id]);
+    expect(leases[0]!.message.body!.toString()).toBe(wmo301().body);
+    expect((await upgraded.getBody(id))!.toString()).toBe(wmo301().body);
     // Issue #15: the upgrade fills in gemeente (the party that is a gemeentecode) and flow (the standard's).
     const m = (await upgraded.getMessage(id))!;
     expect([m.gemeente, m.flow]).toEqual(['0363', 'wmo']);
@@ -345,7 +352,12 @@ encryptionContract('sqlite', {
   async raw(id) {
     const db = encDb();
     try {
-      return db.prepare('SELECT body, body_key, findings FROM messages WHERE id = ?').get(id) as RawRow;
+      return db
+        .prepare(
+          `SELECT b.body, m.body_key, m.findings FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id
+           WHERE m.id = ?`,
+        )
+        .get(id) as RawRow;
     } finally {
       db.close();
     }
@@ -363,12 +375,13 @@ encryptionContract('sqlite', {
   async setRaw(id, row, dropIndex) {
     const db = encDb();
     try {
-      db.prepare('UPDATE messages SET body = ?, body_key = ?, findings = ? WHERE id = ?').run(
-        row.body,
-        row.body_key,
-        row.findings,
-        id,
-      );
+      db.prepare('UPDATE messages SET body_key = ?, findings = ? WHERE id = ?').run(row.body_key, row.findings, id);
+      if (row.body === null) db.prepare('DELETE FROM message_bodies WHERE message_id = ?').run(id);
+      else
+        db.prepare(
+          `INSERT INTO message_bodies (message_id, body) VALUES (?, ?)
+           ON CONFLICT (message_id) DO UPDATE SET body = excluded.body`,
+        ).run(id, row.body);
       if (dropIndex) db.prepare('DELETE FROM bsn_index WHERE message_id = ?').run(id);
     } finally {
       db.close();

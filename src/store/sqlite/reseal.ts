@@ -20,20 +20,22 @@ export function resealMessages(
 ): ResealBatch {
   const rows = db
     .prepare<[string, string, number], ResealRow>(
-      `SELECT id, body, body_key, findings FROM messages
-       WHERE id > ? AND (body IS NOT NULL OR findings <> '[]') AND (body_key IS NULL OR body_key <> ?)
-       ORDER BY id LIMIT ?`,
+      `SELECT m.id, b.body, m.body_key, m.findings FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id
+       WHERE m.id > ? AND (b.body IS NOT NULL OR m.findings <> '[]') AND (m.body_key IS NULL OR m.body_key <> ?)
+       ORDER BY m.id LIMIT ?`,
     )
     .all(after ?? '', sealer.cipher.current, Math.max(1, limit));
-  const update = db.prepare<[Buffer | null, string, string, string, string | null]>(
-    'UPDATE messages SET body = ?, body_key = ?, findings = ? WHERE id = ? AND body_key IS ?',
+  const update = db.prepare<[string, string, string, string | null]>(
+    'UPDATE messages SET body_key = ?, findings = ? WHERE id = ? AND body_key IS ?',
   );
+  const updateBody = db.prepare<[Buffer, string]>('UPDATE message_bodies SET body = ? WHERE message_id = ?');
   const index = db.prepare<[string, string]>('INSERT OR IGNORE INTO bsn_index (bsn_hash, message_id) VALUES (?, ?)');
   const batch: ResealBatch = { rows: 0, indexed: 0, missingKeys: {}, after: rows.at(-1)?.id ?? null };
   for (const r of rows) {
     try {
       const done = reseal(sealer, r);
-      update.run(done.body, done.bodyKey, done.findings, r.id, r.body_key);
+      const changed = update.run(done.bodyKey, done.findings, r.id, r.body_key).changes === 1;
+      if (changed && done.body !== null) updateBody.run(done.body, r.id);
       batch.rows++;
       if (done.bsnHashes) {
         for (const h of done.bsnHashes) index.run(h, r.id);

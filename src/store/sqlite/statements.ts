@@ -22,12 +22,16 @@ import { andScope, scopeClause } from './scope.ts';
 
 export const META_COLUMNS = `id, received_at, standard, release, message_name, direction, afzender, ontvanger,
   bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, gemeente, flow, dedup_scope,
-  dedup_sender, dedup_id, content_hash, body_size, body IS NOT NULL AS has_body, body_purged_at, source_kind, source_id, status,
+  dedup_sender, dedup_id, content_hash, body_size,
+  EXISTS (SELECT 1 FROM message_bodies b WHERE b.message_id = messages.id) AS has_body, body_purged_at, source_kind,
+  source_id, status,
   status_reason, destination, correlated_to, answered_by, answer_summary, attempts, next_attempt_at, settled_at,
   created_at, updated_at`;
 
 export const GET_META = `SELECT ${META_COLUMNS}, findings FROM messages WHERE id = ?`;
-export const GET_BODY = 'SELECT body, body_key FROM messages WHERE id = ?';
+// The body (null when purged) with its key; no row when there is no such message. Scoped reads append to `id = ?`.
+export const GET_BODY = `SELECT b.body, body_key FROM messages LEFT JOIN message_bodies b ON b.message_id = messages.id
+  WHERE id = ?`;
 
 /** A read of one message by id (`text` ends in its WHERE clause) limited to a reader's scope. */
 export function scopedRead<R = MessageRow>(
@@ -75,17 +79,18 @@ export function prepareStatements(db: Database.Database) {
     insertMessage: db.prepare(
       `INSERT INTO messages (id, received_at, standard, release, message_name, direction, afzender, ontvanger,
          bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, dedup_scope, dedup_sender,
-         dedup_id, content_hash, body, body_size, source_kind, source_id, status, status_reason, destination,
+         dedup_id, content_hash, body_size, source_kind, source_id, status, status_reason, destination,
          correlated_to, findings, next_attempt_at, settled_at, created_at, updated_at, case_ref, gemeente, flow, body_key)
        VALUES (@id, @receivedAt, @standard, @release, @messageName, @direction, @afzender, @ontvanger,
          @berichtIdentificatie, @dagtekening, @berichtcode, @referentienummer, @crossRef, @dedupScope, @dedupSender,
-         @dedupId, @contentHash, @body, @bodySize, @sourceKind, @sourceId, @status, @statusReason, @destination,
+         @dedupId, @contentHash, @bodySize, @sourceKind, @sourceId, @status, @statusReason, @destination,
          @correlatedTo, @findings, @nextAttemptAt, @settledAt, @now, @now, @caseRef, @gemeente, @flow, @bodyKey)`,
     ),
     getMeta: db.prepare<[string], MessageRow>(GET_META),
     bsnIndexInsert: db.prepare<[string, string]>(
       'INSERT OR IGNORE INTO bsn_index (bsn_hash, message_id) VALUES (?, ?)',
     ),
+    insertBody: db.prepare<[string, Buffer]>('INSERT INTO message_bodies (message_id, body) VALUES (?, ?)'),
     getBody: db.prepare<[string], { body: Buffer | null; body_key: string | null }>(GET_BODY),
     exists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ?'),
     setStatus: db.prepare<
@@ -118,13 +123,6 @@ export function prepareStatements(db: Database.Database) {
     outboxByMessage: db.prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE message_id = ?'),
     outboxByLease: db.prepare<[number, string], OutboxRow>('SELECT * FROM outbox WHERE id = ? AND lease_token = ?'),
     outboxDelete: db.prepare<[number]>('DELETE FROM outbox WHERE id = ?'),
-    outboxDue: db.prepare<[number, number, number], OutboxRow>(
-      `SELECT * FROM outbox WHERE phase = 'due' AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-       ORDER BY due_at, id LIMIT ?`,
-    ),
-    outboxLease: db.prepare<[string, string, number, number]>(
-      'UPDATE outbox SET lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?',
-    ),
     outboxUnlease: db.prepare<[number, number, string]>(
       `UPDATE outbox SET phase = 'due', lease_owner = NULL, lease_token = NULL, lease_until = NULL, due_at = ?
        WHERE id = ? AND lease_token = ?`,
@@ -165,8 +163,61 @@ export function prepareStatements(db: Database.Database) {
        WHERE id = ? AND lease_token = ?
          AND (phase IN ('publishing', 'published') OR (phase = 'claimed' AND lease_until <= ?))`,
     ),
+    // leaseDue, set-based: one statement reserves a batch of due rows under one token, the next two mark their
+    // messages delivering (with history), the last reads what the adapters need. `@ids` is a JSON array of ids.
+    outboxLeaseBatch: db.prepare<
+      [{ owner: string; token: string; until: number; now: number; limit: number }],
+      Pick<OutboxRow, 'id' | 'message_id' | 'destination' | 'due_at' | 'attempts'>
+    >(
+      `UPDATE outbox SET lease_owner = @owner, lease_token = @token, lease_until = @until
+       WHERE id IN (SELECT id FROM outbox WHERE phase = 'due' AND due_at <= @now
+                      AND (lease_until IS NULL OR lease_until <= @now) ORDER BY due_at, id LIMIT @limit)
+       RETURNING id, message_id, destination, due_at, attempts`,
+    ),
+    historyDeliveringBatch: db.prepare<[{ ids: string; now: number; owner: string }]>(
+      `INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason)
+       SELECT id, @now, status, 'delivering', @owner, NULL FROM messages
+       WHERE id IN (SELECT value FROM json_each(@ids)) AND status <> 'delivering'`,
+    ),
+    setDeliveringBatch: db.prepare<[{ ids: string; now: number }]>(
+      `UPDATE messages SET status = 'delivering', status_reason = NULL, settled_at = NULL, next_attempt_at = NULL,
+         updated_at = @now
+       WHERE id IN (SELECT value FROM json_each(@ids)) AND status <> 'delivering'`,
+    ),
+    outboxMessagesBatch: db.prepare<[string], OutboxMessageRow>(
+      `SELECT m.id, m.standard, m.release, m.message_name, m.direction, m.afzender, m.ontvanger,
+         m.bericht_identificatie, m.referentienummer, m.cross_ref, m.correlated_to, b.body, m.body_key
+       FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id
+       WHERE m.id IN (SELECT value FROM json_each(?))`,
+    ),
+    // completeDelivery: the message's attempts and status, and its outbox row when the lease is still this one.
+    completionState: db.prepare<
+      [{ id: string; outboxId: number; token: string }],
+      { attempts: number; status: MessageStatus; outbox_id: number | null }
+    >(
+      `SELECT m.attempts, m.status, o.id AS outbox_id FROM messages m
+       LEFT JOIN outbox o ON o.id = @outboxId AND o.lease_token = @token
+       WHERE m.id = @id`,
+    ),
+    setStatusAttempts: db.prepare<
+      [
+        {
+          id: string;
+          status: MessageStatus;
+          reason: string | null;
+          settledAt: number | null;
+          nextAttemptAt: number | null;
+          attempts: number;
+          now: number;
+        },
+      ]
+    >(
+      `UPDATE messages SET status = @status, status_reason = @reason, settled_at = @settledAt,
+         next_attempt_at = @nextAttemptAt, attempts = @attempts, updated_at = @now WHERE id = @id`,
+    ),
     outboxMessage: db.prepare<[string], MessageRow & OutboxMessageRow>(
-      `SELECT ${META_COLUMNS}, body, body_key FROM messages WHERE id = ?`,
+      `SELECT ${META_COLUMNS}, (SELECT body FROM message_bodies b WHERE b.message_id = messages.id) AS body, body_key
+       FROM messages WHERE id = ?`,
     ),
     attemptsOf: db.prepare<[string], { attempts: number; status: MessageStatus }>(
       'SELECT attempts, status FROM messages WHERE id = ?',
@@ -308,14 +359,21 @@ function purgeStandards(step: PurgeStep): { clause: string; params: Record<strin
 /** Drops the bodies one purge step covers; returns their standards. */
 export function purgeBodies(db: Database.Database, step: PurgeStep, now: number): { standard: Standard }[] {
   const { clause, params } = purgeStandards(step);
-  return db
-    .prepare<[object], { standard: Standard }>(
-      `UPDATE messages SET body = NULL, body_purged_at = @now, updated_at = @now
-       WHERE body IS NOT NULL AND settled_at IS NOT NULL AND settled_at <= @cutoff AND ${clause}
+  const purged = db
+    .prepare<[object], { id: string; standard: Standard }>(
+      `UPDATE messages SET body_purged_at = @now, updated_at = @now
+       WHERE EXISTS (SELECT 1 FROM message_bodies b WHERE b.message_id = messages.id)
+         AND settled_at IS NOT NULL AND settled_at <= @cutoff AND ${clause}
          AND (status NOT IN ('failed', 'dead') OR settled_at <= @undeliveredCutoff)
-       RETURNING standard`,
+       RETURNING id, standard`,
     )
     .all({ now, cutoff: step.cutoff, undeliveredCutoff: step.undeliveredCutoff, ...params });
+  if (purged.length > 0) {
+    db.prepare<[string]>('DELETE FROM message_bodies WHERE message_id IN (SELECT value FROM json_each(?))').run(
+      JSON.stringify(purged.map((p) => p.id)),
+    );
+  }
+  return purged.map((p) => ({ standard: p.standard }));
 }
 
 /** Deletes the settled messages one purge step covers (history and attempts cascade); returns their standards. */

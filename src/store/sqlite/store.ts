@@ -7,12 +7,10 @@ import { localKeyFile } from '../../security/body-keys.ts';
 import { bsnIndexKey } from '../../security/bsn-index.ts';
 import {
   clean,
-  type OutboxRow,
   toAttempt,
   toAuditEntry,
   toGemeenteCount,
   toHeldTkb,
-  toLease,
   toStatusChange,
   toStored,
   toSummary,
@@ -87,6 +85,7 @@ import {
 } from '../types.ts';
 import { SqliteBeheerState } from './beheer-state.ts';
 import { GroupCommit } from './group-commit.ts';
+import { leaseBatch, startDelivery } from './leases.ts';
 import { migrate } from './migrations.ts';
 import { resealAnswers, resealMessages } from './reseal.ts';
 import { andScope } from './scope.ts';
@@ -230,8 +229,9 @@ export class SqliteStore implements MessageStore {
         }
       }
       const v = sealer.seal(messageValues(m, id, now, prepared));
-      const { findingCount: _count, answerSummary: _summary, answersHeen: _answers, bsnHashes, ...row } = v;
+      const { findingCount: _count, answerSummary: _summary, answersHeen: _answers, bsnHashes, body, ...row } = v;
       this.s.insertMessage.run(row);
+      if (body !== null && body !== undefined) this.s.insertBody.run(v.id, body);
       for (const h of bsnHashes) this.s.bsnIndexInsert.run(h, v.id);
       this.s.history.run(v.id, now, null, v.status, actor, v.statusReason);
       if (v.status === 'queued') this.s.outboxInsert.run(v.id, v.destination!, now, now);
@@ -373,14 +373,7 @@ export class SqliteStore implements MessageStore {
   async leaseDue(owner: string, limit: number, leaseMs: number): Promise<Lease[]> {
     if (limit <= 0) return [];
     const sealer = await this.sealer();
-    return this.write((now): Lease[] =>
-      this.s.outboxDue.all(now, now, limit).map((row) => {
-        const token = randomUUID();
-        const leaseUntil = now + leaseMs;
-        this.s.outboxLease.run(owner, token, leaseUntil, row.id);
-        return this.startDelivery(sealer, row, token, owner, leaseUntil, now);
-      }),
-    );
+    return this.write((now) => leaseBatch(this.s, sealer, { owner, limit, until: now + leaseMs }, now));
   }
 
   async releaseLease(lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'owner'>): Promise<boolean> {
@@ -407,13 +400,12 @@ export class SqliteStore implements MessageStore {
   ): Promise<CompleteResult> {
     const sealer = await this.sealer();
     const result = await this.write((now): CompleteResult => {
-      const current = this.s.attemptsOf.get(lease.messageId);
+      const current = this.s.completionState.get({ id: lease.messageId, outboxId: lease.outboxId, token: lease.token });
       if (!current) return { kind: 'lease-lost' };
       const plan = planAttempt(lease, attempt, next, now, this.answerExcerptChars);
       const attemptNo = current.attempts + 1;
-      const row = this.s.outboxByLease.get(lease.outboxId, lease.token);
       const answer = sealer.sealAnswer(lease.messageId, plan.attempt.answerExcerpt);
-      const record = (resultStatus: MessageStatus, nextAttemptAt: number | null) => {
+      const record = (resultStatus: MessageStatus, nextAttemptAt: number | null) =>
         this.s.insertAttempt.run({
           ...plan.attempt,
           answerExcerpt: answer.excerpt,
@@ -422,16 +414,15 @@ export class SqliteStore implements MessageStore {
           resultStatus,
           nextAttemptAt,
         });
-        this.s.bumpAttempts.run(attemptNo, now, lease.messageId);
-      };
-      if (!row) {
+      if (current.outbox_id === null) {
         record(current.status, null);
+        this.s.bumpAttempts.run(attemptNo, now, lease.messageId);
         return { kind: 'lease-lost' };
       }
       const to = plan.update.status;
-      if (to === 'queued') this.s.outboxReschedule.run(plan.update.nextAttemptAt!, row.id);
-      else this.s.outboxDelete.run(row.id);
-      this.setStatus(lease.messageId, plan.update, now);
+      if (to === 'queued') this.s.outboxReschedule.run(plan.update.nextAttemptAt!, current.outbox_id);
+      else this.s.outboxDelete.run(current.outbox_id);
+      this.s.setStatusAttempts.run({ id: lease.messageId, ...plan.update, attempts: attemptNo, now });
       record(to, plan.update.nextAttemptAt);
       if (current.status !== to) {
         this.s.history.run(lease.messageId, now, current.status, to, plan.historyActor, plan.historyReason);
@@ -493,7 +484,10 @@ export class SqliteStore implements MessageStore {
           : { kind: 'stale' };
       }
       const row = this.s.outboxByLease.get(ref.outboxId, ref.token)!;
-      return { kind: 'claimed', lease: this.startDelivery(sealer, row, ref.token, owner, leaseUntil, now) };
+      return {
+        kind: 'claimed',
+        lease: startDelivery(this.s, sealer, row, { token: ref.token, owner, until: leaseUntil }, now),
+      };
     });
   }
 
@@ -579,24 +573,6 @@ export class SqliteStore implements MessageStore {
 
   private setStatus(id: string, u: StatusUpdate, now: number): void {
     this.s.setStatus.run({ id, ...u, now });
-  }
-
-  /** Marks the message delivering (with history) and builds the lease for a reserved outbox row. */
-  private startDelivery(
-    sealer: RowSealer,
-    row: OutboxRow,
-    token: string,
-    owner: string,
-    leaseUntil: number,
-    now: number,
-  ): Lease {
-    const stored = this.s.outboxMessage.get(row.message_id)!;
-    const m = { ...stored, body: sealer.openBodyForDelivery(stored.id, stored.body_key, stored.body) };
-    if (m.status !== 'delivering') {
-      this.setStatus(m.id, { status: 'delivering', reason: null, settledAt: null, nextAttemptAt: null }, now);
-      this.s.history.run(m.id, now, m.status, 'delivering', owner, null);
-    }
-    return toLease(row, token, m, owner, leaseUntil);
   }
 
   /** TR507: the retour on `heenId` arrived; the oldest TKB held on each of its budget keys goes out. */
