@@ -27,7 +27,6 @@ import {
   type ActionRequest,
   AttemptListeners,
   auditConditions,
-  auditDetails,
   DEFAULT_ANSWER_EXCERPT_CHARS,
   DEFAULT_LIST_PAGE_MAX,
   duplicateKind,
@@ -95,6 +94,7 @@ import {
   appendAudit,
   type BudgetKeyRow,
   completeParams,
+  duplicateParams,
   keyOfRow,
   lockBudgets,
   messageParams,
@@ -247,16 +247,7 @@ export class PostgresStore implements MessageStore {
 
       // The identity (or the id) exists: compare contents and audit the repeat.
       if (!v.dedupScope || m.status === 'rejected') throw new Error(`message id ${v.id} exists already`);
-      const [e] = await this.q<{ id: string; content_hash: string }>(sql.FIND_DUPLICATE, [
-        v.dedupScope,
-        v.dedupSender,
-        v.dedupId,
-        v.messageName,
-        v.now,
-        actor,
-        v.contentHash,
-        auditDetails({ messageName: m.messageName }),
-      ]);
+      const [e] = await this.q<{ id: string; content_hash: string }>(sql.FIND_DUPLICATE, duplicateParams(v, actor));
       if (e) return { kind: duplicateKind(e.content_hash, v.contentHash), id: e.id };
       if (m.id) throw new Error(`message id ${v.id} exists already`);
       // The conflicting message went away in between (retention); try again.
@@ -301,16 +292,10 @@ export class PostgresStore implements MessageStore {
         return { kind: 'inserted', id: inserted.id, message: sealer.openStored(toStored(inserted)) };
       }
       if (!v.dedupScope || m.status === 'rejected' || m.id) throw new Error(`message id ${v.id} exists already`);
-      const { rows: found } = await c.query<{ id: string; content_hash: string }>(sql.FIND_DUPLICATE, [
-        v.dedupScope,
-        v.dedupSender,
-        v.dedupId,
-        v.messageName,
-        v.now,
-        actor,
-        v.contentHash,
-        auditDetails({ messageName: m.messageName }),
-      ]);
+      const { rows: found } = await c.query<{ id: string; content_hash: string }>(
+        sql.FIND_DUPLICATE,
+        duplicateParams(v, actor),
+      );
       const e = found[0];
       if (!e) throw new Error('insert conflicted with a message that disappeared');
       return { kind: duplicateKind(e.content_hash, v.contentHash), id: e.id };
