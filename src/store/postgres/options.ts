@@ -14,6 +14,11 @@ export interface PostgresStoreOptions {
   clock?: () => number;
   listPageMax?: number;
   answerExcerptChars?: number;
+  /**
+   * Batched statements (inserts of concurrent requests, claims of broker deliveries) of one kind running at once;
+   * the calls arriving meanwhile go together in the next (default 1: the largest batches, the fewest commits).
+   */
+  batchesInFlight?: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
   /**

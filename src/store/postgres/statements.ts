@@ -12,7 +12,7 @@ export const META_COLUMNS = `id, received_at, standard, release, message_name, d
   status_reason, destination, correlated_to, answered_by, answer_summary, finding_count, attempts, next_attempt_at,
   settled_at, created_at, updated_at`;
 
-const OUTBOX_MESSAGE_COLUMNS = `m.id, m.standard, m.release, m.message_name, m.direction, m.afzender, m.ontvanger,
+export const OUTBOX_MESSAGE_COLUMNS = `m.id, m.standard, m.release, m.message_name, m.direction, m.afzender, m.ontvanger,
   m.bericht_identificatie, m.referentienummer, m.cross_ref, m.correlated_to, m.body, m.body_key`;
 
 /**
@@ -153,7 +153,6 @@ export const INSERT_HISTORY =
 export const INSERT_AUDIT = 'INSERT INTO audit_log (at, actor, action, target_id, details) VALUES ($1, $2, $3, $4, $5)';
 export const INSERT_OUTBOX = 'INSERT INTO outbox (message_id, destination, due_at, created_at) VALUES ($1, $2, $3, $3)';
 export const DELETE_OUTBOX = 'DELETE FROM outbox WHERE id = $1';
-export const OUTBOX_BY_LEASE = 'SELECT * FROM outbox WHERE id = $1 AND lease_token = $2';
 
 /** $1 now, $2 limit, $3 owner, $4 lease until. */
 export const LEASE_DUE = `WITH due AS (
@@ -213,30 +212,6 @@ export const ABANDON_PUBLISH = `UPDATE outbox o SET phase = 'due', lease_owner =
  FROM unnest($1::bigint[], $2::text[]) AS r(id, token)
  WHERE o.id = r.id AND o.lease_token = r.token AND o.phase = 'publishing'
  RETURNING o.id`;
-
-/**
- * One statement (one round trip, one commit): claim the outbox row, then lock the message, move it to
- * delivering with its history row, and read what the adapter needs.
- * $1 outbox id, $2 token, $3 owner, $4 lease until, $5 now.
- */
-export const CLAIM_PUBLISHED = `WITH claimed AS (
-   UPDATE outbox SET phase = 'claimed', lease_owner = $3, lease_until = $4
-   WHERE id = $1 AND lease_token = $2
-     AND (phase IN ('publishing', 'published') OR (phase = 'claimed' AND lease_until <= $5))
-   RETURNING id, message_id, destination, attempts
- ), old AS (
-   SELECT m.id, m.status FROM messages m JOIN claimed c ON m.id = c.message_id FOR UPDATE OF m
- ), moved AS (
-   UPDATE messages m SET status = 'delivering', status_reason = NULL, settled_at = NULL, next_attempt_at = NULL,
-     updated_at = $5
-   FROM old WHERE m.id = old.id AND old.status <> 'delivering'
-   RETURNING m.id, old.status AS from_status
- ), history AS (
-   INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason)
-   SELECT id, $5, from_status, 'delivering', $3, NULL FROM moved
- )
- SELECT c.id AS outbox_id, c.destination, c.attempts, ${OUTBOX_MESSAGE_COLUMNS}
- FROM claimed c JOIN messages m ON m.id = c.message_id`;
 
 /**
  * One statement: lock the outbox row (still ours only while the token matches) and the message; delete or

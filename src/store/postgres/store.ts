@@ -27,7 +27,6 @@ import {
   type ActionRequest,
   AttemptListeners,
   auditConditions,
-  auditDetails,
   DEFAULT_ANSWER_EXCERPT_CHARS,
   DEFAULT_LIST_PAGE_MAX,
   duplicateKind,
@@ -83,6 +82,7 @@ import {
   type UnansweredFilter,
   type UnansweredHeen,
 } from '../types.ts';
+import { BatchedWrites, opened } from './batched.ts';
 import { PostgresBeheerState } from './beheer-state.ts';
 import { assertSchemaName, migratePostgres } from './migrations.ts';
 import type { PostgresStoreOptions } from './options.ts';
@@ -94,6 +94,7 @@ import {
   appendAudit,
   type BudgetKeyRow,
   completeParams,
+  duplicateParams,
   keyOfRow,
   lockBudgets,
   messageParams,
@@ -127,6 +128,8 @@ export class PostgresStore implements MessageStore {
   private readonly listPageMax: number;
   private readonly answerExcerptChars: number;
   private readonly attempts = new AttemptListeners();
+  /** Group commit: inserts of concurrent requests, and claims of broker deliveries, share statements. */
+  private readonly batched: BatchedWrites;
   private closed = false;
   private readonly options: PostgresStoreOptions;
   private sealerP: Promise<RowSealer> | undefined;
@@ -136,6 +139,12 @@ export class PostgresStore implements MessageStore {
     this.now = options.clock ?? Date.now;
     this.listPageMax = options.listPageMax ?? DEFAULT_LIST_PAGE_MAX;
     this.answerExcerptChars = options.answerExcerptChars ?? DEFAULT_ANSWER_EXCERPT_CHARS;
+    this.batched = new BatchedWrites(
+      (t, v, n) => this.q(t, v, n),
+      () => this.sealer(),
+      this.now,
+      options.batchesInFlight ?? 1,
+    );
     const schema = options.schema ? assertSchemaName(options.schema) : null;
     this.pool = new pg.Pool({
       connectionString: options.url,
@@ -232,25 +241,13 @@ export class PostgresStore implements MessageStore {
       return this.insertSerialised(m, actor, prepared, sealer);
     for (let round = 0; round < 3; round++) {
       const v = sealer.seal(messageValues(m, m.id ?? randomUUID(), this.now(), prepared));
-      const [inserted] = await this.q<MessageRow>(
-        sql.INSERT_MESSAGE,
-        [...messageParams(v, actor, historyToWrite(m)), ...sealParams(v)],
-        'schakel-insert-message',
-      );
+      // With the inserts of concurrent requests: one statement, one COMMIT (group commit).
+      const inserted = await this.batched.inserts.submit({ v, actor, history: historyToWrite(m) });
       if (inserted) return { kind: 'inserted', id: inserted.id, message: sealer.openStored(toStored(inserted)) };
 
       // The identity (or the id) exists: compare contents and audit the repeat.
       if (!v.dedupScope || m.status === 'rejected') throw new Error(`message id ${v.id} exists already`);
-      const [e] = await this.q<{ id: string; content_hash: string }>(sql.FIND_DUPLICATE, [
-        v.dedupScope,
-        v.dedupSender,
-        v.dedupId,
-        v.messageName,
-        v.now,
-        actor,
-        v.contentHash,
-        auditDetails({ messageName: m.messageName }),
-      ]);
+      const [e] = await this.q<{ id: string; content_hash: string }>(sql.FIND_DUPLICATE, duplicateParams(v, actor));
       if (e) return { kind: duplicateKind(e.content_hash, v.contentHash), id: e.id };
       if (m.id) throw new Error(`message id ${v.id} exists already`);
       // The conflicting message went away in between (retention); try again.
@@ -295,16 +292,10 @@ export class PostgresStore implements MessageStore {
         return { kind: 'inserted', id: inserted.id, message: sealer.openStored(toStored(inserted)) };
       }
       if (!v.dedupScope || m.status === 'rejected' || m.id) throw new Error(`message id ${v.id} exists already`);
-      const { rows: found } = await c.query<{ id: string; content_hash: string }>(sql.FIND_DUPLICATE, [
-        v.dedupScope,
-        v.dedupSender,
-        v.dedupId,
-        v.messageName,
-        v.now,
-        actor,
-        v.contentHash,
-        auditDetails({ messageName: m.messageName }),
-      ]);
+      const { rows: found } = await c.query<{ id: string; content_hash: string }>(
+        sql.FIND_DUPLICATE,
+        duplicateParams(v, actor),
+      );
       const e = found[0];
       if (!e) throw new Error('insert conflicted with a message that disappeared');
       return { kind: duplicateKind(e.content_hash, v.contentHash), id: e.id };
@@ -570,24 +561,9 @@ export class PostgresStore implements MessageStore {
   }
 
   async claimPublished(ref: PublishRef, owner: string, leaseMs: number): Promise<ClaimResult> {
-    const sealer = await this.sealer();
-    const now = this.now();
-    const leaseUntil = now + leaseMs;
-    const [r] = await this.q<OutboxMessageRow & { outbox_id: number; destination: string; attempts: number }>(
-      sql.CLAIM_PUBLISHED,
-      [ref.outboxId, ref.token, owner, leaseUntil, now],
-      'schakel-claim-published',
-    );
-    if (r) {
-      return {
-        kind: 'claimed',
-        lease: toLease({ ...r, id: r.outbox_id }, ref.token, opened(sealer, r), owner, leaseUntil),
-      };
-    }
-    const [current] = await this.q<OutboxRow>(sql.OUTBOX_BY_LEASE, [ref.outboxId, ref.token]);
-    return current && current.phase === 'claimed' && current.lease_until !== null
-      ? { kind: 'busy', leaseUntil: new Date(current.lease_until) }
-      : { kind: 'stale' };
+    await this.ready;
+    // With the claims of the other deliveries taken from the broker meanwhile: one statement.
+    return this.batched.claims.submit({ ref, owner, leaseUntil: this.now() + leaseMs });
   }
 
   // ---- beheer actions ----
@@ -663,9 +639,4 @@ export class PostgresStore implements MessageStore {
   private purge(kind: PurgeKind, ages: RetentionAges): Promise<PurgeResult> {
     return this.tx((c, now) => purgeIn(c, kind, ages, now));
   }
-}
-
-/** An outbox message with its body in plain for the adapter (null when its key is missing). */
-function opened<T extends OutboxMessageRow>(sealer: RowSealer, m: T): T {
-  return { ...m, body: sealer.openBodyForDelivery(m.id, m.body_key, m.body) };
 }

@@ -74,6 +74,12 @@ export function messageParams(v: MessageValues, actor: string, h: HistoryFacts):
   return [...insertParams(v, actor), ...historyParams(h), v.gemeente, v.flow];
 }
 
+/** The parameters of `FIND_DUPLICATE` for the message whose insert conflicted. */
+export function duplicateParams(v: MessageValues, actor: string): unknown[] {
+  const details = auditDetails({ messageName: v.messageName });
+  return [v.dedupScope, v.dedupSender, v.dedupId, v.messageName, v.now, actor, v.contentHash, details];
+}
+
 /** The parameters $44, $45 of `INSERT_MESSAGE`: the body's key id and the BSN index entries. */
 export function sealParams(v: SealedValues): unknown[] {
   return [v.bodyKey, v.bsnHashes];
