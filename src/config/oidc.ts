@@ -3,7 +3,7 @@
  * the provider's claims map to grants (role on gemeenten and flows). Kept apart from beheer.ts: one concept.
  */
 import { z } from 'zod';
-import { FLOWS } from '../beheer/grants.ts';
+import { FLOWS } from '../store/types.ts';
 
 /** Roles as in beheer.ts (repeated here to avoid an import cycle: beheer.ts imports this module). */
 const ROLES = ['viewer', 'beheerder'] as const;

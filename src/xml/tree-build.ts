@@ -1,5 +1,4 @@
 import { XmlNodeSetStruct, xmlDocGetRootElement, xmlNodeGetContent } from 'libxml2-wasm/lib/libxml2.mjs';
-import type { ParsedXml } from './parse.ts';
 import type { XNode } from './tree.ts';
 
 /**
@@ -14,7 +13,16 @@ import type { XNode } from './tree.ts';
  * content 40, properties 44, nsDef 48, psvi 52, line 56 (unsigned short) }, xmlAttr the same up to ns,
  * xmlNs { next 0, type 4, href 8, prefix 12 }.
  */
-export function buildTree(doc: ParsedXml): XNode {
+/**
+ * What the walk needs of a parsed document (parse.ts `ParsedXml`, named structurally so that parse.ts can import
+ * this module without a circle): its libxml2 address and the parser context's generation.
+ */
+export interface ParsedDocument {
+  readonly ptr: number;
+  readonly generation: number;
+}
+
+export function buildTree(doc: ParsedDocument): XNode {
   const walker = new Walker(memory(), namesOf(doc.generation));
   return walker.element(xmlDocGetRootElement(doc.ptr) as number, null);
 }
