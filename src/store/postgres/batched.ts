@@ -11,7 +11,7 @@ import type { RowSealer, SealedValues } from '../sealing.ts';
 import type { ClaimResult, HistoryFacts, PublishRef } from '../types.ts';
 import { StatementBatcher } from './batcher.ts';
 import { INSERT_MESSAGE, META_COLUMNS, OUTBOX_MESSAGE_COLUMNS } from './statements.ts';
-import { messageParams, sealParams } from './writes.ts';
+import { columnParams, messageParams, sealParams } from './writes.ts';
 
 /** One message of a batched insert: its values (body and findings sealed), who inserted it, its history rows. */
 export interface InsertItem {
@@ -30,41 +30,7 @@ const ROW_PARAMS = 33;
 
 /** The parameters of one row, in `INSERT_COLUMNS` order (without the repeated received_at). */
 function rowParams(v: SealedValues): unknown[] {
-  return [
-    v.id,
-    v.receivedAt,
-    v.standard,
-    v.release,
-    v.messageName,
-    v.direction,
-    v.afzender,
-    v.ontvanger,
-    v.berichtIdentificatie,
-    v.dagtekening,
-    v.berichtcode,
-    v.referentienummer,
-    v.crossRef,
-    v.dedupScope,
-    v.dedupSender,
-    v.dedupId,
-    v.contentHash,
-    v.body,
-    v.bodySize,
-    v.sourceKind,
-    v.sourceId,
-    v.status,
-    v.statusReason,
-    v.destination,
-    v.correlatedTo,
-    v.findings,
-    v.findingCount,
-    v.nextAttemptAt,
-    v.settledAt,
-    v.caseRef,
-    v.gemeente,
-    v.flow,
-    v.bodyKey,
-  ];
+  return [...columnParams(v), v.caseRef, v.gemeente, v.flow, v.bodyKey];
 }
 
 const insertTexts = new Map<number, string>();

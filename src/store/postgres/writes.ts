@@ -30,8 +30,8 @@ import * as sql from './statements.ts';
 
 type Client = pg.PoolClient;
 
-/** The parameters of `INSERT_MESSAGE`, in its numbering. */
-export function insertParams(v: MessageValues, actor: string): unknown[] {
+/** The message's own columns, id … settled_at: the head of every insert's parameters (single and batched). */
+export function columnParams(v: MessageValues): unknown[] {
   return [
     v.id,
     v.receivedAt,
@@ -62,11 +62,12 @@ export function insertParams(v: MessageValues, actor: string): unknown[] {
     v.findingCount,
     v.nextAttemptAt,
     v.settledAt,
-    actor,
-    v.answerSummary,
-    v.caseRef,
-    v.answersHeen,
   ];
+}
+
+/** The parameters of `INSERT_MESSAGE`, in its numbering. */
+export function insertParams(v: MessageValues, actor: string): unknown[] {
+  return [...columnParams(v), actor, v.answerSummary, v.caseRef, v.answersHeen];
 }
 
 /** Every parameter of `INSERT_MESSAGE`: the message ($1 … $33), its history rows ($34 … $41), gemeente and flow. */
