@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { insertedRow } from '../inserted-row.ts';
+import { newMessageId } from '../message-id.ts';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -168,6 +170,8 @@ export class SqliteStore implements MessageStore {
       for (const f of [`${options.file}-wal`, `${options.file}-shm`]) if (existsSync(f)) ownerOnly(f);
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // 64 MB of page cache (SQLite's default is 2 MB): the indexes a write touches stay in memory as the log grows.
+    this.db.pragma(`cache_size = ${-64 * 1024}`);
     this.schemaVersion = migrate(this.db, this.now);
     if (this.walSync && options.checkpointIntervalMs !== undefined) {
       // The worker checkpoints; the writer would only step in if the WAL passed ~256 MB (the worker stalled).
@@ -208,7 +212,7 @@ export class SqliteStore implements MessageStore {
   async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
     const prepared = prepareBody(m);
     const sealer = await this.sealer();
-    const id = m.id ?? randomUUID();
+    const id = m.id ?? newMessageId();
     return this.write((now): InsertResult => {
       // TR507: decided here, in the one writer's transaction, so two TKBs on a key never both go out.
       const pending = isSerialised(m)
@@ -228,7 +232,8 @@ export class SqliteStore implements MessageStore {
           return { kind, id: existing.id };
         }
       }
-      const v = sealer.seal(messageValues(m, id, now, prepared));
+      const plain = messageValues(m, id, now, prepared);
+      const v = sealer.seal(plain);
       const { findingCount: _count, answerSummary: _summary, answersHeen: _answers, bsnHashes, body, ...row } = v;
       this.s.insertMessage.run(row);
       if (body !== null && body !== undefined) this.s.insertBody.run(v.id, body);
@@ -242,7 +247,7 @@ export class SqliteStore implements MessageStore {
       for (const p of facts.periods)
         this.s.historyPeriodInsert.run(v.id, p.messageName, p.afzender, p.bsnHash, p.nummer, p.status);
       for (const b of facts.budgets) this.s.historyBudgetInsert.run(v.id, b.afzender, b.bsnHash, b.budget);
-      return { kind: 'inserted', id: v.id, message: sealer.openStored(toStored(this.s.getMeta.get(v.id)!)) };
+      return { kind: 'inserted', id: v.id, message: toStored(insertedRow(plain, body !== null && body !== undefined)) };
     });
   }
 
