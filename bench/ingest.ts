@@ -41,7 +41,7 @@ import {
   wmo301Variant,
 } from '../tests/helpers/scale-out.ts';
 import { AMQP_URL, createSchema, PG_URL, probePostgres, probeRabbitMq, uniqueName } from '../tests/helpers/services.ts';
-import { type CpuSample, cpuBetween, cpuCount, loadAverage, OTHER, sampleCpu } from './proc.ts';
+import { type CpuSample, cpuBetween, cpuCount, loadAverage, mainThreadSeconds, OTHER, sampleCpu } from './proc.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -215,6 +215,8 @@ interface Snapshot {
   delivered: number;
   backlog: number;
   cpu: CpuSample;
+  /** CPU seconds of the gateways' main threads (the event loops), summed. */
+  mainThreads: number;
   load: number | null;
 }
 
@@ -266,6 +268,10 @@ function report(start: Snapshot, end: Snapshot, latencies: number[], t: Totals):
     for (const [k, v] of Object.entries(cpu)) {
       if (mode === 'embedded' && k === OTHER) continue;
       line(`  ${k}`, `${perDelivered(v).padStart(9)}   (${v.toFixed(1)} s)`);
+      if (k === C.gateway) {
+        const main = end.mainThreads - start.mainThreads;
+        line('    of which event loop (main thread)', `${perDelivered(main).padStart(9)}   (${main.toFixed(1)} s)`);
+      }
     }
     const total = Object.values(cpu).reduce((a, b) => a + b, 0);
     line('  CPU used / available', `${total.toFixed(1)} s of ${(seconds * cpuCount()).toFixed(1)} s`);
@@ -318,6 +324,7 @@ async function snapshot(): Promise<Snapshot> {
     delivered: counts.delivered,
     backlog,
     cpu: sampleCpu(classify),
+    mainThreads: instances.reduce((sum, i) => sum + mainThreadSeconds(i.child.pid!), 0),
     load: loadAverage(),
   };
 }

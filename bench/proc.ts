@@ -49,6 +49,17 @@ export function cpuBetween(a: CpuSample, b: CpuSample, order: readonly string[])
   return Object.fromEntries(keys.map((k) => [k, sums.get(k)!]));
 }
 
+/** CPU seconds of one process's main thread (its task with the process's own id); 0 when it is gone. */
+export function mainThreadSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
 export function cpuCount(): number {
   if (!existsSync('/proc/cpuinfo')) return 1;
   return (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length || 1;

@@ -28,7 +28,7 @@ const { wmo301 } = (await import(join(ROOT, 'tests/helpers/messages.ts'))) as {
   wmo301: (o: Partial<NewMessage>) => NewMessage;
 };
 
-const body = readFileSync(OFFICIAL_WMO301, "utf8");
+const body = readFileSync(OFFICIAL_WMO301, 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'schakel-bench-store-'));
 const store = openSqliteStore({ file: join(dir, 'schakel.sqlite'), checkpointIntervalMs: 1000 });
 

@@ -1,5 +1,5 @@
-import type { MessageValues } from './rules.ts';
 import type { MessageRow } from './rows.ts';
+import type { MessageValues } from './rules.ts';
 
 /**
  * The row an insert of `v` (the plain values, before sealing) just wrote, as a read of it would return it: what

@@ -160,7 +160,13 @@ export interface MessageValues {
 /** The body as bytes and what a repeat is compared on. Throws for a queued message without destination. */
 export function prepareBody(m: NewMessage): { body: Buffer; contentHash: string } {
   if (m.status === 'queued' && !m.destination) throw new Error('a queued message needs a destination');
-  const body = typeof m.body === 'string' ? Buffer.from(m.body, 'utf8') : Buffer.from(m.body);
+  // A Uint8Array is viewed, not copied: the store only reads it (seals, hashes, scans it for BSNs).
+  const body =
+    typeof m.body === 'string'
+      ? Buffer.from(m.body, 'utf8')
+      : Buffer.isBuffer(m.body)
+        ? m.body
+        : Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
   return { body, contentHash: m.contentHash ?? createHash('sha256').update(body).digest('hex') };
 }
 

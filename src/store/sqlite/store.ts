@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { insertedRow } from '../inserted-row.ts';
-import { newMessageId } from '../message-id.ts';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BodyCipher } from '../../security/body-cipher.ts';
 import { localKeyFile } from '../../security/body-keys.ts';
 import { bsnIndexKey } from '../../security/bsn-index.ts';
+import { insertedRow } from '../inserted-row.ts';
+import { newMessageId } from '../message-id.ts';
 import {
   clean,
   toAttempt,
