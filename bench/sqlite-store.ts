@@ -87,6 +87,11 @@ try {
     total += s;
   }
   console.log(`  ${'total'.padEnd(10)} ${ms(total)} CPU per message`);
+  const io = readFileSync('/proc/self/io', 'utf8');
+  const field = (name: string) => Number(io.match(new RegExp(`${name}: (\\d+)`))?.[1] ?? 0) / (N + 500);
+  console.log(
+    `  written    ${(field('wchar') / 1024).toFixed(1)} KiB in ${field('syscw').toFixed(1)} writes per message (all files)`,
+  );
 } finally {
   await store.close();
   rmSync(dir, { recursive: true, force: true });

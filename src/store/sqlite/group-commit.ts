@@ -11,7 +11,7 @@ interface Queued {
 
 /**
  * Group commit: the one way the SQLite store writes. The writes queued within the window run in one IMMEDIATE
- * transaction, each inside its own savepoint (so one failing write rolls back alone), and every promise settles
+ * transaction (should one fail, again each inside its own savepoint, so it rolls back alone), and every promise settles
  * only after the COMMIT and the fsync of the WAL that holds it. better-sqlite3 commits on the event loop, so the
  * commit only writes (synchronous=NORMAL) and `WalSync` fsyncs on the libuv thread pool: a resolved write is as
  * durable as with synchronous=FULL, 64 concurrent requests cost one fsync instead of 64, and the event loop
@@ -23,6 +23,8 @@ export class GroupCommit {
   private flushScheduled = false;
   /** Built once: better-sqlite3 makes a new wrapper (four, one per mode) on every `transaction()` call. */
   private readonly group: (batch: Queued[], outcomes: Outcome[]) => void;
+  /** The batch without a savepoint per write: what runs first (see `flush`). */
+  private readonly plain: (batch: Queued[], outcomes: Outcome[]) => void;
   /** Nested inside `group`, better-sqlite3 runs it as a savepoint. */
   private readonly savepoint: (fn: () => unknown) => unknown;
 
@@ -41,6 +43,9 @@ export class GroupCommit {
           outcomes.push({ ok: false, error });
         }
       }
+    }).immediate;
+    this.plain = db.transaction((batch: Queued[], outcomes: Outcome[]) => {
+      for (const item of batch) outcomes.push({ ok: true, value: item.fn() });
     }).immediate;
   }
 
@@ -63,10 +68,19 @@ export class GroupCommit {
     if (batch.length === 0) return;
     const outcomes: Outcome[] = [];
     try {
-      this.group(batch, outcomes);
-    } catch (error) {
-      for (const item of batch) item.reject(error);
-      return;
+      // Optimistic: the writes of a batch almost never fail, and a savepoint per write costs a sub-journal copy
+      // of every page each write touches. Should one fail, the whole transaction rolls back and the batch runs
+      // again with a savepoint per write, so only the failing one fails (a write is its statements: rerunning it
+      // after the rollback computes it afresh).
+      this.plain(batch, outcomes);
+    } catch {
+      outcomes.length = 0;
+      try {
+        this.group(batch, outcomes);
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+        return;
+      }
     }
     const settle = () =>
       batch.forEach((item, i) => {

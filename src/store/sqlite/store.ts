@@ -209,18 +209,19 @@ export class SqliteStore implements MessageStore {
 
   // ---- message log ----
 
-  async insertMessage(m: NewMessage, actor: string): Promise<InsertResult> {
-    const prepared = prepareBody(m);
+  async insertMessage(message: NewMessage, actor: string): Promise<InsertResult> {
+    const prepared = prepareBody(message);
     const sealer = await this.sealer();
-    const id = m.id ?? newMessageId();
+    const id = message.id ?? newMessageId();
     return this.write((now): InsertResult => {
       // TR507: decided here, in the one writer's transaction, so two TKBs on a key never both go out.
-      const pending = isSerialised(m)
-        ? m
+      // Computed afresh on every run of this write (group-commit.ts may run it twice).
+      const pending = isSerialised(message)
+        ? message
             .history!.budgets.map((b) => this.s.historyBudgetPending.get(b.afzender, b.budget, b.bsnHash))
             .find((p) => p !== undefined)
         : undefined;
-      m = { ...m, ...serialisedStatus(m, pending) };
+      const m = { ...message, ...serialisedStatus(message, pending) };
       if (m.status !== 'rejected' && m.dedup) {
         const existing =
           m.dedup.scope === 'istd'
