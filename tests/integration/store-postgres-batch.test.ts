@@ -283,10 +283,13 @@ describe.skipIf(!available)('PostgreSQL group commit', () => {
     const outbox = await sql<{ message_id: string; phase: string; due_at: number; lease_token: string | null }>(
       'SELECT message_id, phase, due_at::float8 AS due_at, lease_token FROM outbox ORDER BY id',
     );
-    expect(outbox).toEqual([
-      { message_id: b!.messageId, phase: 'due', due_at: retryAt.getTime(), lease_token: null },
-      expect.objectContaining({ message_id: d!.messageId }),
-    ]);
+    expect(outbox).toHaveLength(2);
+    expect(outbox).toEqual(
+      expect.arrayContaining([
+        { message_id: b!.messageId, phase: 'due', due_at: retryAt.getTime(), lease_token: null },
+        expect.objectContaining({ message_id: d!.messageId }),
+      ]),
+    );
     // The first five went in one transaction, the repeat of one lease in a second.
     const txs = await sql<{ n: number }>('SELECT COUNT(DISTINCT xmin::text)::int AS n FROM delivery_attempts');
     expect(txs[0]!.n).toBe(2);

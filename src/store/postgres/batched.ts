@@ -165,18 +165,22 @@ export type ClaimManyRow = OutboxMessageRow & {
 
 /**
  * The claim of many publications (the single claim is a batch of one), one result row per request: each outbox
- * row whose token is current and that no live claim holds is claimed, its message locked (outbox rows before
+ * row whose token is current and that no live claim holds is locked (in id order, as every batched statement
+ * locks outbox rows) and claimed, its message locked (outbox rows before
  * messages), moved to delivering with its history row, and read for the adapter; a request not claimed gets its
  * row's current phase and lease (none when the token is no longer current).
  * $1 outbox ids, $2 tokens, $3 owners, $4 leases until, $5 now.
  */
 export const CLAIM_MANY = `WITH req AS (
    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS r(id, token, owner, until)
+ ), free AS (
+   SELECT o.id FROM outbox o JOIN req ON o.id = req.id AND o.lease_token = req.token
+   WHERE o.phase IN ('publishing', 'published') OR (o.phase = 'claimed' AND o.lease_until <= $5)
+   ORDER BY o.id FOR UPDATE OF o
  ), claimed AS (
    UPDATE outbox o SET phase = 'claimed', lease_owner = req.owner, lease_until = req.until
    FROM req
-   WHERE o.id = req.id AND o.lease_token = req.token
-     AND (o.phase IN ('publishing', 'published') OR (o.phase = 'claimed' AND o.lease_until <= $5))
+   WHERE o.id = req.id AND o.lease_token = req.token AND o.id IN (SELECT id FROM free)
    RETURNING o.id, o.lease_token, o.lease_owner, o.lease_until, o.message_id, o.destination, o.attempts
  ), old AS (
    SELECT m.id, m.status, c.lease_owner FROM messages m JOIN claimed c ON m.id = c.message_id
