@@ -235,4 +235,63 @@ describe.skipIf(!available)('PostgreSQL group commit', () => {
       { actor: 'other', n: 1 },
     ]);
   });
+  it('completes concurrent deliveries in one statement, each as the single statement would', async () => {
+    const ids = (await Promise.all(Array.from({ length: 5 }, (_, i) => store.insertMessage(message(i), 'c')))).map(
+      (r) => r.id,
+    );
+    const leases = await store.leaseDue('w', 10, 60_000);
+    expect(leases.map((l) => l.messageId).sort()).toEqual([...ids].sort());
+    const byId = new Map(leases.map((l) => [l.messageId, l]));
+    const [a, b, c, d, e] = ids.map((id) => byId.get(id)!);
+    const t = new Date();
+    const report = (outcome: 'delivered' | 'failed' | 'retry', httpStatus: number) => ({
+      startedAt: t,
+      finishedAt: t,
+      outcome,
+      httpStatus,
+      answer: `answer ${httpStatus}`,
+    });
+    const retryAt = new Date(t.getTime() + 60_000);
+    const results = await Promise.all([
+      store.completeDelivery(a!, report('delivered', 200), { kind: 'delivered' }),
+      store.completeDelivery(b!, report('retry', 503), { kind: 'retry', at: retryAt }),
+      store.completeDelivery(c!, report('failed', 400), { kind: 'failed' }),
+      // A lease taken over meanwhile: the attempt is recorded, the message not moved.
+      store.completeDelivery({ ...d!, token: 'old-token' }, report('delivered', 200), { kind: 'delivered' }),
+      store.completeDelivery(e!, report('delivered', 200), { kind: 'delivered' }),
+      // The same lease completed twice: the second finds it gone.
+      store.completeDelivery(e!, report('delivered', 200), { kind: 'delivered' }),
+    ]);
+    expect(results).toEqual([
+      { kind: 'recorded', status: 'delivered' },
+      { kind: 'recorded', status: 'queued' },
+      { kind: 'recorded', status: 'failed' },
+      { kind: 'lease-lost' },
+      { kind: 'recorded', status: 'delivered' },
+      { kind: 'lease-lost' },
+    ]);
+    const statuses = await Promise.all(ids.map(async (id) => (await store.getMessage(id))!.status));
+    expect(statuses).toEqual(['delivered', 'queued', 'failed', 'delivering', 'delivered']);
+    expect((await store.statusHistory(b!.messageId)).map((h) => h.to)).toEqual(['queued', 'delivering', 'queued']);
+    expect((await store.statusHistory(d!.messageId)).map((h) => h.to)).toEqual(['queued', 'delivering']);
+    const attemptsB = await store.deliveryAttempts(b!.messageId);
+    expect(attemptsB).toMatchObject([
+      { attemptNo: 1, httpStatus: 503, resultStatus: 'queued', nextAttemptAt: retryAt, answerExcerpt: 'answer 503' },
+    ]);
+    expect((await store.deliveryAttempts(e!.messageId)).map((x) => x.attemptNo)).toEqual([1, 2]);
+    // The retry is due again at its time under no lease; the settled ones left the outbox.
+    const outbox = await sql<{ message_id: string; phase: string; due_at: number; lease_token: string | null }>(
+      'SELECT message_id, phase, due_at::float8 AS due_at, lease_token FROM outbox ORDER BY id',
+    );
+    expect(outbox).toHaveLength(2);
+    expect(outbox).toEqual(
+      expect.arrayContaining([
+        { message_id: b!.messageId, phase: 'due', due_at: retryAt.getTime(), lease_token: null },
+        expect.objectContaining({ message_id: d!.messageId }),
+      ]),
+    );
+    // The first five went in one transaction, the repeat of one lease in a second.
+    const txs = await sql<{ n: number }>('SELECT COUNT(DISTINCT xmin::text)::int AS n FROM delivery_attempts');
+    expect(txs[0]!.n).toBe(2);
+  });
 });

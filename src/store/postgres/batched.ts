@@ -8,10 +8,18 @@
 import type { QueryResultRow } from 'pg';
 import { type MessageRow, type OutboxMessageRow, toLease } from '../rows.ts';
 import type { RowSealer, SealedValues } from '../sealing.ts';
-import type { ClaimResult, HistoryFacts, PublishRef } from '../types.ts';
+import type { ClaimResult, HistoryFacts, MessageStatus, PublishRef } from '../types.ts';
 import { StatementBatcher } from './batcher.ts';
-import { INSERT_MESSAGE, META_COLUMNS, OUTBOX_MESSAGE_COLUMNS } from './statements.ts';
-import { columnParams, messageParams, sealParams } from './writes.ts';
+import {
+  COMPLETE_MANY,
+  type CompleteItem,
+  type CompleteRow,
+  completeManyParams,
+  completeResults,
+  completeRounds,
+} from './completions.ts';
+import { COMPLETE_DELIVERY, INSERT_MESSAGE, META_COLUMNS, OUTBOX_MESSAGE_COLUMNS } from './statements.ts';
+import { columnParams, completeParams, messageParams, sealParams } from './writes.ts';
 
 /** One message of a batched insert: its values (body and findings sealed), who inserted it, its history rows. */
 export interface InsertItem {
@@ -157,18 +165,22 @@ export type ClaimManyRow = OutboxMessageRow & {
 
 /**
  * The claim of many publications (the single claim is a batch of one), one result row per request: each outbox
- * row whose token is current and that no live claim holds is claimed, its message locked (outbox rows before
+ * row whose token is current and that no live claim holds is locked (in id order, as every batched statement
+ * locks outbox rows) and claimed, its message locked (outbox rows before
  * messages), moved to delivering with its history row, and read for the adapter; a request not claimed gets its
  * row's current phase and lease (none when the token is no longer current).
  * $1 outbox ids, $2 tokens, $3 owners, $4 leases until, $5 now.
  */
 export const CLAIM_MANY = `WITH req AS (
    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS r(id, token, owner, until)
+ ), free AS (
+   SELECT o.id FROM outbox o JOIN req ON o.id = req.id AND o.lease_token = req.token
+   WHERE o.phase IN ('publishing', 'published') OR (o.phase = 'claimed' AND o.lease_until <= $5)
+   ORDER BY o.id FOR UPDATE OF o
  ), claimed AS (
    UPDATE outbox o SET phase = 'claimed', lease_owner = req.owner, lease_until = req.until
    FROM req
-   WHERE o.id = req.id AND o.lease_token = req.token
-     AND (o.phase IN ('publishing', 'published') OR (o.phase = 'claimed' AND o.lease_until <= $5))
+   WHERE o.id = req.id AND o.lease_token = req.token AND o.id IN (SELECT id FROM free)
    RETURNING o.id, o.lease_token, o.lease_owner, o.lease_until, o.message_id, o.destination, o.attempts
  ), old AS (
    SELECT m.id, m.status, c.lease_owner FROM messages m JOIN claimed c ON m.id = c.message_id
@@ -230,12 +242,16 @@ export function claimResults(
 /** Claims per statement at most. */
 export const CLAIM_BATCH_MAX = 128;
 
+/** Completions per statement at most. */
+export const COMPLETE_BATCH_MAX = 128;
+
 type Query = <R extends QueryResultRow>(text: string, values: unknown[], name: string) => Promise<R[]>;
 
 /** The batchers of the store's group-committed writes, over its one-statement query function. */
 export class BatchedWrites {
   readonly inserts: StatementBatcher<InsertItem, MessageRow | null>;
   readonly claims: StatementBatcher<ClaimItem, ClaimResult>;
+  readonly completions: StatementBatcher<CompleteItem, CompleteRow>;
 
   constructor(
     private readonly q: Query,
@@ -256,6 +272,39 @@ export class BatchedWrites {
       maxBatch: CLAIM_BATCH_MAX,
       maxInFlight,
     });
+    this.completions = new StatementBatcher({
+      many: (items) => this.completeMany(items),
+      one: (item) => this.completeOne(item),
+      maxBatch: COMPLETE_BATCH_MAX,
+      maxInFlight,
+    });
+  }
+
+  private async completeOne(i: CompleteItem): Promise<CompleteRow> {
+    const params = completeParams(i.lease, i.plan, i.now, i.answer);
+    const [r] = await this.q<{ owned: boolean; status: MessageStatus }>(
+      COMPLETE_DELIVERY,
+      params,
+      'schakel-complete-delivery',
+    );
+    return r ? { owned: r.owned, status: r.status } : null;
+  }
+
+  /** One statement per round (`completeRounds`: one row is not moved twice by one statement); almost always one. */
+  private async completeMany(items: CompleteItem[]): Promise<CompleteRow[]> {
+    const results: CompleteRow[] = new Array(items.length).fill(null);
+    for (const round of completeRounds(items)) {
+      const some = round.map((i) => items[i]!);
+      const rows = await this.q<{ n: string; owned: boolean; status: MessageStatus }>(
+        COMPLETE_MANY,
+        completeManyParams(some),
+        'schakel-complete-many',
+      );
+      completeResults(some, rows).forEach((r, k) => {
+        results[round[k]!] = r;
+      });
+    }
+    return results;
   }
 
   private async claimMany(items: ClaimItem[]): Promise<ClaimResult[]> {

@@ -201,16 +201,25 @@ export const LEASE_FOR_PUBLISH = `WITH c AS (
  FROM c WHERE o.id = c.id
  RETURNING o.*`;
 
+/**
+ * The rows of `refs` ($1 outbox ids, $2 tokens) still in publishing under their token, locked in id order: the
+ * order every batched statement locks outbox rows in, so two of them (a relay marking, a consumer claiming or
+ * completing) never wait on each other in a circle.
+ */
+const LOCK_PUBLISHING = `SELECT o.id FROM outbox o JOIN unnest($1::bigint[], $2::text[]) AS r(id, token)
+   ON o.id = r.id AND o.lease_token = r.token
+   WHERE o.phase = 'publishing' ORDER BY o.id FOR UPDATE OF o`;
+
 /** $1 outbox ids, $2 tokens. */
-export const MARK_PUBLISHED = `UPDATE outbox o SET phase = 'published', lease_owner = NULL, lease_until = NULL
- FROM unnest($1::bigint[], $2::text[]) AS r(id, token)
- WHERE o.id = r.id AND o.lease_token = r.token AND o.phase = 'publishing'
+export const MARK_PUBLISHED = `WITH r AS (${LOCK_PUBLISHING})
+ UPDATE outbox o SET phase = 'published', lease_owner = NULL, lease_until = NULL
+ FROM r WHERE o.id = r.id
  RETURNING o.id`;
 
 /** $1 outbox ids, $2 tokens. */
-export const ABANDON_PUBLISH = `UPDATE outbox o SET phase = 'due', lease_owner = NULL, lease_token = NULL, lease_until = NULL
- FROM unnest($1::bigint[], $2::text[]) AS r(id, token)
- WHERE o.id = r.id AND o.lease_token = r.token AND o.phase = 'publishing'
+export const ABANDON_PUBLISH = `WITH r AS (${LOCK_PUBLISHING})
+ UPDATE outbox o SET phase = 'due', lease_owner = NULL, lease_token = NULL, lease_until = NULL
+ FROM r WHERE o.id = r.id
  RETURNING o.id`;
 
 /**
