@@ -1,5 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { newMessageId } from '../message-id.ts';
 import {
   type AttemptRow,
   type AuditRow,
@@ -239,7 +240,7 @@ export class PostgresStore implements MessageStore {
     if (isSerialised(m) || (m.correlatedTo && m.countsAsAnswer !== false))
       return this.insertSerialised(m, actor, prepared, sealer);
     for (let round = 0; round < 3; round++) {
-      const v = sealer.seal(messageValues(m, m.id ?? randomUUID(), this.now(), prepared));
+      const v = sealer.seal(messageValues(m, m.id ?? newMessageId(), this.now(), prepared));
       // With the inserts of concurrent requests: one statement, one COMMIT (group commit).
       const inserted = await this.batched.inserts.submit({ v, actor, history: historyToWrite(m) });
       if (inserted) return { kind: 'inserted', id: inserted.id, message: sealer.openStored(toStored(inserted)) };
@@ -277,7 +278,7 @@ export class PostgresStore implements MessageStore {
           .rows[0];
       }
       const decided = { ...m, ...serialisedStatus(m, pending) };
-      const v = sealer.seal(messageValues(decided, decided.id ?? randomUUID(), now, prepared));
+      const v = sealer.seal(messageValues(decided, decided.id ?? newMessageId(), now, prepared));
       const { rows } = await c.query<MessageRow>(sql.INSERT_MESSAGE, [
         ...messageParams(v, actor, historyToWrite(decided)),
         ...sealParams(v),
