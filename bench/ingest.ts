@@ -17,7 +17,8 @@
  *   seconds) until every accepted message was delivered; scale-out also measures the raw RabbitMQ publish-confirm
  *   rate (a plain amqplib confirm channel, same body and window, a quorum queue) for comparison.
  *
- * `--profile DIR` runs the gateways with `node --cpu-prof` and writes their profiles there when they stop.
+ * `--profile DIR` runs the gateways with `node --cpu-prof` and writes their profiles there when they stop;
+ * `--node-args="..."` passes further node flags to the gateways (e.g. `--node-args="--heap-prof --heap-prof-dir DIR"`).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     window: { type: 'string', default: '256' },
     profile: { type: 'string' },
+    'node-args': { type: 'string' },
   },
 });
 const mode = args.mode as 'scale-out' | 'embedded';
@@ -133,7 +135,10 @@ try {
       queuePrefix: prefix,
       logLevel: 'warn',
     }).replace('publishWindow: 256', `publishWindow: ${WINDOW}`);
-    const nodeArgs = args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : [];
+    const nodeArgs = [
+      ...(args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : []),
+      ...(args['node-args']?.split(/\s+/).filter(Boolean) ?? []),
+    ];
     instances.push(await startInstance(name, yaml, join(dir, `${name}.yaml`), port, { nodeArgs }));
   }
   if (mode === 'embedded') sqlite = new Database(join(dir, 'data-a', 'schakel.sqlite'), { readonly: true });
