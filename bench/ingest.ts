@@ -18,9 +18,11 @@
  *   rate (a plain amqplib confirm channel, same body and window, a quorum queue) for comparison.
  *
  * `--profile DIR` runs the gateways with `node --cpu-prof` and writes their profiles there when they stop;
+ * `--runtime dist` (the default) runs the gateways as the container image does: `npm run build` first, then plain
+ * node on dist/ (no TypeScript loader thread, no transform); `--runtime source` runs src/ through tsx.
  * `--node-args="..."` passes further node flags to the gateways (e.g. `--node-args="--heap-prof --heap-prof-dir DIR"`).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +56,7 @@ const { values: args } = parseArgs({
     window: { type: 'string', default: '256' },
     profile: { type: 'string' },
     'node-args': { type: 'string' },
+    runtime: { type: 'string', default: 'dist' },
   },
 });
 const mode = args.mode as 'scale-out' | 'embedded';
@@ -62,6 +65,11 @@ if (mode !== 'scale-out' && mode !== 'embedded') {
     'usage: npm run bench:ingest -- --mode embedded|scale-out [--seconds S] [--warmup S] [--drain S] ' +
       '[--concurrency C] [--window W] [--profile DIR]',
   );
+  process.exit(2);
+}
+const runtime = args.runtime as 'dist' | 'source';
+if (runtime !== 'dist' && runtime !== 'source') {
+  console.error('bench:ingest: --runtime is dist or source');
   process.exit(2);
 }
 const SECONDS = Number(args.seconds);
@@ -101,6 +109,10 @@ if (mode === 'scale-out') {
   }
 }
 
+if (runtime === 'dist') {
+  console.log('bench:ingest: npm run build (the gateways run dist/, as in the container image)');
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
 const official = readOfficialWmo301();
 const dir = mkdtempSync(join(tmpdir(), 'schakel-bench-'));
 const schema = uniqueName('schakel_bench');
@@ -139,7 +151,9 @@ try {
       ...(args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : []),
       ...(args['node-args']?.split(/\s+/).filter(Boolean) ?? []),
     ];
-    instances.push(await startInstance(name, yaml, join(dir, `${name}.yaml`), port, { nodeArgs }));
+    instances.push(
+      await startInstance(name, yaml, join(dir, `${name}.yaml`), port, { nodeArgs, env: { SCHAKEL_RUNTIME: runtime } }),
+    );
   }
   if (mode === 'embedded') sqlite = new Database(join(dir, 'data-a', 'schakel.sqlite'), { readonly: true });
 
@@ -248,7 +262,7 @@ function report(start: Snapshot, end: Snapshot, latencies: number[], t: Totals):
 
   console.log(
     `\nbench:ingest mode=${mode} instances=${instances.length} concurrency=${CONCURRENCY}` +
-      `${mode === 'scale-out' ? ` window=${WINDOW}` : ''} body=${Buffer.byteLength(official)} B cores=${cpuCount()}` +
+      `${mode === 'scale-out' ? ` window=${WINDOW}` : ''} runtime=${runtime} body=${Buffer.byteLength(official)} B cores=${cpuCount()}` +
       ` warm-up ${WARMUP} s, steady window ${seconds.toFixed(1)} s`,
   );
   line('accepted (202) in the window', `${accepted} = ${rate(accepted, seconds)}`);
