@@ -2,7 +2,7 @@ import type { DestinationConfig, RetryConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { CompleteResult, DeliveryOutbox, Lease, NextStep } from '../store/types.ts';
 import type { AdapterLookup, ClientTls, DeliveryOutcome } from './adapter.ts';
-import { deadline } from './deadline.ts';
+import { deadline, type SharedDeadlines } from './deadline.ts';
 import { decideNextStep } from './retry-policy.ts';
 
 /** What one delivery needs; the embedded and the RabbitMQ transport both deliver a lease through `deliverLease`. */
@@ -22,6 +22,11 @@ export interface DeliveryContext {
   record?: <T>(op: () => Promise<T>) => Promise<T>;
   /** Each destination's certificate profile; without it adapters connect with Node's defaults. */
   tls?: DeliveryTls;
+  /**
+   * Lease deadlines shared by the attempts whose leases end together (over `shutdown`); without it each attempt
+   * makes its own.
+   */
+  deadlines?: SharedDeadlines;
 }
 
 /** The TLS side of deliveries: what a destination connects with, and what its connections showed. */
@@ -128,19 +133,18 @@ async function attempt(ctx: DeliveryContext, lease: Lease): Promise<DeliveryOutc
   if (tls.kind === 'unusable')
     return { kind: 'retry', reason: `TLS profile unusable: ${tls.reason}`, tlsRefused: true };
 
+  // Aborted a margin before the lease runs out (and on a forced stop).
   const margin = Math.min(1000, Math.floor(ctx.leaseMs / 10));
-  const leaseLeft = Math.max(1, lease.leaseUntil.getTime() - ctx.clock() - margin);
-  const until = deadline(ctx.shutdown, leaseLeft);
+  const at = lease.leaseUntil.getTime() - margin;
+  const shared = ctx.deadlines;
+  const own = shared ? undefined : deadline(ctx.shutdown, Math.max(1, at - ctx.clock()));
+  const signal = shared ? shared.acquire(at) : own!.signal;
   try {
-    return await adapter.deliver(
-      { ...lease.message, body, attempt: lease.attempt },
-      destination,
-      until.signal,
-      tls.tls,
-    );
+    return await adapter.deliver({ ...lease.message, body, attempt: lease.attempt }, destination, signal, tls.tls);
   } catch (err) {
     return { kind: 'retry', reason: `adapter error: ${err instanceof Error ? err.message : String(err)}` };
   } finally {
-    until.dispose();
+    if (shared) shared.release(at);
+    else own!.dispose();
   }
 }

@@ -4,6 +4,7 @@ import type { Config, DestinationConfig, RetryConfig } from '../config/schema.ts
 import { createLogger, type Logger } from '../log.ts';
 import type { DeliveryOutbox, Lease } from '../store/types.ts';
 import type { AdapterLookup } from './adapter.ts';
+import { SharedDeadlines } from './deadline.ts';
 import { attemptLease, type DeliveryContext, type DeliveryTls, recordAttempt } from './delivery.ts';
 import { Doorbell } from './doorbell.ts';
 import type { Transport } from './types.ts';
@@ -113,6 +114,7 @@ export class EmbeddedTransport implements Transport {
       clock: this.clock,
       random: options.random ?? Math.random,
       shutdown: this.shutdown.signal,
+      deadlines: new SharedDeadlines(this.shutdown.signal, this.clock),
       log: this.log,
       ...(options.tls ? { tls: options.tls } : {}),
     };
