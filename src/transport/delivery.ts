@@ -1,6 +1,6 @@
 import type { DestinationConfig, RetryConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import type { CompleteResult, DeliveryOutbox, Lease, NextStep } from '../store/types.ts';
+import type { AttemptReport, CompleteResult, DeliveryOutbox, Lease, NextStep } from '../store/types.ts';
 import type { AdapterLookup, ClientTls, DeliveryOutcome } from './adapter.ts';
 import { deadline, type SharedDeadlines } from './deadline.ts';
 import { decideNextStep } from './retry-policy.ts';
@@ -69,39 +69,28 @@ export async function attemptLease(ctx: DeliveryContext, lease: Lease): Promise<
  * it, hands the lease back uncounted. Throws only when recording fails.
  */
 export async function recordAttempt(ctx: DeliveryContext, lease: Lease, attempted: Attempted): Promise<DeliveryResult> {
-  const record = ctx.record ?? (<T>(op: () => Promise<T>) => op());
   const { outcome, startedAt, finishedAt } = attempted;
-  // The delivery's log fields are only put together when a line is written (a delivered message at info level).
-  const log = () =>
-    ctx.log.child({
-      messageId: lease.messageId,
-      message: lease.message.messageName,
-      destination: lease.destination,
-      attempt: lease.attempt,
-    });
+  const { record, store } = ctx;
 
   if (outcome.kind === 'retry' && ctx.shutdown.aborted) {
-    await record(() => ctx.store.releaseLease(lease));
-    log().info('delivery interrupted by shutdown; handed back uncounted');
+    await (record ? record(() => store.releaseLease(lease)) : store.releaseLease(lease));
+    deliveryLog(ctx, lease).info('delivery interrupted by shutdown; handed back uncounted');
     return { kind: 'released' };
   }
 
   ctx.tls?.observe(lease.destination, outcome);
   const next = decideNextStep(lease.attempt, outcome, ctx.retry, finishedAt.getTime(), ctx.random);
-  const result: CompleteResult = await record(() =>
-    ctx.store.completeDelivery(
-      lease,
-      {
-        startedAt,
-        finishedAt,
-        outcome: outcome.kind,
-        httpStatus: outcome.status ?? null,
-        reason: outcome.kind === 'delivered' ? null : outcome.reason,
-        answer: outcome.answer ?? null,
-      },
-      next,
-    ),
-  );
+  const report: AttemptReport = {
+    startedAt,
+    finishedAt,
+    outcome: outcome.kind,
+    httpStatus: outcome.status ?? null,
+    reason: outcome.kind === 'delivered' ? null : outcome.reason,
+    answer: outcome.answer ?? null,
+  };
+  const result: CompleteResult = await (record
+    ? record(() => store.completeDelivery(lease, report, next))
+    : store.completeDelivery(lease, report, next));
   if (result.kind === 'recorded' && next.kind === 'delivered' && !ctx.log.isLevelEnabled('info')) {
     return { kind: result.kind, next };
   }
@@ -114,11 +103,22 @@ export async function recordAttempt(ctx: DeliveryContext, lease: Lease, attempte
     next: next.kind,
     ...(next.kind === 'retry' ? { nextAttemptAt: next.at.toISOString() } : {}),
   };
-  if (result.kind === 'lease-lost') log().warn(fields, 'delivery finished after its lease was lost');
-  else if (next.kind === 'delivered') log().info(fields, 'delivered');
-  else if (next.kind === 'retry') log().warn(fields, 'delivery failed; will retry');
-  else log().error(fields, next.kind === 'dead' ? 'delivery gave up: message is dead' : 'delivery failed permanently');
+  // The delivery's log fields are only put together when a line is written (a delivered message at info level).
+  const log = deliveryLog(ctx, lease);
+  if (result.kind === 'lease-lost') log.warn(fields, 'delivery finished after its lease was lost');
+  else if (next.kind === 'delivered') log.info(fields, 'delivered');
+  else if (next.kind === 'retry') log.warn(fields, 'delivery failed; will retry');
+  else log.error(fields, next.kind === 'dead' ? 'delivery gave up: message is dead' : 'delivery failed permanently');
   return { kind: result.kind, next };
+}
+
+function deliveryLog(ctx: DeliveryContext, lease: Lease): Logger {
+  return ctx.log.child({
+    messageId: lease.messageId,
+    message: lease.message.messageName,
+    destination: lease.destination,
+    attempt: lease.attempt,
+  });
 }
 
 async function attempt(ctx: DeliveryContext, lease: Lease): Promise<DeliveryOutcome> {
