@@ -179,17 +179,7 @@ class Exchange {
     const { answerBytes } = this.request;
     const chunks = this.chunks;
     const answer = chunks === null ? NOTHING : Buffer.concat(chunks).subarray(0, answerBytes);
-    this.done({
-      kind: 'answered',
-      status: res.statusCode ?? 0,
-      statusText: res.statusMessage ?? '',
-      // Read only when asked (Retry-After of a retry): Node builds the object on first access.
-      get headers() {
-        return res.headers;
-      },
-      answer,
-      ...(this.peerOin !== undefined ? { peerOin: this.peerOin } : {}),
-    });
+    this.done(new Answered(res, answer, this.peerOin));
   }
 
   unreachable(err: unknown): void {
@@ -224,6 +214,32 @@ class Exchange {
       !this.req.reusedSocket &&
       (code === 'ECONNRESET' || code === 'EPIPE')
     );
+  }
+}
+
+const kResponse = Symbol('schakel.post.response');
+
+/** An answer; its headers are read only when asked (Retry-After of a retry): Node builds them on first access. */
+class Answered {
+  readonly kind = 'answered';
+  readonly status: number;
+  readonly statusText: string;
+  readonly peerOin?: string;
+  private readonly [kResponse]: http.IncomingMessage;
+
+  constructor(
+    res: http.IncomingMessage,
+    readonly answer: Buffer,
+    peerOin: string | undefined,
+  ) {
+    this.status = res.statusCode ?? 0;
+    this.statusText = res.statusMessage ?? '';
+    if (peerOin !== undefined) this.peerOin = peerOin;
+    this[kResponse] = res;
+  }
+
+  get headers(): http.IncomingHttpHeaders {
+    return this[kResponse].headers;
   }
 }
 
