@@ -313,6 +313,15 @@ function onEnd(this: Tagged<http.IncomingMessage>): void {
  * timers of one duration in one list) and the handlers above, which find the exchange on Node's objects.
  */
 export function post(request: PostRequest): Promise<PostResult> {
+  try {
+    return send(request);
+  } catch (err) {
+    // What Node refuses before sending (a URL or header it cannot use): a rejection, as from an async function.
+    return Promise.reject(err);
+  }
+}
+
+function send(request: PostRequest): Promise<PostResult> {
   const target = targetOf(request.url);
   const secure = target.secure;
   const options: https.RequestOptions = {
