@@ -116,7 +116,7 @@ function targetOf(url: string): Target {
 }
 
 const NOTHING = Buffer.alloc(0);
-/** The exchange a request, response or socket belongs to (set on Node's objects: no closures per request). */
+/** The exchange a request or response belongs to (set on Node's objects: no closures per request). */
 const kExchange = Symbol('schakel.post');
 type Tagged<T> = T & { [kExchange]?: Exchange };
 
