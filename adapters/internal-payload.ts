@@ -17,7 +17,13 @@ const ENVELOPE_ROOT = /<(?:[A-Za-z_][\w.-]*:)?envelop(?:Heen|Retour)bericht-ggk_
  * ggk_Du01 is handed on as the WMO302, with the envelope's referentienummer and crossRefnummer as headers. The
  * stored body stays the exact envelope received. A document that only looks like an envelope goes as it is.
  */
+/** In every envelope root's name; a body without it near its start is no envelope (a search, no string made). */
+const ENVELOPE_MARK = Buffer.from('bericht-ggk_D', 'latin1');
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 export function internalPayload(body: Buffer): InternalPayload {
+  const mark = body.indexOf(ENVELOPE_MARK);
+  if (mark < 0 || mark >= 1024) return { body, headers: NO_HEADERS };
   if (!ENVELOPE_ROOT.test(body.subarray(0, 1024).toString('latin1'))) return { body, headers: {} };
   try {
     // Validated against the envelope schema when it came in: here it is only read, not judged again.

@@ -1,3 +1,4 @@
+import type { WebhookDestination } from '../../src/config/schema.ts';
 import type { Adapter, DeliveryOutcome } from '../../src/transport/adapter.ts';
 import { post } from '../http/post.ts';
 import { internalPayload } from '../internal-payload.ts';
@@ -21,18 +22,18 @@ export function webhookAdapter(options: WebhookAdapterOptions = {}): Adapter {
       if (destination.adapter !== 'webhook') {
         return { kind: 'failed', reason: `webhook adapter cannot serve a "${destination.adapter}" destination` };
       }
-      const headers: Record<string, string> = {};
-      // Configured headers first; the Schakel headers are set after them and cannot be replaced.
-      for (const [name, value] of Object.entries(destination.headers)) {
-        if (!/^(content-type|x-schakel-.*)$/i.test(name)) headers[name] = value;
-      }
       const payload = internalPayload(message.body);
-      Object.assign(headers, payload.headers);
-      headers['content-type'] = 'application/xml';
-      headers['x-schakel-id'] = message.id;
-      headers['x-schakel-message'] = message.messageName;
-      headers['x-schakel-correlation'] = message.correlatedTo ?? message.id;
-      headers['x-schakel-attempt'] = String(message.attempt);
+      // Configured headers first; the Schakel headers are set after them and cannot be replaced.
+      const headers: Record<string, string> = {
+        ...configuredHeaders(destination),
+        ...payload.headers,
+        'content-type': 'application/xml',
+        'x-schakel-id': message.id,
+        'x-schakel-message': message.messageName,
+        'x-schakel-correlation': message.correlatedTo ?? message.id,
+        'x-schakel-attempt': String(message.attempt),
+        'content-length': String(payload.body.length),
+      };
 
       const result = await post({
         url: destination.url,
@@ -48,8 +49,9 @@ export function webhookAdapter(options: WebhookAdapterOptions = {}): Adapter {
       const outcome = outcomeOfStatus(
         result.status,
         result.statusText,
-        result.answer.toString('utf8').trim(),
-        result.headers['retry-after'],
+        result.answer.length === 0 ? '' : result.answer.toString('utf8').trim(),
+        // Only a retry reads Retry-After (and only then are the answer's headers put together).
+        retryable(result.status) ? result.headers['retry-after'] : undefined,
       );
       return outcome.kind === 'delivered' && result.peerOin !== undefined
         ? { ...outcome, peerOin: result.peerOin }
@@ -57,6 +59,23 @@ export function webhookAdapter(options: WebhookAdapterOptions = {}): Adapter {
     },
   };
 }
+
+/** The configured headers of a destination that may be sent (not Content-Type or X-Schakel-*), read once. */
+const configured = new WeakMap<WebhookDestination['headers'], Record<string, string>>();
+
+function configuredHeaders(destination: WebhookDestination): Record<string, string> {
+  let headers = configured.get(destination.headers);
+  if (!headers) {
+    headers = {};
+    for (const [name, value] of Object.entries(destination.headers)) {
+      if (!/^(content-type|x-schakel-.*)$/i.test(name)) headers[name] = value;
+    }
+    configured.set(destination.headers, headers);
+  }
+  return headers;
+}
+
+const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
 /**
  * The outcome an HTTP status means for a plain POST: 2xx delivered; 408, 429 and 5xx retried (Retry-After passed
@@ -70,7 +89,7 @@ export function outcomeOfStatus(
 ): DeliveryOutcome {
   const text = `HTTP ${status}${statusText ? ` ${statusText}` : ''}`;
   if (status >= 200 && status < 300) return { kind: 'delivered', status, answer };
-  if (status === 408 || status === 429 || status >= 500) {
+  if (retryable(status)) {
     const retryAfterMs = parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : null);
     return { kind: 'retry', reason: text, status, answer, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }

@@ -1,8 +1,8 @@
 import type { DestinationConfig, RetryConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import type { CompleteResult, DeliveryOutbox, Lease, NextStep } from '../store/types.ts';
+import type { AttemptReport, CompleteResult, DeliveryOutbox, Lease, NextStep } from '../store/types.ts';
 import type { AdapterLookup, ClientTls, DeliveryOutcome } from './adapter.ts';
-import { deadline } from './deadline.ts';
+import { deadline, type SharedDeadlines } from './deadline.ts';
 import { decideNextStep } from './retry-policy.ts';
 
 /** What one delivery needs; the embedded and the RabbitMQ transport both deliver a lease through `deliverLease`. */
@@ -22,6 +22,11 @@ export interface DeliveryContext {
   record?: <T>(op: () => Promise<T>) => Promise<T>;
   /** Each destination's certificate profile; without it adapters connect with Node's defaults. */
   tls?: DeliveryTls;
+  /**
+   * Lease deadlines shared by the attempts whose leases end together (over `shutdown`); without it each attempt
+   * makes its own.
+   */
+  deadlines?: SharedDeadlines;
 }
 
 /** The TLS side of deliveries: what a destination connects with, and what its connections showed. */
@@ -64,39 +69,28 @@ export async function attemptLease(ctx: DeliveryContext, lease: Lease): Promise<
  * it, hands the lease back uncounted. Throws only when recording fails.
  */
 export async function recordAttempt(ctx: DeliveryContext, lease: Lease, attempted: Attempted): Promise<DeliveryResult> {
-  const record = ctx.record ?? (<T>(op: () => Promise<T>) => op());
   const { outcome, startedAt, finishedAt } = attempted;
-  // The delivery's log fields are only put together when a line is written (a delivered message at info level).
-  const log = () =>
-    ctx.log.child({
-      messageId: lease.messageId,
-      message: lease.message.messageName,
-      destination: lease.destination,
-      attempt: lease.attempt,
-    });
+  const { record, store } = ctx;
 
   if (outcome.kind === 'retry' && ctx.shutdown.aborted) {
-    await record(() => ctx.store.releaseLease(lease));
-    log().info('delivery interrupted by shutdown; handed back uncounted');
+    await (record ? record(() => store.releaseLease(lease)) : store.releaseLease(lease));
+    deliveryLog(ctx, lease).info('delivery interrupted by shutdown; handed back uncounted');
     return { kind: 'released' };
   }
 
   ctx.tls?.observe(lease.destination, outcome);
   const next = decideNextStep(lease.attempt, outcome, ctx.retry, finishedAt.getTime(), ctx.random);
-  const result: CompleteResult = await record(() =>
-    ctx.store.completeDelivery(
-      lease,
-      {
-        startedAt,
-        finishedAt,
-        outcome: outcome.kind,
-        httpStatus: outcome.status ?? null,
-        reason: outcome.kind === 'delivered' ? null : outcome.reason,
-        answer: outcome.answer ?? null,
-      },
-      next,
-    ),
-  );
+  const report: AttemptReport = {
+    startedAt,
+    finishedAt,
+    outcome: outcome.kind,
+    httpStatus: outcome.status ?? null,
+    reason: outcome.kind === 'delivered' ? null : outcome.reason,
+    answer: outcome.answer ?? null,
+  };
+  const result: CompleteResult = await (record
+    ? record(() => store.completeDelivery(lease, report, next))
+    : store.completeDelivery(lease, report, next));
   if (result.kind === 'recorded' && next.kind === 'delivered' && !ctx.log.isLevelEnabled('info')) {
     return { kind: result.kind, next };
   }
@@ -109,11 +103,22 @@ export async function recordAttempt(ctx: DeliveryContext, lease: Lease, attempte
     next: next.kind,
     ...(next.kind === 'retry' ? { nextAttemptAt: next.at.toISOString() } : {}),
   };
-  if (result.kind === 'lease-lost') log().warn(fields, 'delivery finished after its lease was lost');
-  else if (next.kind === 'delivered') log().info(fields, 'delivered');
-  else if (next.kind === 'retry') log().warn(fields, 'delivery failed; will retry');
-  else log().error(fields, next.kind === 'dead' ? 'delivery gave up: message is dead' : 'delivery failed permanently');
+  // The delivery's log fields are only put together when a line is written (a delivered message at info level).
+  const log = deliveryLog(ctx, lease);
+  if (result.kind === 'lease-lost') log.warn(fields, 'delivery finished after its lease was lost');
+  else if (next.kind === 'delivered') log.info(fields, 'delivered');
+  else if (next.kind === 'retry') log.warn(fields, 'delivery failed; will retry');
+  else log.error(fields, next.kind === 'dead' ? 'delivery gave up: message is dead' : 'delivery failed permanently');
   return { kind: result.kind, next };
+}
+
+function deliveryLog(ctx: DeliveryContext, lease: Lease): Logger {
+  return ctx.log.child({
+    messageId: lease.messageId,
+    message: lease.message.messageName,
+    destination: lease.destination,
+    attempt: lease.attempt,
+  });
 }
 
 async function attempt(ctx: DeliveryContext, lease: Lease): Promise<DeliveryOutcome> {
@@ -128,19 +133,18 @@ async function attempt(ctx: DeliveryContext, lease: Lease): Promise<DeliveryOutc
   if (tls.kind === 'unusable')
     return { kind: 'retry', reason: `TLS profile unusable: ${tls.reason}`, tlsRefused: true };
 
+  // Aborted a margin before the lease runs out (and on a forced stop).
   const margin = Math.min(1000, Math.floor(ctx.leaseMs / 10));
-  const leaseLeft = Math.max(1, lease.leaseUntil.getTime() - ctx.clock() - margin);
-  const until = deadline(ctx.shutdown, leaseLeft);
+  const at = lease.leaseUntil.getTime() - margin;
+  const shared = ctx.deadlines;
+  const own = shared ? undefined : deadline(ctx.shutdown, Math.max(1, at - ctx.clock()));
+  const signal = shared ? shared.acquire(at) : own!.signal;
   try {
-    return await adapter.deliver(
-      { ...lease.message, body, attempt: lease.attempt },
-      destination,
-      until.signal,
-      tls.tls,
-    );
+    return await adapter.deliver({ ...lease.message, body, attempt: lease.attempt }, destination, signal, tls.tls);
   } catch (err) {
     return { kind: 'retry', reason: `adapter error: ${err instanceof Error ? err.message : String(err)}` };
   } finally {
-    until.dispose();
+    if (shared) shared.release(at);
+    else own!.dispose();
   }
 }

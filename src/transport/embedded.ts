@@ -4,7 +4,8 @@ import type { Config, DestinationConfig, RetryConfig } from '../config/schema.ts
 import { createLogger, type Logger } from '../log.ts';
 import type { DeliveryOutbox, Lease } from '../store/types.ts';
 import type { AdapterLookup } from './adapter.ts';
-import { attemptLease, type DeliveryContext, type DeliveryTls, recordAttempt } from './delivery.ts';
+import { SharedDeadlines } from './deadline.ts';
+import { type Attempted, attemptLease, type DeliveryContext, type DeliveryTls, recordAttempt } from './delivery.ts';
 import { Doorbell } from './doorbell.ts';
 import type { Transport } from './types.ts';
 
@@ -84,10 +85,10 @@ export class EmbeddedTransport implements Transport {
   private loop: Promise<void> | null = null;
   /** Leased, not started yet, oldest due first. */
   private readonly ready: Lease[] = [];
-  /** Attempts talking to a receiver (at most `concurrency`). */
-  private readonly attempts = new Set<Promise<void>>();
-  /** Outcomes being recorded. */
-  private readonly recording = new Set<Promise<void>>();
+  /** Attempts talking to a receiver (at most `concurrency`), by lease. */
+  private readonly attempts = new Map<Lease, Promise<void>>();
+  /** Outcomes being recorded (and leases being handed back), by lease. */
+  private readonly recording = new Map<object, Promise<void>>();
   /** The lease request under way, if any. */
   private leasing: Promise<void> | null = null;
   /** The last look at the outbox took fewer deliveries than it asked for: nothing more is due right now. */
@@ -113,6 +114,7 @@ export class EmbeddedTransport implements Transport {
       clock: this.clock,
       random: options.random ?? Math.random,
       shutdown: this.shutdown.signal,
+      deadlines: new SharedDeadlines(this.shutdown.signal, this.clock),
       log: this.log,
       ...(options.tls ? { tls: options.tls } : {}),
     };
@@ -141,9 +143,10 @@ export class EmbeddedTransport implements Transport {
       options.abortAfterMs !== undefined && this.attempts.size > 0
         ? setTimeout(() => this.shutdown.abort(new Error('transport stopping')), options.abortAfterMs)
         : undefined;
-    await Promise.all(this.attempts);
+    await Promise.all(this.attempts.values());
     clearTimeout(timer);
-    await Promise.all(this.recording);
+    // An attempt that ended started its record.
+    await Promise.all(this.recording.values());
     this.loop = null;
     this.log.info('transport stopped');
   }
@@ -165,7 +168,8 @@ export class EmbeddedTransport implements Transport {
       this.bell.clear();
       this.topUp();
       this.startAttempts();
-      await this.sleep(await this.waitTime());
+      // Under load the wait is known without asking the store, and the loop goes round once per ring.
+      await this.sleep(this.waitTimeKnown() ?? (await this.waitTimeFromSchedule()));
       // Slept its time without a ring: something may have fallen due (a retry, a lease run out); look again.
       if (!this.bell.ringing) this.drained = false;
     }
@@ -209,14 +213,21 @@ export class EmbeddedTransport implements Transport {
     if (stale.length) this.track(this.handBack(stale));
   }
 
-  /** Until the next delivery falls due, capped by the poll interval; a finishing attempt or a kick wakes us earlier. */
-  private async waitTime(): Promise<number> {
+  /**
+   * Until the next delivery falls due, capped by the poll interval; a finishing attempt or a kick wakes us earlier.
+   * Undefined when only the store's schedule can tell (`waitTimeFromSchedule`).
+   */
+  private waitTimeKnown(): number | undefined {
     // A lease request, a finishing attempt or record, or a kick rings the loop.
     if (this.leasing || this.ready.length > 0 || this.held >= this.leaseCap) return this.pollIntervalMs;
     if (!this.drained) return 0;
     // Attempts or records under way ring when they end; the last one to end looks at the schedule (a read that
     // walks the leased rows, too dear to make on every ring under load).
     if (this.attempts.size + this.recording.size > 0) return this.pollIntervalMs;
+    return undefined;
+  }
+
+  private async waitTimeFromSchedule(): Promise<number> {
     try {
       const next = await this.store.nextDueAt();
       if (!next) return this.pollIntervalMs;
@@ -231,41 +242,48 @@ export class EmbeddedTransport implements Transport {
     return this.bell.sleep(ms, () => !this.running);
   }
 
-  /** The attempt holds a slot until its receiver answered; recording its outcome runs on beside the next ones. */
+  /**
+   * The attempt holds a slot until its receiver answered; recording its outcome runs on beside the next ones. One
+   * async function per phase (no chain of then/catch/finally per delivery), each keyed by its lease until it ends.
+   */
   private spawn(lease: Lease): void {
-    const attempt = attemptLease(this.context, lease).then((attempted) => {
-      const record = recordAttempt(this.context, lease, attempted)
-        .then(
-          () => undefined,
-          (err: unknown) => {
-            // The lease runs out and the delivery is retried, so nothing is lost; beheer sees it in the log.
-            this.log.error({ err, messageId: lease.messageId }, 'recording a delivery failed');
-          },
-        )
-        .finally(() => {
-          this.recording.delete(record);
-          this.bell.ring();
-        });
-      this.recording.add(record);
-    });
-    const slot = attempt
-      .catch((err: unknown) => {
-        this.log.error({ err, messageId: lease.messageId }, 'a delivery attempt failed unexpectedly');
-      })
-      .finally(() => {
-        this.attempts.delete(slot);
-        this.bell.ring();
-      });
-    this.attempts.add(slot);
+    this.attempts.set(lease, this.attemptOne(lease));
+  }
+
+  private async attemptOne(lease: Lease): Promise<void> {
+    try {
+      const attempted = await attemptLease(this.context, lease);
+      this.recording.set(lease, this.recordOne(lease, attempted));
+    } catch (err) {
+      this.log.error({ err, messageId: lease.messageId }, 'a delivery attempt failed unexpectedly');
+    } finally {
+      this.attempts.delete(lease);
+      this.bell.ring();
+    }
+  }
+
+  private async recordOne(lease: Lease, attempted: Attempted): Promise<void> {
+    try {
+      await recordAttempt(this.context, lease, attempted);
+    } catch (err) {
+      // The lease runs out and the delivery is retried, so nothing is lost; beheer sees it in the log.
+      this.log.error({ err, messageId: lease.messageId }, 'recording a delivery failed');
+    } finally {
+      this.recording.delete(lease);
+      this.bell.ring();
+    }
   }
 
   /** Keeps a store write the stop waits for (counted with the records). */
   private track(work: Promise<void>): void {
-    const tracked = work.finally(() => {
-      this.recording.delete(tracked);
-      this.bell.ring();
-    });
-    this.recording.add(tracked);
+    const key = {};
+    this.recording.set(
+      key,
+      work.finally(() => {
+        this.recording.delete(key);
+        this.bell.ring();
+      }),
+    );
   }
 
   /** Gives leases back uncounted (stop, or waited too long to start): due again at once. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deadline } from '../../src/transport/deadline.ts';
+import { deadline, SharedDeadlines } from '../../src/transport/deadline.ts';
 
 describe('deadline', () => {
   it('aborts after its time and says so', async () => {
@@ -27,5 +27,36 @@ describe('deadline', () => {
     d.dispose();
     parent.abort();
     expect(d.signal.aborted).toBe(false);
+  });
+});
+
+describe('shared deadlines', () => {
+  it('gives the attempts that end at the same moment one signal, and lets go of it after the last', () => {
+    const parent = new AbortController();
+    const deadlines = new SharedDeadlines(parent.signal, () => 1_000);
+    const a = deadlines.acquire(61_000);
+    expect(deadlines.acquire(61_000)).toBe(a);
+    const b = deadlines.acquire(62_000);
+    expect(b).not.toBe(a);
+    deadlines.release(61_000);
+    expect(deadlines.size).toBe(2);
+    deadlines.release(61_000);
+    deadlines.release(62_000);
+    expect(deadlines.size).toBe(0);
+    // Released: a stop no longer reaches them.
+    parent.abort();
+    expect(a.aborted).toBe(false);
+    expect(b.aborted).toBe(false);
+  });
+
+  it('aborts every attempt sharing it when its moment comes, or on a stop', async () => {
+    const parent = new AbortController();
+    const deadlines = new SharedDeadlines(parent.signal, Date.now);
+    const soon = deadlines.acquire(Date.now() + 5);
+    await new Promise((r) => soon.addEventListener('abort', r));
+    expect((soon.reason as Error).name).toBe('TimeoutError');
+    const later = deadlines.acquire(Date.now() + 60_000);
+    parent.abort(new Error('stopping'));
+    expect(later.aborted).toBe(true);
   });
 });
