@@ -137,7 +137,7 @@ async function admitLater(
 /** Keeps an admission until the request's answer is sent or its connection closes. */
 function holdUntilAnswered(res: Response, release: () => void): void {
   if (res.writableEnded || res.destroyed) release();
-  else res.once('close', release);
+  else res.on('close', release); // a response closes once; release is idempotent anyway
 }
 
 /** Whose share of the admission budget a request counts to: its authenticated caller or party, else its address. */
@@ -201,15 +201,16 @@ function readBody(req: Request, limitBytes: number, timeoutMs: number): Promise<
     };
     source.on('data', onData);
     if (decoder) req.on('data', onWire);
+    // `on`, not `once`: finish acts only the first time, and a listener that stays costs nothing (no wrapper each).
     // The HTTP parser hands each chunk in a buffer of its own: one chunk is the body as it is, without a copy.
-    source.once('end', () =>
+    source.on('end', () =>
       finish({ kind: 'ok', body: !decoder && chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }),
     );
-    source.once('error', () =>
+    source.on('error', () =>
       finish(!decoder ? { kind: 'aborted' } : refused(400, 'BODY_UNREADABLE', `the ${encoding} stream is corrupt`)),
     );
-    req.once('aborted', () => finish({ kind: 'aborted' }));
-    req.once('close', () => {
+    req.on('aborted', () => finish({ kind: 'aborted' }));
+    req.on('close', () => {
       if (!req.complete) finish({ kind: 'aborted' });
     });
   });

@@ -180,7 +180,7 @@ export class RateLimiter {
     if (wait > 0) return this.refuseAddress(res, ip, wait);
     const charge = new FailureCharge(this.failures, ip, this.failureRate, this.shared);
     res.locals.failureCharge = charge;
-    res.once('finish', () => charge.settle(res.statusCode));
+    res.on('finish', () => charge.settle(res.statusCode)); // a response finishes once
     next();
   };
 

@@ -38,9 +38,8 @@ export function requestContext(logger: Logger) {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     res.locals.requestId = requestId;
+    // (X-Content-Type-Options and Cache-Control come with the security headers, set right after this.)
     res.setHeader('X-Request-Id', requestId);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Cache-Control', 'no-store');
     const context = new RequestLog(logger, requestId, process.hrtime.bigint());
     (res.locals as Record<symbol, unknown>)[CONTEXT] = context;
     Object.defineProperty(res.locals, 'log', {
