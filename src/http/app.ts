@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps): express.Express {
           outcome.kind,
           outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined,
         );
-        answer(res, outcome, via, await earlierSource(deps.store, outcome));
+        answer(res, outcome, via, outcome.kind === 'conflict' ? await earlierSource(deps.store, outcome) : null);
       } catch (e) {
         next(e);
       }
@@ -154,7 +154,7 @@ export function createApp(deps: AppDeps): express.Express {
           outcome.kind,
           outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined,
         );
-        answer(res, outcome, via, await earlierSource(deps.store, outcome));
+        answer(res, outcome, via, outcome.kind === 'conflict' ? await earlierSource(deps.store, outcome) : null);
       } catch (e) {
         next(e);
       }
