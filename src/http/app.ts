@@ -182,14 +182,16 @@ export function createApp(deps: AppDeps): express.Express {
 }
 
 /**
- * Middlewares that take no path and only ever call next() without an argument, run as one router layer (the
- * router's walk per layer costs more than they do). A throw goes to the error handler as it would from each.
+ * Synchronous middlewares for every path, run as one router layer (the router's walk per layer costs more than
+ * they do), with the router's meaning of next: an error (or 'router') leaves the chain, nothing (or 'route',
+ * which for a middleware layer means the same) goes on. A throw goes to the error handler as it would from each.
  */
 function inOrder(first: RequestHandler, ...rest: RequestHandler[]): RequestHandler {
   return (req, res, next) => {
     let i = 0;
     const step: NextFunction = (err?: unknown) => {
-      if (err !== undefined || i === rest.length) return next(err);
+      if (err && err !== 'route') return next(err);
+      if (i === rest.length) return next();
       rest[i++]!(req, res, step);
     };
     first(req, res, step);
