@@ -69,6 +69,17 @@ export class BodyAdmission {
     });
   }
 
+  /**
+   * The release function at once when `acquire` would grant `bytes` without waiting (nobody waits, they fit and
+   * are within the owner's share), else null (then `acquire` them: they wait their turn).
+   */
+  grantNow(bytes: number, owner = ''): (() => void) | null {
+    if (this.queue.length > 0 || !this.fits(bytes)) return null;
+    const held = this.held.get(owner) ?? 0;
+    if (held !== 0 && held + bytes > this.share()) return null;
+    return this.take(bytes, owner);
+  }
+
   private fits(bytes: number): boolean {
     return this.inUse === 0 || this.inUse + bytes <= this.budget();
   }

@@ -5,6 +5,7 @@ import type { MessageSource } from '../store/types.ts';
 import type { Verdict } from '../validation/verdict.ts';
 import { XML_INPUT_STATUS } from '../xml/parse.ts';
 import { sendError } from './errors.ts';
+import { sendJsonText } from './json-answer.ts';
 import { receipt } from './receipt.ts';
 
 const INPUT_STATUS: Readonly<Record<string, number>> = XML_INPUT_STATUS;
@@ -23,17 +24,19 @@ export function answer(
 ): void {
   switch (outcome.kind) {
     case 'accepted':
-      res.status(202).location(`/berichten/${outcome.message.id}`).json(receipt(outcome.message));
+      sendJsonText(res, 202, JSON.stringify(receipt(outcome.message)), `/berichten/${outcome.message.id}`);
       return;
     case 'repeat':
       if (!sameSource(outcome.message.source, asker)) {
         const stuf = outcome.message.standard === 'stuf-jz' || outcome.message.standard === 'stuf';
         return notUnique(res, stuf ? 'StUF016' : 'TR056', stuf ? 'StUF016' : '9056', outcome.message.messageName);
       }
-      res
-        .status(200)
-        .location(`/berichten/${outcome.message.id}`)
-        .json({ ...receipt(outcome.message), repeat: true });
+      sendJsonText(
+        res,
+        200,
+        JSON.stringify({ ...receipt(outcome.message), repeat: true }),
+        `/berichten/${outcome.message.id}`,
+      );
       return;
     case 'invalid':
       return invalid(res, outcome.verdict, kept(outcome));

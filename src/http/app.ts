@@ -1,4 +1,4 @@
-import express, { type Response } from 'express';
+import express, { type NextFunction, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Beheer } from '../beheer/index.ts';
 import type { CallerConfig, Config, InboundConfig } from '../config/schema.ts';
@@ -13,7 +13,7 @@ import { describeMessage } from './describe.ts';
 import { errorHandler, sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { requestContext } from './request-log.ts';
+import { logsAt, requestContext } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
 import type { SharedFailureBudget } from './shared-failures.ts';
 import { type SoapUnwrap, soapAuthRefusal, soapInbound, unwrapSoap } from './soap-inbound.ts';
@@ -38,9 +38,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   // The client address (req.ip) the failure limit and the logs use: the peer, or what trusted proxies say.
   app.set('trust proxy', deps.config().server.trustProxy);
-  app.use(requestContext(deps.logger));
   const limiter = new RateLimiter(() => deps.config().server.rateLimit, undefined, deps.failureBudget);
-  app.use(securityHeaders, limiter.guardFailures);
+  // Every request, in this order: its request id and log line, the security headers, the failed-authentication limit.
+  app.use(inOrder(requestContext(deps.logger), securityHeaders, limiter.guardFailures));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ...deps.healthDetail?.() });
@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps): express.Express {
           outcome.kind,
           outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined,
         );
-        answer(res, outcome, via, await earlierSource(deps.store, outcome));
+        answer(res, outcome, via, outcome.kind === 'conflict' ? await earlierSource(deps.store, outcome) : null);
       } catch (e) {
         next(e);
       }
@@ -154,7 +154,7 @@ export function createApp(deps: AppDeps): express.Express {
           outcome.kind,
           outcome.kind === 'accepted' || outcome.kind === 'repeat' ? outcome.message : undefined,
         );
-        answer(res, outcome, via, await earlierSource(deps.store, outcome));
+        answer(res, outcome, via, outcome.kind === 'conflict' ? await earlierSource(deps.store, outcome) : null);
       } catch (e) {
         next(e);
       }
@@ -179,6 +179,23 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((_req, res) => sendError(res, 404, 'NOT_FOUND', 'no such endpoint'));
   app.use(errorHandler);
   return app;
+}
+
+/**
+ * Synchronous middlewares for every path, run as one router layer (the router's walk per layer costs more than
+ * they do), with the router's meaning of next: an error (or 'router') leaves the chain, nothing (or 'route',
+ * which for a middleware layer means the same) goes on. A throw goes to the error handler as it would from each.
+ */
+function inOrder(first: RequestHandler, ...rest: RequestHandler[]): RequestHandler {
+  return (req, res, next) => {
+    let i = 0;
+    const step: NextFunction = (err?: unknown) => {
+      if (err && err !== 'route') return next(err);
+      if (i === rest.length) return next();
+      rest[i++]!(req, res, step);
+    };
+    first(req, res, step);
+  };
 }
 
 /**
@@ -209,6 +226,7 @@ async function visibleTo(store: MessageStore, m: StoredMessage, callerId: string
 
 function logOutcome(res: Response, kind: string, m?: StoredMessage): void {
   if (m) res.locals.messageType = m.messageName;
+  if (!logsAt(res, 'info')) return;
   (res.locals.log as Logger).info(
     { outcome: kind, ...(m ? { id: m.id, message: m.messageName, destination: m.destination } : {}) },
     'bericht',

@@ -10,7 +10,7 @@ const XML_TYPES = /^(application|text)\/([\w.+-]+\+)?xml$/i;
 
 /** 415 unless the request says it carries XML (application/xml, text/xml, application/soap+xml …). */
 export function requireXmlContentType(req: Request, res: Response, next: NextFunction): void {
-  const type = (req.get('content-type') ?? '').split(';')[0]!.trim();
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
   if (!XML_TYPES.test(type)) {
     return sendError(
       res,
@@ -62,9 +62,12 @@ type BodyResult =
 export function rawXmlBody(limitBytes: number, options: BodyOptions = {}) {
   const timeoutMs = options.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   return (req: Request, res: Response, next: NextFunction): void => {
-    void admit(req, res, limitBytes, options).then((admitted) => {
-      if (admitted) read(req, res, next);
-    });
+    const admitted = admit(req, res, limitBytes, options);
+    if (admitted === true) read(req, res, next);
+    else if (admitted !== false)
+      void admitted.then((ok) => {
+        if (ok) read(req, res, next);
+      });
   };
 
   function read(req: Request, res: Response, next: NextFunction): void {
@@ -90,21 +93,35 @@ export function rawXmlBody(limitBytes: number, options: BodyOptions = {}) {
  * Reserves the request's bytes in the admission budget until its answer is sent (or its connection closes);
  * false when it was answered 503 SERVER_BUSY instead (or the client went away while it waited).
  */
-async function admit(req: Request, res: Response, limitBytes: number, options: BodyOptions): Promise<boolean> {
+function admit(req: Request, res: Response, limitBytes: number, options: BodyOptions): boolean | Promise<boolean> {
   if (!options.admission) return true;
-  const declared = Number(req.get('content-length'));
-  const identity = (req.get('content-encoding') ?? 'identity').trim().toLowerCase() === 'identity';
+  const declared = Number(req.headers['content-length']);
+  const identity = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase() === 'identity';
   // Oversized or not known in advance: reserve what the body may become (the limit); a 413 comes right after.
   const bytes = identity && Number.isFinite(declared) && declared >= 0 ? Math.min(declared, limitBytes) : limitBytes;
+  const owner = ownerOf(req, res);
+  // The usual case: the bytes fit now and nobody waits; no wait to set up.
+  const now = options.admission.grantNow(bytes, owner);
+  if (now) {
+    holdUntilAnswered(res, now);
+    return true;
+  }
+  return admitLater(req, res, bytes, owner, options.admission, options.admissionWaitMs ?? 10_000);
+}
+
+/** Waits its turn in the admission budget (see `admit`). */
+async function admitLater(
+  req: Request,
+  res: Response,
+  bytes: number,
+  owner: string,
+  admission: BodyAdmission,
+  waitMs: number,
+): Promise<boolean> {
   const gone = new AbortController();
   const onClose = () => gone.abort();
   res.once('close', onClose);
-  const release = await options.admission.acquire(
-    bytes,
-    options.admissionWaitMs ?? 10_000,
-    gone.signal,
-    ownerOf(req, res),
-  );
+  const release = await admission.acquire(bytes, waitMs, gone.signal, owner);
   res.off('close', onClose);
   if (!release) {
     if (!gone.signal.aborted) {
@@ -113,9 +130,14 @@ async function admit(req: Request, res: Response, limitBytes: number, options: B
     }
     return false;
   }
-  if (res.writableEnded || res.destroyed) release();
-  else res.once('close', release);
+  holdUntilAnswered(res, release);
   return true;
+}
+
+/** Keeps an admission until the request's answer is sent or its connection closes. */
+function holdUntilAnswered(res: Response, release: () => void): void {
+  if (res.writableEnded || res.destroyed) release();
+  else res.on('close', release); // a response closes once; release is idempotent anyway
 }
 
 /** Whose share of the admission budget a request counts to: its authenticated caller or party, else its address. */
@@ -128,7 +150,7 @@ function ownerOf(req: Request, res: Response): string {
 }
 
 function readBody(req: Request, limitBytes: number, timeoutMs: number): Promise<BodyResult> {
-  const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity' && !DECODERS[encoding]) {
     return Promise.resolve(
       refused(
@@ -138,7 +160,7 @@ function readBody(req: Request, limitBytes: number, timeoutMs: number): Promise<
       ),
     );
   }
-  const declared = Number(req.get('content-length'));
+  const declared = Number(req.headers['content-length']);
   if (encoding === 'identity' && Number.isFinite(declared) && declared > limitBytes) {
     return Promise.resolve(tooLarge(limitBytes));
   }
@@ -179,12 +201,16 @@ function readBody(req: Request, limitBytes: number, timeoutMs: number): Promise<
     };
     source.on('data', onData);
     if (decoder) req.on('data', onWire);
-    source.once('end', () => finish({ kind: 'ok', body: Buffer.concat(chunks, size) }));
-    source.once('error', () =>
+    // `on`, not `once`: finish acts only the first time, and a listener that stays costs nothing (no wrapper each).
+    // The HTTP parser hands each chunk in a buffer of its own: one chunk is the body as it is, without a copy.
+    source.on('end', () =>
+      finish({ kind: 'ok', body: !decoder && chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }),
+    );
+    source.on('error', () =>
       finish(!decoder ? { kind: 'aborted' } : refused(400, 'BODY_UNREADABLE', `the ${encoding} stream is corrupt`)),
     );
-    req.once('aborted', () => finish({ kind: 'aborted' }));
-    req.once('close', () => {
+    req.on('aborted', () => finish({ kind: 'aborted' }));
+    req.on('close', () => {
       if (!req.complete) finish({ kind: 'aborted' });
     });
   });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { redactBsn } from '../security/redact.ts';
 import { isStoreUnavailable } from '../store/unavailable.ts';
 import type { Finding } from '../validation/finding.ts';
+import { sendJsonText } from './json-answer.ts';
 
 /** Every error answer has one shape: a machine-readable code, a human text, and the request id. */
 export interface ErrorBody {
@@ -41,7 +42,7 @@ export function sendError(
     },
     ...rest,
   };
-  res.status(status).type('application/json').send(JSON.stringify(body));
+  sendJsonText(res, status, JSON.stringify(body));
 }
 
 /** What body parsers (express.json, express.urlencoded) report, by their error `type`. */

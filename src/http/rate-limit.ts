@@ -137,11 +137,34 @@ export class RateLimiter {
     this.failures = new TokenBuckets(now);
   }
 
-  private readonly failureRate = (): Rate => failureRateOf(this.config());
+  /** The rates of the configuration as it was last read; made again only when one of its numbers changed. */
+  private rates: { of: RateLimitConfig; failure: Rate; holder: Rate } | undefined;
+
+  private ratesNow(): { failure: Rate; holder: Rate } {
+    const c = this.config();
+    const r = this.rates;
+    if (
+      r &&
+      r.of.perSecond === c.perSecond &&
+      r.of.burst === c.burst &&
+      r.of.failuresPerMinute === c.failuresPerMinute &&
+      r.of.failureBurst === c.failureBurst
+    )
+      return r;
+    const of = {
+      perSecond: c.perSecond,
+      burst: c.burst,
+      failuresPerMinute: c.failuresPerMinute,
+      failureBurst: c.failureBurst,
+    };
+    this.rates = { of, failure: failureRateOf(of), holder: { perMs: of.perSecond / 1000, capacity: of.burst } };
+    return this.rates;
+  }
+
+  private readonly failureRate = (): Rate => this.ratesNow().failure;
 
   private holderRate(): Rate {
-    const c = this.config();
-    return { perMs: c.perSecond / 1000, capacity: c.burst };
+    return this.ratesNow().holder;
   }
 
   /**
@@ -157,7 +180,7 @@ export class RateLimiter {
     if (wait > 0) return this.refuseAddress(res, ip, wait);
     const charge = new FailureCharge(this.failures, ip, this.failureRate, this.shared);
     res.locals.failureCharge = charge;
-    res.once('finish', () => charge.settle(res.statusCode));
+    res.on('finish', () => charge.settle(res.statusCode)); // a response finishes once
     next();
   };
 

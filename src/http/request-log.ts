@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from 'pino';
+import type { Level, Logger } from 'pino';
 
 /** Probes are asked every few seconds; their lines are at debug so they do not drown the rest. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);
@@ -20,43 +20,91 @@ function actorOf(res: Response): Record<string, string> {
   return {};
 }
 
+/** Request ids the client may choose: a safe token. */
+const SAFE_REQUEST_ID = /^[\w.-]{1,64}$/;
+
 /**
  * Per request: a request id (X-Request-Id, taken from the client when it is a safe token), a child logger in
  * res.locals.log, and one line when the answer is sent: method, path (the route when one matched, and the
  * path as asked), status, duration, who asked, the message type and the error code when there were any
  * (res.locals.messageType and res.locals.errorCode, set by the pipeline's answers and sendError). The query
  * string is never logged.
+ *
+ * The child logger is made the first time res.locals.log is read (most requests log nothing at the configured
+ * level), and the request's line is only put together when its level is enabled.
  */
 export function requestContext(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const incoming = req.get('x-request-id');
-    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     res.locals.requestId = requestId;
-    res.set('X-Request-Id', requestId);
-    res.set('X-Content-Type-Options', 'nosniff');
-    res.set('Cache-Control', 'no-store');
-    const log = logger.child({ requestId });
-    res.locals.log = log;
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const path = req.originalUrl.split('?')[0] ?? req.path;
-      const level = PROBE_PATHS.has(path) ? 'debug' : res.statusCode >= 500 ? 'error' : 'info';
-      const locals = res.locals as { messageType?: unknown; errorCode?: unknown };
-      log[level](
-        {
-          method: req.method,
-          path,
-          ...(req.route ? { route: `${req.baseUrl}${req.route.path as string}` } : {}),
-          status: res.statusCode,
-          clientAddress: req.ip,
-          durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
-          ...actorOf(res),
-          ...(typeof locals.messageType === 'string' ? { messageType: locals.messageType } : {}),
-          ...(typeof locals.errorCode === 'string' ? { errorCode: locals.errorCode } : {}),
-        },
-        'request',
-      );
+    // (X-Content-Type-Options and Cache-Control come with the security headers, set right after this.)
+    res.setHeader('X-Request-Id', requestId);
+    const context = new RequestLog(logger, requestId, process.hrtime.bigint());
+    (res.locals as Record<symbol, unknown>)[CONTEXT] = context;
+    Object.defineProperty(res.locals, 'log', {
+      configurable: true,
+      enumerable: true,
+      get: () => context.log,
+      set: (log: Logger) => {
+        context.own = log;
+      },
     });
+    res.on('finish', () => context.line(req, res));
     next();
   };
+}
+
+const CONTEXT = Symbol('request log');
+
+/**
+ * Whether res.locals.log writes lines at `level`, found out without making the request's child logger: a caller
+ * that logs at a level that is mostly off asks this first.
+ */
+export function logsAt(res: Response, level: Level): boolean {
+  const context = (res.locals as Record<symbol, unknown>)[CONTEXT] as RequestLog | undefined;
+  if (context) return context.enabled(level);
+  return (res.locals.log as Logger | undefined)?.isLevelEnabled(level) ?? false;
+}
+
+/** One request's logger (its child made on first use) and its closing line. */
+class RequestLog {
+  own: Logger | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly requestId: string,
+    private readonly started: bigint,
+  ) {}
+
+  get log(): Logger {
+    this.own ??= this.logger.child({ requestId: this.requestId });
+    return this.own;
+  }
+
+  /** A child made now has the parent's level: no need to make one to know whether a line would be written. */
+  enabled(level: Level): boolean {
+    return (this.own ?? this.logger).isLevelEnabled(level);
+  }
+
+  line(req: Request, res: Response): void {
+    const path = req.originalUrl.split('?')[0] ?? req.path;
+    const level = PROBE_PATHS.has(path) ? 'debug' : res.statusCode >= 500 ? 'error' : 'info';
+    if (!this.enabled(level)) return;
+    const locals = res.locals as { messageType?: unknown; errorCode?: unknown };
+    this.log[level](
+      {
+        method: req.method,
+        path,
+        ...(req.route ? { route: `${req.baseUrl}${req.route.path as string}` } : {}),
+        status: res.statusCode,
+        clientAddress: req.ip,
+        durationMs: Math.round(Number(process.hrtime.bigint() - this.started) / 1e4) / 100,
+        ...actorOf(res),
+        ...(typeof locals.messageType === 'string' ? { messageType: locals.messageType } : {}),
+        ...(typeof locals.errorCode === 'string' ? { errorCode: locals.errorCode } : {}),
+      },
+      'request',
+    );
+  }
 }

@@ -26,7 +26,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * Routes may loosen what they must (beheer's static files are cacheable; its page has its own CSP).
  */
 export function securityHeaders(req: Request, res: Response, next: NextFunction): void {
-  res.set(SECURITY_HEADERS);
-  if ((req.socket as Partial<TLSSocket>).encrypted) res.set('Strict-Transport-Security', HSTS);
+  // setHeader straight away: the values are plain strings, none of them Content-Type (what res.set would add).
+  for (const [name, value] of HEADER_LIST) res.setHeader(name, value);
+  if ((req.socket as Partial<TLSSocket>).encrypted) res.setHeader('Strict-Transport-Security', HSTS);
   next();
 }
+
+const HEADER_LIST: readonly (readonly [string, string])[] = Object.entries(SECURITY_HEADERS);

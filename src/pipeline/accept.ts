@@ -158,7 +158,7 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
   const byKey = found?.heen ?? null;
   // No crossRefnummer to follow: a CORV notificatie finds its VTO through case data.
   const cases = caseFacts(payloadEntry, header, input.source);
-  const byCase = byKey ? null : await firstTarget(deps.store, cases.lookups);
+  const byCase = byKey || cases.lookups.length === 0 ? null : await firstTarget(deps.store, cases.lookups);
   const target = byKey ?? byCase;
   const result = await deps.store.insertMessage(
     {

@@ -36,7 +36,10 @@ export function headerParties(entry: CatalogueEntry, h: HeaderFacts): { afzender
   const fixed = isStuf(entry) ? undefined : chainParty(entry);
   const afzender = h.afzender ?? fixed;
   const ontvanger = h.ontvanger ?? (afzender === fixed ? undefined : fixed);
-  return { ...(afzender ? { afzender } : {}), ...(ontvanger ? { ontvanger } : {}) };
+  const parties: { afzender?: string; ontvanger?: string } = {};
+  if (afzender) parties.afzender = afzender;
+  if (ontvanger) parties.ontvanger = ontvanger;
+  return parties;
 }
 
 /** A retourbericht whose header is the heen's, copied unchanged (302 … 320, 406, 408, 502, 508): not a 325, not StUF. */
@@ -60,8 +63,13 @@ export function isDeclaratieAntwoord(entry: CatalogueEntry): boolean {
  */
 export function partiesOf(entry: CatalogueEntry, h: HeaderFacts): { from?: string; to?: string } {
   const p = headerParties(entry, h);
-  const [from, to] = copiesHeenHeader(entry, h) ? [p.ontvanger, p.afzender] : [p.afzender, p.ontvanger];
-  return { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+  const copies = copiesHeenHeader(entry, h);
+  const from = copies ? p.ontvanger : p.afzender;
+  const to = copies ? p.afzender : p.ontvanger;
+  const parties: { from?: string; to?: string } = {};
+  if (from) parties.from = from;
+  if (to) parties.to = to;
+  return parties;
 }
 
 /** The key of the heenbericht a retour answers (standards.md §5, Correlation), or null for a heenbericht. */

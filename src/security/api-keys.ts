@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const PREFIX = 'sha256:';
 
@@ -20,13 +20,28 @@ export function generateApiKey(): string {
  * taken does not tell which entry (or how much of it) matched.
  */
 export function verifyApiKey(key: string, hashes: readonly string[]): boolean {
-  const digest = createHash('sha256').update(key, 'utf8').digest();
+  const digest = hash('sha256', key, 'buffer');
   let match = false;
   for (const h of hashes) {
-    const stored = h.startsWith(PREFIX) ? Buffer.from(h.slice(PREFIX.length), 'hex') : Buffer.alloc(0);
+    const stored = storedDigest(h);
     const comparable = stored.length === digest.length ? stored : Buffer.alloc(digest.length);
     const equal = timingSafeEqual(comparable, digest) && stored.length === digest.length;
     match = equal || match;
   }
   return match;
+}
+
+/** Stored hashes decoded once: they come from the configuration, a few per key holder. */
+const decoded = new Map<string, Buffer>();
+const DECODED_MAX = 10_000;
+
+/** The digest a stored `sha256:<hex>` holds; empty when it is not in that form (it then matches nothing). */
+function storedDigest(h: string): Buffer {
+  let d = decoded.get(h);
+  if (d === undefined) {
+    d = h.startsWith(PREFIX) ? Buffer.from(h.slice(PREFIX.length), 'hex') : Buffer.alloc(0);
+    if (decoded.size >= DECODED_MAX) decoded.clear();
+    decoded.set(h, d);
+  }
+  return d;
 }

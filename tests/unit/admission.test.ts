@@ -51,4 +51,34 @@ describe('body admission', () => {
     held();
     expect(gate.reserved).toBe(0);
   });
+
+  it('grants at once exactly when acquire would not wait: nobody waiting, the bytes fit, the owner within its share', async () => {
+    const gate = new BodyAdmission(
+      () => 20,
+      () => 10,
+    );
+    const a = gate.grantNow(8, 'x');
+    expect(a).not.toBeNull();
+    expect(gate.reserved).toBe(8);
+    // Over x's share (8 + 8 > 10): acquire would queue it, so no grant now.
+    expect(gate.grantNow(8, 'x')).toBeNull();
+    const b = gate.grantNow(8, 'y')!;
+    // Does not fit the budget (16 + 8 > 20).
+    expect(gate.grantNow(8, 'z')).toBeNull();
+    // Someone waits (z): a request that would fit still waits its turn behind it.
+    const waiting = gate.acquire(8, 5000, undefined, 'z');
+    expect(gate.waiting).toBe(1);
+    expect(gate.grantNow(1, 'w')).toBeNull();
+    b();
+    const c = await waiting;
+    expect(c).not.toBeNull();
+    a!();
+    c!();
+    expect(gate.reserved).toBe(0);
+    // Alone, a body larger than the whole budget goes in, as with acquire.
+    const big = gate.grantNow(50, 'x');
+    expect(big).not.toBeNull();
+    big!();
+    expect(gate.reserved).toBe(0);
+  });
 });
