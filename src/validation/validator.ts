@@ -14,7 +14,7 @@ import { redactBsn } from '../security/redact.ts';
 import { envelopePayload } from '../stuf/ggk-envelope.ts';
 import { lastStepName, SourceLocator } from '../xml/locate.ts';
 import type { SchemaPacks } from '../xml/packs.ts';
-import { DEFAULT_LIMITS, type ParsedXml, type ParseLimits, parseXml, toTree, XmlInputError } from '../xml/parse.ts';
+import { DEFAULT_LIMITS, type ParsedXml, type ParseLimits, parseXml, toLiveTree, XmlInputError } from '../xml/parse.ts';
 import { pathOf, type XNode } from '../xml/tree.ts';
 import { XsdEngine, XsdLimitError } from '../xml/xsd.ts';
 import type { Finding } from './finding.ts';
@@ -90,7 +90,8 @@ export class BerichtValidator {
   }
 
   private judge(doc: ParsedXml, source: Uint8Array, opts: ValidateOptions): Verdict {
-    const root = toTree(doc);
+    // Used only until the document is disposed (validate's finally): texts are decoded when a rule reads them.
+    const root = toLiveTree(doc);
     const locator = new SourceLocator(source);
     const recognition = recognise(root, this.catalogue);
     if (!recognition.ok) {

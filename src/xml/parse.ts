@@ -256,6 +256,15 @@ export function toTree(doc: ParsedXml): XNode {
   return buildTree(doc);
 }
 
+/**
+ * The light tree of a document for a reader that is done with it before the document is disposed: each text is
+ * decoded from libxml2's memory when first read (reading one after dispose throws), so texts nobody reads cost
+ * nothing. The validator's tree.
+ */
+export function toLiveTree(doc: ParsedXml): XNode {
+  return buildTree(doc, 'when-read');
+}
+
 /** Parses XML text or bytes straight into the light tree (tests, small documents). */
 export function parseToTree(xml: string | Uint8Array, limits: ParseLimits = DEFAULT_LIMITS): XNode {
   const buf = typeof xml === 'string' ? new TextEncoder().encode(xml) : xml;

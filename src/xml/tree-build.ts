@@ -22,8 +22,14 @@ export interface ParsedDocument {
   readonly generation: number;
 }
 
-export function buildTree(doc: ParsedDocument): XNode {
-  const walker = new Walker(memory(), namesOf(doc.generation));
+/**
+ * The tree of a parsed document. With `texts: 'when-read'` an element's text is decoded from libxml2's memory the
+ * first time it is read (a bericht's rules read about a fifth of its texts), so the tree serves only while the
+ * document lives: reading a text not read before after `dispose` throws. With `'now'` (the default) every text
+ * is decoded in the walk and the tree outlives the document.
+ */
+export function buildTree(doc: ParsedDocument, texts: 'now' | 'when-read' = 'now'): XNode {
+  const walker = new Walker(memory(), namesOf(doc.generation), texts === 'now' ? null : doc);
   return walker.element(xmlDocGetRootElement(doc.ptr) as number, null);
 }
 
@@ -49,9 +55,12 @@ let views: Memory | null = null;
 /**
  * Views on libxml2's wasm memory. The library exposes none directly; XmlNodeSetStruct.nodeTable returns a view
  * on it (an empty one here), whose buffer is the memory. When the memory grows its buffer is replaced (the old
- * one is detached), so the views are checked on every document; nothing grows it while a tree is read.
+ * one is detached, its views then have length 0), so the views are checked whenever memory is read after a call
+ * into wasm.
  */
 function memory(): Memory {
+  // A grown memory detaches its old buffer (length 0): only then is the new one looked up.
+  if (views && views.u8.byteLength !== 0) return views;
   const buffer = (XmlNodeSetStruct.nodeTable(0, 0) as Int32Array).buffer as ArrayBuffer;
   if (!views || views.u8.buffer !== buffer) {
     views = {
@@ -81,85 +90,161 @@ function namesOf(generation: number): Map<number, string> {
   return names.byAddress;
 }
 
+/** What an element without attributes or child elements holds: one shared, frozen record and list. */
+const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_CHILDREN: XNode[] = Object.freeze([]) as unknown as XNode[];
+
+/**
+ * An element of the tree. Its text is either decoded in the walk or, for a tree of a live document, on the first
+ * read from the libxml2 element it was built from (`ptr`, valid while `doc.ptr` is not 0).
+ */
+class Element implements XNode {
+  constructor(
+    public name: string,
+    public ns: string,
+    public line: number,
+    public attrs: Record<string, string>,
+    public children: XNode[],
+    public parent: XNode | null,
+    public pos: number,
+    public end: number,
+    public index: ReadonlyMap<string, readonly XNode[]>,
+    /** The text once decoded (undefined: not yet). */
+    public decoded: string | undefined,
+    private readonly ptr: number,
+    private readonly doc: ParsedDocument | null,
+  ) {}
+
+  get text(): string {
+    const t = this.decoded;
+    return t !== undefined ? t : this.decode();
+  }
+
+  private decode(): string {
+    if (!this.doc || this.doc.ptr === 0)
+      throw new Error(`the text of <${this.name}> was read after its document was disposed`);
+    const mem = memory();
+    const t = trimXmlWhitespace(directText(mem, this.ptr));
+    this.decoded = t;
+    return t;
+  }
+}
+
+/**
+ * The concatenated text and CDATA children of the element at ptr, as they are (not trimmed); whitespace before
+ * any content is left undecoded, as trimming drops it anyway.
+ */
+function directText(mem: Memory, ptr: number): string {
+  const i32 = mem.i32;
+  let text = '';
+  for (let c = i32[(ptr + 12) >> 2]!; c; c = i32[(c + 24) >> 2]!) {
+    const type = i32[(c + 4) >> 2]!;
+    if (type === TEXT || type === CDATA) {
+      const p = i32[(c + 40) >> 2]!;
+      if (p && (text !== '' || !blank(mem.u8, p))) text += decodeString(mem, p);
+    }
+  }
+  return text;
+}
+
+/** Whether the NUL-terminated string at p is XML whitespace only. */
+function blank(u8: Uint8Array, p: number): boolean {
+  for (let b = u8[p]!; b !== 0; b = u8[++p]!) if (b !== 0x20 && b !== 0x0a && b !== 0x09 && b !== 0x0d) return false;
+  return true;
+}
+
+/** The NUL-terminated UTF-8 string at p. */
+function decodeString(mem: Memory, p: number): string {
+  const u8 = mem.u8;
+  let e = p;
+  let ascii = true;
+  for (let b = u8[e]!; b !== 0; b = u8[++e]!) if (b >= 0x80) ascii = false;
+  // Buffer's own slicers, without toString's argument checks: this runs for every text and name.
+  return ascii ? mem.bytes.latin1Slice(p, e) : mem.bytes.utf8Slice(p, e);
+}
+
 class Walker {
-  private u8!: Uint8Array;
-  private i32!: Int32Array;
-  private u16!: Uint16Array;
-  private bytes!: Slicing;
+  private mem: Memory;
   private readonly index = new Map<string, XNode[]>();
   /** Namespace names by the address of their xmlNs: those are the document's own (not dictionary) strings. */
   private readonly namespaces = new Map<number, string>();
   private pos = 0;
 
+  /** @param live the document whose texts are read when first asked (null: decode them in the walk). */
   constructor(
     mem: Memory,
     private readonly names: Map<number, string>,
+    private readonly live: ParsedDocument | null,
   ) {
-    this.viewsOf(mem);
+    this.mem = mem;
   }
 
   element(ptr: number, parent: XNode | null): XNode {
-    // this.i32, not a local copy: reading an attribute may replace the views (see attr).
-    const nsPtr = this.i32[(ptr + 36) >> 2]!;
-    const name = this.name(this.i32[(ptr + 8) >> 2]!);
-    const node: XNode = {
+    // this.mem, not a local copy: reading an attribute may replace the views (see attr).
+    const i32 = this.mem.i32;
+    const nsPtr = i32[(ptr + 36) >> 2]!;
+    const name = this.name(i32[(ptr + 8) >> 2]!);
+    const node = new Element(
       name,
-      ns: nsPtr ? this.namespace(nsPtr) : '',
-      line: this.u16[(ptr + 56) >> 1]!,
-      text: '',
-      attrs: {},
-      children: [],
+      nsPtr ? this.namespace(nsPtr) : '',
+      this.mem.u16[(ptr + 56) >> 1]!,
+      NO_ATTRS,
+      NO_CHILDREN,
       parent,
-      pos: this.pos++,
-      end: 0,
-      index: this.index,
-    };
+      this.pos++,
+      0,
+      this.index,
+      undefined,
+      ptr,
+      this.live,
+    );
     const same = this.index.get(name);
     if (same) same.push(node);
     else this.index.set(name, [node]);
-    for (let a = this.i32[(ptr + 44) >> 2]!; a; a = this.i32[(a + 24) >> 2]!)
-      node.attrs[this.name(this.i32[(a + 8) >> 2]!)] = this.attr(a);
-    let text = '';
-    for (let c = this.i32[(ptr + 12) >> 2]!; c; c = this.i32[(c + 24) >> 2]!) {
-      const type = this.i32[(c + 4) >> 2]!;
-      if (type === ELEMENT) node.children.push(this.element(c, node));
-      else if (type === TEXT || type === CDATA) {
-        const p = this.i32[(c + 40) >> 2]!;
-        // Whitespace before any content is trimmed anyway: leave it undecoded.
-        if (p && (text !== '' || !this.blank(p))) text += this.string(p);
-      }
+    let a = i32[(ptr + 44) >> 2]!;
+    if (a) {
+      const attrs: Record<string, string> = {};
+      for (; a; a = this.mem.i32[(a + 24) >> 2]!) attrs[this.name(this.mem.i32[(a + 8) >> 2]!)] = this.attr(a);
+      node.attrs = attrs;
     }
-    node.text = trimXmlWhitespace(text);
+    let children: XNode[] | null = null;
+    let hasText = false;
+    for (let c = this.mem.i32[(ptr + 12) >> 2]!; c; c = this.mem.i32[(c + 24) >> 2]!) {
+      const type = this.mem.i32[(c + 4) >> 2]!;
+      if (type === ELEMENT) {
+        const e = this.element(c, node);
+        if (children) children.push(e);
+        else children = [e];
+      } else if (type === TEXT || type === CDATA) hasText = true;
+    }
+    if (children) node.children = children;
+    if (!this.live || !hasText) {
+      // Decoded now: a tree that outlives its document, or an element without text (nothing to read later).
+      node.decoded = hasText ? trimXmlWhitespace(directText(this.mem, ptr)) : '';
+    }
     node.end = this.pos - 1;
     return node;
   }
 
   /** An attribute's value: its one text child, as the parser makes it (libxml2 builds the rest otherwise). */
   private attr(a: number): string {
-    const i32 = this.i32;
+    const i32 = this.mem.i32;
     const c = i32[(a + 12) >> 2]!;
     if (!c) return '';
     if (i32[(c + 24) >> 2] === 0 && i32[(c + 4) >> 2] === TEXT) {
       const p = i32[(c + 40) >> 2]!;
-      return p ? this.string(p) : '';
+      return p ? decodeString(this.mem, p) : '';
     }
     const value = xmlNodeGetContent(a) as string;
     // That call allocated in the wasm heap, which may have grown it and so replaced its buffer.
-    this.viewsOf(memory());
+    this.mem = memory();
     return value;
-  }
-
-  private viewsOf(mem: Memory): void {
-    this.u8 = mem.u8;
-    this.i32 = mem.i32;
-    this.u16 = mem.u16;
-    this.bytes = mem.bytes;
   }
 
   private name(p: number): string {
     let s = this.names.get(p);
     if (s === undefined) {
-      s = this.string(p);
+      s = decodeString(this.mem, p);
       this.names.set(p, s);
     }
     return s;
@@ -168,28 +253,11 @@ class Walker {
   private namespace(nsPtr: number): string {
     let s = this.namespaces.get(nsPtr);
     if (s === undefined) {
-      const href = this.i32[(nsPtr + 8) >> 2]!;
-      s = href ? this.string(href) : '';
+      const href = this.mem.i32[(nsPtr + 8) >> 2]!;
+      s = href ? decodeString(this.mem, href) : '';
       this.namespaces.set(nsPtr, s);
     }
     return s;
-  }
-
-  /** Whether the NUL-terminated string at p is XML whitespace only. */
-  private blank(p: number): boolean {
-    const u8 = this.u8;
-    for (let b = u8[p]!; b !== 0; b = u8[++p]!) if (b !== 0x20 && b !== 0x0a && b !== 0x09 && b !== 0x0d) return false;
-    return true;
-  }
-
-  /** The NUL-terminated UTF-8 string at p. */
-  private string(p: number): string {
-    const u8 = this.u8;
-    let e = p;
-    let ascii = true;
-    for (let b = u8[e]!; b !== 0; b = u8[++e]!) if (b >= 0x80) ascii = false;
-    // Buffer's own slicers, without toString's argument checks: this runs for every text and name.
-    return ascii ? this.bytes.latin1Slice(p, e) : this.bytes.utf8Slice(p, e);
   }
 }
 
