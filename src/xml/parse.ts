@@ -168,6 +168,8 @@ const BANG = 0x21;
 const QUESTION = 0x3f;
 const DOCTYPE = Buffer.from('<!DOCTYPE');
 const COMMENT_OPEN = Buffer.from('<!--');
+const PI_CLOSE = Buffer.from('?>');
+const COMMENT_CLOSE = Buffer.from('-->');
 
 /**
  * Looks at the prolog only (declaration, comments, processing instructions, whitespace) and refuses a
@@ -203,12 +205,12 @@ function checkProlog(buf: Uint8Array): void {
     while (i < b.length && (b[i] === 0x20 || b[i] === 0x09 || b[i] === 0x0a || b[i] === 0x0d)) i++;
     if (b[i] !== LT) return;
     if (b[i + 1] === QUESTION) {
-      const end = b.indexOf('?>', i + 2, 'latin1');
+      const end = b.indexOf(PI_CLOSE, i + 2);
       if (end < 0) return; // libxml2 reports the unterminated processing instruction
       checkDeclaredEncoding(b, i, end);
       i = end + 2;
     } else if (b[i + 1] === BANG && b.compare(COMMENT_OPEN, 0, COMMENT_OPEN.length, i, i + COMMENT_OPEN.length) === 0) {
-      const end = b.indexOf('-->', i + 4, 'latin1');
+      const end = b.indexOf(COMMENT_CLOSE, i + 4);
       if (end < 0) return;
       i = end + 3;
     } else if (b[i + 1] === BANG && isDoctype(b, i)) {
@@ -225,9 +227,21 @@ function isDoctype(b: Buffer, i: number): boolean {
   return true;
 }
 
+/**
+ * The last declaration checkDeclaredEncoding let pass, as bytes: a sender writes the same one in every bericht,
+ * and the same bytes pass again without being decoded and matched.
+ */
+let passedDeclaration: Buffer = Buffer.alloc(0);
+
 /** The XML declaration's encoding, when the processing instruction from..end is one. */
 function checkDeclaredEncoding(b: Buffer, from: number, end: number): void {
-  const pi = b.toString('latin1', from, Math.min(end, from + 512));
+  const to = Math.min(end, from + 512);
+  if (
+    to - from === passedDeclaration.length &&
+    b.compare(passedDeclaration, 0, passedDeclaration.length, from, to) === 0
+  )
+    return;
+  const pi = b.toString('latin1', from, to);
   const enc = /^<\?xml\s[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(pi);
   if (enc && !/^(utf-?8|us-ascii)$/i.test(enc[1]!)) {
     const [line, column] = lineCol(b, from);
@@ -238,6 +252,7 @@ function checkDeclaredEncoding(b: Buffer, from: number, end: number): void {
       column,
     );
   }
+  passedDeclaration = Buffer.from(b.subarray(from, to));
 }
 
 /** 1-based line and column (in characters) of a byte offset. */
