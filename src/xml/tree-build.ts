@@ -20,6 +20,10 @@ import type { XNode } from './tree.ts';
 export interface ParsedDocument {
   readonly ptr: number;
   readonly generation: number;
+  /** Parsed without whitespace-only texts between elements (parse.ts `Blanks`). */
+  readonly blanksDropped: boolean;
+  /** Set here when, with blanksDropped, a text of an element with child elements is read. */
+  mixedTextRead: boolean;
 }
 
 /**
@@ -29,7 +33,7 @@ export interface ParsedDocument {
  * is decoded in the walk and the tree outlives the document.
  */
 export function buildTree(doc: ParsedDocument, texts: 'now' | 'when-read' = 'now'): XNode {
-  const walker = new Walker(memory(), namesOf(doc.generation), texts === 'now' ? null : doc);
+  const walker = new Walker(memory(), namesOf(doc.generation), doc, texts === 'when-read');
   return walker.element(xmlDocGetRootElement(doc.ptr) as number, null);
 }
 
@@ -77,17 +81,25 @@ function memory(): Memory {
  * Element and attribute names by address, for the documents of one parser context. With dictionary names (the
  * parser's default, which parse.ts keeps) every such name is a string of the context's dictionary, which never
  * frees one and lives as long as any document of the context: within a generation an address always spells the
- * same name. A document of another generation than the newest gets a cache of its own.
+ * same name. parse.ts keeps two contexts (with and without blanks), so the caches of the newest few contexts are
+ * kept; a document of an older one (still alive after its context was renewed) gets a cache of its own.
  */
-let names = { generation: -1, byAddress: new Map<number, string>() };
+const names = new Map<number, Map<number, string>>();
+const NAME_CACHES = 4;
 
 function namesOf(generation: number): Map<number, string> {
   if (generation === 0) return new Map();
-  if (names.generation !== generation) {
-    if (generation < names.generation) return new Map();
-    names = { generation, byAddress: new Map() };
+  let byAddress = names.get(generation);
+  if (!byAddress) {
+    byAddress = new Map();
+    if (names.size >= NAME_CACHES) {
+      const oldest = Math.min(...names.keys());
+      if (generation < oldest) return byAddress;
+      names.delete(oldest);
+    }
+    names.set(generation, byAddress);
   }
-  return names.byAddress;
+  return byAddress;
 }
 
 /** What an element without attributes or child elements holds: one shared, frozen record and list. */
@@ -112,7 +124,7 @@ class Element implements XNode {
     /** The text once decoded (undefined: not yet). */
     public decoded: string | undefined,
     private readonly ptr: number,
-    private readonly doc: ParsedDocument | null,
+    private readonly doc: ParsedDocument,
   ) {}
 
   get text(): string {
@@ -121,8 +133,8 @@ class Element implements XNode {
   }
 
   private decode(): string {
-    if (!this.doc || this.doc.ptr === 0)
-      throw new Error(`the text of <${this.name}> was read after its document was disposed`);
+    if (this.doc.ptr === 0) throw new Error(`the text of <${this.name}> was read after its document was disposed`);
+    if (this.doc.blanksDropped && this.children.length > 0) this.doc.mixedTextRead = true;
     const mem = memory();
     const t = trimXmlWhitespace(directText(mem, this.ptr));
     this.decoded = t;
@@ -170,11 +182,12 @@ class Walker {
   private readonly namespaces = new Map<number, string>();
   private pos = 0;
 
-  /** @param live the document whose texts are read when first asked (null: decode them in the walk). */
+  /** @param lazy whether texts are read when first asked (false: decoded in the walk). */
   constructor(
     mem: Memory,
     private readonly names: Map<number, string>,
-    private readonly live: ParsedDocument | null,
+    private readonly doc: ParsedDocument,
+    private readonly lazy: boolean,
   ) {
     this.mem = mem;
   }
@@ -196,7 +209,7 @@ class Walker {
       this.index,
       undefined,
       ptr,
-      this.live,
+      this.doc,
     );
     const same = this.index.get(name);
     if (same) same.push(node);
@@ -218,9 +231,11 @@ class Walker {
       } else if (type === TEXT || type === CDATA) hasText = true;
     }
     if (children) node.children = children;
-    if (!this.live || !hasText) {
-      // Decoded now: a tree that outlives its document, or an element without text (nothing to read later).
-      node.decoded = hasText ? trimXmlWhitespace(directText(this.mem, ptr)) : '';
+    if (!hasText) node.decoded = '';
+    else if (!this.lazy) {
+      // Decoded now: the tree outlives its document.
+      node.decoded = trimXmlWhitespace(directText(this.mem, ptr));
+      if (children && this.doc.blanksDropped) this.doc.mixedTextRead = true;
     }
     node.end = this.pos - 1;
     return node;
