@@ -178,8 +178,13 @@ function decodeString(mem: Memory, p: number): string {
 class Walker {
   private mem: Memory;
   private readonly index = new Map<string, XNode[]>();
-  /** Namespace names by the address of their xmlNs: those are the document's own (not dictionary) strings. */
-  private readonly namespaces = new Map<number, string>();
+  /**
+   * Namespace names by the address of their xmlNs: those are the document's own (not dictionary) strings. A
+   * bericht's elements use one or two namespaces, mostly in runs: the last one is kept at hand.
+   */
+  private namespaces: Map<number, string> | null = null;
+  private lastNs = 0;
+  private lastNsName = '';
   private pos = 0;
 
   /** @param lazy whether texts are read when first asked (false: decoded in the walk). */
@@ -266,12 +271,16 @@ class Walker {
   }
 
   private namespace(nsPtr: number): string {
+    if (nsPtr === this.lastNs) return this.lastNsName;
+    this.namespaces ??= new Map();
     let s = this.namespaces.get(nsPtr);
     if (s === undefined) {
       const href = this.mem.i32[(nsPtr + 8) >> 2]!;
       s = href ? decodeString(this.mem, href) : '';
       this.namespaces.set(nsPtr, s);
     }
+    this.lastNs = nsPtr;
+    this.lastNsName = s;
     return s;
   }
 }
