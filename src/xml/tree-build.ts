@@ -84,10 +84,18 @@ function memory(): Memory {
  * same name. parse.ts keeps two contexts (with and without blanks), so the caches of the newest few contexts are
  * kept; a document of an older one (still alive after its context was renewed) gets a cache of its own.
  */
-const names = new Map<number, Map<number, string>>();
+/** A dictionary name, and where the walk that saw it last keeps the elements of that name. */
+interface NameEntry {
+  readonly name: string;
+  /** The walk (Walker.id) that last indexed an element of this name, and its list's place in that walk. */
+  walk: number;
+  slot: number;
+}
+
+const names = new Map<number, Map<number, NameEntry>>();
 const NAME_CACHES = 4;
 
-function namesOf(generation: number): Map<number, string> {
+function namesOf(generation: number): Map<number, NameEntry> {
   if (generation === 0) return new Map();
   let byAddress = names.get(generation);
   if (!byAddress) {
@@ -175,8 +183,13 @@ function decodeString(mem: Memory, p: number): string {
   return ascii ? mem.bytes.latin1Slice(p, e) : mem.bytes.utf8Slice(p, e);
 }
 
+let walks = 0;
+
 class Walker {
   private mem: Memory;
+  /** This walk's number, and the element lists of its index by NameEntry.slot. */
+  private readonly id = ++walks;
+  private readonly lists: XNode[][] = [];
   private readonly index = new Map<string, XNode[]>();
   /**
    * Namespace names by the address of their xmlNs: those are the document's own (not dictionary) strings. A
@@ -190,7 +203,7 @@ class Walker {
   /** @param lazy whether texts are read when first asked (false: decoded in the walk). */
   constructor(
     mem: Memory,
-    private readonly names: Map<number, string>,
+    private readonly names: Map<number, NameEntry>,
     private readonly doc: ParsedDocument,
     private readonly lazy: boolean,
   ) {
@@ -201,7 +214,8 @@ class Walker {
     // this.mem, not a local copy: reading an attribute may replace the views (see attr).
     const i32 = this.mem.i32;
     const nsPtr = i32[(ptr + 36) >> 2]!;
-    const name = this.name(i32[(ptr + 8) >> 2]!);
+    const entry = this.entry(i32[(ptr + 8) >> 2]!);
+    const name = entry.name;
     const node = new Element(
       name,
       nsPtr ? this.namespace(nsPtr) : '',
@@ -216,21 +230,29 @@ class Walker {
       ptr,
       this.doc,
     );
-    const same = this.index.get(name);
-    if (same) same.push(node);
-    else this.index.set(name, [node]);
+    // The index by name, found through the name's entry: one lookup by address per element, none by name.
+    if (entry.walk === this.id) this.lists[entry.slot]!.push(node);
+    else {
+      const list = [node];
+      entry.walk = this.id;
+      entry.slot = this.lists.push(list) - 1;
+      this.index.set(name, list);
+    }
     let a = i32[(ptr + 44) >> 2]!;
     if (a) {
       const attrs: Record<string, string> = {};
-      for (; a; a = this.mem.i32[(a + 24) >> 2]!) attrs[this.name(this.mem.i32[(a + 8) >> 2]!)] = this.attr(a);
+      for (; a; a = this.mem.i32[(a + 24) >> 2]!) attrs[this.entry(this.mem.i32[(a + 8) >> 2]!).name] = this.attr(a);
       node.attrs = attrs;
     }
     let children: XNode[] | null = null;
     let hasText = false;
-    for (let c = this.mem.i32[(ptr + 12) >> 2]!; c; c = this.mem.i32[(c + 24) >> 2]!) {
-      const type = this.mem.i32[(c + 4) >> 2]!;
+    // Views read again only after what may replace them: a child's walk (its attributes).
+    let view = this.mem.i32;
+    for (let c = view[(ptr + 12) >> 2]!; c; c = view[(c + 24) >> 2]!) {
+      const type = view[(c + 4) >> 2]!;
       if (type === ELEMENT) {
         const e = this.element(c, node);
+        view = this.mem.i32;
         if (children) children.push(e);
         else children = [e];
       } else if (type === TEXT || type === CDATA) hasText = true;
@@ -261,13 +283,13 @@ class Walker {
     return value;
   }
 
-  private name(p: number): string {
-    let s = this.names.get(p);
-    if (s === undefined) {
-      s = decodeString(this.mem, p);
-      this.names.set(p, s);
+  private entry(p: number): NameEntry {
+    let e = this.names.get(p);
+    if (e === undefined) {
+      e = { name: decodeString(this.mem, p), walk: 0, slot: 0 };
+      this.names.set(p, e);
     }
-    return s;
+    return e;
   }
 
   private namespace(nsPtr: number): string {
