@@ -140,15 +140,24 @@ export function parseXml(buf: Uint8Array, limits: ParseLimits = DEFAULT_LIMITS, 
 /** Whether a comment, CDATA section, DOCTYPE or processing instruction starts at or after `from`. */
 function hasMarkupAfter(buf: Uint8Array, from: number): boolean {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  return follows(b, BANG, from) || follows(b, QUESTION, from);
+  return follows(b, BANG, MARKUP_DECLARATION, from) || follows(b, QUESTION, PROCESSING_INSTRUCTION, from);
 }
 
+const MARKUP_DECLARATION = Buffer.from('<!');
+const PROCESSING_INSTRUCTION = Buffer.from('<?');
+
 /**
- * Whether `<` + `mark` occurs at or after `from`. The mark is searched alone (Buffer's native byte search, far
- * quicker than one for two bytes or a typed array's indexOf); it is rare in a bericht's text, where `<` never is.
+ * Whether `<` + `mark` (`pair`) occurs at or after `from`. The mark is searched alone (Buffer's native byte
+ * search, far quicker than one for two bytes or a typed array's indexOf); it is rare in a bericht's text, where
+ * `<` never is. A body full of marks that follow no `<` is searched for the pair instead, so that it cannot make
+ * this loop run once per byte.
  */
-function follows(b: Buffer, mark: number, from: number): boolean {
-  for (let i = b.indexOf(mark, from + 1); i >= 0; i = b.indexOf(mark, i + 1)) if (b[i - 1] === LT) return true;
+function follows(b: Buffer, mark: number, pair: Buffer, from: number): boolean {
+  let misses = 0;
+  for (let i = b.indexOf(mark, from + 1); i >= 0; i = b.indexOf(mark, i + 1)) {
+    if (b[i - 1] === LT) return true;
+    if (++misses > 16) return b.indexOf(pair, i) >= 0;
+  }
   return false;
 }
 

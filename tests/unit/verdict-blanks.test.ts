@@ -78,6 +78,10 @@ describe('parsing without blanks', () => {
     expect(drops('<a>\n  <b><![CDATA[x]]></b>\n</a>')).toBe(false);
     expect(drops('<a>\n  <?pi?><b>x</b>\n</a>')).toBe(false);
     expect(drops('<a>\n  <b>x ! y ? z</b>\n</a>')).toBe(true);
+    const marks = '!?'.repeat(100);
+    expect(drops(`<a>\n  <b>${marks}</b>\n</a>`)).toBe(true);
+    expect(drops(`<a>\n  <b>${marks}</b>\n</a><!-- c -->`)).toBe(false);
+    expect(drops(`<a>\n  <b>${marks}</b>\n</a><?pi?>`)).toBe(false);
     const kept = parseXml(bytes('<a>\n  <b>x</b>\n</a>'));
     kept.dispose();
     expect(kept.blanksDropped).toBe(false);
