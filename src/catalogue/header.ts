@@ -36,38 +36,41 @@ export function isStuf(entry: CatalogueEntry): boolean {
 
 function istandaardHeader(root: XNode): HeaderFacts {
   const h = child(root, 'Header');
-  const facts: HeaderFacts = {
-    afzender: textAt(h, 'Afzender'),
-    ontvanger: textAt(h, 'Ontvanger'),
-    berichtCode: textAt(h, 'BerichtCode'),
-    identificatie: textAt(h, 'BerichtIdentificatie/Identificatie'),
-    dagtekening: textAt(h, 'BerichtIdentificatie/Dagtekening'),
-    identificatieRetour: textAt(h, 'IdentificatieRetour'),
-    dagtekeningRetour: textAt(h, 'DagtekeningRetour'),
-    declaratieIdentificatie: textAt(h, 'DeclaratieIdentificatie/Identificatie'),
-    declaratieDagtekening: textAt(h, 'DeclaratieIdentificatie/Dagtekening'),
-  };
-  return dropUndefined(facts);
+  const facts: HeaderFacts = {};
+  put(facts, 'afzender', textAt(h, 'Afzender'));
+  put(facts, 'ontvanger', textAt(h, 'Ontvanger'));
+  put(facts, 'berichtCode', textAt(h, 'BerichtCode'));
+  const id = child(h, 'BerichtIdentificatie');
+  put(facts, 'identificatie', textAt(id, 'Identificatie'));
+  put(facts, 'dagtekening', textAt(id, 'Dagtekening'));
+  put(facts, 'identificatieRetour', textAt(h, 'IdentificatieRetour'));
+  put(facts, 'dagtekeningRetour', textAt(h, 'DagtekeningRetour'));
+  const declaratie = child(h, 'DeclaratieIdentificatie');
+  put(facts, 'declaratieIdentificatie', textAt(declaratie, 'Identificatie'));
+  put(facts, 'declaratieDagtekening', textAt(declaratie, 'Dagtekening'));
+  return facts;
 }
 
 function stufHeader(root: XNode): HeaderFacts {
   const s = child(root, 'stuurgegevens');
-  const facts: HeaderFacts = {
-    stufBerichtcode: textAt(s, 'berichtcode'),
-    afzender: textAt(s, 'zender/organisatie'),
-    zenderApplicatie: textAt(s, 'zender/applicatie'),
-    ontvanger: textAt(s, 'ontvanger/organisatie'),
-    ontvangerApplicatie: textAt(s, 'ontvanger/applicatie'),
-    referentienummer: textAt(s, 'referentienummer'),
-    crossRefnummer: textAt(s, 'crossRefnummer'),
-    functie: textAt(s, 'functie'),
-  };
-  return dropUndefined(facts);
+  const facts: HeaderFacts = {};
+  put(facts, 'stufBerichtcode', textAt(s, 'berichtcode'));
+  put(facts, 'afzender', textAt(s, 'zender/organisatie'));
+  put(facts, 'zenderApplicatie', textAt(s, 'zender/applicatie'));
+  put(facts, 'ontvanger', textAt(s, 'ontvanger/organisatie'));
+  put(facts, 'ontvangerApplicatie', textAt(s, 'ontvanger/applicatie'));
+  put(facts, 'referentienummer', textAt(s, 'referentienummer'));
+  put(facts, 'crossRefnummer', textAt(s, 'crossRefnummer'));
+  put(facts, 'functie', textAt(s, 'functie'));
+  return facts;
 }
 
-function dropUndefined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
+/**
+ * Sets a fact that the header has; a missing one stays absent (not undefined). Added in a fixed order, so the
+ * facts serialise the same for every bericht, without deleting keys (which would slow every later read).
+ */
+function put(facts: HeaderFacts, key: keyof HeaderFacts, value: string | undefined): void {
+  if (value !== undefined) facts[key] = value;
 }
 
 /** The Header element of an iStandaarden bericht (used by rules and the retour builder). */

@@ -14,7 +14,7 @@ import { redactBsn } from '../security/redact.ts';
 import { envelopePayload } from '../stuf/ggk-envelope.ts';
 import { lastStepName, SourceLocator } from '../xml/locate.ts';
 import type { SchemaPacks } from '../xml/packs.ts';
-import { DEFAULT_LIMITS, type ParsedXml, type ParseLimits, parseXml, toTree, XmlInputError } from '../xml/parse.ts';
+import { DEFAULT_LIMITS, type ParsedXml, type ParseLimits, parseXml, toLiveTree, XmlInputError } from '../xml/parse.ts';
 import { pathOf, type XNode } from '../xml/tree.ts';
 import { XsdEngine, XsdLimitError } from '../xml/xsd.ts';
 import type { Finding } from './finding.ts';
@@ -75,6 +75,36 @@ export class BerichtValidator {
   }
 
   validate(source: Uint8Array, opts: ValidateOptions = {}): Verdict {
+    return this.withoutBlanks(source, opts) ?? this.asWritten(source, opts);
+  }
+
+  /**
+   * The verdict from a parse without the whitespace-only texts between elements (parse.ts `Blanks`), which is
+   * cheaper at every step, when it is sure to be the verdict on the document as written: the body parsed, its
+   * schema judged it valid (libxml2 drops such whitespace only in elements that have child elements, where a
+   * schema without mixed content ignores it, so a document valid without it is valid with it) and nothing read
+   * the text of an element with child elements. Otherwise undefined, and the caller judges the document as
+   * written: an unreadable, unrecognised or invalid bericht is parsed twice.
+   */
+  private withoutBlanks(source: Uint8Array, opts: ValidateOptions): Verdict | undefined {
+    let doc: ParsedXml;
+    try {
+      doc = parseXml(source, this.limits, 'drop-where-safe');
+    } catch (e) {
+      if (e instanceof XmlInputError) return undefined;
+      throw e;
+    }
+    try {
+      const verdict = this.judge(doc, source, opts);
+      // Nothing was dropped (the body has a comment, CDATA or processing instruction): this is the verdict.
+      if (!doc.blanksDropped) return verdict;
+      return verdict.xsdValid && !doc.mixedTextRead ? verdict : undefined;
+    } finally {
+      doc.dispose();
+    }
+  }
+
+  private asWritten(source: Uint8Array, opts: ValidateOptions): Verdict {
     let doc: ParsedXml;
     try {
       doc = parseXml(source, this.limits);
@@ -90,7 +120,8 @@ export class BerichtValidator {
   }
 
   private judge(doc: ParsedXml, source: Uint8Array, opts: ValidateOptions): Verdict {
-    const root = toTree(doc);
+    // Used only until the document is disposed (validate's finally): texts are decoded when a rule reads them.
+    const root = toLiveTree(doc);
     const locator = new SourceLocator(source);
     const recognition = recognise(root, this.catalogue);
     if (!recognition.ok) {

@@ -76,14 +76,22 @@ const PARSE_OPTIONS =
  */
 export class ParsedXml {
   #ptr: number;
+  /**
+   * Set (by tree-build.ts) when a text was read from an element that has child elements while `blanksDropped`:
+   * only there can a dropped whitespace node have been part of the text, so what was read may differ from the
+   * document's own text.
+   */
+  mixedTextRead = false;
 
   /**
    * @param generation which parser context (dictionary) made it: element and attribute names are strings of
    *   that context's dictionary, which lives as long as any document of it does (tree-build.ts caches them).
+   * @param blanksDropped parsed with XML_PARSE_NOBLANKS (see parseXml's `blanks`).
    */
   constructor(
     ptr: number,
     readonly generation = 0,
+    readonly blanksDropped = false,
   ) {
     this.#ptr = ptr;
   }
@@ -99,21 +107,62 @@ export class ParsedXml {
   }
 }
 
+/**
+ * What to do with whitespace-only text between elements. 'keep': the document as written. 'drop-where-safe':
+ * parse with XML_PARSE_NOBLANKS (libxml2 then leaves out a whitespace-only text that comes before a start or end
+ * tag in an element that has or gets child elements and holds no text before it: cheaper to parse, to
+ * validate, to walk and to free), but only when the body has no comment, processing instruction or CDATA
+ * section after its prolog — around those libxml2 would also drop whitespace that is an element's value. Then
+ * the only texts that can differ are those of elements with child elements (mixed content, which no schema of
+ * the gateway allows), and a read of one is marked (`mixedTextRead`). Whether blanks were dropped is
+ * `blanksDropped`.
+ */
+export type Blanks = 'keep' | 'drop-where-safe';
+
 /** Parses an untrusted bericht. The caller owns the returned document and must dispose it. */
-export function parseXml(buf: Uint8Array, limits: ParseLimits = DEFAULT_LIMITS): ParsedXml {
+export function parseXml(buf: Uint8Array, limits: ParseLimits = DEFAULT_LIMITS, blanks: Blanks = 'keep'): ParsedXml {
   if (buf.byteLength === 0) throw new XmlInputError('XML_EMPTY', 'the body is empty');
   if (buf.byteLength > limits.maxBytes) {
     throw new XmlInputError('XML_TOO_LARGE', `the body is ${buf.byteLength} bytes; the limit is ${limits.maxBytes}`);
   }
-  checkProlog(buf);
-  const { ptr, details } = parser.read(buf);
+  const body = checkProlog(buf);
+  const dropBlanks = blanks === 'drop-where-safe' && !hasMarkupAfter(buf, body);
+  const reader = dropBlanks ? blankDroppingParser : parser;
+  const { ptr, details } = reader.read(buf);
   const fatal = details.find((x) => x.level >= 2);
   if (!ptr || fatal) {
     if (ptr) xmlFreeDoc(ptr);
     throw inputErrorOf(fatal ?? details[0]);
   }
-  return new ParsedXml(ptr, parser.generation);
+  return new ParsedXml(ptr, reader.generation, dropBlanks);
 }
+
+/** Whether a comment, CDATA section, DOCTYPE or processing instruction starts at or after `from`. */
+function hasMarkupAfter(buf: Uint8Array, from: number): boolean {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return follows(b, BANG, MARKUP_DECLARATION, from) || follows(b, QUESTION, PROCESSING_INSTRUCTION, from);
+}
+
+const MARKUP_DECLARATION = Buffer.from('<!');
+const PROCESSING_INSTRUCTION = Buffer.from('<?');
+
+/**
+ * Whether `<` + `mark` (`pair`) occurs at or after `from`. The mark is searched alone (Buffer's native byte
+ * search, far quicker than one for two bytes or a typed array's indexOf); it is rare in a bericht's text, where
+ * `<` never is. A body full of marks that follow no `<` is searched for the pair instead, so that it cannot make
+ * this loop run once per byte.
+ */
+function follows(b: Buffer, mark: number, pair: Buffer, from: number): boolean {
+  let misses = 0;
+  for (let i = b.indexOf(mark, from + 1); i >= 0; i = b.indexOf(mark, i + 1)) {
+    if (b[i - 1] === LT) return true;
+    if (++misses > 16) return b.indexOf(pair, i) >= 0;
+  }
+  return false;
+}
+
+/** Counts the parser contexts made, over both parsers: a context's number names its dictionary (tree-build.ts). */
+let contexts = 0;
 
 /**
  * One libxml2 parser context per thread, reused: creating a context costs as much as parsing a small
@@ -124,29 +173,33 @@ class ReusableParser {
   private static readonly RECYCLE_AFTER = 1000;
   private ctxt = 0;
   private uses = 0;
-  /** Counts the contexts made: 1 for the first one (0 is no context). */
+  /** The number of this parser's current context among all contexts made (1 for the first; 0 is none). */
   generation = 0;
   private readonly slot = errorCollector.storage.allocate([]);
+
+  constructor(private readonly options: number) {}
 
   read(buf: Uint8Array): { ptr: number; details: ErrorDetail[] } {
     if (!this.ctxt || this.uses >= ReusableParser.RECYCLE_AFTER) this.renew();
     this.uses++;
     const details = errorCollector.storage.get(this.slot);
     details.length = 0;
-    const ptr = xmlReadMemory(this.ctxt, buf, null, null, PARSE_OPTIONS) as number;
+    const ptr = xmlReadMemory(this.ctxt, buf, null, null, this.options) as number;
     return { ptr, details: details.splice(0) };
   }
 
   private renew(): void {
     if (this.ctxt) xmlFreeParserCtxt(this.ctxt);
     this.ctxt = xmlNewParserCtxt() as number;
-    this.generation++;
+    this.generation = ++contexts;
     xmlCtxtSetErrorHandler(this.ctxt, errorCollector.errorCollector, this.slot);
     this.uses = 0;
   }
 }
 
-const parser = new ReusableParser();
+const parser = new ReusableParser(PARSE_OPTIONS);
+/** A context of its own: options set on a libxml2 context are not all reset by the next parse's options. */
+const blankDroppingParser = new ReusableParser(PARSE_OPTIONS | ParseOption.XML_PARSE_NOBLANKS);
 
 /** A parser diagnostic as the input error it stands for: a limit, an encoding error, or plain not well-formed. */
 function inputErrorOf(d: ErrorDetail | undefined): XmlInputError {
@@ -168,14 +221,17 @@ const BANG = 0x21;
 const QUESTION = 0x3f;
 const DOCTYPE = Buffer.from('<!DOCTYPE');
 const COMMENT_OPEN = Buffer.from('<!--');
+const PI_CLOSE = Buffer.from('?>');
+const COMMENT_CLOSE = Buffer.from('-->');
 
 /**
  * Looks at the prolog only (declaration, comments, processing instructions, whitespace) and refuses a
  * DOCTYPE — internal subsets carry entity bombs and external ones reach out — and any encoding but UTF-8
  * without a byte-order mark. Works on the bytes with native searches, so a prolog of any length (a DOCTYPE
- * behind a megabyte of comment) is seen whole at little cost.
+ * behind a megabyte of comment) is seen whole at little cost. Returns where the prolog ends (where it stopped
+ * reading).
  */
-function checkProlog(buf: Uint8Array): void {
+function checkProlog(buf: Uint8Array): number {
   if (
     (buf[0] === 0xfe && buf[1] === 0xff) ||
     (buf[0] === 0xff && buf[1] === 0xfe) ||
@@ -201,20 +257,20 @@ function checkProlog(buf: Uint8Array): void {
   let i = 0;
   for (;;) {
     while (i < b.length && (b[i] === 0x20 || b[i] === 0x09 || b[i] === 0x0a || b[i] === 0x0d)) i++;
-    if (b[i] !== LT) return;
+    if (b[i] !== LT) return i;
     if (b[i + 1] === QUESTION) {
-      const end = b.indexOf('?>', i + 2, 'latin1');
-      if (end < 0) return; // libxml2 reports the unterminated processing instruction
+      const end = b.indexOf(PI_CLOSE, i + 2);
+      if (end < 0) return i; // libxml2 reports the unterminated processing instruction
       checkDeclaredEncoding(b, i, end);
       i = end + 2;
     } else if (b[i + 1] === BANG && b.compare(COMMENT_OPEN, 0, COMMENT_OPEN.length, i, i + COMMENT_OPEN.length) === 0) {
-      const end = b.indexOf('-->', i + 4, 'latin1');
-      if (end < 0) return;
+      const end = b.indexOf(COMMENT_CLOSE, i + 4);
+      if (end < 0) return i;
       i = end + 3;
     } else if (b[i + 1] === BANG && isDoctype(b, i)) {
       const [line, column] = lineCol(b, i);
       throw new XmlInputError('XML_DTD_FORBIDDEN', 'a DOCTYPE (DTD) is not allowed in a bericht', line, column);
-    } else return;
+    } else return i;
   }
 }
 
@@ -225,9 +281,21 @@ function isDoctype(b: Buffer, i: number): boolean {
   return true;
 }
 
+/**
+ * The last declaration checkDeclaredEncoding let pass, as bytes: a sender writes the same one in every bericht,
+ * and the same bytes pass again without being decoded and matched.
+ */
+let passedDeclaration: Buffer = Buffer.alloc(0);
+
 /** The XML declaration's encoding, when the processing instruction from..end is one. */
 function checkDeclaredEncoding(b: Buffer, from: number, end: number): void {
-  const pi = b.toString('latin1', from, Math.min(end, from + 512));
+  const to = Math.min(end, from + 512);
+  if (
+    to - from === passedDeclaration.length &&
+    b.compare(passedDeclaration, 0, passedDeclaration.length, from, to) === 0
+  )
+    return;
+  const pi = b.toString('latin1', from, to);
   const enc = /^<\?xml\s[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(pi);
   if (enc && !/^(utf-?8|us-ascii)$/i.test(enc[1]!)) {
     const [line, column] = lineCol(b, from);
@@ -238,6 +306,7 @@ function checkDeclaredEncoding(b: Buffer, from: number, end: number): void {
       column,
     );
   }
+  passedDeclaration = Buffer.from(b.subarray(from, to));
 }
 
 /** 1-based line and column (in characters) of a byte offset. */
@@ -254,6 +323,15 @@ function lineCol(b: Buffer, offset: number): [number, number] {
 /** Builds the light JS tree of a parsed document (elements, direct text, attributes, line numbers). */
 export function toTree(doc: ParsedXml): XNode {
   return buildTree(doc);
+}
+
+/**
+ * The light tree of a document for a reader that is done with it before the document is disposed: each text is
+ * decoded from libxml2's memory when first read (reading one after dispose throws), so texts nobody reads cost
+ * nothing. The validator's tree.
+ */
+export function toLiveTree(doc: ParsedXml): XNode {
+  return buildTree(doc, 'when-read');
 }
 
 /** Parses XML text or bytes straight into the light tree (tests, small documents). */

@@ -20,10 +20,20 @@ import type { XNode } from './tree.ts';
 export interface ParsedDocument {
   readonly ptr: number;
   readonly generation: number;
+  /** Parsed without whitespace-only texts between elements (parse.ts `Blanks`). */
+  readonly blanksDropped: boolean;
+  /** Set here when, with blanksDropped, a text of an element with child elements is read. */
+  mixedTextRead: boolean;
 }
 
-export function buildTree(doc: ParsedDocument): XNode {
-  const walker = new Walker(memory(), namesOf(doc.generation));
+/**
+ * The tree of a parsed document. With `texts: 'when-read'` an element's text is decoded from libxml2's memory the
+ * first time it is read (a bericht's rules read about a fifth of its texts), so the tree serves only while the
+ * document lives: reading a text not read before after `dispose` throws. With `'now'` (the default) every text
+ * is decoded in the walk and the tree outlives the document.
+ */
+export function buildTree(doc: ParsedDocument, texts: 'now' | 'when-read' = 'now'): XNode {
+  const walker = new Walker(memory(), namesOf(doc.generation), doc, texts === 'when-read');
   return walker.element(xmlDocGetRootElement(doc.ptr) as number, null);
 }
 
@@ -49,9 +59,12 @@ let views: Memory | null = null;
 /**
  * Views on libxml2's wasm memory. The library exposes none directly; XmlNodeSetStruct.nodeTable returns a view
  * on it (an empty one here), whose buffer is the memory. When the memory grows its buffer is replaced (the old
- * one is detached), so the views are checked on every document; nothing grows it while a tree is read.
+ * one is detached, its views then have length 0), so the views are checked whenever memory is read after a call
+ * into wasm.
  */
 function memory(): Memory {
+  // A grown memory detaches its old buffer (length 0): only then is the new one looked up.
+  if (views && views.u8.byteLength !== 0) return views;
   const buffer = (XmlNodeSetStruct.nodeTable(0, 0) as Int32Array).buffer as ArrayBuffer;
   if (!views || views.u8.buffer !== buffer) {
     views = {
@@ -68,128 +81,229 @@ function memory(): Memory {
  * Element and attribute names by address, for the documents of one parser context. With dictionary names (the
  * parser's default, which parse.ts keeps) every such name is a string of the context's dictionary, which never
  * frees one and lives as long as any document of the context: within a generation an address always spells the
- * same name. A document of another generation than the newest gets a cache of its own.
+ * same name. parse.ts keeps two contexts (with and without blanks), so the caches of the newest few contexts are
+ * kept; a document of an older one (still alive after its context was renewed) gets a cache of its own.
  */
-let names = { generation: -1, byAddress: new Map<number, string>() };
-
-function namesOf(generation: number): Map<number, string> {
-  if (generation === 0) return new Map();
-  if (names.generation !== generation) {
-    if (generation < names.generation) return new Map();
-    names = { generation, byAddress: new Map() };
-  }
-  return names.byAddress;
+/** A dictionary name, and where the walk that saw it last keeps the elements of that name. */
+interface NameEntry {
+  readonly name: string;
+  /** The walk (Walker.id) that last indexed an element of this name, and its list's place in that walk. */
+  walk: number;
+  slot: number;
 }
 
+const names = new Map<number, Map<number, NameEntry>>();
+const NAME_CACHES = 4;
+
+function namesOf(generation: number): Map<number, NameEntry> {
+  if (generation === 0) return new Map();
+  let byAddress = names.get(generation);
+  if (!byAddress) {
+    byAddress = new Map();
+    if (names.size >= NAME_CACHES) {
+      const oldest = Math.min(...names.keys());
+      if (generation < oldest) return byAddress;
+      names.delete(oldest);
+    }
+    names.set(generation, byAddress);
+  }
+  return byAddress;
+}
+
+/** What an element without attributes or child elements holds: one shared, frozen record and list. */
+const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_CHILDREN: XNode[] = Object.freeze([]) as unknown as XNode[];
+
+/**
+ * An element of the tree. Its text is either decoded in the walk or, for a tree of a live document, on the first
+ * read from the libxml2 element it was built from (`ptr`, valid while `doc.ptr` is not 0).
+ */
+class Element implements XNode {
+  constructor(
+    public name: string,
+    public ns: string,
+    public line: number,
+    public attrs: Record<string, string>,
+    public children: XNode[],
+    public parent: XNode | null,
+    public pos: number,
+    public end: number,
+    public index: ReadonlyMap<string, readonly XNode[]>,
+    /** The text once decoded (undefined: not yet). */
+    public decoded: string | undefined,
+    private readonly ptr: number,
+    private readonly doc: ParsedDocument,
+  ) {}
+
+  get text(): string {
+    const t = this.decoded;
+    return t !== undefined ? t : this.decode();
+  }
+
+  private decode(): string {
+    if (this.doc.ptr === 0) throw new Error(`the text of <${this.name}> was read after its document was disposed`);
+    if (this.doc.blanksDropped && this.children.length > 0) this.doc.mixedTextRead = true;
+    const mem = memory();
+    const t = trimXmlWhitespace(directText(mem, this.ptr));
+    this.decoded = t;
+    return t;
+  }
+}
+
+/**
+ * The concatenated text and CDATA children of the element at ptr, as they are (not trimmed); whitespace before
+ * any content is left undecoded, as trimming drops it anyway.
+ */
+function directText(mem: Memory, ptr: number): string {
+  const i32 = mem.i32;
+  let text = '';
+  for (let c = i32[(ptr + 12) >> 2]!; c; c = i32[(c + 24) >> 2]!) {
+    const type = i32[(c + 4) >> 2]!;
+    if (type === TEXT || type === CDATA) {
+      const p = i32[(c + 40) >> 2]!;
+      if (p && (text !== '' || !blank(mem.u8, p))) text += decodeString(mem, p);
+    }
+  }
+  return text;
+}
+
+/** Whether the NUL-terminated string at p is XML whitespace only. */
+function blank(u8: Uint8Array, p: number): boolean {
+  for (let b = u8[p]!; b !== 0; b = u8[++p]!) if (b !== 0x20 && b !== 0x0a && b !== 0x09 && b !== 0x0d) return false;
+  return true;
+}
+
+/** The NUL-terminated UTF-8 string at p. */
+function decodeString(mem: Memory, p: number): string {
+  const u8 = mem.u8;
+  let e = p;
+  let ascii = true;
+  for (let b = u8[e]!; b !== 0; b = u8[++e]!) if (b >= 0x80) ascii = false;
+  // Buffer's own slicers, without toString's argument checks: this runs for every text and name.
+  return ascii ? mem.bytes.latin1Slice(p, e) : mem.bytes.utf8Slice(p, e);
+}
+
+let walks = 0;
+
 class Walker {
-  private u8!: Uint8Array;
-  private i32!: Int32Array;
-  private u16!: Uint16Array;
-  private bytes!: Slicing;
+  private mem: Memory;
+  /** This walk's number, and the element lists of its index by NameEntry.slot. */
+  private readonly id = ++walks;
+  private readonly lists: XNode[][] = [];
   private readonly index = new Map<string, XNode[]>();
-  /** Namespace names by the address of their xmlNs: those are the document's own (not dictionary) strings. */
-  private readonly namespaces = new Map<number, string>();
+  /**
+   * Namespace names by the address of their xmlNs: those are the document's own (not dictionary) strings. A
+   * bericht's elements use one or two namespaces, mostly in runs: the last one is kept at hand.
+   */
+  private namespaces: Map<number, string> | null = null;
+  private lastNs = 0;
+  private lastNsName = '';
   private pos = 0;
 
+  /** @param lazy whether texts are read when first asked (false: decoded in the walk). */
   constructor(
     mem: Memory,
-    private readonly names: Map<number, string>,
+    private readonly names: Map<number, NameEntry>,
+    private readonly doc: ParsedDocument,
+    private readonly lazy: boolean,
   ) {
-    this.viewsOf(mem);
+    this.mem = mem;
   }
 
   element(ptr: number, parent: XNode | null): XNode {
-    // this.i32, not a local copy: reading an attribute may replace the views (see attr).
-    const nsPtr = this.i32[(ptr + 36) >> 2]!;
-    const name = this.name(this.i32[(ptr + 8) >> 2]!);
-    const node: XNode = {
+    // this.mem, not a local copy: reading an attribute may replace the views (see attr).
+    const i32 = this.mem.i32;
+    const nsPtr = i32[(ptr + 36) >> 2]!;
+    const entry = this.entry(i32[(ptr + 8) >> 2]!);
+    const name = entry.name;
+    const node = new Element(
       name,
-      ns: nsPtr ? this.namespace(nsPtr) : '',
-      line: this.u16[(ptr + 56) >> 1]!,
-      text: '',
-      attrs: {},
-      children: [],
+      nsPtr ? this.namespace(nsPtr) : '',
+      this.mem.u16[(ptr + 56) >> 1]!,
+      NO_ATTRS,
+      NO_CHILDREN,
       parent,
-      pos: this.pos++,
-      end: 0,
-      index: this.index,
-    };
-    const same = this.index.get(name);
-    if (same) same.push(node);
-    else this.index.set(name, [node]);
-    for (let a = this.i32[(ptr + 44) >> 2]!; a; a = this.i32[(a + 24) >> 2]!)
-      node.attrs[this.name(this.i32[(a + 8) >> 2]!)] = this.attr(a);
-    let text = '';
-    for (let c = this.i32[(ptr + 12) >> 2]!; c; c = this.i32[(c + 24) >> 2]!) {
-      const type = this.i32[(c + 4) >> 2]!;
-      if (type === ELEMENT) node.children.push(this.element(c, node));
-      else if (type === TEXT || type === CDATA) {
-        const p = this.i32[(c + 40) >> 2]!;
-        // Whitespace before any content is trimmed anyway: leave it undecoded.
-        if (p && (text !== '' || !this.blank(p))) text += this.string(p);
-      }
+      this.pos++,
+      0,
+      this.index,
+      undefined,
+      ptr,
+      this.doc,
+    );
+    // The index by name, found through the name's entry: one lookup by address per element, none by name.
+    if (entry.walk === this.id) this.lists[entry.slot]!.push(node);
+    else {
+      const list = [node];
+      entry.walk = this.id;
+      entry.slot = this.lists.push(list) - 1;
+      this.index.set(name, list);
     }
-    node.text = trimXmlWhitespace(text);
+    let a = i32[(ptr + 44) >> 2]!;
+    if (a) {
+      const attrs: Record<string, string> = {};
+      for (; a; a = this.mem.i32[(a + 24) >> 2]!) attrs[this.entry(this.mem.i32[(a + 8) >> 2]!).name] = this.attr(a);
+      node.attrs = attrs;
+    }
+    let children: XNode[] | null = null;
+    let hasText = false;
+    // Views read again only after what may replace them: a child's walk (its attributes).
+    let view = this.mem.i32;
+    for (let c = view[(ptr + 12) >> 2]!; c; c = view[(c + 24) >> 2]!) {
+      const type = view[(c + 4) >> 2]!;
+      if (type === ELEMENT) {
+        const e = this.element(c, node);
+        view = this.mem.i32;
+        if (children) children.push(e);
+        else children = [e];
+      } else if (type === TEXT || type === CDATA) hasText = true;
+    }
+    if (children) node.children = children;
+    if (!hasText) node.decoded = '';
+    else if (!this.lazy) {
+      // Decoded now: the tree outlives its document.
+      node.decoded = trimXmlWhitespace(directText(this.mem, ptr));
+      if (children && this.doc.blanksDropped) this.doc.mixedTextRead = true;
+    }
     node.end = this.pos - 1;
     return node;
   }
 
   /** An attribute's value: its one text child, as the parser makes it (libxml2 builds the rest otherwise). */
   private attr(a: number): string {
-    const i32 = this.i32;
+    const i32 = this.mem.i32;
     const c = i32[(a + 12) >> 2]!;
     if (!c) return '';
     if (i32[(c + 24) >> 2] === 0 && i32[(c + 4) >> 2] === TEXT) {
       const p = i32[(c + 40) >> 2]!;
-      return p ? this.string(p) : '';
+      return p ? decodeString(this.mem, p) : '';
     }
     const value = xmlNodeGetContent(a) as string;
     // That call allocated in the wasm heap, which may have grown it and so replaced its buffer.
-    this.viewsOf(memory());
+    this.mem = memory();
     return value;
   }
 
-  private viewsOf(mem: Memory): void {
-    this.u8 = mem.u8;
-    this.i32 = mem.i32;
-    this.u16 = mem.u16;
-    this.bytes = mem.bytes;
-  }
-
-  private name(p: number): string {
-    let s = this.names.get(p);
-    if (s === undefined) {
-      s = this.string(p);
-      this.names.set(p, s);
+  private entry(p: number): NameEntry {
+    let e = this.names.get(p);
+    if (e === undefined) {
+      e = { name: decodeString(this.mem, p), walk: 0, slot: 0 };
+      this.names.set(p, e);
     }
-    return s;
+    return e;
   }
 
   private namespace(nsPtr: number): string {
+    if (nsPtr === this.lastNs) return this.lastNsName;
+    this.namespaces ??= new Map();
     let s = this.namespaces.get(nsPtr);
     if (s === undefined) {
-      const href = this.i32[(nsPtr + 8) >> 2]!;
-      s = href ? this.string(href) : '';
+      const href = this.mem.i32[(nsPtr + 8) >> 2]!;
+      s = href ? decodeString(this.mem, href) : '';
       this.namespaces.set(nsPtr, s);
     }
+    this.lastNs = nsPtr;
+    this.lastNsName = s;
     return s;
-  }
-
-  /** Whether the NUL-terminated string at p is XML whitespace only. */
-  private blank(p: number): boolean {
-    const u8 = this.u8;
-    for (let b = u8[p]!; b !== 0; b = u8[++p]!) if (b !== 0x20 && b !== 0x0a && b !== 0x09 && b !== 0x0d) return false;
-    return true;
-  }
-
-  /** The NUL-terminated UTF-8 string at p. */
-  private string(p: number): string {
-    const u8 = this.u8;
-    let e = p;
-    let ascii = true;
-    for (let b = u8[e]!; b !== 0; b = u8[++e]!) if (b >= 0x80) ascii = false;
-    // Buffer's own slicers, without toString's argument checks: this runs for every text and name.
-    return ascii ? this.bytes.latin1Slice(p, e) : this.bytes.utf8Slice(p, e);
   }
 }
 

@@ -79,8 +79,11 @@ export const TR101: Rule = {
     const out: RuleViolation[] = [];
     for (const cls of classes) {
       const byParent = new Map<XNode | null, XNode[]>();
-      for (const node of select(root, cls.name))
-        byParent.set(node.parent, [...(byParent.get(node.parent) ?? []), node]);
+      for (const node of select(root, cls.name)) {
+        const siblings = byParent.get(node.parent);
+        if (siblings) siblings.push(node);
+        else byParent.set(node.parent, [node]);
+      }
       for (const siblings of byParent.values()) {
         const first = new Map<string, XNode>();
         for (const node of siblings) {

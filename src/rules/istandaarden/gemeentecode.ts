@@ -22,14 +22,15 @@ export const TR378: Rule = {
   check({ entry, root, today, gemeenten }) {
     const header = child(root, 'Header');
     const parties = headerParties(entry);
+    const body = bodyOf(root);
     const nodes = [
       parties.afzender === 'gemeente' ? child(header, 'Afzender') : undefined,
       parties.ontvanger === 'gemeente' ? child(header, 'Ontvanger') : undefined,
-      ...bodyOf(root).flatMap((cls) => descendants(cls, 'Gemeente')),
+      ...body.flatMap((cls) => descendants(cls, 'Gemeente')),
     ].filter((n): n is XNode => n !== undefined);
 
     const reference = dagtekeningOf(root)?.day ?? calendarDay(today);
-    const alternatives = bodyOf(root)
+    const alternatives = body
       .flatMap((cls) => [...descendants(cls, 'Ingangsdatum'), ...descendants(cls, 'ToewijzingIngangsdatum')])
       .map((n) => isoDay(n.text))
       .filter((d): d is string => d !== undefined && d !== reference);

@@ -1,3 +1,4 @@
+import type { CatalogueEntry, Role } from '../../catalogue/types.ts';
 import { at, child } from '../../xml/tree.ts';
 import type { Rule, RuleViolation } from '../types.ts';
 import { TR135 } from './dagtekening.ts';
@@ -16,6 +17,47 @@ const OPTIONAL: Record<HeaderShape, string[]> = {
   antwoord: ['XsltVersie'],
 };
 const SHAPE_ONLY = [...new Set([...Object.values(REQUIRED), ...Object.values(OPTIONAL)].flat())];
+
+/** What HDR001 expects of a message's header, worked out once per catalogue entry. */
+interface Expectations {
+  /** Header elements with the value the message requires (BerichtCode, BerichtVersie, BerichtSubversie). */
+  values: [name: string, wanted: string][];
+  /** Afzender / Ontvanger with the kind of code the direction needs. */
+  parties: [name: 'Afzender' | 'Ontvanger', role: Role, pattern: RegExp][];
+  shape: HeaderShape;
+  /** The shape-specific elements this shape has no place for. */
+  foreign: string[];
+}
+
+const EXPECTATIONS = new WeakMap<CatalogueEntry, Expectations>();
+
+function expectationsOf(entry: CatalogueEntry): Expectations {
+  let e = EXPECTATIONS.get(entry);
+  if (!e) {
+    const [versie, subversie] = entry.release.split('.');
+    const values: Expectations['values'] = [];
+    for (const [name, wanted] of [
+      ['BerichtCode', entry.berichtCode],
+      ['BerichtVersie', versie],
+      ['BerichtSubversie', subversie],
+    ] as const)
+      if (wanted !== undefined) values.push([name, wanted]);
+    const parties = headerParties(entry);
+    const withPattern: Expectations['parties'] = [];
+    for (const [name, role] of [
+      ['Afzender', parties.afzender],
+      ['Ontvanger', parties.ontvanger],
+    ] as const) {
+      const pattern = role ? PARTY_PATTERN[role] : undefined;
+      if (role && pattern) withPattern.push([name, role, pattern]);
+    }
+    const shape = headerShape(entry);
+    const foreign = SHAPE_ONLY.filter((n) => !REQUIRED[shape].includes(n) && !OPTIONAL[shape].includes(n));
+    e = { values, parties: withPattern, shape, foreign };
+    EXPECTATIONS.set(entry, e);
+  }
+  return e;
+}
 
 /**
  * HDR001 (the gateway's own code): the header is consistent with the message the namespace says it is. The XSD
@@ -41,33 +83,24 @@ export const HDR001: Rule = {
     const header = child(root, 'Header');
     if (!header) return [{ node: root, text: `${entry.name} has no Header` }];
     const out: RuleViolation[] = [];
-    const expect = (name: string, wanted: string | undefined): void => {
+    const expected = expectationsOf(entry);
+    for (const [name, wanted] of expected.values) {
       const node = child(header, name);
-      if (wanted !== undefined && node && node.text !== wanted)
+      if (node && node.text !== wanted)
         out.push({ node, text: `${name} is ${node.text}; ${entry.name} requires ${wanted}` });
-    };
-    expect('BerichtCode', entry.berichtCode);
-    const [versie, subversie] = entry.release.split('.');
-    expect('BerichtVersie', versie);
-    expect('BerichtSubversie', subversie);
-
-    const parties = headerParties(entry);
-    for (const [name, role] of [
-      ['Afzender', parties.afzender],
-      ['Ontvanger', parties.ontvanger],
-    ] as const) {
+    }
+    for (const [name, role, pattern] of expected.parties) {
       const node = child(header, name);
-      const pattern = role ? PARTY_PATTERN[role] : undefined;
-      if (node && pattern && !pattern.test(node.text)) {
-        out.push({ node, text: `${name} of ${entry.name} must be ${PARTY_KIND[role!]}` });
+      if (node && !pattern.test(node.text)) {
+        out.push({ node, text: `${name} of ${entry.name} must be ${PARTY_KIND[role]}` });
       }
     }
 
-    const shape = headerShape(entry);
+    const shape = expected.shape;
     for (const name of REQUIRED[shape]) {
       if (!child(header, name)) out.push({ node: header, text: `the header of ${entry.name} lacks ${name}` });
     }
-    for (const name of SHAPE_ONLY.filter((n) => !REQUIRED[shape].includes(n) && !OPTIONAL[shape].includes(n))) {
+    for (const name of expected.foreign) {
       const node = child(header, name);
       if (node) out.push({ node, text: `${name} does not belong in the header of ${entry.name}` });
     }

@@ -2,10 +2,18 @@ import type { CatalogueEntry, Role } from '../../catalogue/types.ts';
 import { at, descendants, stepsOf, type XNode } from '../../xml/tree.ts';
 import type { MessageRef } from '../history.ts';
 
+const NUMBERS = new WeakMap<CatalogueEntry, string>();
+
 /** The number of an iWmo/iJw message (WMO301 → 301), or undefined for other standards. */
 export function messageNumber(entry: CatalogueEntry): string | undefined {
   if (entry.standard !== 'iwmo' && entry.standard !== 'ijw') return undefined;
-  return /(\d{3})$/.exec(entry.name)?.[1];
+  // Asked by several rules for every bericht: read from the name once per catalogue entry.
+  let nr = NUMBERS.get(entry);
+  if (nr === undefined) {
+    nr = /(\d{3})$/.exec(entry.name)?.[1] ?? '';
+    NUMBERS.set(entry, nr);
+  }
+  return nr === '' ? undefined : nr;
 }
 
 /** appliesTo for a rule that the standard sets on these message numbers, in both iWmo and iJw. */
