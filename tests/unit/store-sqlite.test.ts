@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { openSqliteStore, openSqliteStoreFromConfig, type SqliteStore } from '../../src/store/sqlite.ts';
 import { beheerStateContract } from '../contract/beheer-state.contract.ts';
@@ -329,6 +330,44 @@ describe('sqlite group commit', () => {
     expect(outbox.n).toBe(20);
     // The failed write left no half-written history for the id it collided with.
     expect(history.n).toBe(1);
+  });
+});
+
+describe('sqlite group commit when the transaction cannot begin', () => {
+  it('rejects the batch once with the lock error, without running it again with savepoints', async () => {
+    const file = tempFile();
+    openSqliteStore({ file }).close();
+    const db = new Database(file);
+    db.pragma('busy_timeout = 50');
+    const other = new Database(file);
+    other.exec('BEGIN EXCLUSIVE');
+    // Counts the transactions GroupCommit starts on the real database.
+    let begun = 0;
+    const counting = {
+      transaction: (fn: (...a: never[]) => unknown) => {
+        const t = db.transaction(fn);
+        return {
+          immediate: (...a: never[]) => {
+            begun++;
+            return t.immediate(...a);
+          },
+        };
+      },
+    } as unknown as Database.Database;
+    const commits = new GroupCommit(counting, null, 0);
+    let ran = 0;
+    const writes = [1, 2, 3].map(() => commits.run(() => ran++));
+    const results = await Promise.allSettled(writes);
+    expect(results.map((r) => r.status === 'rejected' && (r.reason as { code?: string }).code)).toEqual([
+      'SQLITE_BUSY',
+      'SQLITE_BUSY',
+      'SQLITE_BUSY',
+    ]);
+    expect([begun, ran]).toEqual([1, 0]);
+    other.exec('ROLLBACK');
+    await expect(commits.run(() => 'after')).resolves.toBe('after');
+    other.close();
+    db.close();
   });
 });
 

@@ -45,7 +45,13 @@ export class GroupCommit {
       }
     }).immediate;
     this.plain = db.transaction((batch: Queued[], outcomes: Outcome[]) => {
-      for (const item of batch) outcomes.push({ ok: true, value: item.fn() });
+      for (const item of batch) {
+        try {
+          outcomes.push({ ok: true, value: item.fn() });
+        } catch (error) {
+          throw new WriteFailed(error);
+        }
+      }
     }).immediate;
   }
 
@@ -73,7 +79,13 @@ export class GroupCommit {
       // again with a savepoint per write, so only the failing one fails (a write is its statements: rerunning it
       // after the rollback computes it afresh).
       this.plain(batch, outcomes);
-    } catch {
+    } catch (error) {
+      // The transaction could not begin or commit (the database locked past busy_timeout, the disk full): no
+      // write is to blame, and running the batch again would only wait out busy_timeout a second time.
+      if (!(error instanceof WriteFailed)) {
+        for (const item of batch) item.reject(error);
+        return;
+      }
       outcomes.length = 0;
       try {
         this.group(batch, outcomes);
@@ -97,4 +109,9 @@ export class GroupCommit {
   get pending(): number {
     return this.queued.length;
   }
+}
+
+/** A write of the batch threw (as opposed to BEGIN or COMMIT): the batch runs again with a savepoint per write. */
+class WriteFailed {
+  constructor(readonly cause: unknown) {}
 }
