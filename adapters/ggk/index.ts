@@ -1,11 +1,11 @@
 import { EnvelopeError, EnvelopeTooLargeError, GGK_MAX_ENVELOPE_BYTES, wrap } from '../../src/stuf/ggk-envelope.ts';
 import { prepareEnvelope } from '../../src/stuf/ggk-envelope-options.ts';
+import { ggkReferentienummer } from '../../src/stuf/ggk-referentienummer.ts';
 import type { Adapter, DeliveryOutcome, OutgoingMessage } from '../../src/transport/adapter.ts';
 import { ggkOperation, type SoapOperation } from '../digikoppeling/actions.ts';
 import { type FoutPolicy, outcomeOfAnswer, readStufAnswer } from '../digikoppeling/answer.ts';
 import { type ChannelRequest, channelFor, stufFacts } from '../digikoppeling/channel.ts';
 import type { HeenReferentienummer } from './heen.ts';
-import { ggkReferentienummer } from './referentienummer.ts';
 
 /**
  * The GGK's StUF codes beyond the plek (standards.md §6.5): StUF016 and IB216 (referentienummer not unique) on a

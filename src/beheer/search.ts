@@ -12,6 +12,7 @@ import {
   type MessageSummary,
   type StoredMessage,
 } from '../store/types.ts';
+import { messageIdsOf } from '../stuf/ggk-referentienummer.ts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
@@ -129,6 +130,18 @@ export interface SearchPage {
   total: number;
 }
 
+/**
+ * The message with this id, or the one whose GGK envelope carried it as referentienummer (what the GGK's answers
+ * and its beheer name): functioneel beheer finds a bericht by either.
+ */
+async function messageOrGgkReference(store: MessageStore, id: string): Promise<StoredMessage | null> {
+  for (const candidate of [id, ...messageIdsOf(id)]) {
+    const m = await store.getMessage(candidate);
+    if (m) return m;
+  }
+  return null;
+}
+
 /** Metadata search, newest first. */
 export async function searchMessages(
   store: MessageStore,
@@ -137,7 +150,7 @@ export async function searchMessages(
 ): Promise<SearchPage> {
   const filter = toMessageFilter(f);
   if (f.id) {
-    const m = await store.getMessage(f.id);
+    const m = await messageOrGgkReference(store, f.id);
     const row = m ? summaryOf(m) : null;
     const items = row && matches(row, filter) ? [row] : [];
     return { items: (page.offset ?? 0) > 0 ? [] : items, total: items.length };

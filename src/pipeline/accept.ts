@@ -3,6 +3,7 @@ import type { HeaderFacts } from '../catalogue/header.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import type { RouteConfig } from '../config/schema.ts';
 import type { CorrelationKey, MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
+import { messageIdsOf } from '../stuf/ggk-referentienummer.ts';
 import type { Finding } from '../validation/finding.ts';
 import type { ValidationService } from '../validation/service.ts';
 import type { Verdict } from '../validation/verdict.ts';
@@ -255,8 +256,8 @@ async function answeredHeen(
 }
 
 /**
- * A StUF answer (Fo01, Bv01) to a bericht the GGK adapter sent: the envelope's referentienummer was that
- * message's id, so the answer's crossRefnummer names it. Only a heenbericht of the party the answer is for;
+ * A StUF answer (Fo01, Bv01) to a bericht the GGK adapter sent: the envelope's referentienummer was made from that
+ * message's id (src/stuf/ggk-referentienummer.ts), so the answer's crossRefnummer leads back to it. Only a heenbericht of the party the answer is for;
  * whether the party that hands it in may answer it is checked like any answer.
  */
 async function sentThroughGgk(
@@ -264,9 +265,12 @@ async function sentThroughGgk(
   entry: CatalogueEntry,
   h: HeaderFacts,
 ): Promise<StoredMessage | null> {
-  if (entry.standard !== 'stuf' || !h.crossRefnummer || !UUID.test(h.crossRefnummer)) return null;
-  const sent = await store.getMessage(h.crossRefnummer);
-  return sent && sent.direction === 'heen' && sent.afzender === h.ontvanger ? sent : null;
+  if (entry.standard !== 'stuf' || !h.crossRefnummer) return null;
+  for (const id of messageIdsOf(h.crossRefnummer)) {
+    const sent = await store.getMessage(id);
+    if (sent) return sent.direction === 'heen' && sent.afzender === h.ontvanger ? sent : null;
+  }
+  return null;
 }
 
 /**
@@ -305,8 +309,6 @@ async function storeRefusedAnswer(
   );
   return result.id;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The first message one of these keys finds. */
 async function firstTarget(store: MessageStore, keys: readonly CorrelationKey[]): Promise<StoredMessage | null> {

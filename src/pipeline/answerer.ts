@@ -38,7 +38,7 @@ export interface AnswerContext {
   senderCodes: readonly string[];
   /**
    * `key`: found through the standard's correlation key; `message-id`: a StUF answer from the GGK whose
-   * crossRefnummer is our own message id (the GGK speaks for itself, so only the party is checked).
+   * crossRefnummer leads back to our own message id (the GGK speaks for itself, so only the party is checked).
    */
   foundBy: 'key' | 'message-id';
 }

@@ -21,6 +21,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ggkReferentienummer } from '../../src/stuf/ggk-referentienummer.ts';
 import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 import { wrap } from '../../src/stuf/ggk-envelope.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
@@ -223,7 +224,7 @@ describe.skipIf(!hasReference)('DAI over mutual TLS: WMO301 → WMO302 through t
     expect(taken.contentType).toMatch(/^text\/xml/);
     expect(taken.clientOin).toBe(GATEWAY_OIN);
     const ref = textAt(taken.berichtRoot, 'stuurgegevens/referentienummer')!;
-    expect(ref).toBe(wmo301Id);
+    expect(ref).toBe(ggkReferentienummer(wmo301Id));
     di01 = { referentienummer: ref, messageId: `urn:dkintern:${ref}@0384.Schakel-test..dkintern.nl` };
     // No other SOAP headers than WS-Addressing, in the order of §3.1.
     expect(taken.headerBlocks).toEqual(

@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ggkReferentienummer } from '../../src/stuf/ggk-referentienummer.ts';
 import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 import { hashApiKey } from '../../src/security/api-keys.ts';
 import { type Unwrapped, unwrap, wrap } from '../../src/stuf/ggk-envelope.ts';
@@ -164,7 +165,7 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
       functie: 'WMO301',
     });
     di01Referentienummer = sent!.envelope.stuurgegevens.referentienummer;
-    expect(di01Referentienummer).toBe(wmo301Id);
+    expect(di01Referentienummer).toBe(ggkReferentienummer(wmo301Id));
     expect(status.attempts).toMatchObject([
       { attemptNo: 1, outcome: 'delivered', httpStatus: 200, answerMessage: 'Bv03' },
     ]);
@@ -201,12 +202,12 @@ describe.skipIf(!hasReference)('GGK and CORV over HTTP', () => {
     expect(toGemeente[0]).toBe(example('WMO302').toString('utf8'));
   });
 
-  it("correlates a GGK Fo01 to the Di01 it refers to (crossRefnummer = the envelope's referentienummer = the message id)", async () => {
+  it("correlates a GGK Fo01 to the Di01 it refers to (crossRefnummer = the envelope's referentienummer, made from the message id)", async () => {
     const fo01 = buildFo01(
       {
         zender: { organisatie: '0384', applicatie: 'Schakel-test' },
         ontvanger: { organisatie: 'GGK', applicatie: 'GGk' },
-        referentienummer: wmo301Id,
+        referentienummer: di01Referentienummer,
       },
       { code: 'IB213', plek: 'client', omschrijving: 'Ontvanger onbekend' },
     );

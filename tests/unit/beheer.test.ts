@@ -8,14 +8,16 @@ import { DestinationHealth, evaluateAlerts } from '../../src/beheer/alerts.ts';
 import { tokensMatch } from '../../src/beheer/csrf.ts';
 import { type Job, JobRunner } from '../../src/beheer/jobs.ts';
 import { type Overview, OverviewService } from '../../src/beheer/overview.ts';
-import { matchingIds, searchBsn, TooManyMessages, toMessageFilter } from '../../src/beheer/search.ts';
+import { matchingIds, searchBsn, searchMessages, TooManyMessages, toMessageFilter } from '../../src/beheer/search.ts';
 import { cookieHeader, SessionStore, sessionIdHash } from '../../src/beheer/session.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
 import { GatewayMetrics } from '../../src/metrics.ts';
 import { hashPassword, PASSWORD_HASH_PATTERN, verifyPassword } from '../../src/security/passwords.ts';
+import { newMessageId } from '../../src/store/message-id.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.ts';
 import type { MessageStore, NextStep } from '../../src/store/types.ts';
+import { ggkReferentienummer } from '../../src/stuf/ggk-referentienummer.ts';
 import { wmo301 } from '../helpers/messages.ts';
 import { type TempDir, tempDir } from '../helpers/temp.ts';
 
@@ -193,6 +195,15 @@ describe('bulk jobs', () => {
     // listPageMax is 7 here: three pages.
     expect((await matchingIds(store, { afzender: '0363' }, 100, 7)).sort()).toEqual(ids.filter((_, i) => i % 2).sort());
     await expect(matchingIds(store, {}, 15, 7)).rejects.toBeInstanceOf(TooManyMessages);
+  });
+
+  it('an id search finds a bericht by its id and by the GGK referentienummer its envelope carried', async () => {
+    const a = await insert({});
+    await insert({});
+    const byId = await searchMessages(store, { id: a }, { limit: 50 });
+    const byReference = await searchMessages(store, { id: ggkReferentienummer(a) }, { limit: 50 });
+    expect([byId.items.map((m) => m.id), byReference.items.map((m) => m.id)]).toEqual([[a], [a]]);
+    expect((await searchMessages(store, { id: ggkReferentienummer(newMessageId()) }, { limit: 50 })).items).toEqual([]);
   });
 
   it('a BSN search finds exactly the berichten carrying that BSN in a BSN element, through the index', async () => {
