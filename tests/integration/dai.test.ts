@@ -21,9 +21,9 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ggkReferentienummer } from '../../src/stuf/ggk-referentienummer.ts';
 import { build, PARTIES } from '../../src/examples/stuf-jz.ts';
 import { wrap } from '../../src/stuf/ggk-envelope.ts';
+import { ggkReferentienummer } from '../../src/stuf/ggk-referentienummer.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 import { textAt, type XNode } from '../../src/xml/tree.ts';
 import {
