@@ -68,7 +68,8 @@ const PARSE_OPTIONS =
   ParseOption.XML_PARSE_NONET |
   ParseOption.XML_PARSE_NO_XXE |
   ParseOption.XML_PARSE_BIG_LINES |
-  ParseOption.XML_PARSE_HUGE;
+  ParseOption.XML_PARSE_HUGE |
+  ParseOption.XML_PARSE_COMPACT;
 
 /**
  * A parsed document in libxml2's memory. The owner must dispose it (a bare handle, without the library's
