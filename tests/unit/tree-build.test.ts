@@ -113,4 +113,38 @@ describe('the tree built from libxml2 memory', () => {
     expect(xy.length).toBe(3);
     expect(select(root.children[1]!, 'x/y').length).toBe(1);
   });
+
+  it("keeps each tree's index when later documents of the same parser context bring new names", () => {
+    const walk = (n: XNode, name: string, out: XNode[] = []): XNode[] => {
+      for (const c of n.children) {
+        if (c.name === name) out.push(c);
+        walk(c, name, out);
+      }
+      return out;
+    };
+    const first = parseToTree('<r><a><b/></a><b/><c><a/></c></r>');
+    // Later documents: names of the first, and new ones (numbered after the first tree was built).
+    const later = [0, 1, 2, 3].map((i) => parseToTree(`<r><n${i}><b/><a/></n${i}><c/><m${i}/></r>`));
+    for (const [root, names] of [
+      [first, ['a', 'b', 'c', 'r', 'n0', 'm3']],
+      ...later.map((t, i) => [t, ['a', 'b', 'c', `n${i}`, `m${i}`, 'n9']] as const),
+    ] as const) {
+      for (const name of names) expect(descendants(root, name)).toEqual(walk(root, name));
+      expect(root.index.get('n0') ?? []).toEqual(root === later[0] ? walk(root, 'n0') : []);
+    }
+  });
+
+  it('indexes a document whose names are not dictionary strings (XML_PARSE_NODICT: one address per element)', () => {
+    const source = bytes('<r><a><b/></a><b><a/></b><b/></r>');
+    const doc = XmlDocument.fromBuffer(source, { option: ParseOption.XML_PARSE_NODICT });
+    try {
+      const ptr = (doc as unknown as { _ptr: number })._ptr;
+      const root = buildTree({ ptr, generation: 0, blanksDropped: false, mixedTextRead: false });
+      expect(descendants(root, 'b').map((n) => n.pos)).toEqual([2, 3, 5]);
+      expect(descendants(root, 'a').map((n) => n.pos)).toEqual([1, 4]);
+      expect(shape(root)).toEqual(shape(parseToTree(source)));
+    } finally {
+      doc.dispose();
+    }
+  });
 });
