@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ErrorDetail } from 'libxml2-wasm';
+import type { ErrorDetail, XsdValidator } from 'libxml2-wasm';
 import { type Catalogue, catalogue as defaultCatalogue } from '../catalogue/catalogue.ts';
 import { extractHeader } from '../catalogue/header.ts';
 import { recognise } from '../catalogue/recognise.ts';
@@ -142,7 +142,8 @@ export class BerichtValidator {
       valid: false,
       findings: [],
     };
-    if (!this.packs.has(entry.schema)) {
+    const schema = this.packs.find(entry.schema);
+    if (!schema) {
       base.findings.push(
         nodeFinding(
           'xsd',
@@ -155,7 +156,7 @@ export class BerichtValidator {
       );
       return base;
     }
-    base.findings.push(...this.xsdFindings(entry, doc, locator));
+    base.findings.push(...this.xsdFindings(schema, doc, locator));
     base.xsdValid = base.findings.length === 0;
     if (base.xsdValid) base.findings.push(...this.ruleFindings(entry, root, locator));
     base.valid = base.findings.length === 0;
@@ -168,9 +169,9 @@ export class BerichtValidator {
     return base;
   }
 
-  private xsdFindings(entry: CatalogueEntry, doc: ParsedXml, locator: SourceLocator): Finding[] {
+  private xsdFindings(schema: XsdValidator, doc: ParsedXml, locator: SourceLocator): Finding[] {
     try {
-      return this.xsd.validate(this.packs.validator(entry.schema), doc).map((d) => xsdFinding(d, locator));
+      return this.xsd.validate(schema, doc).map((d) => xsdFinding(d, locator));
     } catch (e) {
       if (!(e instanceof XsdLimitError)) throw e;
       return [

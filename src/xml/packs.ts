@@ -118,6 +118,11 @@ export class SchemaPacks {
     return v;
   }
 
+  /** The compiled schema for a message, or undefined when the pack or message is not loaded. */
+  find(ref: SchemaRef): XsdValidator | undefined {
+    return this.validators.get(key(ref.pack, ref.message));
+  }
+
   has(ref: SchemaRef): boolean {
     return this.validators.has(key(ref.pack, ref.message));
   }

@@ -63,12 +63,17 @@ export const DEFAULT_LIMITS: ParseLimits = { maxBytes: 25 * 1024 * 1024 };
  * bericht as base64 text of up to 25 MB. The body limit still bounds every value, libxml2 keeps its depth limit
  * (MAX_DEPTH) and its entity amplification check, and no entity can be declared because a DOCTYPE never
  * reaches the parser.
+ *
+ * XML_PARSE_COMPACT (also xmllint's default) stores a text shorter than 8 bytes (on wasm32) inside its node instead
+ * of allocating it: a bericht's codes and numbers are mostly that short. The node's content pointer then points
+ * into the node, so tree-build.ts reads it the same way.
  */
 const PARSE_OPTIONS =
   ParseOption.XML_PARSE_NONET |
   ParseOption.XML_PARSE_NO_XXE |
   ParseOption.XML_PARSE_BIG_LINES |
-  ParseOption.XML_PARSE_HUGE;
+  ParseOption.XML_PARSE_HUGE |
+  ParseOption.XML_PARSE_COMPACT;
 
 /**
  * A parsed document in libxml2's memory. The owner must dispose it (a bare handle, without the library's

@@ -1,5 +1,5 @@
 import { XmlNodeSetStruct, xmlDocGetRootElement, xmlNodeGetContent } from 'libxml2-wasm/lib/libxml2.mjs';
-import type { XNode } from './tree.ts';
+import type { NameIndex, XNode } from './tree.ts';
 
 /**
  * Builds the light JS tree (tree.ts) of a parsed document in one walk over libxml2's own tree, reading its
@@ -84,7 +84,7 @@ function memory(): Memory {
  * same name. parse.ts keeps two contexts (with and without blanks), so the caches of the newest few contexts are
  * kept; a document of an older one (still alive after its context was renewed) gets a cache of its own.
  */
-/** A dictionary name, and where the walk that saw it last keeps the elements of that name. */
+/** A name, and where the walk that saw it last keeps the elements of that name. */
 interface NameEntry {
   readonly name: string;
   /** The walk (Walker.id) that last indexed an element of this name, and its list's place in that walk. */
@@ -92,14 +92,27 @@ interface NameEntry {
   slot: number;
 }
 
-const names = new Map<number, Map<number, NameEntry>>();
+/**
+ * The names of one context: by address (what the walk reads) and by name (what the index is asked for). A walk
+ * keeps its index as an array of lists, found through the entries: no map is built per document.
+ */
+interface Names {
+  readonly byAddress: Map<number, NameEntry>;
+  readonly byName: Map<string, NameEntry>;
+}
+
+const names = new Map<number, Names>();
 const NAME_CACHES = 4;
 
-function namesOf(generation: number): Map<number, NameEntry> {
-  if (generation === 0) return new Map();
+function newNames(): Names {
+  return { byAddress: new Map(), byName: new Map() };
+}
+
+function namesOf(generation: number): Names {
+  if (generation === 0) return newNames();
   let byAddress = names.get(generation);
   if (!byAddress) {
-    byAddress = new Map();
+    byAddress = newNames();
     if (names.size >= NAME_CACHES) {
       const oldest = Math.min(...names.keys());
       if (generation < oldest) return byAddress;
@@ -108,6 +121,32 @@ function namesOf(generation: number): Map<number, NameEntry> {
     names.set(generation, byAddress);
   }
   return byAddress;
+}
+
+/**
+ * One walk's index: its element lists, found through the name's entry while that entry is still this walk's (no
+ * later walk has indexed the name). A tree asked after a later walk did (a tree kept past the next bericht, or an
+ * envelope's while its payload is judged) sorts its lists by name once.
+ */
+class WalkIndex implements NameIndex {
+  private byListName: Map<string, XNode[]> | null = null;
+
+  constructor(
+    private readonly byName: Map<string, NameEntry>,
+    private readonly lists: XNode[][],
+    private readonly id: number,
+  ) {}
+
+  get(name: string): readonly XNode[] | undefined {
+    const e = this.byName.get(name);
+    if (e === undefined) return undefined;
+    if (e.walk === this.id) return this.lists[e.slot];
+    if (!this.byListName) {
+      this.byListName = new Map();
+      for (const list of this.lists) this.byListName.set(list[0]!.name, list);
+    }
+    return this.byListName.get(name);
+  }
 }
 
 /** What an element without attributes or child elements holds: one shared, frozen record and list. */
@@ -128,7 +167,7 @@ class Element implements XNode {
     public parent: XNode | null,
     public pos: number,
     public end: number,
-    public index: ReadonlyMap<string, readonly XNode[]>,
+    public index: NameIndex,
     /** The text once decoded (undefined: not yet). */
     public decoded: string | undefined,
     private readonly ptr: number,
@@ -190,7 +229,7 @@ class Walker {
   /** This walk's number, and the element lists of its index by NameEntry.slot. */
   private readonly id = ++walks;
   private readonly lists: XNode[][] = [];
-  private readonly index = new Map<string, XNode[]>();
+  private readonly index: WalkIndex;
   /**
    * Namespace names by the address of their xmlNs: those are the document's own (not dictionary) strings. A
    * bericht's elements use one or two namespaces, mostly in runs: the last one is kept at hand.
@@ -203,11 +242,12 @@ class Walker {
   /** @param lazy whether texts are read when first asked (false: decoded in the walk). */
   constructor(
     mem: Memory,
-    private readonly names: Map<number, NameEntry>,
+    private readonly names: Names,
     private readonly doc: ParsedDocument,
     private readonly lazy: boolean,
   ) {
     this.mem = mem;
+    this.index = new WalkIndex(names.byName, this.lists, this.id);
   }
 
   element(ptr: number, parent: XNode | null): XNode {
@@ -233,10 +273,8 @@ class Walker {
     // The index by name, found through the name's entry: one lookup by address per element, none by name.
     if (entry.walk === this.id) this.lists[entry.slot]!.push(node);
     else {
-      const list = [node];
       entry.walk = this.id;
-      entry.slot = this.lists.push(list) - 1;
-      this.index.set(name, list);
+      entry.slot = this.lists.push([node]) - 1;
     }
     let a = i32[(ptr + 44) >> 2]!;
     if (a) {
@@ -284,10 +322,16 @@ class Walker {
   }
 
   private entry(p: number): NameEntry {
-    let e = this.names.get(p);
+    let e = this.names.byAddress.get(p);
     if (e === undefined) {
-      e = { name: decodeString(this.mem, p), walk: 0, slot: 0 };
-      this.names.set(p, e);
+      const name = decodeString(this.mem, p);
+      // A name at a second address (not a dictionary string) keeps its first number: one list per name.
+      e = this.names.byName.get(name);
+      if (e === undefined) {
+        e = { name, walk: 0, slot: 0 };
+        this.names.byName.set(name, e);
+      }
+      this.names.byAddress.set(p, e);
     }
     return e;
   }

@@ -18,8 +18,13 @@ export interface XNode {
   pos: number;
   /** Position of the last element below this one (its own when it has none). */
   end: number;
-  /** Every element of the document by local name, in document order (one map shared by the whole tree). */
-  index: ReadonlyMap<string, readonly XNode[]>;
+  /** Every element of the document by local name, in document order (one index shared by the whole tree). */
+  index: NameIndex;
+}
+
+/** The elements of a document by local name, in document order (a ReadonlyMap is one). */
+export interface NameIndex {
+  get(name: string): readonly XNode[] | undefined;
 }
 
 /** First child element with this local name. */

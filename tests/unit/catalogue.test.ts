@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { catalogue } from '../../src/catalogue/catalogue.ts';
-import { recognise } from '../../src/catalogue/recognise.ts';
+import { Catalogue, catalogue } from '../../src/catalogue/catalogue.ts';
+import { recognise, rootStep } from '../../src/catalogue/recognise.ts';
 import { SchemaPacks } from '../../src/xml/packs.ts';
 import { parseToTree } from '../../src/xml/parse.ts';
 
@@ -80,5 +80,38 @@ describe('recognition', () => {
     expect(recognise(doc('Du01', 'vtoDi01'))).toMatchObject({ ok: false, code: 'STUF_BERICHTCODE_MISMATCH' });
     expect(recognise(doc('Di01', 'notificatieDi01'))).toMatchObject({ ok: false, code: 'FUNCTIE_MISMATCH' });
     expect(recognise(parseToTree(`<fooDi01 xmlns="${jz}"/>`))).toMatchObject({ ok: false, code: 'UNKNOWN_ROOT' });
+  });
+
+  it('works out a root (namespace, local name) once per catalogue: the same entry, and the same answer each time', () => {
+    const first = recognise(bericht(ns('wmo301'), '414'));
+    const again = recognise(bericht(ns('wmo301'), '414'));
+    expect(first.ok && again.ok && again.entry === first.entry).toBe(true);
+    expect(again.ok && again.entry).toBe(catalogue.byName('WMO301'));
+    expect(rootStep(ns('wmo301'), 'Bericht')).toBe(rootStep(ns('wmo301'), 'Bericht'));
+    // What the cache keeps is the root's part; the BerichtCode is still read from each bericht.
+    expect(recognise(bericht(ns('wmo301'), '415'))).toMatchObject({ ok: false, code: 'BERICHTCODE_MISMATCH' });
+    expect(recognise(bericht(ns('wmo301'), '414')).ok).toBe(true);
+    // A refusal names the element of the bericht at hand, with the same reason as before.
+    const a = bericht(ns('wmo303'), '416');
+    const b = bericht(ns('wmo303'), '416');
+    const [ra, rb] = [recognise(a), recognise(b)];
+    expect(!ra.ok && !rb.ok && ra.node === a && rb.node === b && ra.reason === rb.reason).toBe(true);
+    // Per catalogue: one without WMO301 does not answer from the default catalogue's cache.
+    const without = new Catalogue(catalogue.entries.filter((e) => e.name !== 'WMO301'));
+    expect(recognise(bericht(ns('wmo301'), '414'), without)).toMatchObject({ ok: false, code: 'UNKNOWN_NAMESPACE' });
+    expect(recognise(bericht(ns('wmo301'), '414')).ok).toBe(true);
+  });
+
+  it('keeps answering roots past the cache bound (made-up namespaces are not all kept)', () => {
+    const cat = new Catalogue(catalogue.entries);
+    for (let i = 0; i < 600; i++) {
+      expect(recognise(parseToTree(`<r${i} xmlns="urn:made-up:${i}"/>`), cat)).toMatchObject({
+        ok: false,
+        code: 'UNKNOWN_NAMESPACE',
+        reason: `root element {urn:made-up:${i}}r${i} is in a namespace no known standard uses`,
+      });
+    }
+    const r = recognise(bericht(ns('wmo301'), '414'), cat);
+    expect(r.ok && r.entry.name).toBe('WMO301');
   });
 });

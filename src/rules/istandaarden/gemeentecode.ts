@@ -1,5 +1,5 @@
 import { child, descendants, type XNode } from '../../xml/tree.ts';
-import type { Rule } from '../types.ts';
+import type { Rule, RuleViolation } from '../types.ts';
 import { calendarDay, dagtekeningOf, dayToDate, isoDay } from './dates.ts';
 import { bodyOf, forMessages, headerParties, LDT_GEMEENTE } from './messages.ts';
 
@@ -30,22 +30,29 @@ export const TR378: Rule = {
     ].filter((n): n is XNode => n !== undefined);
 
     const reference = dagtekeningOf(root)?.day ?? calendarDay(today);
-    const alternatives = body
-      .flatMap((cls) => [...descendants(cls, 'Ingangsdatum'), ...descendants(cls, 'ToewijzingIngangsdatum')])
-      .map((n) => isoDay(n.text))
-      .filter((d): d is string => d !== undefined && d !== reference);
-    const days = [reference, ...new Set(alternatives)];
-
-    return nodes.flatMap((node) => {
+    // The other days only for a code the reference day's list lacks: almost every code is found on that day.
+    let days: string[] | undefined;
+    const out: RuleViolation[] = [];
+    for (const node of nodes) {
       // A code of the wrong shape is the header rule's (and the XSD's) finding, not a CBS lookup.
-      if (!LDT_GEMEENTE.test(node.text)) return [];
-      if (days.some((d) => gemeenten.isValid(node.text, dayToDate(d)))) return [];
-      return [
-        {
-          node,
-          text: `gemeentecode ${node.text} in ${node.name} is not in the CBS gemeente list (${gemeenten.edition}) valid on ${reference}`,
-        },
-      ];
-    });
+      if (!LDT_GEMEENTE.test(node.text)) continue;
+      if (gemeenten.isValid(node.text, dayToDate(reference))) continue;
+      days ??= otherDays(body, reference);
+      if (days.some((d) => gemeenten.isValid(node.text, dayToDate(d)))) continue;
+      out.push({
+        node,
+        text: `gemeentecode ${node.text} in ${node.name} is not in the CBS gemeente list (${gemeenten.edition}) valid on ${reference}`,
+      });
+    }
+    return out;
   },
 };
+
+/** The Ingangsdatum and ToewijzingIngangsdatum days of the body other than `reference`, each once, in order. */
+function otherDays(body: XNode[], reference: string): string[] {
+  const alternatives = body
+    .flatMap((cls) => [...descendants(cls, 'Ingangsdatum'), ...descendants(cls, 'ToewijzingIngangsdatum')])
+    .map((n) => isoDay(n.text))
+    .filter((d): d is string => d !== undefined && d !== reference);
+  return [...new Set(alternatives)];
+}
