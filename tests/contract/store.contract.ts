@@ -157,6 +157,54 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(await store.nextDueAt()).toBeNull();
       });
 
+      it('hands back each inserted message as a read shows it: concurrent inserts, findings, an answer', async () => {
+        const heen = await store.insertMessage(wmo301(), 'a');
+        const finding = {
+          level: 'xsd' as const,
+          code: 'XSD',
+          retourcode: null,
+          line: 3,
+          column: 9,
+          path: '/Bericht/Client/Bsn',
+          text: `'${BSN}' is not valid`,
+        };
+        const results = await Promise.all([
+          // Inserted together (PostgreSQL: one statement for all of them).
+          ...['B-1', 'B-2', 'B-3'].map((id) =>
+            store.insertMessage(wmo301({ dedup: { scope: 'istd', sender: '0363', identificatie: id } }), 'caller:x'),
+          ),
+          store.insertMessage(
+            wmo301({
+              dedup: { scope: 'istd', sender: '0363', identificatie: 'B-4' },
+              status: 'rejected',
+              destination: null,
+              statusReason: `bad value ${BSN}`,
+              findings: [finding],
+            }),
+            'caller:x',
+          ),
+          // An answer that knows its heen (the serialised path).
+          store.insertMessage(
+            wmo301({
+              messageName: 'WMO302',
+              direction: 'retour',
+              dedup: { scope: 'istd', sender: '42420001', identificatie: 'R-1' },
+              correlatedTo: heen.id,
+              answerSummary: '0001',
+              body: '<r/>',
+            }),
+            'a',
+          ),
+        ]);
+        for (const r of results) {
+          expect(r.kind).toBe('inserted');
+          expect(r.kind === 'inserted' && r.message).toEqual(await store.getMessage(r.id));
+        }
+        expect(results[3]!.kind === 'inserted' && results[3]!.message.findings[0]!.text).toBe(
+          "'*********' is not valid",
+        );
+      });
+
       it('rejects a queued message without destination', async () => {
         await expect(store.insertMessage(wmo301({ destination: null }), 'a')).rejects.toThrow(/destination/);
       });

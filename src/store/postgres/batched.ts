@@ -6,7 +6,7 @@
  * publication (`CLAIM_MANY` with one item).
  */
 import type { QueryResultRow } from 'pg';
-import { type MessageRow, type OutboxMessageRow, toLease } from '../rows.ts';
+import { type OutboxMessageRow, toLease } from '../rows.ts';
 import type { RowSealer, SealedValues } from '../sealing.ts';
 import type { ClaimResult, HistoryFacts, MessageStatus, PublishRef } from '../types.ts';
 import { StatementBatcher } from './batcher.ts';
@@ -18,7 +18,7 @@ import {
   completeResults,
   completeRounds,
 } from './completions.ts';
-import { COMPLETE_DELIVERY, INSERT_MESSAGE, META_COLUMNS, OUTBOX_MESSAGE_COLUMNS } from './statements.ts';
+import { COMPLETE_DELIVERY, INSERT_MESSAGE, OUTBOX_MESSAGE_COLUMNS } from './statements.ts';
 import { columnParams, completeParams, messageParams, sealParams } from './writes.ts';
 
 /** One message of a batched insert: its values (body and findings sealed), who inserted it, its history rows. */
@@ -46,7 +46,8 @@ const insertTexts = new Map<number, string>();
 /**
  * The insert of `n` messages: their rows (a unique conflict skips that row only), and for each row inserted its
  * first history row, its outbox row when queued, and its TR505/TR507 history rows. Messages that answer a
- * heenbericht do not come here (they take the serialised path). Returns the inserted rows.
+ * heenbericht do not come here (they take the serialised path). Returns the ids of the rows inserted (the
+ * caller builds each row from the values it wrote, `insertedRow`).
  */
 export function insertManyText(n: number): string {
   const cached = insertTexts.get(n);
@@ -64,7 +65,7 @@ export function insertManyText(n: number): string {
    INSERT INTO messages (${INSERT_COLUMNS})
    VALUES ${rows.join(',\n     ')}
    ON CONFLICT DO NOTHING
-   RETURNING ${META_COLUMNS}, findings
+   RETURNING id, received_at, status, status_reason, destination
  ), actors AS (
    SELECT * FROM unnest(${a(1)}::text[], ${a(2)}::text[]) AS x(id, actor)
  ), history AS (
@@ -92,7 +93,7 @@ export function insertManyText(n: number): string {
    SELECT DISTINCT x.h, x.m FROM unnest(${a(13)}::text[], ${a(14)}::text[]) AS x(m, h)
    WHERE x.m IN (SELECT id FROM ins)
  )
- SELECT * FROM ins`;
+ SELECT id FROM ins`;
   insertTexts.set(n, text);
   return text;
 }
@@ -249,7 +250,8 @@ type Query = <R extends QueryResultRow>(text: string, values: unknown[], name: s
 
 /** The batchers of the store's group-committed writes, over its one-statement query function. */
 export class BatchedWrites {
-  readonly inserts: StatementBatcher<InsertItem, MessageRow | null>;
+  /** Per item whether it was inserted (false: a unique conflict skipped it). */
+  readonly inserts: StatementBatcher<InsertItem, boolean>;
   readonly claims: StatementBatcher<ClaimItem, ClaimResult>;
   readonly completions: StatementBatcher<CompleteItem, CompleteRow>;
 
@@ -313,21 +315,21 @@ export class BatchedWrites {
     return claimResults(items, rows, sealer);
   }
 
-  private async insertOne({ v, actor, history }: InsertItem): Promise<MessageRow | null> {
+  private async insertOne({ v, actor, history }: InsertItem): Promise<boolean> {
     const params = [...messageParams(v, actor, history), ...sealParams(v)];
-    return (await this.q<MessageRow>(INSERT_MESSAGE, params, 'schakel-insert-message'))[0] ?? null;
+    return (await this.q<{ id: string }>(INSERT_MESSAGE, params, 'schakel-insert-message')).length > 0;
   }
 
-  /** One row per item, null where a unique conflict skipped it (of two equal ids the first wins). */
-  private async insertMany(items: InsertItem[]): Promise<(MessageRow | null)[]> {
+  /** Per item whether it was inserted; false where a unique conflict skipped it (of two equal ids the first wins). */
+  private async insertMany(items: InsertItem[]): Promise<boolean[]> {
     const n = statementRows(items.length);
-    const rows = await this.q<MessageRow>(insertManyText(n), insertManyParams(items, n), `schakel-insert-many-${n}`);
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return items.map((i) => {
-      const row = byId.get(i.v.id) ?? null;
-      byId.delete(i.v.id);
-      return row;
-    });
+    const rows = await this.q<{ id: string }>(
+      insertManyText(n),
+      insertManyParams(items, n),
+      `schakel-insert-many-${n}`,
+    );
+    const inserted = new Set(rows.map((r) => r.id));
+    return items.map((i) => inserted.delete(i.v.id));
   }
 }
 

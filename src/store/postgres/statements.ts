@@ -18,6 +18,7 @@ export const OUTBOX_MESSAGE_COLUMNS = `m.id, m.standard, m.release, m.message_na
 /**
  * One statement, so one atomic write: the message, its first history row, its outbox row when queued, and the
  * heenbericht's answer when the retour's heen is known. A unique conflict inserts nothing at all.
+ * Returns the id only (no row when nothing was inserted): the caller builds the row from the values it wrote.
  * Parameters: see `insertParams` in writes.ts ($1 … $33), `historyParams` ($34 … $41), gemeente and flow ($42, $43), `sealParams` (the body's key id $44, the BSN index entries $45).
  */
 export const INSERT_MESSAGE = `WITH ins AS (
@@ -30,7 +31,7 @@ export const INSERT_MESSAGE = `WITH ins AS (
      $21, $22::text, $23::text, $24::text, $25::text, $26, $27, $28::bigint, $29::bigint, $2::bigint, $2::bigint, $32,
      $42::text, $43::text, $44::text)
    ON CONFLICT DO NOTHING
-   RETURNING ${META_COLUMNS}, findings
+   RETURNING id
  ), history AS (
    INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason)
    SELECT id, $2::bigint, NULL, $22::text, $30, $23::text FROM ins
@@ -52,7 +53,7 @@ export const INSERT_MESSAGE = `WITH ins AS (
  ), bsn_rows AS (
    INSERT INTO bsn_index (bsn_hash, message_id) SELECT DISTINCT h, ins.id FROM ins, unnest($45::text[]) AS h
  )
- SELECT * FROM ins`;
+ SELECT id FROM ins`;
 
 /**
  * The message an insert conflicted with (ON CONFLICT waited for a concurrent insert of it to commit, so it is

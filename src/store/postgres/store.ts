@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { insertedRow } from '../inserted-row.ts';
 import { newMessageId } from '../message-id.ts';
 import {
   type AttemptRow,
@@ -240,10 +241,12 @@ export class PostgresStore implements MessageStore {
     if (isSerialised(m) || (m.correlatedTo && m.countsAsAnswer !== false))
       return this.insertSerialised(m, actor, prepared, sealer);
     for (let round = 0; round < 3; round++) {
-      const v = sealer.seal(messageValues(m, m.id ?? newMessageId(), this.now(), prepared));
+      const plain = messageValues(m, m.id ?? newMessageId(), this.now(), prepared);
+      const v = sealer.seal(plain);
       // With the inserts of concurrent requests: one statement, one COMMIT (group commit).
-      const inserted = await this.batched.inserts.submit({ v, actor, history: historyToWrite(m) });
-      if (inserted) return { kind: 'inserted', id: inserted.id, message: sealer.openStored(toStored(inserted)) };
+      if (await this.batched.inserts.submit({ v, actor, history: historyToWrite(m) })) {
+        return { kind: 'inserted', id: v.id, message: toStored(insertedRow(plain, v.body != null)) };
+      }
 
       // The identity (or the id) exists: compare contents and audit the repeat.
       if (!v.dedupScope || m.status === 'rejected') throw new Error(`message id ${v.id} exists already`);
@@ -278,18 +281,18 @@ export class PostgresStore implements MessageStore {
           .rows[0];
       }
       const decided = { ...m, ...serialisedStatus(m, pending) };
-      const v = sealer.seal(messageValues(decided, decided.id ?? newMessageId(), now, prepared));
-      const { rows } = await c.query<MessageRow>(sql.INSERT_MESSAGE, [
+      const plain = messageValues(decided, decided.id ?? newMessageId(), now, prepared);
+      const v = sealer.seal(plain);
+      const { rowCount } = await c.query(sql.INSERT_MESSAGE, [
         ...messageParams(v, actor, historyToWrite(decided)),
         ...sealParams(v),
       ]);
-      const inserted = rows[0];
-      if (inserted) {
+      if (rowCount) {
         if (v.answersHeen) {
           const { rows: heen } = await c.query<{ answered_by: string | null }>(sql.ANSWERED_BY, [v.correlatedTo]);
           if (heen[0]?.answered_by === v.id) await releaseHeld(c, v.correlatedTo!, now);
         }
-        return { kind: 'inserted', id: inserted.id, message: sealer.openStored(toStored(inserted)) };
+        return { kind: 'inserted', id: v.id, message: toStored(insertedRow(plain, v.body != null)) };
       }
       if (!v.dedupScope || m.status === 'rejected' || m.id) throw new Error(`message id ${v.id} exists already`);
       const { rows: found } = await c.query<{ id: string; content_hash: string }>(
