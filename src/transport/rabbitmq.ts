@@ -29,6 +29,7 @@ import { createLogger, type Logger } from '../log.ts';
 import type { BrokerOutbox, DeliveryOutbox, PublishLease, PublishRef } from '../store/types.ts';
 import type { AdapterLookup } from './adapter.ts';
 import { type BackoffPolicy, backoffDelay } from './backoff.ts';
+import { SharedDeadlines } from './deadline.ts';
 import { type DeliveryContext, type DeliveryTls, deliverLease } from './delivery.ts';
 import { type DeliveryPublisher, OutboxRelay } from './outbox-relay.ts';
 import { ChannelAcks } from './rabbitmq-acks.ts';
@@ -199,6 +200,8 @@ export class RabbitMqTransport implements Transport {
       clock: this.clock,
       random: options.random ?? Math.random,
       shutdown: this.hardStop.signal,
+      // The deliveries claimed together end their leases together: one timer and signal for all their attempts.
+      deadlines: new SharedDeadlines(this.hardStop.signal, this.clock),
       log: this.log,
       record: (op) => this.storeCall(op),
       ...(options.tls ? { tls: options.tls } : {}),
