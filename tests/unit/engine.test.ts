@@ -1,5 +1,7 @@
 /** The XSD engine under hostile and large input: safe parsing, limits, positions, privacy, worker threads. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { makeExample } from '../../src/examples/examples.ts';
 import { ValidationService } from '../../src/validation/service.ts';
 import { BerichtValidator } from '../../src/validation/validator.ts';
 import { SchemaPacks } from '../../src/xml/packs.ts';
@@ -121,4 +123,35 @@ describe.skipIf(!hasReference)('large documents', () => {
     expect(onWorker.xsdValid).toBe(false);
     expect(onWorker).toEqual(inline);
   }, 120_000);
+});
+
+describe('the validation worker takes the requests of one event-loop turn together', () => {
+  let service: ValidationService;
+  beforeAll(() => {
+    service = new ValidationService({ today, inlineMaxBytes: 0, workers: 1 });
+  });
+  afterAll(() => service.close());
+
+  it('posts them in one message and answers each with the verdict it would get inline, in any mix', async () => {
+    const valid = Buffer.from(makeExample('WMO301', { afzender: '0384', ontvanger: '42420001', now: today() }));
+    const docs = Array.from({ length: 20 }, (_, i) =>
+      i % 3 === 1
+        ? Buffer.from('<not-closed>')
+        : i % 3 === 2
+          ? Buffer.from(valid.toString('utf8').replace('<iwmo:Geslacht>', '<iwmo:Geslacht>9'))
+          : valid,
+    );
+    // Warm up: the worker has started and compiled its packs.
+    await service.validate(valid);
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    try {
+      const verdicts = await Promise.all(docs.map((d) => service.validate(d)));
+      expect(posted).toHaveBeenCalledTimes(1);
+      expect(verdicts).toEqual(docs.map((d) => service.inline.validate(d)));
+      expect(verdicts.map((v) => v.valid)).toContain(true);
+      expect(verdicts.map((v) => v.valid)).toContain(false);
+    } finally {
+      posted.mockRestore();
+    }
+  });
 });
