@@ -12,24 +12,25 @@ export interface InternalPayload {
 /** The GGK envelope roots, in the first bytes of a document (a cheap look before any parsing). */
 const ENVELOPE_ROOT = /<(?:[A-Za-z_][\w.-]*:)?envelop(?:Heen|Retour)bericht-ggk_D[iu]01[\s>/]/;
 
+/** In every envelope root's name; a body without it near its start is no envelope (a search, no string made). */
+const ENVELOPE_MARK = Buffer.from('bericht-ggk_D', 'latin1');
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /**
  * Internal systems (webhook, AMQP) get the bericht itself: a WMO302 that came back from the GGK inside a
  * ggk_Du01 is handed on as the WMO302, with the envelope's referentienummer and crossRefnummer as headers. The
  * stored body stays the exact envelope received. A document that only looks like an envelope goes as it is.
  */
-/** In every envelope root's name; a body without it near its start is no envelope (a search, no string made). */
-const ENVELOPE_MARK = Buffer.from('bericht-ggk_D', 'latin1');
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
 export function internalPayload(body: Buffer): InternalPayload {
-  const mark = body.indexOf(ENVELOPE_MARK);
-  if (mark < 0 || mark >= 1024) return { body, headers: NO_HEADERS };
-  if (!ENVELOPE_ROOT.test(body.subarray(0, 1024).toString('latin1'))) return { body, headers: {} };
+  const start = body.subarray(0, 1024);
+  if (start.indexOf(ENVELOPE_MARK) < 0 || !ENVELOPE_ROOT.test(start.toString('latin1'))) {
+    return { body, headers: NO_HEADERS };
+  }
   try {
     // Validated against the envelope schema when it came in: here it is only read, not judged again.
     const root = parseToTree(body);
     const payload = envelopePayload(root);
-    if (!payload || payload.length === 0) return { body, headers: {} };
+    if (!payload || payload.length === 0) return { body, headers: NO_HEADERS };
     const referentienummer = textAt(root, 'stuurgegevens/referentienummer');
     const crossRefnummer = textAt(root, 'stuurgegevens/crossRefnummer');
     return {
@@ -41,6 +42,6 @@ export function internalPayload(body: Buffer): InternalPayload {
       },
     };
   } catch {
-    return { body, headers: {} };
+    return { body, headers: NO_HEADERS };
   }
 }

@@ -2,6 +2,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Lease, MessageStore, NewMessage, NextStep, RecordedAttempt } from '../../src/store/types.ts';
 import { BSN, stufDi01, wmo301 } from '../helpers/messages.ts';
 
+/** A WMO302 that the pipeline already linked to its heenbericht (the serialised insert path). */
+const answerTo = (heenId: string) =>
+  wmo301({
+    messageName: 'WMO302',
+    direction: 'retour',
+    dedup: { scope: 'istd', sender: '42420001', identificatie: 'R-1' },
+    correlatedTo: heenId,
+    answerSummary: '0001',
+    body: '<r/>',
+  });
+
 /** Builds a store on fresh storage that reads time from `clock`; `dispose` closes it and removes the storage. */
 export type MakeStore = (clock: () => number) => Promise<{ store: MessageStore; dispose(): Promise<void> }>;
 
@@ -184,17 +195,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
             'caller:x',
           ),
           // An answer that knows its heen (the serialised path).
-          store.insertMessage(
-            wmo301({
-              messageName: 'WMO302',
-              direction: 'retour',
-              dedup: { scope: 'istd', sender: '42420001', identificatie: 'R-1' },
-              correlatedTo: heen.id,
-              answerSummary: '0001',
-              body: '<r/>',
-            }),
-            'a',
-          ),
+          store.insertMessage(answerTo(heen.id), 'a'),
         ]);
         for (const r of results) {
           expect(r.kind).toBe('inserted');
@@ -668,17 +669,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
 
       it('links at insert time when the pipeline already knows the heenbericht', async () => {
         const heen = await store.insertMessage(wmo301(), 'a');
-        const retour = await store.insertMessage(
-          wmo301({
-            messageName: 'WMO302',
-            direction: 'retour',
-            dedup: { scope: 'istd', sender: '42420001', identificatie: 'R-1' },
-            correlatedTo: heen.id,
-            answerSummary: '0001',
-            body: '<r/>',
-          }),
-          'a',
-        );
+        const retour = await store.insertMessage(answerTo(heen.id), 'a');
         expect(await store.getMessage(heen.id)).toMatchObject({ answeredBy: retour.id, answerSummary: '0001' });
       });
 

@@ -8,6 +8,7 @@ import { DestinationHealth, evaluateAlerts } from '../../src/beheer/alerts.ts';
 import { tokensMatch } from '../../src/beheer/csrf.ts';
 import { type Job, JobRunner } from '../../src/beheer/jobs.ts';
 import { type Overview, OverviewService } from '../../src/beheer/overview.ts';
+import { scopedStore } from '../../src/beheer/scope.ts';
 import { matchingIds, searchBsn, searchMessages, TooManyMessages, toMessageFilter } from '../../src/beheer/search.ts';
 import { cookieHeader, SessionStore, sessionIdHash } from '../../src/beheer/session.ts';
 import { parseConfig } from '../../src/config/load.ts';
@@ -198,12 +199,21 @@ describe('bulk jobs', () => {
   });
 
   it('an id search finds a bericht by its id and by the GGK referentienummer its envelope carried', async () => {
-    const a = await insert({});
+    const a = await insert({ gemeente: '0384' });
     await insert({});
     const byId = await searchMessages(store, { id: a }, { limit: 50 });
     const byReference = await searchMessages(store, { id: ggkReferentienummer(a) }, { limit: 50 });
     expect([byId.items.map((m) => m.id), byReference.items.map((m) => m.id)]).toEqual([[a], [a]]);
     expect((await searchMessages(store, { id: ggkReferentienummer(newMessageId()) }, { limit: 50 })).items).toEqual([]);
+    // Through the reader's grants: its own gemeente finds it by reference, another gemeente neither way.
+    const own = scopedStore(store, [{ gemeenten: ['0384'], flows: '*' }]);
+    expect((await searchMessages(own, { id: ggkReferentienummer(a) }, { limit: 50 })).items.map((m) => m.id)).toEqual([
+      a,
+    ]);
+    const other = scopedStore(store, [{ gemeenten: ['0599'], flows: '*' }]);
+    for (const id of [a, ggkReferentienummer(a)]) {
+      expect((await searchMessages(other, { id }, { limit: 50 })).items).toEqual([]);
+    }
   });
 
   it('a BSN search finds exactly the berichten carrying that BSN in a BSN element, through the index', async () => {
