@@ -1,5 +1,6 @@
 /**
- * `npm run bench:ingest -- --mode embedded|scale-out [--seconds S] [--warmup S] [--concurrency C] [--profile DIR]`
+ * `npm run bench:ingest -- --mode embedded|scale-out [--seconds S] [--warmup S] [--concurrency C] [--prefill N]
+ *   [--profile DIR]`
  *
  * Starts the gateway as real processes (`schakel serve`): embedded = one instance on SQLite with the in-process
  * transport; scale-out = two instances sharing a fresh PostgreSQL schema and RabbitMQ queue prefix. A load
@@ -16,6 +17,10 @@
  * - whether issue #17's goals are met. After the window the load stops and the bench waits (at most `--drain`
  *   seconds) until every accepted message was delivered; scale-out also measures the raw RabbitMQ publish-confirm
  *   rate (a plain amqplib confirm channel, same body and window, a quorum queue) for comparison.
+ *
+ * Scale-out starts on a store that has been running: `--prefill N` (default 50,000; 0 for an empty schema)
+ * delivered berichten, analysed, before the gateways start (bench/prefill.ts says why this matters for
+ * PostgreSQL's cached plans). SQLite plans no differently by table size; embedded starts empty.
  *
  * `--profile DIR` runs the gateways with `node --cpu-prof` and writes their profiles there when they stop;
  * `--runtime dist` (the default) runs the gateways as the container image does: `npm run build` first, then plain
@@ -44,6 +49,7 @@ import {
   wmo301Variant,
 } from '../tests/helpers/scale-out.ts';
 import { AMQP_URL, createSchema, PG_URL, probePostgres, probeRabbitMq, uniqueName } from '../tests/helpers/services.ts';
+import { prefillPostgres } from './prefill.ts';
 import { type CpuSample, cpuBetween, cpuCount, loadAverage, mainThreadSeconds, OTHER, sampleCpu } from './proc.ts';
 
 const { values: args } = parseArgs({
@@ -53,6 +59,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '5' },
     drain: { type: 'string', default: '120' },
     concurrency: { type: 'string', default: '64' },
+    prefill: { type: 'string', default: '50000' },
     window: { type: 'string', default: '256' },
     profile: { type: 'string' },
     'node-args': { type: 'string' },
@@ -63,7 +70,7 @@ const mode = args.mode as 'scale-out' | 'embedded';
 if (mode !== 'scale-out' && mode !== 'embedded') {
   console.error(
     'usage: npm run bench:ingest -- --mode embedded|scale-out [--seconds S] [--warmup S] [--drain S] ' +
-      '[--concurrency C] [--window W] [--profile DIR]',
+      '[--concurrency C] [--window W] [--prefill N] [--profile DIR]',
   );
   process.exit(2);
 }
@@ -76,6 +83,7 @@ const SECONDS = Number(args.seconds);
 const WARMUP = Number(args.warmup);
 const DRAIN = Number(args.drain);
 const CONCURRENCY = Number(args.concurrency);
+const PREFILL = mode === 'scale-out' ? Number(args.prefill) : 0;
 const WINDOW = Number(args.window);
 const PROGRESS_EVERY = 10;
 const IDLE_SECONDS = 3;
@@ -131,6 +139,10 @@ try {
     dropSchema = await createSchema(schema);
     pgClient = new pg.Client({ connectionString: PG_URL });
     await pgClient.connect();
+    if (PREFILL > 0) {
+      const rows = await prefillPostgres(PG_URL, schema, PREFILL);
+      console.log(`bench:ingest: the store holds ${rows} delivered berichten before the gateways start (analysed)`);
+    }
   }
   const names = mode === 'scale-out' ? ['a', 'b'] : ['a'];
   for (const name of names) {
@@ -262,7 +274,7 @@ function report(start: Snapshot, end: Snapshot, latencies: number[], t: Totals):
 
   console.log(
     `\nbench:ingest mode=${mode} instances=${instances.length} concurrency=${CONCURRENCY}` +
-      `${mode === 'scale-out' ? ` window=${WINDOW}` : ''} runtime=${runtime} body=${Buffer.byteLength(official)} B cores=${cpuCount()}` +
+      `${mode === 'scale-out' ? ` window=${WINDOW} prefill=${PREFILL}` : ''} runtime=${runtime} body=${Buffer.byteLength(official)} B cores=${cpuCount()}` +
       ` warm-up ${WARMUP} s, steady window ${seconds.toFixed(1)} s`,
   );
   line('accepted (202) in the window', `${accepted} = ${rate(accepted, seconds)}`);
