@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type {
   Lease,
   MessageFilter,
+  MessageStatus,
   MessageStore,
   NewMessage,
   NextStep,
@@ -20,8 +21,15 @@ const answerTo = (heenId: string) =>
     body: '<r/>',
   });
 
-/** Builds a store on fresh storage that reads time from `clock`; `dispose` closes it and removes the storage. */
-export type MakeStore = (clock: () => number) => Promise<{ store: MessageStore; dispose(): Promise<void> }>;
+/**
+ * Builds a store on fresh storage that reads time from `clock`; `dispose` closes it and removes the storage.
+ * `writeStatus` sets a message's stored status directly, as an older version of the store wrote it.
+ */
+export type MakeStore = (clock: () => number) => Promise<{
+  store: MessageStore;
+  dispose(): Promise<void>;
+  writeStatus(id: string, status: MessageStatus): Promise<void>;
+}>;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -43,13 +51,14 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     let now: number;
     let store: MessageStore;
     let dispose: () => Promise<void>;
+    let writeStatus: (id: string, status: MessageStatus) => Promise<void>;
     const advance = (ms: number) => {
       now += ms;
     };
 
     beforeEach(async () => {
       now = Date.UTC(2026, 0, 15, 9, 0, 0);
-      ({ store, dispose } = await makeStore(() => now));
+      ({ store, dispose, writeStatus } = await makeStore(() => now));
     });
     afterEach(async () => {
       await dispose();
@@ -463,6 +472,25 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect((await statusesOf('queued')).total).toBe(2);
         expect(await store.statusCounts()).toMatchObject({ queued: 2, delivering: 0 });
         expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued']);
+      });
+      it('reads a delivering status an older version wrote by its lease, and completes it from there', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const lease = await leaseOne('old-version', 60_000);
+        await writeStatus(id, 'delivering');
+        expect((await store.getMessage(id))!.status).toBe('delivering');
+        expect((await store.listMessages({ status: 'delivering' })).total).toBe(1);
+        expect(await store.statusCounts()).toMatchObject({ queued: 0, delivering: 1 });
+        // Handed back it reads queued, as the older version's release wrote it.
+        expect(await store.releaseLease(lease)).toBe(true);
+        expect((await store.getMessage(id))!.status).toBe('queued');
+        expect((await store.listMessages({ status: 'queued' })).total).toBe(1);
+        expect(await store.statusCounts()).toMatchObject({ queued: 1, delivering: 0 });
+        // Its completion moves on from what is stored.
+        await complete(await leaseOne(), 'delivered', { kind: 'delivered' });
+        expect((await store.statusHistory(id)).map((h) => [h.from, h.to])).toEqual([
+          [null, 'queued'],
+          ['delivering', 'delivered'],
+        ]);
       });
     });
 
