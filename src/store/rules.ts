@@ -106,7 +106,7 @@ export function messageConditions(filter: MessageFilter, bsnHash?: string): Cond
 }
 
 /** The stored statuses of a message with a delivery round open: queued, or delivering as written before issue #17. */
-export const PENDING_STATUSES = ['queued', 'delivering'] as const satisfies readonly MessageStatus[];
+const PENDING_STATUSES = ['queued', 'delivering'] as const satisfies readonly MessageStatus[];
 
 /**
  * A status filter as the stores run it (issue #17): `delivering` is not written but read from the outbox, so

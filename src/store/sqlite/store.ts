@@ -423,7 +423,7 @@ export class SqliteStore implements MessageStore {
       else this.s.outboxDelete.run(current.outbox_id);
       this.s.setStatusAttempts.run({ id: lease.messageId, ...plan.update, attempts: attemptNo, now });
       record(to, plan.update.nextAttemptAt);
-      // From the status as stored (queued; delivering was never written, issue #17), the previous row's `to`.
+      // From the status as stored (queued: delivering is not written since issue #17), the previous row's `to`.
       if (current.status !== to) {
         this.s.history.run(lease.messageId, now, current.status, to, plan.historyActor, plan.historyReason);
       }
