@@ -61,6 +61,14 @@ export interface MessageRow {
   updated_at: number;
 }
 
+/**
+ * The message as a beheer action reads it: its status as read (`status`: delivering while a delivery lease is held,
+ * issue #17) and as stored (`stored_status`: what its history row moves from).
+ */
+export interface ActionStateRow extends Pick<MessageRow, 'status' | 'has_body' | 'destination'> {
+  stored_status: MessageStatus;
+}
+
 /** The dedup key as the three columns that carry the uniqueness constraint. */
 export function flattenDedup(d: DedupKey | null): { scope: string | null; sender: string | null; id: string | null } {
   if (!d) return { scope: null, sender: null, id: null };

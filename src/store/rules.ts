@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Standard } from '../catalogue/types.ts';
 import { redactDeep } from '../log.ts';
-import { clean, flattenDedup, type HistoryRefRow, type MessageRow, type OutboxRow, redactFinding } from './rows.ts';
+import { type ActionStateRow, clean, flattenDedup, type HistoryRefRow, type OutboxRow, redactFinding } from './rows.ts';
 import {
   type ActionResult,
   type AttemptReport,
@@ -52,6 +52,8 @@ export function pageOf(filter: { limit?: number; offset?: number }, max: number)
 export type Condition =
   | { column: string; op: '=' | '>=' | '<'; value: string | number }
   | { column: string; op: 'in'; values: string[] }
+  /** The status as read (`storedStatusFilter`): delivering is not stored but read from the delivery lease. */
+  | { op: 'status'; values: MessageStatus[] }
   | { op: 'scope'; scope: MessageScope }
   /** The message has this entry in the BSN index (`bsn_index.bsn_hash`). */
   | { column: 'id'; op: 'bsn'; value: string };
@@ -83,7 +85,7 @@ export function messageConditions(filter: MessageFilter, bsnHash?: string): Cond
     if (value !== undefined) out.push({ column, op: '=', value });
   };
   if (filter.status !== undefined) {
-    out.push({ column: 'status', op: 'in', values: Array.isArray(filter.status) ? filter.status : [filter.status] });
+    out.push({ op: 'status', values: Array.isArray(filter.status) ? filter.status : [filter.status] });
   }
   eq('standard', filter.standard);
   eq('message_name', filter.messageName);
@@ -101,6 +103,26 @@ export function messageConditions(filter: MessageFilter, bsnHash?: string): Cond
   eq('flow', filter.flow);
   if (filter.scope) out.push({ op: 'scope', scope: filter.scope });
   return out;
+}
+
+/** The stored statuses of a message with a delivery round open: queued, or delivering as written before issue #17. */
+const PENDING_STATUSES = ['queued', 'delivering'] as const satisfies readonly MessageStatus[];
+
+/**
+ * A status filter as the stores run it (issue #17): `delivering` is not written but read from the outbox, so
+ * queued alone becomes a pending status (`PENDING_STATUSES`) without a delivery lease (`lease: 'unleased'`), and
+ * delivering alone one with (`'leased'`); both together, and every other status, match the stored column (`stored`).
+ * A message matches when its stored status is in `stored` or the lease condition holds.
+ */
+export function storedStatusFilter(values: readonly MessageStatus[]): {
+  stored: MessageStatus[];
+  lease: 'leased' | 'unleased' | null;
+} {
+  const queued = values.includes('queued');
+  const delivering = values.includes('delivering');
+  const other = values.filter((s) => s !== 'queued' && s !== 'delivering');
+  if (queued && delivering) return { stored: [...other, ...PENDING_STATUSES], lease: null };
+  return { stored: other, lease: queued ? 'unleased' : delivering ? 'leased' : null };
 }
 
 /** The audit filter as conditions on the audit_log table. */
@@ -275,11 +297,12 @@ export interface ActionPlan {
 /**
  * Whether an action may run on this message, and what it writes. A message with a live delivery lease is
  * in flight and cannot be held or cancelled; a row being published is not being delivered (its broker copy's
- * consumer finds it stale).
+ * consumer finds it stale). The action starts from the status as read (delivering while leased, also in the
+ * audit row); the history row moves from the status as stored, the one the previous history row moved to.
  */
 export function planAction(
   req: ActionRequest,
-  m: Pick<MessageRow, 'status' | 'has_body' | 'destination'>,
+  m: ActionStateRow,
   outbox: Pick<OutboxRow, 'id' | 'phase' | 'lease_until'> | undefined,
   now: number,
 ): { ok: false; result: ActionResult } | { ok: true; plan: ActionPlan } {
@@ -313,7 +336,7 @@ export function planAction(
         settledAt: isSettled(to) ? now : null,
         nextAttemptAt: to === 'queued' ? now : null,
       },
-      history: { from: m.status, to, reason },
+      history: { from: m.stored_status, to, reason },
       audit: { action: `message.${req.kind}`, details: { from: m.status, to } },
     },
   };

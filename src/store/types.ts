@@ -21,6 +21,12 @@ export interface ScopePart {
  */
 export type MessageScope = readonly ScopePart[];
 
+/**
+ * A message's status as every read shows it (message, lists, filters, counts). `delivering` is not stored (issue
+ * #17): a queued message reads delivering while its outbox row holds a delivery lease (`leaseDue`, or a claimed
+ * broker publication; also once that lease ran out, until it is taken again). The status history records the
+ * stored statuses only, so a delivery shows as queued → delivered (or failed, dead); a retry leaves it queued.
+ */
 export const MESSAGE_STATUSES = [
   'received',
   'queued',
@@ -464,6 +470,7 @@ export interface MessageLog {
   /** The stored body; null when unknown, purged or, with a scope, outside it. */
   getBody(id: string, scope?: MessageScope): Promise<Buffer | null>;
   listMessages(filter?: MessageFilter): Promise<MessagePage>;
+  /** The changes of the stored status, oldest first (no `delivering`: see `MESSAGE_STATUSES`). */
   statusHistory(id: string): Promise<StatusChange[]>;
   deliveryAttempts(id: string): Promise<DeliveryAttempt[]>;
   statusCounts(filter?: StatusCountFilter): Promise<StatusCounts>;
@@ -510,9 +517,12 @@ export interface CorrelationStore {
 
 /** The outbox as a delivering transport sees it: lease, deliver, record. */
 export interface DeliveryOutbox {
-  /** Reserves up to `limit` due deliveries whose lease is free or expired (not those handed to a broker). */
+  /**
+   * Reserves up to `limit` due deliveries whose lease is free or expired (not those handed to a broker); only
+   * the outbox rows are written, their messages read delivering from the lease.
+   */
   leaseDue(owner: string, limit: number, leaseMs: number): Promise<Lease[]>;
-  /** Gives a lease back without counting an attempt (shutdown): queued again and due at once. */
+  /** Gives a lease back without counting an attempt (shutdown): due at once, and the message reads queued again. */
   releaseLease(lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'owner'>): Promise<boolean>;
   /** When the next delivery `leaseDue` can take falls due (leased rows count from their lease end), or null. */
   nextDueAt(): Promise<Date | null>;
@@ -547,7 +557,7 @@ export interface BrokerOutbox {
   /** Publishing these failed: due again at once for the relay. Returns how many were still publishing. */
   abandonPublish(refs: readonly PublishRef[]): Promise<number>;
   /**
-   * A consumer took a publication from the broker: reserves the delivery like `leaseDue` (status delivering) when
+   * A consumer took a publication from the broker: reserves the delivery like `leaseDue` (reads delivering) when
    * the token is current and no live claim holds it. Also before `markPublished` (the consumer can be faster
    * than the confirm).
    */

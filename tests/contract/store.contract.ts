@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Lease, MessageStore, NewMessage, NextStep, RecordedAttempt } from '../../src/store/types.ts';
+import type {
+  Lease,
+  MessageFilter,
+  MessageStatus,
+  MessageStore,
+  NewMessage,
+  NextStep,
+  RecordedAttempt,
+} from '../../src/store/types.ts';
 import { BSN, stufDi01, wmo301 } from '../helpers/messages.ts';
 
 /** A WMO302 that the pipeline already linked to its heenbericht (the serialised insert path). */
@@ -13,8 +21,15 @@ const answerTo = (heenId: string) =>
     body: '<r/>',
   });
 
-/** Builds a store on fresh storage that reads time from `clock`; `dispose` closes it and removes the storage. */
-export type MakeStore = (clock: () => number) => Promise<{ store: MessageStore; dispose(): Promise<void> }>;
+/**
+ * Builds a store on fresh storage that reads time from `clock`; `dispose` closes it and removes the storage.
+ * `writeStatus` sets a message's stored status directly, as an older version of the store wrote it.
+ */
+export type MakeStore = (clock: () => number) => Promise<{
+  store: MessageStore;
+  dispose(): Promise<void>;
+  writeStatus(id: string, status: MessageStatus): Promise<void>;
+}>;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -36,13 +51,14 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     let now: number;
     let store: MessageStore;
     let dispose: () => Promise<void>;
+    let writeStatus: (id: string, status: MessageStatus) => Promise<void>;
     const advance = (ms: number) => {
       now += ms;
     };
 
     beforeEach(async () => {
       now = Date.UTC(2026, 0, 15, 9, 0, 0);
-      ({ store, dispose } = await makeStore(() => now));
+      ({ store, dispose, writeStatus } = await makeStore(() => now));
     });
     afterEach(async () => {
       await dispose();
@@ -295,7 +311,11 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(m).toMatchObject({ status: 'delivered', attempts: 1, nextAttemptAt: null });
         expect(m.settledAt!.getTime()).toBe(now);
         expect(await store.nextDueAt()).toBeNull();
-        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued', 'delivering', 'delivered']);
+        // Delivering is read from the lease, never written: the completion moves the stored queued on.
+        expect((await store.statusHistory(id)).map((h) => [h.from, h.to])).toEqual([
+          [null, 'queued'],
+          ['queued', 'delivered'],
+        ]);
         const [attempt] = await store.deliveryAttempts(id);
         expect(attempt).toMatchObject({
           attemptNo: 1,
@@ -387,10 +407,119 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(await store.deliveryAttempts(id)).toEqual([]);
         expect(await store.releaseLease(lease)).toBe(false);
       });
+
+      it('reads delivering from the delivery lease alone: message, lists, filters and counts; queued again once released', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        advance(10);
+        const other = (await store.insertMessage(wmo301({ berichtIdentificatie: 'ID-2' }), 'a')).id;
+        // A first attempt fails, so the stored message carries a reason and a next attempt.
+        const [first] = await store.leaseDue('w0', 1, 60_000);
+        await complete(first!, 'retry', { kind: 'retry', at: new Date(now) }, { reason: 'HTTP 503' });
+        const waiting = (await store.getMessage(id))!;
+        expect(waiting).toMatchObject({ status: 'queued', statusReason: 'HTTP 503' });
+        expect(waiting.nextAttemptAt).not.toBeNull();
+
+        const [lease] = await store.leaseDue('w1', 1, 60_000);
+        expect(lease!.messageId).toBe(id);
+        const read = (await store.getMessage(id))!;
+        expect(read).toMatchObject({ status: 'delivering', statusReason: null, nextAttemptAt: null });
+        const statusesOf = async (status: MessageFilter['status']) => {
+          const page = await store.listMessages({ status });
+          return { ids: page.items.map((m) => [m.id, m.status]), total: page.total };
+        };
+        expect(await statusesOf('delivering')).toEqual({ ids: [[id, 'delivering']], total: 1 });
+        expect(await statusesOf('queued')).toEqual({ ids: [[other, 'queued']], total: 1 });
+        expect(await statusesOf(['queued', 'delivering'])).toEqual({
+          ids: [
+            [other, 'queued'],
+            [id, 'delivering'],
+          ],
+          total: 2,
+        });
+        expect(await statusesOf(['delivering', 'delivered'])).toEqual({ ids: [[id, 'delivering']], total: 1 });
+        expect((await store.listMessages()).items.find((m) => m.id === id)).toMatchObject({
+          status: 'delivering',
+          statusReason: null,
+          nextAttemptAt: null,
+        });
+        expect(await store.statusCounts()).toMatchObject({ queued: 1, delivering: 1 });
+        expect(await store.statusCounts({ destination: 'dest-a' })).toMatchObject({ queued: 1, delivering: 1 });
+        expect((await store.gemeenteCounts()).filter((c) => c.n > 0).map((c) => [c.status, c.n])).toEqual([
+          ['delivering', 1],
+          ['queued', 1],
+        ]);
+        const unanswered = await store.listUnanswered({ receivedBefore: new Date(now + 1), limit: 10 });
+        expect(unanswered.map((u) => [u.id, u.status])).toEqual([
+          [id, 'delivering'],
+          [other, 'queued'],
+        ]);
+        // Nothing was written for it: the history holds the insert only.
+        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued']);
+
+        // A lease that ran out but was not taken again still reads delivering, as the written status did.
+        advance(60_000);
+        expect((await store.getMessage(id))!.status).toBe('delivering');
+        expect((await store.statusCounts()).delivering).toBe(1);
+
+        expect(await store.releaseLease(lease!)).toBe(true);
+        // Released: queued, as it read before the lease was taken.
+        expect(await store.getMessage(id)).toMatchObject({
+          status: 'queued',
+          statusReason: waiting.statusReason,
+          nextAttemptAt: waiting.nextAttemptAt,
+        });
+        expect(await statusesOf('delivering')).toEqual({ ids: [], total: 0 });
+        expect((await statusesOf('queued')).total).toBe(2);
+        expect(await store.statusCounts()).toMatchObject({ queued: 2, delivering: 0 });
+        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued']);
+      });
+      it('reads a delivering status an older version wrote by its lease, and completes it from there', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const lease = await leaseOne('old-version', 60_000);
+        await writeStatus(id, 'delivering');
+        expect((await store.getMessage(id))!.status).toBe('delivering');
+        expect((await store.listMessages({ status: 'delivering' })).total).toBe(1);
+        expect(await store.statusCounts()).toMatchObject({ queued: 0, delivering: 1 });
+        // Handed back it reads queued, as the older version's release wrote it.
+        expect(await store.releaseLease(lease)).toBe(true);
+        expect((await store.getMessage(id))!.status).toBe('queued');
+        expect((await store.listMessages({ status: 'queued' })).total).toBe(1);
+        expect(await store.statusCounts()).toMatchObject({ queued: 1, delivering: 0 });
+        // Its completion moves on from what is stored.
+        await complete(await leaseOne(), 'delivered', { kind: 'delivered' });
+        expect((await store.statusHistory(id)).map((h) => [h.from, h.to])).toEqual([
+          [null, 'queued'],
+          ['delivering', 'delivered'],
+        ]);
+      });
     });
 
     describe('broker outbox (scale-out relay and consumers)', () => {
       const ref = (l: { outboxId: number; token: string }) => ({ outboxId: l.outboxId, token: l.token });
+
+      it('reads a message queued under a relay lease or in the broker, delivering once claimed', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const readAs = async () => ({
+          status: (await store.getMessage(id))!.status,
+          delivering: (await store.listMessages({ status: 'delivering' })).total,
+          queued: (await store.listMessages({ status: 'queued' })).total,
+          counts: await store.statusCounts().then((c) => [c.queued, c.delivering]),
+        });
+        const queued = { status: 'queued', delivering: 0, queued: 1, counts: [1, 0] };
+        const delivering = { status: 'delivering', delivering: 1, queued: 0, counts: [0, 1] };
+        const [p] = await store.leaseForPublish('relay', 10, 30_000);
+        expect(await readAs()).toEqual(queued);
+        await store.markPublished([ref(p!)]);
+        expect(await readAs()).toEqual(queued);
+        expect((await store.claimPublished(ref(p!), 'consumer', 20_000)).kind).toBe('claimed');
+        expect(await readAs()).toEqual(delivering);
+        // The claim ran out: still delivering until the relay takes the row again, then queued.
+        advance(20_000);
+        expect(await readAs()).toEqual(delivering);
+        expect(await store.leaseForPublish('relay', 10, 30_000)).toHaveLength(1);
+        expect(await readAs()).toEqual(queued);
+        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued']);
+      });
 
       it('leases due rows for publishing to one relay at a time, without touching the message status', async () => {
         const ids: string[] = [];
@@ -445,7 +574,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
           status: 'delivered',
         });
         expect(await store.claimPublished(ref(p!), 'consumer-2', 20_000)).toEqual({ kind: 'stale' });
-        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued', 'delivering', 'delivered']);
+        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued', 'delivered']);
         expect((await store.deliveryAttempts(id)).map((a) => [a.attemptNo, a.outcome])).toEqual([[1, 'delivered']]);
       });
 
@@ -480,7 +609,8 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(await store.claimPublished(ref(second!), 'consumer', 20_000)).toEqual({ kind: 'stale' });
         const claimed = await store.claimPublished(ref(third!), 'consumer', 20_000);
         expect(claimed.kind).toBe('claimed');
-        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued', 'delivering']);
+        expect((await store.getMessage(id))!.status).toBe('delivering');
+        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued']);
       });
 
       it('makes an abandoned publication due again at once', async () => {
@@ -515,12 +645,9 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         advance(5000);
         const again = await store.claimPublished(ref(retry!), 'consumer', 20_000);
         expect(again.kind === 'claimed' && again.lease.attempt).toBe(2);
-        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual([
-          'queued',
-          'delivering',
-          'queued',
-          'delivering',
-        ]);
+        // A retry leaves the stored status queued: no history row; the attempt records it.
+        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual(['queued']);
+        expect((await store.deliveryAttempts(id)).map((a) => [a.attemptNo, a.resultStatus])).toEqual([[1, 'queued']]);
       });
 
       it('republishes a published row the broker lost, only long after it fell due', async () => {
@@ -614,13 +741,11 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         expect(await store.cancel(id, 'beheer', 'sent by mistake')).toEqual({ ok: true, status: 'cancelled' });
         expect(await store.nextDueAt()).toBeNull();
         expect(await store.release(id, 'beheer')).toEqual({ ok: false, reason: 'invalid-state', status: 'cancelled' });
-        expect((await store.statusHistory(id)).map((h) => h.to)).toEqual([
-          'queued',
-          'on_hold',
-          'queued',
-          'delivering',
-          'queued',
-          'cancelled',
+        expect((await store.statusHistory(id)).map((h) => [h.from, h.to])).toEqual([
+          [null, 'queued'],
+          ['queued', 'on_hold'],
+          ['on_hold', 'queued'],
+          ['queued', 'cancelled'],
         ]);
         const actions = (await store.listAudit({ targetId: id })).map((e) => e.action).reverse();
         expect(actions).toEqual(['message.hold', 'message.release', 'message.cancel']);
@@ -630,7 +755,31 @@ export function storeContract(name: string, makeStore: MakeStore): void {
         const { id } = await store.insertMessage(wmo301(), 'a');
         await leaseOne('crashed', 10_000);
         advance(10_000);
+        // The expired lease still reads delivering: what a delivering message may not do, it may not do.
+        expect(await store.release(id, 'beheer')).toEqual({ ok: false, reason: 'invalid-state', status: 'delivering' });
+        expect(await store.resend(id, 'beheer')).toEqual({ ok: false, reason: 'invalid-state', status: 'delivering' });
         expect(await store.hold(id, 'beheer')).toEqual({ ok: true, status: 'on_hold' });
+        // The history moves from the stored status; the audit names the status beheer saw.
+        expect((await store.statusHistory(id)).map((h) => [h.from, h.to])).toEqual([
+          [null, 'queued'],
+          ['queued', 'on_hold'],
+        ]);
+        const [audit] = await store.listAudit({ targetId: id, action: 'message.hold' });
+        expect(audit!.details).toEqual({ from: 'delivering', to: 'on_hold' });
+      });
+
+      it('refuses to hold or cancel a claimed broker delivery in flight, and resends nothing that is delivering', async () => {
+        const { id } = await store.insertMessage(wmo301(), 'a');
+        const [p] = await store.leaseForPublish('relay', 10, 30_000);
+        await store.markPublished([{ outboxId: p!.outboxId, token: p!.token }]);
+        const claim = await store.claimPublished({ outboxId: p!.outboxId, token: p!.token }, 'consumer', 20_000);
+        expect(claim.kind).toBe('claimed');
+        const inFlight = { ok: false, reason: 'in-flight', status: 'delivering' };
+        expect(await store.hold(id, 'beheer')).toEqual(inFlight);
+        expect(await store.cancel(id, 'beheer')).toEqual(inFlight);
+        expect(await store.release(id, 'beheer')).toEqual({ ok: false, reason: 'invalid-state', status: 'delivering' });
+        expect((await store.getMessage(id))!.status).toBe('delivering');
+        expect(await store.listAudit({ targetId: id })).toEqual([]);
       });
     });
 

@@ -217,23 +217,30 @@ describe.skipIf(!available)('PostgreSQL group commit', () => {
       expect(c.lease).toMatchObject({ owner: 'me', attempt: 1, destination: 'dest-a' });
       expect(c.lease.message.body?.toString()).toMatch(/^<WMO301 n="\d"\/>$/);
     }
+    // The claims wrote no message row (issue #17): stored queued, read as delivering from the claims.
     const statuses = await sql<{ status: string; n: number }>(
       `SELECT status, COUNT(*)::int AS n FROM messages WHERE id = ANY($1::text[]) GROUP BY status`,
       [ids],
     );
-    expect(statuses).toEqual([{ status: 'delivering', n: 6 }]);
+    expect(statuses).toEqual([{ status: 'queued', n: 6 }]);
+    expect(await store.statusCounts()).toMatchObject({ queued: 0, delivering: 6 });
     // The claims taken at once went in one transaction.
     const claims = await sql<{ n: number }>(
       `SELECT COUNT(DISTINCT xmin::text)::int AS n FROM outbox WHERE lease_owner = 'me'`,
     );
     expect(claims[0]!.n).toBe(1);
-    const history = await sql<{ actor: string; n: number }>(
-      `SELECT actor, COUNT(*)::int AS n FROM status_history WHERE to_status = 'delivering' GROUP BY actor ORDER BY actor`,
+    const owners = await sql<{ owner: string; n: number }>(
+      `SELECT lease_owner AS owner, COUNT(*)::int AS n FROM outbox WHERE phase = 'claimed'
+       GROUP BY lease_owner ORDER BY lease_owner`,
     );
-    expect(history).toEqual([
-      { actor: 'me', n: 5 },
-      { actor: 'other', n: 1 },
+    expect(owners).toEqual([
+      { owner: 'me', n: 5 },
+      { owner: 'other', n: 1 },
     ]);
+    const history = await sql<{ to: string; n: number }>(
+      `SELECT to_status AS to, COUNT(*)::int AS n FROM status_history GROUP BY to_status`,
+    );
+    expect(history).toEqual([{ to: 'queued', n: 6 }]);
   });
   it('completes concurrent deliveries in one statement, each as the single statement would', async () => {
     const ids = (await Promise.all(Array.from({ length: 5 }, (_, i) => store.insertMessage(message(i), 'c')))).map(
@@ -272,8 +279,15 @@ describe.skipIf(!available)('PostgreSQL group commit', () => {
     ]);
     const statuses = await Promise.all(ids.map(async (id) => (await store.getMessage(id))!.status));
     expect(statuses).toEqual(['delivered', 'queued', 'failed', 'delivering', 'delivered']);
-    expect((await store.statusHistory(b!.messageId)).map((h) => h.to)).toEqual(['queued', 'delivering', 'queued']);
-    expect((await store.statusHistory(d!.messageId)).map((h) => h.to)).toEqual(['queued', 'delivering']);
+    // A retry leaves the stored status queued (no history row); the lost lease moved nothing.
+    expect((await store.statusHistory(b!.messageId)).map((h) => h.to)).toEqual(['queued']);
+    expect((await store.statusHistory(d!.messageId)).map((h) => h.to)).toEqual(['queued']);
+    expect((await store.statusHistory(a!.messageId)).map((h) => [h.from, h.to])).toEqual([
+      [null, 'queued'],
+      ['queued', 'delivered'],
+    ]);
+    // The lost attempt is recorded with the status as read: still delivering under the lease that took over.
+    expect((await store.deliveryAttempts(d!.messageId)).map((x) => x.resultStatus)).toEqual(['delivering']);
     const attemptsB = await store.deliveryAttempts(b!.messageId);
     expect(attemptsB).toMatchObject([
       { attemptNo: 1, httpStatus: 503, resultStatus: 'queued', nextAttemptAt: retryAt, answerExcerpt: 'answer 503' },

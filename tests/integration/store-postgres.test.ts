@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BodyCipher } from '../../src/security/body-cipher.ts';
 import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
+import type { MessageStatus } from '../../src/store/types.ts';
 import { beheerStateContract } from '../contract/beheer-state.contract.ts';
 import { encryptionContract, type RawRow } from '../contract/encryption.contract.ts';
 import { scopeContract } from '../contract/scope.contract.ts';
@@ -54,7 +55,10 @@ describe.skipIf(!available)('PostgreSQL store', () => {
     await sql('TRUNCATE messages, status_history, delivery_attempts, audit_log, outbox RESTART IDENTITY CASCADE');
     const store = open({ clock });
     await store.ready;
-    return { store, dispose: () => store.close() };
+    const writeStatus = async (id: string, status: MessageStatus) => {
+      await sql('UPDATE messages SET status = $1 WHERE id = $2', [status, id]);
+    };
+    return { store, dispose: () => store.close(), writeStatus };
   };
   storeContract('postgres', makePostgres);
   scopeContract('postgres', makePostgres);

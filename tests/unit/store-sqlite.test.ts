@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { openSqliteStore, openSqliteStoreFromConfig, type SqliteStore } from '../../src/store/sqlite.ts';
+import type { MessageStatus } from '../../src/store/types.ts';
 import { beheerStateContract } from '../contract/beheer-state.contract.ts';
 import { encryptionContract, type RawRow } from '../contract/encryption.contract.ts';
 import { scopeContract } from '../contract/scope.contract.ts';
@@ -18,7 +19,10 @@ const tempFile = () => join(temp('schakel-store-'), 'nested', 'schakel.sqlite');
 
 const makeSqlite = async (clock: () => number) => {
   const store = openSqliteStore({ file: tempFile(), clock });
-  return { store, dispose: () => store.close() };
+  const writeStatus = async (id: string, status: MessageStatus) => {
+    store.db.prepare('UPDATE messages SET status = ? WHERE id = ?').run(status, id);
+  };
+  return { store, dispose: () => store.close(), writeStatus };
 };
 storeContract('sqlite', makeSqlite);
 scopeContract('sqlite', makeSqlite);

@@ -167,9 +167,9 @@ export type ClaimManyRow = OutboxMessageRow & {
 /**
  * The claim of many publications (the single claim is a batch of one), one result row per request: each outbox
  * row whose token is current and that no live claim holds is locked (in id order, as every batched statement
- * locks outbox rows) and claimed, its message locked (outbox rows before
- * messages), moved to delivering with its history row, and read for the adapter; a request not claimed gets its
- * row's current phase and lease (none when the token is no longer current).
+ * locks outbox rows) and claimed (the claim alone makes its message read as delivering, issue #17), and its
+ * message read for the adapter; a request not claimed gets its row's current phase and lease (none when the token
+ * is no longer current).
  * $1 outbox ids, $2 tokens, $3 owners, $4 leases until, $5 now.
  */
 export const CLAIM_MANY = `WITH req AS (
@@ -183,17 +183,6 @@ export const CLAIM_MANY = `WITH req AS (
    FROM req
    WHERE o.id = req.id AND o.lease_token = req.token AND o.id IN (SELECT id FROM free)
    RETURNING o.id, o.lease_token, o.lease_owner, o.lease_until, o.message_id, o.destination, o.attempts
- ), old AS (
-   SELECT m.id, m.status, c.lease_owner FROM messages m JOIN claimed c ON m.id = c.message_id
-   ORDER BY m.id FOR UPDATE OF m
- ), moved AS (
-   UPDATE messages m SET status = 'delivering', status_reason = NULL, settled_at = NULL, next_attempt_at = NULL,
-     updated_at = $5
-   FROM old WHERE m.id = old.id AND old.status <> 'delivering'
-   RETURNING m.id, old.status AS from_status, old.lease_owner
- ), history AS (
-   INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason)
-   SELECT id, $5, from_status, 'delivering', lease_owner, NULL FROM moved
  )
  SELECT req.id AS req_id, req.token AS req_token, c.id AS outbox_id, c.lease_owner AS claimed_by,
    c.lease_until AS claimed_until, c.destination, c.attempts, cur.phase, cur.lease_until, ${OUTBOX_MESSAGE_COLUMNS}

@@ -3,10 +3,12 @@
  * delivery the same effects as `COMPLETE_DELIVERY` in statements.ts, the single statement a batch of one takes.
  * Every outbox row whose token is current is locked (outbox rows before messages, each in id order, as the
  * claims lock them), then the messages; the outbox row is deleted or rescheduled, the attempt recorded always,
- * and the message moved on (with its history row) only where the lease was still ours.
+ * and the message moved on (with its history row, from the status as stored) only where the lease was still ours;
+ * an attempt whose lease was lost is recorded with the message's status as read.
  */
 import type { AttemptPlan } from '../rules.ts';
 import type { Lease, MessageStatus } from '../types.ts';
+import { readStatus } from './statements.ts';
 import { completeParams } from './writes.ts';
 
 /** One delivery's completion: its lease, the planned attempt and update, the sealed answer excerpt. */
@@ -38,7 +40,8 @@ export const COMPLETE_MANY = `WITH req AS (
  ), owned AS (
    SELECT req.*, l.id IS NOT NULL AS owned FROM req LEFT JOIN lease l ON l.id = req.outbox_id
  ), cur AS (
-   SELECT m.id, m.attempts, m.status, w.* FROM messages m JOIN owned w ON w.message_id = m.id
+   SELECT m.id, m.attempts, m.status, CASE WHEN w.owned THEN m.status ELSE ${readStatus('m')} END AS read_status, w.*
+   FROM messages m JOIN owned w ON w.message_id = m.id
    ORDER BY m.id FOR UPDATE OF m
  ), removed AS (
    DELETE FROM outbox o USING cur WHERE o.id = cur.outbox_id AND cur.owned AND cur.to_status <> 'queued'
@@ -55,7 +58,8 @@ export const COMPLETE_MANY = `WITH req AS (
      settled_at = CASE WHEN cur.owned THEN cur.settled_at ELSE m.settled_at END,
      next_attempt_at = CASE WHEN cur.owned THEN cur.next_at ELSE m.next_attempt_at END
    FROM cur WHERE m.id = cur.id
-   RETURNING m.id, cur.n, cur.owned, cur.status AS from_status, m.status AS to_status, m.attempts AS attempt_no,
+   RETURNING m.id, cur.n, cur.owned, cur.status AS from_status,
+     CASE WHEN cur.owned THEN m.status ELSE cur.read_status END AS to_status, m.attempts AS attempt_no,
      cur.at, cur.reason, cur.next_at, cur.destination, cur.started_at, cur.finished_at, cur.duration_ms, cur.outcome,
      cur.http_status, cur.attempt_reason, cur.excerpt, cur.answer_key
  ), attempt AS (

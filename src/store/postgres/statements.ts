@@ -3,13 +3,39 @@
  * Several are one statement for what SQLite does in a few, so that a change is one round trip and one commit;
  * row locks are always taken outbox row before message row.
  */
-import type { Condition, PurgeStep } from '../rules.ts';
+import { type Condition, type PurgeStep, storedStatusFilter } from '../rules.ts';
+import type { MessageStatus } from '../types.ts';
 import { scopeClause } from './scope.ts';
 
+/**
+ * Issue #17: `delivering` is not written. A message is being delivered while it is pending (stored queued, or
+ * delivering as written before) and its outbox row holds a delivery lease: a due row leased by `leaseDue` (also
+ * one whose lease ran out, until it is taken again) or a claimed broker publication. A relay's lease (publishing)
+ * or a publication waiting in the broker is no delivery: the message is queued. The one place this store says
+ * so; `m` names the messages table in the statement.
+ */
+export const deliveryLeased = (m: string) =>
+  `EXISTS (SELECT 1 FROM outbox lo WHERE lo.message_id = ${m}.id
+     AND (lo.phase = 'claimed' OR (lo.phase = 'due' AND lo.lease_until IS NOT NULL)))`;
+
+const isPending = (m: string) => `${m}.status IN ('queued', 'delivering')`;
+/** Pending with a delivery lease (`deliveryLeased`): the status reads delivering. */
+export const isDelivering = (m: string) => `(${isPending(m)} AND ${deliveryLeased(m)})`;
+/** Pending without one: the status reads queued. */
+export const isQueued = (m: string) => `(${isPending(m)} AND NOT ${deliveryLeased(m)})`;
+
+/** The status as read: a pending message is delivering or queued by its lease, any other as stored. */
+export const readStatus = (m: string) =>
+  `CASE WHEN NOT ${isPending(m)} THEN ${m}.status WHEN ${deliveryLeased(m)} THEN 'delivering' ELSE 'queued' END`;
+
+/** A message being delivered shows no reason and no next attempt, as when delivering was written (and cleared them). */
 export const META_COLUMNS = `id, received_at, standard, release, message_name, direction, afzender, ontvanger,
   bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, gemeente, flow, dedup_scope,
-  dedup_sender, dedup_id, content_hash, body_size, body IS NOT NULL AS has_body, body_purged_at, source_kind, source_id, status,
-  status_reason, destination, correlated_to, answered_by, answer_summary, finding_count, attempts, next_attempt_at,
+  dedup_sender, dedup_id, content_hash, body_size, body IS NOT NULL AS has_body, body_purged_at, source_kind, source_id,
+  ${readStatus('messages')} AS status,
+  CASE WHEN ${isDelivering('messages')} THEN NULL ELSE status_reason END AS status_reason, destination, correlated_to,
+  answered_by, answer_summary, finding_count, attempts,
+  CASE WHEN ${isDelivering('messages')} THEN NULL ELSE next_attempt_at END AS next_attempt_at,
   settled_at, created_at, updated_at`;
 
 export const OUTBOX_MESSAGE_COLUMNS = `m.id, m.standard, m.release, m.message_name, m.direction, m.afzender, m.ontvanger,
@@ -94,7 +120,8 @@ export const HISTORY_BUDGET_PENDING = `SELECT m.id, m.bericht_identificatie AS i
 /** $1 received before, $2 limit; `scope`: an `AND …` clause of a reader's scope (./scope.ts) or nothing. */
 export const unanswered = (
   scope = '',
-) => `SELECT id, standard, message_name, afzender, ontvanger, status, received_at, settled_at FROM messages
+) => `SELECT id, standard, message_name, afzender, ontvanger, ${readStatus('messages')} AS status, received_at,
+   settled_at FROM messages
  WHERE status IN ('queued', 'delivering', 'delivered') AND received_at < $1 AND direction = 'heen'
    AND answered_by IS NULL AND standard IN ('iwmo', 'ijw', 'ieb', 'ipgb')${scope}
  ORDER BY received_at, id LIMIT $2`;
@@ -140,8 +167,10 @@ export const CORRELATION_CASE = `SELECT ${META_COLUMNS}, findings FROM messages
  ORDER BY received_at DESC, id DESC LIMIT 1`;
 
 export const LOCK_MESSAGE = 'SELECT 1 FROM messages WHERE id = $1 FOR UPDATE';
-export const LOCK_MESSAGE_META = `SELECT ${META_COLUMNS} FROM messages WHERE id = $1 FOR UPDATE`;
-export const LOCK_STATUS = 'SELECT status FROM messages WHERE id = $1 FOR UPDATE';
+/** A beheer action's message (`ActionStateRow`): its status as read and as stored, locked. */
+export const LOCK_ACTION_STATE = `SELECT ${readStatus('messages')} AS status, status AS stored_status,
+   body IS NOT NULL AS has_body, destination
+ FROM messages WHERE id = $1 FOR UPDATE`;
 export const LOCK_OUTBOX_OF_MESSAGE = 'SELECT * FROM outbox WHERE message_id = $1 FOR UPDATE';
 export const LINK_RETOUR = 'UPDATE messages SET correlated_to = $1, updated_at = $2 WHERE id = $3';
 export const ANSWER_HEEN =
@@ -165,23 +194,12 @@ export const LEASE_DUE = `WITH due AS (
  FROM due WHERE o.id = due.id
  RETURNING o.*`;
 
-/** Moves the messages of reserved rows to delivering (with history) and reads them. $1 ids, $2 now, $3 owner. */
-export const START_DELIVERIES = `WITH old AS (
-   SELECT id, status FROM messages WHERE id = ANY($1::text[]) AND status <> 'delivering' ORDER BY id FOR UPDATE
- ), moved AS (
-   UPDATE messages m SET status = 'delivering', status_reason = NULL, settled_at = NULL, next_attempt_at = NULL,
-     updated_at = $2
-   FROM old WHERE m.id = old.id
-   RETURNING m.id, old.status AS from_status
- ), history AS (
-   INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason)
-   SELECT id, $2, from_status, 'delivering', $3, NULL FROM moved
- )
- SELECT ${OUTBOX_MESSAGE_COLUMNS} FROM messages m WHERE m.id = ANY($1::text[])`;
+/** The messages of reserved rows, for the adapters (their lease makes them read as delivering). $1 ids. */
+export const LEASED_MESSAGES = `SELECT ${OUTBOX_MESSAGE_COLUMNS} FROM messages m WHERE m.id = ANY($1::text[])`;
 
 /** $1 now, $2 outbox id, $3 token. */
 export const RELEASE_LEASE = `UPDATE outbox SET phase = 'due', lease_owner = NULL, lease_token = NULL, lease_until = NULL,
- due_at = $1 WHERE id = $2 AND lease_token = $3`;
+ due_at = $1 WHERE id = $2 AND lease_token = $3 RETURNING id`;
 
 /** The first unleased row (ix_outbox_due) and the leased ones (ix_outbox_leased): no scan of the backlog. */
 export const NEXT_DUE = `SELECT MIN(t) AS t FROM (
@@ -226,12 +244,15 @@ export const ABANDON_PUBLISH = `WITH r AS (${LOCK_PUBLISHING})
 /**
  * One statement: lock the outbox row (still ours only while the token matches) and the message; delete or
  * reschedule the row; record the attempt always, and move the message on (with history) only while the lease
- * was ours. Parameters: see `completeParams` in store.ts.
+ * was ours. The history row moves from the status as stored (queued: delivering is not written, issue #17); an
+ * attempt whose lease was lost is recorded with the status as read. Parameters: see `completeParams` in store.ts.
  */
 export const COMPLETE_DELIVERY = `WITH lease AS (
    SELECT id FROM outbox WHERE id = $1 AND lease_token = $2 FOR UPDATE
  ), cur AS (
-   SELECT id, attempts, status, EXISTS (SELECT 1 FROM lease) AS owned FROM messages WHERE id = $3 FOR UPDATE
+   SELECT id, attempts, status, EXISTS (SELECT 1 FROM lease) AS owned,
+     CASE WHEN EXISTS (SELECT 1 FROM lease) THEN status ELSE ${readStatus('messages')} END AS read_status
+   FROM messages WHERE id = $3 FOR UPDATE
  ), removed AS (
    DELETE FROM outbox WHERE id IN (SELECT id FROM lease) AND $4::text <> 'queued' RETURNING id
  ), rescheduled AS (
@@ -245,7 +266,8 @@ export const COMPLETE_DELIVERY = `WITH lease AS (
      settled_at = CASE WHEN cur.owned THEN $8::bigint ELSE m.settled_at END,
      next_attempt_at = CASE WHEN cur.owned THEN $5::bigint ELSE m.next_attempt_at END
    FROM cur WHERE m.id = cur.id
-   RETURNING m.id, cur.owned, cur.status AS from_status, m.status AS to_status, m.attempts AS attempt_no
+   RETURNING m.id, cur.owned, cur.status AS from_status,
+     CASE WHEN cur.owned THEN m.status ELSE cur.read_status END AS to_status, m.attempts AS attempt_no
  ), attempt AS (
    INSERT INTO delivery_attempts (message_id, attempt_no, destination, started_at, finished_at, duration_ms,
      outcome, result_status, http_status, reason, answer_excerpt, next_attempt_at, answer_key)
@@ -269,10 +291,25 @@ export function whereOf(conditions: readonly Condition[]): { where: string; para
   for (const c of conditions) {
     if (c.op === 'scope') clauses.push(scopeClause(c.scope, next));
     else if (c.op === 'bsn') clauses.push(`id IN (SELECT message_id FROM bsn_index WHERE bsn_hash = ${next(c.value)})`);
-    else if (c.op === 'in') clauses.push(c.values.length ? `${c.column} = ANY(${next(c.values)}::text[])` : 'FALSE');
+    else if (c.op === 'in') clauses.push(anyOf(c.column, c.values, next));
+    else if (c.op === 'status') clauses.push(statusClause(c.values, next));
     else clauses.push(`${c.column} ${c.op} ${next(c.value)}`);
   }
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+/** `column = ANY(…)` with `values` as one parameter; none: a clause that matches nothing. */
+function anyOf(column: string, values: readonly string[], next: (v: unknown) => string): string {
+  return values.length ? `${column} = ANY(${next(values)}::text[])` : 'FALSE';
+}
+
+/** A filter on the status as read (`storedStatusFilter`): the stored column, or a pending status by its lease. */
+function statusClause(values: readonly MessageStatus[], next: (v: unknown) => string): string {
+  const { stored, lease } = storedStatusFilter(values);
+  const parts = stored.length ? [anyOf('messages.status', stored, next)] : [];
+  if (lease === 'leased') parts.push(isDelivering('messages'));
+  if (lease === 'unleased') parts.push(isQueued('messages'));
+  return parts.length ? `(${parts.join(' OR ')})` : 'FALSE';
 }
 
 /** Limit and offset are the two parameters after the filter's `n`. */
@@ -281,10 +318,10 @@ export const listMessages = (where: string, n: number) =>
    ORDER BY received_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`;
 export const countMessages = (where: string) => `SELECT COUNT(*)::int AS n FROM messages ${where}`;
 export const statusCounts = (where: string) =>
-  `SELECT status, COUNT(*)::int AS n FROM messages ${where} GROUP BY status`;
+  `SELECT ${readStatus('messages')} AS status, COUNT(*)::int AS n FROM messages ${where} GROUP BY 1`;
 export const gemeenteCounts = (where: string) =>
-  `SELECT gemeente, flow, status, COUNT(*)::int AS n FROM messages ${where} GROUP BY gemeente, flow, status
-   ORDER BY gemeente NULLS LAST, flow, status`;
+  `SELECT gemeente, flow, ${readStatus('messages')} AS status, COUNT(*)::int AS n FROM messages ${where}
+   GROUP BY gemeente, flow, 3 ORDER BY gemeente NULLS LAST, flow, 3`;
 export const listAudit = (where: string, n: number) =>
   `SELECT * FROM audit_log ${where} ORDER BY id DESC LIMIT $${n + 1} OFFSET $${n + 2}`;
 

@@ -103,7 +103,6 @@ import {
   refColumns,
   releaseHeld,
   sealParams,
-  setStatus,
 } from './writes.ts';
 
 export type { PostgresStoreOptions } from './options.ts';
@@ -463,9 +462,9 @@ export class PostgresStore implements MessageStore {
       rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
       if (rows.length === 0) return [];
       const { rows: messages } = await c.query<OutboxMessageRow>({
-        name: 'schakel-start-deliveries',
-        text: sql.START_DELIVERIES,
-        values: [rows.map((r) => r.message_id), now, owner],
+        name: 'schakel-leased-messages',
+        text: sql.LEASED_MESSAGES,
+        values: [rows.map((r) => r.message_id)],
       });
       const byId = new Map(messages.map((m) => [m.id, opened(sealer, m)]));
       return rows.map((row) => toLease(row, row.lease_token!, byId.get(row.message_id)!, owner, leaseUntil));
@@ -473,28 +472,9 @@ export class PostgresStore implements MessageStore {
   }
 
   async releaseLease(lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'owner'>): Promise<boolean> {
-    return this.tx(async (c, now) => {
-      const released = await c.query(sql.RELEASE_LEASE, [now, lease.outboxId, lease.token]);
-      if (released.rowCount !== 1) return false;
-      const { rows } = await c.query<{ status: MessageStatus }>(sql.LOCK_STATUS, [lease.messageId]);
-      if (rows[0]?.status === 'delivering') {
-        await setStatus(
-          c,
-          lease.messageId,
-          { status: 'queued', reason: null, settledAt: null, nextAttemptAt: now },
-          now,
-        );
-        await c.query(sql.INSERT_HISTORY, [
-          lease.messageId,
-          now,
-          'delivering',
-          'queued',
-          lease.owner,
-          'lease handed back',
-        ]);
-      }
-      return true;
-    });
+    // The row is due again at once; without its lease the message reads queued (no status write, issue #17).
+    const released = await this.q(sql.RELEASE_LEASE, [this.now(), lease.outboxId, lease.token]);
+    return released.length === 1;
   }
 
   async nextDueAt(): Promise<Date | null> {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Standard } from '../../catalogue/types.ts';
-import type { MessageRow, OutboxRow } from '../rows.ts';
+import type { ActionStateRow, OutboxRow } from '../rows.ts';
 import {
   type ActionRequest,
   type AttemptPlan,
@@ -200,7 +200,7 @@ export async function setStatus(c: Client, id: string, u: StatusUpdate, now: num
 /** A beheer action (rules: `planAction`), outbox row locked before the message; in the caller's transaction. */
 export async function actIn(c: Client, id: string, req: ActionRequest, now: number): Promise<ActionResult> {
   const { rows: outbox } = await c.query<OutboxRow>(sql.LOCK_OUTBOX_OF_MESSAGE, [id]);
-  const { rows } = await c.query<MessageRow>(sql.LOCK_MESSAGE_META, [id]);
+  const { rows } = await c.query<ActionStateRow>(sql.LOCK_ACTION_STATE, [id]);
   const m = rows[0];
   if (!m) return { ok: false, reason: 'not-found' };
   const decision = planAction(req, m, outbox[0], now);

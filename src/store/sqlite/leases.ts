@@ -1,7 +1,8 @@
 /**
  * Starting deliveries on the SQLite store (run inside a store write): leasing a batch of due outbox rows
- * set-based under one token, and starting one claimed row. Either marks the messages delivering (with history)
- * and opens their bodies for the adapters.
+ * set-based under one token, and starting one claimed row. Only the outbox row is written: its lease is what makes
+ * the message read as delivering (statements.ts `deliveryLeased`, issue #17). Either opens the bodies for the
+ * adapters.
  */
 import { randomUUID } from 'node:crypto';
 import { type OutboxRow, toLease } from '../rows.ts';
@@ -23,8 +24,6 @@ export function leaseBatch(
   if (rows.length === 0) return [];
   rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
   const ids = JSON.stringify(rows.map((r) => r.message_id));
-  s.historyDeliveringBatch.run({ ids, now, owner });
-  s.setDeliveringBatch.run({ ids, now });
   const messages = new Map(s.outboxMessagesBatch.all(ids).map((m) => [m.id, m]));
   return rows.map((row) => {
     const m = messages.get(row.message_id)!;
@@ -32,19 +31,19 @@ export function leaseBatch(
   });
 }
 
-/** Marks the message of a reserved outbox row delivering (with history) and builds its lease. */
+/** The lease of a claimed outbox row, with its message. */
 export function startDelivery(
   s: Statements,
   sealer: RowSealer,
   row: OutboxRow,
   lease: { token: string; owner: string; until: number },
-  now: number,
 ): Lease {
-  const stored = s.outboxMessage.get(row.message_id)!;
-  const m = { ...stored, body: sealer.openBodyForDelivery(stored.id, stored.body_key, stored.body) };
-  if (m.status !== 'delivering') {
-    s.setStatus.run({ id: m.id, status: 'delivering', reason: null, settledAt: null, nextAttemptAt: null, now });
-    s.history.run(m.id, now, m.status, 'delivering', lease.owner, null);
-  }
-  return toLease(row, lease.token, m, lease.owner, lease.until);
+  const m = s.outboxMessage.get(row.message_id)!;
+  return toLease(
+    row,
+    lease.token,
+    { ...m, body: sealer.openBodyForDelivery(m.id, m.body_key, m.body) },
+    lease.owner,
+    lease.until,
+  );
 }

@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { Standard } from '../../catalogue/types.ts';
 import type {
+  ActionStateRow,
   AttemptRow,
   AuditRow,
   HeldTkbRow,
@@ -16,17 +17,46 @@ import type {
   OutboxRow,
   UnansweredRow,
 } from '../rows.ts';
-import type { Condition, PurgeStep } from '../rules.ts';
+import { type Condition, type PurgeStep, storedStatusFilter } from '../rules.ts';
 import type { MessageScope, MessageStatus } from '../types.ts';
 import { andScope, scopeClause } from './scope.ts';
 
+/**
+ * Issue #17: `delivering` is not written. A message is being delivered while it is pending (stored queued, or
+ * delivering as written before) and its outbox row holds a delivery lease: a due row leased by `leaseDue` (also
+ * one whose lease ran out, until it is taken again) or a claimed broker publication. A relay's lease (publishing)
+ * or a publication waiting in the broker is no delivery: the message is queued. The one place this store says
+ * so; `m` names the messages table in the statement.
+ */
+export const deliveryLeased = (m: string) =>
+  `EXISTS (SELECT 1 FROM outbox lo WHERE lo.message_id = ${m}.id
+     AND (lo.phase = 'claimed' OR (lo.phase = 'due' AND lo.lease_until IS NOT NULL)))`;
+
+const isPending = (m: string) => `${m}.status IN ('queued', 'delivering')`;
+/** Pending with a delivery lease (`deliveryLeased`): the status reads delivering. */
+export const isDelivering = (m: string) => `(${isPending(m)} AND ${deliveryLeased(m)})`;
+/** Pending without one: the status reads queued. */
+export const isQueued = (m: string) => `(${isPending(m)} AND NOT ${deliveryLeased(m)})`;
+
+/** The status as read: a pending message is delivering or queued by its lease, any other as stored. */
+export const readStatus = (m: string) =>
+  `CASE WHEN NOT ${isPending(m)} THEN ${m}.status
+     WHEN ${deliveryLeased(m)} THEN 'delivering' ELSE 'queued' END`;
+
+/** A message being delivered shows no reason and no next attempt, as when delivering was written (and cleared them). */
 export const META_COLUMNS = `id, received_at, standard, release, message_name, direction, afzender, ontvanger,
   bericht_identificatie, dagtekening, berichtcode, referentienummer, cross_ref, gemeente, flow, dedup_scope,
   dedup_sender, dedup_id, content_hash, body_size,
   EXISTS (SELECT 1 FROM message_bodies b WHERE b.message_id = messages.id) AS has_body, body_purged_at, source_kind,
-  source_id, status,
-  status_reason, destination, correlated_to, answered_by, answer_summary, attempts, next_attempt_at, settled_at,
+  source_id, ${readStatus('messages')} AS status,
+  CASE WHEN ${isDelivering('messages')} THEN NULL ELSE status_reason END AS status_reason, destination,
+  correlated_to, answered_by, answer_summary, attempts,
+  CASE WHEN ${isDelivering('messages')} THEN NULL ELSE next_attempt_at END AS next_attempt_at, settled_at,
   created_at, updated_at`;
+
+/** The columns of a message an adapter needs (`OutboxMessageRow`), from `messages m` and `message_bodies b`. */
+const OUTBOX_MESSAGE_COLUMNS = `m.id, m.standard, m.release, m.message_name, m.direction, m.afzender, m.ontvanger,
+  m.bericht_identificatie, m.referentienummer, m.cross_ref, m.correlated_to, b.body, m.body_key`;
 
 export const GET_META = `SELECT ${META_COLUMNS}, findings FROM messages WHERE id = ?`;
 // The body (null when purged) with its key; no row when there is no such message. Scoped reads append to `id = ?`.
@@ -47,7 +77,8 @@ export function scopedRead<R = MessageRow>(
 /** Heenberichten without an answer; `scope`: an `AND …` clause (./scope.ts) whose parameters follow the first. */
 export function unanswered(db: Database.Database, scope: string) {
   return db.prepare<unknown[], UnansweredRow>(
-    `SELECT id, standard, message_name, afzender, ontvanger, status, received_at, settled_at FROM messages
+    `SELECT id, standard, message_name, afzender, ontvanger, ${readStatus('messages')} AS status, received_at,
+       settled_at FROM messages
      WHERE status IN ('queued', 'delivering', 'delivered') AND received_at < ? AND direction = 'heen'
        AND answered_by IS NULL AND standard IN ('iwmo', 'ijw', 'ieb', 'ipgb')${scope}
      ORDER BY received_at, id LIMIT ?`,
@@ -163,8 +194,8 @@ export function prepareStatements(db: Database.Database) {
        WHERE id = ? AND lease_token = ?
          AND (phase IN ('publishing', 'published') OR (phase = 'claimed' AND lease_until <= ?))`,
     ),
-    // leaseDue, set-based: one statement reserves a batch of due rows under one token, the next two mark their
-    // messages delivering (with history), the last reads what the adapters need. `@ids` is a JSON array of ids.
+    // leaseDue, set-based: one statement reserves a batch of due rows under one token (the lease alone makes their
+    // messages read as delivering), the next reads what the adapters need. `@ids` is a JSON array of ids.
     outboxLeaseBatch: db.prepare<
       [{ owner: string; token: string; until: number; now: number; limit: number }],
       Pick<OutboxRow, 'id' | 'message_id' | 'destination' | 'due_at' | 'attempts'>
@@ -174,19 +205,8 @@ export function prepareStatements(db: Database.Database) {
                       AND (lease_until IS NULL OR lease_until <= @now) ORDER BY due_at, id LIMIT @limit)
        RETURNING id, message_id, destination, due_at, attempts`,
     ),
-    historyDeliveringBatch: db.prepare<[{ ids: string; now: number; owner: string }]>(
-      `INSERT INTO status_history (message_id, at, from_status, to_status, actor, reason)
-       SELECT id, @now, status, 'delivering', @owner, NULL FROM messages
-       WHERE id IN (SELECT value FROM json_each(@ids)) AND status <> 'delivering'`,
-    ),
-    setDeliveringBatch: db.prepare<[{ ids: string; now: number }]>(
-      `UPDATE messages SET status = 'delivering', status_reason = NULL, settled_at = NULL, next_attempt_at = NULL,
-         updated_at = @now
-       WHERE id IN (SELECT value FROM json_each(@ids)) AND status <> 'delivering'`,
-    ),
     outboxMessagesBatch: db.prepare<[string], OutboxMessageRow>(
-      `SELECT m.id, m.standard, m.release, m.message_name, m.direction, m.afzender, m.ontvanger,
-         m.bericht_identificatie, m.referentienummer, m.cross_ref, m.correlated_to, b.body, m.body_key
+      `SELECT ${OUTBOX_MESSAGE_COLUMNS}
        FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id
        WHERE m.id IN (SELECT value FROM json_each(?))`,
     ),
@@ -215,12 +235,19 @@ export function prepareStatements(db: Database.Database) {
       `UPDATE messages SET status = @status, status_reason = @reason, settled_at = @settledAt,
          next_attempt_at = @nextAttemptAt, attempts = @attempts, updated_at = @now WHERE id = @id`,
     ),
-    outboxMessage: db.prepare<[string], MessageRow & OutboxMessageRow>(
-      `SELECT ${META_COLUMNS}, (SELECT body FROM message_bodies b WHERE b.message_id = messages.id) AS body, body_key
-       FROM messages WHERE id = ?`,
+    outboxMessage: db.prepare<[string], OutboxMessageRow>(
+      `SELECT ${OUTBOX_MESSAGE_COLUMNS} FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id
+       WHERE m.id = ?`,
     ),
-    attemptsOf: db.prepare<[string], { attempts: number; status: MessageStatus }>(
-      'SELECT attempts, status FROM messages WHERE id = ?',
+    // completeDelivery whose lease was lost: the attempt is recorded with the message's status as read.
+    readStatusOf: db.prepare<[string], { status: MessageStatus }>(
+      `SELECT ${readStatus('messages')} AS status FROM messages WHERE id = ?`,
+    ),
+    // A beheer action: the message's status as read and as stored.
+    actionState: db.prepare<[string], ActionStateRow>(
+      `SELECT ${readStatus('messages')} AS status, status AS stored_status, destination,
+         EXISTS (SELECT 1 FROM message_bodies b WHERE b.message_id = messages.id) AS has_body
+       FROM messages WHERE id = ?`,
     ),
     bumpAttempts: db.prepare<[number, number, string]>('UPDATE messages SET attempts = ?, updated_at = ? WHERE id = ?'),
     insertAttempt: db.prepare(
@@ -307,8 +334,9 @@ export function whereOf(conditions: readonly Condition[]): { where: string; para
       clauses.push(scoped.clause);
       params.push(...scoped.params);
     } else if (c.op === 'in') {
-      clauses.push(c.values.length ? `${c.column} IN (${c.values.map(() => '?').join(', ')})` : '0 = 1');
-      params.push(...c.values);
+      clauses.push(inList(c.column, c.values, params));
+    } else if (c.op === 'status') {
+      clauses.push(statusClause(c.values, params));
     } else if (c.op === 'bsn') {
       clauses.push('id IN (SELECT message_id FROM bsn_index WHERE bsn_hash = ?)');
       params.push(c.value);
@@ -318,6 +346,21 @@ export function whereOf(conditions: readonly Condition[]): { where: string; para
     }
   }
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+/** `column IN (?, …)` with `values` appended to `params`; none: a clause that matches nothing. */
+function inList(column: string, values: readonly string[], params: unknown[]): string {
+  params.push(...values);
+  return values.length ? `${column} IN (${values.map(() => '?').join(', ')})` : '0 = 1';
+}
+
+/** A filter on the status as read (`storedStatusFilter`): the stored column, or a pending status by its lease. */
+function statusClause(values: readonly MessageStatus[], params: unknown[]): string {
+  const { stored, lease } = storedStatusFilter(values);
+  const parts = stored.length ? [inList('messages.status', stored, params)] : [];
+  if (lease === 'leased') parts.push(isDelivering('messages'));
+  if (lease === 'unleased') parts.push(isQueued('messages'));
+  return parts.length ? `(${parts.join(' OR ')})` : '0 = 1';
 }
 
 export function listMessages(db: Database.Database, where: string) {
@@ -333,14 +376,14 @@ export function countMessages(db: Database.Database, where: string) {
 
 export function statusCounts(db: Database.Database, where: string) {
   return db.prepare<unknown[], { status: MessageStatus; n: number }>(
-    `SELECT status, COUNT(*) AS n FROM messages ${where} GROUP BY status`,
+    `SELECT ${readStatus('messages')} AS status, COUNT(*) AS n FROM messages ${where} GROUP BY 1`,
   );
 }
 
 export function gemeenteCounts(db: Database.Database, where: string) {
   return db.prepare<unknown[], { gemeente: string | null; flow: string | null; status: MessageStatus; n: number }>(
-    `SELECT gemeente, flow, status, COUNT(*) AS n FROM messages ${where} GROUP BY gemeente, flow, status
-     ORDER BY gemeente IS NULL, gemeente, flow, status`,
+    `SELECT gemeente, flow, ${readStatus('messages')} AS status, COUNT(*) AS n FROM messages ${where}
+     GROUP BY gemeente, flow, 3 ORDER BY gemeente IS NULL, gemeente, flow, 3`,
   );
 }
 

@@ -383,15 +383,8 @@ export class SqliteStore implements MessageStore {
   }
 
   async releaseLease(lease: Pick<Lease, 'outboxId' | 'token' | 'messageId' | 'owner'>): Promise<boolean> {
-    return this.write((now): boolean => {
-      if (this.s.outboxUnlease.run(now, lease.outboxId, lease.token).changes !== 1) return false;
-      const m = this.s.attemptsOf.get(lease.messageId);
-      if (m?.status === 'delivering') {
-        this.setStatus(lease.messageId, { status: 'queued', reason: null, settledAt: null, nextAttemptAt: now }, now);
-        this.s.history.run(lease.messageId, now, 'delivering', 'queued', lease.owner, 'lease handed back');
-      }
-      return true;
-    });
+    // The row is due again at once; without its lease the message reads queued (no status write, issue #17).
+    return this.write((now) => this.s.outboxUnlease.run(now, lease.outboxId, lease.token).changes === 1);
   }
 
   async nextDueAt(): Promise<Date | null> {
@@ -421,7 +414,7 @@ export class SqliteStore implements MessageStore {
           nextAttemptAt,
         });
       if (current.outbox_id === null) {
-        record(current.status, null);
+        record(this.s.readStatusOf.get(lease.messageId)!.status, null);
         this.s.bumpAttempts.run(attemptNo, now, lease.messageId);
         return { kind: 'lease-lost' };
       }
@@ -430,6 +423,7 @@ export class SqliteStore implements MessageStore {
       else this.s.outboxDelete.run(current.outbox_id);
       this.s.setStatusAttempts.run({ id: lease.messageId, ...plan.update, attempts: attemptNo, now });
       record(to, plan.update.nextAttemptAt);
+      // From the status as stored (queued: delivering is not written since issue #17), the previous row's `to`.
       if (current.status !== to) {
         this.s.history.run(lease.messageId, now, current.status, to, plan.historyActor, plan.historyReason);
       }
@@ -492,7 +486,7 @@ export class SqliteStore implements MessageStore {
       const row = this.s.outboxByLease.get(ref.outboxId, ref.token)!;
       return {
         kind: 'claimed',
-        lease: startDelivery(this.s, sealer, row, { token: ref.token, owner, until: leaseUntil }, now),
+        lease: startDelivery(this.s, sealer, row, { token: ref.token, owner, until: leaseUntil }),
       };
     });
   }
@@ -596,7 +590,7 @@ export class SqliteStore implements MessageStore {
   /** A beheer action (rules: `planAction`) in one write, audited when it changed something. */
   private act(id: string, req: ActionRequest): Promise<ActionResult> {
     return this.write((now): ActionResult => {
-      const m = this.s.getMeta.get(id);
+      const m = this.s.actionState.get(id);
       if (!m) return { ok: false, reason: 'not-found' };
       const decision = planAction(req, m, this.s.outboxByMessage.get(id), now);
       if (!decision.ok) return decision.result;
