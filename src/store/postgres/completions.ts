@@ -6,9 +6,10 @@
  * and the message moved on (with its history row, from the status as stored) only where the lease was still ours;
  * an attempt whose lease was lost is recorded with the message's status as read.
  */
+
+import { readStatus } from '../delivering.ts';
 import type { AttemptPlan } from '../rules.ts';
 import type { Lease, MessageStatus } from '../types.ts';
-import { readStatus } from './statements.ts';
 import { completeParams } from './writes.ts';
 
 /** One delivery's completion: its lease, the planned attempt and update, the sealed answer excerpt. */

@@ -1,7 +1,7 @@
 /**
  * Starting deliveries on the SQLite store (run inside a store write): leasing a batch of due outbox rows
  * set-based under one token, and starting one claimed row. Only the outbox row is written: its lease is what makes
- * the message read as delivering (statements.ts `deliveryLeased`, issue #17). Either opens the bodies for the
+ * the message read as delivering (../delivering.ts `deliveryLeased`, issue #17). Either opens the bodies for the
  * adapters.
  */
 import { randomUUID } from 'node:crypto';

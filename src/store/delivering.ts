@@ -1,0 +1,21 @@
+/**
+ * Issue #17: `delivering` is not written. A message is being delivered while it is pending (stored queued, or
+ * delivering as written before) and its outbox row holds a delivery lease: a due row leased by `leaseDue` (also
+ * one whose lease ran out, until it is taken again) or a claimed broker publication. A relay's lease (publishing)
+ * or a publication waiting in the broker is no delivery: the message is queued. The one place both stores say
+ * so (the SQL is the same in SQLite and PostgreSQL); `m` names the messages table in the statement.
+ */
+export const deliveryLeased = (m: string) =>
+  `EXISTS (SELECT 1 FROM outbox lo WHERE lo.message_id = ${m}.id
+     AND (lo.phase = 'claimed' OR (lo.phase = 'due' AND lo.lease_until IS NOT NULL)))`;
+
+const isPending = (m: string) => `${m}.status IN ('queued', 'delivering')`;
+/** Pending with a delivery lease (`deliveryLeased`): the status reads delivering. */
+export const isDelivering = (m: string) => `(${isPending(m)} AND ${deliveryLeased(m)})`;
+/** Pending without one: the status reads queued. */
+export const isQueued = (m: string) => `(${isPending(m)} AND NOT ${deliveryLeased(m)})`;
+
+/** The status as read: a pending message is delivering or queued by its lease, any other as stored. */
+export const readStatus = (m: string) =>
+  `CASE WHEN NOT ${isPending(m)} THEN ${m}.status
+     WHEN ${deliveryLeased(m)} THEN 'delivering' ELSE 'queued' END`;
