@@ -6,8 +6,11 @@
  * so (the SQL is the same in SQLite and PostgreSQL); `m` names the messages table in the statement.
  */
 export const deliveryLeased = (m: string) =>
-  `EXISTS (SELECT 1 FROM outbox lo WHERE lo.message_id = ${m}.id
-     AND (lo.phase = 'claimed' OR (lo.phase = 'due' AND lo.lease_until IS NOT NULL)))`;
+  `EXISTS (SELECT 1 FROM outbox lo WHERE lo.message_id = ${m}.id AND ${deliveryLease('lo')})`;
+
+/** An outbox row `o` that holds a delivery lease. */
+const deliveryLease = (o: string) =>
+  `(${o}.phase = 'claimed' OR (${o}.phase = 'due' AND ${o}.lease_until IS NOT NULL))`;
 
 const isPending = (m: string) => `${m}.status IN ('queued', 'delivering')`;
 /** Pending with a delivery lease (`deliveryLeased`): the status reads delivering. */
@@ -19,3 +22,12 @@ export const isQueued = (m: string) => `(${isPending(m)} AND NOT ${deliveryLease
 export const readStatus = (m: string) =>
   `CASE WHEN NOT ${isPending(m)} THEN ${m}.status
      WHEN ${deliveryLeased(m)} THEN 'delivering' ELSE 'queued' END`;
+
+/**
+ * For counts over many messages: the pending messages matching `where` (a `WHERE …` of the messages table, or
+ * nothing) that are being delivered, found from the outbox's leased rows (a few) instead of one outbox lookup per
+ * pending message (a backlog of 50,000 queued made a status count ten times slower). The caller selects from it.
+ */
+export const leasedPendingFrom = (where: string) =>
+  `FROM messages ${where ? `${where} AND` : 'WHERE'} ${isPending('messages')}
+     AND messages.id IN (SELECT lo.message_id FROM outbox lo WHERE ${deliveryLease('lo')})`;

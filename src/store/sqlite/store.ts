@@ -286,14 +286,14 @@ export class SqliteStore implements MessageStore {
     const { where, params } = sql.whereOf(messageConditions(scope ? { scope } : {}));
     return sql
       .gemeenteCounts(this.db, where)
-      .all(...params)
+      .all(...params, ...params)
       .map(toGemeenteCount);
   }
 
   async statusCounts(filter: StatusCountFilter = {}): Promise<StatusCounts> {
     const { where, params } = sql.whereOf(messageConditions(filter));
     const counts = Object.fromEntries(MESSAGE_STATUSES.map((s) => [s, 0])) as StatusCounts;
-    for (const r of sql.statusCounts(this.db, where).all(...params)) counts[r.status] = r.n;
+    for (const r of sql.statusCounts(this.db, where).all(...params, ...params)) counts[r.status] = r.n;
     return counts;
   }
 
