@@ -21,6 +21,17 @@ const answerTo = (heenId: string) =>
     body: '<r/>',
   });
 
+/** An XSD finding whose text quotes a BSN (stored, it must be masked). */
+const BSN_FINDING = {
+  level: 'xsd' as const,
+  code: 'XSD',
+  retourcode: null,
+  line: 3,
+  column: 9,
+  path: '/Bericht/Client/Bsn',
+  text: `'${BSN}' is not valid`,
+};
+
 /**
  * Builds a store on fresh storage that reads time from `clock`; `dispose` closes it and removes the storage.
  * `writeStatus` sets a message's stored status directly, as an older version of the store wrote it.
@@ -186,15 +197,6 @@ export function storeContract(name: string, makeStore: MakeStore): void {
 
       it('hands back each inserted message as a read shows it: concurrent inserts, findings, an answer', async () => {
         const heen = await store.insertMessage(wmo301(), 'a');
-        const finding = {
-          level: 'xsd' as const,
-          code: 'XSD',
-          retourcode: null,
-          line: 3,
-          column: 9,
-          path: '/Bericht/Client/Bsn',
-          text: `'${BSN}' is not valid`,
-        };
         const results = await Promise.all([
           // Inserted together (PostgreSQL: one statement for all of them).
           ...['B-1', 'B-2', 'B-3'].map((id) =>
@@ -206,7 +208,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
               status: 'rejected',
               destination: null,
               statusReason: `bad value ${BSN}`,
-              findings: [finding],
+              findings: [BSN_FINDING],
             }),
             'caller:x',
           ),
@@ -232,17 +234,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
             status: 'rejected',
             destination: null,
             statusReason: `bad value ${BSN}`,
-            findings: [
-              {
-                level: 'xsd',
-                code: 'XSD',
-                retourcode: null,
-                line: 3,
-                column: 9,
-                path: '/Bericht/Client/Bsn',
-                text: `'${BSN}' is not valid`,
-              },
-            ],
+            findings: [BSN_FINDING],
           }),
           'a',
         );
