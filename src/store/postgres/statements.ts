@@ -192,28 +192,25 @@ export const NEXT_DUE = `SELECT MIN(t) AS t FROM (
 /**
  * The relay's lease: up to $4 rows in due order, not leased (or their lease ran out), that are due by $2 (not yet
  * published) or were published but still wait at $3 (stale). $1 now, $2 horizon, $3 stale, $4 limit, $5 owner,
- * $6 lease until. The candidates come from three index ranges, each at most $4 long, so that a backlog of rows
- * waiting in the broker (published, due long ago) is not read past on every round: fresh rows from
+ * $6 lease until. The rows come from three index ranges, each locked and at most $4 long, so that a backlog of
+ * rows waiting in the broker (published, due long ago) is not read past on every round: fresh rows from
  * `ix_outbox_unleased` (migration 9), expired leases from `ix_outbox_leased`, stale publications from
- * `ix_outbox_due` up to $3. The rows are then locked with the whole condition checked again (a row another relay
- * changed meanwhile is re-read under its lock, one it holds is skipped).
+ * `ix_outbox_due` up to $3. Each range skips the rows another relay holds and goes on to the next, so relays
+ * leasing at the same time each get rows while there are any; the first $4 of the three in due order are leased.
  */
-export const LEASE_FOR_PUBLISH = `WITH cand AS (
-   (SELECT id, due_at FROM outbox WHERE lease_until IS NULL AND phase <> 'published' AND due_at <= $2
-    ORDER BY due_at, id LIMIT $4)
-   UNION ALL
-   (SELECT id, due_at FROM outbox WHERE lease_until IS NOT NULL AND lease_until <= $1
-      AND ((phase <> 'published' AND due_at <= $2) OR (phase = 'published' AND due_at <= $3))
-    ORDER BY due_at, id LIMIT $4)
-   UNION ALL
-   (SELECT id, due_at FROM outbox WHERE lease_until IS NULL AND phase = 'published' AND due_at <= $3
-    ORDER BY due_at, id LIMIT $4)
+export const LEASE_FOR_PUBLISH = `WITH fresh AS (
+   SELECT id, due_at FROM outbox WHERE lease_until IS NULL AND phase <> 'published' AND due_at <= $2
+   ORDER BY due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
+ ), expired AS (
+   SELECT id, due_at FROM outbox WHERE lease_until IS NOT NULL AND lease_until <= $1
+     AND ((phase <> 'published' AND due_at <= $2) OR (phase = 'published' AND due_at <= $3))
+   ORDER BY due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
+ ), stale AS (
+   SELECT id, due_at FROM outbox WHERE lease_until IS NULL AND phase = 'published' AND due_at <= $3
+   ORDER BY due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
  ), c AS (
-   SELECT o.id FROM outbox o
-   WHERE o.id IN (SELECT id FROM cand ORDER BY due_at, id LIMIT $4)
-     AND (o.lease_until IS NULL OR o.lease_until <= $1)
-     AND ((o.phase <> 'published' AND o.due_at <= $2) OR (o.phase = 'published' AND o.due_at <= $3))
-   ORDER BY o.due_at, o.id FOR UPDATE OF o SKIP LOCKED
+   SELECT id FROM (SELECT * FROM fresh UNION ALL SELECT * FROM expired UNION ALL SELECT * FROM stale) k
+   ORDER BY due_at, id LIMIT $4
  )
  UPDATE outbox o SET phase = 'publishing', lease_owner = $5, lease_token = gen_random_uuid()::text,
    lease_until = $6
