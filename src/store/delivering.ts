@@ -8,15 +8,28 @@
 export const deliveryLeased = (m: string) =>
   `EXISTS (SELECT 1 FROM outbox lo WHERE lo.message_id = ${m}.id AND ${deliveryLease('lo')})`;
 
-/** An outbox row `o` that holds a delivery lease. */
-const deliveryLease = (o: string) =>
-  `(${o}.phase = 'claimed' OR (${o}.phase = 'due' AND ${o}.lease_until IS NOT NULL))`;
+/**
+ * An outbox row `o` that holds a delivery lease: a leased due row or a claimed one. A claim always sets
+ * lease_until, and every statement that clears lease_until also moves the row to due or published, so this is
+ * `phase = 'claimed' OR (phase = 'due' AND lease_until IS NOT NULL)`, written so that the partial index of the
+ * leased rows (ix_outbox_leased, both stores) finds them without reading the unleased backlog.
+ */
+const deliveryLease = (o: string) => `(${o}.lease_until IS NOT NULL AND ${o}.phase IN ('due', 'claimed'))`;
+
+/** The ids of the messages whose outbox row holds a delivery lease (outbox.message_id is never null). */
+const leasedMessageIds = `SELECT lo.message_id FROM outbox lo WHERE ${deliveryLease('lo')}`;
 
 const isPending = (m: string) => `${m}.status IN ('queued', 'delivering')`;
 /** Pending with a delivery lease (`deliveryLeased`): the status reads delivering. */
 export const isDelivering = (m: string) => `(${isPending(m)} AND ${deliveryLeased(m)})`;
-/** Pending without one: the status reads queued. */
-export const isQueued = (m: string) => `(${isPending(m)} AND NOT ${deliveryLeased(m)})`;
+
+/**
+ * For filters over many messages (lists and their total): the same two conditions, with the leased messages found
+ * once from the outbox's few leased rows instead of one outbox lookup per pending message, so that counting a
+ * backlog of 50,000 queued costs no 50,000 lookups. A single row's status is still read by `readStatus`.
+ */
+export const isDeliveringAmong = (m: string) => `(${isPending(m)} AND ${m}.id IN (${leasedMessageIds}))`;
+export const isQueuedAmong = (m: string) => `(${isPending(m)} AND ${m}.id NOT IN (${leasedMessageIds}))`;
 
 /** The status as read: a pending message is delivering or queued by its lease, any other as stored. */
 export const readStatus = (m: string) =>
@@ -30,4 +43,4 @@ export const readStatus = (m: string) =>
  */
 export const leasedPendingFrom = (where: string) =>
   `FROM messages ${where ? `${where} AND` : 'WHERE'} ${isPending('messages')}
-     AND messages.id IN (SELECT lo.message_id FROM outbox lo WHERE ${deliveryLease('lo')})`;
+     AND messages.id IN (${leasedMessageIds})`;

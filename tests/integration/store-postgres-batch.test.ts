@@ -6,8 +6,9 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LEASE_FOR_PUBLISH } from '../../src/store/postgres/statements.ts';
+import { countMessages, LEASE_FOR_PUBLISH, whereOf } from '../../src/store/postgres/statements.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.ts';
+import { messageConditions } from '../../src/store/rules.ts';
 import type { ClaimResult, NewMessage } from '../../src/store/types.ts';
 import { BSN, wmo301 } from '../helpers/messages.ts';
 import { createSchema, PG_URL, probePostgres, servicesAvailable, uniqueName } from '../helpers/services.ts';
@@ -339,17 +340,7 @@ describe.skipIf(!available)('PostgreSQL group commit', () => {
     try {
       await client.query('BEGIN');
       const now = Date.now();
-      const [{ 'QUERY PLAN': plan }] = (
-        await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${LEASE_FOR_PUBLISH}`, [now, now, -1, 10, 'x', now + 1])
-      ).rows as [{ 'QUERY PLAN': unknown }];
-      const walk = (n: Record<string, unknown>) => {
-        if (n['Relation Name'] === 'outbox' && String(n['Node Type']).includes('Scan')) {
-          const loops = Number(n['Actual Loops'] ?? 1);
-          read += (Number(n['Actual Rows'] ?? 0) + Number(n['Rows Removed by Filter'] ?? 0)) * loops;
-        }
-        for (const c of (n.Plans as Record<string, unknown>[] | undefined) ?? []) walk(c);
-      };
-      walk((plan as [{ Plan: Record<string, unknown> }])[0].Plan);
+      read = await outboxRowsRead(client, LEASE_FOR_PUBLISH, [now, now, -1, 10, 'x', now + 1]);
     } finally {
       await client.query('ROLLBACK');
       await client.end();
@@ -360,4 +351,63 @@ describe.skipIf(!available)('PostgreSQL group commit', () => {
     const leased = await store.leaseForPublish('relay', 10, 30_000);
     expect(leased.map((l) => l.messageId)).toEqual(fresh);
   });
+  it('counts a list filtered to queued or delivering without an outbox lookup per pending message', async () => {
+    // A backlog of 3,000 queued messages with due outbox rows, and two of them under a delivery lease.
+    const backlog = 3000;
+    await sql(
+      `INSERT INTO messages (id, received_at, standard, release, message_name, direction, content_hash, body_size,
+         source_kind, source_id, status, destination, created_at, updated_at)
+       SELECT 'q' || g, g, 'iwmo', '3.2', 'WMO301', 'heen', 'h', 1, 'caller', 's', 'queued', 'dest-a', g, g
+       FROM generate_series(1, $1::int) g`,
+      [backlog],
+    );
+    await sql(
+      `INSERT INTO outbox (message_id, destination, due_at, created_at)
+       SELECT 'q' || g, 'dest-a', g, g FROM generate_series(1, $1::int) g`,
+      [backlog],
+    );
+    const leased = await store.leaseDue('worker', 2, 30_000);
+    expect(leased).toHaveLength(2);
+    await sql('ANALYZE outbox');
+    await sql('ANALYZE messages');
+
+    // The store's own answers: the totals as read.
+    expect((await store.listMessages({ status: ['delivering'], limit: 10 })).total).toBe(2);
+    expect((await store.listMessages({ status: ['queued'], limit: 10 })).total).toBe(backlog - 2);
+    expect((await store.listMessages({ status: ['queued', 'delivering'], limit: 10 })).total).toBe(backlog);
+    const page = await store.listMessages({ status: ['delivering'], limit: 10 });
+    expect(page.items.map((m) => m.id).sort()).toEqual(leased.map((l) => l.messageId).sort());
+
+    // And what the totals read of the outbox: the two leased rows (found once), not one row per pending message.
+    const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+    await client.connect();
+    try {
+      for (const status of [['queued'], ['delivering']] as const) {
+        const { where, params } = whereOf(messageConditions({ status: [...status] }));
+        expect(await outboxRowsRead(client, countMessages(where), params), status[0]).toBeLessThan(100);
+      }
+    } finally {
+      await client.end();
+    }
+  });
 });
+
+/**
+ * Outbox rows a statement reads (EXPLAIN ANALYZE: rows returned by its outbox scans plus those they filtered out,
+ * times their loops); row counts, no timing.
+ */
+async function outboxRowsRead(client: pg.Client, statement: string, params: unknown[]): Promise<number> {
+  const [{ 'QUERY PLAN': plan }] = (await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${statement}`, params)).rows as [
+    { 'QUERY PLAN': unknown },
+  ];
+  let read = 0;
+  const walk = (n: Record<string, unknown>) => {
+    if (n['Relation Name'] === 'outbox' && String(n['Node Type']).includes('Scan')) {
+      const loops = Number(n['Actual Loops'] ?? 1);
+      read += (Number(n['Actual Rows'] ?? 0) + Number(n['Rows Removed by Filter'] ?? 0)) * loops;
+    }
+    for (const c of (n.Plans as Record<string, unknown>[] | undefined) ?? []) walk(c);
+  };
+  walk((plan as [{ Plan: Record<string, unknown> }])[0].Plan);
+  return read;
+}

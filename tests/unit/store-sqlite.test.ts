@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { messageConditions } from '../../src/store/rules.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
+import { countMessages, whereOf } from '../../src/store/sqlite/statements.ts';
 import { openSqliteStore, openSqliteStoreFromConfig, type SqliteStore } from '../../src/store/sqlite.ts';
 import type { MessageStatus } from '../../src/store/types.ts';
 import { beheerStateContract } from '../contract/beheer-state.contract.ts';
@@ -74,6 +76,47 @@ describe('SQLite store', () => {
     expect(store.walSync).not.toBeNull();
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(store.schemaVersion).toBe(MIGRATIONS.at(-1)!.version);
+    await store.close();
+  });
+
+  it('counts a list filtered to queued or delivering from the leased outbox rows, not one lookup per message', async () => {
+    const store = openSqliteStore({ file: tempFile() });
+    // A backlog of 2,000 queued messages with due outbox rows; two of them under a delivery lease.
+    const backlog = 2000;
+    store.db
+      .prepare(
+        `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?)
+         INSERT INTO messages (id, received_at, standard, release, message_name, direction, content_hash, body_size,
+           source_kind, source_id, status, destination, created_at, updated_at)
+         SELECT 'q' || n, n, 'iwmo', '3.2', 'WMO301', 'heen', 'h', 1, 'caller', 's', 'queued', 'dest-a', n, n FROM g`,
+      )
+      .run(backlog);
+    store.db
+      .prepare(
+        'INSERT INTO outbox (message_id, destination, due_at, created_at) SELECT id, destination, 1, 1 FROM messages',
+      )
+      .run();
+    const leased = await store.leaseDue('worker', 2, 30_000);
+    expect(leased).toHaveLength(2);
+
+    expect((await store.listMessages({ status: ['delivering'], limit: 10 })).total).toBe(2);
+    expect((await store.listMessages({ status: ['queued'], limit: 10 })).total).toBe(backlog - 2);
+    expect((await store.listMessages({ status: ['queued', 'delivering'], limit: 10 })).total).toBe(backlog);
+    const page = await store.listMessages({ status: ['delivering'], limit: 10 });
+    expect(page.items.map((m) => m.id).sort()).toEqual(leased.map((l) => l.messageId).sort());
+
+    // The plans: the outbox is searched once through the index of the leased rows, never per message by message_id.
+    for (const status of ['queued', 'delivering'] as const) {
+      const { where, params } = whereOf(messageConditions({ status: [status] }));
+      const plan = store.db
+        .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${countMessages(store.db, where).source}`)
+        .all(...params)
+        .map((r) => r.detail);
+      const outbox = plan.filter((d) => / lo\b/.test(d));
+      expect(outbox, `${status}: ${plan.join(' | ')}`).toEqual([
+        expect.stringContaining('USING INDEX ix_outbox_leased'),
+      ]);
+    }
     await store.close();
   });
 

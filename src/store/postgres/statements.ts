@@ -4,7 +4,7 @@
  * row locks are always taken outbox row before message row.
  */
 
-import { isDelivering, isQueued, leasedPendingFrom, readStatus } from '../delivering.ts';
+import { isDelivering, isDeliveringAmong, isQueuedAmong, leasedPendingFrom, readStatus } from '../delivering.ts';
 import { type Condition, type PurgeStep, storedStatusFilter } from '../rules.ts';
 import type { MessageStatus } from '../types.ts';
 import { scopeClause } from './scope.ts';
@@ -304,8 +304,8 @@ function anyOf(column: string, values: readonly string[], next: (v: unknown) => 
 function statusClause(values: readonly MessageStatus[], next: (v: unknown) => string): string {
   const { stored, lease } = storedStatusFilter(values);
   const parts = stored.length ? [anyOf('messages.status', stored, next)] : [];
-  if (lease === 'leased') parts.push(isDelivering('messages'));
-  if (lease === 'unleased') parts.push(isQueued('messages'));
+  if (lease === 'leased') parts.push(isDeliveringAmong('messages'));
+  if (lease === 'unleased') parts.push(isQueuedAmong('messages'));
   return parts.length ? `(${parts.join(' OR ')})` : 'FALSE';
 }
 

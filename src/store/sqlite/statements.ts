@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Standard } from '../../catalogue/types.ts';
-import { isDelivering, isQueued, leasedPendingFrom, readStatus } from '../delivering.ts';
+import { isDelivering, isDeliveringAmong, isQueuedAmong, leasedPendingFrom, readStatus } from '../delivering.ts';
 import type {
   ActionStateRow,
   AttemptRow,
@@ -337,8 +337,8 @@ function inList(column: string, values: readonly string[], params: unknown[]): s
 function statusClause(values: readonly MessageStatus[], params: unknown[]): string {
   const { stored, lease } = storedStatusFilter(values);
   const parts = stored.length ? [inList('messages.status', stored, params)] : [];
-  if (lease === 'leased') parts.push(isDelivering('messages'));
-  if (lease === 'unleased') parts.push(isQueued('messages'));
+  if (lease === 'leased') parts.push(isDeliveringAmong('messages'));
+  if (lease === 'unleased') parts.push(isQueuedAmong('messages'));
   return parts.length ? `(${parts.join(' OR ')})` : '0 = 1';
 }
 
