@@ -7,15 +7,15 @@
  * (this process's, or xmllint's as bash's `time` reports it). On a shared machine the CPU figures and the
  * ratios are the ones to read: other processes stretch wall time, not the CPU a document costs.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { catalogue } from '../src/catalogue/catalogue.ts';
 import { BerichtValidator } from '../src/validation/validator.ts';
-import { DEFAULT_SCHEMAS_DIR, SchemaPacks } from '../src/xml/packs.ts';
+import { SchemaPacks } from '../src/xml/packs.ts';
 import { parseXml } from '../src/xml/parse.ts';
 import { XsdEngine } from '../src/xml/xsd.ts';
+import { type Round, xmllintAvailable, xmllintRound } from './xmllint-reference.ts';
 
 const N = Number(process.env.BENCH_N ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -24,18 +24,11 @@ if (!fs.existsSync(example)) {
   console.error(`bench:validate needs the official WMO301 example at ${example}; it is absent, nothing measured.`);
   process.exit(2);
 }
-const schema = path.join(DEFAULT_SCHEMAS_DIR, 'iwmo/3.2/WMO301.xsd');
 const source = fs.readFileSync(example);
 const entry = catalogue.byName('WMO301')!;
 const packs = SchemaPacks.load();
 const schemaOf301 = packs.validator(entry.schema);
 const engine = new XsdEngine();
-
-/** µs per document of one round: wall clock and CPU time. */
-interface Round {
-  wall: number;
-  cpu: number;
-}
 
 function timed(run: () => void): Round {
   const t = process.hrtime.bigint();
@@ -62,28 +55,7 @@ function verdictRound(): Round {
   });
 }
 
-/** Seconds of wall and CPU time (user + system, from bash's `time`) of one xmllint run over `count` copies. */
-function xmllintSeconds(count: number): Round {
-  // The schema and the files are bash's arguments ($0, $@): a script holding them all would pass the limit of
-  // one argument's length.
-  const script = `TIMEFORMAT='%U %S'; time xmllint --noout --nonet --schema "$0" "$@" 2>/dev/null`;
-  const args = ['-c', script, schema, ...Array<string>(count).fill(example)];
-  const t = process.hrtime.bigint();
-  const run = spawnSync('bash', args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
-  const wall = Number(process.hrtime.bigint() - t) / 1e9;
-  if (run.status !== 0) throw new Error(`xmllint failed (${run.status ?? run.error}): ${run.stderr?.toString()}`);
-  const [user, sys] = run.stderr.toString().trim().split(/\s+/).slice(-2).map(Number) as [number, number];
-  return { wall, cpu: user + sys };
-}
-function xmllintRound(): Round {
-  const base = xmllintSeconds(1);
-  const all = xmllintSeconds(N);
-  return { wall: ((all.wall - base.wall) * 1e6) / (N - 1), cpu: ((all.cpu - base.cpu) * 1e6) / (N - 1) };
-}
-
-try {
-  execFileSync('xmllint', ['--version'], { stdio: 'ignore' });
-} catch {
+if (!xmllintAvailable()) {
   console.error('bench:validate needs native xmllint (Debian package libxml2-utils); not found, nothing measured.');
   process.exit(2);
 }
@@ -93,7 +65,7 @@ verdictRound();
 // Rounds alternate between the three so that all see the same machine; each keeps its best round.
 const rounds = Array.from({ length: ROUNDS }, () => ({
   engine: engineRound(),
-  native: xmllintRound(),
+  native: xmllintRound(example, N),
   verdict: verdictRound(),
 }));
 const best = (side: 'engine' | 'native' | 'verdict', of: keyof Round): number =>
