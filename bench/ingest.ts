@@ -6,7 +6,8 @@
  * transport; scale-out = two instances sharing a fresh PostgreSQL schema and RabbitMQ queue prefix. A load
  * generator posts the official WMO301 example (a unique BerichtIdentificatie/Identificatie per request, spread
  * over the instances) with `--concurrency` requests in flight, without pause, while the gateways deliver to a
- * receiver in its own process. After `--warmup` seconds it measures a steady window of `--seconds` (default 30):
+ * receiver in its own process. After `--warmup` seconds (default 15: V8 still compiles the hot code in a gateway's
+ * first ten seconds) it measures a steady window of `--seconds` (default 30):
  *
  * - the accepted rate (202s answered in the window) and the **delivered** rate (distinct messages the receiver
  *   got in the window), and the outbox backlog (undelivered rows in the store) at the window's start and end,
@@ -14,6 +15,9 @@
  * - the CPU each component spent in the window (from /proc: gateway processes with all their threads, our
  *   PostgreSQL backends and its shared background processes, RabbitMQ's beam, the load generator, the receiver)
  *   per **delivered** message, and the load average;
+ * - the machine's speed: native xmllint on the same WMO301 at the window's start and after every slice, beside the
+ *   load (bench/xmllint-reference.ts); each CPU goal also in xmllint validations per delivered message (whole
+ *   window, and the median over the slices) and at the speed the goals assumed (xmllint ~110 µs);
  * - whether issue #17's goals are met. After the window the load stops and the bench waits (at most `--drain`
  *   seconds) until every accepted message was delivered; scale-out also measures the raw RabbitMQ publish-confirm
  *   rate (a plain amqplib confirm channel, same body and window, a quorum queue) for comparison.
