@@ -28,6 +28,26 @@ async function sql<R extends pg.QueryResultRow>(text: string, values: unknown[] 
   }
 }
 
+/**
+ * `n` queued messages written directly (ids b1…bn, received and due long ago), each with an outbox row in `phase`:
+ * due (for leaseDue) or published (waiting in the broker).
+ */
+async function queuedBacklog(n: number, phase: 'due' | 'published'): Promise<void> {
+  await sql(
+    `INSERT INTO messages (id, received_at, standard, release, message_name, direction, content_hash, body_size,
+       source_kind, source_id, status, destination, created_at, updated_at)
+     SELECT 'b' || g, g, 'iwmo', '3.2', 'WMO301', 'heen', 'h', 1, 'caller', 's', 'queued', 'dest-a', g, g
+     FROM generate_series(1, $1::int) g`,
+    [n],
+  );
+  await sql(
+    `INSERT INTO outbox (message_id, destination, due_at, created_at, phase, lease_token)
+     SELECT 'b' || g, 'dest-a', g, g, $2, CASE WHEN $2 = 'published' THEN 't' || g END
+     FROM generate_series(1, $1::int) g`,
+    [n, phase],
+  );
+}
+
 const ident = (i: number) => `B-${i.toString().padStart(5, '0')}`;
 const message = (i: number, extra: Partial<NewMessage> = {}) =>
   wmo301({ berichtIdentificatie: ident(i), body: `<WMO301 n="${i}"/>`, ...extra });
@@ -313,19 +333,7 @@ describe.skipIf(!available)('PostgreSQL group commit', () => {
 
   it("leases fresh rows for publication without reading the broker's backlog in front of them", async () => {
     // 5,000 publications waiting in the broker, due long ago, then three fresh rows and one expired relay lease.
-    const backlog = 5000;
-    await sql(
-      `INSERT INTO messages (id, received_at, standard, release, message_name, direction, content_hash, body_size,
-         source_kind, source_id, status, destination, created_at, updated_at)
-       SELECT 'p' || g, g, 'iwmo', '3.2', 'WMO301', 'heen', 'h', 1, 'caller', 's', 'queued', 'dest-a', g, g
-       FROM generate_series(1, $1::int) g`,
-      [backlog],
-    );
-    await sql(
-      `INSERT INTO outbox (message_id, destination, due_at, created_at, phase, lease_token)
-       SELECT 'p' || g, 'dest-a', g, g, 'published', 't' || g FROM generate_series(1, $1::int) g`,
-      [backlog],
-    );
+    await queuedBacklog(5000, 'published');
     const fresh = [];
     for (let i = 0; i < 4; i++) fresh.push((await store.insertMessage(message(i), 'client')).id);
     const [crashed] = await store.leaseForPublish('crashed-relay', 1, 1);
@@ -351,21 +359,11 @@ describe.skipIf(!available)('PostgreSQL group commit', () => {
     const leased = await store.leaseForPublish('relay', 10, 30_000);
     expect(leased.map((l) => l.messageId)).toEqual(fresh);
   });
+
   it('counts a list filtered to queued or delivering without an outbox lookup per pending message', async () => {
     // A backlog of 3,000 queued messages with due outbox rows, and two of them under a delivery lease.
     const backlog = 3000;
-    await sql(
-      `INSERT INTO messages (id, received_at, standard, release, message_name, direction, content_hash, body_size,
-         source_kind, source_id, status, destination, created_at, updated_at)
-       SELECT 'q' || g, g, 'iwmo', '3.2', 'WMO301', 'heen', 'h', 1, 'caller', 's', 'queued', 'dest-a', g, g
-       FROM generate_series(1, $1::int) g`,
-      [backlog],
-    );
-    await sql(
-      `INSERT INTO outbox (message_id, destination, due_at, created_at)
-       SELECT 'q' || g, 'dest-a', g, g FROM generate_series(1, $1::int) g`,
-      [backlog],
-    );
+    await queuedBacklog(backlog, 'due');
     const leased = await store.leaseDue('worker', 2, 30_000);
     expect(leased).toHaveLength(2);
     await sql('ANALYZE outbox');
