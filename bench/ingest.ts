@@ -55,7 +55,7 @@ import {
 import { AMQP_URL, createSchema, PG_URL, probePostgres, probeRabbitMq, uniqueName } from '../tests/helpers/services.ts';
 import { prefillPostgres } from './prefill.ts';
 import { type CpuSample, cpuBetween, cpuCount, loadAverage, mainThreadSeconds, OTHER, sampleCpu } from './proc.ts';
-import { xmllintAvailable, xmllintRoundAsync } from './xmllint-reference.ts';
+import { xmllintAvailable, xmllintRound } from './xmllint-reference.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -202,7 +202,7 @@ try {
   const reference: number[] = [];
   const sliceRatios: number[] = [];
   const measureReference = async () => {
-    if (hasXmllint) reference.push((await xmllintRoundAsync(OFFICIAL_WMO301, REFERENCE_N)).cpu);
+    if (hasXmllint) reference.push((await xmllintRound(OFFICIAL_WMO301, REFERENCE_N)).cpu);
   };
   await measureReference();
   // One progress line per slice (every PROGRESS_EVERY seconds, and the rest of the window at its end).
@@ -215,7 +215,7 @@ try {
     await measureReference();
     // The slice in xmllint validations, against the reference measured at its start and at its end.
     const here = hasXmllint ? (reference.at(-2)! + reference.at(-1)!) / 2 : null;
-    if (figure !== null && here !== null) sliceRatios.push(figure / (here / 1000));
+    if (figure !== null && here !== null) sliceRatios.push(validations(figure, here));
     console.log(
       `  t=${((p.at - start.at) / 1000).toFixed(0).padStart(3)} s  accepted ${rate(p.accepted - prev.accepted, s)}` +
         `  delivered ${rate(p.delivered - prev.delivered, s)}  backlog ${p.backlog}` +
@@ -368,7 +368,6 @@ function report(start: Snapshot, end: Snapshot, latencies: number[], t: Totals):
   }
   // The machine's speed during the window, and each goal figure at the speed the issue's goals assumed.
   const ref = median(t.reference);
-  const atIssueSpeed = (ms: number) => (ref === null ? null : (ms * ISSUE_XMLLINT_US) / ref);
   if (ref !== null) {
     line(
       'machine speed (native xmllint)',
@@ -381,14 +380,13 @@ function report(start: Snapshot, end: Snapshot, latencies: number[], t: Totals):
     line(`goal: ${label}`, `${ok ? 'met' : 'NOT met'} (${detail})`);
   const cpuGoal = (label: string, ms: number, limit: number) => {
     goal(label, ms <= limit, `${ms.toFixed(3)} ms`);
-    const scaled = atIssueSpeed(ms);
-    if (scaled !== null) {
-      line(
-        `  at the goals' machine speed`,
-        `${scaled.toFixed(3)} ms = ${(ms / (ref! / 1000)).toFixed(1)} xmllint validations: ` +
-          `${scaled <= limit ? 'within' : 'NOT within'} ${limit} ms`,
-      );
-    }
+    if (ref === null) return;
+    const v = validations(ms, ref);
+    line(
+      `  at the goals' machine speed`,
+      `${atGoalsSpeed(v).toFixed(3)} ms = ${v.toFixed(1)} xmllint validations: ` +
+        `${atGoalsSpeed(v) <= limit ? 'within' : 'NOT within'} ${limit} ms`,
+    );
   };
   goal(`delivered ≥ ${GOAL_DELIVERED_SHARE} × accepted`, deliveredOk, share(delivered, accepted));
   if (cpu) {
@@ -396,14 +394,23 @@ function report(start: Snapshot, end: Snapshot, latencies: number[], t: Totals):
     cpuGoal(`${GOAL_FIGURE} ≤ ${limit} ms/delivered`, goalFigureMs(cpu, delivered), limit);
     const perSlice = median(t.sliceRatios);
     if (perSlice !== null) {
-      const scaled = (perSlice * ISSUE_XMLLINT_US) / 1000;
       line(
         `  per ${PROGRESS_EVERY}-s slice`,
         `median ${perSlice.toFixed(1)} xmllint validations (${Math.min(...t.sliceRatios).toFixed(1)}–` +
-          `${Math.max(...t.sliceRatios).toFixed(1)} in ${t.sliceRatios.length}) = ${scaled.toFixed(3)} ms at the goals' speed`,
+          `${Math.max(...t.sliceRatios).toFixed(1)} in ${t.sliceRatios.length}) = ${atGoalsSpeed(perSlice).toFixed(3)} ms at the goals' speed`,
       );
     }
   }
+}
+
+/** A CPU figure in ms as xmllint validations of the WMO301, with xmllint at `xmllintUs` µs per validation. */
+function validations(ms: number, xmllintUs: number): number {
+  return ms / (xmllintUs / 1000);
+}
+
+/** So many xmllint validations in ms at the machine speed the goals assumed. */
+function atGoalsSpeed(v: number): number {
+  return (v * ISSUE_XMLLINT_US) / 1000;
 }
 
 function median(xs: number[]): number | null {

@@ -7,7 +7,7 @@
  * One run validates the file `count` times in one process; its start-up and schema compile are measured with a
  * run of one and subtracted. CPU time is xmllint's own (user + system, as bash's `time` reports it).
  */
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULT_SCHEMAS_DIR } from '../src/xml/packs.ts';
 
@@ -34,45 +34,24 @@ export function xmllintAvailable(): boolean {
 const SCRIPT = `TIMEFORMAT='%U %S'; time xmllint --noout --nonet --schema "$0" "$@" 2>/dev/null`;
 const argsOf = (example: string, count: number) => ['-c', SCRIPT, WMO301_SCHEMA, ...Array<string>(count).fill(example)];
 
-function parseTimes(status: number | null, stderr: string, wall: number): Round {
-  if (status !== 0) throw new Error(`xmllint failed (${status}): ${stderr}`);
-  const [user, sys] = stderr.trim().split(/\s+/).slice(-2).map(Number) as [number, number];
-  return { wall, cpu: user + sys };
-}
-
-/** One synchronous xmllint run over `count` copies: seconds of wall and CPU time. */
-export function xmllintSeconds(example: string, count: number): Round {
-  const t = process.hrtime.bigint();
-  const run = spawnSync('bash', argsOf(example, count), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
-  if (run.error) throw run.error;
-  return parseTimes(run.status, run.stderr.toString(), Number(process.hrtime.bigint() - t) / 1e9);
-}
-
-/** The same without blocking the event loop (bench:ingest's load generator keeps posting meanwhile). */
-export function xmllintSecondsAsync(example: string, count: number): Promise<Round> {
+/**
+ * One xmllint run over `count` copies: seconds of wall and CPU time. Asynchronous, so that bench:ingest's load
+ * generator keeps posting meanwhile.
+ */
+function xmllintSeconds(example: string, count: number): Promise<Round> {
   const t = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     execFile('bash', argsOf(example, count), { maxBuffer: 1 << 26 }, (error, _stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(error);
-      try {
-        resolve(parseTimes(error ? Number(error.code) : 0, stderr, Number(process.hrtime.bigint() - t) / 1e9));
-      } catch (e) {
-        reject(e);
-      }
+      if (error) return reject(new Error(`xmllint failed (${error.code}): ${stderr}`));
+      const [user, sys] = stderr.trim().split(/\s+/).slice(-2).map(Number) as [number, number];
+      resolve({ wall: Number(process.hrtime.bigint() - t) / 1e9, cpu: user + sys });
     });
   });
 }
 
 /** µs per document (wall and CPU) of `n` validations, start-up and schema compile subtracted. */
-export function xmllintRound(example: string, n: number): Round {
-  const base = xmllintSeconds(example, 1);
-  const all = xmllintSeconds(example, n);
-  return { wall: ((all.wall - base.wall) * 1e6) / (n - 1), cpu: ((all.cpu - base.cpu) * 1e6) / (n - 1) };
-}
-
-/** `xmllintRound` without blocking the event loop. */
-export async function xmllintRoundAsync(example: string, n: number): Promise<Round> {
-  const base = await xmllintSecondsAsync(example, 1);
-  const all = await xmllintSecondsAsync(example, n);
+export async function xmllintRound(example: string, n: number): Promise<Round> {
+  const base = await xmllintSeconds(example, 1);
+  const all = await xmllintSeconds(example, n);
   return { wall: ((all.wall - base.wall) * 1e6) / (n - 1), cpu: ((all.cpu - base.cpu) * 1e6) / (n - 1) };
 }
