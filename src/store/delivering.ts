@@ -44,3 +44,38 @@ export const readStatus = (m: string) =>
 export const leasedPendingFrom = (where: string) =>
   `FROM messages ${where ? `${where} AND` : 'WHERE'} ${isPending('messages')}
      AND messages.id IN (${leasedMessageIds})`;
+
+/**
+ * Messages per status as read, for a `WHERE …` of the messages table (or nothing): counted by stored status, the
+ * pending ones split by the few that are leased (`leasedPendingFrom`). The same SQL in both stores; `where`
+ * appears twice (PostgreSQL's numbered parameters serve both, SQLite binds its parameters twice).
+ */
+export const statusCountsSql = (where: string) => `WITH stored AS (
+   SELECT status, CAST(COUNT(*) AS INTEGER) AS n FROM messages ${where} GROUP BY 1
+ ), leased AS (
+   SELECT CAST(COUNT(*) AS INTEGER) AS n ${leasedPendingFrom(where)}
+ )
+ SELECT status, n FROM stored WHERE status NOT IN ('queued', 'delivering')
+ UNION ALL
+ SELECT 'queued', CAST((SELECT COALESCE(SUM(n), 0) FROM stored WHERE status IN ('queued', 'delivering'))
+   - (SELECT n FROM leased) AS INTEGER)
+ UNION ALL
+ SELECT 'delivering', n FROM leased`;
+
+/** Messages per gemeente, flow and status as read, as `statusCountsSql` counts them; no rows of 0. */
+export const gemeenteCountsSql = (where: string) => `WITH stored AS (
+   SELECT gemeente, flow, status, CAST(COUNT(*) AS INTEGER) AS n FROM messages ${where} GROUP BY 1, 2, 3
+ ), leased AS (
+   SELECT gemeente, flow, CAST(COUNT(*) AS INTEGER) AS n ${leasedPendingFrom(where)} GROUP BY 1, 2
+ ), pending AS (
+   SELECT gemeente, flow, CAST(SUM(n) AS INTEGER) AS n FROM stored WHERE status IN ('queued', 'delivering')
+   GROUP BY 1, 2
+ ), counted AS (
+   SELECT gemeente, flow, status, n FROM stored WHERE status NOT IN ('queued', 'delivering')
+   UNION ALL
+   SELECT p.gemeente, p.flow, 'queued', p.n - COALESCE(l.n, 0) FROM pending p
+   LEFT JOIN leased l ON l.gemeente IS NOT DISTINCT FROM p.gemeente AND l.flow IS NOT DISTINCT FROM p.flow
+   UNION ALL
+   SELECT gemeente, flow, 'delivering', n FROM leased
+ )
+ SELECT gemeente, flow, status, n FROM counted WHERE n > 0 ORDER BY gemeente NULLS LAST, flow, status`;

@@ -4,7 +4,7 @@
  * row locks are always taken outbox row before message row.
  */
 
-import { isDelivering, isDeliveringAmong, isQueuedAmong, leasedPendingFrom, readStatus } from '../delivering.ts';
+import { isDelivering, isDeliveringAmong, isQueuedAmong, readStatus } from '../delivering.ts';
 import { type Condition, type PurgeStep, storedStatusFilter } from '../rules.ts';
 import type { MessageStatus } from '../types.ts';
 import { scopeClause } from './scope.ts';
@@ -314,37 +314,6 @@ export const listMessages = (where: string, n: number) =>
   `SELECT ${META_COLUMNS} FROM messages ${where}
    ORDER BY received_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`;
 export const countMessages = (where: string) => `SELECT COUNT(*)::int AS n FROM messages ${where}`;
-/**
- * Messages per status as read: counted by stored status, the pending ones split by the few that are leased
- * (`leasedPendingFrom`); `where` is used twice, with the same parameters.
- */
-export const statusCounts = (where: string) => `WITH stored AS (
-   SELECT status, COUNT(*)::int AS n FROM messages ${where} GROUP BY 1
- ), leased AS (
-   SELECT COUNT(*)::int AS n ${leasedPendingFrom(where)}
- )
- SELECT status, n FROM stored WHERE status NOT IN ('queued', 'delivering')
- UNION ALL
- SELECT 'queued', (SELECT COALESCE(SUM(n), 0)::int FROM stored WHERE status IN ('queued', 'delivering'))
-   - (SELECT n FROM leased)
- UNION ALL
- SELECT 'delivering', n FROM leased`;
-/** Messages per gemeente, flow and status as read, as `statusCounts` counts them; no rows of 0. */
-export const gemeenteCounts = (where: string) => `WITH stored AS (
-   SELECT gemeente, flow, status, COUNT(*)::int AS n FROM messages ${where} GROUP BY 1, 2, 3
- ), leased AS (
-   SELECT gemeente, flow, COUNT(*)::int AS n ${leasedPendingFrom(where)} GROUP BY 1, 2
- ), pending AS (
-   SELECT gemeente, flow, SUM(n)::int AS n FROM stored WHERE status IN ('queued', 'delivering') GROUP BY 1, 2
- ), counted AS (
-   SELECT gemeente, flow, status, n FROM stored WHERE status NOT IN ('queued', 'delivering')
-   UNION ALL
-   SELECT p.gemeente, p.flow, 'queued', p.n - COALESCE(l.n, 0) FROM pending p
-   LEFT JOIN leased l ON l.gemeente IS NOT DISTINCT FROM p.gemeente AND l.flow IS NOT DISTINCT FROM p.flow
-   UNION ALL
-   SELECT gemeente, flow, 'delivering', n FROM leased
- )
- SELECT gemeente, flow, status, n FROM counted WHERE n > 0 ORDER BY gemeente NULLS LAST, flow, status`;
 export const listAudit = (where: string, n: number) =>
   `SELECT * FROM audit_log ${where} ORDER BY id DESC LIMIT $${n + 1} OFFSET $${n + 2}`;
 

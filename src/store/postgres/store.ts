@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { gemeenteCountsSql, statusCountsSql } from '../delivering.ts';
 import { insertedRow } from '../inserted-row.ts';
 import { newMessageId } from '../message-id.ts';
 import {
@@ -343,13 +344,13 @@ export class PostgresStore implements MessageStore {
 
   async gemeenteCounts(scope?: MessageScope): Promise<GemeenteCount[]> {
     const { where, params } = sql.whereOf(messageConditions(scope ? { scope } : {}));
-    return (await this.q<GemeenteCountRow>(sql.gemeenteCounts(where), params)).map(toGemeenteCount);
+    return (await this.q<GemeenteCountRow>(gemeenteCountsSql(where), params)).map(toGemeenteCount);
   }
 
   async statusCounts(filter: StatusCountFilter = {}): Promise<StatusCounts> {
     const { where, params } = sql.whereOf(messageConditions(filter));
     const counts = Object.fromEntries(MESSAGE_STATUSES.map((s) => [s, 0])) as StatusCounts;
-    for (const r of await this.q<{ status: MessageStatus; n: number }>(sql.statusCounts(where), params)) {
+    for (const r of await this.q<{ status: MessageStatus; n: number }>(statusCountsSql(where), params)) {
       counts[r.status] = r.n;
     }
     return counts;

@@ -4,7 +4,14 @@
  */
 import type Database from 'better-sqlite3';
 import type { Standard } from '../../catalogue/types.ts';
-import { isDelivering, isDeliveringAmong, isQueuedAmong, leasedPendingFrom, readStatus } from '../delivering.ts';
+import {
+  gemeenteCountsSql,
+  isDelivering,
+  isDeliveringAmong,
+  isQueuedAmong,
+  readStatus,
+  statusCountsSql,
+} from '../delivering.ts';
 import type {
   ActionStateRow,
   AttemptRow,
@@ -353,44 +360,15 @@ export function countMessages(db: Database.Database, where: string) {
   return db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM messages ${where}`);
 }
 
-/**
- * Messages per status as read: counted by stored status, the pending ones split by the few that are leased
- * (`leasedPendingFrom`). `where` appears twice: bind its parameters twice.
- */
+/** Messages per status as read (`statusCountsSql`); `where` appears twice: bind its parameters twice. */
 export function statusCounts(db: Database.Database, where: string) {
-  return db.prepare<unknown[], { status: MessageStatus; n: number }>(
-    `WITH stored AS (
-       SELECT status, COUNT(*) AS n FROM messages ${where} GROUP BY 1
-     ), leased AS (
-       SELECT COUNT(*) AS n ${leasedPendingFrom(where)}
-     )
-     SELECT status, n FROM stored WHERE status NOT IN ('queued', 'delivering')
-     UNION ALL
-     SELECT 'queued', (SELECT COALESCE(SUM(n), 0) FROM stored WHERE status IN ('queued', 'delivering'))
-       - (SELECT n FROM leased)
-     UNION ALL
-     SELECT 'delivering', n FROM leased`,
-  );
+  return db.prepare<unknown[], { status: MessageStatus; n: number }>(statusCountsSql(where));
 }
 
-/** Messages per gemeente, flow and status as read, as `statusCounts` counts them (parameters twice); no rows of 0. */
+/** Messages per gemeente, flow and status as read (`gemeenteCountsSql`); parameters twice, as `statusCounts`. */
 export function gemeenteCounts(db: Database.Database, where: string) {
   return db.prepare<unknown[], { gemeente: string | null; flow: string | null; status: MessageStatus; n: number }>(
-    `WITH stored AS (
-       SELECT gemeente, flow, status, COUNT(*) AS n FROM messages ${where} GROUP BY 1, 2, 3
-     ), leased AS (
-       SELECT gemeente, flow, COUNT(*) AS n ${leasedPendingFrom(where)} GROUP BY 1, 2
-     ), pending AS (
-       SELECT gemeente, flow, SUM(n) AS n FROM stored WHERE status IN ('queued', 'delivering') GROUP BY 1, 2
-     ), counted AS (
-       SELECT gemeente, flow, status, n FROM stored WHERE status NOT IN ('queued', 'delivering')
-       UNION ALL
-       SELECT p.gemeente, p.flow, 'queued', p.n - COALESCE(l.n, 0) FROM pending p
-       LEFT JOIN leased l ON l.gemeente IS p.gemeente AND l.flow IS p.flow
-       UNION ALL
-       SELECT gemeente, flow, 'delivering', n FROM leased
-     )
-     SELECT gemeente, flow, status, n FROM counted WHERE n > 0 ORDER BY gemeente IS NULL, gemeente, flow, status`,
+    gemeenteCountsSql(where),
   );
 }
 
