@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Level, Logger } from 'pino';
+import { redactBsn } from '../security/redact.ts';
 
 /** Probes are asked every few seconds; their lines are at debug so they do not drown the rest. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);
@@ -24,6 +25,18 @@ function actorOf(res: Response): Record<string, string> {
 const SAFE_REQUEST_ID = /^[\w.-]{1,64}$/;
 
 /**
+ * A request id of the gateway's own: a random UUID that the logs show as it is. A UUID's last group can hold nine
+ * digits in a row (a few in a hundred do), which the log's BSN redaction masks, and the logged id would then not
+ * be the X-Request-Id the client got; such a draw is drawn again. A client's own id is logged as redacted.
+ */
+export function freshRequestId(draw: () => string = crypto.randomUUID): string {
+  for (;;) {
+    const id = draw();
+    if (redactBsn(id) === id) return id;
+  }
+}
+
+/**
  * Per request: a request id (X-Request-Id, taken from the client when it is a safe token), a child logger in
  * res.locals.log, and one line when the answer is sent: method, path (the route when one matched, and the
  * path as asked), status, duration, who asked, the message type and the error code when there were any
@@ -36,7 +49,7 @@ const SAFE_REQUEST_ID = /^[\w.-]{1,64}$/;
 export function requestContext(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    const requestId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : freshRequestId();
     res.locals.requestId = requestId;
     // (X-Content-Type-Options and Cache-Control come with the security headers, set right after this.)
     res.setHeader('X-Request-Id', requestId);
