@@ -175,6 +175,34 @@ describe('SQLite store', () => {
     await again.close();
   });
 
+  it('restarts the WAL after each checkpoint also while the writes never pause', async () => {
+    const file = tempFile();
+    const store = openSqliteStore({ file, checkpointIntervalMs: 60_000 });
+    let written = 0;
+    let stop = false;
+    // Sixteen writers that each write again as soon as their last write is durable: a commit lands while every
+    // checkpoint runs, so the log is never all copied when the writer begins (the case that grew the WAL).
+    const writers = Array.from({ length: 16 }, async (_, w) => {
+      for (let i = 0; !stop; i++) {
+        await store.insertMessage(wmo301({ berichtIdentificatie: `ID-run-${w}-${i}`, body: 'x'.repeat(8000) }), 'a');
+        written++;
+      }
+    });
+    const logs: number[] = [];
+    try {
+      for (let round = 1; round <= 4; round++) {
+        while (written < round * 100) await new Promise((r) => setTimeout(r, 2));
+        logs.push((await store.checkpointer!.checkpointNow()).log);
+      }
+    } finally {
+      stop = true;
+      await Promise.all(writers);
+    }
+    // Each checkpoint saw about one round's frames (the log began again after the one before), not all of them.
+    expect(logs[3]!).toBeLessThan(logs[0]! * 2);
+    await store.close();
+  });
+
   it('lives in <dataDir>/schakel.sqlite for a configuration', async () => {
     const dataDir = join(tempFile(), '..', 'data');
     const store = openSqliteStoreFromConfig({ dataDir, limits: { listPageMax: 2, answerExcerptChars: 10 } });

@@ -7,10 +7,11 @@ export interface CheckpointReport {
 }
 
 /**
- * Checkpoints the WAL of a SQLite database from a worker thread with its own connection (PASSIVE, every
- * `intervalMs`). The gateway's connection turns its automatic checkpoint down to a far-off safety net, so the
- * page copying and the database fsync of a checkpoint stop blocking the event loop; the writer restarts the WAL
- * from the beginning once a checkpoint has caught up.
+ * Checkpoints the WAL of a SQLite database from a worker thread with its own connection, every `intervalMs`:
+ * PASSIVE for the bulk, then RESTART for what was committed meanwhile (checkpoint-worker.mjs). The gateway's
+ * connection turns its automatic checkpoint down to a far-off safety net, so the page copying and the database
+ * fsync of a checkpoint stop blocking the event loop; the writer restarts the WAL from the beginning after each
+ * checkpoint, also under a load that never pauses.
  */
 export class WalCheckpointer {
   private readonly worker: Worker;
