@@ -7,6 +7,7 @@ import { messageConditions } from '../../src/store/rules.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { countMessages, whereOf } from '../../src/store/sqlite/statements.ts';
+import { WalSync } from '../../src/store/sqlite/wal-sync.ts';
 import { openSqliteStore, openSqliteStoreFromConfig, type SqliteStore } from '../../src/store/sqlite.ts';
 import type { MessageStatus } from '../../src/store/types.ts';
 import { beheerStateContract } from '../contract/beheer-state.contract.ts';
@@ -442,6 +443,52 @@ describe('sqlite group commit when the transaction cannot begin', () => {
     other.exec('ROLLBACK');
     await expect(commits.run(() => 'after')).resolves.toBe('after');
     other.close();
+    db.close();
+  });
+});
+
+describe('sqlite group commit while the WAL is being fsynced', () => {
+  it('holds the writes that arrive during an fsync and commits them together when it ends', async () => {
+    const file = tempFile();
+    await openSqliteStore({ file }).close();
+    const db = new Database(file);
+    db.exec('CREATE TABLE t (x INTEGER)');
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    const wal = new WalSync(`${file}-wal`);
+    // The real fsync, begun only when the test lets it: until then an fsync is under way.
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let running: Promise<void> | null = null;
+    const sync = {
+      get inFlight() {
+        return running;
+      },
+      synced() {
+        running ??= held
+          .then(() => wal.synced())
+          .finally(() => {
+            running = null;
+          });
+        return running;
+      },
+    };
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const commits = new GroupCommit(db, sync, 2);
+    const writes = [commits.run(() => insert.run(0))];
+    while (commits.commits < 1) await pause(1);
+    // Five writes, each after more than the 2-ms window: with no fsync under way each would be a commit of its own.
+    for (let i = 1; i <= 5; i++) {
+      writes.push(commits.run(() => insert.run(i)));
+      await pause(5);
+    }
+    expect(commits.commits).toBe(1);
+    release();
+    await Promise.all(writes);
+    expect(commits.commits).toBe(2);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 6 });
+    await wal.close();
     db.close();
   });
 });

@@ -10,17 +10,21 @@ interface Queued {
 }
 
 /**
- * Group commit: the one way the SQLite store writes. The writes queued within the window run in one IMMEDIATE
- * transaction (should one fail, again each inside its own savepoint, so it rolls back alone), and every promise settles
+ * Group commit: the one way the SQLite store writes. The writes queued within the window (or, while an fsync of
+ * the WAL runs, until it ends) run in one IMMEDIATE transaction (should one fail, again each inside its own savepoint, so it rolls back alone), and every promise settles
  * only after the COMMIT and the fsync of the WAL that holds it. better-sqlite3 commits on the event loop, so the
  * commit only writes (synchronous=NORMAL) and `WalSync` fsyncs on the libuv thread pool: a resolved write is as
  * durable as with synchronous=FULL, 64 concurrent requests cost one fsync instead of 64, and the event loop
- * validates the next requests while the disk works. Without a `WalSync` (`:memory:`, or a database that could
+ * validates the next requests while the disk works. A write that arrives during an fsync could not be durable
+ * before the next fsync anyway, so it waits for the running one to end and commits with everything else that
+ * arrived meanwhile: one commit per fsync under load, where a commit every window wrote the pages all those
+ * commits share (index leaves, the outbox) once each. Without a `WalSync` (`:memory:`, or a database that could
  * not switch to WAL and runs synchronous=FULL) a write settles right after its COMMIT.
  */
 export class GroupCommit {
   private readonly queued: Queued[] = [];
   private flushScheduled = false;
+  private committed = 0;
   /** Built once: better-sqlite3 makes a new wrapper (four, one per mode) on every `transaction()` call. */
   private readonly group: (batch: Queued[], outcomes: Outcome[]) => void;
   /** The batch without a savepoint per write: what runs first (see `flush`). */
@@ -30,7 +34,7 @@ export class GroupCommit {
 
   constructor(
     db: Database.Database,
-    private readonly walSync: WalSync | null,
+    private readonly walSync: Pick<WalSync, 'synced' | 'inFlight'> | null,
     /** Milliseconds to collect writes; 0 commits at the end of the current event-loop turn. */
     private readonly windowMs: number,
   ) {
@@ -61,7 +65,12 @@ export class GroupCommit {
       this.queued.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        if (this.windowMs > 0) setTimeout(() => this.flush(), this.windowMs);
+        const syncing = this.walSync?.inFlight;
+        if (syncing) {
+          // After the fsync's own settlements (their answers may queue more writes) have run.
+          const after = () => setImmediate(() => this.flush());
+          syncing.then(after, after);
+        } else if (this.windowMs > 0) setTimeout(() => this.flush(), this.windowMs);
         else setImmediate(() => this.flush());
       }
     });
@@ -94,6 +103,7 @@ export class GroupCommit {
         return;
       }
     }
+    this.committed++;
     const settle = () =>
       batch.forEach((item, i) => {
         const o = outcomes[i]!;
@@ -104,6 +114,11 @@ export class GroupCommit {
     this.walSync.synced().then(settle, (error: unknown) => {
       for (const item of batch) item.reject(error);
     });
+  }
+
+  /** Transactions committed so far (for tests and diagnostics). */
+  get commits(): number {
+    return this.committed;
   }
 
   get pending(): number {

@@ -37,6 +37,11 @@ export class WalSync {
     return this.next;
   }
 
+  /** The fsync under way (settling when it ends), or null when none runs. */
+  get inFlight(): Promise<void> | null {
+    return this.running;
+  }
+
   async close(): Promise<void> {
     await this.running?.catch(() => undefined);
     await this.next?.catch(() => undefined);
