@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Level, Logger } from 'pino';
-import { redactBsn } from '../security/redact.ts';
+import { drawUnredacted } from '../security/redact.ts';
 
 /** Probes are asked every few seconds; their lines are at debug so they do not drown the rest. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);
@@ -25,15 +25,11 @@ function actorOf(res: Response): Record<string, string> {
 const SAFE_REQUEST_ID = /^[\w.-]{1,64}$/;
 
 /**
- * A request id of the gateway's own: a random UUID that the logs show as it is. A UUID's last group can hold nine
- * digits in a row (a few in a hundred do), which the log's BSN redaction masks, and the logged id would then not
- * be the X-Request-Id the client got; such a draw is drawn again. A client's own id is logged as redacted.
+ * A request id of the gateway's own: a random UUID that the logs show as it is, so that the logged id is the
+ * X-Request-Id the client got (`drawUnredacted`). A client's own id is logged as redacted.
  */
 export function freshRequestId(draw: () => string = crypto.randomUUID): string {
-  for (;;) {
-    const id = draw();
-    if (redactBsn(id) === id) return id;
-  }
+  return drawUnredacted(draw);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { drawUnredacted } from '../security/redact.ts';
 
 /**
  * A new message id: a UUID version 7 (RFC 9562), the millisecond of its creation followed by 74 random bits. Ids
@@ -10,6 +11,11 @@ import { randomFillSync } from 'node:crypto';
  * maps the id to one and back.
  */
 export function newMessageId(now: number = Date.now()): string {
+  // Logs and views mask a nine-digit run as a BSN; an id that held one would not be the id they show.
+  return drawUnredacted(() => drawMessageId(now));
+}
+
+function drawMessageId(now: number): string {
   if (offset + 10 > pool.length) {
     randomFillSync(pool);
     offset = 0;
