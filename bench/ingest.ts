@@ -54,7 +54,16 @@ import {
 } from '../tests/helpers/scale-out.ts';
 import { AMQP_URL, createSchema, PG_URL, probePostgres, probeRabbitMq, uniqueName } from '../tests/helpers/services.ts';
 import { prefillPostgres } from './prefill.ts';
-import { type CpuSample, cpuBetween, cpuCount, loadAverage, mainThreadSeconds, OTHER, sampleCpu } from './proc.ts';
+import {
+  type CpuSample,
+  cpuBetween,
+  cpuCount,
+  loadAverage,
+  mainThreadSeconds,
+  OTHER,
+  sampleCpu,
+  writtenBytes,
+} from './proc.ts';
 import { xmllintAvailable, xmllintRound } from './xmllint-reference.ts';
 
 const { values: args } = parseArgs({
@@ -287,6 +296,8 @@ interface Snapshot {
   cpu: CpuSample;
   /** CPU seconds of the gateways' main threads (the event loops), summed. */
   mainThreads: number;
+  /** What the gateways wrote to storage (the SQLite database and its WAL, logs) and their write calls, summed. */
+  written: { bytes: number; calls: number };
   load: number | null;
 }
 
@@ -351,6 +362,12 @@ function report(start: Snapshot, end: Snapshot, latencies: number[], t: Totals):
     line('  CPU used / available', `${total.toFixed(1)} s of ${(seconds * cpuCount()).toFixed(1)} s`);
     if (mode === 'embedded') line('  (other processes on the machine)', `${(cpu[OTHER] ?? 0).toFixed(1)} s`);
   }
+  const written = end.written.bytes - start.written.bytes;
+  line(
+    'gateway writes per delivered message',
+    `${(written / 1024 / Math.max(1, delivered)).toFixed(1)} KiB to storage, ` +
+      `${((end.written.calls - start.written.calls) / Math.max(1, delivered)).toFixed(1)} write calls (all files and sockets)`,
+  );
   if (t.idle !== null) line('gateway CPU while idle', `${(100 * t.idle).toFixed(1)} % of a core (before the load)`);
   if (t.run && t.delivered >= t.accepted) {
     // Robust against a backlog: every message of the run was both accepted and delivered inside it.
@@ -437,6 +454,13 @@ async function snapshot(): Promise<Snapshot> {
     backlog,
     cpu: sampleCpu(classify),
     mainThreads: instances.reduce((sum, i) => sum + mainThreadSeconds(i.child.pid!), 0),
+    written: instances.reduce(
+      (sum, i) => {
+        const w = writtenBytes(i.child.pid!);
+        return { bytes: sum.bytes + w.bytes, calls: sum.calls + w.calls };
+      },
+      { bytes: 0, calls: 0 },
+    ),
     load: loadAverage(),
   };
 }

@@ -49,6 +49,17 @@ export function cpuBetween(a: CpuSample, b: CpuSample, order: readonly string[])
   return Object.fromEntries(keys.map((k) => [k, sums.get(k)!]));
 }
 
+/** Bytes one process (all its threads) caused to be written to storage, and its write system calls; 0 when gone. */
+export function writtenBytes(pid: number): { bytes: number; calls: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (name: string) => Number(io.match(new RegExp(`^${name}: (\\d+)`, 'm'))?.[1] ?? 0);
+    return { bytes: field('write_bytes'), calls: field('syscw') };
+  } catch {
+    return { bytes: 0, calls: 0 };
+  }
+}
+
 /** CPU seconds of one process's main thread (its task with the process's own id); 0 when it is gone. */
 export function mainThreadSeconds(pid: number): number {
   try {
