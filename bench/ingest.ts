@@ -62,7 +62,7 @@ import {
   mainThreadSeconds,
   OTHER,
   sampleCpu,
-  writtenBytes,
+  writeCounters,
 } from './proc.ts';
 import { xmllintAvailable, xmllintRound } from './xmllint-reference.ts';
 
@@ -456,8 +456,8 @@ async function snapshot(): Promise<Snapshot> {
     mainThreads: instances.reduce((sum, i) => sum + mainThreadSeconds(i.child.pid!), 0),
     written: instances.reduce(
       (sum, i) => {
-        const w = writtenBytes(i.child.pid!);
-        return { bytes: sum.bytes + w.bytes, calls: sum.calls + w.calls };
+        const w = writeCounters(i.child.pid!);
+        return { bytes: sum.bytes + w.storage, calls: sum.calls + w.calls };
       },
       { bytes: 0, calls: 0 },
     ),

@@ -49,14 +49,17 @@ export function cpuBetween(a: CpuSample, b: CpuSample, order: readonly string[])
   return Object.fromEntries(keys.map((k) => [k, sums.get(k)!]));
 }
 
-/** Bytes one process (all its threads) caused to be written to storage, and its write system calls; 0 when gone. */
-export function writtenBytes(pid: number): { bytes: number; calls: number } {
+/**
+ * A process's write counters from /proc/<pid>/io (all its threads): bytes passed to write calls (`wchar`), bytes it
+ * caused to be written to storage (`write_bytes`) and its write calls (`syscw`); zeros when it is gone.
+ */
+export function writeCounters(pid: number | 'self'): { chars: number; storage: number; calls: number } {
   try {
     const io = readFileSync(`/proc/${pid}/io`, 'utf8');
     const field = (name: string) => Number(io.match(new RegExp(`^${name}: (\\d+)`, 'm'))?.[1] ?? 0);
-    return { bytes: field('write_bytes'), calls: field('syscw') };
+    return { chars: field('wchar'), storage: field('write_bytes'), calls: field('syscw') };
   } catch {
-    return { bytes: 0, calls: 0 };
+    return { chars: 0, storage: 0, calls: 0 };
   }
 }
 

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import type { SqliteStore } from '../src/store/sqlite/store.ts';
 import type { NewMessage } from '../src/store/types.ts';
 import { OFFICIAL_WMO301 } from '../tests/helpers/scale-out.ts';
+import { writeCounters } from './proc.ts';
 
 const { values: args } = parseArgs({
   options: { count: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '64' } },
@@ -87,10 +88,10 @@ try {
     total += s;
   }
   console.log(`  ${'total'.padEnd(10)} ${ms(total)} CPU per message`);
-  const io = readFileSync('/proc/self/io', 'utf8');
-  const field = (name: string) => Number(io.match(new RegExp(`${name}: (\\d+)`))?.[1] ?? 0) / (N + 500);
+  const io = writeCounters('self');
+  const perMessage = (n: number) => n / (N + 500);
   console.log(
-    `  written    ${(field('wchar') / 1024).toFixed(1)} KiB in ${field('syscw').toFixed(1)} writes per message (all files)`,
+    `  written    ${(perMessage(io.chars) / 1024).toFixed(1)} KiB in ${perMessage(io.calls).toFixed(1)} writes per message (all files)`,
   );
 } finally {
   await store.close();
