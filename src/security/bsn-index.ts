@@ -11,12 +11,18 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { BSN_ELEMENTS } from './redact.ts';
 
-/**
- * The start tag of the bericht inside a GGK envelope (ggk-envelope.ts `envelopePayload`). Its base64 content is
- * taken up to the next "<" by indexOf, not by the regular expression: a greedy loop over a 16 MB text node overflows
- * the regular expression engine's backtracking stack (RangeError).
- */
-const ENVELOPED = /<(?:[\w.-]+:)?bericht(?:\s[^>]*)?>/g;
+/** The name of the bericht element inside a GGK envelope (ggk-envelope.ts `envelopePayload`). */
+const ENVELOPED = Buffer.from('bericht');
+
+/** A BSN element's name, and the part of it that is searched for (its rarer end: ".bsn", ".nnpId", "Bsn"). */
+const BSN_NAMES = BSN_ELEMENTS.map((name) => {
+  const dot = Math.max(0, name.lastIndexOf('.'));
+  return { name: Buffer.from(name), dot, probe: Buffer.from(name.slice(dot)) };
+});
+
+const LT = 0x3c;
+const GT = 0x3e;
+const COLON = 0x3a;
 
 /** A BSN as nine digits: separators dropped, a lost leading zero restored; null when it is not one. */
 export function normaliseBsn(value: string): string | null {
@@ -28,40 +34,59 @@ export function normaliseBsn(value: string): string | null {
 }
 
 /**
- * The values of the BSN elements in `text`, in document order: what `<(?:[\w.-]+:)?(?:Bsn|inp\.bsn|inn\.nnpId)
- * (?:\s[^>]*)?>([^<]{1,40})<` matches, found by `indexOf` of the names (a bericht is scanned at memory speed; the
- * regular expression tried its prefix at every "<" of every body the store seals).
+ * The values of the BSN elements in `body`, in document order: what `<(?:[\w.-]+:)?(?:Bsn|inp\.bsn|inn\.nnpId)
+ * (?:\s[^>]*)?>([^<]{1,40})(?=<)` matches in its UTF-8 text. Found by `indexOf` of the names in the bytes themselves
+ * (issue #17): the names and the markup around them are ASCII, which UTF-8 never uses inside another character, so
+ * only the values are decoded, not the whole body into a string for every bericht the store seals.
  */
-function bsnValues(text: string): string[] {
+function bsnValues(body: Buffer): string[] {
   const found: [number, string][] = [];
-  for (const name of BSN_ELEMENTS) {
-    // Searched by its rarer end (".bsn", ".nnpId"): a search for "inp." stops at every "i" of the text.
-    const dot = Math.max(0, name.lastIndexOf('.'));
-    const probe = name.slice(dot);
-    for (let p = text.indexOf(probe); p !== -1; p = text.indexOf(probe, p + 1)) {
+  for (const { name, dot, probe } of BSN_NAMES) {
+    for (let p = body.indexOf(probe); p !== -1; p = body.indexOf(probe, p + 1)) {
       const at = p - dot;
-      if (at < 0 || (dot > 0 && !text.startsWith(name, at))) continue;
-      // "<" or "<prefix:" right before the name
-      let start = at - 1;
-      if (text[start] === ':') {
-        while (start > 0 && isNameChar(text.charCodeAt(start - 1))) start--;
-        if (start === at - 1) continue;
-        start--;
-      }
-      if (text[start] !== '<') continue;
-      // ">" or white space (then anything up to the first ">") right after it
-      let close = at + name.length;
-      if (text[close] !== '>') {
-        if (!/\s/.test(text[close] ?? '')) continue;
-        close = text.indexOf('>', close);
-        if (close === -1) continue;
-      }
-      const end = text.indexOf('<', close + 1);
-      if (end === -1 || end === close + 1 || end - close - 1 > 40) continue;
-      found.push([start, text.slice(close + 1, end)]);
+      if (at < 0 || (dot > 0 && !bytesAt(body, name, at))) continue;
+      const start = tagStart(body, at);
+      const close = start === -1 ? -1 : tagEnd(body, at + name.length);
+      if (close === -1) continue;
+      const end = body.indexOf(LT, close + 1);
+      // At most 40 characters: at most 160 bytes, counted exactly once decoded.
+      if (end === -1 || end === close + 1 || end - close - 1 > 160) continue;
+      const value = body.toString('utf8', close + 1, end);
+      if (value.length <= 40) found.push([start, value]);
     }
   }
   return found.sort((a, b) => a[0] - b[0]).map(([, value]) => value);
+}
+
+/** Whether `name` stands in `body` at `at`. */
+function bytesAt(body: Buffer, name: Buffer, at: number): boolean {
+  return body.compare(name, 0, name.length, at, at + name.length) === 0;
+}
+
+/** Where the start tag of the element named at `at` begins: "<" or "<prefix:" right before the name; -1: none. */
+function tagStart(body: Buffer, at: number): number {
+  let start = at - 1;
+  if (body[start] === COLON) {
+    while (start > 0 && isNameChar(body[start - 1]!)) start--;
+    if (start === at - 1) return -1;
+    start--;
+  }
+  return body[start] === LT ? start : -1;
+}
+
+/** The ">" that closes a start tag whose name ends before `after`: right there, or after white space; -1: none. */
+function tagEnd(body: Buffer, after: number): number {
+  const c = body[after];
+  if (c === GT) return after;
+  if (c === undefined || !isWhiteSpace(body, after)) return -1;
+  return body.indexOf(GT, after);
+}
+
+/** Whether the character at byte `at` is white space as `\s` means it (a non-ASCII one decoded first). */
+function isWhiteSpace(body: Buffer, at: number): boolean {
+  const c = body[at]!;
+  if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return /^\s/.test(body.toString('utf8', at, Math.min(at + 4, body.length)));
 }
 
 /** [\w.-]: a character of a namespace prefix. */
@@ -71,19 +96,22 @@ function isNameChar(c: number): boolean {
 
 /** Every BSN in a bericht (and in the bericht of a GGK envelope), each once. */
 export function bsnsIn(body: Buffer, depth = 0): string[] {
-  const text = body.toString('utf8');
   const found = new Set<string>();
-  for (const value of bsnValues(text)) {
+  for (const value of bsnValues(body)) {
     const bsn = normaliseBsn(value);
     if (bsn) found.add(bsn);
   }
-  if (depth === 0 && text.includes('bericht')) {
-    for (const m of text.matchAll(ENVELOPED)) {
-      const start = m.index + m[0].length;
-      const end = text.indexOf('<', start);
-      if (end - start < 16) continue;
+  if (depth === 0) {
+    // `<(?:[\w.-]+:)?bericht(?:\s[^>]*)?>`, its base64 content taken up to the next "<" (a regular expression's
+    // greedy loop over a 16 MB text node overflows its backtracking stack).
+    for (let p = body.indexOf(ENVELOPED); p !== -1; p = body.indexOf(ENVELOPED, p + 1)) {
+      const close = tagStart(body, p) === -1 ? -1 : tagEnd(body, p + ENVELOPED.length);
+      if (close === -1) continue;
+      p = close;
+      const end = body.indexOf(LT, close + 1);
+      if (end - close - 1 < 16) continue;
       // Node's base64 decoder skips white space (and stops at what is not base64).
-      for (const bsn of bsnsIn(Buffer.from(text.slice(start, end), 'base64'), 1)) found.add(bsn);
+      for (const bsn of bsnsIn(Buffer.from(body.toString('utf8', close + 1, end), 'base64'), 1)) found.add(bsn);
     }
   }
   return [...found];
