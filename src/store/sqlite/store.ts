@@ -235,10 +235,12 @@ export class SqliteStore implements MessageStore {
       }
       const plain = messageValues(m, id, now, prepared);
       const v = sealer.seal(plain);
-      const { findingCount: _count, answerSummary: _summary, answersHeen: _answers, bsnHashes, body, ...row } = v;
-      this.s.insertMessage.run(row);
+      // The row's values as they are: the statement binds the names it has and reads no others (a rest copy
+      // of the 37 fields would be a dictionary object, ~8 KB per insert; issue #17).
+      this.s.insertMessage.run(v);
+      const body = v.body;
       if (body !== null && body !== undefined) this.s.insertBody.run(v.id, body);
-      for (const h of bsnHashes) this.s.bsnIndexInsert.run(h, v.id);
+      for (const h of v.bsnHashes) this.s.bsnIndexInsert.run(h, v.id);
       this.s.history.run(v.id, now, null, v.status, actor, v.statusReason);
       if (v.status === 'queued') this.s.outboxInsert.run(v.id, v.destination!, now, now);
       if (v.answersHeen && this.s.answerHeen.run(v.id, v.answerSummary, now, v.correlatedTo!).changes === 1) {
