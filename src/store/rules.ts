@@ -177,6 +177,13 @@ export interface MessageValues {
   /** Whether the heen's `answeredBy` should point here. */
   answersHeen: boolean;
   now: number;
+  /**
+   * Null in the plain values; sealing.ts sets the body's key id and the BSN index entries. They are fields from the
+   * start so that sealing only overrides fields: V8 keeps a copy of this object that gains fields as a dictionary
+   * (~3 KB per insert; issue #17).
+   */
+  bodyKey: string | null;
+  bsnHashes: string[] | null;
 }
 
 /** The body as bytes and what a repeat is compared on. Throws for a queued message without destination. */
@@ -236,6 +243,8 @@ export function messageValues(
     answerSummary: m.correlatedTo ? clean(m.answerSummary) : null,
     answersHeen: Boolean(m.correlatedTo) && m.countsAsAnswer !== false,
     now,
+    bodyKey: null,
+    bsnHashes: null,
   };
 }
 

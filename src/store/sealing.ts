@@ -27,6 +27,7 @@ export class RowSealer {
   /** The row's body and findings sealed under the current key, and its BSN index entries. */
   seal(v: MessageValues): SealedValues {
     const { keyId, sealed } = this.cipher.seal(v.id, 'body', v.body);
+    // Only fields `v` has (bodyKey and bsnHashes are null there): see MessageValues.
     return {
       ...v,
       body: sealed,

@@ -140,7 +140,8 @@ async function attempt(ctx: DeliveryContext, lease: Lease): Promise<DeliveryOutc
   const own = shared ? undefined : deadline(ctx.shutdown, Math.max(1, at - ctx.clock()));
   const signal = shared ? shared.acquire(at) : own!.signal;
   try {
-    return await adapter.deliver({ ...lease.message, body, attempt: lease.attempt }, destination, signal, tls.tls);
+    // `attempt` before the spread: a field added after a spread makes V8 build a dictionary object (issue #17).
+    return await adapter.deliver({ attempt: lease.attempt, ...lease.message, body }, destination, signal, tls.tls);
   } catch (err) {
     return { kind: 'retry', reason: `adapter error: ${err instanceof Error ? err.message : String(err)}` };
   } finally {

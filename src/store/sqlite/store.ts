@@ -406,9 +406,18 @@ export class SqliteStore implements MessageStore {
       const plan = planAttempt(lease, attempt, next, now, this.answerExcerptChars);
       const attemptNo = current.attempts + 1;
       const answer = sealer.sealAnswer(lease.messageId, plan.attempt.answerExcerpt);
+      const a = plan.attempt;
+      // Every field named: a spread followed by new fields makes a dictionary object (issue #17).
       const record = (resultStatus: MessageStatus, nextAttemptAt: number | null) =>
         this.s.insertAttempt.run({
-          ...plan.attempt,
+          messageId: a.messageId,
+          destination: a.destination,
+          startedAt: a.startedAt,
+          finishedAt: a.finishedAt,
+          durationMs: a.durationMs,
+          outcome: a.outcome,
+          httpStatus: a.httpStatus,
+          reason: a.reason,
           answerExcerpt: answer.excerpt,
           answerKey: answer.key,
           attemptNo,
