@@ -1,10 +1,11 @@
 /**
- * `node --import tsx bench/sqlite-store.ts [--count N] [--concurrency C]`
+ * `node --import tsx bench/sqlite-store.ts [--count N] [--concurrency C] [--interleave]`
  *
  * The SQLite store's part of one embedded message, without HTTP or validation: N official WMO301 inserted with C
  * at once (the ingest path, group-committed and fsynced), then rounds of `leaseDue` (C at a time, the embedded
- * transport's batch) and `completeDelivery` of every lease at once. Prints the CPU per message of this process
- * (all threads: the event loop, the fsyncs on the thread pool) per step. Set `ROOT` to another checkout to
+ * transport's batch) and `completeDelivery` of every lease at once; with `--interleave`, each batch of C is leased
+ * and completed right after its insert, as the gateway does under a steady load. Prints the CPU per message of this
+ * process (all threads: the event loop, the fsyncs on the thread pool) per step. Set `ROOT` to another checkout to
  * measure its store with the same script (A/B on the same machine).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +18,11 @@ import { OFFICIAL_WMO301 } from '../tests/helpers/scale-out.ts';
 import { writeCounters } from './proc.ts';
 
 const { values: args } = parseArgs({
-  options: { count: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '64' } },
+  options: {
+    count: { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '64' },
+    interleave: { type: 'boolean', default: false },
+  },
 });
 const N = Number(args.count);
 const C = Number(args.concurrency);
@@ -78,10 +83,22 @@ try {
   await bounded(500, C, (i) => store.insertMessage(message(i, 'W'), 'client'));
   await deliverAll();
   steps.clear();
-  await step('insert', () => bounded(N, C, (i) => store.insertMessage(message(i, 'B'), 'client')));
-  const delivered = await deliverAll();
+  let delivered = 0;
+  if (args.interleave) {
+    // As the gateway runs under a steady load: each batch of C is leased and completed right after its insert.
+    for (let from = 0; from < N; from += C) {
+      const n = Math.min(C, N - from);
+      await step('insert', () => bounded(n, n, (i) => store.insertMessage(message(from + i, 'B'), 'client')));
+      delivered += await deliverAll();
+    }
+  } else {
+    await step('insert', () => bounded(N, C, (i) => store.insertMessage(message(i, 'B'), 'client')));
+    delivered = await deliverAll();
+  }
   const ms = (s: number) => `${((s * 1000) / N).toFixed(3)} ms`;
-  console.log(`bench:sqlite-store root=${ROOT} messages=${N} concurrency=${C} delivered=${delivered}`);
+  console.log(
+    `bench:sqlite-store root=${ROOT} messages=${N} concurrency=${C}${args.interleave ? ' interleaved' : ''} delivered=${delivered}`,
+  );
   let total = 0;
   for (const [name, s] of steps) {
     console.log(`  ${name.padEnd(10)} ${ms(s)} CPU per message`);
