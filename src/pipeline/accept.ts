@@ -2,7 +2,7 @@ import { catalogue } from '../catalogue/catalogue.ts';
 import type { HeaderFacts } from '../catalogue/header.ts';
 import type { CatalogueEntry } from '../catalogue/types.ts';
 import type { RouteConfig } from '../config/schema.ts';
-import type { CorrelationKey, MessageSource, MessageStore, StoredMessage } from '../store/types.ts';
+import type { CorrelationKey, MessageSource, MessageStore, NewMessage, StoredMessage } from '../store/types.ts';
 import { messageIdsOf } from '../stuf/ggk-referentienummer.ts';
 import type { Finding } from '../validation/finding.ts';
 import type { ValidationService } from '../validation/service.ts';
@@ -12,7 +12,7 @@ import { type AnswerRefusal, answerRefusal } from './answerer.ts';
 import { caseFacts } from './case-reference.ts';
 import type { ChainHistory, HistoryJudgement } from './history.ts';
 import { correlationKey, dedupKey, partiesOf } from './identity.ts';
-import { answerSummary, messageFacts } from './message-facts.ts';
+import { answerSummary, type MessageFacts, messageFacts } from './message-facts.ts';
 import { planOf } from './plan.ts';
 import { earlierRejection, type OwnAnswer, reject, situationOf } from './reject.ts';
 import { answeringTenancy } from './tenancy.ts';
@@ -164,39 +164,40 @@ async function acceptOne(deps: PipelineDeps, input: AcceptInput): Promise<Accept
   const facts = answeringTenancy(messageFacts(payloadEntry, header), target);
   // Every field named, no spread: an object made by a spread and then given a dozen more fields is kept by V8 as a
   // dictionary, about 8 KB per bericht to make and to collect (issue #17).
-  const result = await deps.store.insertMessage(
-    {
-      standard: facts.standard,
-      release: facts.release,
-      messageName: facts.messageName,
-      direction: facts.direction,
-      afzender: facts.afzender,
-      ontvanger: facts.ontvanger,
-      berichtIdentificatie: facts.berichtIdentificatie,
-      dagtekening: facts.dagtekening,
-      berichtcode: facts.berichtcode,
-      referentienummer: facts.referentienummer,
-      crossRef: facts.crossRef,
-      gemeente: facts.gemeente,
-      flow: facts.flow,
-      dedup: dedupKey(payloadEntry, header),
-      body: input.source,
-      // A bericht that came in a GGK envelope is a repeat when the bericht is the same, whatever the envelope.
-      contentHash: verdict.payload?.sha256,
-      source: input.via,
-      status: 'queued',
-      destination: route.destination,
-      // Linked in the same transaction as the insert: the heenbericht shows its answer as soon as it is stored.
-      correlatedTo: target?.id ?? null,
-      answerSummary: target ? answerSummary(input.source) : null,
-      // Part of the heen's conversation, not its answer (a notificatie next to the VTO's Bv01/Fo01).
-      countsAsAnswer: byCase === null,
-      caseRef: cases.caseRef,
-      findings: [],
-      history: judged.facts,
-    },
-    `${input.via.kind}:${input.via.id}`,
-  );
+  const toInsert = {
+    standard: facts.standard,
+    release: facts.release,
+    messageName: facts.messageName,
+    direction: facts.direction,
+    afzender: facts.afzender,
+    ontvanger: facts.ontvanger,
+    berichtIdentificatie: facts.berichtIdentificatie,
+    dagtekening: facts.dagtekening,
+    berichtcode: facts.berichtcode,
+    referentienummer: facts.referentienummer,
+    crossRef: facts.crossRef,
+    gemeente: facts.gemeente,
+    flow: facts.flow,
+    dedup: dedupKey(payloadEntry, header),
+    body: input.source,
+    // A bericht that came in a GGK envelope is a repeat when the bericht is the same, whatever the envelope.
+    contentHash: verdict.payload?.sha256,
+    source: input.via,
+    status: 'queued',
+    destination: route.destination,
+    // Linked in the same transaction as the insert: the heenbericht shows its answer as soon as it is stored.
+    correlatedTo: target?.id ?? null,
+    answerSummary: target ? answerSummary(input.source) : null,
+    // Part of the heen's conversation, not its answer (a notificatie next to the VTO's Bv01/Fo01).
+    countsAsAnswer: byCase === null,
+    caseRef: cases.caseRef,
+    findings: [],
+    history: judged.facts,
+  } satisfies NewMessage;
+  // A fact messageFacts gains fails to compile here until it is named above.
+  const everyFact: Exclude<keyof MessageFacts, keyof typeof toInsert> extends never ? true : never = true;
+  void everyFact;
+  const result = await deps.store.insertMessage(toInsert, `${input.via.kind}:${input.via.id}`);
   if (result.kind === 'duplicate-different') {
     const stuf = payloadEntry.standard === 'stuf-jz' || payloadEntry.standard === 'stuf';
     if (stuf) {

@@ -4,6 +4,9 @@ import { headerParties } from './identity.ts';
 import { flowOf, gemeenteOf } from './tenancy.ts';
 
 /** The catalogue and header facts every stored message carries (a retour is stored under its own identity). */
+export type MessageFacts = ReturnType<typeof messageFacts>;
+
+/** The facts of `MessageFacts` for one bericht. */
 export function messageFacts(entry: CatalogueEntry, h: HeaderFacts) {
   // iEb/iPgb: the chain party the header leaves out (CAK, SVB) is stored, so a 508 finds its 507 under SVB.
   const parties = headerParties(entry, h);

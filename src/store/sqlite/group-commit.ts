@@ -11,15 +11,17 @@ interface Queued {
 
 /**
  * Group commit: the one way the SQLite store writes. The writes queued within the window (or, while an fsync of
- * the WAL runs, until it ends) run in one IMMEDIATE transaction (should one fail, again each inside its own savepoint, so it rolls back alone), and every promise settles
- * only after the COMMIT and the fsync of the WAL that holds it. better-sqlite3 commits on the event loop, so the
- * commit only writes (synchronous=NORMAL) and `WalSync` fsyncs on the libuv thread pool: a resolved write is as
- * durable as with synchronous=FULL, 64 concurrent requests cost one fsync instead of 64, and the event loop
- * validates the next requests while the disk works. A write that arrives during an fsync could not be durable
- * before the next fsync anyway, so it waits for the running one to end and commits with everything else that
- * arrived meanwhile: one commit per fsync under load, where a commit every window wrote the pages all those
- * commits share (index leaves, the outbox) once each. Without a `WalSync` (`:memory:`, or a database that could
- * not switch to WAL and runs synchronous=FULL) a write settles right after its COMMIT.
+ * the WAL runs, until it ends) run in one IMMEDIATE transaction (should one fail, again each inside its own
+ * savepoint, so it rolls back alone), and every promise settles only after the COMMIT and the fsync of the WAL that
+ * holds it. better-sqlite3 commits on the event loop, so the commit only writes (synchronous=NORMAL) and `WalSync`
+ * fsyncs on the libuv thread pool: a resolved write is as durable as with synchronous=FULL, 64 concurrent requests
+ * cost one fsync instead of 64, and the event loop validates the next requests while the disk works.
+ *
+ * A write that arrives during an fsync could not be durable before the next fsync anyway, so it waits for the
+ * running one to end and commits with everything else that arrived meanwhile: one commit per fsync under load,
+ * where a commit every window wrote the pages all those commits share (index leaves, the outbox) once each.
+ * Without a `WalSync` (`:memory:`, or a database that could not switch to WAL and runs synchronous=FULL) a write
+ * settles right after its COMMIT.
  */
 export class GroupCommit {
   private readonly queued: Queued[] = [];
