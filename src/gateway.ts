@@ -10,8 +10,9 @@ import { Beheer } from './beheer/index.ts';
 import { createTransport, openStore } from './composition.ts';
 import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
-import { createApp } from './http/app.ts';
+import { createHttp } from './http/app.ts';
 import { answerClientError, serverTimeouts } from './http/connection.ts';
+import type { ServerClasses } from './http/direct-route.ts';
 import { failureRateOf } from './http/rate-limit.ts';
 import { SharedFailureBudget } from './http/shared-failures.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -147,7 +148,7 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
-    const app = createApp({
+    const { listener, classes } = createHttp({
       config: () => this.opts.config,
       logger: this.logger,
       store: this.store,
@@ -161,7 +162,7 @@ export class Gateway {
       failureBudget: this.failureBudget,
       healthDetail: () => this.healthDetail(),
     });
-    const server = this.createServer(app);
+    const server = this.createServer(listener, classes);
     server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -188,8 +189,8 @@ export class Gateway {
   }
 
   /** HTTP, or HTTPS with the server.tls profile (swapped in place when the profile reloads) and client certificates per its mode. */
-  private createServer(app: http.RequestListener): http.Server | https.Server {
-    const options = serverTimeouts(this.config.server.requestTimeoutMs);
+  private createServer(app: http.RequestListener, classes: ServerClasses): http.Server | https.Server {
+    const options = { ...serverTimeouts(this.config.server.requestTimeoutMs), ...classes };
     const serverTls = this.config.server.tls;
     if (!serverTls) return http.createServer(options, app);
     const use = this.tls.use(serverTls.profile);

@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import express, { type NextFunction, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Beheer } from '../beheer/index.ts';
@@ -10,6 +11,7 @@ import { requireKey } from './auth.ts';
 import { rawXmlBody, requireXmlContentType } from './body.ts';
 import { daiInbound, unwrapDai } from './dai-inbound.ts';
 import { describeMessage } from './describe.ts';
+import { type ServerClasses, serverClassesOf, withDirectRoute } from './direct-route.ts';
 import { errorHandler, sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -33,6 +35,18 @@ export interface AppDeps extends PipelineDeps {
 
 /** The gateway's HTTP surface: ingest for internal systems, inbound for external parties, status, health. */
 export function createApp(deps: AppDeps): express.Express {
+  return createHttp(deps).app;
+}
+
+/**
+ * The app, the server's request listener (the app, with POST /berichten answered without its router) and the
+ * request and response classes the server makes its objects with (express's prototypes from the start).
+ */
+export function createHttp(deps: AppDeps): {
+  app: express.Express;
+  listener: http.RequestListener;
+  classes: ServerClasses;
+} {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -40,7 +54,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', deps.config().server.trustProxy);
   const limiter = new RateLimiter(() => deps.config().server.rateLimit, undefined, deps.failureBudget);
   // Every request, in this order: its request id and log line, the security headers, the failed-authentication limit.
-  app.use(inOrder(requestContext(deps.logger), securityHeaders, limiter.guardFailures));
+  const everyRequest = inOrder(requestContext(deps.logger), securityHeaders, limiter.guardFailures);
+  app.use(everyRequest);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ...deps.healthDetail?.() });
@@ -79,8 +94,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(openApiDocument());
   });
 
-  app.post(
-    '/berichten',
+  const ingest: RequestHandler[] = [
     callerAuth,
     requireXmlContentType,
     rawXmlBody(limit(), bodyOptions()),
@@ -103,7 +117,8 @@ export function createApp(deps: AppDeps): express.Express {
         next(e);
       }
     },
-  );
+  ];
+  app.post('/berichten', ...ingest);
 
   app.get('/berichten/:id', callerAuth, async (req, res, next) => {
     try {
@@ -176,9 +191,18 @@ export function createApp(deps: AppDeps): express.Express {
     app.get('/metrics', deps.beheer.metricsHandler);
   }
 
-  app.use((_req, res) => sendError(res, 404, 'NOT_FOUND', 'no such endpoint'));
+  const notFound: RequestHandler = (_req, res) => sendError(res, 404, 'NOT_FOUND', 'no such endpoint');
+  app.use(notFound);
   app.use(errorHandler);
-  return app;
+  const listener = withDirectRoute(app, {
+    method: 'POST',
+    path: '/berichten',
+    everyRequest,
+    handlers: ingest,
+    notFound,
+    onError: errorHandler,
+  });
+  return { app, listener, classes: serverClassesOf(app) };
 }
 
 /**
