@@ -28,10 +28,7 @@ export interface DirectRoute {
  * trailing slash, other case) and any other request goes to express, where the same route is registered.
  */
 export function withDirectRoute(app: express.Express, route: DirectRoute): http.RequestListener {
-  const registered = (app.router.stack as { route?: { path: string; methods: Record<string, boolean> } }[]).find(
-    (l) => l.route?.path === route.path && l.route.methods[route.method.toLowerCase()],
-  )?.route;
-  if (!registered) throw new Error(`${route.method} ${route.path} is not a route of the app`);
+  const registered = registeredAs(app, route);
   const { handlers, everyRequest, notFound, onError } = route;
 
   return (incoming, outgoing) => {
@@ -63,6 +60,34 @@ export function withDirectRoute(app: express.Express, route: DirectRoute): http.
     // A middleware layer's 'route' means: go on.
     run(everyRequest, req, res, (err?: unknown) => (err && err !== 'route' ? failed(err) : next()));
   };
+}
+
+interface Layer {
+  handle: unknown;
+  route?: { path: string; methods: Record<string, boolean>; stack: Layer[] };
+}
+
+/**
+ * The app's own route for `route`, checked to be what the direct route runs: before it in express's stack only
+ * `everyRequest` and other paths' routes, and its handlers the same functions in the same order. A middleware
+ * added to the app later, before the route, would otherwise be skipped by direct requests without a word.
+ */
+function registeredAs(app: express.Express, route: DirectRoute): NonNullable<Layer['route']> {
+  const method = route.method.toLowerCase();
+  const stack = app.router.stack as Layer[];
+  const at = stack.findIndex(
+    (l) => l.route !== undefined && l.route.path.toLowerCase() === route.path.toLowerCase() && l.route.methods[method],
+  );
+  const r = stack[at]?.route;
+  if (!r) throw new Error(`${route.method} ${route.path} is not a route of the app`);
+  if (stack.slice(0, at).some((l) => !l.route && l.handle !== route.everyRequest))
+    throw new Error(`a middleware before ${route.method} ${route.path} that its direct route would not run`);
+  const same =
+    r.path === route.path &&
+    r.stack.length === route.handlers.length &&
+    r.stack.every((l, i) => l.handle === route.handlers[i]);
+  if (!same) throw new Error(`${route.method} ${route.path} is registered with other handlers than its direct route`);
+  return r;
 }
 
 /** One handler as the router's layer runs it: a throw, or a rejected promise, goes to `next` as an error. */

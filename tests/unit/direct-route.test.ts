@@ -171,6 +171,29 @@ describe.each([
     handle.mockRestore();
   });
 
+  it('refuses an app in which a direct request would miss something: a middleware before the route, other handlers', () => {
+    const other = express();
+    other.use(everyRequest);
+    other.use((_req, _res, next) => next());
+    other.post('/berichten', ...handlers);
+    expect(() =>
+      withDirectRoute(other, { method: 'POST', path: '/berichten', everyRequest, handlers, notFound, onError }),
+    ).toThrow(/a middleware before POST \/berichten/);
+    const fewer = express();
+    fewer.use(everyRequest);
+    fewer.post('/berichten', ...handlers.slice(1));
+    expect(() =>
+      withDirectRoute(fewer, { method: 'POST', path: '/berichten', everyRequest, handlers, notFound, onError }),
+    ).toThrow(/other handlers/);
+    const earlier = express();
+    earlier.use(everyRequest);
+    earlier.post('/Berichten', (_req, res) => res.end());
+    earlier.post('/berichten', ...handlers);
+    expect(() =>
+      withDirectRoute(earlier, { method: 'POST', path: '/berichten', everyRequest, handlers, notFound, onError }),
+    ).toThrow(/other handlers/);
+  });
+
   it('refuses a path that is not a route of the app', () => {
     expect(() =>
       withDirectRoute(app, { method: 'PUT', path: '/berichten', everyRequest, handlers, notFound, onError }),
