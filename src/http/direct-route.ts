@@ -18,14 +18,16 @@ export interface DirectRoute {
 
 /**
  * The gateway's request listener: `route` answered directly, every other request by `app` (issue #17). Nearly
- * every request is POST /berichten, and express's router walked its layers for it (a path match and closures per
- * layer, a second walk through the route's own stack) for a seventh of what the event loop allocated per message.
+ * every request is POST /berichten, and for it express's router walked its layers (a path match and closures per
+ * layer, then a second walk through the route's own stack); without that walk the event loop spent about an eighth
+ * less per delivered message (docs/benchmarks.md, "Eighth round").
  *
  * A direct request gets what express gives every request (the app's request and response prototypes, so req.ip,
  * res.set … are express's own; req.res, res.req, res.locals) and what its router gives a matched route (originalUrl,
  * baseUrl, params, route), then the same middlewares as the registered route in the same order, with the router's
- * meaning of next (but see NO_ROUTER) and its catching of throws and rejected promises. Any other form of the path (a query string, a
- * trailing slash, other case) and any other request goes to express, where the same route is registered.
+ * meaning of next (but see NO_ROUTER) and its catching of throws and rejected promises. Any other form of the path
+ * (a query string, a trailing slash, other case) and any other request goes to express, where the same route is
+ * registered; `registeredAs` checks at start that the two run the same.
  */
 export function withDirectRoute(app: express.Express, route: DirectRoute): http.RequestListener {
   const registered = registeredAs(app, route);
