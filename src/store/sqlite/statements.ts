@@ -162,7 +162,7 @@ export function prepareStatements(db: Database.Database) {
        WHERE (lease_until IS NULL OR lease_until <= @now)
          AND ((phase IN ('due', 'publishing', 'claimed') AND due_at <= @horizon)
            OR (phase = 'published' AND due_at <= @stale))
-       ORDER BY due_at, id LIMIT @limit`,
+       ORDER BY due_at, id LIMIT (SELECT @limit)`,
     ),
     publishLease: db.prepare<[string, string, number, number]>(
       `UPDATE outbox SET phase = 'publishing', lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?`,
@@ -182,13 +182,15 @@ export function prepareStatements(db: Database.Database) {
     ),
     // leaseDue, set-based: one statement reserves a batch of due rows under one token (the lease alone makes their
     // messages read as delivering), the next reads what the adapters need. `@ids` is a JSON array of ids.
+    // `LIMIT (SELECT @limit)`, not `LIMIT @limit`: SQLite plans with a bound LIMIT's value and then prepares the
+    // statement again whenever it is bound anew, on every lease (0.7 % of the gateway's CPU; issue #17).
     outboxLeaseBatch: db.prepare<
       [{ owner: string; token: string; until: number; now: number; limit: number }],
       Pick<OutboxRow, 'id' | 'message_id' | 'destination' | 'due_at' | 'attempts'>
     >(
       `UPDATE outbox SET lease_owner = @owner, lease_token = @token, lease_until = @until
        WHERE id IN (SELECT id FROM outbox WHERE phase = 'due' AND due_at <= @now
-                      AND (lease_until IS NULL OR lease_until <= @now) ORDER BY due_at, id LIMIT @limit)
+                      AND (lease_until IS NULL OR lease_until <= @now) ORDER BY due_at, id LIMIT (SELECT @limit))
        RETURNING id, message_id, destination, due_at, attempts`,
     ),
     outboxMessagesBatch: db.prepare<[string], OutboxMessageRow>(
