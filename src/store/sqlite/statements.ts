@@ -157,6 +157,7 @@ export function prepareStatements(db: Database.Database) {
          SELECT MAX(due_at, lease_until) FROM outbox WHERE phase = 'due' AND lease_until IS NOT NULL
        )`,
     ),
+    // `LIMIT (SELECT @limit)`: see outboxLeaseBatch.
     publishCandidates: db.prepare<[{ horizon: number; now: number; stale: number; limit: number }], OutboxRow>(
       `SELECT * FROM outbox
        WHERE (lease_until IS NULL OR lease_until <= @now)
