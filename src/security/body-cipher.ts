@@ -110,7 +110,7 @@ export class BodyCipher {
     cipher.setAAD(aad(this.current, messageId, purpose));
     const body = cipher.update(plain);
     const tail = cipher.final(); // empty for GCM, which is a stream cipher mode
-    const sealed = Buffer.allocUnsafe(NONCE_BYTES + body.length + tail.length + TAG_BYTES);
+    const sealed = sealedBuffer(NONCE_BYTES + body.length + tail.length + TAG_BYTES);
     nonce.copy(sealed, 0);
     body.copy(sealed, NONCE_BYTES);
     tail.copy(sealed, NONCE_BYTES + body.length);
@@ -127,10 +127,9 @@ export class BodyCipher {
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_BYTES));
       decipher.setAAD(aad(keyId, messageId, purpose));
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-      return Buffer.concat([
-        decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)),
-        decipher.final(),
-      ]);
+      const plain = decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES));
+      const tail = decipher.final(); // checks the tag; empty for GCM, so the plain text needs no second copy
+      return tail.length === 0 ? plain : Buffer.concat([plain, tail]);
     } catch {
       throw new BodyTamperedError(messageId, purpose);
     }
@@ -185,6 +184,26 @@ function freshNonce(): Buffer {
 }
 const noncePool = Buffer.alloc(4092);
 let nonceOffset = noncePool.length;
+
+/**
+ * Room for a sealed value, cut from a shared slab as Buffer.allocUnsafe does for values under 4 KiB: a body of a
+ * few KB would otherwise get an ArrayBuffer of its own, whose allocation, accounting and collection cost about as
+ * much as encrypting it. A slab lives as long as any value cut from it; the stores hold a sealed value only until
+ * it is written, and a slab holds nothing but nonces, ciphertexts and tags.
+ */
+function sealedBuffer(bytes: number): Buffer {
+  if (bytes > SLAB_BYTES / 4) return Buffer.allocUnsafe(bytes);
+  if (slabOffset + bytes > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabOffset = 0;
+  }
+  const room = slab.subarray(slabOffset, slabOffset + bytes);
+  slabOffset += bytes;
+  return room;
+}
+const SLAB_BYTES = 64 * 1024;
+let slab = Buffer.alloc(0);
+let slabOffset = 0;
 
 function aad(keyId: string, messageId: string, purpose: SealPurpose): Buffer {
   return Buffer.from(`schakel/v1/${purpose}/${keyId}/${messageId}`, 'utf8');

@@ -14,6 +14,7 @@ import { beheerUsersYaml, loginBeheer } from '../helpers/beheer-client.ts';
 import { eventually } from '../helpers/gateway.ts';
 import { type Receiver, startReceiver } from '../helpers/http-receiver.ts';
 import { removeTopology } from '../helpers/rabbitmq.ts';
+import { hasReference, istandaardExample, skipReason } from '../helpers/reference.ts';
 import {
   closeAgents,
   freePort,
@@ -21,7 +22,6 @@ import {
   instanceConfigYaml,
   LOAD_KEY,
   postBericht,
-  readOfficialWmo301,
   startInstance,
   wmo301Variant,
 } from '../helpers/scale-out.ts';
@@ -53,7 +53,9 @@ interface Answer {
   text: string;
 }
 
-describe.skipIf(!available)('beheer with two gateway processes on PostgreSQL and RabbitMQ', () => {
+const SUITE = `beheer with two gateway processes on PostgreSQL and RabbitMQ${hasReference ? '' : ` (${skipReason})`}`;
+
+describe.skipIf(!available || !hasReference)(SUITE, () => {
   const schema = uniqueName('schakel_beheer2');
   const prefix = uniqueName('schakel-beheer2');
   const instances: Instance[] = [];
@@ -147,7 +149,7 @@ describe.skipIf(!available)('beheer with two gateway processes on PostgreSQL and
 
   it('logged in once on a, every request alternating a/b is served; a job started on a is followed to the end on b; logout on b ends it on a', async () => {
     const [a, b] = [instances[0]!, instances[1]!];
-    const official = readOfficialWmo301();
+    const official = istandaardExample('WMO301');
     const posted = await Promise.all(
       Array.from({ length: MESSAGES }, (_, i) =>
         postBericht(i % 2 ? a.url : b.url, wmo301Variant(official, `BH2-${i}`)),

@@ -30,6 +30,17 @@ describe('body cipher (AES-256-GCM)', () => {
     expect(c1.open('m1', 'body', 'k1', a.sealed).equals(body)).toBe(true);
   });
 
+  it('keeps every sealed value intact while many are sealed one after another, of any size', () => {
+    // Sealed values share slabs: none may overlap another, also across a slab's end and for large values.
+    const sizes = [7072, 7072, 1, 16_000, 30_000, 7072, 0, 65_536, 7072, 3, 12_345, 7072, 7072, 7072, 7072, 7072];
+    const plains = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+    const sealed = plains.map((p, i) => c1.seal(`m${i}`, 'body', p).sealed);
+    sealed.forEach((s, i) => {
+      expect(s.length).toBe(sizes[i]! + 12 + 16);
+      expect(c1.open(`m${i}`, 'body', 'k1', s).equals(plains[i]!)).toBe(true);
+    });
+  });
+
   it('refuses a tampered value, another message id (AAD), another purpose and another key id', () => {
     const { sealed } = c1.seal('m1', 'body', body);
     for (const at of [0, 12, sealed.length - 1]) {
