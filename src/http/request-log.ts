@@ -47,7 +47,7 @@ export function requestContext(logger: Logger) {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : freshRequestId();
     const context = new RequestLog(logger, requestId, process.hrtime.bigint());
-    res.locals = new RequestLocals(context, res.locals) as unknown as Response['locals'];
+    res.locals = requestLocals(context, res.locals);
     res.locals.requestId = requestId;
     // (X-Content-Type-Options and Cache-Control come with the security headers, set right after this.)
     res.setHeader('X-Request-Id', requestId);
@@ -59,31 +59,32 @@ export function requestContext(logger: Logger) {
 const CONTEXT = Symbol('request log');
 
 /**
- * res.locals of a request: what express gives (an object without a prototype of its own kind), plus `log`, the
- * request's child logger, made on first read (an assignment replaces it). `log` is an accessor of this class, not
- * one defined on each request's object: an accessor defined per object gives that object a map of its own, which V8
- * keeps in the old generation until a full collection, and through the accessor's closures that map kept the
- * request and its answer alive past every scavenge (docs/benchmarks.md, tenth round: 17.7 % of what the event loop
- * allocated was promoted).
+ * The prototype of every request's res.locals: what express gives (an object without Object.prototype's members),
+ * plus `log`, the request's child logger, made on first read (an assignment replaces it). `log` is an accessor of
+ * this one prototype, not one defined on each request's object: an accessor defined per object gives that object a
+ * map of its own, which V8 keeps in the old generation until a full collection, and through the accessor's closures
+ * that map kept the request and its answer alive past every scavenge (docs/benchmarks.md, tenth round: 17.7 % of
+ * what the event loop allocated was promoted).
  */
-class RequestLocals {
-  [CONTEXT]: RequestLog;
+const LOCALS: object = Object.create(null, {
+  log: {
+    enumerable: true,
+    get(this: { [CONTEXT]: RequestLog }): Logger {
+      return this[CONTEXT].log;
+    },
+    set(this: { [CONTEXT]: RequestLog }, log: Logger) {
+      this[CONTEXT].own = log;
+    },
+  },
+});
 
-  constructor(context: RequestLog, earlier: object | undefined) {
-    if (earlier) Object.assign(this, earlier);
-    this[CONTEXT] = context;
-  }
-
-  get log(): Logger {
-    return this[CONTEXT].log;
-  }
-
-  set log(log: Logger) {
-    this[CONTEXT].own = log;
-  }
+/** A request's res.locals: what middlewares before this one put there, and its request log. */
+function requestLocals(context: RequestLog, earlier: object | undefined): Response['locals'] {
+  const locals = Object.create(LOCALS) as Response['locals'] & { [CONTEXT]: RequestLog };
+  if (earlier) Object.assign(locals, earlier);
+  locals[CONTEXT] = context;
+  return locals;
 }
-// Like express's own res.locals (Object.create(null)): no Object.prototype members such as `constructor`.
-Object.setPrototypeOf(RequestLocals.prototype, null);
 
 /**
  * Whether res.locals.log writes lines at `level`, found out without making the request's child logger: a caller

@@ -103,4 +103,52 @@ describe('request log', () => {
       expect(redactBsn(id)).toBe(id);
     }
   });
+  it("gives every request's locals the same shape: log is the class's accessor, not one defined per request", async () => {
+    // An accessor defined on each request's object gave it a map of its own that V8 kept in the old generation,
+    // and with it the request and its answer, past every scavenge (docs/benchmarks.md, tenth round).
+    const logger = createLogger({ level: 'info', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+    const app = express();
+    app.use((_req, res, next) => {
+      res.locals.early = 'set before the request context';
+      next();
+    });
+    app.use(requestContext(logger));
+    const seen: { own: unknown; proto: unknown; early: unknown; requestId: unknown; replaced: boolean }[] = [];
+    app.get('/x', (_req, res) => {
+      const locals = res.locals as Record<string, unknown>;
+      const first = locals.log as Logger;
+      expect(first.bindings()).toMatchObject({ requestId: locals.requestId });
+      expect(locals.log).toBe(first); // made once, on first read
+      const other = logger.child({ other: true });
+      locals.log = other;
+      seen.push({
+        own: Object.getOwnPropertyDescriptor(locals, 'log'),
+        proto: Object.getPrototypeOf(locals),
+        early: locals.early,
+        requestId: locals.requestId,
+        replaced: locals.log === other && logsAt(res, 'info'),
+      });
+      res.json({ ok: !('constructor' in locals) });
+    });
+    const server = http.createServer(app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/x`);
+        expect(await res.json()).toEqual({ ok: true }); // no Object.prototype members, as express's own locals
+      }
+    } finally {
+      server.close();
+    }
+    expect(seen).toHaveLength(2);
+    for (const s of seen) {
+      expect(s.own).toBeUndefined();
+      expect(s.early).toBe('set before the request context');
+      expect(s.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(s.replaced).toBe(true);
+    }
+    expect(seen[0]!.proto).toBe(seen[1]!.proto);
+    expect(Object.getPrototypeOf(seen[0]!.proto)).toBeNull();
+  });
 });
