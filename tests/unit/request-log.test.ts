@@ -103,7 +103,8 @@ describe('request log', () => {
       expect(redactBsn(id)).toBe(id);
     }
   });
-  it("gives every request's locals the same shape: log is the class's accessor, not one defined per request", async () => {
+
+  it("gives every request's locals one shape: log is their shared prototype's accessor, not one per request", async () => {
     // An accessor defined on each request's object gave it a map of its own that V8 kept in the old generation,
     // and with it the request and its answer, past every scavenge (docs/benchmarks.md, tenth round).
     const logger = createLogger({ level: 'info', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
